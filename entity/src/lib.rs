@@ -1,0 +1,10 @@
+//! sea-orm entities of crm-graphql: the table shapes and nothing else.
+//!
+//! Every table is keyed by `tenant_id` first, so that a tenant's rows sit
+//! together in every index and the data can be sharded by tenant. Behaviour
+//! (queries, validation, tenant scoping) lives in the application crate.
+
+pub mod prelude;
+
+pub mod customer;
+pub mod customer_tag;

@@ -1,0 +1,2 @@
+pub use super::customer::Entity as Customer;
+pub use super::customer_tag::Entity as CustomerTag;

@@ -1,0 +1,16 @@
+//! Schema migrations, applied in order by `crm migrate` and at `crm serve`
+//! start. Every primary key, unique constraint and index starts with
+//! `tenant_id`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261121_000001_create_customers;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261121_000001_create_customers::Migration)]
+    }
+}

@@ -1,0 +1,104 @@
+//! The application: its state, and a server bound to a port.
+
+use std::sync::Arc;
+
+use axum::Router;
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+
+use crate::auth::Keys;
+use crate::config::{KeySource, ServeArgs};
+use crate::graphql::{AppSchema, build_schema};
+
+/// Everything a request needs, shared by all requests.
+pub struct App {
+    pub db: DatabaseConnection,
+    pub keys: Keys,
+    pub schema: AppSchema,
+    pub config: ServeArgs,
+    /// The development secret's path when no key is configured: GraphiQL
+    /// then comes with a ready token for tenant `demo`.
+    pub dev_secret: Option<std::path::PathBuf>,
+}
+
+/// Axum state: the shared [`App`].
+#[derive(Clone)]
+pub struct AppState(pub Arc<App>);
+
+impl std::ops::Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+/// A server with its listener bound, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    app: Arc<App>,
+}
+
+impl Application {
+    /// Connects, migrates, loads keys and binds the listen address (port 0
+    /// picks a free port, as tests do).
+    pub async fn build(config: ServeArgs) -> anyhow::Result<Self> {
+        let (keys, source) = config.auth.keys(&config.db, true)?;
+        let db = crate::db::connect(&config.db).await?;
+        crate::db::migrate(&db).await?;
+        let listener = TcpListener::bind(config.listen).await?;
+        let app = Arc::new(App {
+            db,
+            keys,
+            schema: build_schema(config.introspection),
+            dev_secret: match source {
+                KeySource::DevSecret(path) => Some(path),
+                KeySource::Configured => None,
+            },
+            config,
+        });
+        let router = crate::http::router(AppState(app.clone()));
+        Ok(Self {
+            listener,
+            router,
+            app,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn app(&self) -> Arc<App> {
+        self.app.clone()
+    }
+
+    /// Serves until SIGINT or SIGTERM, then finishes in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

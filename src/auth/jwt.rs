@@ -1,0 +1,221 @@
+//! JWT verification and minting (API.md §2, RFC 8725).
+//!
+//! The algorithm is pinned by configuration and the key is used with that
+//! algorithm only; `alg: none` cannot even be parsed. Tokens are screened
+//! for size and characters before any signature work, and every refusal is
+//! the same `UNAUTHENTICATED` error, so nothing tells a caller which check
+//! failed.
+
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use super::{ScopeSet, Viewer};
+use crate::error::AppError;
+use crate::tenancy::TenantId;
+
+/// Tokens longer than this are refused before they are decoded.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+/// Clock skew tolerated on `exp` and `nbf`.
+const LEEWAY_SECONDS: u64 = 60;
+/// RFC 7518 §3.2: an HS256 key must be at least 256 bits.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[value(rename_all = "UPPER")]
+pub enum JwtAlgorithm {
+    HS256,
+    RS256,
+    ES256,
+}
+
+impl From<JwtAlgorithm> for Algorithm {
+    fn from(alg: JwtAlgorithm) -> Self {
+        match alg {
+            JwtAlgorithm::HS256 => Algorithm::HS256,
+            JwtAlgorithm::RS256 => Algorithm::RS256,
+            JwtAlgorithm::ES256 => Algorithm::ES256,
+        }
+    }
+}
+
+/// The claims crm-graphql reads and writes.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub tenant: String,
+    pub sub: String,
+    #[serde(default)]
+    pub scope: String,
+    pub exp: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<serde_json::Value>,
+}
+
+/// The verification key (and, where known, the signing key) of the server.
+pub struct Keys {
+    algorithm: Algorithm,
+    decoding: DecodingKey,
+    encoding: Option<EncodingKey>,
+    validation: Validation,
+    issuer: Option<String>,
+    audience: Option<String>,
+}
+
+impl Keys {
+    /// HS256 with a shared secret of at least 32 bytes.
+    pub fn hs256(
+        secret: &[u8],
+        issuer: Option<String>,
+        audience: Option<String>,
+    ) -> anyhow::Result<Self> {
+        if secret.len() < MIN_SECRET_BYTES {
+            bail!(
+                "CRM_JWT_SECRET is {} bytes long; an HS256 secret needs at least {MIN_SECRET_BYTES} random bytes",
+                secret.len()
+            );
+        }
+        Ok(Self::new(
+            Algorithm::HS256,
+            DecodingKey::from_secret(secret),
+            Some(EncodingKey::from_secret(secret)),
+            issuer,
+            audience,
+        ))
+    }
+
+    /// RS256 or ES256 with a PEM public key; tokens are minted elsewhere
+    /// unless a private key is added with [`Keys::with_private_pem`].
+    pub fn public_pem(
+        algorithm: JwtAlgorithm,
+        pem: &[u8],
+        issuer: Option<String>,
+        audience: Option<String>,
+    ) -> anyhow::Result<Self> {
+        let decoding = match algorithm {
+            JwtAlgorithm::RS256 => DecodingKey::from_rsa_pem(pem),
+            JwtAlgorithm::ES256 => DecodingKey::from_ec_pem(pem),
+            JwtAlgorithm::HS256 => bail!("HS256 takes CRM_JWT_SECRET, not a public key"),
+        }
+        .context("CRM_JWT_PUBLIC_KEY is not a valid PEM public key for the algorithm")?;
+        Ok(Self::new(
+            algorithm.into(),
+            decoding,
+            None,
+            issuer,
+            audience,
+        ))
+    }
+
+    /// Adds the private key that lets `crm token` sign RS256/ES256 tokens.
+    pub fn with_private_pem(mut self, pem: &[u8]) -> anyhow::Result<Self> {
+        let key = match self.algorithm {
+            Algorithm::RS256 => EncodingKey::from_rsa_pem(pem),
+            Algorithm::ES256 => EncodingKey::from_ec_pem(pem),
+            _ => bail!("a private key is only used with RS256 or ES256"),
+        }
+        .context("the private key is not a valid PEM key for the algorithm")?;
+        self.encoding = Some(key);
+        Ok(self)
+    }
+
+    fn new(
+        algorithm: Algorithm,
+        decoding: DecodingKey,
+        encoding: Option<EncodingKey>,
+        issuer: Option<String>,
+        audience: Option<String>,
+    ) -> Self {
+        let mut validation = Validation::new(algorithm);
+        validation.leeway = LEEWAY_SECONDS;
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        let mut required = vec!["exp", "sub"];
+        if let Some(iss) = &issuer {
+            validation.set_issuer(&[iss]);
+            required.push("iss");
+        }
+        match &audience {
+            Some(aud) => {
+                validation.set_audience(&[aud]);
+                required.push("aud");
+            }
+            // With no audience configured, a token's `aud` is not checked.
+            None => validation.validate_aud = false,
+        }
+        validation.set_required_spec_claims(&required);
+        Self {
+            algorithm,
+            decoding,
+            encoding,
+            validation,
+            issuer,
+            audience,
+        }
+    }
+
+    /// Verifies a bearer token into the viewer it speaks for.
+    pub fn verify(&self, token: &str) -> Result<Viewer, AppError> {
+        let well_formed = token.len() <= MAX_TOKEN_BYTES
+            && token.bytes().filter(|b| *b == b'.').count() == 2
+            && token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        if !well_formed {
+            return Err(AppError::Unauthenticated);
+        }
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|err| {
+                tracing::debug!(error = %err, "token refused");
+                AppError::Unauthenticated
+            })?;
+        let claims = data.claims;
+        let tenant = TenantId::parse(&claims.tenant).ok_or(AppError::Unauthenticated)?;
+        if claims.sub.trim().is_empty() || claims.sub.len() > 255 {
+            return Err(AppError::Unauthenticated);
+        }
+        Ok(Viewer {
+            tenant,
+            sub: claims.sub,
+            scopes: ScopeSet::parse(&claims.scope),
+        })
+    }
+
+    /// Signs a token for `tenant`, acting as `sub`, valid for `ttl`.
+    pub fn mint(
+        &self,
+        tenant: &str,
+        sub: &str,
+        scopes: &str,
+        ttl: Duration,
+    ) -> anyhow::Result<String> {
+        let Some(key) = &self.encoding else {
+            bail!("no signing key: {:?} needs --private-key to mint tokens", self.algorithm);
+        };
+        TenantId::parse(tenant)
+            .context("a tenant is 1-64 letters, digits, '-', '_' or '.'")?;
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = Claims {
+            tenant: tenant.to_owned(),
+            sub: sub.to_owned(),
+            scope: scopes.to_owned(),
+            exp: now + ttl.as_secs(),
+            iat: Some(now),
+            nbf: None,
+            iss: self.issuer.clone(),
+            aud: self.audience.clone().map(serde_json::Value::String),
+        };
+        Ok(jsonwebtoken::encode(
+            &Header::new(self.algorithm),
+            &claims,
+            key,
+        )?)
+    }
+}

@@ -1,0 +1,66 @@
+//! The `crm` command line.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use crate::auth::Scope;
+use crate::config::{AuthArgs, DatabaseArgs, ServeArgs};
+
+#[derive(Parser)]
+#[command(name = "crm", version, about = "A multi-tenant customer CRM served as one GraphQL API")]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Options of `serve`, which runs when no subcommand is given.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+
+    /// Tracing filter, e.g. `info` or `crm=debug,sqlx=warn`.
+    #[arg(long, env = "CRM_LOG", default_value = "info", global = true)]
+    pub log: String,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run migrations, then serve the API (the default).
+    Serve(ServeArgs),
+    /// Apply migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Print a signed token.
+    Token(TokenArgs),
+    /// Print the GraphQL schema (SDL); `schema.graphql` is its output.
+    Schema,
+}
+
+#[derive(clap::Args)]
+pub struct TokenArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+
+    #[command(flatten)]
+    pub auth: AuthArgs,
+
+    /// The tenant the token confines its bearer to.
+    #[arg(long)]
+    pub tenant: String,
+
+    /// Who acts (shown as the author of notes and in audit records).
+    #[arg(long, default_value = "cli")]
+    pub sub: String,
+
+    /// Space-separated scopes; every scope when omitted.
+    #[arg(long, default_value_t = Scope::all_joined())]
+    pub scopes: String,
+
+    /// How long the token is valid, e.g. `1h`, `30m`, `7d`.
+    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+    pub ttl: Duration,
+
+    /// PEM private key, to sign RS256 / ES256 tokens.
+    #[arg(long, env = "CRM_JWT_PRIVATE_KEY")]
+    pub private_key: Option<PathBuf>,
+}

@@ -1,0 +1,48 @@
+//! What each `crm` subcommand does.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+
+use crate::app::Application;
+use crate::auth::Scope;
+use crate::cli::TokenArgs;
+use crate::config::{DatabaseArgs, ServeArgs};
+
+/// How long the development token printed at start stays valid.
+const DEV_TOKEN_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let application = Application::build(args).await?;
+    let app = application.app();
+    let url = format!("http://{}:{}", app.config.listen.ip(), application.port());
+    if let Some(path) = &app.dev_secret {
+        let token = app
+            .keys
+            .mint("demo", "developer", &Scope::all_joined(), DEV_TOKEN_TTL)?;
+        println!("No CRM_JWT_SECRET is set: using the development secret in {}.", path.display());
+        println!("A token for tenant `demo` with every scope (valid 30 days):\n\n  {token}\n");
+        println!("GraphiQL, with that token filled in: {url}/");
+    }
+    tracing::info!(%url, "serving GraphQL at {url}/graphql");
+    application.run_until_stopped().await?;
+    Ok(())
+}
+
+pub async fn migrate(db: DatabaseArgs) -> anyhow::Result<()> {
+    let conn = crate::db::connect(&db).await?;
+    crate::db::migrate(&conn).await?;
+    println!("migrations applied");
+    Ok(())
+}
+
+pub fn token(args: TokenArgs) -> anyhow::Result<()> {
+    let (mut keys, _) = args.auth.keys(&args.db, false)?;
+    if let Some(path) = &args.private_key {
+        let pem = std::fs::read(path)
+            .with_context(|| format!("reading the private key {}", path.display()))?;
+        keys = keys.with_private_pem(&pem)?;
+    }
+    println!("{}", keys.mint(&args.tenant, &args.sub, &args.scopes, args.ttl)?);
+    Ok(())
+}

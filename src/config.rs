@@ -1,0 +1,147 @@
+//! Configuration: every option is a flag and an environment variable, and
+//! each doc comment is its `--help` text.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use crate::auth::{JwtAlgorithm, Keys};
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://crm.db?mode=rwc";
+
+#[derive(clap::Args, Clone, Debug)]
+pub struct DatabaseArgs {
+    /// `sqlite://…` (embedded) or `postgres://…`.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+
+    /// Most database connections the server holds open.
+    #[arg(long, env = "CRM_DB_POOL", default_value_t = 16)]
+    pub db_pool: u32,
+}
+
+impl DatabaseArgs {
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+
+    /// Where the development secret lives: beside the SQLite file, or in the
+    /// working directory for PostgreSQL and in-memory databases.
+    pub fn dev_secret_path(&self) -> PathBuf {
+        let file = self
+            .database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.database_url.strip_prefix("sqlite:"))
+            .map(|rest| rest.split('?').next().unwrap_or_default())
+            .filter(|path| !path.is_empty() && !path.contains(":memory:"));
+        match file {
+            Some(path) => PathBuf::from(format!("{path}.jwt-secret")),
+            None => PathBuf::from("crm-dev.jwt-secret"),
+        }
+    }
+}
+
+#[derive(clap::Args, Clone)]
+pub struct AuthArgs {
+    /// HS256 secret (at least 32 bytes). With no key configured at all,
+    /// `serve` creates a development secret beside the database.
+    #[arg(long, env = "CRM_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// The one algorithm tokens may use.
+    #[arg(long, env = "CRM_JWT_ALGORITHM", value_enum, default_value = "HS256")]
+    pub jwt_algorithm: JwtAlgorithm,
+
+    /// Path to a PEM public key, for RS256 / ES256.
+    #[arg(long, env = "CRM_JWT_PUBLIC_KEY")]
+    pub jwt_public_key: Option<PathBuf>,
+
+    /// Required `iss` claim, checked when set.
+    #[arg(long, env = "CRM_JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+
+    /// Required `aud` claim, checked when set (unset: `aud` is ignored).
+    #[arg(long, env = "CRM_JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+}
+
+/// How the server's keys were found.
+pub enum KeySource {
+    Configured,
+    /// The development secret at this path (no key was configured).
+    DevSecret(PathBuf),
+}
+
+impl AuthArgs {
+    /// Loads the configured keys, or the development secret (created when
+    /// `create` is set and none exists yet).
+    pub fn keys(&self, db: &DatabaseArgs, create: bool) -> anyhow::Result<(Keys, KeySource)> {
+        let (iss, aud) = (self.jwt_issuer.clone(), self.jwt_audience.clone());
+        if let Some(path) = &self.jwt_public_key {
+            let pem = std::fs::read(path)
+                .with_context(|| format!("reading CRM_JWT_PUBLIC_KEY {}", path.display()))?;
+            let keys = Keys::public_pem(self.jwt_algorithm, &pem, iss, aud)?;
+            return Ok((keys, KeySource::Configured));
+        }
+        if self.jwt_algorithm != JwtAlgorithm::HS256 {
+            anyhow::bail!("CRM_JWT_ALGORITHM={:?} needs CRM_JWT_PUBLIC_KEY", self.jwt_algorithm);
+        }
+        if let Some(secret) = &self.jwt_secret {
+            return Ok((Keys::hs256(secret.as_bytes(), iss, aud)?, KeySource::Configured));
+        }
+        let path = db.dev_secret_path();
+        let secret = dev_secret(&path, create)?;
+        Ok((Keys::hs256(secret.as_bytes(), iss, aud)?, KeySource::DevSecret(path)))
+    }
+}
+
+/// Reads the development secret, creating it (mode 0600) when asked.
+fn dev_secret(path: &Path, create: bool) -> anyhow::Result<String> {
+    match std::fs::read_to_string(path) {
+        Ok(secret) => Ok(secret.trim().to_owned()),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound && create => {
+            let bytes: [u8; 32] = rand::random();
+            let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            write_private(path, &secret)
+                .with_context(|| format!("creating the development secret {}", path.display()))?;
+            Ok(secret)
+        }
+        Err(err) => Err(err).with_context(|| {
+            format!(
+                "no CRM_JWT_SECRET is set and the development secret {} cannot be read (run `crm serve` once to create it)",
+                path.display()
+            )
+        }),
+    }
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents.as_bytes())
+}
+
+#[derive(clap::Args, Clone)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+
+    #[command(flatten)]
+    pub auth: AuthArgs,
+
+    /// Address to serve on.
+    #[arg(long, env = "CRM_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Comma-separated origins allowed to call the API from a browser.
+    #[arg(long, env = "CRM_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
+    /// `false` turns introspection and field suggestions off.
+    #[arg(long, env = "CRM_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub introspection: bool,
+}

@@ -1,0 +1,293 @@
+//! `CustomerFilter` and `CustomerSort`, compiled to SQL with bound
+//! parameters only.
+
+use async_graphql::{Enum, InputObject, Json};
+use entity::{customer, customer_tag};
+use sea_orm::sea_query::{Expr, ExprTrait as _, LikeExpr, Query};
+use sea_orm::{ColumnTrait, Condition, DbBackend};
+use serde_json::Value;
+
+use super::input::{CustomerStatus, country, fold};
+use crate::error::{AppResult, bad_input};
+use crate::graphql::pagination::{KeyKind, KeyValue, SortKey};
+use crate::graphql::scalars::{DateTime, Decimal};
+
+/// Which customers a list or count covers. All given conditions must hold.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct CustomerFilter {
+    /// Case- and accent-insensitive substring of name, email, phone or company.
+    pub search: Option<String>,
+    /// Has all of these tags.
+    pub tags: Option<Vec<String>>,
+    /// Has at least one of these tags.
+    pub tags_any: Option<Vec<String>>,
+    pub status: Option<CustomerStatus>,
+    pub created_after: Option<DateTime>,
+    pub created_before: Option<DateTime>,
+    pub last_order_after: Option<DateTime>,
+    pub last_order_before: Option<DateTime>,
+    pub min_total_spent: Option<Decimal>,
+    pub max_total_spent: Option<Decimal>,
+    /// ISO 3166-1 alpha-2 country of the address.
+    pub country: Option<String>,
+    /// A JSON object the customer's metadata must contain (nested objects
+    /// match recursively; an array matches when it holds every listed value).
+    pub metadata: Option<Json<Value>>,
+}
+
+/// What a customer list is ordered by.
+#[derive(Enum, Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum CustomerSortField {
+    #[default]
+    CreatedAt,
+    UpdatedAt,
+    Name,
+    Email,
+    LastOrderAt,
+    TotalSpent,
+    TotalOrders,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum SortDirection {
+    Asc,
+    #[default]
+    Desc,
+}
+
+/// The order of a customer list; ties are broken by id. Customers without
+/// a value (no email, never ordered) come last descending, first ascending.
+#[derive(InputObject, Clone, Copy, Debug, Default)]
+pub struct CustomerSort {
+    #[graphql(default)]
+    pub field: CustomerSortField,
+    #[graphql(default)]
+    pub direction: SortDirection,
+}
+
+impl CustomerSortField {
+    pub fn key(self) -> SortKey<customer::Entity> {
+        use customer::Column as C;
+        let (name, column, kind, nullable, value): (_, _, _, _, fn(&customer::Model) -> KeyValue) =
+            match self {
+                Self::CreatedAt => ("CREATED_AT", C::CreatedAt, KeyKind::Time, false, |m| {
+                    KeyValue::time(&m.created_at)
+                }),
+                Self::UpdatedAt => ("UPDATED_AT", C::UpdatedAt, KeyKind::Time, false, |m| {
+                    KeyValue::time(&m.updated_at)
+                }),
+                Self::Name => ("NAME", C::SortName, KeyKind::Text, true, |m| {
+                    m.sort_name.clone().map_or(KeyValue::Null, KeyValue::Text)
+                }),
+                Self::Email => ("EMAIL", C::Email, KeyKind::Text, true, |m| {
+                    m.email.clone().map_or(KeyValue::Null, KeyValue::Text)
+                }),
+                Self::LastOrderAt => ("LAST_ORDER_AT", C::LastOrderAt, KeyKind::Time, true, |m| {
+                    m.last_order_at.as_ref().map_or(KeyValue::Null, KeyValue::time)
+                }),
+                Self::TotalSpent => ("TOTAL_SPENT", C::TotalSpentCents, KeyKind::Int, false, |m| {
+                    KeyValue::Int(m.total_spent_cents)
+                }),
+                Self::TotalOrders => ("TOTAL_ORDERS", C::TotalOrders, KeyKind::Int, false, |m| {
+                    KeyValue::Int(m.total_orders)
+                }),
+            };
+        SortKey {
+            name,
+            column,
+            kind,
+            nullable,
+            value,
+        }
+    }
+}
+
+const FIELD: &str = "filter";
+
+impl CustomerFilter {
+    /// The SQL condition of the filter (the tenant is added by the caller's
+    /// scoped query).
+    pub fn compile(&self, backend: DbBackend) -> AppResult<Condition> {
+        use customer::Column as C;
+        let mut cond = Condition::all();
+        if let Some(search) = self.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            cond = cond.add(search_condition(search));
+        }
+        for tag in self.tags.iter().flatten() {
+            cond = cond.add(Expr::exists(tag_query(std::slice::from_ref(tag))));
+        }
+        if let Some(tags) = &self.tags_any {
+            cond = cond.add(if tags.is_empty() {
+                Expr::val(false).into()
+            } else {
+                Expr::exists(tag_query(tags))
+            });
+        }
+        if let Some(status) = self.status {
+            cond = cond.add(C::Status.eq(status.as_str()));
+        }
+        let bounds = [
+            (C::CreatedAt, self.created_after, self.created_before),
+            (C::LastOrderAt, self.last_order_after, self.last_order_before),
+        ];
+        for (column, after, before) in bounds {
+            if let Some(DateTime(t)) = after {
+                cond = cond.add(column.gt(t));
+            }
+            if let Some(DateTime(t)) = before {
+                cond = cond.add(column.lt(t));
+            }
+        }
+        if let Some(Decimal(cents)) = self.min_total_spent {
+            cond = cond.add(C::TotalSpentCents.gte(cents));
+        }
+        if let Some(Decimal(cents)) = self.max_total_spent {
+            cond = cond.add(C::TotalSpentCents.lte(cents));
+        }
+        if let Some(code) = &self.country {
+            match country(&format!("{FIELD}.country"), code)? {
+                Some(code) => cond = cond.add(C::Country.eq(code)),
+                None => cond = cond.add(C::Country.is_null()),
+            }
+        }
+        if let Some(Json(metadata)) = &self.metadata {
+            cond = cond.add(metadata_condition(metadata, backend)?);
+        }
+        Ok(cond)
+    }
+}
+
+/// `search_text LIKE %term%`; a phone-like term also matches by its digits.
+fn search_condition(search: &str) -> Condition {
+    let like = |term: &str| {
+        let escaped = term.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        customer::Column::SearchText.like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
+    };
+    let folded = fold(search);
+    let mut cond = Condition::any().add(like(&folded));
+    let digits: String = search.chars().filter(char::is_ascii_digit).collect();
+    let phone_like = search.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    if phone_like && digits.len() >= 3 && digits != folded {
+        cond = cond.add(like(&digits));
+    }
+    cond
+}
+
+/// `SELECT 1 FROM customer_tags WHERE <same customer> AND tag IN (…)`.
+fn tag_query(tags: &[String]) -> sea_orm::sea_query::SelectStatement {
+    use customer_tag::Column as T;
+    Query::select()
+        .expr(Expr::val(1))
+        .from(customer_tag::Entity)
+        .and_where(
+            Expr::col((customer_tag::Entity, T::TenantId))
+                .equals((customer::Entity, customer::Column::TenantId)),
+        )
+        .and_where(
+            Expr::col((customer_tag::Entity, T::CustomerId))
+                .equals((customer::Entity, customer::Column::Id)),
+        )
+        .and_where(Expr::col((customer_tag::Entity, T::Tag)).is_in(tags.iter().map(|t| t.trim().to_owned())))
+        .to_owned()
+}
+
+fn metadata_condition(filter: &Value, backend: DbBackend) -> AppResult<Condition> {
+    let field = format!("{FIELD}.metadata");
+    if !filter.is_object() {
+        return Err(bad_input(field, "metadata must be a JSON object"));
+    }
+    check_shape(&field, filter, 0)?;
+    if backend == DbBackend::Postgres {
+        return Ok(Condition::all().add(Expr::cust_with_values(
+            r#""customers"."metadata" @> CAST($1 AS jsonb)"#,
+            [filter.to_string()],
+        )));
+    }
+    let mut tests = Vec::new();
+    sqlite_contains("$", filter, &mut tests);
+    Ok(tests.into_iter().fold(Condition::all(), Condition::add))
+}
+
+/// Objects nest; arrays hold scalars; keys are plain names.
+fn check_shape(field: &str, value: &Value, depth: usize) -> AppResult<()> {
+    match value {
+        Value::Object(map) => {
+            if depth > 8 {
+                return Err(bad_input(field, "metadata filter nests too deep"));
+            }
+            for (key, v) in map {
+                if key.is_empty() || key.len() > 128 || key.chars().any(|c| c == '"' || c == '\\' || c.is_control()) {
+                    return Err(bad_input(field, format!("unsupported metadata key {key:?}")));
+                }
+                check_shape(field, v, depth + 1)?;
+            }
+            Ok(())
+        }
+        Value::Array(items) if items.iter().any(|i| i.is_array() || i.is_object()) => Err(bad_input(
+            field,
+            "arrays in a metadata filter hold strings, numbers, booleans or null",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// SQLite's containment, leaf by leaf, with the JSON paths bound.
+fn sqlite_contains(path: &str, value: &Value, tests: &mut Vec<Expr>) {
+    let json_type = |path: &str| {
+        Expr::cust_with_values(r#"json_type("customers"."metadata", ?)"#, [path.to_owned()])
+    };
+    let extract = |path: &str| {
+        Expr::cust_with_values(r#"json_extract("customers"."metadata", ?)"#, [path.to_owned()])
+    };
+    match value {
+        Value::Object(map) => {
+            tests.push(json_type(path).eq("object"));
+            for (key, v) in map {
+                sqlite_contains(&format!("{path}.\"{key}\""), v, tests);
+            }
+        }
+        Value::Array(items) => {
+            tests.push(json_type(path).eq("array"));
+            for item in items {
+                let (ty, val) = scalar(item);
+                let mut sql = String::from(r#"EXISTS (SELECT 1 FROM json_each("customers"."metadata", ?) WHERE "#);
+                let mut values: Vec<sea_orm::Value> = vec![path.to_owned().into()];
+                sql.push_str(ty);
+                if let Some(v) = val {
+                    sql.push_str(" AND value = ?");
+                    values.push(v);
+                }
+                sql.push(')');
+                tests.push(Expr::cust_with_values(sql, values));
+            }
+        }
+        scalar_value => {
+            let types: &[&str] = match scalar_value {
+                Value::String(_) => &["text"],
+                Value::Number(_) => &["integer", "real"],
+                Value::Bool(true) => &["true"],
+                Value::Bool(false) => &["false"],
+                _ => &["null"],
+            };
+            tests.push(json_type(path).is_in(types.iter().copied()));
+            if let (_, Some(v)) = scalar(scalar_value) {
+                tests.push(extract(path).eq(v));
+            }
+        }
+    }
+}
+
+/// The `json_each` type test of a scalar, and the value to compare when
+/// the type alone does not decide.
+fn scalar(value: &Value) -> (&'static str, Option<sea_orm::Value>) {
+    match value {
+        Value::String(s) => ("type = 'text'", Some(s.clone().into())),
+        Value::Number(n) => (
+            "type IN ('integer', 'real')",
+            Some(n.as_i64().map_or_else(|| n.as_f64().unwrap_or_default().into(), Into::into)),
+        ),
+        Value::Bool(true) => ("type = 'true'", None),
+        Value::Bool(false) => ("type = 'false'", None),
+        _ => ("type = 'null'", None),
+    }
+}

@@ -1,0 +1,303 @@
+//! The customer part of the schema: the `Customer` type, its queries and
+//! its mutations. Resolvers are thin: validation is in `input`, SQL in
+//! `repo`, writes in `upsert`.
+
+use async_graphql::connection::{Connection, EmptyFields};
+use async_graphql::{Context, ID, Json, Object, Result, SimpleObject};
+use entity::customer;
+use futures_util::FutureExt as _;
+
+use super::filter::{CustomerFilter, CustomerSort, SortDirection};
+use super::input::{
+    CustomerField, CustomerInput, CustomerStatus, CustomerUpdateInput, Patch, display_name, email,
+    phone,
+};
+use super::upsert::{self, Written};
+use super::repo;
+use crate::auth::{Scope, ScopeGuard};
+use crate::error::{bad_input, not_found};
+use crate::graphql::id::{self, Kind};
+use crate::graphql::pagination::{Keyset, Page, TotalCount};
+use crate::graphql::scalars::{DateTime, Decimal};
+use crate::graphql::{ContextExt, DeletePayload};
+
+/// A person or company the tenant does business with.
+pub struct Customer(pub customer::Model);
+
+/// A postal address.
+#[derive(SimpleObject)]
+pub struct Address {
+    pub line1: Option<String>,
+    pub line2: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2 code.
+    pub country: Option<String>,
+}
+
+#[Object]
+impl Customer {
+    /// `cus_` followed by a time-ordered key.
+    pub async fn id(&self) -> ID {
+        id::encode(Kind::Customer, &self.0.id)
+    }
+
+    /// Display name; "first last" when only those are set.
+    async fn name(&self) -> Option<String> {
+        display_name(&self.0)
+    }
+
+    async fn first_name(&self) -> Option<&str> {
+        self.0.first_name.as_deref()
+    }
+
+    async fn last_name(&self) -> Option<&str> {
+        self.0.last_name.as_deref()
+    }
+
+    /// Lower-cased; unique per tenant.
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+
+    /// E.164; unique per tenant.
+    async fn phone(&self) -> Option<&str> {
+        self.0.phone.as_deref()
+    }
+
+    async fn company_name(&self) -> Option<&str> {
+        self.0.company_name.as_deref()
+    }
+
+    async fn avatar_url(&self) -> Option<&str> {
+        self.0.avatar_url.as_deref()
+    }
+
+    async fn status(&self) -> CustomerStatus {
+        CustomerStatus::from_db(&self.0.status)
+    }
+
+    /// Where the customer came from.
+    async fn source(&self) -> Option<&str> {
+        self.0.source.as_deref()
+    }
+
+    /// Tags, alphabetically.
+    async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        let loaded = ctx.session()?.loaders.tags.load_one(self.0.id.clone()).await?;
+        Ok(loaded.unwrap_or_default())
+    }
+
+    async fn address(&self) -> Option<Address> {
+        let m = &self.0;
+        let address = Address {
+            line1: m.address_line1.clone(),
+            line2: m.address_line2.clone(),
+            city: m.city.clone(),
+            state: m.state.clone(),
+            postal_code: m.postal_code.clone(),
+            country: m.country.clone(),
+        };
+        let empty = [&address.line1, &address.line2, &address.city, &address.state, &address.postal_code, &address.country]
+            .iter()
+            .all(|v| v.is_none());
+        (!empty).then_some(address)
+    }
+
+    /// Custom fields: a JSON object.
+    async fn metadata(&self) -> Json<&serde_json::Value> {
+        Json(&self.0.metadata)
+    }
+
+    async fn created_at(&self) -> DateTime {
+        DateTime(self.0.created_at)
+    }
+
+    async fn updated_at(&self) -> DateTime {
+        DateTime(self.0.updated_at)
+    }
+
+    /// Paid orders.
+    async fn total_orders(&self) -> i64 {
+        self.0.total_orders
+    }
+
+    /// Sum of paid orders.
+    async fn total_spent(&self) -> Decimal {
+        Decimal(self.0.total_spent_cents)
+    }
+
+    async fn last_order_at(&self) -> Option<DateTime> {
+        self.0.last_order_at.map(DateTime)
+    }
+}
+
+/// The result of `createCustomer` and `upsertCustomer`.
+#[derive(SimpleObject)]
+pub struct CreateCustomerPayload {
+    pub customer: Customer,
+    /// False when an existing customer was returned (or updated).
+    pub created: bool,
+}
+
+impl From<Written> for CreateCustomerPayload {
+    fn from(written: Written) -> Self {
+        match written {
+            Written::Created(row) => CreateCustomerPayload {
+                customer: Customer(row),
+                created: true,
+            },
+            Written::Existing(row) => CreateCustomerPayload {
+                customer: Customer(row),
+                created: false,
+            },
+        }
+    }
+}
+
+pub type CustomerConnection = Connection<String, Customer, TotalCount, EmptyFields>;
+
+#[derive(Default)]
+pub struct CustomerQuery;
+
+#[Object]
+impl CustomerQuery {
+    /// A customer by ID; null when there is none in your tenant.
+    #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
+    async fn customer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Customer>> {
+        let Some(key) = id::decode(Kind::Customer, &id) else {
+            return Ok(None);
+        };
+        let session = ctx.session()?;
+        Ok(session.loaders.customers.load_one(key).await?.map(Customer))
+    }
+
+    /// A customer by email (case-insensitive), else by phone.
+    #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
+    async fn customer_lookup(
+        &self,
+        ctx: &Context<'_>,
+        email: Option<String>,
+        phone: Option<String>,
+    ) -> Result<Option<Customer>> {
+        let session = ctx.session()?;
+        let (db, tenant) = (&session.db, session.tenant());
+        let email = email.as_deref().map(|e| self::email("email", e)).transpose()?.flatten();
+        let phone = phone.as_deref().map(|p| self::phone("phone", p)).transpose()?.flatten();
+        if email.is_none() && phone.is_none() {
+            return Err(bad_input("email", "give an email or a phone").into());
+        }
+        if let Some(email) = email
+            && let Some(row) = repo::find_by_email(db, tenant, &email).await?
+        {
+            return Ok(Some(Customer(row)));
+        }
+        match phone {
+            Some(phone) => Ok(repo::find_by_phone(db, tenant, &phone).await?.map(Customer)),
+            None => Ok(None),
+        }
+    }
+
+    /// Customers, filtered and sorted (newest first by default), with keyset
+    /// cursors.
+    #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn customers(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<CustomerFilter>,
+        sort: Option<CustomerSort>,
+    ) -> Result<CustomerConnection> {
+        let session = ctx.session()?;
+        let page = Page::from_params(first, after, last, before)?;
+        let sort = sort.unwrap_or_default();
+        let condition = filter.unwrap_or_default().compile(session.db.get_database_backend())?;
+        let key = sort.field.key();
+        let keyset = Keyset {
+            sort: &key,
+            id: customer::Column::Id,
+            ascending: sort.direction == SortDirection::Asc,
+            page: &page,
+            id_of: |m: &customer::Model| m.id.as_str(),
+        };
+        let rows = repo::list(&session.db, session.tenant(), condition.clone(), &keyset).await?;
+        let (db, tenant) = (session.db.clone(), session.tenant().clone());
+        let total = TotalCount::new(move || {
+            let (db, tenant, condition) = (db.clone(), tenant.clone(), condition.clone());
+            async move { repo::count(&db, &tenant, condition).await }.boxed()
+        });
+        Ok(keyset.connection(rows, Customer, total))
+    }
+
+    /// How many customers match the filter.
+    #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
+    async fn customer_count(&self, ctx: &Context<'_>, filter: Option<CustomerFilter>) -> Result<i64> {
+        let session = ctx.session()?;
+        let condition = filter.unwrap_or_default().compile(session.db.get_database_backend())?;
+        let n = repo::count(&session.db, session.tenant(), condition).await?;
+        Ok(i64::try_from(n).unwrap_or(i64::MAX))
+    }
+}
+
+#[derive(Default)]
+pub struct CustomerMutation;
+
+#[Object]
+impl CustomerMutation {
+    /// Creates a customer. When the email (or phone) already belongs to a
+    /// customer, returns that one with `created: false` and changes nothing.
+    #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
+    async fn create_customer(&self, ctx: &Context<'_>, input: CustomerInput) -> Result<CreateCustomerPayload> {
+        let session = ctx.session()?;
+        let patch = Patch::from_input(input, "input", false)?;
+        if patch.identifies_nobody() {
+            return Err(bad_input(
+                "input",
+                "a customer needs at least one of name, firstName, lastName, email or phone",
+            )
+            .into());
+        }
+        Ok(upsert::create(&session.db, session.tenant(), patch).await?.into())
+    }
+
+    /// Finds a customer by email, then phone, and updates it, or creates
+    /// one. `doNotUpdate` lists fields an existing customer keeps;
+    /// `input.addTags` adds tags; `input.metadata` merges into the existing
+    /// custom fields.
+    #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
+    async fn upsert_customer(
+        &self,
+        ctx: &Context<'_>,
+        input: CustomerInput,
+        do_not_update: Option<Vec<CustomerField>>,
+    ) -> Result<CreateCustomerPayload> {
+        let session = ctx.session()?;
+        let patch = Patch::from_input(input, "input", true)?;
+        let skip = do_not_update.unwrap_or_default();
+        Ok(upsert::upsert(&session.db, session.tenant(), patch, &skip).await?.into())
+    }
+
+    /// Changes a customer: an absent field is unchanged, an explicit `null`
+    /// clears it.
+    #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
+    async fn update_customer(&self, ctx: &Context<'_>, id: ID, input: CustomerUpdateInput) -> Result<Customer> {
+        let session = ctx.session()?;
+        let key = id::decode(Kind::Customer, &id).ok_or(not_found("customer"))?;
+        let patch = Patch::from_update(input, "input")?;
+        Ok(Customer(upsert::update(&session.db, session.tenant(), &key, patch).await?))
+    }
+
+    /// Deletes a customer and its tags.
+    #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
+    async fn delete_customer(&self, ctx: &Context<'_>, id: ID) -> Result<DeletePayload> {
+        let session = ctx.session()?;
+        let key = id::decode(Kind::Customer, &id).ok_or(not_found("customer"))?;
+        upsert::delete(&session.db, session.tenant(), &key).await?;
+        Ok(DeletePayload { deleted_id: id })
+    }
+}

@@ -1,0 +1,19 @@
+//! Customers: profiles with tags, an address and custom fields.
+//!
+//! Invariants:
+//! - email is unique per tenant, case-insensitively (stored lower-cased);
+//!   phone is unique per tenant, stored in E.164;
+//! - a customer always has at least one of name, first name, last name,
+//!   email or phone;
+//! - `sort_name` and `search_text` are derived from the profile on every
+//!   write (`Profile::derive`), never set directly;
+//! - tags are trimmed, 1–64 characters, at most 100 per customer.
+
+mod filter;
+mod graphql;
+mod input;
+pub mod loader;
+pub mod repo;
+mod upsert;
+
+pub use graphql::{Customer, CustomerMutation, CustomerQuery};

@@ -1,0 +1,182 @@
+//! Customer rows: every function takes the tenant and starts from the
+//! tenant-scoped queries of [`crate::tenancy`].
+
+use std::collections::HashMap;
+
+use entity::{customer, customer_tag};
+use sea_orm::sea_query::{Expr, ExprTrait as _, Func};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder,
+};
+
+use crate::error::AppResult;
+use crate::graphql::id;
+use crate::graphql::pagination::Keyset;
+use crate::tenancy::{self, TenantId};
+
+/// A new, empty customer row of the tenant.
+pub fn blank(tenant: &TenantId) -> customer::Model {
+    let now = crate::db::now();
+    customer::Model {
+        tenant_id: tenant.as_str().to_owned(),
+        id: id::new_key(),
+        name: None,
+        first_name: None,
+        last_name: None,
+        sort_name: None,
+        email: None,
+        phone: None,
+        company_name: None,
+        avatar_url: None,
+        status: "ACTIVE".to_owned(),
+        source: None,
+        address_line1: None,
+        address_line2: None,
+        city: None,
+        state: None,
+        postal_code: None,
+        country: None,
+        metadata: serde_json::json!({}),
+        search_text: String::new(),
+        total_orders: 0,
+        total_spent_cents: 0,
+        last_order_at: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+pub async fn find(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    key: &str,
+) -> AppResult<Option<customer::Model>> {
+    Ok(tenancy::select::<customer::Entity>(tenant)
+        .filter(customer::Column::Id.eq(key))
+        .one(db)
+        .await?)
+}
+
+pub async fn find_many(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    keys: &[String],
+) -> AppResult<Vec<customer::Model>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(tenancy::select::<customer::Entity>(tenant)
+        .filter(customer::Column::Id.is_in(keys.iter().cloned()))
+        .all(db)
+        .await?)
+}
+
+/// By email, case-insensitively (served by the `lower(email)` unique index).
+pub async fn find_by_email(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    email: &str,
+) -> AppResult<Option<customer::Model>> {
+    Ok(tenancy::select::<customer::Entity>(tenant)
+        .filter(Expr::expr(Func::lower(Expr::col(customer::Column::Email))).eq(email.to_lowercase()))
+        .one(db)
+        .await?)
+}
+
+/// By E.164 phone.
+pub async fn find_by_phone(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    phone: &str,
+) -> AppResult<Option<customer::Model>> {
+    Ok(tenancy::select::<customer::Entity>(tenant)
+        .filter(customer::Column::Phone.eq(phone))
+        .one(db)
+        .await?)
+}
+
+/// One page of the customers matching `filter`.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    filter: Condition,
+    keyset: &Keyset<'_, customer::Entity>,
+) -> AppResult<Vec<customer::Model>> {
+    let query = keyset.apply(tenancy::select::<customer::Entity>(tenant).filter(filter))?;
+    Ok(query.all(db).await?)
+}
+
+pub async fn count(db: &impl ConnectionTrait, tenant: &TenantId, filter: Condition) -> AppResult<u64> {
+    Ok(tenancy::select::<customer::Entity>(tenant)
+        .filter(filter)
+        .count(db)
+        .await?)
+}
+
+/// Inserts a row built by [`blank`]; a unique violation is left to the
+/// caller (it means a concurrent writer won).
+pub async fn insert(db: &impl ConnectionTrait, row: customer::Model) -> Result<customer::Model, DbErr> {
+    row.into_active_model().reset_all().insert(db).await
+}
+
+/// Writes every column of an existing row (found through the scoped
+/// queries above, so it is the tenant's), bumping `updated_at`.
+pub async fn save(db: &impl ConnectionTrait, mut row: customer::Model) -> Result<customer::Model, DbErr> {
+    row.updated_at = crate::db::now();
+    row.into_active_model().reset_all().update(db).await
+}
+
+/// Deletes a customer (its tags go with it); false when there was none.
+pub async fn delete(db: &impl ConnectionTrait, tenant: &TenantId, key: &str) -> AppResult<bool> {
+    let result = tenancy::delete::<customer::Entity>(tenant)
+        .filter(customer::Column::Id.eq(key))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
+/// The tags of each customer, alphabetically.
+pub async fn tags(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    keys: &[String],
+) -> AppResult<HashMap<String, Vec<String>>> {
+    let rows = tenancy::select::<customer_tag::Entity>(tenant)
+        .filter(customer_tag::Column::CustomerId.is_in(keys.iter().cloned()))
+        .order_by_asc(customer_tag::Column::Tag)
+        .all(db)
+        .await?;
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    for row in rows {
+        out.entry(row.customer_id).or_default().push(row.tag);
+    }
+    Ok(out)
+}
+
+/// Replaces a customer's tags.
+pub async fn replace_tags(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    key: &str,
+    tags: &[String],
+) -> AppResult<()> {
+    tenancy::delete::<customer_tag::Entity>(tenant)
+        .filter(customer_tag::Column::CustomerId.eq(key))
+        .exec(db)
+        .await?;
+    if tags.is_empty() {
+        return Ok(());
+    }
+    let rows = tags.iter().map(|tag| {
+        customer_tag::Model {
+            tenant_id: tenant.as_str().to_owned(),
+            customer_id: key.to_owned(),
+            tag: tag.clone(),
+        }
+        .into_active_model()
+        .reset_all()
+    });
+    customer_tag::Entity::insert_many(rows).exec(db).await?;
+    Ok(())
+}

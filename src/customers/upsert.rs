@@ -1,0 +1,184 @@
+//! Writing customers: create, upsert, update and delete, each in one write
+//! transaction.
+//!
+//! Create and upsert find an existing customer by email, then phone. When
+//! two requests race to create the same customer, the unique indexes let
+//! exactly one insert win; the loser's transaction is retried and then finds
+//! the winner's row.
+
+use entity::customer;
+use sea_orm::{DatabaseConnection, DbErr, SqlErr};
+
+use super::input::{CustomerField, Patch, final_tags};
+use super::repo;
+use crate::db::begin_write;
+use crate::error::{AppError, AppResult, conflict, not_found};
+use crate::tenancy::TenantId;
+
+const PREFIX: &str = "input";
+const ATTEMPTS: usize = 4;
+
+/// What happened to the customer an upsert names.
+pub enum Written {
+    Created(customer::Model),
+    Existing(customer::Model),
+}
+
+/// Creates a customer, or returns the one that already has the email or
+/// phone (changing nothing).
+pub async fn create(db: &DatabaseConnection, tenant: &TenantId, patch: Patch) -> AppResult<Written> {
+    write_new_or(db, tenant, patch, None).await
+}
+
+/// Creates a customer, or updates the one found by email, then phone,
+/// leaving the `do_not_update` fields as they are.
+pub async fn upsert(
+    db: &DatabaseConnection,
+    tenant: &TenantId,
+    patch: Patch,
+    do_not_update: &[CustomerField],
+) -> AppResult<Written> {
+    write_new_or(db, tenant, patch, Some(do_not_update)).await
+}
+
+async fn write_new_or(
+    db: &DatabaseConnection,
+    tenant: &TenantId,
+    patch: Patch,
+    update_existing: Option<&[CustomerField]>,
+) -> AppResult<Written> {
+    for _ in 0..ATTEMPTS {
+        let txn = begin_write(db).await?;
+        let existing = find_existing(&txn, tenant, &patch).await?;
+        let result = match (existing, update_existing) {
+            (Some(row), None) => Ok(Written::Existing(row)),
+            (Some(row), Some(skip)) => {
+                let patch = patch.clone().without(skip);
+                apply_and_save(&txn, tenant, row, patch).await.map(Written::Existing)
+            }
+            (None, _) => insert(&txn, tenant, patch.clone()).await.map(Written::Created),
+        };
+        match result {
+            Ok(written) => {
+                txn.commit().await?;
+                return Ok(written);
+            }
+            Err(Retry::Race) => txn.rollback().await?,
+            Err(Retry::Fail(err)) => return Err(err),
+        }
+    }
+    Err(conflict(PREFIX, "the customer is being written concurrently; try again"))
+}
+
+/// Applies a patch to the tenant's customer `key`.
+pub async fn update(
+    db: &DatabaseConnection,
+    tenant: &TenantId,
+    key: &str,
+    patch: Patch,
+) -> AppResult<customer::Model> {
+    for _ in 0..ATTEMPTS {
+        let txn = begin_write(db).await?;
+        let row = repo::find(&txn, tenant, key).await?.ok_or(not_found("customer"))?;
+        match apply_and_save(&txn, tenant, row, patch.clone()).await {
+            Ok(row) => {
+                txn.commit().await?;
+                return Ok(row);
+            }
+            Err(Retry::Race) => txn.rollback().await?,
+            Err(Retry::Fail(err)) => return Err(err),
+        }
+    }
+    Err(conflict(PREFIX, "the customer is being written concurrently; try again"))
+}
+
+pub async fn delete(db: &DatabaseConnection, tenant: &TenantId, key: &str) -> AppResult<()> {
+    if repo::delete(db, tenant, key).await? {
+        Ok(())
+    } else {
+        Err(not_found("customer"))
+    }
+}
+
+/// Why a write attempt stopped.
+enum Retry {
+    /// A concurrent writer took a unique email or phone first.
+    Race,
+    Fail(AppError),
+}
+
+impl From<AppError> for Retry {
+    fn from(err: AppError) -> Self {
+        Retry::Fail(err)
+    }
+}
+
+impl From<DbErr> for Retry {
+    fn from(err: DbErr) -> Self {
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => Retry::Race,
+            _ => Retry::Fail(err.into()),
+        }
+    }
+}
+
+async fn find_existing(
+    db: &impl sea_orm::ConnectionTrait,
+    tenant: &TenantId,
+    patch: &Patch,
+) -> AppResult<Option<customer::Model>> {
+    if let Some(email) = patch.email.value()
+        && let Some(row) = repo::find_by_email(db, tenant, email).await?
+    {
+        return Ok(Some(row));
+    }
+    match patch.phone.value() {
+        Some(phone) => repo::find_by_phone(db, tenant, phone).await,
+        None => Ok(None),
+    }
+}
+
+async fn insert(
+    db: &impl sea_orm::ConnectionTrait,
+    tenant: &TenantId,
+    patch: Patch,
+) -> Result<customer::Model, Retry> {
+    let tags = final_tags(Vec::new(), &patch, PREFIX)?;
+    let mut row = repo::blank(tenant);
+    patch.apply(&mut row, PREFIX)?;
+    let row = repo::insert(db, row).await?;
+    if let Some(tags) = tags {
+        repo::replace_tags(db, tenant, &row.id, &tags).await?;
+    }
+    Ok(row)
+}
+
+async fn apply_and_save(
+    db: &impl sea_orm::ConnectionTrait,
+    tenant: &TenantId,
+    mut row: customer::Model,
+    patch: Patch,
+) -> Result<customer::Model, Retry> {
+    let existing_tags = repo::tags(db, tenant, std::slice::from_ref(&row.id))
+        .await?
+        .remove(&row.id)
+        .unwrap_or_default();
+    let tags = final_tags(existing_tags, &patch, PREFIX)?;
+    let (new_email, new_phone) = (patch.email.value().cloned(), patch.phone.value().cloned());
+    patch.apply(&mut row, PREFIX)?;
+    if let Some(email) = new_email
+        && repo::find_by_email(db, tenant, &email).await?.is_some_and(|other| other.id != row.id)
+    {
+        return Err(conflict(format!("{PREFIX}.email"), "another customer has this email").into());
+    }
+    if let Some(phone) = new_phone
+        && repo::find_by_phone(db, tenant, &phone).await?.is_some_and(|other| other.id != row.id)
+    {
+        return Err(conflict(format!("{PREFIX}.phone"), "another customer has this phone").into());
+    }
+    let row = repo::save(db, row).await?;
+    if let Some(tags) = tags {
+        repo::replace_tags(db, tenant, &row.id, &tags).await?;
+    }
+    Ok(row)
+}

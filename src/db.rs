@@ -1,0 +1,67 @@
+//! Connecting to SQLite or PostgreSQL, migrations, readiness and write
+//! transactions.
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+
+use crate::config::DatabaseArgs;
+
+/// Opens the pool. SQLite runs in WAL mode with `synchronous=FULL` (no
+/// acknowledged write is lost even on power loss), foreign keys on,
+/// `secure_delete` on (erased data leaves no trace in free pages) and a 5 s
+/// busy timeout.
+pub async fn connect(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(args.database_url.clone());
+    options
+        .max_connections(args.db_pool)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    if args.is_sqlite() {
+        options.map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true)
+                .pragma("secure_delete", "on")
+        });
+    }
+    Ok(Database::connect(options).await?)
+}
+
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// True when the database answers and every migration is applied.
+pub async fn ready(db: &DatabaseConnection) -> bool {
+    db.ping().await.is_ok()
+        && Migrator::get_pending_migrations(db)
+            .await
+            .is_ok_and(|pending| pending.is_empty())
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock
+/// up front (`BEGIN IMMEDIATE`), so a read-then-write never fails with
+/// `SQLITE_BUSY_SNAPSHOT`; concurrent writers wait on the busy timeout.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let sqlite = db.get_database_backend() == DbBackend::Sqlite;
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: sqlite.then_some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}
+
+/// The current time, truncated to microseconds: what both backends store,
+/// so a value read back compares equal to the value written.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    let now = chrono::Utc::now();
+    now - chrono::Duration::nanoseconds(i64::from(now.timestamp_subsec_nanos() % 1_000))
+}

@@ -1,0 +1,158 @@
+//! One error type with stable codes, converted to GraphQL errors at exactly
+//! one place.
+//!
+//! `AppError` deliberately does not implement `Display`: async-graphql has a
+//! blanket `From<T: Display>` that would swallow the code, so `?` in a
+//! resolver must go through [`From<AppError> for async_graphql::Error`].
+//! Internal errors are logged here and reach the client only as a generic
+//! message.
+
+use async_graphql::ErrorExtensions;
+
+/// The `extensions.code` values of the API contract.
+pub mod code {
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+    pub const CONFLICT: &str = "CONFLICT";
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
+    pub const QUERY_TOO_DEEP: &str = "QUERY_TOO_DEEP";
+    pub const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+#[derive(Debug)]
+pub enum AppError {
+    Unauthenticated,
+    Forbidden { scope: &'static str },
+    NotFound { kind: &'static str },
+    BadUserInput { field: String, message: String },
+    Conflict { field: String, message: String },
+    Internal(anyhow::Error),
+}
+
+/// `NOT_FOUND` for a kind of object (`"customer"`).
+pub fn not_found(kind: &'static str) -> AppError {
+    AppError::NotFound { kind }
+}
+
+/// `BAD_USER_INPUT` naming the input path (`input.email`).
+pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> AppError {
+    AppError::BadUserInput {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// `CONFLICT` naming the input path that collides.
+pub fn conflict(field: impl Into<String>, message: impl Into<String>) -> AppError {
+    AppError::Conflict {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+impl AppError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated => code::UNAUTHENTICATED,
+            AppError::Forbidden { .. } => code::FORBIDDEN,
+            AppError::NotFound { .. } => code::NOT_FOUND,
+            AppError::BadUserInput { .. } => code::BAD_USER_INPUT,
+            AppError::Conflict { .. } => code::CONFLICT,
+            AppError::Internal(_) => code::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The message shown to clients: never SQL, never internals.
+    pub fn message(&self) -> String {
+        match self {
+            AppError::Unauthenticated => "authentication required".into(),
+            AppError::Forbidden { scope } => format!("this field requires the scope {scope}"),
+            AppError::NotFound { kind } => format!("{kind} not found"),
+            AppError::BadUserInput { message, .. } | AppError::Conflict { message, .. } => {
+                message.clone()
+            }
+            AppError::Internal(_) => "internal server error".into(),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for AppError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        AppError::Internal(err.into())
+    }
+}
+
+impl From<anyhow::Error> for AppError {
+    fn from(err: anyhow::Error) -> Self {
+        AppError::Internal(err)
+    }
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(err: AppError) -> Self {
+        if let AppError::Internal(inner) = &err {
+            tracing::error!(error = ?inner, "internal error");
+        }
+        let code = err.code();
+        async_graphql::Error::new(err.message()).extend_with(|_, ext| {
+            ext.set("code", code);
+            match &err {
+                AppError::BadUserInput { field, .. } | AppError::Conflict { field, .. } => {
+                    ext.set("field", field.as_str())
+                }
+                AppError::Forbidden { scope } => ext.set("scope", *scope),
+                _ => {}
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn extensions(err: AppError) -> serde_json::Value {
+        let gql: async_graphql::Error = err.into();
+        serde_json::to_value(gql.extensions).unwrap_or_default()
+    }
+
+    #[test]
+    fn every_variant_carries_its_code() {
+        let cases = [
+            (AppError::Unauthenticated, code::UNAUTHENTICATED),
+            (
+                AppError::Forbidden {
+                    scope: "read:customers",
+                },
+                code::FORBIDDEN,
+            ),
+            (not_found("customer"), code::NOT_FOUND),
+            (bad_input("input.email", "bad"), code::BAD_USER_INPUT),
+            (conflict("input.email", "taken"), code::CONFLICT),
+            (
+                AppError::Internal(anyhow::anyhow!("SELECT secret")),
+                code::INTERNAL_SERVER_ERROR,
+            ),
+        ];
+        for (err, expected) in cases {
+            assert_eq!(extensions(err)["code"], expected);
+        }
+    }
+
+    #[test]
+    fn input_errors_name_the_field() {
+        let ext = extensions(bad_input("input.phone", "bad phone"));
+        assert_eq!(ext["field"], "input.phone");
+    }
+
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let gql: async_graphql::Error = AppError::Internal(anyhow::anyhow!("SELECT secret")).into();
+        assert!(!gql.message.contains("SELECT"));
+    }
+}

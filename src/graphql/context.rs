@@ -1,0 +1,43 @@
+//! What a resolver may reach: the request's [`Session`], and nothing global.
+
+use async_graphql::Context;
+use sea_orm::DatabaseConnection;
+
+use super::Loaders;
+use crate::auth::Viewer;
+use crate::error::AppError;
+use crate::tenancy::TenantId;
+
+/// One request's view of the data: the viewer, its tenant, and loaders
+/// that batch within this request only.
+pub struct Session {
+    pub db: DatabaseConnection,
+    pub viewer: Viewer,
+    pub loaders: Loaders,
+}
+
+impl Session {
+    pub fn new(db: DatabaseConnection, viewer: Viewer) -> Self {
+        let loaders = Loaders::new(&db, &viewer.tenant);
+        Self {
+            db,
+            viewer,
+            loaders,
+        }
+    }
+
+    pub fn tenant(&self) -> &TenantId {
+        &self.viewer.tenant
+    }
+}
+
+pub trait ContextExt {
+    /// The request's session; a request without one is unauthenticated.
+    fn session(&self) -> Result<&Session, AppError>;
+}
+
+impl ContextExt for Context<'_> {
+    fn session(&self) -> Result<&Session, AppError> {
+        self.data::<Session>().map_err(|_| AppError::Unauthenticated)
+    }
+}

@@ -1,0 +1,65 @@
+//! Relay global object identification: `node(id:)` and `nodes(ids:)`
+//! resolve any ID by its prefix, within the viewer's tenant and scopes.
+
+use async_graphql::{Context, ID, Interface, Object, Result};
+
+use super::ContextExt;
+use super::id::{self, Kind};
+use crate::auth::Scope;
+use crate::customers::Customer;
+use crate::error::{AppError, bad_input};
+
+/// Most IDs `nodes` takes at once.
+pub const MAX_IDS: usize = 250;
+
+/// An object with a global ID.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID", desc = "The object's global ID."))]
+pub enum Node {
+    Customer(Customer),
+}
+
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    /// Any object by its ID; null when there is none in your tenant.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+        Ok(resolve(ctx, &id).await?)
+    }
+
+    /// Objects by ID, in the order asked (null where there is none); at most
+    /// 250.
+    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
+        if ids.len() > MAX_IDS {
+            return Err(bad_input("ids", format!("at most {MAX_IDS} IDs")).into());
+        }
+        let found = futures_util::future::try_join_all(ids.iter().map(|id| resolve(ctx, id))).await?;
+        Ok(found)
+    }
+}
+
+async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>, AppError> {
+    let session = ctx.session()?;
+    let Some((kind, key)) = id::decode_any(id) else {
+        return Ok(None);
+    };
+    let scope = match kind {
+        Kind::Customer => Scope::ReadCustomers,
+    };
+    if !session.viewer.scopes.contains(scope) {
+        return Err(AppError::Forbidden { scope: scope.as_str() });
+    }
+    match kind {
+        Kind::Customer => {
+            let row = session
+                .loaders
+                .customers
+                .load_one(key)
+                .await
+                .map_err(|e| AppError::Internal(anyhow::anyhow!(e.message)))?;
+            Ok(row.map(|r| Node::Customer(Customer(r))))
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! The query root: the features' query roots, merged.
+
+use async_graphql::MergedObject;
+
+use super::node::NodeQuery;
+use crate::customers::CustomerQuery;
+
+#[derive(MergedObject, Default)]
+pub struct Query(CustomerQuery, NodeQuery);

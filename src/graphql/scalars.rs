@@ -1,0 +1,100 @@
+//! The contract's scalars: `DateTime` (RFC 3339, UTC) and `Decimal` (money
+//! as a string with two decimals). `JSON` is async-graphql's `Json`.
+
+use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
+use chrono::{SecondsFormat, Utc};
+
+/// An instant, written as RFC 3339 in UTC (`2026-11-21T09:30:00Z`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DateTime(pub chrono::DateTime<Utc>);
+
+#[Scalar(name = "DateTime", specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339")]
+impl ScalarType for DateTime {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(s) => chrono::DateTime::parse_from_rfc3339(s)
+                .map(|t| DateTime(t.with_timezone(&Utc)))
+                .map_err(|_| InputValueError::custom("expected an RFC 3339 date-time")),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+    }
+}
+
+/// An amount of money, exact to the cent: `"12840.00"`. Held as cents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Decimal(pub i64);
+
+impl Decimal {
+    /// Parses `"12"`, `"12.5"`, `"-0.05"`; more than two decimals is refused.
+    pub fn parse_str(s: &str) -> Option<Self> {
+        let s = s.trim();
+        let (negative, digits) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
+        let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
+        let valid = !whole.is_empty()
+            && whole.len() <= 15
+            && frac.len() <= 2
+            && whole.bytes().all(|b| b.is_ascii_digit())
+            && frac.bytes().all(|b| b.is_ascii_digit());
+        if !valid {
+            return None;
+        }
+        let cents = whole.parse::<i64>().ok()? * 100 + format!("{frac:0<2}").parse::<i64>().ok()?;
+        Some(Decimal(if negative { -cents } else { cents }))
+    }
+}
+
+impl std::fmt::Display for Decimal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        write!(f, "{sign}{}.{:02}", abs / 100, abs % 100)
+    }
+}
+
+#[Scalar(name = "Decimal")]
+/// Money as a string with two decimals, e.g. `"12840.00"`; never a float.
+impl ScalarType for Decimal {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        let parsed = match &value {
+            Value::String(s) => Decimal::parse_str(s),
+            Value::Number(n) => Decimal::parse_str(&n.to_string()),
+            _ => return Err(InputValueError::expected_type(value)),
+        };
+        parsed.ok_or_else(|| {
+            InputValueError::custom("expected a decimal amount with at most two decimals")
+        })
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_parse_and_print_exactly() {
+        for (input, cents, shown) in [
+            ("12840", 1_284_000, "12840.00"),
+            ("12.5", 1250, "12.50"),
+            ("0.05", 5, "0.05"),
+            ("-3.10", -310, "-3.10"),
+        ] {
+            let d = Decimal::parse_str(input).unwrap_or(Decimal(i64::MIN));
+            assert_eq!(d.0, cents, "{input}");
+            assert_eq!(d.to_string(), shown);
+        }
+        for bad in ["", "1.234", "abc", "1e5", "--1", "."] {
+            assert!(Decimal::parse_str(bad).is_none(), "{bad}");
+        }
+    }
+}

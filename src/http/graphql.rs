@@ -1,0 +1,271 @@
+//! GraphQL over HTTP (API.md §1, §12), closing the gaps of the stock
+//! integration: one operation per request (JSON-array batches are refused),
+//! `application/json` bodies only (415 otherwise), mutations never over GET
+//! (405), `Accept` negotiation between `application/graphql-response+json`
+//! and `application/json`, and every error carrying `extensions.code`.
+
+use std::time::Duration;
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::{Request, Response, ServerError, Variables};
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse};
+use serde_json::{Value, json};
+
+use crate::app::AppState;
+use crate::auth::{Scope, bearer};
+use crate::error::{AppError, code};
+use crate::graphql::Session;
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+const APPLICATION_JSON: &str = "application/json";
+
+/// The media type the client asked for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    GraphqlResponse,
+    Json,
+}
+
+impl Format {
+    fn content_type(self) -> &'static str {
+        match self {
+            Format::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
+            Format::Json => "application/json; charset=utf-8",
+        }
+    }
+
+    /// From `Accept`: the first acceptable type in the client's order;
+    /// `None` when nothing acceptable is listed.
+    fn negotiate(headers: &HeaderMap) -> Option<Format> {
+        let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+            return Some(Format::Json);
+        };
+        if accept.trim().is_empty() {
+            return Some(Format::Json);
+        }
+        accept.split(',').find_map(|item| {
+            let media = item.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+            match media.as_str() {
+                GRAPHQL_RESPONSE_JSON => Some(Format::GraphqlResponse),
+                APPLICATION_JSON | "application/*" | "*/*" => Some(Format::Json),
+                _ => None,
+            }
+        })
+    }
+}
+
+/// An HTTP-level refusal, in the GraphQL error shape.
+fn refuse(status: StatusCode, format: Format, code: &str, message: &str) -> axum::response::Response {
+    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    let mut response = (status, [(header::CONTENT_TYPE, format.content_type())], body.to_string()).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    response
+}
+
+pub async fn post(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> axum::response::Response {
+    let Some(format) = Format::negotiate(&headers) else {
+        return refuse(StatusCode::NOT_ACCEPTABLE, Format::Json, code::BAD_USER_INPUT, "acceptable responses: application/graphql-response+json, application/json");
+    };
+    let json_body = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<mime::Mime>().ok())
+        .is_some_and(|m| m.type_() == mime::APPLICATION && m.subtype() == mime::JSON);
+    if !json_body {
+        return refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE, format, code::BAD_USER_INPUT, "send the request as application/json");
+    }
+    let session = match authenticate(&app, &headers) {
+        Ok(session) => session,
+        Err(response) => return response(format),
+    };
+    let params = match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Array(_)) => {
+            return refuse(StatusCode::BAD_REQUEST, format, code::BAD_USER_INPUT, "batched requests are not supported: send one operation per request");
+        }
+        Ok(Value::Object(map)) => map,
+        Ok(_) => return refuse(StatusCode::BAD_REQUEST, format, code::BAD_USER_INPUT, "the body must be a JSON object"),
+        Err(_) => return refuse(StatusCode::BAD_REQUEST, format, code::BAD_USER_INPUT, "the body is not valid JSON"),
+    };
+    let request = match parse_params(
+        params.get("query").cloned(),
+        params.get("operationName").cloned(),
+        params.get("variables").cloned(),
+        params.get("extensions").cloned(),
+    ) {
+        Ok(request) => request,
+        Err(message) => return refuse(StatusCode::BAD_REQUEST, format, code::BAD_USER_INPUT, message),
+    };
+    execute(&app, request, session, format).await
+}
+
+pub async fn get(State(app): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> axum::response::Response {
+    let Some(format) = Format::negotiate(&headers) else {
+        return refuse(StatusCode::NOT_ACCEPTABLE, Format::Json, code::BAD_USER_INPUT, "acceptable responses: application/graphql-response+json, application/json");
+    };
+    let mut params = serde_json::Map::new();
+    for (key, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        params.insert(key.into_owned(), Value::String(value.into_owned()));
+    }
+    // On GET, `variables` and `extensions` arrive as JSON text.
+    let mut decode = |name: &str| -> Result<Option<Value>, String> {
+        match params.remove(name) {
+            Some(Value::String(text)) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|_| format!("`{name}` must be JSON")),
+            other => Ok(other),
+        }
+    };
+    let decoded = decode("variables").and_then(|v| Ok((v, decode("extensions")?)));
+    let (variables, extensions) = match decoded {
+        Ok(pair) => pair,
+        Err(message) => return refuse(StatusCode::BAD_REQUEST, format, code::BAD_USER_INPUT, &message),
+    };
+    let request = match parse_params(params.remove("query"), params.remove("operationName"), variables, extensions) {
+        Ok(request) => request,
+        Err(message) => return refuse(StatusCode::BAD_REQUEST, format, code::BAD_USER_INPUT, message),
+    };
+    if !is_query(&request) {
+        let mut response = refuse(StatusCode::METHOD_NOT_ALLOWED, format, code::BAD_USER_INPUT, "mutations and subscriptions are sent with POST");
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    let session = match authenticate(&app, &headers) {
+        Ok(session) => session,
+        Err(response) => return response(format),
+    };
+    execute(&app, request, session, format).await
+}
+
+/// The request's parameters, checked as GraphQL over HTTP asks.
+fn parse_params(
+    query: Option<Value>,
+    operation_name: Option<Value>,
+    variables: Option<Value>,
+    extensions: Option<Value>,
+) -> Result<Request, &'static str> {
+    let Some(Value::String(query)) = query else {
+        return Err("`query` must be a string");
+    };
+    let mut request = Request::new(query);
+    match operation_name {
+        None | Some(Value::Null) => {}
+        Some(Value::String(name)) => request = request.operation_name(name),
+        Some(_) => return Err("`operationName` must be a string"),
+    }
+    match variables {
+        None | Some(Value::Null) => {}
+        Some(v @ Value::Object(_)) => request = request.variables(Variables::from_json(v)),
+        Some(_) => return Err("`variables` must be an object"),
+    }
+    match extensions {
+        None | Some(Value::Null) | Some(Value::Object(_)) => {}
+        Some(_) => return Err("`extensions` must be an object"),
+    }
+    Ok(request)
+}
+
+/// True unless the document parses and the chosen operation is a mutation
+/// or subscription (an unparseable document is left for execution to
+/// report).
+fn is_query(request: &Request) -> bool {
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return true;
+    };
+    let ty = match &document.operations {
+        DocumentOperations::Single(op) => Some(op.node.ty),
+        DocumentOperations::Multiple(ops) => match &request.operation_name {
+            Some(name) => ops.get(name.as_str()).map(|op| op.node.ty),
+            None if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
+            None => None,
+        },
+    };
+    !matches!(ty, Some(OperationType::Mutation | OperationType::Subscription))
+}
+
+type Refusal = Box<dyn FnOnce(Format) -> axum::response::Response>;
+
+/// The verified viewer of the request, or the 401 answer (one body for
+/// every reason).
+fn authenticate(app: &AppState, headers: &HeaderMap) -> Result<Session, Refusal> {
+    let viewer = headers
+        .get(header::AUTHORIZATION)
+        .ok_or(AppError::Unauthenticated)
+        .and_then(|v| v.to_str().map_err(|_| AppError::Unauthenticated))
+        .and_then(|v| bearer(v).ok_or(AppError::Unauthenticated))
+        .and_then(|token| app.keys.verify(token));
+    match viewer {
+        Ok(viewer) => Ok(Session::new(app.db.clone(), viewer)),
+        Err(err) => Err(Box::new(move |format| {
+            refuse(StatusCode::UNAUTHORIZED, format, err.code(), &err.message())
+        })),
+    }
+}
+
+async fn execute(app: &AppState, request: Request, session: Session, format: Format) -> axum::response::Response {
+    let mut response = app.schema.execute(request.data(session)).await;
+    normalize_errors(&mut response);
+    // A request that failed before execution (parse or validation) has no
+    // data; under graphql-response+json that is a 400.
+    let rejected = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let status = if rejected && format == Format::GraphqlResponse {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let body = serde_json::to_string(&response).unwrap_or_else(|_| {
+        json!({"errors":[{"message":"internal server error","extensions":{"code":code::INTERNAL_SERVER_ERROR}}]}).to_string()
+    });
+    (status, [(header::CONTENT_TYPE, format.content_type())], body).into_response()
+}
+
+/// Errors raised by async-graphql itself (parse, validation, argument
+/// coercion) carry no code: they are the client's input, so they get
+/// `BAD_USER_INPUT`.
+fn normalize_errors(response: &mut Response) {
+    for error in &mut response.errors {
+        let has_code = error
+            .extensions
+            .as_ref()
+            .is_some_and(|ext| ext.get("code").is_some());
+        if !has_code {
+            set_code(error, code::BAD_USER_INPUT);
+        }
+    }
+}
+
+fn set_code(error: &mut ServerError, value: &str) {
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", value);
+}
+
+/// GraphiQL, wired to `/graphql` and `/graphql/ws`. When the server runs on
+/// its development secret, the page carries a fresh token for tenant
+/// `demo`, so the first query just works.
+pub async fn graphiql(State(app): State<AppState>) -> Html<String> {
+    let token = app.dev_secret.as_ref().and_then(|_| {
+        app.keys
+            .mint("demo", "developer", &Scope::all_joined(), Duration::from_secs(24 * 3600))
+            .ok()
+    });
+    let authorization = token.map(|t| format!("Bearer {t}"));
+    let mut source = GraphiQLSource::build()
+        .endpoint("/graphql")
+        .subscription_endpoint("/graphql/ws")
+        .title("crm-graphql");
+    if let Some(value) = &authorization {
+        source = source.header("Authorization", value);
+    }
+    Html(source.finish())
+}

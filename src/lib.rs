@@ -1,0 +1,16 @@
+//! crm-graphql: a multi-tenant customer CRM served as one GraphQL API.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod customers;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod telemetry;
+pub mod tenancy;
+
+pub use app::{App, Application};

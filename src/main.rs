@@ -1,0 +1,18 @@
+use clap::Parser;
+use crm::cli::{Cli, Command};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    crm::telemetry::init(&cli.log);
+    match cli.command {
+        None => crm::commands::serve(cli.serve).await,
+        Some(Command::Serve(args)) => crm::commands::serve(args).await,
+        Some(Command::Migrate(db)) => crm::commands::migrate(db).await,
+        Some(Command::Token(args)) => crm::commands::token(args),
+        Some(Command::Schema) => {
+            print!("{}", crm::graphql::sdl());
+            Ok(())
+        }
+    }
+}
