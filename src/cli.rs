@@ -9,7 +9,11 @@ use crate::auth::Scope;
 use crate::config::{AuthArgs, DatabaseArgs, ServeArgs};
 
 #[derive(Parser)]
-#[command(name = "crm", version, about = "A multi-tenant customer CRM served as one GraphQL API")]
+#[command(
+    name = "crm",
+    version,
+    about = "A multi-tenant customer CRM served as one GraphQL API"
+)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]

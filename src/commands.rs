@@ -20,7 +20,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let token = app
             .keys
             .mint("demo", "developer", &Scope::all_joined(), DEV_TOKEN_TTL)?;
-        println!("No CRM_JWT_SECRET is set: using the development secret in {}.", path.display());
+        println!(
+            "No CRM_JWT_SECRET is set: using the development secret in {}.",
+            path.display()
+        );
         println!("A token for tenant `demo` with every scope (valid 30 days):\n\n  {token}\n");
         println!("GraphiQL, with that token filled in: {url}/");
     }
@@ -43,6 +46,9 @@ pub fn token(args: TokenArgs) -> anyhow::Result<()> {
             .with_context(|| format!("reading the private key {}", path.display()))?;
         keys = keys.with_private_pem(&pem)?;
     }
-    println!("{}", keys.mint(&args.tenant, &args.sub, &args.scopes, args.ttl)?);
+    println!(
+        "{}",
+        keys.mint(&args.tenant, &args.sub, &args.scopes, args.ttl)?
+    );
     Ok(())
 }

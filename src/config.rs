@@ -85,14 +85,23 @@ impl AuthArgs {
             return Ok((keys, KeySource::Configured));
         }
         if self.jwt_algorithm != JwtAlgorithm::HS256 {
-            anyhow::bail!("CRM_JWT_ALGORITHM={:?} needs CRM_JWT_PUBLIC_KEY", self.jwt_algorithm);
+            anyhow::bail!(
+                "CRM_JWT_ALGORITHM={:?} needs CRM_JWT_PUBLIC_KEY",
+                self.jwt_algorithm
+            );
         }
         if let Some(secret) = &self.jwt_secret {
-            return Ok((Keys::hs256(secret.as_bytes(), iss, aud)?, KeySource::Configured));
+            return Ok((
+                Keys::hs256(secret.as_bytes(), iss, aud)?,
+                KeySource::Configured,
+            ));
         }
         let path = db.dev_secret_path();
         let secret = dev_secret(&path, create)?;
-        Ok((Keys::hs256(secret.as_bytes(), iss, aud)?, KeySource::DevSecret(path)))
+        Ok((
+            Keys::hs256(secret.as_bytes(), iss, aud)?,
+            KeySource::DevSecret(path),
+        ))
     }
 }
 

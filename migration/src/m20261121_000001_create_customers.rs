@@ -93,11 +93,7 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone_null(Customers::LastOrderAt))
                     .col(timestamp_with_time_zone(Customers::CreatedAt))
                     .col(timestamp_with_time_zone(Customers::UpdatedAt))
-                    .primary_key(
-                        Index::create()
-                            .col(Customers::TenantId)
-                            .col(Customers::Id),
-                    )
+                    .primary_key(Index::create().col(Customers::TenantId).col(Customers::Id))
                     .to_owned(),
             )
             .await?;
@@ -131,7 +127,11 @@ impl MigrationTrait for Migration {
         let postgres = manager.get_database_backend() == DbBackend::Postgres;
         let db = manager.get_connection();
         for (name, column, nullable) in SORT_INDEXES {
-            let nulls = if *nullable && postgres { " NULLS FIRST" } else { "" };
+            let nulls = if *nullable && postgres {
+                " NULLS FIRST"
+            } else {
+                ""
+            };
             db.execute_unprepared(&format!(
                 "CREATE INDEX {name} ON customers (tenant_id, {column}{nulls}, id)"
             ))

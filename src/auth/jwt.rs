@@ -197,10 +197,12 @@ impl Keys {
         ttl: Duration,
     ) -> anyhow::Result<String> {
         let Some(key) = &self.encoding else {
-            bail!("no signing key: {:?} needs --private-key to mint tokens", self.algorithm);
+            bail!(
+                "no signing key: {:?} needs --private-key to mint tokens",
+                self.algorithm
+            );
         };
-        TenantId::parse(tenant)
-            .context("a tenant is 1-64 letters, digits, '-', '_' or '.'")?;
+        TenantId::parse(tenant).context("a tenant is 1-64 letters, digits, '-', '_' or '.'")?;
         let now = jsonwebtoken::get_current_timestamp();
         let claims = Claims {
             tenant: tenant.to_owned(),

@@ -83,11 +83,17 @@ impl CustomerSortField {
                     m.email.clone().map_or(KeyValue::Null, KeyValue::Text)
                 }),
                 Self::LastOrderAt => ("LAST_ORDER_AT", C::LastOrderAt, KeyKind::Time, true, |m| {
-                    m.last_order_at.as_ref().map_or(KeyValue::Null, KeyValue::time)
+                    m.last_order_at
+                        .as_ref()
+                        .map_or(KeyValue::Null, KeyValue::time)
                 }),
-                Self::TotalSpent => ("TOTAL_SPENT", C::TotalSpentCents, KeyKind::Int, false, |m| {
-                    KeyValue::Int(m.total_spent_cents)
-                }),
+                Self::TotalSpent => (
+                    "TOTAL_SPENT",
+                    C::TotalSpentCents,
+                    KeyKind::Int,
+                    false,
+                    |m| KeyValue::Int(m.total_spent_cents),
+                ),
                 Self::TotalOrders => ("TOTAL_ORDERS", C::TotalOrders, KeyKind::Int, false, |m| {
                     KeyValue::Int(m.total_orders)
                 }),
@@ -110,7 +116,12 @@ impl CustomerFilter {
     pub fn compile(&self, backend: DbBackend) -> AppResult<Condition> {
         use customer::Column as C;
         let mut cond = Condition::all();
-        if let Some(search) = self.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        if let Some(search) = self
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             cond = cond.add(search_condition(search));
         }
         for tag in self.tags.iter().flatten() {
@@ -118,7 +129,7 @@ impl CustomerFilter {
         }
         if let Some(tags) = &self.tags_any {
             cond = cond.add(if tags.is_empty() {
-                Expr::val(false).into()
+                Expr::val(false)
             } else {
                 Expr::exists(tag_query(tags))
             });
@@ -128,7 +139,11 @@ impl CustomerFilter {
         }
         let bounds = [
             (C::CreatedAt, self.created_after, self.created_before),
-            (C::LastOrderAt, self.last_order_after, self.last_order_before),
+            (
+                C::LastOrderAt,
+                self.last_order_after,
+                self.last_order_before,
+            ),
         ];
         for (column, after, before) in bounds {
             if let Some(DateTime(t)) = after {
@@ -160,13 +175,18 @@ impl CustomerFilter {
 /// `search_text LIKE %term%`; a phone-like term also matches by its digits.
 fn search_condition(search: &str) -> Condition {
     let like = |term: &str| {
-        let escaped = term.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let escaped = term
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
         customer::Column::SearchText.like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
     };
     let folded = fold(search);
     let mut cond = Condition::any().add(like(&folded));
     let digits: String = search.chars().filter(char::is_ascii_digit).collect();
-    let phone_like = search.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    let phone_like = search
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-().".contains(c));
     if phone_like && digits.len() >= 3 && digits != folded {
         cond = cond.add(like(&digits));
     }
@@ -187,7 +207,10 @@ fn tag_query(tags: &[String]) -> sea_orm::sea_query::SelectStatement {
             Expr::col((customer_tag::Entity, T::CustomerId))
                 .equals((customer::Entity, customer::Column::Id)),
         )
-        .and_where(Expr::col((customer_tag::Entity, T::Tag)).is_in(tags.iter().map(|t| t.trim().to_owned())))
+        .and_where(
+            Expr::col((customer_tag::Entity, T::Tag))
+                .is_in(tags.iter().map(|t| t.trim().to_owned())),
+        )
         .to_owned()
 }
 
@@ -216,17 +239,25 @@ fn check_shape(field: &str, value: &Value, depth: usize) -> AppResult<()> {
                 return Err(bad_input(field, "metadata filter nests too deep"));
             }
             for (key, v) in map {
-                if key.is_empty() || key.len() > 128 || key.chars().any(|c| c == '"' || c == '\\' || c.is_control()) {
-                    return Err(bad_input(field, format!("unsupported metadata key {key:?}")));
+                if key.is_empty()
+                    || key.len() > 128
+                    || key.chars().any(|c| c == '"' || c == '\\' || c.is_control())
+                {
+                    return Err(bad_input(
+                        field,
+                        format!("unsupported metadata key {key:?}"),
+                    ));
                 }
                 check_shape(field, v, depth + 1)?;
             }
             Ok(())
         }
-        Value::Array(items) if items.iter().any(|i| i.is_array() || i.is_object()) => Err(bad_input(
-            field,
-            "arrays in a metadata filter hold strings, numbers, booleans or null",
-        )),
+        Value::Array(items) if items.iter().any(|i| i.is_array() || i.is_object()) => {
+            Err(bad_input(
+                field,
+                "arrays in a metadata filter hold strings, numbers, booleans or null",
+            ))
+        }
         _ => Ok(()),
     }
 }
@@ -237,7 +268,10 @@ fn sqlite_contains(path: &str, value: &Value, tests: &mut Vec<Expr>) {
         Expr::cust_with_values(r#"json_type("customers"."metadata", ?)"#, [path.to_owned()])
     };
     let extract = |path: &str| {
-        Expr::cust_with_values(r#"json_extract("customers"."metadata", ?)"#, [path.to_owned()])
+        Expr::cust_with_values(
+            r#"json_extract("customers"."metadata", ?)"#,
+            [path.to_owned()],
+        )
     };
     match value {
         Value::Object(map) => {
@@ -250,7 +284,9 @@ fn sqlite_contains(path: &str, value: &Value, tests: &mut Vec<Expr>) {
             tests.push(json_type(path).eq("array"));
             for item in items {
                 let (ty, val) = scalar(item);
-                let mut sql = String::from(r#"EXISTS (SELECT 1 FROM json_each("customers"."metadata", ?) WHERE "#);
+                let mut sql = String::from(
+                    r#"EXISTS (SELECT 1 FROM json_each("customers"."metadata", ?) WHERE "#,
+                );
                 let mut values: Vec<sea_orm::Value> = vec![path.to_owned().into()];
                 sql.push_str(ty);
                 if let Some(v) = val {
@@ -284,7 +320,10 @@ fn scalar(value: &Value) -> (&'static str, Option<sea_orm::Value>) {
         Value::String(s) => ("type = 'text'", Some(s.clone().into())),
         Value::Number(n) => (
             "type IN ('integer', 'real')",
-            Some(n.as_i64().map_or_else(|| n.as_f64().unwrap_or_default().into(), Into::into)),
+            Some(
+                n.as_i64()
+                    .map_or_else(|| n.as_f64().unwrap_or_default().into(), Into::into),
+            ),
         ),
         Value::Bool(true) => ("type = 'true'", None),
         Value::Bool(false) => ("type = 'false'", None),

@@ -12,8 +12,8 @@ use super::input::{
     CustomerField, CustomerInput, CustomerStatus, CustomerUpdateInput, Patch, display_name, email,
     phone,
 };
-use super::upsert::{self, Written};
 use super::repo;
+use super::upsert::{self, Written};
 use crate::auth::{Scope, ScopeGuard};
 use crate::error::{bad_input, not_found};
 use crate::graphql::id::{self, Kind};
@@ -85,7 +85,12 @@ impl Customer {
 
     /// Tags, alphabetically.
     async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
-        let loaded = ctx.session()?.loaders.tags.load_one(self.0.id.clone()).await?;
+        let loaded = ctx
+            .session()?
+            .loaders
+            .tags
+            .load_one(self.0.id.clone())
+            .await?;
         Ok(loaded.unwrap_or_default())
     }
 
@@ -99,9 +104,16 @@ impl Customer {
             postal_code: m.postal_code.clone(),
             country: m.country.clone(),
         };
-        let empty = [&address.line1, &address.line2, &address.city, &address.state, &address.postal_code, &address.country]
-            .iter()
-            .all(|v| v.is_none());
+        let empty = [
+            &address.line1,
+            &address.line2,
+            &address.city,
+            &address.state,
+            &address.postal_code,
+            &address.country,
+        ]
+        .iter()
+        .all(|v| v.is_none());
         (!empty).then_some(address)
     }
 
@@ -183,8 +195,16 @@ impl CustomerQuery {
     ) -> Result<Option<Customer>> {
         let session = ctx.session()?;
         let (db, tenant) = (&session.db, session.tenant());
-        let email = email.as_deref().map(|e| self::email("email", e)).transpose()?.flatten();
-        let phone = phone.as_deref().map(|p| self::phone("phone", p)).transpose()?.flatten();
+        let email = email
+            .as_deref()
+            .map(|e| self::email("email", e))
+            .transpose()?
+            .flatten();
+        let phone = phone
+            .as_deref()
+            .map(|p| self::phone("phone", p))
+            .transpose()?
+            .flatten();
         if email.is_none() && phone.is_none() {
             return Err(bad_input("email", "give an email or a phone").into());
         }
@@ -202,7 +222,7 @@ impl CustomerQuery {
     /// Customers, filtered and sorted (newest first by default), with keyset
     /// cursors.
     #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
-    #[allow(clippy::too_many_arguments)]
+    #[expect(clippy::too_many_arguments, reason = "the Relay and filter arguments of the field")]
     async fn customers(
         &self,
         ctx: &Context<'_>,
@@ -216,7 +236,9 @@ impl CustomerQuery {
         let session = ctx.session()?;
         let page = Page::from_params(first, after, last, before)?;
         let sort = sort.unwrap_or_default();
-        let condition = filter.unwrap_or_default().compile(session.db.get_database_backend())?;
+        let condition = filter
+            .unwrap_or_default()
+            .compile(session.db.get_database_backend())?;
         let key = sort.field.key();
         let keyset = Keyset {
             sort: &key,
@@ -236,9 +258,15 @@ impl CustomerQuery {
 
     /// How many customers match the filter.
     #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
-    async fn customer_count(&self, ctx: &Context<'_>, filter: Option<CustomerFilter>) -> Result<i64> {
+    async fn customer_count(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<CustomerFilter>,
+    ) -> Result<i64> {
         let session = ctx.session()?;
-        let condition = filter.unwrap_or_default().compile(session.db.get_database_backend())?;
+        let condition = filter
+            .unwrap_or_default()
+            .compile(session.db.get_database_backend())?;
         let n = repo::count(&session.db, session.tenant(), condition).await?;
         Ok(i64::try_from(n).unwrap_or(i64::MAX))
     }
@@ -252,7 +280,11 @@ impl CustomerMutation {
     /// Creates a customer. When the email (or phone) already belongs to a
     /// customer, returns that one with `created: false` and changes nothing.
     #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
-    async fn create_customer(&self, ctx: &Context<'_>, input: CustomerInput) -> Result<CreateCustomerPayload> {
+    async fn create_customer(
+        &self,
+        ctx: &Context<'_>,
+        input: CustomerInput,
+    ) -> Result<CreateCustomerPayload> {
         let session = ctx.session()?;
         let patch = Patch::from_input(input, "input", false)?;
         if patch.identifies_nobody() {
@@ -262,7 +294,9 @@ impl CustomerMutation {
             )
             .into());
         }
-        Ok(upsert::create(&session.db, session.tenant(), patch).await?.into())
+        Ok(upsert::create(&session.db, session.tenant(), patch)
+            .await?
+            .into())
     }
 
     /// Finds a customer by email, then phone, and updates it, or creates
@@ -279,17 +313,26 @@ impl CustomerMutation {
         let session = ctx.session()?;
         let patch = Patch::from_input(input, "input", true)?;
         let skip = do_not_update.unwrap_or_default();
-        Ok(upsert::upsert(&session.db, session.tenant(), patch, &skip).await?.into())
+        Ok(upsert::upsert(&session.db, session.tenant(), patch, &skip)
+            .await?
+            .into())
     }
 
     /// Changes a customer: an absent field is unchanged, an explicit `null`
     /// clears it.
     #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
-    async fn update_customer(&self, ctx: &Context<'_>, id: ID, input: CustomerUpdateInput) -> Result<Customer> {
+    async fn update_customer(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: CustomerUpdateInput,
+    ) -> Result<Customer> {
         let session = ctx.session()?;
         let key = id::decode(Kind::Customer, &id).ok_or(not_found("customer"))?;
         let patch = Patch::from_update(input, "input")?;
-        Ok(Customer(upsert::update(&session.db, session.tenant(), &key, patch).await?))
+        Ok(Customer(
+            upsert::update(&session.db, session.tenant(), &key, patch).await?,
+        ))
     }
 
     /// Deletes a customer and its tags.

@@ -29,7 +29,11 @@ impl CustomerStatus {
     }
 
     pub fn from_db(s: &str) -> Self {
-        if s == "ARCHIVED" { CustomerStatus::Archived } else { CustomerStatus::Active }
+        if s == "ARCHIVED" {
+            CustomerStatus::Archived
+        } else {
+            CustomerStatus::Active
+        }
     }
 }
 
@@ -199,7 +203,9 @@ impl Patch {
                 None => Change::Keep,
             },
             metadata: match input.metadata {
-                Some(Json(v)) if merge_metadata => MetadataChange::Merge(metadata(&f("metadata"), v)?),
+                Some(Json(v)) if merge_metadata => {
+                    MetadataChange::Merge(metadata(&f("metadata"), v)?)
+                }
                 Some(Json(v)) => MetadataChange::Replace(metadata(&f("metadata"), v)?),
                 None => MetadataChange::Keep,
             },
@@ -230,7 +236,9 @@ impl Patch {
             metadata: match input.metadata {
                 MaybeUndefined::Undefined => MetadataChange::Keep,
                 MaybeUndefined::Null => MetadataChange::Replace(Map::new()),
-                MaybeUndefined::Value(Json(v)) => MetadataChange::Replace(metadata(&f("metadata"), v)?),
+                MaybeUndefined::Value(Json(v)) => {
+                    MetadataChange::Replace(metadata(&f("metadata"), v)?)
+                }
             },
             tags: match input.tags {
                 MaybeUndefined::Undefined => None,
@@ -267,9 +275,15 @@ impl Patch {
 
     /// True when the patch names none of the identifying fields.
     pub fn identifies_nobody(&self) -> bool {
-        [&self.name, &self.first_name, &self.last_name, &self.email, &self.phone]
-            .iter()
-            .all(|c| c.value().is_none())
+        [
+            &self.name,
+            &self.first_name,
+            &self.last_name,
+            &self.email,
+            &self.phone,
+        ]
+        .iter()
+        .all(|c| c.value().is_none())
     }
 
     /// Applies the profile changes (not tags) to a row, and re-derives the
@@ -304,9 +318,15 @@ impl Patch {
                 row.metadata = Value::Object(merged);
             }
         }
-        let identified = [&row.name, &row.first_name, &row.last_name, &row.email, &row.phone]
-            .iter()
-            .any(|v| v.is_some());
+        let identified = [
+            &row.name,
+            &row.first_name,
+            &row.last_name,
+            &row.email,
+            &row.phone,
+        ]
+        .iter()
+        .any(|v| v.is_some());
         if !identified {
             return Err(bad_input(
                 prefix,
@@ -319,7 +339,11 @@ impl Patch {
 }
 
 /// The tags a customer ends with: `replace` (or what it had), plus `add`.
-pub fn final_tags(existing: Vec<String>, patch: &Patch, prefix: &str) -> AppResult<Option<Vec<String>>> {
+pub fn final_tags(
+    existing: Vec<String>,
+    patch: &Patch,
+    prefix: &str,
+) -> AppResult<Option<Vec<String>>> {
     if patch.tags.is_none() && patch.add_tags.is_empty() {
         return Ok(None);
     }
@@ -330,7 +354,11 @@ pub fn final_tags(existing: Vec<String>, patch: &Patch, prefix: &str) -> AppResu
         }
     }
     if tags.len() > MAX_TAGS {
-        let field = if patch.add_tags.is_empty() { "tags" } else { "addTags" };
+        let field = if patch.add_tags.is_empty() {
+            "tags"
+        } else {
+            "addTags"
+        };
         return Err(bad_input(
             format!("{prefix}.{field}"),
             format!("a customer has at most {MAX_TAGS} tags"),
@@ -386,7 +414,10 @@ fn derive(row: &mut customer::Model) {
     row.search_text = fold(&parts.into_iter().flatten().collect::<Vec<_>>().join("\n"));
 }
 
-fn opt<T>(value: Option<String>, parse: impl FnOnce(String) -> AppResult<Option<T>>) -> AppResult<Option<T>> {
+fn opt<T>(
+    value: Option<String>,
+    parse: impl FnOnce(String) -> AppResult<Option<T>>,
+) -> AppResult<Option<T>> {
     value.map_or(Ok(None), parse)
 }
 
@@ -405,7 +436,10 @@ fn change<T, U>(
 fn text(field: &str, value: String) -> AppResult<Option<String>> {
     let value = value.trim();
     if value.chars().count() > MAX_TEXT_CHARS {
-        return Err(bad_input(field, format!("at most {MAX_TEXT_CHARS} characters")));
+        return Err(bad_input(
+            field,
+            format!("at most {MAX_TEXT_CHARS} characters"),
+        ));
     }
     if value.chars().any(char::is_control) {
         return Err(bad_input(field, "control characters are not allowed"));
@@ -420,10 +454,16 @@ pub fn email(field: &str, value: &str) -> AppResult<Option<String>> {
         return Ok(None);
     }
     let valid = value.len() <= 254
-        && email_address::EmailAddress::parse_with_options(value, email_address::Options::default())
-            .is_ok_and(|e| e.domain().contains('.') && !e.domain().starts_with('['));
+        && email_address::EmailAddress::parse_with_options(
+            value,
+            email_address::Options::default(),
+        )
+        .is_ok_and(|e| e.domain().contains('.') && !e.domain().starts_with('['));
     if !valid {
-        return Err(bad_input(field, format!("{value:?} is not a valid email address")));
+        return Err(bad_input(
+            field,
+            format!("{value:?} is not a valid email address"),
+        ));
     }
     Ok(Some(value.to_lowercase()))
 }
@@ -434,7 +474,14 @@ pub fn phone(field: &str, value: &str) -> AppResult<Option<String>> {
     if value.is_empty() {
         return Ok(None);
     }
-    let invalid = || bad_input(field, format!("{value:?} is not a phone number with a country code (E.164, e.g. +14155552671)"));
+    let invalid = || {
+        bad_input(
+            field,
+            format!(
+                "{value:?} is not a phone number with a country code (E.164, e.g. +14155552671)"
+            ),
+        )
+    };
     if value.len() > 32 {
         return Err(invalid());
     }
@@ -442,7 +489,9 @@ pub fn phone(field: &str, value: &str) -> AppResult<Option<String>> {
     if !phonenumber::is_valid(&number) {
         return Err(invalid());
     }
-    Ok(Some(number.format().mode(phonenumber::Mode::E164).to_string()))
+    Ok(Some(
+        number.format().mode(phonenumber::Mode::E164).to_string(),
+    ))
 }
 
 fn avatar_url(field: &str, value: String) -> AppResult<Option<String>> {
@@ -451,7 +500,8 @@ fn avatar_url(field: &str, value: String) -> AppResult<Option<String>> {
         return Ok(None);
     }
     let valid = value.len() <= MAX_URL_CHARS
-        && url::Url::parse(value).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host());
+        && url::Url::parse(value)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host());
     if !valid {
         return Err(bad_input(field, "must be an http(s) URL"));
     }
@@ -465,14 +515,20 @@ pub fn tags(field: &str, values: Vec<String>) -> AppResult<Vec<String>> {
         let tag = value.trim();
         let chars = tag.chars().count();
         if chars == 0 || chars > MAX_TAG_CHARS || tag.chars().any(char::is_control) {
-            return Err(bad_input(field, format!("a tag is 1-{MAX_TAG_CHARS} characters: {tag:?}")));
+            return Err(bad_input(
+                field,
+                format!("a tag is 1-{MAX_TAG_CHARS} characters: {tag:?}"),
+            ));
         }
         if !out.iter().any(|t| t == tag) {
             out.push(tag.to_owned());
         }
     }
     if out.len() > MAX_TAGS {
-        return Err(bad_input(field, format!("a customer has at most {MAX_TAGS} tags")));
+        return Err(bad_input(
+            field,
+            format!("a customer has at most {MAX_TAGS} tags"),
+        ));
     }
     Ok(out)
 }
@@ -486,9 +542,14 @@ fn metadata(field: &str, value: Value) -> AppResult<Map<String, Value>> {
 }
 
 fn check_metadata_size(field: &str, map: &Map<String, Value>) -> AppResult<()> {
-    let size = serde_json::to_vec(map).map(|v| v.len()).unwrap_or(usize::MAX);
+    let size = serde_json::to_vec(map)
+        .map(|v| v.len())
+        .unwrap_or(usize::MAX);
     if size > MAX_METADATA_BYTES {
-        return Err(bad_input(field, format!("metadata is {size} bytes; at most {MAX_METADATA_BYTES}")));
+        return Err(bad_input(
+            field,
+            format!("metadata is {size} bytes; at most {MAX_METADATA_BYTES}"),
+        ));
     }
     Ok(())
 }
@@ -500,7 +561,10 @@ pub fn country(field: &str, value: &str) -> AppResult<Option<String>> {
         return Ok(None);
     }
     if isocountry::CountryCode::for_alpha2(&value).is_err() {
-        return Err(bad_input(field, format!("{value:?} is not an ISO 3166-1 alpha-2 country code")));
+        return Err(bad_input(
+            field,
+            format!("{value:?} is not an ISO 3166-1 alpha-2 country code"),
+        ));
     }
     Ok(Some(value))
 }
@@ -524,16 +588,31 @@ mod tests {
 
     #[test]
     fn emails_are_validated_and_lower_cased() {
-        assert_eq!(email("f", " Ana@Example.COM ").ok().flatten().as_deref(), Some("ana@example.com"));
-        for bad in ["ana", "ana@", "@example.com", "ana@localhost", "a b@example.com"] {
+        assert_eq!(
+            email("f", " Ana@Example.COM ").ok().flatten().as_deref(),
+            Some("ana@example.com")
+        );
+        for bad in [
+            "ana",
+            "ana@",
+            "@example.com",
+            "ana@localhost",
+            "a b@example.com",
+        ] {
             assert!(email("f", bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn phones_become_e164() {
-        assert_eq!(phone("f", "+1 (415) 555-2671").ok().flatten().as_deref(), Some("+14155552671"));
-        assert_eq!(phone("f", "+49 30 901820").ok().flatten().as_deref(), Some("+4930901820"));
+        assert_eq!(
+            phone("f", "+1 (415) 555-2671").ok().flatten().as_deref(),
+            Some("+14155552671")
+        );
+        assert_eq!(
+            phone("f", "+49 30 901820").ok().flatten().as_deref(),
+            Some("+4930901820")
+        );
         for bad in ["12", "hello", "+999 123", "4155552671"] {
             assert!(phone("f", bad).is_err(), "{bad}");
         }
@@ -541,7 +620,10 @@ mod tests {
 
     #[test]
     fn tags_are_trimmed_deduplicated_and_bounded() {
-        assert_eq!(tags("f", vec![" vip ".into(), "vip".into(), "eu".into()]).ok(), Some(vec!["vip".into(), "eu".into()]));
+        assert_eq!(
+            tags("f", vec![" vip ".into(), "vip".into(), "eu".into()]).ok(),
+            Some(vec!["vip".into(), "eu".into()])
+        );
         assert!(tags("f", vec!["  ".into()]).is_err());
         assert!(tags("f", vec!["x".repeat(65)]).is_err());
         assert!(tags("f", (0..101).map(|i| i.to_string()).collect()).is_err());

@@ -7,7 +7,7 @@ use entity::{customer, customer_tag};
 use sea_orm::sea_query::{Expr, ExprTrait as _, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::error::AppResult;
@@ -58,6 +58,22 @@ pub async fn find(
         .await?)
 }
 
+/// Like [`find`], locking the row until the transaction ends (PostgreSQL
+/// `FOR UPDATE`; SQLite write transactions already hold the database lock),
+/// so concurrent read-modify-writes of one customer queue up instead of
+/// losing each other's changes.
+pub async fn find_for_update(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    key: &str,
+) -> AppResult<Option<customer::Model>> {
+    Ok(tenancy::select::<customer::Entity>(tenant)
+        .filter(customer::Column::Id.eq(key))
+        .lock_exclusive()
+        .one(db)
+        .await?)
+}
+
 pub async fn find_many(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
@@ -79,7 +95,9 @@ pub async fn find_by_email(
     email: &str,
 ) -> AppResult<Option<customer::Model>> {
     Ok(tenancy::select::<customer::Entity>(tenant)
-        .filter(Expr::expr(Func::lower(Expr::col(customer::Column::Email))).eq(email.to_lowercase()))
+        .filter(
+            Expr::expr(Func::lower(Expr::col(customer::Column::Email))).eq(email.to_lowercase()),
+        )
         .one(db)
         .await?)
 }
@@ -107,7 +125,11 @@ pub async fn list(
     Ok(query.all(db).await?)
 }
 
-pub async fn count(db: &impl ConnectionTrait, tenant: &TenantId, filter: Condition) -> AppResult<u64> {
+pub async fn count(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    filter: Condition,
+) -> AppResult<u64> {
     Ok(tenancy::select::<customer::Entity>(tenant)
         .filter(filter)
         .count(db)
@@ -116,13 +138,19 @@ pub async fn count(db: &impl ConnectionTrait, tenant: &TenantId, filter: Conditi
 
 /// Inserts a row built by [`blank`]; a unique violation is left to the
 /// caller (it means a concurrent writer won).
-pub async fn insert(db: &impl ConnectionTrait, row: customer::Model) -> Result<customer::Model, DbErr> {
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    row: customer::Model,
+) -> Result<customer::Model, DbErr> {
     row.into_active_model().reset_all().insert(db).await
 }
 
 /// Writes every column of an existing row (found through the scoped
 /// queries above, so it is the tenant's), bumping `updated_at`.
-pub async fn save(db: &impl ConnectionTrait, mut row: customer::Model) -> Result<customer::Model, DbErr> {
+pub async fn save(
+    db: &impl ConnectionTrait,
+    mut row: customer::Model,
+) -> Result<customer::Model, DbErr> {
     row.updated_at = crate::db::now();
     row.into_active_model().reset_all().update(db).await
 }

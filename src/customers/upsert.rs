@@ -26,7 +26,11 @@ pub enum Written {
 
 /// Creates a customer, or returns the one that already has the email or
 /// phone (changing nothing).
-pub async fn create(db: &DatabaseConnection, tenant: &TenantId, patch: Patch) -> AppResult<Written> {
+pub async fn create(
+    db: &DatabaseConnection,
+    tenant: &TenantId,
+    patch: Patch,
+) -> AppResult<Written> {
     write_new_or(db, tenant, patch, None).await
 }
 
@@ -49,14 +53,21 @@ async fn write_new_or(
 ) -> AppResult<Written> {
     for _ in 0..ATTEMPTS {
         let txn = begin_write(db).await?;
-        let existing = find_existing(&txn, tenant, &patch).await?;
+        let existing = match find_existing(&txn, tenant, &patch).await? {
+            Some(row) => repo::find_for_update(&txn, tenant, &row.id).await?,
+            None => None,
+        };
         let result = match (existing, update_existing) {
             (Some(row), None) => Ok(Written::Existing(row)),
             (Some(row), Some(skip)) => {
                 let patch = patch.clone().without(skip);
-                apply_and_save(&txn, tenant, row, patch).await.map(Written::Existing)
+                apply_and_save(&txn, tenant, row, patch)
+                    .await
+                    .map(Written::Existing)
             }
-            (None, _) => insert(&txn, tenant, patch.clone()).await.map(Written::Created),
+            (None, _) => insert(&txn, tenant, patch.clone())
+                .await
+                .map(Written::Created),
         };
         match result {
             Ok(written) => {
@@ -67,7 +78,10 @@ async fn write_new_or(
             Err(Retry::Fail(err)) => return Err(err),
         }
     }
-    Err(conflict(PREFIX, "the customer is being written concurrently; try again"))
+    Err(conflict(
+        PREFIX,
+        "the customer is being written concurrently; try again",
+    ))
 }
 
 /// Applies a patch to the tenant's customer `key`.
@@ -79,7 +93,9 @@ pub async fn update(
 ) -> AppResult<customer::Model> {
     for _ in 0..ATTEMPTS {
         let txn = begin_write(db).await?;
-        let row = repo::find(&txn, tenant, key).await?.ok_or(not_found("customer"))?;
+        let row = repo::find_for_update(&txn, tenant, key)
+            .await?
+            .ok_or(not_found("customer"))?;
         match apply_and_save(&txn, tenant, row, patch.clone()).await {
             Ok(row) => {
                 txn.commit().await?;
@@ -89,7 +105,10 @@ pub async fn update(
             Err(Retry::Fail(err)) => return Err(err),
         }
     }
-    Err(conflict(PREFIX, "the customer is being written concurrently; try again"))
+    Err(conflict(
+        PREFIX,
+        "the customer is being written concurrently; try again",
+    ))
 }
 
 pub async fn delete(db: &DatabaseConnection, tenant: &TenantId, key: &str) -> AppResult<()> {
@@ -167,12 +186,16 @@ async fn apply_and_save(
     let (new_email, new_phone) = (patch.email.value().cloned(), patch.phone.value().cloned());
     patch.apply(&mut row, PREFIX)?;
     if let Some(email) = new_email
-        && repo::find_by_email(db, tenant, &email).await?.is_some_and(|other| other.id != row.id)
+        && repo::find_by_email(db, tenant, &email)
+            .await?
+            .is_some_and(|other| other.id != row.id)
     {
         return Err(conflict(format!("{PREFIX}.email"), "another customer has this email").into());
     }
     if let Some(phone) = new_phone
-        && repo::find_by_phone(db, tenant, &phone).await?.is_some_and(|other| other.id != row.id)
+        && repo::find_by_phone(db, tenant, &phone)
+            .await?
+            .is_some_and(|other| other.id != row.id)
     {
         return Err(conflict(format!("{PREFIX}.phone"), "another customer has this phone").into());
     }

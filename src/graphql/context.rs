@@ -38,6 +38,7 @@ pub trait ContextExt {
 
 impl ContextExt for Context<'_> {
     fn session(&self) -> Result<&Session, AppError> {
-        self.data::<Session>().map_err(|_| AppError::Unauthenticated)
+        self.data::<Session>()
+            .map_err(|_| AppError::Unauthenticated)
     }
 }

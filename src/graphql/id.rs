@@ -33,8 +33,10 @@ pub fn encode(kind: Kind, key: &str) -> ID {
 /// a malformed value), which callers answer exactly like an unknown ID.
 pub fn decode(kind: Kind, id: &str) -> Option<String> {
     let key = id.strip_prefix(kind.prefix())?;
-    let well_formed =
-        key.len() == 32 && key.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let well_formed = key.len() == 32
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     well_formed.then(|| key.to_owned())
 }
 
@@ -61,7 +63,13 @@ mod tests {
 
     #[test]
     fn malformed_ids_decode_to_nothing() {
-        for bad in ["", "cus_", "cus_xyz", "ord_0193", "CUS_0193aaaaaaaaaaaaaaaaaaaaaaaaaaaa"] {
+        for bad in [
+            "",
+            "cus_",
+            "cus_xyz",
+            "ord_0193",
+            "CUS_0193aaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        ] {
             assert_eq!(decode(Kind::Customer, bad), None, "{bad}");
         }
     }

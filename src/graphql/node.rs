@@ -35,7 +35,8 @@ impl NodeQuery {
         if ids.len() > MAX_IDS {
             return Err(bad_input("ids", format!("at most {MAX_IDS} IDs")).into());
         }
-        let found = futures_util::future::try_join_all(ids.iter().map(|id| resolve(ctx, id))).await?;
+        let found =
+            futures_util::future::try_join_all(ids.iter().map(|id| resolve(ctx, id))).await?;
         Ok(found)
     }
 }
@@ -49,7 +50,9 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>, AppError> {
         Kind::Customer => Scope::ReadCustomers,
     };
     if !session.viewer.scopes.contains(scope) {
-        return Err(AppError::Forbidden { scope: scope.as_str() });
+        return Err(AppError::Forbidden {
+            scope: scope.as_str(),
+        });
     }
     match kind {
         Kind::Customer => {

@@ -50,26 +50,41 @@ impl Page {
                 .ok()
                 .filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
                 .ok_or_else(|| {
-                    bad_input(field, format!("`{field}` must be between 1 and {MAX_PAGE_SIZE}"))
+                    bad_input(
+                        field,
+                        format!("`{field}` must be between 1 and {MAX_PAGE_SIZE}"),
+                    )
                 })
         };
         let cursor = |field: &str, raw: &str| {
-            Cursor::decode(raw).ok_or_else(|| bad_input(field, format!("`{field}` is not a cursor of this list")))
+            Cursor::decode(raw)
+                .ok_or_else(|| bad_input(field, format!("`{field}` is not a cursor of this list")))
         };
         match (first, &after, last, &before) {
             (Some(_), _, Some(_), _) => Err(bad_input("last", "pass `first` or `last`, not both")),
-            (_, Some(_), _, Some(_)) => Err(bad_input("before", "pass `after` or `before`, not both")),
+            (_, Some(_), _, Some(_)) => {
+                Err(bad_input("before", "pass `after` or `before`, not both"))
+            }
             (None, None, Some(_), _) | (None, None, None, Some(_)) => Ok(Page {
-                limit: last.map(|n| size("last", n)).transpose()?.unwrap_or(DEFAULT_PAGE_SIZE),
+                limit: last
+                    .map(|n| size("last", n))
+                    .transpose()?
+                    .unwrap_or(DEFAULT_PAGE_SIZE),
                 direction: Direction::Backward,
                 cursor: before.as_deref().map(|c| cursor("before", c)).transpose()?,
             }),
             (_, _, None, None) => Ok(Page {
-                limit: first.map(|n| size("first", n)).transpose()?.unwrap_or(DEFAULT_PAGE_SIZE),
+                limit: first
+                    .map(|n| size("first", n))
+                    .transpose()?
+                    .unwrap_or(DEFAULT_PAGE_SIZE),
                 direction: Direction::Forward,
                 cursor: after.as_deref().map(|c| cursor("after", c)).transpose()?,
             }),
-            _ => Err(bad_input("before", "`before` pages with `last`, `after` with `first`")),
+            _ => Err(bad_input(
+                "before",
+                "`before` pages with `last`, `after` with `first`",
+            )),
         }
     }
 
@@ -183,9 +198,17 @@ impl<E: EntityTrait> Keyset<'_, E> {
             };
             query = query.filter(condition);
         }
-        let order = if scan_ascending { Order::Asc } else { Order::Desc };
+        let order = if scan_ascending {
+            Order::Asc
+        } else {
+            Order::Desc
+        };
         if self.sort.nullable {
-            let nulls = if scan_ascending { NullOrdering::First } else { NullOrdering::Last };
+            let nulls = if scan_ascending {
+                NullOrdering::First
+            } else {
+                NullOrdering::Last
+            };
             query = query.order_by_with_nulls(col, order.clone(), nulls);
         } else {
             query = query.order_by(col, order.clone());
@@ -247,7 +270,9 @@ impl<E: EntityTrait> Keyset<'_, E> {
 pub struct TotalCount(Box<dyn Fn() -> BoxFuture<'static, AppResult<u64>> + Send + Sync>);
 
 impl TotalCount {
-    pub fn new(count: impl Fn() -> BoxFuture<'static, AppResult<u64>> + Send + Sync + 'static) -> Self {
+    pub fn new(
+        count: impl Fn() -> BoxFuture<'static, AppResult<u64>> + Send + Sync + 'static,
+    ) -> Self {
         TotalCount(Box::new(count))
     }
 }

@@ -48,7 +48,12 @@ impl Format {
             return Some(Format::Json);
         }
         accept.split(',').find_map(|item| {
-            let media = item.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+            let media = item
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase();
             match media.as_str() {
                 GRAPHQL_RESPONSE_JSON => Some(Format::GraphqlResponse),
                 APPLICATION_JSON | "application/*" | "*/*" => Some(Format::Json),
@@ -59,9 +64,19 @@ impl Format {
 }
 
 /// An HTTP-level refusal, in the GraphQL error shape.
-fn refuse(status: StatusCode, format: Format, code: &str, message: &str) -> axum::response::Response {
+fn refuse(
+    status: StatusCode,
+    format: Format,
+    code: &str,
+    message: &str,
+) -> axum::response::Response {
     let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
-    let mut response = (status, [(header::CONTENT_TYPE, format.content_type())], body.to_string()).into_response();
+    let mut response = (
+        status,
+        [(header::CONTENT_TYPE, format.content_type())],
+        body.to_string(),
+    )
+        .into_response();
     if status == StatusCode::UNAUTHORIZED {
         response
             .headers_mut()
@@ -70,9 +85,18 @@ fn refuse(status: StatusCode, format: Format, code: &str, message: &str) -> axum
     response
 }
 
-pub async fn post(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> axum::response::Response {
+pub async fn post(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> axum::response::Response {
     let Some(format) = Format::negotiate(&headers) else {
-        return refuse(StatusCode::NOT_ACCEPTABLE, Format::Json, code::BAD_USER_INPUT, "acceptable responses: application/graphql-response+json, application/json");
+        return refuse(
+            StatusCode::NOT_ACCEPTABLE,
+            Format::Json,
+            code::BAD_USER_INPUT,
+            "acceptable responses: application/graphql-response+json, application/json",
+        );
     };
     let json_body = headers
         .get(header::CONTENT_TYPE)
@@ -80,7 +104,12 @@ pub async fn post(State(app): State<AppState>, headers: HeaderMap, body: Bytes) 
         .and_then(|v| v.parse::<mime::Mime>().ok())
         .is_some_and(|m| m.type_() == mime::APPLICATION && m.subtype() == mime::JSON);
     if !json_body {
-        return refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE, format, code::BAD_USER_INPUT, "send the request as application/json");
+        return refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format,
+            code::BAD_USER_INPUT,
+            "send the request as application/json",
+        );
     }
     let session = match authenticate(&app, &headers) {
         Ok(session) => session,
@@ -88,11 +117,30 @@ pub async fn post(State(app): State<AppState>, headers: HeaderMap, body: Bytes) 
     };
     let params = match serde_json::from_slice::<Value>(&body) {
         Ok(Value::Array(_)) => {
-            return refuse(StatusCode::BAD_REQUEST, format, code::BAD_USER_INPUT, "batched requests are not supported: send one operation per request");
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                format,
+                code::BAD_USER_INPUT,
+                "batched requests are not supported: send one operation per request",
+            );
         }
         Ok(Value::Object(map)) => map,
-        Ok(_) => return refuse(StatusCode::BAD_REQUEST, format, code::BAD_USER_INPUT, "the body must be a JSON object"),
-        Err(_) => return refuse(StatusCode::BAD_REQUEST, format, code::BAD_USER_INPUT, "the body is not valid JSON"),
+        Ok(_) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                format,
+                code::BAD_USER_INPUT,
+                "the body must be a JSON object",
+            );
+        }
+        Err(_) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                format,
+                code::BAD_USER_INPUT,
+                "the body is not valid JSON",
+            );
+        }
     };
     let request = match parse_params(
         params.get("query").cloned(),
@@ -101,14 +149,30 @@ pub async fn post(State(app): State<AppState>, headers: HeaderMap, body: Bytes) 
         params.get("extensions").cloned(),
     ) {
         Ok(request) => request,
-        Err(message) => return refuse(StatusCode::BAD_REQUEST, format, code::BAD_USER_INPUT, message),
+        Err(message) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                format,
+                code::BAD_USER_INPUT,
+                message,
+            );
+        }
     };
     execute(&app, request, session, format).await
 }
 
-pub async fn get(State(app): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> axum::response::Response {
+pub async fn get(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> axum::response::Response {
     let Some(format) = Format::negotiate(&headers) else {
-        return refuse(StatusCode::NOT_ACCEPTABLE, Format::Json, code::BAD_USER_INPUT, "acceptable responses: application/graphql-response+json, application/json");
+        return refuse(
+            StatusCode::NOT_ACCEPTABLE,
+            Format::Json,
+            code::BAD_USER_INPUT,
+            "acceptable responses: application/graphql-response+json, application/json",
+        );
     };
     let mut params = serde_json::Map::new();
     for (key, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
@@ -126,15 +190,41 @@ pub async fn get(State(app): State<AppState>, headers: HeaderMap, RawQuery(query
     let decoded = decode("variables").and_then(|v| Ok((v, decode("extensions")?)));
     let (variables, extensions) = match decoded {
         Ok(pair) => pair,
-        Err(message) => return refuse(StatusCode::BAD_REQUEST, format, code::BAD_USER_INPUT, &message),
+        Err(message) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                format,
+                code::BAD_USER_INPUT,
+                &message,
+            );
+        }
     };
-    let request = match parse_params(params.remove("query"), params.remove("operationName"), variables, extensions) {
+    let request = match parse_params(
+        params.remove("query"),
+        params.remove("operationName"),
+        variables,
+        extensions,
+    ) {
         Ok(request) => request,
-        Err(message) => return refuse(StatusCode::BAD_REQUEST, format, code::BAD_USER_INPUT, message),
+        Err(message) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                format,
+                code::BAD_USER_INPUT,
+                message,
+            );
+        }
     };
     if !is_query(&request) {
-        let mut response = refuse(StatusCode::METHOD_NOT_ALLOWED, format, code::BAD_USER_INPUT, "mutations and subscriptions are sent with POST");
-        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        let mut response = refuse(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format,
+            code::BAD_USER_INPUT,
+            "mutations and subscriptions are sent with POST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
     let session = match authenticate(&app, &headers) {
@@ -187,7 +277,10 @@ fn is_query(request: &Request) -> bool {
             None => None,
         },
     };
-    !matches!(ty, Some(OperationType::Mutation | OperationType::Subscription))
+    !matches!(
+        ty,
+        Some(OperationType::Mutation | OperationType::Subscription)
+    )
 }
 
 type Refusal = Box<dyn FnOnce(Format) -> axum::response::Response>;
@@ -209,7 +302,12 @@ fn authenticate(app: &AppState, headers: &HeaderMap) -> Result<Session, Refusal>
     }
 }
 
-async fn execute(app: &AppState, request: Request, session: Session, format: Format) -> axum::response::Response {
+async fn execute(
+    app: &AppState,
+    request: Request,
+    session: Session,
+    format: Format,
+) -> axum::response::Response {
     let mut response = app.schema.execute(request.data(session)).await;
     normalize_errors(&mut response);
     // A request that failed before execution (parse or validation) has no
@@ -225,7 +323,12 @@ async fn execute(app: &AppState, request: Request, session: Session, format: For
     let body = serde_json::to_string(&response).unwrap_or_else(|_| {
         json!({"errors":[{"message":"internal server error","extensions":{"code":code::INTERNAL_SERVER_ERROR}}]}).to_string()
     });
-    (status, [(header::CONTENT_TYPE, format.content_type())], body).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, format.content_type())],
+        body,
+    )
+        .into_response()
 }
 
 /// Errors raised by async-graphql itself (parse, validation, argument
@@ -256,7 +359,12 @@ fn set_code(error: &mut ServerError, value: &str) {
 pub async fn graphiql(State(app): State<AppState>) -> Html<String> {
     let token = app.dev_secret.as_ref().and_then(|_| {
         app.keys
-            .mint("demo", "developer", &Scope::all_joined(), Duration::from_secs(24 * 3600))
+            .mint(
+                "demo",
+                "developer",
+                &Scope::all_joined(),
+                Duration::from_secs(24 * 3600),
+            )
             .ok()
     });
     let authorization = token.map(|t| format!("Bearer {t}"));

@@ -1,0 +1,199 @@
+//! `spawn_app(backend)`: a real server on port 0 with a fresh database, and
+//! a client that speaks GraphQL to it.
+
+mod db;
+
+use std::time::Duration;
+
+use clap::Parser;
+use crm::auth::{Keys, Scope};
+use crm::cli::Cli;
+use crm::config::ServeArgs;
+use serde_json::{Value, json};
+
+pub use db::{Backend, TestDb};
+
+/// The HS256 secret test servers run with.
+pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
+
+/// Generates `sqlite::name` and `postgres::name` from `async fn name(Backend)`.
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(backend) = $crate::helpers::Backend::postgres() {
+                        super::$name(backend).await
+                    }
+                }
+            )*
+        }
+    };
+}
+
+pub struct TestApp {
+    pub url: String,
+    pub client: reqwest::Client,
+    /// Kept for the life of the app (the SQLite directory).
+    _db: TestDb,
+    keys: Keys,
+}
+
+/// A server with the test secret.
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, &["--jwt-secret", SECRET]).await
+}
+
+/// A server with extra command-line options (auth configuration).
+pub async fn spawn_app_with(backend: Backend, extra: &[&str]) -> TestApp {
+    let db = TestDb::new(backend).await;
+    let args = serve_args(&db, extra);
+    let keys = match extra.iter().position(|a| *a == "--jwt-secret") {
+        Some(i) => Keys::hs256(
+            extra[i + 1].as_bytes(),
+            flag(extra, "--jwt-issuer"),
+            flag(extra, "--jwt-audience"),
+        )
+        .unwrap(),
+        None => Keys::hs256(SECRET.as_bytes(), None, None).unwrap(),
+    };
+    let application = crm::Application::build(args).await.unwrap();
+    let url = format!("http://127.0.0.1:{}", application.port());
+    tokio::spawn(application.run_until_stopped());
+    TestApp {
+        url,
+        client: reqwest::Client::new(),
+        _db: db,
+        keys,
+    }
+}
+
+fn flag(args: &[&str], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| *a == name)
+        .map(|i| args[i + 1].to_owned())
+}
+
+/// `crm serve` options for a test database on a free port.
+pub fn serve_args(db: &TestDb, extra: &[&str]) -> ServeArgs {
+    let mut argv = vec![
+        "crm",
+        "--database-url",
+        &db.url,
+        "--listen",
+        "127.0.0.1:0",
+        "--db-pool",
+        "5",
+    ];
+    argv.extend_from_slice(extra);
+    Cli::try_parse_from(argv).unwrap().serve
+}
+
+/// A GraphQL response.
+#[derive(Debug)]
+pub struct Gql {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Gql {
+    pub fn data(&self) -> &Value {
+        &self.body["data"]
+    }
+
+    /// Panics unless the response has no errors.
+    pub fn ok(self) -> Value {
+        assert!(
+            self.body.get("errors").is_none(),
+            "unexpected errors: {:#}",
+            self.body
+        );
+        self.body["data"].clone()
+    }
+
+    /// The first error's `extensions.code`.
+    pub fn code(&self) -> &str {
+        self.body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or("<no error>")
+    }
+
+    /// The first error's `extensions.field`.
+    pub fn field(&self) -> &str {
+        self.body["errors"][0]["extensions"]["field"]
+            .as_str()
+            .unwrap_or("<no field>")
+    }
+}
+
+impl TestApp {
+    /// A token of `tenant` with every scope.
+    pub fn token(&self, tenant: &str) -> String {
+        self.token_with(tenant, &Scope::all_joined())
+    }
+
+    pub fn token_with(&self, tenant: &str, scopes: &str) -> String {
+        self.keys
+            .mint(tenant, "tester", scopes, Duration::from_secs(600))
+            .unwrap()
+    }
+
+    /// POSTs a query with variables as `tenant` (every scope).
+    pub async fn gql(&self, tenant: &str, query: &str, variables: Value) -> Gql {
+        self.gql_as(&self.token(tenant), query, variables).await
+    }
+
+    pub async fn gql_as(&self, token: &str, query: &str, variables: Value) -> Gql {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.url))
+            .bearer_auth(token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        Gql {
+            status,
+            body: response.json().await.unwrap(),
+        }
+    }
+
+    /// Creates a customer in `tenant` and returns its id.
+    pub async fn create_customer(&self, tenant: &str, input: Value) -> String {
+        let data = self
+            .gql(
+                tenant,
+                "mutation($input: CustomerInput!) { createCustomer(input: $input) { created customer { id } } }",
+                json!({ "input": input }),
+            )
+            .await
+            .ok();
+        assert_eq!(data["createCustomer"]["created"], true, "{data}");
+        data["createCustomer"]["customer"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// How many customers `tenant` has.
+    pub async fn count(&self, tenant: &str) -> i64 {
+        self.gql(tenant, "{ customerCount }", json!({})).await.ok()["customerCount"]
+            .as_i64()
+            .unwrap()
+    }
+}
+
+/// A well-formed customer ID that never existed.
+pub fn unknown_customer_id() -> String {
+    format!("cus_{}", uuid::Uuid::now_v7().simple())
+}

@@ -1,0 +1,241 @@
+//! API.md §1 and §12: GraphQL over HTTP as the spec and its audit suite
+//! expect, with the gaps of the stock integration closed.
+
+use serde_json::json;
+
+use crate::helpers::{Backend, TestApp, spawn_app};
+
+async fn post(
+    app: &TestApp,
+    content_type: Option<&str>,
+    accept: Option<&str>,
+    body: String,
+) -> reqwest::Response {
+    let mut request = app
+        .client
+        .post(format!("{}/graphql", app.url))
+        .bearer_auth(app.token("acme"))
+        .body(body);
+    if let Some(ct) = content_type {
+        request = request.header("content-type", ct);
+    }
+    if let Some(accept) = accept {
+        request = request.header("accept", accept);
+    }
+    request.send().await.unwrap()
+}
+
+async fn mutations_over_get_are_refused_and_run_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mutation =
+        r#"mutation { createCustomer(input: { email: "get@example.com" }) { created } }"#;
+    let response = app
+        .client
+        .get(format!("{}/graphql", app.url))
+        .query(&[("query", mutation)])
+        .bearer_auth(app.token("acme"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    assert_eq!(response.headers()["allow"], "POST");
+    assert_eq!(app.count("acme").await, 0);
+
+    let query = app
+        .client
+        .get(format!("{}/graphql", app.url))
+        .query(&[
+            (
+                "query",
+                "query($n: Int) { customers(first: $n) { totalCount } }",
+            ),
+            ("variables", r#"{"n": 5}"#),
+        ])
+        .bearer_auth(app.token("acme"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(query.status(), 200);
+    let body: serde_json::Value = query.json().await.unwrap();
+    assert_eq!(body["data"]["customers"]["totalCount"], 0);
+}
+
+async fn only_single_json_requests_are_accepted(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let one = json!({ "query": "{ __typename }" }).to_string();
+    let cases = [
+        (Some("application/json"), format!("[{one},{one}]"), 400),
+        (Some("application/json"), "{not json".to_owned(), 400),
+        (
+            Some("application/json"),
+            json!({ "query": 7 }).to_string(),
+            400,
+        ),
+        (
+            Some("application/json"),
+            json!({ "qeury": "{ __typename }" }).to_string(),
+            400,
+        ),
+        (
+            Some("application/json"),
+            json!({ "query": "{ __typename }", "variables": [7] }).to_string(),
+            400,
+        ),
+        (Some("text/plain"), one.clone(), 415),
+        (
+            Some("application/x-www-form-urlencoded"),
+            "query=%7B__typename%7D".to_owned(),
+            415,
+        ),
+        (None, one.clone(), 415),
+        (Some("application/json; charset=utf-8"), one.clone(), 200),
+    ];
+    for (content_type, body, status) in cases {
+        let response = post(&app, content_type, None, body.clone()).await;
+        assert_eq!(response.status(), status, "{content_type:?} {body}");
+    }
+    let huge =
+        json!({ "query": format!("{{ __typename }} #{}", "x".repeat(1024 * 1024)) }).to_string();
+    assert_eq!(
+        post(&app, Some("application/json"), None, huge)
+            .await
+            .status(),
+        413
+    );
+}
+
+async fn status_codes_follow_the_accepted_media_type(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let invalid = json!({ "query": "{ customr { id } }" }).to_string();
+    let as_json = post(
+        &app,
+        Some("application/json"),
+        Some("application/json"),
+        invalid.clone(),
+    )
+    .await;
+    assert_eq!(as_json.status(), 200);
+    assert!(
+        as_json.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let body: serde_json::Value = as_json.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    assert!(body.get("data").is_none() || body["data"].is_null());
+
+    let as_gr = post(
+        &app,
+        Some("application/json"),
+        Some("application/graphql-response+json"),
+        invalid,
+    )
+    .await;
+    assert_eq!(as_gr.status(), 400);
+    assert!(
+        as_gr.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/graphql-response+json")
+    );
+
+    let ok = post(
+        &app,
+        Some("application/json"),
+        Some("application/graphql-response+json"),
+        json!({ "query": "{ __typename }" }).to_string(),
+    )
+    .await;
+    assert_eq!(ok.status(), 200);
+    assert_eq!(
+        post(
+            &app,
+            Some("application/json"),
+            Some("text/html"),
+            json!({ "query": "{ __typename }" }).to_string()
+        )
+        .await
+        .status(),
+        406
+    );
+}
+
+async fn probes_and_graphiql_are_served(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for path in ["/healthz", "/readyz"] {
+        assert_eq!(
+            app.client
+                .get(format!("{}{path}", app.url))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200,
+            "{path}"
+        );
+    }
+    let page = app
+        .client
+        .get(format!("{}/", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("graphiql") && page.contains("/graphql"));
+    assert!(
+        !page.contains("'Authorization'"),
+        "with a configured secret, GraphiQL carries no token"
+    );
+}
+
+async fn a_development_server_makes_its_secret_and_fills_in_graphiql(backend: Backend) {
+    let db = crate::helpers::TestDb::new(backend.clone()).await;
+    let Some(dir) = db.dir() else {
+        return; // the secret lives beside a SQLite file
+    };
+    let args = crate::helpers::serve_args(&db, &[]);
+    let application = crm::Application::build(args).await.unwrap();
+    let url = format!("http://127.0.0.1:{}", application.port());
+    tokio::spawn(application.run_until_stopped());
+    let secret = dir.join("crm.db.jwt-secret");
+    let meta = std::fs::metadata(&secret).unwrap();
+    #[cfg(unix)]
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o777,
+        0o600
+    );
+    assert!(meta.len() >= 32);
+
+    let page = reqwest::get(format!("{url}/"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = page
+        .split("Bearer ")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap();
+    let response = reqwest::Client::new()
+        .post(format!("{url}/graphql"))
+        .bearer_auth(token)
+        .json(&json!({ "query": "{ customerCount }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+backend_tests!(
+    mutations_over_get_are_refused_and_run_nothing,
+    only_single_json_requests_are_accepted,
+    status_codes_follow_the_accepted_media_type,
+    probes_and_graphiql_are_served,
+    a_development_server_makes_its_secret_and_fills_in_graphiql,
+);

@@ -1,0 +1,14 @@
+//! crm-graphql's API tests: one binary, each test against a real server on
+//! its own port and its own database, on SQLite and (with
+//! `CRM_TEST_DATABASE_URL`) on PostgreSQL.
+#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
+
+#[macro_use]
+mod helpers;
+
+mod auth;
+mod cli;
+mod customers;
+mod http;
+mod pagination;
+mod tenancy;
