@@ -222,7 +222,10 @@ impl CustomerQuery {
     /// Customers, filtered and sorted (newest first by default), with keyset
     /// cursors.
     #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
-    #[expect(clippy::too_many_arguments, reason = "the Relay and filter arguments of the field")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the Relay and filter arguments of the field"
+    )]
     async fn customers(
         &self,
         ctx: &Context<'_>,
