@@ -115,16 +115,22 @@ pub async fn find_by_phone(
 }
 
 /// One page of the customers matching `filter`.
+#[tracing::instrument(skip_all, fields(tenant = %tenant))]
 pub async fn list(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
     filter: Condition,
     keyset: &Keyset<'_, customer::Entity>,
 ) -> AppResult<Vec<customer::Model>> {
-    let query = keyset.apply(tenancy::select::<customer::Entity>(tenant).filter(filter))?;
-    Ok(query.all(db).await?)
+    keyset
+        .fetch(
+            db,
+            tenancy::select::<customer::Entity>(tenant).filter(filter),
+        )
+        .await
 }
 
+#[tracing::instrument(skip_all, fields(tenant = %tenant))]
 pub async fn count(
     db: &impl ConnectionTrait,
     tenant: &TenantId,

@@ -6,14 +6,19 @@
 //! the row's key and its id, so paging is stable while rows are inserted or
 //! deleted elsewhere. NULL sort keys count as the smallest value (first
 //! ascending, last descending).
+//!
+//! Cursors are base64 JSON of `(sort, key, id)`, like Shopify's: opaque to
+//! clients by contract, not secret (a key is a value the client was shown).
 
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Object, OutputType};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures_util::future::BoxFuture;
-use sea_orm::sea_query::{NullOrdering, Order};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
+use sea_orm::sea_query::{Expr, ExprTrait as _, NullOrdering, Order};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AppError, AppResult, bad_input};
@@ -60,32 +65,44 @@ impl Page {
             Cursor::decode(raw)
                 .ok_or_else(|| bad_input(field, format!("`{field}` is not a cursor of this list")))
         };
-        match (first, &after, last, &before) {
-            (Some(_), _, Some(_), _) => Err(bad_input("last", "pass `first` or `last`, not both")),
-            (_, Some(_), _, Some(_)) => {
-                Err(bad_input("before", "pass `after` or `before`, not both"))
-            }
-            (None, None, Some(_), _) | (None, None, None, Some(_)) => Ok(Page {
+        if first.is_some() && last.is_some() {
+            return Err(bad_input("last", "pass `first` or `last`, not both"));
+        }
+        if after.is_some() && before.is_some() {
+            return Err(bad_input("before", "pass `after` or `before`, not both"));
+        }
+        let backward = last.is_some() || before.is_some();
+        if backward && after.is_some() {
+            return Err(bad_input(
+                "after",
+                "`after` pages with `first`; use `before` with `last`",
+            ));
+        }
+        if backward && first.is_some() {
+            return Err(bad_input(
+                "first",
+                "`before` pages with `last`; use `after` with `first`",
+            ));
+        }
+        Ok(if backward {
+            Page {
                 limit: last
                     .map(|n| size("last", n))
                     .transpose()?
                     .unwrap_or(DEFAULT_PAGE_SIZE),
                 direction: Direction::Backward,
                 cursor: before.as_deref().map(|c| cursor("before", c)).transpose()?,
-            }),
-            (_, _, None, None) => Ok(Page {
+            }
+        } else {
+            Page {
                 limit: first
                     .map(|n| size("first", n))
                     .transpose()?
                     .unwrap_or(DEFAULT_PAGE_SIZE),
                 direction: Direction::Forward,
                 cursor: after.as_deref().map(|c| cursor("after", c)).transpose()?,
-            }),
-            _ => Err(bad_input(
-                "before",
-                "`before` pages with `last`, `after` with `first`",
-            )),
-        }
+            }
+        })
     }
 
     fn cursor_field(&self) -> &'static str {
@@ -160,60 +177,129 @@ pub struct Keyset<'a, E: EntityTrait> {
     pub id_of: fn(&E::Model) -> &str,
 }
 
-impl<E: EntityTrait> Keyset<'_, E> {
-    /// Adds the keyset `WHERE`, `ORDER BY` and `LIMIT n + 1` to `query`.
-    pub fn apply(&self, mut query: Select<E>) -> AppResult<Select<E>> {
+/// Where a scan starts: the cursor's key (`None` for NULL) and id.
+type Position = (Option<sea_orm::Value>, String);
+
+/// The rows sharing NULL as their key, and the rows with a value: for a
+/// nullable key a page is read from these two index ranges in turn, so each
+/// query is one keyset range scan.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Segment {
+    Null,
+    Values,
+}
+
+impl<E: EntityTrait> Keyset<'_, E>
+where
+    E::Model: Send + Sync,
+{
+    /// Reads the page (`limit + 1` rows at most, in scan order) from `query`.
+    ///
+    /// Each statement is a range scan of the `(tenant_id, key, id)` index:
+    /// the cursor is compared as a row value, `(key, id) > (v, i)`, which
+    /// both backends turn into an index bound. A nullable key reads its NULL
+    /// rows and its valued rows as separate ranges.
+    pub async fn fetch(
+        &self,
+        db: &impl ConnectionTrait,
+        query: Select<E>,
+    ) -> AppResult<Vec<E::Model>> {
         let scan_ascending = self.ascending == (self.page.direction == Direction::Forward);
-        let (col, id) = (self.sort.column, self.id);
-        if let Some(cursor) = &self.page.cursor {
-            if cursor.s != self.sort.name {
-                return Err(bad_input(
-                    self.page.cursor_field(),
-                    "the cursor was made under another sort",
-                ));
-            }
-            let value = self.sql_value(&cursor.k)?;
-            let after_id = if scan_ascending {
-                id.gt(cursor.i.clone())
-            } else {
-                id.lt(cursor.i.clone())
-            };
-            let condition = match (value, scan_ascending) {
-                (None, true) => Condition::any()
-                    .add(Condition::all().add(col.is_null()).add(after_id))
-                    .add(col.is_not_null()),
-                (None, false) => Condition::all().add(col.is_null()).add(after_id),
-                (Some(v), true) => Condition::any()
-                    .add(col.gt(v.clone()))
-                    .add(Condition::all().add(col.eq(v)).add(after_id)),
-                (Some(v), false) => {
-                    let mut c = Condition::any()
-                        .add(col.lt(v.clone()))
-                        .add(Condition::all().add(col.eq(v)).add(after_id));
-                    if self.sort.nullable {
-                        c = c.add(col.is_null());
-                    }
-                    c
-                }
-            };
-            query = query.filter(condition);
-        }
-        let order = if scan_ascending {
-            Order::Asc
-        } else {
-            Order::Desc
+        let position = self.position()?;
+        let segments: &[Segment] = match (self.sort.nullable, scan_ascending) {
+            (false, _) => &[Segment::Values],
+            (true, true) => &[Segment::Null, Segment::Values],
+            (true, false) => &[Segment::Values, Segment::Null],
         };
-        if self.sort.nullable {
-            let nulls = if scan_ascending {
-                NullOrdering::First
-            } else {
-                NullOrdering::Last
-            };
-            query = query.order_by_with_nulls(col, order.clone(), nulls);
-        } else {
-            query = query.order_by(col, order.clone());
+        let start = match &position {
+            Some((None, _)) => segments
+                .iter()
+                .position(|s| *s == Segment::Null)
+                .unwrap_or(0),
+            Some((Some(_), _)) => segments
+                .iter()
+                .position(|s| *s == Segment::Values)
+                .unwrap_or(0),
+            None => 0,
+        };
+        let limit = self.page.limit + 1;
+        let mut rows = Vec::new();
+        for (n, segment) in segments[start..].iter().enumerate() {
+            let from = if n == 0 { position.clone() } else { None };
+            let need = limit - rows.len() as u64;
+            let select = self.segment(query.clone(), *segment, from, scan_ascending);
+            rows.extend(select.limit(need).all(db).await?);
+            if rows.len() as u64 >= limit {
+                break;
+            }
         }
-        Ok(query.order_by(id, order).limit(self.page.limit + 1))
+        Ok(rows)
+    }
+
+    fn segment(
+        &self,
+        query: Select<E>,
+        segment: Segment,
+        from: Option<Position>,
+        ascending: bool,
+    ) -> Select<E> {
+        let (col, id) = (self.sort.column, self.id);
+        let order = if ascending { Order::Asc } else { Order::Desc };
+        match segment {
+            Segment::Null => {
+                let mut query = query.filter(col.is_null());
+                if let Some((_, after)) = from {
+                    query = query.filter(if ascending {
+                        id.gt(after)
+                    } else {
+                        id.lt(after)
+                    });
+                }
+                query.order_by(id, order)
+            }
+            Segment::Values => {
+                let mut query = query;
+                if self.sort.nullable {
+                    query = query.filter(col.is_not_null());
+                }
+                if let Some((Some(value), after)) = from {
+                    let row = Expr::tuple([
+                        Expr::col(col.as_column_ref()),
+                        Expr::col(id.as_column_ref()),
+                    ]);
+                    let bound = Expr::tuple([Expr::val(value), Expr::val(after)]);
+                    query = query.filter(if ascending {
+                        row.gt(bound)
+                    } else {
+                        row.lt(bound)
+                    });
+                }
+                // NULLs order as in the index (smallest), so PostgreSQL walks
+                // the index instead of sorting, whichever the direction.
+                let nulls = if ascending {
+                    NullOrdering::First
+                } else {
+                    NullOrdering::Last
+                };
+                query
+                    .order_by_with_nulls(col, order.clone(), nulls)
+                    .order_by(id, order)
+            }
+        }
+    }
+
+    /// The cursor's position, checked against this list's sort.
+    fn position(&self) -> AppResult<Option<Position>> {
+        let Some(cursor) = &self.page.cursor else {
+            return Ok(None);
+        };
+        if cursor.s != self.sort.name {
+            return Err(bad_input(
+                self.page.cursor_field(),
+                "the cursor was made under another sort",
+            ));
+        }
+        Ok(Some((self.sql_value(&cursor.k)?, cursor.i.clone())))
     }
 
     fn sql_value(&self, key: &KeyValue) -> AppResult<Option<sea_orm::Value>> {
