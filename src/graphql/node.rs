@@ -26,7 +26,7 @@ pub struct NodeQuery;
 impl NodeQuery {
     /// Any object by its ID; null when there is none in your tenant.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
-        Ok(resolve(ctx, &id).await?)
+        resolve(ctx, &id).await
     }
 
     /// Objects by ID, in the order asked (null where there is none); at most
@@ -41,7 +41,7 @@ impl NodeQuery {
     }
 }
 
-async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>, AppError> {
+async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
     let session = ctx.session()?;
     let Some((kind, key)) = id::decode_any(id) else {
         return Ok(None);
@@ -52,16 +52,12 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>, AppError> {
     if !session.viewer.scopes.contains(scope) {
         return Err(AppError::Forbidden {
             scope: scope.as_str(),
-        });
+        }
+        .into());
     }
     match kind {
         Kind::Customer => {
-            let row = session
-                .loaders
-                .customers
-                .load_one(key)
-                .await
-                .map_err(|e| AppError::Internal(anyhow::anyhow!(e.message)))?;
+            let row = session.loaders.customers.load_one(key).await?;
             Ok(row.map(|r| Node::Customer(Customer(r))))
         }
     }

@@ -14,6 +14,10 @@ pub struct DateTime(pub chrono::DateTime<Utc>);
     specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339"
 )]
 impl ScalarType for DateTime {
+    fn is_valid(value: &Value) -> bool {
+        matches!(value, Value::String(s) if chrono::DateTime::parse_from_rfc3339(s).is_ok())
+    }
+
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
             Value::String(s) => chrono::DateTime::parse_from_rfc3339(s)
@@ -65,6 +69,14 @@ impl std::fmt::Display for Decimal {
 #[Scalar(name = "Decimal")]
 /// Money as a string with two decimals, e.g. `"12840.00"`; never a float.
 impl ScalarType for Decimal {
+    fn is_valid(value: &Value) -> bool {
+        match value {
+            Value::String(s) => Decimal::parse_str(s).is_some(),
+            Value::Number(n) => Decimal::parse_str(&n.to_string()).is_some(),
+            _ => false,
+        }
+    }
+
     fn parse(value: Value) -> InputValueResult<Self> {
         let parsed = match &value {
             Value::String(s) => Decimal::parse_str(s),

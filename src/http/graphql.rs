@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
-use async_graphql::{Request, Response, ServerError, Variables};
+use async_graphql::{Request, Response, Variables};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -38,8 +38,8 @@ impl Format {
         }
     }
 
-    /// From `Accept`: the first acceptable type in the client's order;
-    /// `None` when nothing acceptable is listed.
+    /// From `Accept`: the acceptable type with the highest quality (the
+    /// first on ties); `None` when nothing acceptable is listed.
     fn negotiate(headers: &HeaderMap) -> Option<Format> {
         let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
             return Some(Format::Json);
@@ -47,19 +47,24 @@ impl Format {
         if accept.trim().is_empty() {
             return Some(Format::Json);
         }
-        accept.split(',').find_map(|item| {
-            let media = item
-                .split(';')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase();
-            match media.as_str() {
-                GRAPHQL_RESPONSE_JSON => Some(Format::GraphqlResponse),
-                APPLICATION_JSON | "application/*" | "*/*" => Some(Format::Json),
-                _ => None,
+        let mut best: Option<(f32, Format)> = None;
+        for item in accept.split(',') {
+            let mut parts = item.split(';');
+            let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+            let quality = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            let format = match media.as_str() {
+                GRAPHQL_RESPONSE_JSON => Format::GraphqlResponse,
+                APPLICATION_JSON | "application/*" | "*/*" => Format::Json,
+                _ => continue,
+            };
+            if quality > 0.0 && best.is_none_or(|(q, _)| quality > q) {
+                best = Some((quality, format));
             }
-        })
+        }
+        best.map(|(_, format)| format)
     }
 }
 
@@ -70,7 +75,21 @@ fn refuse(
     code: &str,
     message: &str,
 ) -> axum::response::Response {
-    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    refuse_with(status, format, code, message, refused_field(status))
+}
+
+fn refuse_with(
+    status: StatusCode,
+    format: Format,
+    code: &str,
+    message: &str,
+    field: &str,
+) -> axum::response::Response {
+    let extensions = match code {
+        code::BAD_USER_INPUT => json!({ "code": code, "field": field }),
+        _ => json!({ "code": code }),
+    };
+    let body = json!({ "errors": [{ "message": message, "extensions": extensions }] });
     let mut response = (
         status,
         [(header::CONTENT_TYPE, format.content_type())],
@@ -83,6 +102,16 @@ fn refuse(
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
     response
+}
+
+/// What a refused request got wrong, by status.
+fn refused_field(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "Content-Type",
+        StatusCode::NOT_ACCEPTABLE => "Accept",
+        StatusCode::METHOD_NOT_ALLOWED => "query",
+        _ => "body",
+    }
 }
 
 pub async fn post(
@@ -149,12 +178,13 @@ pub async fn post(
         params.get("extensions").cloned(),
     ) {
         Ok(request) => request,
-        Err(message) => {
-            return refuse(
+        Err((field, message)) => {
+            return refuse_with(
                 StatusCode::BAD_REQUEST,
                 format,
                 code::BAD_USER_INPUT,
                 message,
+                field,
             );
         }
     };
@@ -179,23 +209,24 @@ pub async fn get(
         params.insert(key.into_owned(), Value::String(value.into_owned()));
     }
     // On GET, `variables` and `extensions` arrive as JSON text.
-    let mut decode = |name: &str| -> Result<Option<Value>, String> {
+    let mut decode = |name: &'static str| -> Result<Option<Value>, (&'static str, String)> {
         match params.remove(name) {
             Some(Value::String(text)) => serde_json::from_str(&text)
                 .map(Some)
-                .map_err(|_| format!("`{name}` must be JSON")),
+                .map_err(|_| (name, format!("`{name}` must be JSON"))),
             other => Ok(other),
         }
     };
     let decoded = decode("variables").and_then(|v| Ok((v, decode("extensions")?)));
     let (variables, extensions) = match decoded {
         Ok(pair) => pair,
-        Err(message) => {
-            return refuse(
+        Err((field, message)) => {
+            return refuse_with(
                 StatusCode::BAD_REQUEST,
                 format,
                 code::BAD_USER_INPUT,
                 &message,
+                field,
             );
         }
     };
@@ -206,12 +237,13 @@ pub async fn get(
         extensions,
     ) {
         Ok(request) => request,
-        Err(message) => {
-            return refuse(
+        Err((field, message)) => {
+            return refuse_with(
                 StatusCode::BAD_REQUEST,
                 format,
                 code::BAD_USER_INPUT,
                 message,
+                field,
             );
         }
     };
@@ -240,24 +272,24 @@ fn parse_params(
     operation_name: Option<Value>,
     variables: Option<Value>,
     extensions: Option<Value>,
-) -> Result<Request, &'static str> {
+) -> Result<Request, (&'static str, &'static str)> {
     let Some(Value::String(query)) = query else {
-        return Err("`query` must be a string");
+        return Err(("query", "`query` must be a string"));
     };
     let mut request = Request::new(query);
     match operation_name {
         None | Some(Value::Null) => {}
         Some(Value::String(name)) => request = request.operation_name(name),
-        Some(_) => return Err("`operationName` must be a string"),
+        Some(_) => return Err(("operationName", "`operationName` must be a string")),
     }
     match variables {
         None | Some(Value::Null) => {}
         Some(v @ Value::Object(_)) => request = request.variables(Variables::from_json(v)),
-        Some(_) => return Err("`variables` must be an object"),
+        Some(_) => return Err(("variables", "`variables` must be an object")),
     }
     match extensions {
         None | Some(Value::Null) | Some(Value::Object(_)) => {}
-        Some(_) => return Err("`extensions` must be an object"),
+        Some(_) => return Err(("extensions", "`extensions` must be an object")),
     }
     Ok(request)
 }
@@ -320,9 +352,14 @@ async fn execute(
     } else {
         StatusCode::OK
     };
-    let body = serde_json::to_string(&response).unwrap_or_else(|_| {
-        json!({"errors":[{"message":"internal server error","extensions":{"code":code::INTERNAL_SERVER_ERROR}}]}).to_string()
+    let mut body = serde_json::to_value(&response).unwrap_or_else(|_| {
+        json!({"errors":[{"message":"internal server error","extensions":{"code":code::INTERNAL_SERVER_ERROR}}]})
     });
+    if rejected && let Some(map) = body.as_object_mut() {
+        // The request never ran: no `data` entry at all.
+        map.remove("data");
+    }
+    let body = body.to_string();
     (
         status,
         [(header::CONTENT_TYPE, format.content_type())],
@@ -331,9 +368,10 @@ async fn execute(
         .into_response()
 }
 
-/// Errors raised by async-graphql itself (parse, validation, argument
-/// coercion) carry no code: they are the client's input, so they get
-/// `BAD_USER_INPUT`.
+/// Errors raised by async-graphql itself (parse, validation, argument and
+/// variable coercion) carry no code: they are the client's input, so they
+/// get `BAD_USER_INPUT`, naming the argument or variable when the message
+/// does, else the query.
 fn normalize_errors(response: &mut Response) {
     for error in &mut response.errors {
         let has_code = error
@@ -341,16 +379,25 @@ fn normalize_errors(response: &mut Response) {
             .as_ref()
             .is_some_and(|ext| ext.get("code").is_some());
         if !has_code {
-            set_code(error, code::BAD_USER_INPUT);
+            let field = input_path(&error.message).unwrap_or_else(|| "query".to_owned());
+            let extensions = error.extensions.get_or_insert_with(Default::default);
+            extensions.set("code", code::BAD_USER_INPUT);
+            extensions.set("field", field);
         }
     }
 }
 
-fn set_code(error: &mut ServerError, value: &str) {
-    error
-        .extensions
-        .get_or_insert_with(Default::default)
-        .set("code", value);
+/// `input.status` from `Invalid value for argument "input.status", …`, or
+/// `input` from `… variable "$input" …`.
+fn input_path(message: &str) -> Option<String> {
+    let quoted_after = |marker: &str| {
+        let start = message.find(marker)? + marker.len();
+        let rest = &message[start..];
+        Some(rest[..rest.find('"')?].to_owned())
+    };
+    quoted_after("argument \"")
+        .or_else(|| quoted_after("ariable \"$"))
+        .filter(|path| !path.is_empty())
 }
 
 /// GraphiQL, wired to `/graphql` and `/graphql/ws`. When the server runs on
