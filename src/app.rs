@@ -43,6 +43,13 @@ impl Application {
     /// Connects, migrates, loads keys and binds the listen address (port 0
     /// picks a free port, as tests do).
     pub async fn build(config: ServeArgs) -> anyhow::Result<Self> {
+        if !config.auth.configured() && !config.listen.ip().is_loopback() {
+            anyhow::bail!(
+                "no key is configured (CRM_JWT_SECRET or CRM_JWT_PUBLIC_KEY); the development secret is only used on a loopback address, and {} is not one",
+                config.listen
+            );
+        }
+        crate::http::check_cors_origins(&config.cors_origins)?;
         let (keys, source) = config.auth.keys(&config.db, true)?;
         let db = crate::db::connect(&config.db).await?;
         crate::db::migrate(&db).await?;

@@ -25,7 +25,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             path.display()
         );
         println!("A token for tenant `demo` with every scope (valid 30 days):\n\n  {token}\n");
-        println!("GraphiQL, with that token filled in: {url}/");
+        println!("GraphiQL, with a token for tenant `demo` filled in: {url}/");
     }
     tracing::info!(%url, "serving GraphQL at {url}/graphql");
     application.run_until_stopped().await?;

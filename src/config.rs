@@ -74,6 +74,11 @@ pub enum KeySource {
 }
 
 impl AuthArgs {
+    /// True when a key is configured (not the development secret).
+    pub fn configured(&self) -> bool {
+        self.jwt_secret.is_some() || self.jwt_public_key.is_some()
+    }
+
     /// Loads the configured keys, or the development secret (created when
     /// `create` is set and none exists yet).
     pub fn keys(&self, db: &DatabaseArgs, create: bool) -> anyhow::Result<(Keys, KeySource)> {

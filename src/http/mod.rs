@@ -32,6 +32,26 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Refuses a `CRM_CORS_ORIGINS` entry that is not an `http(s)://host[:port]`
+/// origin, so a typo cannot silently turn browser access off.
+pub fn check_cors_origins(origins: &[String]) -> anyhow::Result<()> {
+    for origin in origins {
+        let origin = origin.trim();
+        let valid = url::Url::parse(origin).is_ok_and(|u| {
+            matches!(u.scheme(), "http" | "https")
+                && u.has_host()
+                && u.path() == "/"
+                && !origin.ends_with('/')
+        }) && HeaderValue::from_str(origin).is_ok();
+        if !valid {
+            anyhow::bail!(
+                "CRM_CORS_ORIGINS: {origin:?} is not an origin such as https://app.example.com"
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Browser access for the configured origins only.
 fn cors(origins: &[String]) -> CorsLayer {
     let origins: Vec<HeaderValue> = origins
