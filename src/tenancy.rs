@@ -2,10 +2,13 @@
 //!
 //! The tenant comes from the verified token ([`crate::auth::Viewer`]) and
 //! nowhere else. Every query of a tenant-owned table starts from [`select`],
-//! [`update`] or [`delete`] here, which add `tenant_id = ?`; no other module
-//! calls `Entity::find()`, `update_many()` or `delete_many()` (a test scans
-//! the source for it). Inserts take the tenant from the same [`TenantId`].
+//! [`update`] or [`delete`] here, which add `tenant_id = ?`, or is a
+//! subquery from [`correlated`], which ties it to the outer row's tenant.
+//! No other module starts a query from an entity or builds SQL text (a test
+//! scans the source for it). Inserts take the tenant from the same
+//! [`TenantId`].
 
+use sea_orm::sea_query::{Expr, ExprTrait as _, Query, SelectStatement};
 use sea_orm::{ColumnTrait, DeleteMany, EntityTrait, QueryFilter, Select, UpdateMany};
 
 /// A tenant's identifier, as carried by the token's `tenant` claim.
@@ -65,6 +68,19 @@ pub fn update<E: TenantOwned>(tenant: &TenantId) -> UpdateMany<E> {
 /// `DELETE … WHERE tenant_id = ?`
 pub fn delete<E: TenantOwned>(tenant: &TenantId) -> DeleteMany<E> {
     E::delete_many().filter(E::tenant_column().eq(tenant.as_str()))
+}
+
+/// `SELECT 1 FROM e WHERE e.tenant_id = outer.tenant_id`: a subquery
+/// correlated with a row of `O`, confined to that row's tenant.
+pub fn correlated<E: TenantOwned, O: TenantOwned>() -> SelectStatement {
+    Query::select()
+        .expr(Expr::val(1))
+        .from(E::default())
+        .and_where(
+            Expr::col((E::default(), E::tenant_column()))
+                .equals((O::default(), O::tenant_column())),
+        )
+        .to_owned()
 }
 
 #[cfg(test)]

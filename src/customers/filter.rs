@@ -3,14 +3,15 @@
 
 use async_graphql::{Enum, InputObject, Json};
 use entity::{customer, customer_tag};
-use sea_orm::sea_query::{Expr, ExprTrait as _, LikeExpr, Query};
+use sea_orm::sea_query::{Expr, ExprTrait as _, LikeExpr};
 use sea_orm::{ColumnTrait, Condition, DbBackend};
 use serde_json::Value;
 
-use super::input::{CustomerStatus, country, fold};
+use super::input::{CustomerStatus, MAX_TAGS, country, fold};
 use crate::error::{AppResult, bad_input};
 use crate::graphql::pagination::{KeyKind, KeyValue, SortKey};
 use crate::graphql::scalars::{DateTime, Decimal};
+use crate::tenancy;
 
 /// Which customers a list or count covers. All given conditions must hold.
 #[derive(InputObject, Clone, Debug, Default)]
@@ -109,6 +110,7 @@ impl CustomerSortField {
 }
 
 const FIELD: &str = "filter";
+const MAX_SEARCH_CHARS: usize = 255;
 
 impl CustomerFilter {
     /// The SQL condition of the filter (the tenant is added by the caller's
@@ -116,6 +118,24 @@ impl CustomerFilter {
     pub fn compile(&self, backend: DbBackend) -> AppResult<Condition> {
         use customer::Column as C;
         let mut cond = Condition::all();
+        for (field, list) in [("tags", &self.tags), ("tagsAny", &self.tags_any)] {
+            if list.as_ref().is_some_and(|l| l.len() > MAX_TAGS) {
+                return Err(bad_input(
+                    format!("{FIELD}.{field}"),
+                    format!("at most {MAX_TAGS} tags"),
+                ));
+            }
+        }
+        if self
+            .search
+            .as_ref()
+            .is_some_and(|s| s.chars().count() > MAX_SEARCH_CHARS)
+        {
+            return Err(bad_input(
+                format!("{FIELD}.search"),
+                format!("at most {MAX_SEARCH_CHARS} characters"),
+            ));
+        }
         if let Some(search) = self
             .search
             .as_deref()
@@ -193,16 +213,10 @@ fn search_condition(search: &str) -> Condition {
     cond
 }
 
-/// `SELECT 1 FROM customer_tags WHERE <same customer> AND tag IN (…)`.
+/// `SELECT 1 FROM customer_tags WHERE <same tenant and customer> AND tag IN (…)`.
 fn tag_query(tags: &[String]) -> sea_orm::sea_query::SelectStatement {
     use customer_tag::Column as T;
-    Query::select()
-        .expr(Expr::val(1))
-        .from(customer_tag::Entity)
-        .and_where(
-            Expr::col((customer_tag::Entity, T::TenantId))
-                .equals((customer::Entity, customer::Column::TenantId)),
-        )
+    tenancy::correlated::<customer_tag::Entity, customer::Entity>()
         .and_where(
             Expr::col((customer_tag::Entity, T::CustomerId))
                 .equals((customer::Entity, customer::Column::Id)),

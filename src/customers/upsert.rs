@@ -26,6 +26,7 @@ pub enum Written {
 
 /// Creates a customer, or returns the one that already has the email or
 /// phone (changing nothing).
+#[tracing::instrument(skip_all, fields(tenant = %tenant))]
 pub async fn create(
     db: &DatabaseConnection,
     tenant: &TenantId,
@@ -36,6 +37,7 @@ pub async fn create(
 
 /// Creates a customer, or updates the one found by email, then phone,
 /// leaving the `do_not_update` fields as they are.
+#[tracing::instrument(skip_all, fields(tenant = %tenant))]
 pub async fn upsert(
     db: &DatabaseConnection,
     tenant: &TenantId,
@@ -85,6 +87,7 @@ async fn write_new_or(
 }
 
 /// Applies a patch to the tenant's customer `key`.
+#[tracing::instrument(skip_all, fields(tenant = %tenant))]
 pub async fn update(
     db: &DatabaseConnection,
     tenant: &TenantId,
@@ -111,6 +114,7 @@ pub async fn update(
     ))
 }
 
+#[tracing::instrument(skip_all, fields(tenant = %tenant))]
 pub async fn delete(db: &DatabaseConnection, tenant: &TenantId, key: &str) -> AppResult<()> {
     if repo::delete(db, tenant, key).await? {
         Ok(())
