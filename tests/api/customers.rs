@@ -80,6 +80,8 @@ async fn every_validation_error_names_its_field(backend: Backend) {
             "input.avatarUrl",
         ),
         (json!({ "name": "x".repeat(256) }), "input.name"),
+        (json!({ "name": "Ana", "status": "GONE" }), "input.status"),
+        (json!({ "name": 7 }), "input.name"),
         (json!({ "companyName": "Acme" }), "input"),
         (json!({}), "input"),
     ];
@@ -429,6 +431,20 @@ async fn filters_select_the_right_customers(backend: Backend) {
     }
     for (filter, field) in [
         (json!({ "country": "ZZ" }), "filter.country"),
+        (
+            json!({ "createdAfter": "yesterday" }),
+            "filter.createdAfter",
+        ),
+        (json!({ "minTotalSpent": "1.234" }), "filter.minTotalSpent"),
+        (
+            json!({ "tags": (0..101).map(|i| format!("t{i}")).collect::<Vec<_>>() }),
+            "filter.tags",
+        ),
+        (
+            json!({ "tagsAny": (0..101).map(|i| format!("t{i}")).collect::<Vec<_>>() }),
+            "filter.tagsAny",
+        ),
+        (json!({ "search": "x".repeat(256) }), "filter.search"),
         (json!({ "metadata": [1] }), "filter.metadata"),
         (json!({ "metadata": { "a\"b": 1 } }), "filter.metadata"),
         (

@@ -123,7 +123,11 @@ async fn status_codes_follow_the_accepted_media_type(backend: Backend) {
     );
     let body: serde_json::Value = as_json.json().await.unwrap();
     assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
-    assert!(body.get("data").is_none() || body["data"].is_null());
+    assert_eq!(body["errors"][0]["extensions"]["field"], "query");
+    assert!(
+        body.get("data").is_none(),
+        "a request that never ran has no data: {body}"
+    );
 
     let as_gr = post(
         &app,
@@ -191,11 +195,11 @@ async fn probes_and_graphiql_are_served(backend: Backend) {
     );
 }
 
-async fn a_development_server_makes_its_secret_and_fills_in_graphiql(backend: Backend) {
-    let db = crate::helpers::TestDb::new(backend.clone()).await;
-    let Some(dir) = db.dir() else {
-        return; // the secret lives beside a SQLite file
-    };
+/// SQLite only: the development secret lives beside the SQLite file.
+#[tokio::test]
+async fn a_development_server_makes_its_secret_and_fills_in_graphiql() {
+    let db = crate::helpers::TestDb::new(Backend::Sqlite).await;
+    let dir = db.dir().unwrap();
     let args = crate::helpers::serve_args(&db, &[]);
     let application = crm::Application::build(args).await.unwrap();
     let url = format!("http://127.0.0.1:{}", application.port());
@@ -237,5 +241,72 @@ backend_tests!(
     only_single_json_requests_are_accepted,
     status_codes_follow_the_accepted_media_type,
     probes_and_graphiql_are_served,
-    a_development_server_makes_its_secret_and_fills_in_graphiql,
+    cors_allows_configured_origins_only,
 );
+
+#[tokio::test]
+async fn without_a_key_the_server_only_listens_on_loopback() {
+    let db = crate::helpers::TestDb::new(Backend::Sqlite).await;
+    let mut args = crate::helpers::serve_args(&db, &[]);
+    args.listen = "0.0.0.0:0".parse().unwrap();
+    let err = crm::Application::build(args)
+        .await
+        .err()
+        .expect("no key on a public address must be refused");
+    assert!(err.to_string().contains("loopback"), "{err}");
+    assert!(!db.dir().unwrap().join("crm.db.jwt-secret").exists());
+}
+
+#[tokio::test]
+async fn a_malformed_cors_origin_stops_the_server() {
+    let db = crate::helpers::TestDb::new(Backend::Sqlite).await;
+    let args = crate::helpers::serve_args(
+        &db,
+        &[
+            "--jwt-secret",
+            crate::helpers::SECRET,
+            "--cors-origins",
+            "https://ok.example,not an origin",
+        ],
+    );
+    let err = crm::Application::build(args)
+        .await
+        .err()
+        .expect("a bad origin must be refused");
+    assert!(err.to_string().contains("CRM_CORS_ORIGINS"), "{err}");
+}
+
+async fn cors_allows_configured_origins_only(backend: Backend) {
+    let app = crate::helpers::spawn_app_with(
+        backend,
+        &[
+            "--jwt-secret",
+            crate::helpers::SECRET,
+            "--cors-origins",
+            "https://app.example.com",
+        ],
+    )
+    .await;
+    for (origin, allowed) in [
+        ("https://app.example.com", true),
+        ("https://evil.example.com", false),
+    ] {
+        let response = app
+            .client
+            .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.url))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization, content-type",
+            )
+            .send()
+            .await
+            .unwrap();
+        let header = response
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(header.as_deref() == Some(origin), allowed, "{origin}");
+    }
+}

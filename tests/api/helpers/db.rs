@@ -31,6 +31,32 @@ impl Backend {
 pub struct TestDb {
     pub url: String,
     _dir: Option<tempfile::TempDir>,
+    /// The PostgreSQL base URL and the test's schema, dropped with the test.
+    schema: Option<(String, String)>,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((base, schema)) = self.schema.take() else {
+            return;
+        };
+        // Drop is synchronous; the schema goes on a short-lived runtime.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                if let Ok(db) = Database::connect(base.as_str()).await {
+                    let _ = db
+                        .execute_unprepared(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                        .await;
+                    let _ = db.close().await;
+                }
+            });
+            Ok::<_, std::io::Error>(())
+        })
+        .join();
+    }
 }
 
 impl TestDb {
@@ -42,6 +68,7 @@ impl TestDb {
                 TestDb {
                     url,
                     _dir: Some(dir),
+                    schema: None,
                 }
             }
             Backend::Postgres(base) => {
@@ -54,9 +81,18 @@ impl TestDb {
                 admin.close().await.unwrap();
                 let sep = if base.contains('?') { '&' } else { '?' };
                 let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-                TestDb { url, _dir: None }
+                TestDb {
+                    url,
+                    _dir: None,
+                    schema: Some((base.clone(), schema)),
+                }
             }
         }
+    }
+
+    /// A direct connection, for arranging state no API writes yet.
+    pub async fn connect(&self) -> sea_orm::DatabaseConnection {
+        Database::connect(self.url.as_str()).await.unwrap()
     }
 
     /// A path next to the SQLite file (for files the server writes there).

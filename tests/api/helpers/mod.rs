@@ -43,8 +43,8 @@ macro_rules! backend_tests {
 pub struct TestApp {
     pub url: String,
     pub client: reqwest::Client,
-    /// Kept for the life of the app (the SQLite directory).
-    _db: TestDb,
+    /// The app's database, kept for the life of the app.
+    pub db: TestDb,
     keys: Keys,
 }
 
@@ -72,7 +72,7 @@ pub async fn spawn_app_with(backend: Backend, extra: &[&str]) -> TestApp {
     TestApp {
         url,
         client: reqwest::Client::new(),
-        _db: db,
+        db,
         keys,
     }
 }
