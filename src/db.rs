@@ -6,8 +6,8 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 use crate::config::DatabaseArgs;
@@ -35,8 +35,17 @@ pub async fn connect(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> 
     Ok(Database::connect(options).await?)
 }
 
+/// Applies pending migrations. On PostgreSQL, servers starting together
+/// take turns (an advisory lock held for the migration transaction).
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Migrator::up(db, None).await;
+    }
+    let txn = db.begin().await?;
+    txn.execute_unprepared("SELECT pg_advisory_xact_lock(7270120)")
+        .await?;
+    Migrator::up(&txn, None).await?;
+    txn.commit().await
 }
 
 /// True when the database answers and every migration is applied.

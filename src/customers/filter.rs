@@ -142,7 +142,7 @@ impl CustomerFilter {
             .map(str::trim)
             .filter(|s| !s.is_empty())
         {
-            cond = cond.add(search_condition(search));
+            cond = cond.add(search_condition(search, backend));
         }
         for tag in self.tags.iter().flatten() {
             cond = cond.add(Expr::exists(tag_query(std::slice::from_ref(tag))));
@@ -192,9 +192,19 @@ impl CustomerFilter {
     }
 }
 
-/// `search_text LIKE %term%`; a phone-like term also matches by its digits.
-fn search_condition(search: &str) -> Condition {
-    let like = |term: &str| {
+/// A substring of `search_text`; a phone-like term also matches by its
+/// digits. PostgreSQL answers `LIKE '%term%'` from its trigram index; SQLite
+/// asks its FTS5 trigram index, which needs three characters (shorter terms
+/// fall back to `LIKE`).
+fn search_condition(search: &str, backend: DbBackend) -> Condition {
+    let matches = |term: &str| -> Expr {
+        if backend == DbBackend::Sqlite && term.chars().count() >= 3 {
+            let phrase = format!("\"{}\"", term.replace('"', "\"\""));
+            return Expr::cust_with_values(
+                r#""customers"."rowid" IN (SELECT rowid FROM customer_search WHERE customer_search MATCH ?)"#,
+                [phrase],
+            );
+        }
         let escaped = term
             .replace('\\', "\\\\")
             .replace('%', "\\%")
@@ -202,13 +212,13 @@ fn search_condition(search: &str) -> Condition {
         customer::Column::SearchText.like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
     };
     let folded = fold(search);
-    let mut cond = Condition::any().add(like(&folded));
+    let mut cond = Condition::any().add(matches(&folded));
     let digits: String = search.chars().filter(char::is_ascii_digit).collect();
     let phone_like = search
         .chars()
         .all(|c| c.is_ascii_digit() || " +-().".contains(c));
     if phone_like && digits.len() >= 3 && digits != folded {
-        cond = cond.add(like(&digits));
+        cond = cond.add(matches(&digits));
     }
     cond
 }

@@ -8,14 +8,17 @@ use entity::customer;
 use futures_util::FutureExt as _;
 
 use super::filter::{CustomerFilter, CustomerSort, SortDirection};
+use super::import::{self, ImportMode, ImportPayload};
 use super::input::{
     CustomerField, CustomerInput, CustomerStatus, CustomerUpdateInput, Patch, display_name, email,
     phone,
 };
 use super::repo;
 use super::upsert::{self, Written};
+use super::{input, merge, tagging};
 use crate::auth::{Scope, ScopeGuard};
 use crate::error::{bad_input, not_found};
+use crate::graphql::MAX_IDS;
 use crate::graphql::id::{self, Kind};
 use crate::graphql::pagination::{Keyset, Page, TotalCount};
 use crate::graphql::scalars::{DateTime, Decimal};
@@ -335,6 +338,64 @@ impl CustomerMutation {
         let patch = Patch::from_update(input, "input")?;
         Ok(Customer(
             upsert::update(&session.db, session.tenant(), &key, patch).await?,
+        ))
+    }
+
+    /// Imports up to 1,000 customers in one transaction. `UPSERT` (the
+    /// default) updates the customers their email, then phone, names;
+    /// `CREATE_ONLY` skips them. A bad row fails alone, with its index and
+    /// field, and the others go in; a row that changes nothing is skipped.
+    #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
+    async fn import_customers(
+        &self,
+        ctx: &Context<'_>,
+        customers: Vec<CustomerInput>,
+        #[graphql(default_with = "Some(ImportMode::Upsert)")] mode: Option<ImportMode>,
+    ) -> Result<ImportPayload> {
+        let session = ctx.session()?;
+        let mode = mode.unwrap_or(ImportMode::Upsert);
+        Ok(import::import(&session.db, session.tenant(), customers, mode).await?)
+    }
+
+    /// Adds and removes tags on up to 250 customers at once, keeping their
+    /// other tags.
+    #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
+    async fn tag_customers(
+        &self,
+        ctx: &Context<'_>,
+        ids: Vec<ID>,
+        add: Option<Vec<String>>,
+        remove: Option<Vec<String>>,
+    ) -> Result<Vec<Customer>> {
+        let session = ctx.session()?;
+        if ids.len() > MAX_IDS {
+            return Err(bad_input("ids", format!("at most {MAX_IDS} IDs")).into());
+        }
+        let keys = ids
+            .iter()
+            .map(|id| id::decode(Kind::Customer, id).ok_or(not_found("customer")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let add = input::tags("add", add.unwrap_or_default())?;
+        let remove = input::tags("remove", remove.unwrap_or_default())?;
+        let rows = tagging::tag(&session.db, session.tenant(), &keys, &add, &remove).await?;
+        Ok(rows.into_iter().map(Customer).collect())
+    }
+
+    /// Merges `mergeId` into `keepId`: the kept customer takes the other's
+    /// tags (and orders, activity, notes and segment memberships), fills its
+    /// empty fields from it, and the other is deleted.
+    #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
+    async fn merge_customers(
+        &self,
+        ctx: &Context<'_>,
+        keep_id: ID,
+        merge_id: ID,
+    ) -> Result<Customer> {
+        let session = ctx.session()?;
+        let keep = id::decode(Kind::Customer, &keep_id).ok_or(not_found("customer"))?;
+        let merged = id::decode(Kind::Customer, &merge_id).ok_or(not_found("customer"))?;
+        Ok(Customer(
+            merge::merge(&session.db, session.tenant(), &keep, &merged).await?,
         ))
     }
 

@@ -186,7 +186,7 @@ impl Patch {
     /// Validates a profile input; `merge_metadata` makes its custom fields
     /// merge into the existing ones instead of replacing them.
     pub fn from_input(input: CustomerInput, prefix: &str, merge_metadata: bool) -> AppResult<Self> {
-        let f = |name: &str| format!("{prefix}.{name}");
+        let f = |name: &str| path(prefix, name);
         let set = |v: Option<String>| v.map_or(Change::Keep, Change::Set);
         Ok(Patch {
             name: set(opt(input.name, |v| text(&f("name"), v))?),
@@ -216,7 +216,7 @@ impl Patch {
 
     /// Validates an `updateCustomer` patch.
     pub fn from_update(input: CustomerUpdateInput, prefix: &str) -> AppResult<Self> {
-        let f = |name: &str| format!("{prefix}.{name}");
+        let f = |name: &str| path(prefix, name);
         let status = match input.status {
             MaybeUndefined::Value(s) => Some(s),
             MaybeUndefined::Undefined => None,
@@ -314,7 +314,7 @@ impl Patch {
                     _ => Map::new(),
                 };
                 merged.extend(map);
-                check_metadata_size(&format!("{prefix}.metadata"), &merged)?;
+                check_metadata_size(&path(prefix, "metadata"), &merged)?;
                 row.metadata = Value::Object(merged);
             }
         }
@@ -360,11 +360,21 @@ pub fn final_tags(
             "addTags"
         };
         return Err(bad_input(
-            format!("{prefix}.{field}"),
+            path(prefix, field),
             format!("a customer has at most {MAX_TAGS} tags"),
         ));
     }
     Ok(Some(tags))
+}
+
+/// `prefix.name`, or `name` alone under an empty prefix (import rows name
+/// fields relative to the row).
+pub fn path(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{prefix}.{name}")
+    }
 }
 
 fn set_address(row: &mut customer::Model, a: Address) {
@@ -395,7 +405,7 @@ pub fn fold(text: &str) -> String {
 }
 
 /// Recomputes `sort_name` and `search_text` from the profile.
-fn derive(row: &mut customer::Model) {
+pub fn derive(row: &mut customer::Model) {
     let display = display_name(row);
     row.sort_name = display.as_deref().map(fold);
     let digits: Option<String> = row

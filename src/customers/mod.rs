@@ -11,9 +11,12 @@
 
 mod filter;
 mod graphql;
-mod input;
+pub mod import;
+pub mod input;
 pub mod loader;
+mod merge;
 pub mod repo;
+mod tagging;
 mod upsert;
 
 pub use graphql::{Customer, CustomerMutation, CustomerQuery};

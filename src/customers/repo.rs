@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use entity::{customer, customer_tag};
-use sea_orm::sea_query::{Expr, ExprTrait as _, Func};
+use sea_orm::sea_query::{Expr, ExprTrait as _, Func, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -72,6 +72,49 @@ pub async fn find_for_update(
         .lock_exclusive()
         .one(db)
         .await?)
+}
+
+/// The tenant's customers with these keys, locked for the transaction on
+/// PostgreSQL (in key order, so two writers never deadlock).
+pub async fn lock_many(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    keys: &[String],
+) -> AppResult<Vec<customer::Model>> {
+    Ok(tenancy::select::<customer::Entity>(tenant)
+        .filter(customer::Column::Id.is_in(keys.iter().cloned()))
+        .order_by_asc(customer::Column::Id)
+        .lock_exclusive()
+        .all(db)
+        .await?)
+}
+
+/// Sets `updated_at` of these customers.
+pub async fn touch(db: &impl ConnectionTrait, tenant: &TenantId, keys: &[String]) -> AppResult<()> {
+    tenancy::update::<customer::Entity>(tenant)
+        .col_expr(customer::Column::UpdatedAt, Expr::val(crate::db::now()))
+        .filter(customer::Column::Id.is_in(keys.iter().cloned()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Removes these tags from these customers.
+pub async fn remove_tags(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    keys: &[String],
+    tags: &[String],
+) -> AppResult<()> {
+    if keys.is_empty() || tags.is_empty() {
+        return Ok(());
+    }
+    tenancy::delete::<customer_tag::Entity>(tenant)
+        .filter(customer_tag::Column::CustomerId.is_in(keys.iter().cloned()))
+        .filter(customer_tag::Column::Tag.is_in(tags.iter().cloned()))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 pub async fn find_many(
@@ -161,6 +204,149 @@ pub async fn save(
     row.into_active_model().reset_all().update(db).await
 }
 
+/// Rows per multi-row statement: under SQLite's 32,766 bound parameters
+/// and PostgreSQL's 65,535 for the customers' 26 columns.
+const ROWS_PER_STATEMENT: usize = 1000;
+const TAGS_PER_STATEMENT: usize = 5000;
+
+/// The tenant's customers with any of these (lower-cased) emails, locked
+/// for the transaction on PostgreSQL.
+pub async fn find_by_emails(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    emails: &[String],
+) -> AppResult<Vec<customer::Model>> {
+    if emails.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(tenancy::select::<customer::Entity>(tenant)
+        .filter(
+            Expr::expr(Func::lower(Expr::col(customer::Column::Email)))
+                .is_in(emails.iter().cloned()),
+        )
+        .lock_exclusive()
+        .all(db)
+        .await?)
+}
+
+/// The tenant's customers with any of these E.164 phones, locked for the
+/// transaction on PostgreSQL.
+pub async fn find_by_phones(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    phones: &[String],
+) -> AppResult<Vec<customer::Model>> {
+    if phones.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(tenancy::select::<customer::Entity>(tenant)
+        .filter(customer::Column::Phone.is_in(phones.iter().cloned()))
+        .lock_exclusive()
+        .all(db)
+        .await?)
+}
+
+/// Writes new and changed rows of one tenant in multi-row statements
+/// (`INSERT … ON CONFLICT (tenant_id, id) DO UPDATE`); a unique violation on
+/// email or phone is left to the caller.
+pub async fn write_many(
+    db: &impl ConnectionTrait,
+    rows: Vec<customer::Model>,
+) -> Result<(), DbErr> {
+    use customer::Column as C;
+    let update = OnConflict::columns([C::TenantId, C::Id])
+        .update_columns([
+            C::Name,
+            C::FirstName,
+            C::LastName,
+            C::SortName,
+            C::Email,
+            C::Phone,
+            C::CompanyName,
+            C::AvatarUrl,
+            C::Status,
+            C::Source,
+            C::AddressLine1,
+            C::AddressLine2,
+            C::City,
+            C::State,
+            C::PostalCode,
+            C::Country,
+            C::Metadata,
+            C::SearchText,
+            C::TotalOrders,
+            C::TotalSpentCents,
+            C::LastOrderAt,
+            C::UpdatedAt,
+        ])
+        .to_owned();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let models = chunk
+            .iter()
+            .cloned()
+            .map(|m| m.into_active_model().reset_all());
+        customer::Entity::insert_many(models)
+            .on_conflict(update.clone())
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Replaces the tags of many customers: one delete, then multi-row inserts.
+pub async fn replace_tags_many(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    tags: &[(String, Vec<String>)],
+) -> AppResult<()> {
+    for chunk in tags.chunks(ROWS_PER_STATEMENT) {
+        tenancy::delete::<customer_tag::Entity>(tenant)
+            .filter(
+                customer_tag::Column::CustomerId.is_in(chunk.iter().map(|(key, _)| key.clone())),
+            )
+            .exec(db)
+            .await?;
+    }
+    add_tags(db, tenant, tags).await
+}
+
+/// Adds tags to customers, keeping the ones they have.
+pub async fn add_tags(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    tags: &[(String, Vec<String>)],
+) -> AppResult<()> {
+    let rows: Vec<customer_tag::ActiveModel> = tags
+        .iter()
+        .flat_map(|(key, tags)| {
+            tags.iter().map(move |tag| {
+                customer_tag::Model {
+                    tenant_id: tenant.as_str().to_owned(),
+                    customer_id: key.clone(),
+                    tag: tag.clone(),
+                }
+                .into_active_model()
+                .reset_all()
+            })
+        })
+        .collect();
+    for chunk in rows.chunks(TAGS_PER_STATEMENT) {
+        customer_tag::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::columns([
+                    customer_tag::Column::TenantId,
+                    customer_tag::Column::CustomerId,
+                    customer_tag::Column::Tag,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Deletes a customer (its tags go with it); false when there was none.
 pub async fn delete(db: &impl ConnectionTrait, tenant: &TenantId, key: &str) -> AppResult<bool> {
     let result = tenancy::delete::<customer::Entity>(tenant)
@@ -195,22 +381,5 @@ pub async fn replace_tags(
     key: &str,
     tags: &[String],
 ) -> AppResult<()> {
-    tenancy::delete::<customer_tag::Entity>(tenant)
-        .filter(customer_tag::Column::CustomerId.eq(key))
-        .exec(db)
-        .await?;
-    if tags.is_empty() {
-        return Ok(());
-    }
-    let rows = tags.iter().map(|tag| {
-        customer_tag::Model {
-            tenant_id: tenant.as_str().to_owned(),
-            customer_id: key.to_owned(),
-            tag: tag.clone(),
-        }
-        .into_active_model()
-        .reset_all()
-    });
-    customer_tag::Entity::insert_many(rows).exec(db).await?;
-    Ok(())
+    replace_tags_many(db, tenant, &[(key.to_owned(), tags.to_vec())]).await
 }

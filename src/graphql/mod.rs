@@ -13,7 +13,7 @@ pub mod scalars;
 pub use context::{ContextExt, Session};
 pub use loaders::Loaders;
 pub use mutation::Mutation;
-pub use node::Node;
+pub use node::{MAX_IDS, Node};
 pub use query::Query;
 
 use async_graphql::{EmptySubscription, ID, Schema, SimpleObject};

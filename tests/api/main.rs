@@ -7,6 +7,7 @@
 mod helpers;
 
 mod auth;
+mod bulk;
 mod cli;
 mod customers;
 mod http;

@@ -55,6 +55,11 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// A server with extra command-line options (auth configuration).
 pub async fn spawn_app_with(backend: Backend, extra: &[&str]) -> TestApp {
+    // Server logs (internal errors above all) show with a failing test.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(std::env::var("CRM_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_test_writer()
+        .try_init();
     let db = TestDb::new(backend).await;
     let args = serve_args(&db, extra);
     let keys = match extra.iter().position(|a| *a == "--jwt-secret") {

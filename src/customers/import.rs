@@ -1,0 +1,328 @@
+//! Bulk import: up to 1,000 customers a call, in one transaction and a
+//! handful of statements (two lookups, one tag read, multi-row writes).
+//!
+//! Rows are applied as if one after another: a row whose email (or phone)
+//! names a customer, existing or created by an earlier row of the same call,
+//! updates it under `UPSERT` and is skipped under `CREATE_ONLY`. A row that
+//! would change nothing is counted as skipped. A bad row fails alone, with
+//! its index and field; the others go in.
+
+use std::collections::HashMap;
+
+use entity::customer;
+use sea_orm::{DatabaseConnection, DbErr, SqlErr};
+
+use super::input::{CustomerInput, Patch, final_tags};
+use super::repo;
+use crate::db::begin_write;
+use crate::error::{AppError, AppResult, bad_input, conflict};
+use crate::tenancy::TenantId;
+
+/// Most rows one call takes.
+pub const MAX_ROWS: usize = 1000;
+const ATTEMPTS: usize = 4;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, async_graphql::Enum)]
+pub enum ImportMode {
+    /// Create new customers; rows naming an existing one are skipped.
+    CreateOnly,
+    /// Create new customers and update existing ones.
+    Upsert,
+}
+
+/// Why one row was not imported.
+#[derive(Clone, Debug, async_graphql::SimpleObject)]
+pub struct ImportFailure {
+    /// The row's position in the call, from 0.
+    pub index: i32,
+    pub code: String,
+    pub message: String,
+    /// The row's field at fault (`email`, `address.country`), if one is.
+    pub field: Option<String>,
+}
+
+/// What an import did.
+#[derive(Clone, Debug, Default, async_graphql::SimpleObject)]
+pub struct ImportPayload {
+    pub created: i32,
+    pub updated: i32,
+    pub skipped: i32,
+    pub failed: Vec<ImportFailure>,
+}
+
+impl ImportFailure {
+    fn from_error(index: usize, err: AppError) -> Self {
+        let field = match &err {
+            AppError::BadUserInput { field, .. } | AppError::Conflict { field, .. } => {
+                Some(field.clone()).filter(|f| !f.is_empty())
+            }
+            _ => None,
+        };
+        ImportFailure {
+            index: i32::try_from(index).unwrap_or(i32::MAX),
+            code: err.code().to_owned(),
+            message: err.message(),
+            field,
+        }
+    }
+}
+
+/// One customer the call touches: its row as it will be written, and
+/// how it started (`None` for a customer this call creates).
+struct Slot {
+    row: customer::Model,
+    original: Option<customer::Model>,
+    tags: Vec<String>,
+    original_tags: Vec<String>,
+}
+
+/// Imports `rows` into the tenant.
+#[tracing::instrument(skip_all, fields(tenant = %tenant, rows = rows.len()))]
+pub async fn import(
+    db: &DatabaseConnection,
+    tenant: &TenantId,
+    rows: Vec<CustomerInput>,
+    mode: ImportMode,
+) -> AppResult<ImportPayload> {
+    if rows.len() > MAX_ROWS {
+        return Err(bad_input(
+            "customers",
+            format!("at most {MAX_ROWS} customers a call"),
+        ));
+    }
+    let mut failed = Vec::new();
+    let mut patches = Vec::with_capacity(rows.len());
+    for (index, row) in rows.into_iter().enumerate() {
+        match Patch::from_input(row, "", true) {
+            Ok(patch) if patch.identifies_nobody() => failed.push(ImportFailure::from_error(
+                index,
+                bad_input(
+                    "",
+                    "a customer needs at least one of name, firstName, lastName, email or phone",
+                ),
+            )),
+            Ok(patch) => patches.push((index, patch)),
+            Err(err) => failed.push(ImportFailure::from_error(index, err)),
+        }
+    }
+    for _ in 0..ATTEMPTS {
+        match attempt(db, tenant, &patches, mode).await {
+            Ok(mut payload) => {
+                payload.failed.extend(failed);
+                payload.failed.sort_by_key(|f| f.index);
+                return Ok(payload);
+            }
+            Err(Attempt::Race) => continue,
+            Err(Attempt::Fail(err)) => return Err(err),
+        }
+    }
+    Err(conflict(
+        "customers",
+        "the customers are being written concurrently; try again",
+    ))
+}
+
+enum Attempt {
+    Race,
+    Fail(AppError),
+}
+
+impl From<AppError> for Attempt {
+    fn from(err: AppError) -> Self {
+        Attempt::Fail(err)
+    }
+}
+
+impl From<DbErr> for Attempt {
+    fn from(err: DbErr) -> Self {
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => Attempt::Race,
+            _ => Attempt::Fail(err.into()),
+        }
+    }
+}
+
+async fn attempt(
+    db: &DatabaseConnection,
+    tenant: &TenantId,
+    patches: &[(usize, Patch)],
+    mode: ImportMode,
+) -> Result<ImportPayload, Attempt> {
+    let txn = begin_write(db).await?;
+    let emails: Vec<String> = patches
+        .iter()
+        .filter_map(|(_, p)| p.email.value().cloned())
+        .collect();
+    let phones: Vec<String> = patches
+        .iter()
+        .filter_map(|(_, p)| p.phone.value().cloned())
+        .collect();
+    let mut existing = repo::find_by_emails(&txn, tenant, &emails).await?;
+    existing.extend(repo::find_by_phones(&txn, tenant, &phones).await?);
+    existing.sort_by(|a, b| a.id.cmp(&b.id));
+    existing.dedup_by(|a, b| a.id == b.id);
+    let keys: Vec<String> = existing.iter().map(|row| row.id.clone()).collect();
+    let mut tags = if mode == ImportMode::Upsert && !keys.is_empty() {
+        repo::tags(&txn, tenant, &keys).await?
+    } else {
+        HashMap::new()
+    };
+
+    let mut slots: Vec<Slot> = Vec::new();
+    let mut by_email: HashMap<String, usize> = HashMap::new();
+    let mut by_phone: HashMap<String, usize> = HashMap::new();
+    for row in existing {
+        let own = tags.remove(&row.id).unwrap_or_default();
+        register(&mut by_email, &mut by_phone, &row, slots.len());
+        slots.push(Slot {
+            original: Some(row.clone()),
+            row,
+            tags: own.clone(),
+            original_tags: own,
+        });
+    }
+
+    let mut payload = ImportPayload::default();
+    for (index, patch) in patches {
+        let target = patch
+            .email
+            .value()
+            .and_then(|e| by_email.get(e))
+            .or_else(|| patch.phone.value().and_then(|p| by_phone.get(p)))
+            .copied();
+        let result = match target {
+            Some(_) if mode == ImportMode::CreateOnly => {
+                payload.skipped += 1;
+                continue;
+            }
+            Some(slot) => {
+                let before = slots[slot].row.clone();
+                let updated = update_slot(&mut slots, slot, patch.clone(), &by_email, &by_phone);
+                if updated.is_ok() {
+                    // An email or phone the customer gave up is free again.
+                    unregister(&mut by_email, &mut by_phone, &before, &slots[slot].row);
+                }
+                updated
+            }
+            None => new_slot(tenant, patch.clone()).map(|slot| {
+                slots.push(slot);
+                slots.len() - 1
+            }),
+        };
+        match result {
+            Ok(slot) => {
+                let s = &slots[slot];
+                match (target, &s.original) {
+                    (None, _) => payload.created += 1,
+                    (Some(_), Some(original))
+                        if *original == s.row && s.tags == s.original_tags =>
+                    {
+                        payload.skipped += 1
+                    }
+                    (Some(_), _) => payload.updated += 1,
+                }
+                let row = slots[slot].row.clone();
+                register(&mut by_email, &mut by_phone, &row, slot);
+            }
+            Err(err) => payload.failed.push(ImportFailure::from_error(*index, err)),
+        }
+    }
+
+    let now = crate::db::now();
+    let mut rows = Vec::new();
+    let mut tag_sets = Vec::new();
+    for slot in slots {
+        if slot.original.as_ref() != Some(&slot.row) {
+            let mut row = slot.row;
+            if slot.original.is_some() {
+                row.updated_at = now;
+            }
+            if slot.tags != slot.original_tags {
+                tag_sets.push((row.id.clone(), slot.tags));
+            }
+            rows.push(row);
+        } else if slot.tags != slot.original_tags {
+            tag_sets.push((slot.row.id.clone(), slot.tags));
+        }
+    }
+    repo::write_many(&txn, rows).await?;
+    repo::replace_tags_many(&txn, tenant, &tag_sets).await?;
+    txn.commit().await?;
+    Ok(payload)
+}
+
+/// Applies a row to a customer already in the call; the email and phone it
+/// moves to must not belong to another one.
+fn update_slot(
+    slots: &mut [Slot],
+    slot: usize,
+    patch: Patch,
+    by_email: &HashMap<String, usize>,
+    by_phone: &HashMap<String, usize>,
+) -> AppResult<usize> {
+    if let Some(email) = patch.email.value()
+        && by_email.get(email).is_some_and(|other| *other != slot)
+    {
+        return Err(conflict("email", "another customer has this email"));
+    }
+    if let Some(phone) = patch.phone.value()
+        && by_phone.get(phone).is_some_and(|other| *other != slot)
+    {
+        return Err(conflict("phone", "another customer has this phone"));
+    }
+    let target = &mut slots[slot];
+    let tags = final_tags(target.tags.clone(), &patch, "")?;
+    let mut row = target.row.clone();
+    patch.apply(&mut row, "")?;
+    target.row = row;
+    if let Some(mut tags) = tags {
+        tags.sort();
+        target.tags = tags;
+    }
+    Ok(slot)
+}
+
+fn new_slot(tenant: &TenantId, patch: Patch) -> AppResult<Slot> {
+    let mut tags = final_tags(Vec::new(), &patch, "")?.unwrap_or_default();
+    tags.sort();
+    let mut row = repo::blank(tenant);
+    patch.apply(&mut row, "")?;
+    Ok(Slot {
+        row,
+        original: None,
+        tags,
+        original_tags: Vec::new(),
+    })
+}
+
+fn unregister(
+    by_email: &mut HashMap<String, usize>,
+    by_phone: &mut HashMap<String, usize>,
+    before: &customer::Model,
+    after: &customer::Model,
+) {
+    if let Some(email) = &before.email
+        && after.email.as_ref() != Some(email)
+    {
+        by_email.remove(&email.to_lowercase());
+    }
+    if let Some(phone) = &before.phone
+        && after.phone.as_ref() != Some(phone)
+    {
+        by_phone.remove(phone);
+    }
+}
+
+fn register(
+    by_email: &mut HashMap<String, usize>,
+    by_phone: &mut HashMap<String, usize>,
+    row: &customer::Model,
+    slot: usize,
+) {
+    if let Some(email) = &row.email {
+        by_email.insert(email.to_lowercase(), slot);
+    }
+    if let Some(phone) = &row.phone {
+        by_phone.insert(phone.clone(), slot);
+    }
+}

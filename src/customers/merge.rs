@@ -1,0 +1,107 @@
+//! `mergeCustomers`: fold a duplicate into the customer that stays.
+//!
+//! In one transaction: the kept customer takes the duplicate's tags, fills
+//! its own empty fields from the duplicate's (custom fields key by key), adds
+//! up the order totals, and the duplicate is deleted. Everything that points
+//! at a customer moves here too, so nothing is left dangling: today that is
+//! tags; orders, activity, notes and segment memberships join this list as
+//! they are stored.
+
+use entity::customer;
+use sea_orm::DatabaseConnection;
+use serde_json::Value;
+
+use super::input::{MAX_TAGS, derive};
+use super::repo;
+use crate::db::begin_write;
+use crate::error::{AppResult, bad_input, not_found};
+use crate::tenancy::TenantId;
+
+#[tracing::instrument(skip_all, fields(tenant = %tenant))]
+pub async fn merge(
+    db: &DatabaseConnection,
+    tenant: &TenantId,
+    keep_key: &str,
+    merge_key: &str,
+) -> AppResult<customer::Model> {
+    if keep_key == merge_key {
+        return Err(bad_input(
+            "mergeId",
+            "a customer cannot be merged into itself",
+        ));
+    }
+    let txn = begin_write(db).await?;
+    let keys = [keep_key.to_owned(), merge_key.to_owned()];
+    let rows = repo::lock_many(&txn, tenant, &keys).await?;
+    let find = |key: &str| rows.iter().find(|row| row.id == key).cloned();
+    let keep = find(keep_key).ok_or(not_found("customer"))?;
+    let merged = find(merge_key).ok_or(not_found("customer"))?;
+
+    let mut tags = repo::tags(&txn, tenant, &keys).await?;
+    let mut all = tags.remove(keep_key).unwrap_or_default();
+    for tag in tags.remove(merge_key).unwrap_or_default() {
+        if !all.contains(&tag) {
+            all.push(tag);
+        }
+    }
+    if all.len() > MAX_TAGS {
+        return Err(bad_input(
+            "mergeId",
+            format!("together they carry more than {MAX_TAGS} tags"),
+        ));
+    }
+
+    let combined = combine(keep, merged);
+    // The duplicate goes first: its email and phone are unique.
+    repo::delete(&txn, tenant, merge_key).await?;
+    let saved = repo::save(&txn, combined).await?;
+    repo::replace_tags(&txn, tenant, keep_key, &all).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
+
+/// The kept row with its empty fields filled from the duplicate's.
+fn combine(mut keep: customer::Model, merged: customer::Model) -> customer::Model {
+    let fill = |slot: &mut Option<String>, other: Option<String>| {
+        if slot.is_none() {
+            *slot = other;
+        }
+    };
+    fill(&mut keep.name, merged.name);
+    fill(&mut keep.first_name, merged.first_name);
+    fill(&mut keep.last_name, merged.last_name);
+    fill(&mut keep.email, merged.email);
+    fill(&mut keep.phone, merged.phone);
+    fill(&mut keep.company_name, merged.company_name);
+    fill(&mut keep.avatar_url, merged.avatar_url);
+    fill(&mut keep.source, merged.source);
+    let keep_has_address = [
+        &keep.address_line1,
+        &keep.address_line2,
+        &keep.city,
+        &keep.state,
+        &keep.postal_code,
+        &keep.country,
+    ]
+    .iter()
+    .any(|v| v.is_some());
+    if !keep_has_address {
+        keep.address_line1 = merged.address_line1;
+        keep.address_line2 = merged.address_line2;
+        keep.city = merged.city;
+        keep.state = merged.state;
+        keep.postal_code = merged.postal_code;
+        keep.country = merged.country;
+    }
+    if let (Value::Object(ours), Value::Object(theirs)) = (&mut keep.metadata, merged.metadata) {
+        for (key, value) in theirs {
+            ours.entry(key).or_insert(value);
+        }
+    }
+    keep.total_orders += merged.total_orders;
+    keep.total_spent_cents += merged.total_spent_cents;
+    keep.last_order_at = keep.last_order_at.max(merged.last_order_at);
+    keep.created_at = keep.created_at.min(merged.created_at);
+    derive(&mut keep);
+    keep
+}

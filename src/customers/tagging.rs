@@ -1,0 +1,55 @@
+//! `tagCustomers`: add and remove tags on many customers in one
+//! transaction, without replacing what else they carry.
+
+use entity::customer;
+use sea_orm::DatabaseConnection;
+
+use super::input::MAX_TAGS;
+use super::repo;
+use crate::db::begin_write;
+use crate::error::{AppResult, bad_input, not_found};
+use crate::tenancy::TenantId;
+
+/// Adds `add` and removes `remove` on the customers `keys` (all of the
+/// tenant's, or nothing changes), returning them in the order asked.
+#[tracing::instrument(skip_all, fields(tenant = %tenant, customers = keys.len()))]
+pub async fn tag(
+    db: &DatabaseConnection,
+    tenant: &TenantId,
+    keys: &[String],
+    add: &[String],
+    remove: &[String],
+) -> AppResult<Vec<customer::Model>> {
+    let mut unique = keys.to_vec();
+    unique.sort();
+    unique.dedup();
+    let txn = begin_write(db).await?;
+    let rows = repo::lock_many(&txn, tenant, &unique).await?;
+    if rows.len() != unique.len() {
+        return Err(not_found("customer"));
+    }
+    repo::remove_tags(&txn, tenant, &unique, remove).await?;
+    let additions: Vec<(String, Vec<String>)> = unique
+        .iter()
+        .map(|key| (key.clone(), add.to_vec()))
+        .collect();
+    if !add.is_empty() {
+        repo::add_tags(&txn, tenant, &additions).await?;
+        let tags = repo::tags(&txn, tenant, &unique).await?;
+        if tags.values().any(|t| t.len() > MAX_TAGS) {
+            return Err(bad_input(
+                "add",
+                format!("a customer has at most {MAX_TAGS} tags"),
+            ));
+        }
+    }
+    repo::touch(&txn, tenant, &unique).await?;
+    let updated = repo::find_many(&txn, tenant, &unique).await?;
+    txn.commit().await?;
+    let by_key: std::collections::HashMap<&str, &customer::Model> =
+        updated.iter().map(|row| (row.id.as_str(), row)).collect();
+    Ok(keys
+        .iter()
+        .filter_map(|key| by_key.get(key.as_str()).map(|row| (*row).clone()))
+        .collect())
+}

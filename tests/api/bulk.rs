@@ -1,0 +1,481 @@
+//! API.md §5 at scale: importCustomers, tagCustomers, mergeCustomers and
+//! search.
+
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, spawn_app};
+
+const IMPORT: &str = "mutation($rows: [CustomerInput!]!, $mode: ImportMode) {
+  importCustomers(customers: $rows, mode: $mode) { created updated skipped failed { index code message field } }
+}";
+
+/// Row `i` of a 5,000-row file; every 100th row (offset 37) is bad, in one
+/// of five ways, with the field it names.
+fn row(i: usize) -> (Value, Option<&'static str>) {
+    let good = json!({
+        "firstName": format!("First{i}"),
+        "lastName": "Importer",
+        "email": format!("person{i}@import.example"),
+        "tags": ["imported", format!("batch{}", i / 1000)],
+        "metadata": { "row": i },
+        "address": { "city": "Lagos", "country": "NG" },
+    });
+    if i % 100 != 37 {
+        return (good, None);
+    }
+    let mut bad = good;
+    let field = match (i / 100) % 5 {
+        0 => {
+            bad["email"] = json!("not an email");
+            "email"
+        }
+        1 => {
+            bad["phone"] = json!("12");
+            "phone"
+        }
+        2 => {
+            bad["address"] = json!({ "country": "QQ" });
+            "address.country"
+        }
+        3 => {
+            bad["tags"] = json!(["x".repeat(65)]);
+            "tags"
+        }
+        _ => {
+            bad["metadata"] = json!("not an object");
+            "metadata"
+        }
+    };
+    (bad, Some(field))
+}
+
+async fn import_file(app: &TestApp, mode: &str) -> (i64, i64, i64, Vec<Value>) {
+    let (mut created, mut updated, mut skipped, mut failed) = (0, 0, 0, Vec::new());
+    for batch in 0..5 {
+        let rows: Vec<Value> = (batch * 1000..(batch + 1) * 1000)
+            .map(|i| row(i).0)
+            .collect();
+        let data = app
+            .gql("acme", IMPORT, json!({ "rows": rows, "mode": mode }))
+            .await
+            .ok();
+        let r = &data["importCustomers"];
+        created += r["created"].as_i64().unwrap();
+        updated += r["updated"].as_i64().unwrap();
+        skipped += r["skipped"].as_i64().unwrap();
+        for f in r["failed"].as_array().unwrap() {
+            let mut f = f.clone();
+            f["index"] = json!(f["index"].as_i64().unwrap() + (batch * 1000) as i64);
+            failed.push(f);
+        }
+    }
+    (created, updated, skipped, failed)
+}
+
+async fn import_takes_the_good_rows_and_reports_each_bad_one(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (created, updated, skipped, failed) = import_file(&app, "UPSERT").await;
+    assert_eq!((created, updated, skipped), (4950, 0, 0));
+    assert_eq!(failed.len(), 50);
+    for f in &failed {
+        let index = f["index"].as_u64().unwrap() as usize;
+        let expected = row(index)
+            .1
+            .unwrap_or_else(|| panic!("row {index} was good: {f}"));
+        assert_eq!(f["code"], "BAD_USER_INPUT", "{f}");
+        assert_eq!(f["field"], expected, "{f}");
+    }
+    assert_eq!(app.count("acme").await, 4950);
+    let sample = app
+        .gql("acme", r#"{ customerLookup(email: "PERSON4242@import.example") { name tags metadata address { country } } }"#, json!({}))
+        .await
+        .ok();
+    assert_eq!(
+        sample["customerLookup"],
+        json!({ "name": "First4242 Importer", "tags": ["batch4", "imported"], "metadata": { "row": 4242 }, "address": { "country": "NG" } })
+    );
+
+    for mode in ["UPSERT", "CREATE_ONLY"] {
+        let (created, updated, skipped, failed) = import_file(&app, mode).await;
+        assert_eq!(
+            (created, updated, skipped, failed.len()),
+            (0, 0, 4950, 50),
+            "{mode} again"
+        );
+    }
+    assert_eq!(
+        app.count("acme").await,
+        4950,
+        "importing again creates nothing"
+    );
+}
+
+async fn import_handles_duplicates_within_a_call(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_customer(
+        "acme",
+        json!({ "email": "old@example.com", "name": "Old", "tags": ["keep"] }),
+    )
+    .await;
+    let rows = json!([
+        { "email": "new@example.com", "name": "First", "tags": ["a"] },
+        { "email": "NEW@example.com", "phone": "+14155552671", "addTags": ["b"] },
+        { "phone": "+1 415 555 2671", "companyName": "Same Person Inc" },
+        { "email": "old@example.com", "name": "Old Renamed", "addTags": ["more"] },
+        { "email": "old@example.com", "phone": "+14155552671" },
+        { "name": "No Key" },
+    ]);
+    let data = app.gql("acme", IMPORT, json!({ "rows": rows })).await.ok();
+    let r = &data["importCustomers"];
+    assert_eq!(
+        (
+            r["created"].clone(),
+            r["updated"].clone(),
+            r["skipped"].clone()
+        ),
+        (json!(2), json!(3), json!(0)),
+        "{r}"
+    );
+    assert_eq!(
+        r["failed"],
+        json!([{ "index": 4, "code": "CONFLICT", "message": "another customer has this phone", "field": "phone" }])
+    );
+    assert_eq!(app.count("acme").await, 3);
+    let new = app
+        .gql(
+            "acme",
+            r#"{ customerLookup(email: "new@example.com") { name phone companyName tags } }"#,
+            json!({}),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        new["customerLookup"],
+        json!({ "name": "First", "phone": "+14155552671", "companyName": "Same Person Inc", "tags": ["a", "b"] })
+    );
+    let old = app
+        .gql(
+            "acme",
+            r#"{ customerLookup(email: "old@example.com") { name phone tags } }"#,
+            json!({}),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        old["customerLookup"],
+        json!({ "name": "Old Renamed", "phone": null, "tags": ["keep", "more"] })
+    );
+
+    let too_many: Vec<Value> = (0..1001)
+        .map(|i| json!({ "name": format!("n{i}") }))
+        .collect();
+    let refused = app.gql("acme", IMPORT, json!({ "rows": too_many })).await;
+    assert_eq!(
+        (refused.code(), refused.field()),
+        ("BAD_USER_INPUT", "customers")
+    );
+    assert_eq!(app.count("acme").await, 3);
+}
+
+const TAG: &str = "mutation($ids: [ID!]!, $add: [String!], $remove: [String!]) { tagCustomers(ids: $ids, add: $add, remove: $remove) { id tags } }";
+
+async fn tag_customers_adds_and_removes_without_replacing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let a = app
+        .create_customer("acme", json!({ "name": "A", "tags": ["old", "stay"] }))
+        .await;
+    let b = app.create_customer("acme", json!({ "name": "B" })).await;
+    let data = app
+        .gql(
+            "acme",
+            TAG,
+            json!({ "ids": [b, a], "add": ["new", " vip "], "remove": ["old"] }),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        data["tagCustomers"],
+        json!([{ "id": b, "tags": ["new", "vip"] }, { "id": a, "tags": ["new", "stay", "vip"] }])
+    );
+
+    let other = app
+        .create_customer("other", json!({ "name": "Theirs", "tags": ["t"] }))
+        .await;
+    for ids in [
+        json!([a, other]),
+        json!([a, crate::helpers::unknown_customer_id()]),
+    ] {
+        let response = app
+            .gql("acme", TAG, json!({ "ids": ids, "add": ["x"] }))
+            .await;
+        assert_eq!(response.code(), "NOT_FOUND");
+    }
+    let unchanged = app
+        .gql(
+            "acme",
+            "query($id: ID!) { customer(id: $id) { tags } }",
+            json!({ "id": a }),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        unchanged["customer"]["tags"],
+        json!(["new", "stay", "vip"]),
+        "a refused call changes nothing"
+    );
+    let theirs = app
+        .gql(
+            "other",
+            "query($id: ID!) { customer(id: $id) { tags } }",
+            json!({ "id": other }),
+        )
+        .await
+        .ok();
+    assert_eq!(theirs["customer"]["tags"], json!(["t"]));
+
+    let many: Vec<String> = (0..251).map(|_| a.clone()).collect();
+    let response = app
+        .gql("acme", TAG, json!({ "ids": many, "add": ["x"] }))
+        .await;
+    assert_eq!(
+        (response.code(), response.field()),
+        ("BAD_USER_INPUT", "ids")
+    );
+    let response = app
+        .gql("acme", TAG, json!({ "ids": [a], "add": [""] }))
+        .await;
+    assert_eq!(
+        (response.code(), response.field()),
+        ("BAD_USER_INPUT", "add")
+    );
+    let hundred: Vec<String> = (0..100).map(|i| format!("t{i}")).collect();
+    let response = app
+        .gql("acme", TAG, json!({ "ids": [a], "add": hundred }))
+        .await;
+    assert_eq!(
+        (response.code(), response.field()),
+        ("BAD_USER_INPUT", "add")
+    );
+
+    let calls =
+        (0..50).map(|i| app.gql("acme", TAG, json!({ "ids": [b], "add": [format!("c{i}")] })));
+    for response in join_all(calls).await {
+        response.ok();
+    }
+    let tags = app
+        .gql(
+            "acme",
+            "query($id: ID!) { customer(id: $id) { tags } }",
+            json!({ "id": b }),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        tags["customer"]["tags"].as_array().unwrap().len(),
+        52,
+        "no concurrent tag was lost"
+    );
+}
+
+const MERGE: &str = "mutation($keep: ID!, $merge: ID!) { mergeCustomers(keepId: $keep, mergeId: $merge) { id name email phone companyName tags metadata address { city country } } }";
+
+async fn merge_moves_everything_and_deletes_the_duplicate(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let keep = app
+        .create_customer("acme", json!({ "name": "Ana Silva", "phone": "+14155552671", "tags": ["vip"], "metadata": { "plan": "pro" } }))
+        .await;
+    let dup = app
+        .create_customer(
+            "acme",
+            json!({ "name": "A. Silva", "email": "ana@example.com", "companyName": "Acme", "tags": ["eu", "vip"],
+                    "metadata": { "plan": "free", "seats": 3 }, "address": { "city": "Porto", "country": "PT" } }),
+        )
+        .await;
+    let merged = app
+        .gql("acme", MERGE, json!({ "keep": keep, "merge": dup }))
+        .await
+        .ok();
+    assert_eq!(
+        merged["mergeCustomers"],
+        json!({ "id": keep, "name": "Ana Silva", "email": "ana@example.com", "phone": "+14155552671", "companyName": "Acme",
+                "tags": ["eu", "vip"], "metadata": { "plan": "pro", "seats": 3 }, "address": { "city": "Porto", "country": "PT" } })
+    );
+    assert_eq!(
+        app.gql(
+            "acme",
+            "query($id: ID!) { customer(id: $id) { id } }",
+            json!({ "id": dup })
+        )
+        .await
+        .ok()["customer"],
+        Value::Null
+    );
+    assert_eq!(
+        app.gql("acme", MERGE, json!({ "keep": keep, "merge": dup }))
+            .await
+            .code(),
+        "NOT_FOUND"
+    );
+    assert_eq!(
+        app.gql(
+            "acme",
+            "mutation($id: ID!) { deleteCustomer(id: $id) { deletedId } }",
+            json!({ "id": dup })
+        )
+        .await
+        .code(),
+        "NOT_FOUND"
+    );
+    let found = app
+        .gql(
+            "acme",
+            r#"{ customerLookup(email: "ana@example.com") { id } }"#,
+            json!({}),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        found["customerLookup"]["id"], keep,
+        "the email now leads to the kept customer"
+    );
+    assert_eq!(app.count("acme").await, 1);
+    let search = app
+        .gql(
+            "acme",
+            r#"{ customerCount(filter: { search: "acme" }) }"#,
+            json!({}),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        search["customerCount"], 1,
+        "the search index follows the merge"
+    );
+
+    let self_merge = app
+        .gql("acme", MERGE, json!({ "keep": keep, "merge": keep }))
+        .await;
+    assert_eq!(
+        (self_merge.code(), self_merge.field()),
+        ("BAD_USER_INPUT", "mergeId")
+    );
+
+    let theirs = app
+        .create_customer(
+            "other",
+            json!({ "name": "Theirs", "email": "theirs@example.com" }),
+        )
+        .await;
+    for (tenant, k, m) in [
+        ("acme", &keep, &theirs),
+        ("acme", &theirs, &keep),
+        ("other", &theirs, &keep),
+        ("other", &keep, &theirs),
+    ] {
+        assert_eq!(
+            app.gql(tenant, MERGE, json!({ "keep": k, "merge": m }))
+                .await
+                .code(),
+            "NOT_FOUND",
+            "{tenant}"
+        );
+    }
+    assert_eq!((app.count("acme").await, app.count("other").await), (1, 1));
+}
+
+async fn search_is_substring_case_and_accent_insensitive(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let jonathan = app
+        .create_customer(
+            "acme",
+            json!({ "name": "Jonathan Smithers", "email": "jonathan.smithers@example.com" }),
+        )
+        .await;
+    let jose = app
+        .create_customer(
+            "acme",
+            json!({ "firstName": "José", "lastName": "Álvarez Núñez", "phone": "+34 612 345 678" }),
+        )
+        .await;
+    let li = app
+        .create_customer(
+            "acme",
+            json!({ "name": "李小龍", "companyName": "Dragon Ltd", "phone": "+14155552671" }),
+        )
+        .await;
+    app.create_customer(
+        "other",
+        json!({ "name": "Jonathan Other", "email": "jonathan.smithers@other.example" }),
+    )
+    .await;
+    let query =
+        "query($q: String) { customers(first: 100, filter: { search: $q }) { nodes { id } } }";
+    let cases = [
+        ("than.smi", vec![&jonathan]),
+        ("SMITHERS@EXAMPLE", vec![&jonathan]),
+        ("jose alvarez", vec![&jose]),
+        ("NUNEZ", vec![&jose]),
+        ("álvarez", vec![&jose]),
+        ("612 345", vec![&jose]),
+        ("555267", vec![&li]),
+        ("(415) 555", vec![&li]),
+        ("dragon", vec![&li]),
+        ("a", vec![&jonathan, &jose, &li]),
+        ("zz", vec![]),
+        ("\"quoted\"", vec![]),
+    ];
+    for (q, expected) in cases {
+        let data = app.gql("acme", query, json!({ "q": q })).await.ok();
+        let mut got: Vec<String> = data["customers"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["id"].as_str().unwrap().to_owned())
+            .collect();
+        let mut want: Vec<String> = expected.into_iter().cloned().collect();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want, "{q}");
+    }
+    // The index follows updates and deletes.
+    app.gql(
+        "acme",
+        "mutation($id: ID!) { updateCustomer(id: $id, input: { name: \"Jon Renamed\" }) { id } }",
+        json!({ "id": jonathan }),
+    )
+    .await
+    .ok();
+    let count = |q: &'static str| {
+        let app = &app;
+        async move {
+            app.gql(
+                "acme",
+                "query($q: String) { customerCount(filter: { search: $q }) }",
+                json!({ "q": q }),
+            )
+            .await
+            .ok()["customerCount"]
+                .clone()
+        }
+    };
+    assert_eq!(count("renamed").await, 1);
+    assert_eq!(count("smithers").await, 1, "the email still matches");
+    assert_eq!(count("jonathan s").await, 0);
+    app.gql(
+        "acme",
+        "mutation($id: ID!) { deleteCustomer(id: $id) { deletedId } }",
+        json!({ "id": jonathan }),
+    )
+    .await
+    .ok();
+    assert_eq!(count("smithers").await, 0);
+}
+
+backend_tests!(
+    import_takes_the_good_rows_and_reports_each_bad_one,
+    import_handles_duplicates_within_a_call,
+    tag_customers_adds_and_removes_without_replacing,
+    merge_moves_everything_and_deletes_the_duplicate,
+    search_is_substring_case_and_accent_insensitive,
+);
