@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::auth::Scope;
 use crate::config::{AuthArgs, DatabaseArgs, ServeArgs};
+use crate::customers::import::ImportMode;
 
 #[derive(Parser)]
 #[command(
@@ -38,6 +39,51 @@ pub enum Command {
     Token(TokenArgs),
     /// Print the GraphQL schema (SDL); `schema.graphql` is its output.
     Schema,
+    /// Import customers from a CSV file of any size, with progress.
+    Import(ImportArgs),
+    /// Fill a tenant with realistic, deterministic demo customers.
+    SeedDemo(SeedArgs),
+}
+
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+
+    /// The CSV file: a header row, then one customer a row.
+    pub file: PathBuf,
+
+    /// The tenant to import into.
+    #[arg(long)]
+    pub tenant: String,
+
+    /// `upsert` updates customers the file names by email or phone;
+    /// `create-only` skips them.
+    #[arg(long, value_enum, default_value = "upsert")]
+    pub mode: ImportMode,
+
+    /// Where rejected rows go, each with its reason (default:
+    /// `FILE.rejected.csv` beside the file).
+    #[arg(long)]
+    pub rejected: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct SeedArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+
+    /// The tenant to fill.
+    #[arg(long)]
+    pub tenant: String,
+
+    /// How many customers.
+    #[arg(long, default_value_t = 1000)]
+    pub customers: usize,
+
+    /// The same seed gives the same customers.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 #[derive(clap::Args)]

@@ -6,8 +6,10 @@ use anyhow::Context as _;
 
 use crate::app::Application;
 use crate::auth::Scope;
-use crate::cli::TokenArgs;
+use crate::cli::{ImportArgs, SeedArgs, TokenArgs};
 use crate::config::{DatabaseArgs, ServeArgs};
+use crate::customers::csv;
+use crate::tenancy::TenantId;
 
 /// How long the development token printed at start stays valid.
 const DEV_TOKEN_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -49,6 +51,38 @@ pub fn token(args: TokenArgs) -> anyhow::Result<()> {
     println!(
         "{}",
         keys.mint(&args.tenant, &args.sub, &args.scopes, args.ttl)?
+    );
+    Ok(())
+}
+
+fn tenant(raw: &str) -> anyhow::Result<TenantId> {
+    TenantId::parse(raw).context("a tenant is 1-64 letters, digits, '-', '_' or '.'")
+}
+
+pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
+    let tenant = tenant(&args.tenant)?;
+    let conn = crate::db::connect(&args.db).await?;
+    crate::db::migrate(&conn).await?;
+    let rejected = args
+        .rejected
+        .clone()
+        .unwrap_or_else(|| csv::default_rejected_path(&args.file));
+    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let summary =
+        csv::import_file(&conn, &tenant, &args.file, args.mode, &rejected, progress).await?;
+    csv::print_summary(&summary, &rejected, &mut std::io::stdout())?;
+    Ok(())
+}
+
+pub async fn seed_demo(args: SeedArgs) -> anyhow::Result<()> {
+    let tenant = tenant(&args.tenant)?;
+    let conn = crate::db::connect(&args.db).await?;
+    crate::db::migrate(&conn).await?;
+    let seeded = crate::seed::seed(&conn, &tenant, args.customers, args.seed).await?;
+    println!(
+        "seeded {} customers into tenant {tenant} in {:.1}s",
+        seeded.customers,
+        seeded.elapsed.as_secs_f64()
     );
     Ok(())
 }

@@ -81,6 +81,16 @@ impl AppError {
     }
 }
 
+impl AppError {
+    /// For the command line, where the whole cause may be shown.
+    pub fn into_anyhow(self) -> anyhow::Error {
+        match self {
+            AppError::Internal(inner) => inner,
+            other => anyhow::anyhow!("{}: {}", other.code(), other.message()),
+        }
+    }
+}
+
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
         AppError::Internal(err.into())

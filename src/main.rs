@@ -10,6 +10,8 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Serve(args)) => crm::commands::serve(args).await,
         Some(Command::Migrate(db)) => crm::commands::migrate(db).await,
         Some(Command::Token(args)) => crm::commands::token(args),
+        Some(Command::Import(args)) => crm::commands::import(args).await,
+        Some(Command::SeedDemo(args)) => crm::commands::seed_demo(args).await,
         Some(Command::Schema) => {
             print!("{}", crm::graphql::sdl());
             Ok(())

@@ -22,7 +22,7 @@ use crate::tenancy::TenantId;
 pub const MAX_ROWS: usize = 1000;
 const ATTEMPTS: usize = 4;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, async_graphql::Enum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, async_graphql::Enum, clap::ValueEnum)]
 pub enum ImportMode {
     /// Create new customers; rows naming an existing one are skipped.
     CreateOnly,

@@ -293,6 +293,25 @@ pub async fn write_many(
     Ok(())
 }
 
+/// Inserts rows in multi-row statements, leaving out any whose key, email
+/// or phone is taken (so re-running a deterministic seed adds nothing).
+pub async fn insert_new_many(
+    db: &impl ConnectionTrait,
+    rows: Vec<customer::Model>,
+) -> Result<(), DbErr> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let models = chunk
+            .iter()
+            .cloned()
+            .map(|m| m.into_active_model().reset_all());
+        customer::Entity::insert_many(models)
+            .on_conflict(OnConflict::new().do_nothing().to_owned())
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Replaces the tags of many customers: one delete, then multi-row inserts.
 pub async fn replace_tags_many(
     db: &impl ConnectionTrait,

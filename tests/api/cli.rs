@@ -81,4 +81,172 @@ fn crm_token_refuses_a_short_secret() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("at least 32"));
 }
 
-backend_tests!(a_token_from_crm_token_works_against_the_server);
+/// Runs `crm` against the app's database.
+fn crm_on(app: &crate::helpers::TestApp, args: &[&str]) -> std::process::Output {
+    let output = crm()
+        .args(args)
+        .env("DATABASE_URL", &app.db.url)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "crm {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+async fn crm_import_streams_a_csv_and_reports_each_rejected_row(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("people.csv");
+    let mut csv = String::from("Name,Email,phone,tags,city,country,plan,notes\n");
+    let mut bad = 0;
+    for i in 0..2500 {
+        let line = match i % 250 {
+            10 => {
+                bad += 1;
+                format!("Bad Email {i},not-an-email,,vip,Lagos,NG,pro,\n")
+            }
+            20 => {
+                bad += 1;
+                format!("No Key {i},,,vip,Lagos,NG,pro,\n")
+            }
+            30 => {
+                bad += 1;
+                format!("Bad Country {i},bc{i}@example.com,,vip,Nowhere,QQ,pro,\n")
+            }
+            _ => format!(
+                "Person {i},p{i}@example.com,+1415{:07},vip; eu|b{},Lagos,NG,pro,\"said \"\"hi\"\", twice\"\n",
+                2_000_000 + i,
+                i % 3
+            ),
+        };
+        csv.push_str(&line);
+    }
+    std::fs::write(&file, csv).unwrap();
+    let path = file.to_str().unwrap();
+
+    let first = crm_on(&app, &["import", path, "--tenant", "acme"]);
+    let summary = String::from_utf8(first.stdout).unwrap();
+    assert!(
+        summary.contains(&format!("{} created", 2500 - bad)),
+        "{summary}"
+    );
+    assert!(summary.contains(&format!("{bad} rejected")), "{summary}");
+    assert_eq!(app.count("acme").await, 2500 - bad);
+    let person = app
+        .gql("acme", r#"{ customerLookup(email: "p42@example.com") { name phone tags metadata address { city country } } }"#, json!({}))
+        .await
+        .ok();
+    assert_eq!(
+        person["customerLookup"],
+        json!({ "name": "Person 42", "phone": "+14152000042", "tags": ["b0", "eu", "vip"],
+                "metadata": { "plan": "pro", "notes": "said \"hi\", twice" }, "address": { "city": "Lagos", "country": "NG" } })
+    );
+    let rejected = std::fs::read_to_string(dir.path().join("people.rejected.csv")).unwrap();
+    let lines: Vec<&str> = rejected.lines().collect();
+    assert_eq!(lines.len(), bad as usize + 1, "{rejected}");
+    assert!(lines[0].starts_with("line,error,"));
+    assert!(
+        rejected.contains("email: \"not-an-email\" is not a valid email address")
+            || rejected.contains("not a valid email"),
+        "{rejected}"
+    );
+    assert!(rejected.contains("needs an email or a phone"), "{rejected}");
+    assert!(rejected.contains("address.country"), "{rejected}");
+
+    let again = crm_on(
+        &app,
+        &["import", path, "--tenant", "acme", "--mode", "upsert"],
+    );
+    let summary = String::from_utf8(again.stdout).unwrap();
+    assert!(summary.contains("0 created, 0 updated"), "{summary}");
+    assert_eq!(
+        app.count("acme").await,
+        2500 - bad,
+        "a second run duplicates nothing"
+    );
+}
+
+async fn seed_demo_is_realistic_and_deterministic(backend: Backend) {
+    let app = spawn_app(backend).await;
+    crm_on(
+        &app,
+        &[
+            "seed-demo",
+            "--tenant",
+            "demo",
+            "--customers",
+            "600",
+            "--seed",
+            "7",
+        ],
+    );
+    let query = "{ customerCount customers(first: 100) { nodes { id name email country: address { country } tags metadata } } }";
+    let first = app.gql("demo", query, json!({})).await.ok();
+    assert_eq!(first["customerCount"], 600);
+    crm_on(
+        &app,
+        &[
+            "seed-demo",
+            "--tenant",
+            "demo",
+            "--customers",
+            "600",
+            "--seed",
+            "7",
+        ],
+    );
+    let again = app.gql("demo", query, json!({})).await.ok();
+    assert_eq!(again, first, "the same seed gives the same customers, once");
+
+    let nodes = first["customers"]["nodes"].as_array().unwrap();
+    let countries: std::collections::HashSet<&str> = nodes
+        .iter()
+        .filter_map(|n| n["country"]["country"].as_str())
+        .collect();
+    assert!(countries.len() >= 5, "several cultures: {countries:?}");
+    assert!(
+        nodes
+            .iter()
+            .all(|n| n["name"].is_string() && n["metadata"]["plan"].is_string())
+    );
+    assert!(
+        nodes
+            .iter()
+            .any(|n| !n["tags"].as_array().unwrap().is_empty())
+    );
+    let accented = app
+        .gql(
+            "demo",
+            r#"{ customerCount(filter: { search: "garcia" }) }"#,
+            json!({}),
+        )
+        .await
+        .ok();
+    assert!(
+        accented["customerCount"].as_i64().unwrap() > 0,
+        "accented names are searchable without accents"
+    );
+
+    crm_on(
+        &app,
+        &[
+            "seed-demo",
+            "--tenant",
+            "demo",
+            "--customers",
+            "100",
+            "--seed",
+            "8",
+        ],
+    );
+    assert_eq!(app.count("demo").await, 700);
+}
+
+backend_tests!(
+    a_token_from_crm_token_works_against_the_server,
+    crm_import_streams_a_csv_and_reports_each_rejected_row,
+    seed_demo_is_realistic_and_deterministic,
+);

@@ -1,0 +1,363 @@
+//! `crm seed-demo`: realistic, deterministic demo customers.
+//!
+//! The same `--seed` gives the same customers (names from several
+//! cultures, addresses, phones, tags, custom fields, creation dates spread
+//! over three years), down to their IDs, so running it again adds nothing.
+//! Rows are written with multi-row inserts, 1,000 a statement.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use entity::customer;
+use rand::seq::IndexedRandom as _;
+use rand::{Rng, RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sea_orm::{DatabaseConnection, TransactionTrait};
+use serde_json::json;
+
+use crate::customers::{input, repo};
+use crate::error::AppError;
+use crate::tenancy::TenantId;
+
+const BATCH: usize = 1000;
+/// 2023-11-14T22:13:20Z: the time part of seeded IDs, plus the row number.
+const ID_EPOCH_MS: u64 = 1_700_000_000_000;
+
+struct Culture {
+    first: &'static [&'static str],
+    last: &'static [&'static str],
+    /// (city, state, country, postal code prefix)
+    places: &'static [(&'static str, &'static str, &'static str, &'static str)],
+    /// Calling code and area, before the customer's own digits.
+    phone_prefix: &'static str,
+    domains: &'static [&'static str],
+}
+
+const CULTURES: &[Culture] = &[
+    Culture {
+        first: &[
+            "James", "Olivia", "Ethan", "Ava", "Noah", "Emma", "Liam", "Sophia", "Mason", "Harper",
+        ],
+        last: &[
+            "Smith", "Johnson", "Williams", "Brown", "Miller", "Davis", "Wilson", "Taylor",
+            "Clark", "Lewis",
+        ],
+        places: &[
+            ("San Francisco", "CA", "US", "941"),
+            ("Austin", "TX", "US", "787"),
+            ("Boston", "MA", "US", "021"),
+            ("Seattle", "WA", "US", "981"),
+        ],
+        phone_prefix: "+1415",
+        domains: &["example.com", "mail.example", "inbox.example"],
+    },
+    Culture {
+        first: &[
+            "María", "José", "Lucía", "Javier", "Sofía", "Álvaro", "Carmen", "Diego", "Inés",
+            "Andrés",
+        ],
+        last: &[
+            "García",
+            "Fernández",
+            "López",
+            "Martínez",
+            "Sánchez",
+            "Pérez",
+            "Gómez",
+            "Núñez",
+            "Jiménez",
+            "Ruiz",
+        ],
+        places: &[
+            ("Madrid", "Madrid", "ES", "280"),
+            ("Barcelona", "Cataluña", "ES", "080"),
+            ("Sevilla", "Andalucía", "ES", "410"),
+        ],
+        phone_prefix: "+3461",
+        domains: &["correo.example", "example.es"],
+    },
+    Culture {
+        first: &[
+            "Wei", "Fang", "Jing", "Lei", "Min", "Yan", "Hao", "Xiu", "Jun", "Ling",
+        ],
+        last: &[
+            "Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zhou",
+        ],
+        places: &[
+            ("Shanghai", "Shanghai", "CN", "200"),
+            ("Beijing", "Beijing", "CN", "100"),
+            ("Shenzhen", "Guangdong", "CN", "518"),
+        ],
+        phone_prefix: "+86138",
+        domains: &["example.cn", "mail.example"],
+    },
+    Culture {
+        first: &[
+            "Chinedu",
+            "Ngozi",
+            "Oluwaseun",
+            "Adaeze",
+            "Emeka",
+            "Funmilayo",
+            "Tunde",
+            "Amaka",
+            "Kelechi",
+            "Yetunde",
+        ],
+        last: &[
+            "Okafor", "Adeyemi", "Eze", "Okonkwo", "Balogun", "Nwosu", "Adebayo", "Obi", "Chukwu",
+            "Olawale",
+        ],
+        places: &[
+            ("Lagos", "Lagos", "NG", "100"),
+            ("Abuja", "FCT", "NG", "900"),
+            ("Ibadan", "Oyo", "NG", "200"),
+        ],
+        phone_prefix: "+234803",
+        domains: &["example.ng", "mail.example"],
+    },
+    Culture {
+        first: &[
+            "Lukas",
+            "Anna",
+            "Jonas",
+            "Lea",
+            "Felix",
+            "Hannah",
+            "Maximilian",
+            "Mia",
+            "Jürgen",
+            "Jörg",
+        ],
+        last: &[
+            "Müller",
+            "Schmidt",
+            "Schneider",
+            "Fischer",
+            "Weber",
+            "Meyer",
+            "Wagner",
+            "Becker",
+            "Schäfer",
+            "Groß",
+        ],
+        places: &[
+            ("Berlin", "Berlin", "DE", "101"),
+            ("München", "Bayern", "DE", "803"),
+            ("Hamburg", "Hamburg", "DE", "203"),
+        ],
+        phone_prefix: "+4930",
+        domains: &["beispiel.example", "example.de"],
+    },
+    Culture {
+        first: &[
+            "Aarav", "Priya", "Vihaan", "Ananya", "Arjun", "Diya", "Rohan", "Isha", "Kabir",
+            "Meera",
+        ],
+        last: &[
+            "Sharma", "Patel", "Gupta", "Reddy", "Iyer", "Nair", "Singh", "Kumar", "Das", "Joshi",
+        ],
+        places: &[
+            ("Bengaluru", "Karnataka", "IN", "560"),
+            ("Mumbai", "Maharashtra", "IN", "400"),
+            ("Pune", "Maharashtra", "IN", "411"),
+        ],
+        phone_prefix: "+9198",
+        domains: &["example.in", "mail.example"],
+    },
+    Culture {
+        first: &[
+            "Haruto", "Yui", "Sota", "Hina", "Ren", "Aoi", "Yuto", "Sakura", "Kaito", "Mei",
+        ],
+        last: &[
+            "Sato",
+            "Suzuki",
+            "Takahashi",
+            "Tanaka",
+            "Watanabe",
+            "Ito",
+            "Yamamoto",
+            "Nakamura",
+            "Kobayashi",
+            "Kato",
+        ],
+        places: &[
+            ("Tokyo", "Tokyo", "JP", "100"),
+            ("Osaka", "Osaka", "JP", "530"),
+            ("Kyoto", "Kyoto", "JP", "600"),
+        ],
+        phone_prefix: "+8190",
+        domains: &["example.jp", "mail.example"],
+    },
+    Culture {
+        first: &[
+            "Omar", "Layla", "Youssef", "Fatima", "Karim", "Nour", "Ahmed", "Salma", "Rami",
+            "Yasmin",
+        ],
+        last: &[
+            "Haddad", "Khalil", "Mansour", "Nasser", "Saleh", "Farouk", "Hassan", "Aziz", "Rahman",
+            "Darwish",
+        ],
+        places: &[
+            ("Cairo", "Cairo", "EG", "115"),
+            ("Dubai", "Dubai", "AE", "000"),
+            ("Amman", "Amman", "JO", "111"),
+        ],
+        phone_prefix: "+2010",
+        domains: &["example.eg", "mail.example"],
+    },
+];
+
+const TAGS: &[&str] = &[
+    "vip",
+    "newsletter",
+    "wholesale",
+    "returning",
+    "eu",
+    "beta",
+    "churn-risk",
+    "referral",
+    "loyalty",
+    "b2b",
+    "gift-buyer",
+    "mobile",
+];
+const PLANS: &[&str] = &["free", "starter", "pro", "enterprise"];
+const CHANNELS: &[&str] = &[
+    "organic",
+    "paid-search",
+    "social",
+    "referral",
+    "email",
+    "partner",
+];
+const SOURCES: &[&str] = &["web", "shopify", "pos", "import", "api"];
+const COMPANIES: &[&str] = &[
+    "Northwind",
+    "Contoso",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Hooli",
+    "Stark Industries",
+    "Wayne Enterprises",
+];
+
+/// What a run did.
+pub struct Seeded {
+    pub customers: usize,
+    pub elapsed: Duration,
+}
+
+/// Writes `count` demo customers into the tenant.
+pub async fn seed(
+    db: &DatabaseConnection,
+    tenant: &TenantId,
+    count: usize,
+    seed: u64,
+) -> anyhow::Result<Seeded> {
+    let started = Instant::now();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let now = Utc::now();
+    let span_ms = 3 * 365 * 24 * 3600 * 1000_i64;
+    let mut done = 0;
+    while done < count {
+        let n = BATCH.min(count - done);
+        let mut rows = Vec::with_capacity(n);
+        let mut tags = Vec::with_capacity(n);
+        for i in done..done + n {
+            let created = now
+                - chrono::Duration::milliseconds(
+                    span_ms - (span_ms / count.max(1) as i64) * i as i64,
+                );
+            let (row, own) = customer(&mut rng, tenant, seed, i, created);
+            tags.push((row.id.clone(), own));
+            rows.push(row);
+        }
+        let keys: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
+        let txn = db.begin().await?;
+        repo::insert_new_many(&txn, rows).await?;
+        // A row left out (its email or phone taken by another customer) gets no tags.
+        let written: std::collections::HashSet<String> = repo::find_many(&txn, tenant, &keys)
+            .await
+            .map_err(AppError::into_anyhow)?
+            .into_iter()
+            .map(|row| row.id)
+            .collect();
+        tags.retain(|(key, _)| written.contains(key));
+        repo::add_tags(&txn, tenant, &tags)
+            .await
+            .map_err(AppError::into_anyhow)?;
+        txn.commit().await?;
+        done += n;
+    }
+    Ok(Seeded {
+        customers: count,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Customer `i` of the seed: the same every run.
+fn customer(
+    rng: &mut ChaCha8Rng,
+    tenant: &TenantId,
+    seed: u64,
+    i: usize,
+    created: DateTime<Utc>,
+) -> (customer::Model, Vec<String>) {
+    let culture = CULTURES.choose(rng).unwrap_or(&CULTURES[0]);
+    let first = *culture.first.choose(rng).unwrap_or(&"Alex");
+    let last = *culture.last.choose(rng).unwrap_or(&"Doe");
+    let (city, state, country, postal) = *culture.places.choose(rng).unwrap_or(&culture.places[0]);
+    let domain = *culture.domains.choose(rng).unwrap_or(&"example.com");
+    let mut random = [0u8; 10];
+    rng.fill_bytes(&mut random);
+    // A fixed clock for the key, so the same seed gives the same IDs on any day.
+    let id = uuid::Builder::from_unix_timestamp_millis(ID_EPOCH_MS + i as u64, &random)
+        .into_uuid()
+        .simple()
+        .to_string();
+
+    let mut row = repo::blank(tenant);
+    row.id = id;
+    row.first_name = Some(first.to_owned());
+    row.last_name = Some(last.to_owned());
+    let handle = input::fold(&format!("{first}.{last}")).replace(' ', "");
+    row.email = rng
+        .random_bool(0.9)
+        .then(|| format!("{handle}.{seed}.{i}@{domain}"));
+    let number = (seed.wrapping_mul(7_919).wrapping_add(i as u64)) % 10_000_000;
+    row.phone = rng
+        .random_bool(0.6)
+        .then(|| format!("{}{number:07}", culture.phone_prefix));
+    row.company_name = rng
+        .random_bool(0.25)
+        .then(|| (*COMPANIES.choose(rng).unwrap_or(&"Acme")).to_owned());
+    row.source = Some((*SOURCES.choose(rng).unwrap_or(&"web")).to_owned());
+    row.status = if rng.random_bool(0.05) {
+        "ARCHIVED"
+    } else {
+        "ACTIVE"
+    }
+    .to_owned();
+    row.address_line1 = Some(format!("{} {} Street", rng.random_range(1..400), last));
+    row.city = Some(city.to_owned());
+    row.state = Some(state.to_owned());
+    row.country = Some(country.to_owned());
+    row.postal_code = Some(format!("{postal}{:02}", rng.random_range(0..100)));
+    row.metadata = json!({
+        "plan": PLANS.choose(rng).unwrap_or(&"free"),
+        "seats": rng.random_range(1..50),
+        "signup_channel": CHANNELS.choose(rng).unwrap_or(&"organic"),
+        "newsletter": rng.random_bool(0.4),
+    });
+    row.created_at = created;
+    row.updated_at = created;
+    input::derive(&mut row);
+    let n = rng.random_range(0..4);
+    let own: Vec<String> = TAGS
+        .choose_multiple(rng, n)
+        .map(|t| (*t).to_owned())
+        .collect();
+    (row, own)
+}
