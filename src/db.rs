@@ -23,6 +23,13 @@ pub async fn connect(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> 
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
+    if !args.is_sqlite() {
+        // Statements are prepared once per connection. With a generic plan,
+        // PostgreSQL cannot see a bound `LIMIT 26` or tenant value and may
+        // choose a parallel scan of the whole table; plan each execution
+        // with its values instead (planning costs well under a millisecond).
+        options.map_sqlx_postgres_opts(|o| o.options([("plan_cache_mode", "force_custom_plan")]));
+    }
     if args.is_sqlite() {
         options.map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)
@@ -73,4 +80,15 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     let now = chrono::Utc::now();
     now - chrono::Duration::nanoseconds(i64::from(now.timestamp_subsec_nanos() % 1_000))
+}
+
+/// Refreshes the planner's statistics after a bulk load (PostgreSQL; SQLite
+/// plans without them). Without it, a table that grew from nothing in one
+/// session still looks empty to the planner, which then picks scans.
+pub async fn analyze(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_unprepared("ANALYZE customers, customer_tags")
+            .await?;
+    }
+    Ok(())
 }

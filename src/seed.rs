@@ -291,6 +291,8 @@ pub async fn seed(
         txn.commit().await?;
         done += n;
     }
+    // Fresh statistics for the planner after a bulk load.
+    crate::db::analyze(db).await?;
     Ok(Seeded {
         customers: count,
         elapsed: started.elapsed(),

@@ -3,7 +3,7 @@
 //! The tenant comes from the verified token ([`crate::auth::Viewer`]) and
 //! nowhere else. Every query of a tenant-owned table starts from [`select`],
 //! [`update`] or [`delete`] here, which add `tenant_id = ?`, or is a
-//! subquery from [`correlated`], which ties it to the outer row's tenant.
+//! [`subquery`], which does the same.
 //! No other module starts a query from an entity or builds SQL text (a test
 //! scans the source for it). Inserts take the tenant from the same
 //! [`TenantId`].
@@ -70,16 +70,12 @@ pub fn delete<E: TenantOwned>(tenant: &TenantId) -> DeleteMany<E> {
     E::delete_many().filter(E::tenant_column().eq(tenant.as_str()))
 }
 
-/// `SELECT 1 FROM e WHERE e.tenant_id = outer.tenant_id`: a subquery
-/// correlated with a row of `O`, confined to that row's tenant.
-pub fn correlated<E: TenantOwned, O: TenantOwned>() -> SelectStatement {
+/// `SELECT … FROM e WHERE e.tenant_id = ?`, for a subquery (`id IN (…)`);
+/// the caller adds the columns.
+pub fn subquery<E: TenantOwned>(tenant: &TenantId) -> SelectStatement {
     Query::select()
-        .expr(Expr::val(1))
         .from(E::default())
-        .and_where(
-            Expr::col((E::default(), E::tenant_column()))
-                .equals((O::default(), O::tenant_column())),
-        )
+        .and_where(Expr::col((E::default(), E::tenant_column())).eq(tenant.as_str()))
         .to_owned()
 }
 

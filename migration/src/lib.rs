@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_create_customers;
 mod m20261121_000002_customer_search;
+mod m20261121_000003_customer_filter_indexes;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261121_000001_create_customers::Migration),
             Box::new(m20261121_000002_customer_search::Migration),
+            Box::new(m20261121_000003_customer_filter_indexes::Migration),
         ]
     }
 }

@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use async_graphql::Json;
+use futures_util::StreamExt as _;
+use futures_util::stream::FuturesOrdered;
 use indicatif::{ProgressBar, ProgressStyle};
 use sea_orm::DatabaseConnection;
 use serde_json::{Map, Value};
@@ -21,6 +23,9 @@ use serde_json::{Map, Value};
 use super::import::{self, ImportMode, MAX_ROWS};
 use super::input::{AddressInput, CustomerInput, CustomerStatus};
 use crate::tenancy::TenantId;
+
+/// Batches written at once.
+const IN_FLIGHT: usize = 3;
 
 /// What a run did.
 #[derive(Debug, Default)]
@@ -73,6 +78,9 @@ pub async fn import_file(
     let mut summary = Summary::default();
     let mut batch: Vec<(u64, csv::StringRecord, CustomerInput)> = Vec::with_capacity(MAX_ROWS);
     let mut record = csv::StringRecord::new();
+    // Several batches are written at once (each its own transaction); a
+    // customer that two of them name is sorted out by the import's retry.
+    let mut in_flight = FuturesOrdered::new();
     loop {
         let more = reader.read_record(&mut record)?;
         if more {
@@ -89,14 +97,22 @@ pub async fn import_file(
         if batch.len() == MAX_ROWS || (!more && !batch.is_empty()) {
             let rows: Vec<CustomerInput> =
                 batch.iter().map(|(_, _, input)| input.clone()).collect();
-            let payload = import::import(db, tenant, rows, mode)
-                .await
-                .map_err(|e| e.into_anyhow().context("import failed"))?;
+            let (db, tenant, taken) = (db.clone(), tenant.clone(), std::mem::take(&mut batch));
+            in_flight.push_back(async move {
+                let payload = import::import(&db, &tenant, rows, mode).await;
+                (taken, payload)
+            });
+        }
+        while in_flight.len() >= IN_FLIGHT || (!more && !in_flight.is_empty()) {
+            let Some((done, payload)) = in_flight.next().await else {
+                break;
+            };
+            let payload = payload.map_err(|e| e.into_anyhow().context("import failed"))?;
             summary.created += payload.created as u64;
             summary.updated += payload.updated as u64;
             summary.skipped += payload.skipped as u64;
             for failure in &payload.failed {
-                let (line, record, _) = &batch[failure.index as usize];
+                let (line, record, _) = &done[failure.index as usize];
                 let reason = match &failure.field {
                     Some(field) => format!("{field}: {}", failure.message),
                     None => failure.message.clone(),
@@ -104,7 +120,6 @@ pub async fn import_file(
                 summary.rejected += 1;
                 write_reject(&mut rejects, *line, &reason, record)?;
             }
-            batch.clear();
             bar.set_position(reader.position().byte());
             bar.set_message(format!("{} rows", summary.rows));
         }

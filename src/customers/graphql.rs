@@ -244,7 +244,7 @@ impl CustomerQuery {
         let sort = sort.unwrap_or_default();
         let condition = filter
             .unwrap_or_default()
-            .compile(session.db.get_database_backend())?;
+            .compile(session.db.get_database_backend(), session.tenant())?;
         let key = sort.field.key();
         let keyset = Keyset {
             sort: &key,
@@ -272,7 +272,7 @@ impl CustomerQuery {
         let session = ctx.session()?;
         let condition = filter
             .unwrap_or_default()
-            .compile(session.db.get_database_backend())?;
+            .compile(session.db.get_database_backend(), session.tenant())?;
         let n = repo::count(&session.db, session.tenant(), condition).await?;
         Ok(i64::try_from(n).unwrap_or(i64::MAX))
     }

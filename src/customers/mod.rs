@@ -20,4 +20,5 @@ pub mod repo;
 mod tagging;
 mod upsert;
 
+pub use filter::CustomerSortField;
 pub use graphql::{Customer, CustomerMutation, CustomerQuery};

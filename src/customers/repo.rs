@@ -7,7 +7,7 @@ use entity::{customer, customer_tag};
 use sea_orm::sea_query::{Expr, ExprTrait as _, Func, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::error::AppResult;
@@ -179,10 +179,15 @@ pub async fn count(
     tenant: &TenantId,
     filter: Condition,
 ) -> AppResult<u64> {
-    Ok(tenancy::select::<customer::Entity>(tenant)
+    // A bare `SELECT COUNT(id) … WHERE`, which the indexes can answer.
+    let n: Option<i64> = tenancy::select::<customer::Entity>(tenant)
         .filter(filter)
-        .count(db)
-        .await?)
+        .select_only()
+        .column_as(Expr::col(customer::Column::Id).count(), "n")
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(u64::try_from(n.unwrap_or(0)).unwrap_or(0))
 }
 
 /// Inserts a row built by [`blank`]; a unique violation is left to the

@@ -138,6 +138,15 @@ pub struct Cursor {
 }
 
 impl Cursor {
+    /// The cursor of a row of a list sorted by `sort`.
+    pub fn of<E: EntityTrait>(sort: &SortKey<E>, row: &E::Model, id: &str) -> Self {
+        Cursor {
+            s: sort.name.to_owned(),
+            k: (sort.value)(row),
+            i: id.to_owned(),
+        }
+    }
+
     pub fn encode(&self) -> String {
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
     }
@@ -274,16 +283,21 @@ where
                         row.lt(bound)
                     });
                 }
-                // NULLs order as in the index (smallest), so PostgreSQL walks
-                // the index instead of sorting, whichever the direction.
-                let nulls = if ascending {
-                    NullOrdering::First
+                // A nullable key's NULLs order as in its index (smallest), so
+                // PostgreSQL walks the index instead of sorting. A NOT NULL
+                // key keeps the plain order: an explicit NULLS clause that
+                // differs from the index's would force a sort too.
+                query = if self.sort.nullable {
+                    let nulls = if ascending {
+                        NullOrdering::First
+                    } else {
+                        NullOrdering::Last
+                    };
+                    query.order_by_with_nulls(col, order.clone(), nulls)
                 } else {
-                    NullOrdering::Last
+                    query.order_by(col, order.clone())
                 };
-                query
-                    .order_by_with_nulls(col, order.clone(), nulls)
-                    .order_by(id, order)
+                query.order_by(id, order)
             }
         }
     }
@@ -340,11 +354,7 @@ where
         connection.edges = rows
             .into_iter()
             .map(|row| {
-                let cursor = Cursor {
-                    s: self.sort.name.to_owned(),
-                    k: (self.sort.value)(&row),
-                    i: (self.id_of)(&row).to_owned(),
-                };
+                let cursor = Cursor::of(self.sort, &row, (self.id_of)(&row));
                 Edge::new(cursor.encode(), node(row))
             })
             .collect();
