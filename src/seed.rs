@@ -12,7 +12,7 @@ use entity::customer;
 use rand::seq::IndexedRandom as _;
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use serde_json::json;
 
 use crate::customers::{input, repo};
@@ -274,15 +274,11 @@ pub async fn seed(
             tags.push((row.id.clone(), own));
             rows.push(row);
         }
-        let keys: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
-        let txn = db.begin().await?;
-        repo::insert_new_many(&txn, rows).await?;
+        let txn = crate::db::begin_write(db).await?;
         // A row left out (its email or phone taken by another customer) gets no tags.
-        let written: std::collections::HashSet<String> = repo::find_many(&txn, tenant, &keys)
-            .await
-            .map_err(AppError::into_anyhow)?
+        let written: std::collections::HashSet<String> = repo::insert_new_many(&txn, rows)
+            .await?
             .into_iter()
-            .map(|row| row.id)
             .collect();
         tags.retain(|(key, _)| written.contains(key));
         repo::add_tags(&txn, tenant, &tags)

@@ -299,22 +299,25 @@ pub async fn write_many(
 }
 
 /// Inserts rows in multi-row statements, leaving out any whose key, email
-/// or phone is taken (so re-running a deterministic seed adds nothing).
+/// or phone is taken (so re-running a deterministic seed adds nothing), and
+/// returns the keys of the rows it wrote.
 pub async fn insert_new_many(
     db: &impl ConnectionTrait,
     rows: Vec<customer::Model>,
-) -> Result<(), DbErr> {
+) -> Result<Vec<String>, DbErr> {
+    let mut written = Vec::with_capacity(rows.len());
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let models = chunk
             .iter()
             .cloned()
             .map(|m| m.into_active_model().reset_all());
-        customer::Entity::insert_many(models)
+        let keys = customer::Entity::insert_many(models)
             .on_conflict(OnConflict::new().do_nothing().to_owned())
-            .exec_without_returning(db)
+            .exec_with_returning_keys(db)
             .await?;
+        written.extend(keys.into_iter().map(|(_, key)| key));
     }
-    Ok(())
+    Ok(written)
 }
 
 /// Replaces the tags of many customers: one delete, then multi-row inserts.
