@@ -11,7 +11,7 @@ use super::filter::{CustomerFilter, CustomerSort, SortDirection};
 use super::import::{self, ImportMode, ImportPayload};
 use super::input::{
     CustomerField, CustomerInput, CustomerStatus, CustomerUpdateInput, Patch, display_name, email,
-    phone,
+    has_address, phone,
 };
 use super::repo;
 use super::upsert::{self, Written};
@@ -99,25 +99,14 @@ impl Customer {
 
     async fn address(&self) -> Option<Address> {
         let m = &self.0;
-        let address = Address {
+        has_address(m).then(|| Address {
             line1: m.address_line1.clone(),
             line2: m.address_line2.clone(),
             city: m.city.clone(),
             state: m.state.clone(),
             postal_code: m.postal_code.clone(),
             country: m.country.clone(),
-        };
-        let empty = [
-            &address.line1,
-            &address.line2,
-            &address.city,
-            &address.state,
-            &address.postal_code,
-            &address.country,
-        ]
-        .iter()
-        .all(|v| v.is_none());
-        (!empty).then_some(address)
+        })
     }
 
     /// Custom fields: a JSON object.

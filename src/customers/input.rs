@@ -377,6 +377,20 @@ pub fn path(prefix: &str, name: &str) -> String {
     }
 }
 
+/// True when any part of the row's address is set.
+pub fn has_address(row: &customer::Model) -> bool {
+    [
+        &row.address_line1,
+        &row.address_line2,
+        &row.city,
+        &row.state,
+        &row.postal_code,
+        &row.country,
+    ]
+    .iter()
+    .any(|v| v.is_some())
+}
+
 fn set_address(row: &mut customer::Model, a: Address) {
     row.address_line1 = a.line1;
     row.address_line2 = a.line2;

@@ -11,7 +11,7 @@ use entity::customer;
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
 
-use super::input::{MAX_TAGS, derive};
+use super::input::{MAX_TAGS, derive, has_address};
 use super::repo;
 use crate::db::begin_write;
 use crate::error::{AppResult, bad_input, not_found};
@@ -75,17 +75,7 @@ fn combine(mut keep: customer::Model, merged: customer::Model) -> customer::Mode
     fill(&mut keep.company_name, merged.company_name);
     fill(&mut keep.avatar_url, merged.avatar_url);
     fill(&mut keep.source, merged.source);
-    let keep_has_address = [
-        &keep.address_line1,
-        &keep.address_line2,
-        &keep.city,
-        &keep.state,
-        &keep.postal_code,
-        &keep.country,
-    ]
-    .iter()
-    .any(|v| v.is_some());
-    if !keep_has_address {
+    if !has_address(&keep) {
         keep.address_line1 = merged.address_line1;
         keep.address_line2 = merged.address_line2;
         keep.city = merged.city;
