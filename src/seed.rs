@@ -257,7 +257,15 @@ pub async fn seed(
     seed: u64,
 ) -> anyhow::Result<Seeded> {
     let started = Instant::now();
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    // The tenant is part of the seed: the same seed gives every tenant its
+    // own IDs, never another tenant's.
+    let tenant_hash = tenant
+        .as_str()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        });
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ tenant_hash);
     let now = Utc::now();
     let span_ms = 3 * 365 * 24 * 3600 * 1000_i64;
     let mut done = 0;

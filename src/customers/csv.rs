@@ -24,8 +24,10 @@ use super::import::{self, ImportMode, MAX_ROWS};
 use super::input::{AddressInput, CustomerInput, CustomerStatus};
 use crate::tenancy::TenantId;
 
-/// Batches written at once.
-const IN_FLIGHT: usize = 3;
+/// Batches in flight: one, so that rows apply in file order (a later row
+/// naming the same customer as an earlier one wins); the next batch is read
+/// and validated while the current one is written.
+const IN_FLIGHT: usize = 1;
 
 /// What a run did.
 #[derive(Debug, Default)]
@@ -78,8 +80,6 @@ pub async fn import_file(
     let mut summary = Summary::default();
     let mut batch: Vec<(u64, csv::StringRecord, CustomerInput)> = Vec::with_capacity(MAX_ROWS);
     let mut record = csv::StringRecord::new();
-    // Several batches are written at once (each its own transaction); a
-    // customer that two of them name is sorted out by the import's retry.
     let mut in_flight = FuturesOrdered::new();
     loop {
         let more = reader.read_record(&mut record)?;

@@ -135,8 +135,13 @@ impl From<AppError> for Attempt {
 
 impl From<DbErr> for Attempt {
     fn from(err: DbErr) -> Self {
+        // PostgreSQL reports deadlocks and serialization failures by SQLSTATE
+        // 40P01 / 40001; like a lost race for a unique key, a retry resolves them.
+        let text = err.to_string();
+        let transient = text.contains("deadlock detected") || text.contains("could not serialize");
         match err.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(_)) => Attempt::Race,
+            _ if transient => Attempt::Race,
             _ => Attempt::Fail(err.into()),
         }
     }
@@ -157,10 +162,7 @@ async fn attempt(
         .iter()
         .filter_map(|(_, p)| p.phone.value().cloned())
         .collect();
-    let mut existing = repo::find_by_emails(&txn, tenant, &emails).await?;
-    existing.extend(repo::find_by_phones(&txn, tenant, &phones).await?);
-    existing.sort_by(|a, b| a.id.cmp(&b.id));
-    existing.dedup_by(|a, b| a.id == b.id);
+    let existing = repo::lock_by_emails_or_phones(&txn, tenant, &emails, &phones).await?;
     let keys: Vec<String> = existing.iter().map(|row| row.id.clone()).collect();
     let mut tags = if mode == ImportMode::Upsert && !keys.is_empty() {
         repo::tags(&txn, tenant, &keys).await?
@@ -190,17 +192,17 @@ async fn attempt(
             .and_then(|e| by_email.get(e))
             .or_else(|| patch.phone.value().and_then(|p| by_phone.get(p)))
             .copied();
+        let before = target.map(|slot| (slots[slot].row.clone(), slots[slot].tags.clone()));
         let result = match target {
             Some(_) if mode == ImportMode::CreateOnly => {
                 payload.skipped += 1;
                 continue;
             }
             Some(slot) => {
-                let before = slots[slot].row.clone();
                 let updated = update_slot(&mut slots, slot, patch.clone(), &by_email, &by_phone);
-                if updated.is_ok() {
+                if let (Ok(_), Some((row, _))) = (&updated, &before) {
                     // An email or phone the customer gave up is free again.
-                    unregister(&mut by_email, &mut by_phone, &before, &slots[slot].row);
+                    unregister(&mut by_email, &mut by_phone, row, &slots[slot].row);
                 }
                 updated
             }
@@ -211,15 +213,12 @@ async fn attempt(
         };
         match result {
             Ok(slot) => {
+                // Counted against the customer as this row found it.
                 let s = &slots[slot];
-                match (target, &s.original) {
-                    (None, _) => payload.created += 1,
-                    (Some(_), Some(original))
-                        if *original == s.row && s.tags == s.original_tags =>
-                    {
-                        payload.skipped += 1
-                    }
-                    (Some(_), _) => payload.updated += 1,
+                match &before {
+                    None => payload.created += 1,
+                    Some((row, tags)) if *row == s.row && *tags == s.tags => payload.skipped += 1,
+                    Some(_) => payload.updated += 1,
                 }
                 let row = slots[slot].row.clone();
                 register(&mut by_email, &mut by_phone, &row, slot);
@@ -229,6 +228,10 @@ async fn attempt(
     }
 
     let now = crate::db::now();
+    let originals: HashMap<String, customer::Model> = slots
+        .iter()
+        .filter_map(|slot| slot.original.clone().map(|row| (row.id.clone(), row)))
+        .collect();
     let mut rows = Vec::new();
     let mut tag_sets = Vec::new();
     for slot in slots {
@@ -244,6 +247,30 @@ async fn attempt(
         } else if slot.tags != slot.original_tags {
             tag_sets.push((slot.row.id.clone(), slot.tags));
         }
+    }
+    // Unique emails and phones are checked row by row: an existing customer
+    // giving up an email or phone another one takes in this call lets go of
+    // it first, whatever order the rows are written in.
+    let releasing: Vec<customer::Model> = rows
+        .iter()
+        .filter_map(|row| {
+            let before = originals.get(row.id.as_str())?;
+            let email_moves = before.email.is_some() && before.email != row.email;
+            let phone_moves = before.phone.is_some() && before.phone != row.phone;
+            (email_moves || phone_moves).then(|| {
+                let mut released = (*before).clone();
+                if email_moves {
+                    released.email = None;
+                }
+                if phone_moves {
+                    released.phone = None;
+                }
+                released
+            })
+        })
+        .collect();
+    if !releasing.is_empty() {
+        repo::write_many(&txn, releasing).await?;
     }
     repo::write_many(&txn, rows).await?;
     repo::replace_tags_many(&txn, tenant, &tag_sets).await?;

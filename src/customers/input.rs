@@ -565,7 +565,7 @@ fn metadata(field: &str, value: Value) -> AppResult<Map<String, Value>> {
     Ok(map)
 }
 
-fn check_metadata_size(field: &str, map: &Map<String, Value>) -> AppResult<()> {
+pub fn check_metadata_size(field: &str, map: &Map<String, Value>) -> AppResult<()> {
     let size = serde_json::to_vec(map)
         .map(|v| v.len())
         .unwrap_or(usize::MAX);

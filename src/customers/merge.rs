@@ -11,7 +11,7 @@ use entity::customer;
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
 
-use super::input::{MAX_TAGS, derive, has_address};
+use super::input::{MAX_TAGS, check_metadata_size, derive, has_address};
 use super::repo;
 use crate::db::begin_write;
 use crate::error::{AppResult, bad_input, not_found};
@@ -52,6 +52,9 @@ pub async fn merge(
     }
 
     let combined = combine(keep, merged);
+    if let Value::Object(metadata) = &combined.metadata {
+        check_metadata_size("mergeId", metadata)?;
+    }
     // The duplicate goes first: its email and phone are unique.
     repo::delete(&txn, tenant, merge_key).await?;
     let saved = repo::save(&txn, combined).await?;

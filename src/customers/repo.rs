@@ -214,38 +214,26 @@ pub async fn save(
 const ROWS_PER_STATEMENT: usize = 1000;
 const TAGS_PER_STATEMENT: usize = 5000;
 
-/// The tenant's customers with any of these (lower-cased) emails, locked
-/// for the transaction on PostgreSQL.
-pub async fn find_by_emails(
+/// The tenant's customers with any of these (lower-cased) emails or E.164
+/// phones, locked for the transaction on PostgreSQL in key order (as
+/// [`lock_many`] does), so concurrent writers never deadlock.
+pub async fn lock_by_emails_or_phones(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
     emails: &[String],
-) -> AppResult<Vec<customer::Model>> {
-    if emails.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(tenancy::select::<customer::Entity>(tenant)
-        .filter(
-            Expr::expr(Func::lower(Expr::col(customer::Column::Email)))
-                .is_in(emails.iter().cloned()),
-        )
-        .lock_exclusive()
-        .all(db)
-        .await?)
-}
-
-/// The tenant's customers with any of these E.164 phones, locked for the
-/// transaction on PostgreSQL.
-pub async fn find_by_phones(
-    db: &impl ConnectionTrait,
-    tenant: &TenantId,
     phones: &[String],
 ) -> AppResult<Vec<customer::Model>> {
-    if phones.is_empty() {
+    if emails.is_empty() && phones.is_empty() {
         return Ok(Vec::new());
     }
+    let lower_email = Expr::expr(Func::lower(Expr::col(customer::Column::Email)));
     Ok(tenancy::select::<customer::Entity>(tenant)
-        .filter(customer::Column::Phone.is_in(phones.iter().cloned()))
+        .filter(
+            Condition::any()
+                .add(lower_email.is_in(emails.iter().cloned()))
+                .add(customer::Column::Phone.is_in(phones.iter().cloned())),
+        )
+        .order_by_asc(customer::Column::Id)
         .lock_exclusive()
         .all(db)
         .await?)
