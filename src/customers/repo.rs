@@ -67,11 +67,7 @@ pub async fn find_for_update(
     tenant: &TenantId,
     key: &str,
 ) -> AppResult<Option<customer::Model>> {
-    Ok(tenancy::select::<customer::Entity>(tenant)
-        .filter(customer::Column::Id.eq(key))
-        .lock_exclusive()
-        .one(db)
-        .await?)
+    Ok(lock_many(db, tenant, &[key.to_owned()]).await?.pop())
 }
 
 /// The tenant's customers with these keys, locked for the transaction on

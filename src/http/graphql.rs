@@ -104,6 +104,17 @@ fn refuse_with(
     response
 }
 
+/// 400 for a request parameter that is missing or of the wrong type.
+fn bad_param(format: Format, field: &str, message: &str) -> axum::response::Response {
+    refuse_with(
+        StatusCode::BAD_REQUEST,
+        format,
+        code::BAD_USER_INPUT,
+        message,
+        field,
+    )
+}
+
 /// What a refused request got wrong, by status.
 fn refused_field(status: StatusCode) -> &'static str {
     match status {
@@ -178,15 +189,7 @@ pub async fn post(
         params.get("extensions").cloned(),
     ) {
         Ok(request) => request,
-        Err((field, message)) => {
-            return refuse_with(
-                StatusCode::BAD_REQUEST,
-                format,
-                code::BAD_USER_INPUT,
-                message,
-                field,
-            );
-        }
+        Err((field, message)) => return bad_param(format, field, message),
     };
     execute(&app, request, session, format).await
 }
@@ -220,15 +223,7 @@ pub async fn get(
     let decoded = decode("variables").and_then(|v| Ok((v, decode("extensions")?)));
     let (variables, extensions) = match decoded {
         Ok(pair) => pair,
-        Err((field, message)) => {
-            return refuse_with(
-                StatusCode::BAD_REQUEST,
-                format,
-                code::BAD_USER_INPUT,
-                &message,
-                field,
-            );
-        }
+        Err((field, message)) => return bad_param(format, field, &message),
     };
     let request = match parse_params(
         params.remove("query"),
@@ -237,15 +232,7 @@ pub async fn get(
         extensions,
     ) {
         Ok(request) => request,
-        Err((field, message)) => {
-            return refuse_with(
-                StatusCode::BAD_REQUEST,
-                format,
-                code::BAD_USER_INPUT,
-                message,
-                field,
-            );
-        }
+        Err((field, message)) => return bad_param(format, field, message),
     };
     if !is_query(&request) {
         let mut response = refuse(

@@ -169,35 +169,29 @@ async fn crm_import_streams_a_csv_and_reports_each_rejected_row(backend: Backend
     );
 }
 
-async fn seed_demo_is_realistic_and_deterministic(backend: Backend) {
-    let app = spawn_app(backend).await;
+/// `crm seed-demo --tenant demo` with a size and a seed.
+fn seed_demo(app: &crate::helpers::TestApp, customers: &str, seed: &str) {
     crm_on(
-        &app,
+        app,
         &[
             "seed-demo",
             "--tenant",
             "demo",
             "--customers",
-            "600",
+            customers,
             "--seed",
-            "7",
+            seed,
         ],
     );
+}
+
+async fn seed_demo_is_realistic_and_deterministic(backend: Backend) {
+    let app = spawn_app(backend).await;
+    seed_demo(&app, "600", "7");
     let query = "{ customerCount customers(first: 100) { nodes { id name email country: address { country } tags metadata } } }";
     let first = app.gql("demo", query, json!({})).await.ok();
     assert_eq!(first["customerCount"], 600);
-    crm_on(
-        &app,
-        &[
-            "seed-demo",
-            "--tenant",
-            "demo",
-            "--customers",
-            "600",
-            "--seed",
-            "7",
-        ],
-    );
+    seed_demo(&app, "600", "7");
     let again = app.gql("demo", query, json!({})).await.ok();
     assert_eq!(again, first, "the same seed gives the same customers, once");
 
@@ -230,18 +224,7 @@ async fn seed_demo_is_realistic_and_deterministic(backend: Backend) {
         "accented names are searchable without accents"
     );
 
-    crm_on(
-        &app,
-        &[
-            "seed-demo",
-            "--tenant",
-            "demo",
-            "--customers",
-            "100",
-            "--seed",
-            "8",
-        ],
-    );
+    seed_demo(&app, "100", "8");
     assert_eq!(app.count("demo").await, 700);
 }
 
