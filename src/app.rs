@@ -82,9 +82,15 @@ impl Application {
 
     /// Serves until SIGINT or SIGTERM, then finishes in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
+        let refresher = tokio::spawn(crate::metrics::rfm::refresh_forever(
+            self.app.db.clone(),
+            self.app.config.rfm_refresh,
+        ));
+        let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown_signal())
-            .await
+            .await;
+        refresher.abort();
+        served
     }
 }
 

@@ -158,4 +158,9 @@ pub struct ServeArgs {
     /// `false` turns introspection and field suggestions off.
     #[arg(long, env = "CRM_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub introspection: bool,
+
+    /// How often the RFM breakpoints of large tenants (over 20,000 paying
+    /// customers) are recomputed; smaller tenants are exact on every read.
+    #[arg(long, env = "CRM_RFM_REFRESH", default_value = "1m", value_parser = humantime::parse_duration)]
+    pub rfm_refresh: std::time::Duration,
 }

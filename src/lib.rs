@@ -1,5 +1,6 @@
 //! crm-graphql: a multi-tenant customer CRM served as one GraphQL API.
 
+pub mod activity;
 pub mod app;
 pub mod auth;
 pub mod cli;
@@ -10,6 +11,9 @@ pub mod db;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod metrics;
+pub mod notes;
+pub mod orders;
 pub mod seed;
 pub mod telemetry;
 pub mod tenancy;

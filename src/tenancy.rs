@@ -49,11 +49,20 @@ impl TenantOwned for entity::customer::Entity {
     }
 }
 
-impl TenantOwned for entity::customer_tag::Entity {
-    fn tenant_column() -> Self::Column {
-        entity::customer_tag::Column::TenantId
-    }
+/// `impl TenantOwned` for entities whose tenant column is `tenant_id`.
+macro_rules! tenant_owned {
+    ($($module:ident),* $(,)?) => {
+        $(
+            impl TenantOwned for entity::$module::Entity {
+                fn tenant_column() -> Self::Column {
+                    entity::$module::Column::TenantId
+                }
+            }
+        )*
+    };
 }
+
+tenant_owned!(customer_tag, order, activity, note, rfm_breakpoints);
 
 /// `SELECT … WHERE tenant_id = ?`
 pub fn select<E: TenantOwned>(tenant: &TenantId) -> Select<E> {
@@ -68,6 +77,12 @@ pub fn update<E: TenantOwned>(tenant: &TenantId) -> UpdateMany<E> {
 /// `DELETE … WHERE tenant_id = ?`
 pub fn delete<E: TenantOwned>(tenant: &TenantId) -> DeleteMany<E> {
     E::delete_many().filter(E::tenant_column().eq(tenant.as_str()))
+}
+
+/// `SELECT …` over every tenant's rows: only for server maintenance (the
+/// RFM refresher), never for a request.
+pub fn across_tenants<E: TenantOwned>() -> Select<E> {
+    E::find()
 }
 
 /// `SELECT … FROM e WHERE e.tenant_id = ?`, for a subquery (`id IN (…)`);

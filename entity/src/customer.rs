@@ -30,6 +30,7 @@ pub struct Model {
     pub total_orders: i64,
     pub total_spent_cents: i64,
     pub last_order_at: Option<DateTimeUtc>,
+    pub first_order_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -6,5 +6,9 @@
 
 pub mod prelude;
 
+pub mod activity;
 pub mod customer;
 pub mod customer_tag;
+pub mod note;
+pub mod order;
+pub mod rfm_breakpoints;

@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261121_000001_create_customers;
 mod m20261121_000002_customer_search;
 mod m20261121_000003_customer_filter_indexes;
+mod m20261121_000004_create_orders_activity_notes;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_create_customers::Migration),
             Box::new(m20261121_000002_customer_search::Migration),
             Box::new(m20261121_000003_customer_filter_indexes::Migration),
+            Box::new(m20261121_000004_create_orders_activity_notes::Migration),
         ]
     }
 }

@@ -16,6 +16,7 @@ use super::input::{
 use super::repo;
 use super::upsert::{self, Written};
 use super::{input, merge, tagging};
+use crate::activity::{ActivityConnection, ActivityType, customer_activity};
 use crate::auth::{Scope, ScopeGuard};
 use crate::error::{bad_input, not_found};
 use crate::graphql::MAX_IDS;
@@ -23,6 +24,9 @@ use crate::graphql::id::{self, Kind};
 use crate::graphql::pagination::{Keyset, Page, TotalCount};
 use crate::graphql::scalars::{DateTime, Decimal};
 use crate::graphql::{ContextExt, DeletePayload};
+use crate::metrics::{CustomerMetrics, customer_metrics};
+use crate::notes::{NoteConnection, customer_notes};
+use crate::orders::{OrderConnection, customer_orders};
 
 /// A person or company the tenant does business with.
 pub struct Customer(pub customer::Model);
@@ -135,6 +139,58 @@ impl Customer {
     async fn last_order_at(&self) -> Option<DateTime> {
         self.0.last_order_at.map(DateTime)
     }
+
+    /// Order metrics: totals, rhythm, churn risk and RFM scores.
+    async fn metrics(&self, ctx: &Context<'_>) -> Result<CustomerMetrics> {
+        customer_metrics(ctx, &self.0).await
+    }
+
+    /// Orders, newest first.
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<OrderConnection> {
+        customer_orders(ctx, &self.0.id, first, after, last, before).await
+    }
+
+    /// The timeline, newest first: `types` keeps only those kinds,
+    /// `occurredAfter`/`occurredBefore` bound the time (both exclusive).
+    async fn activity(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        types: Option<Vec<ActivityType>>,
+        occurred_after: Option<DateTime>,
+        occurred_before: Option<DateTime>,
+    ) -> Result<ActivityConnection> {
+        customer_activity(
+            ctx,
+            &self.0.id,
+            first,
+            after,
+            types,
+            occurred_after,
+            occurred_before,
+        )
+        .await
+    }
+
+    /// Notes, newest first.
+    async fn notes(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<NoteConnection> {
+        customer_notes(ctx, &self.0.id, first, after, last, before).await
+    }
 }
 
 /// The result of `createCustomer` and `upsertCustomer`.
@@ -246,7 +302,7 @@ impl CustomerQuery {
         let (db, tenant) = (session.db.clone(), session.tenant().clone());
         let total = TotalCount::new(move || {
             let (db, tenant, condition) = (db.clone(), tenant.clone(), condition.clone());
-            async move { repo::count(&db, &tenant, condition).await }.boxed()
+            async move { Ok(repo::count(&db, &tenant, condition).await?) }.boxed()
         });
         Ok(keyset.connection(rows, Customer, total))
     }

@@ -13,7 +13,8 @@ use entity::customer;
 use sea_orm::{DatabaseConnection, DbErr, SqlErr};
 
 use super::input::{CustomerInput, Patch, final_tags};
-use super::repo;
+use super::{events, repo};
+use crate::activity;
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult, bad_input, conflict};
 use crate::tenancy::TenantId;
@@ -234,6 +235,18 @@ async fn attempt(
         .collect();
     let mut rows = Vec::new();
     let mut tag_sets = Vec::new();
+    let mut entries = Vec::new();
+    for slot in &slots {
+        match &slot.original {
+            None => entries.push(events::created(&slot.row)),
+            Some(original) => entries.extend(events::updated(
+                original,
+                &slot.row,
+                &slot.original_tags,
+                &slot.tags,
+            )),
+        }
+    }
     for slot in slots {
         if slot.original.as_ref() != Some(&slot.row) {
             let mut row = slot.row;
@@ -274,6 +287,7 @@ async fn attempt(
     }
     repo::write_many(&txn, rows).await?;
     repo::replace_tags_many(&txn, tenant, &tag_sets).await?;
+    activity::repo::insert_many(&txn, tenant, entries).await?;
     txn.commit().await?;
     Ok(payload)
 }

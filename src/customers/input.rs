@@ -458,17 +458,7 @@ fn change<T, U>(
 
 /// Trimmed text of at most 255 characters; empty means no value.
 fn text(field: &str, value: String) -> AppResult<Option<String>> {
-    let value = value.trim();
-    if value.chars().count() > MAX_TEXT_CHARS {
-        return Err(bad_input(
-            field,
-            format!("at most {MAX_TEXT_CHARS} characters"),
-        ));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(bad_input(field, "control characters are not allowed"));
-    }
-    Ok((!value.is_empty()).then(|| value.to_owned()))
+    crate::graphql::input::text(field, value, MAX_TEXT_CHARS)
 }
 
 /// A valid email address, lower-cased.

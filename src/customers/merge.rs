@@ -1,21 +1,22 @@
 //! `mergeCustomers`: fold a duplicate into the customer that stays.
 //!
-//! In one transaction: the kept customer takes the duplicate's tags, fills
-//! its own empty fields from the duplicate's (custom fields key by key), adds
-//! up the order totals, and the duplicate is deleted. Everything that points
-//! at a customer moves here too, so nothing is left dangling: today that is
-//! tags; orders, activity, notes and segment memberships join this list as
-//! they are stored.
+//! In one transaction: the kept customer takes the duplicate's tags,
+//! orders, timeline and notes, fills its own empty fields from the
+//! duplicate's (custom fields key by key), its order totals are recomputed
+//! from the orders it now holds, and the duplicate is deleted. Everything
+//! that points at a customer moves here, so nothing is left dangling (and
+//! segment memberships join this list when segments are stored).
 
 use entity::customer;
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
 
 use super::input::{MAX_TAGS, check_metadata_size, derive, has_address};
-use super::repo;
+use super::{events, repo};
 use crate::db::begin_write;
 use crate::error::{AppResult, bad_input, not_found};
 use crate::tenancy::TenantId;
+use crate::{activity, notes, orders};
 
 #[tracing::instrument(skip_all, fields(tenant = %tenant))]
 pub async fn merge(
@@ -55,10 +56,19 @@ pub async fn merge(
     if let Value::Object(metadata) = &combined.metadata {
         check_metadata_size("mergeId", metadata)?;
     }
-    // The duplicate goes first: its email and phone are unique.
+    orders::repo::reassign(&txn, tenant, merge_key, keep_key).await?;
+    activity::repo::reassign(&txn, tenant, merge_key, keep_key).await?;
+    notes::repo::reassign(&txn, tenant, merge_key, keep_key).await?;
+    // The duplicate goes before the save: its email and phone are unique.
     repo::delete(&txn, tenant, merge_key).await?;
-    let saved = repo::save(&txn, combined).await?;
+    repo::save(&txn, combined).await?;
     repo::replace_tags(&txn, tenant, keep_key, &all).await?;
+    let totals = orders::repo::paid_totals(&txn, tenant, keep_key).await?;
+    repo::set_totals(&txn, tenant, keep_key, &totals).await?;
+    activity::repo::insert(&txn, tenant, events::merged(keep_key, merge_key)).await?;
+    let saved = repo::find(&txn, tenant, keep_key)
+        .await?
+        .ok_or(not_found("customer"))?;
     txn.commit().await?;
     Ok(saved)
 }
@@ -91,9 +101,6 @@ fn combine(mut keep: customer::Model, merged: customer::Model) -> customer::Mode
             ours.entry(key).or_insert(value);
         }
     }
-    keep.total_orders += merged.total_orders;
-    keep.total_spent_cents += merged.total_spent_cents;
-    keep.last_order_at = keep.last_order_at.max(merged.last_order_at);
     keep.created_at = keep.created_at.min(merged.created_at);
     derive(&mut keep);
     keep

@@ -10,6 +10,7 @@
 //! - tags are trimmed, 1–64 characters, at most 100 per customer.
 
 pub mod csv;
+mod events;
 mod filter;
 mod graphql;
 pub mod import;

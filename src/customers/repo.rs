@@ -42,6 +42,7 @@ pub fn blank(tenant: &TenantId) -> customer::Model {
         total_orders: 0,
         total_spent_cents: 0,
         last_order_at: None,
+        first_order_at: None,
         created_at: now,
         updated_at: now,
     }
@@ -266,6 +267,7 @@ pub async fn write_many(
             C::TotalOrders,
             C::TotalSpentCents,
             C::LastOrderAt,
+            C::FirstOrderAt,
             C::UpdatedAt,
         ])
         .to_owned();
@@ -393,4 +395,27 @@ pub async fn replace_tags(
     tags: &[String],
 ) -> AppResult<()> {
     replace_tags_many(db, tenant, &[(key.to_owned(), tags.to_vec())]).await
+}
+
+/// Writes a customer's order totals (recomputed from its paid orders by
+/// the caller), bumping `updated_at`.
+pub async fn set_totals(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    key: &str,
+    totals: &crate::orders::repo::Totals,
+) -> AppResult<()> {
+    tenancy::update::<customer::Entity>(tenant)
+        .col_expr(customer::Column::TotalOrders, Expr::val(totals.orders))
+        .col_expr(
+            customer::Column::TotalSpentCents,
+            Expr::val(totals.spent_cents),
+        )
+        .col_expr(customer::Column::FirstOrderAt, Expr::val(totals.first_at))
+        .col_expr(customer::Column::LastOrderAt, Expr::val(totals.last_at))
+        .col_expr(customer::Column::UpdatedAt, Expr::val(crate::db::now()))
+        .filter(customer::Column::Id.eq(key))
+        .exec(db)
+        .await?;
+    Ok(())
 }

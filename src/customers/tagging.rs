@@ -5,7 +5,8 @@ use entity::customer;
 use sea_orm::DatabaseConnection;
 
 use super::input::MAX_TAGS;
-use super::repo;
+use super::{events, repo};
+use crate::activity;
 use crate::db::begin_write;
 use crate::error::{AppResult, bad_input, not_found};
 use crate::tenancy::TenantId;
@@ -28,6 +29,7 @@ pub async fn tag(
     if rows.len() != unique.len() {
         return Err(not_found("customer"));
     }
+    let before = repo::tags(&txn, tenant, &unique).await?;
     repo::remove_tags(&txn, tenant, &unique, remove).await?;
     let additions: Vec<(String, Vec<String>)> = unique
         .iter()
@@ -35,16 +37,24 @@ pub async fn tag(
         .collect();
     if !add.is_empty() {
         repo::add_tags(&txn, tenant, &additions).await?;
-        let tags = repo::tags(&txn, tenant, &unique).await?;
-        if tags.values().any(|t| t.len() > MAX_TAGS) {
-            return Err(bad_input(
-                "add",
-                format!("a customer has at most {MAX_TAGS} tags"),
-            ));
-        }
+    }
+    let after = repo::tags(&txn, tenant, &unique).await?;
+    if after.values().any(|t| t.len() > MAX_TAGS) {
+        return Err(bad_input(
+            "add",
+            format!("a customer has at most {MAX_TAGS} tags"),
+        ));
     }
     repo::touch(&txn, tenant, &unique).await?;
     let updated = repo::find_many(&txn, tenant, &unique).await?;
+    let none = Vec::new();
+    let entries = updated.iter().filter_map(|row| {
+        let tags = |map: &std::collections::HashMap<String, Vec<String>>| {
+            map.get(&row.id).unwrap_or(&none).clone()
+        };
+        events::updated(row, row, &tags(&before), &tags(&after))
+    });
+    activity::repo::insert_many(&txn, tenant, entries.collect()).await?;
     txn.commit().await?;
     let by_key: std::collections::HashMap<&str, &customer::Model> =
         updated.iter().map(|row| (row.id.as_str(), row)).collect();

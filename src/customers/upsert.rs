@@ -10,7 +10,8 @@ use entity::customer;
 use sea_orm::{DatabaseConnection, DbErr, SqlErr};
 
 use super::input::{CustomerField, Patch, final_tags};
-use super::repo;
+use super::{events, repo};
+use crate::activity;
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult, conflict, not_found};
 use crate::tenancy::TenantId;
@@ -116,11 +117,15 @@ pub async fn update(
 
 #[tracing::instrument(skip_all, fields(tenant = %tenant))]
 pub async fn delete(db: &DatabaseConnection, tenant: &TenantId, key: &str) -> AppResult<()> {
-    if repo::delete(db, tenant, key).await? {
-        Ok(())
-    } else {
-        Err(not_found("customer"))
+    let txn = begin_write(db).await?;
+    // Orders outlive the customer, unlinked, for revenue statistics; its
+    // tags, timeline and notes go with it.
+    crate::orders::repo::detach(&txn, tenant, key).await?;
+    if !repo::delete(&txn, tenant, key).await? {
+        return Err(not_found("customer"));
     }
+    txn.commit().await?;
+    Ok(())
 }
 
 /// Why a write attempt stopped.
@@ -173,6 +178,7 @@ async fn insert(
     if let Some(tags) = tags {
         repo::replace_tags(db, tenant, &row.id, &tags).await?;
     }
+    activity::repo::insert(db, tenant, events::created(&row)).await?;
     Ok(row)
 }
 
@@ -186,8 +192,9 @@ async fn apply_and_save(
         .await?
         .remove(&row.id)
         .unwrap_or_default();
-    let tags = final_tags(existing_tags, &patch, PREFIX)?;
+    let tags = final_tags(existing_tags.clone(), &patch, PREFIX)?;
     let (new_email, new_phone) = (patch.email.value().cloned(), patch.phone.value().cloned());
+    let before = row.clone();
     patch.apply(&mut row, PREFIX)?;
     if let Some(email) = new_email
         && repo::find_by_email(db, tenant, &email)
@@ -204,8 +211,12 @@ async fn apply_and_save(
         return Err(conflict(format!("{PREFIX}.phone"), "another customer has this phone").into());
     }
     let row = repo::save(db, row).await?;
-    if let Some(tags) = tags {
-        repo::replace_tags(db, tenant, &row.id, &tags).await?;
+    if let Some(tags) = &tags {
+        repo::replace_tags(db, tenant, &row.id, tags).await?;
+    }
+    let tags_after = tags.as_deref().unwrap_or(&existing_tags);
+    if let Some(entry) = events::updated(&before, &row, &existing_tags, tags_after) {
+        activity::repo::insert(db, tenant, entry).await?;
     }
     Ok(row)
 }

@@ -1,5 +1,7 @@
 //! What a resolver may reach: the request's [`Session`], and nothing global.
 
+use std::sync::Arc;
+
 use async_graphql::Context;
 use sea_orm::DatabaseConnection;
 
@@ -13,12 +15,13 @@ use crate::tenancy::TenantId;
 pub struct Session {
     pub db: DatabaseConnection,
     pub viewer: Viewer,
-    pub loaders: Loaders,
+    /// Shared with lazily counted `totalCount`s.
+    pub loaders: Arc<Loaders>,
 }
 
 impl Session {
     pub fn new(db: DatabaseConnection, viewer: Viewer) -> Self {
-        let loaders = Loaders::new(&db, &viewer.tenant);
+        let loaders = Arc::new(Loaders::new(&db, &viewer.tenant));
         Self {
             db,
             viewer,

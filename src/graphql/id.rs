@@ -7,14 +7,20 @@ use async_graphql::ID;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Customer,
+    Order,
+    Activity,
+    Note,
 }
 
 impl Kind {
-    const ALL: [Kind; 1] = [Kind::Customer];
+    const ALL: [Kind; 4] = [Kind::Customer, Kind::Order, Kind::Activity, Kind::Note];
 
     pub fn prefix(self) -> &'static str {
         match self {
             Kind::Customer => "cus_",
+            Kind::Order => "ord_",
+            Kind::Activity => "act_",
+            Kind::Note => "note_",
         }
     }
 }

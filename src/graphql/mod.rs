@@ -1,8 +1,10 @@
 //! The GraphQL schema: roots merged from the features, and the shared
 //! mechanics (context, IDs, scalars, pagination, loaders).
 
+pub mod children;
 mod context;
 pub mod id;
+pub mod input;
 mod loaders;
 mod mutation;
 mod node;

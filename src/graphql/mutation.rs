@@ -2,7 +2,15 @@
 
 use async_graphql::MergedObject;
 
+use crate::activity::ActivityMutation;
 use crate::customers::CustomerMutation;
+use crate::notes::NoteMutation;
+use crate::orders::OrderMutation;
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(CustomerMutation);
+pub struct Mutation(
+    CustomerMutation,
+    OrderMutation,
+    ActivityMutation,
+    NoteMutation,
+);

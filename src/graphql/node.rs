@@ -5,9 +5,12 @@ use async_graphql::{Context, ID, Interface, Object, Result};
 
 use super::ContextExt;
 use super::id::{self, Kind};
+use crate::activity::Activity;
 use crate::auth::Scope;
 use crate::customers::Customer;
 use crate::error::{AppError, bad_input};
+use crate::notes::Note;
+use crate::orders::Order;
 
 /// Most IDs `nodes` takes at once.
 pub const MAX_IDS: usize = 250;
@@ -17,6 +20,9 @@ pub const MAX_IDS: usize = 250;
 #[graphql(field(name = "id", ty = "ID", desc = "The object's global ID."))]
 pub enum Node {
     Customer(Customer),
+    Order(Order),
+    Activity(Activity),
+    Note(Note),
 }
 
 #[derive(Default)]
@@ -46,8 +52,9 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
     let Some((kind, key)) = id::decode_any(id) else {
         return Ok(None);
     };
+    // Customers, and what hangs off them, are read with one scope.
     let scope = match kind {
-        Kind::Customer => Scope::ReadCustomers,
+        Kind::Customer | Kind::Order | Kind::Activity | Kind::Note => Scope::ReadCustomers,
     };
     if !session.viewer.scopes.contains(scope) {
         return Err(AppError::Forbidden {
@@ -55,10 +62,27 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
         }
         .into());
     }
-    match kind {
-        Kind::Customer => {
-            let row = session.loaders.customers.load_one(key).await?;
-            Ok(row.map(|r| Node::Customer(Customer(r))))
-        }
-    }
+    let loaders = &session.loaders;
+    Ok(match kind {
+        Kind::Customer => loaders
+            .customers
+            .load_one(key)
+            .await?
+            .map(|r| Node::Customer(Customer(r))),
+        Kind::Order => loaders
+            .orders
+            .load_one(key)
+            .await?
+            .map(|r| Node::Order(Order(r))),
+        Kind::Activity => loaders
+            .activity
+            .load_one(key)
+            .await?
+            .map(|r| Node::Activity(Activity(r))),
+        Kind::Note => loaders
+            .notes
+            .load_one(key)
+            .await?
+            .map(|r| Node::Note(Note(r))),
+    })
 }

@@ -15,9 +15,15 @@ use async_graphql::{Object, OutputType};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures_util::future::BoxFuture;
-use sea_orm::sea_query::{Expr, ExprTrait as _, NullOrdering, Order};
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use sea_orm::sea_query::{
+    Alias, Asterisk, Expr, ExprTrait as _, Func, NullOrdering, Order, Query, WindowStatement,
+};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Select,
 };
 use serde::{Deserialize, Serialize};
 
@@ -26,7 +32,7 @@ use crate::error::{AppError, AppResult, bad_input};
 pub const DEFAULT_PAGE_SIZE: u64 = 25;
 pub const MAX_PAGE_SIZE: u64 = 100;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Direction {
     /// `first`/`after`
     Forward,
@@ -35,7 +41,7 @@ pub enum Direction {
 }
 
 /// One page request, checked.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Page {
     pub limit: u64,
     pub direction: Direction,
@@ -114,7 +120,7 @@ impl Page {
 }
 
 /// A sort key's value in a cursor.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum KeyValue {
     Null,
@@ -129,7 +135,7 @@ impl KeyValue {
 }
 
 /// The opaque position of a row in a sorted list.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Cursor {
     /// The sort the cursor was made under.
     s: String,
@@ -243,6 +249,65 @@ where
             }
         }
         Ok(rows)
+    }
+
+    /// Reads the page of each of many parents in one statement: the rows of
+    /// `query` whose `parent` column is one of `parents`, numbered per
+    /// parent in scan order (`ROW_NUMBER() OVER (PARTITION BY parent …)`),
+    /// keeping `limit + 1` per parent. Rows come grouped by parent, each
+    /// group in scan order. For lists with a NOT NULL sort key.
+    pub async fn fetch_per_parent(
+        &self,
+        db: &impl ConnectionTrait,
+        query: Select<E>,
+        parent: E::Column,
+        parents: &[String],
+    ) -> AppResult<Vec<E::Model>>
+    where
+        E::Model: FromQueryResult,
+    {
+        if parents.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ascending = self.ascending == (self.page.direction == Direction::Forward);
+        let order = if ascending { Order::Asc } else { Order::Desc };
+        let (col, id) = (self.sort.column, self.id);
+        let mut query = query.filter(parent.is_in(parents.iter().cloned()));
+        if let Some((value, after)) = self.position()? {
+            let value = value.ok_or_else(|| {
+                bad_input(
+                    self.page.cursor_field(),
+                    "the cursor is not valid for this list",
+                )
+            })?;
+            let row = Expr::tuple([
+                Expr::col(col.as_column_ref()),
+                Expr::col(id.as_column_ref()),
+            ]);
+            let bound = Expr::tuple([Expr::val(value), Expr::val(after)]);
+            query = query.filter(if ascending {
+                row.gt(bound)
+            } else {
+                row.lt(bound)
+            });
+        }
+        let mut inner = query.into_query();
+        inner.expr_window_as(
+            Func::cust("ROW_NUMBER"),
+            WindowStatement::partition_by(parent.as_column_ref())
+                .order_by(col.as_column_ref(), order.clone())
+                .order_by(id.as_column_ref(), order)
+                .to_owned(),
+            "page_row",
+        );
+        let outer = Query::select()
+            .column(Asterisk)
+            .from_subquery(inner, "paged")
+            .and_where(Expr::col(Alias::new("page_row")).lte(self.page.limit + 1))
+            .order_by(Alias::new("page_row"), Order::Asc)
+            .to_owned();
+        let statement = db.get_database_backend().build(&outer);
+        Ok(E::Model::find_by_statement(statement).all(db).await?)
     }
 
     fn segment(
@@ -363,11 +428,13 @@ where
 }
 
 /// `totalCount` of a connection, counted only when the field is selected.
-pub struct TotalCount(Box<dyn Fn() -> BoxFuture<'static, AppResult<u64>> + Send + Sync>);
+pub struct TotalCount(
+    Box<dyn Fn() -> BoxFuture<'static, async_graphql::Result<u64>> + Send + Sync>,
+);
 
 impl TotalCount {
     pub fn new(
-        count: impl Fn() -> BoxFuture<'static, AppResult<u64>> + Send + Sync + 'static,
+        count: impl Fn() -> BoxFuture<'static, async_graphql::Result<u64>> + Send + Sync + 'static,
     ) -> Self {
         TotalCount(Box::new(count))
     }
@@ -380,4 +447,120 @@ impl TotalCount {
         let n = (self.0)().await?;
         Ok(i64::try_from(n).map_err(|e| AppError::Internal(e.into()))?)
     }
+}
+
+/// A loader key: one page of one parent's children (a customer's orders,
+/// say), with the list's filter.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ChildPage<F> {
+    pub parent: String,
+    pub page: Page,
+    pub filter: F,
+}
+
+/// A loader key: how many children one parent has under a filter.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ChildCount<F> {
+    pub parent: String,
+    pub filter: F,
+}
+
+/// Answers a batch of [`ChildPage`] keys with one `fetch` per distinct page
+/// and filter (in practice one statement for the whole batch), handing each
+/// parent its own rows.
+pub async fn load_child_pages<F, M, Fut>(
+    keys: &[ChildPage<F>],
+    parent_of: fn(&M) -> &str,
+    fetch: impl Fn(Vec<String>, Page, F) -> Fut,
+) -> AppResult<HashMap<ChildPage<F>, Vec<M>>>
+where
+    F: Clone + Eq + Hash,
+    Fut: std::future::Future<Output = AppResult<Vec<M>>>,
+{
+    let mut groups: HashMap<(Page, F), Vec<String>> = HashMap::new();
+    for key in keys {
+        groups
+            .entry((key.page.clone(), key.filter.clone()))
+            .or_default()
+            .push(key.parent.clone());
+    }
+    let mut out = HashMap::new();
+    for ((page, filter), parents) in groups {
+        let mut by_parent: HashMap<String, Vec<M>> = HashMap::new();
+        for row in fetch(parents.clone(), page.clone(), filter.clone()).await? {
+            by_parent
+                .entry(parent_of(&row).to_owned())
+                .or_default()
+                .push(row);
+        }
+        for parent in parents {
+            let rows = by_parent.remove(&parent).unwrap_or_default();
+            let key = ChildPage {
+                parent,
+                page: page.clone(),
+                filter: filter.clone(),
+            };
+            out.insert(key, rows);
+        }
+    }
+    Ok(out)
+}
+
+/// Answers a batch of [`ChildCount`] keys with one `count` (a `GROUP BY`
+/// parent) per distinct filter.
+pub async fn load_child_counts<F, Fut>(
+    keys: &[ChildCount<F>],
+    count: impl Fn(Vec<String>, F) -> Fut,
+) -> AppResult<HashMap<ChildCount<F>, u64>>
+where
+    F: Clone + Eq + Hash,
+    Fut: std::future::Future<Output = AppResult<HashMap<String, u64>>>,
+{
+    let mut groups: HashMap<F, Vec<String>> = HashMap::new();
+    for key in keys {
+        groups
+            .entry(key.filter.clone())
+            .or_default()
+            .push(key.parent.clone());
+    }
+    let mut out = HashMap::new();
+    for (filter, parents) in groups {
+        let counts = count(parents.clone(), filter.clone()).await?;
+        for parent in parents {
+            let n = counts.get(&parent).copied().unwrap_or(0);
+            out.insert(
+                ChildCount {
+                    parent,
+                    filter: filter.clone(),
+                },
+                n,
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// How many rows of `query` each parent has: one `GROUP BY parent`.
+pub async fn count_per_parent<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    query: Select<E>,
+    parent: E::Column,
+    parents: &[String],
+) -> AppResult<HashMap<String, u64>> {
+    if parents.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(String, i64)> = query
+        .filter(parent.is_in(parents.iter().cloned()))
+        .select_only()
+        .column(parent)
+        .column_as(Expr::col(parent.as_column_ref()).count(), "n")
+        .group_by(parent)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(key, n)| (key, u64::try_from(n).unwrap_or(0)))
+        .collect())
 }

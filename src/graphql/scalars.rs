@@ -20,8 +20,14 @@ impl ScalarType for DateTime {
 
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
+            // Both databases keep microseconds; finer digits are dropped
+            // so a value read back equals the value written.
             Value::String(s) => chrono::DateTime::parse_from_rfc3339(s)
-                .map(|t| DateTime(t.with_timezone(&Utc)))
+                .map(|t| {
+                    let t = t.with_timezone(&Utc);
+                    let extra = i64::from(t.timestamp_subsec_nanos() % 1_000);
+                    DateTime(t - chrono::Duration::nanoseconds(extra))
+                })
                 .map_err(|_| InputValueError::custom("expected an RFC 3339 date-time")),
             _ => Err(InputValueError::expected_type(value)),
         }

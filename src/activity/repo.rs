@@ -1,0 +1,192 @@
+//! Activity rows: every function takes the tenant and starts from the
+//! tenant-scoped queries of [`crate::tenancy`].
+
+use std::collections::HashMap;
+
+use entity::activity;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter,
+};
+use serde_json::Value;
+
+use super::ActivityType;
+use crate::error::AppResult;
+use crate::graphql::id;
+use crate::graphql::pagination::{self, KeyKind, KeyValue, Keyset, Page, SortKey};
+use crate::tenancy::{self, TenantId};
+
+/// Rows per multi-row insert (9 columns, far under the bound-parameter
+/// limits of both backends).
+const ROWS_PER_STATEMENT: usize = 1000;
+
+/// An entry to add to a customer's timeline.
+#[derive(Clone, Debug)]
+pub struct NewActivity {
+    pub customer_id: String,
+    pub kind: ActivityType,
+    pub title: Option<String>,
+    pub data: Option<Value>,
+    pub occurred_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl NewActivity {
+    /// A `CUSTOMER` entry happening now.
+    pub fn customer(customer_id: &str, title: &str, data: Value) -> Self {
+        NewActivity {
+            customer_id: customer_id.to_owned(),
+            kind: ActivityType::Customer,
+            title: Some(title.to_owned()),
+            data: Some(data),
+            occurred_at: crate::db::now(),
+        }
+    }
+}
+
+/// The timeline's filter: types and an `occurredAt` window.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ActivityFilter {
+    /// Sorted and deduplicated; `None` for every type.
+    pub types: Option<Vec<ActivityType>>,
+    pub occurred_after: Option<chrono::DateTime<chrono::Utc>>,
+    pub occurred_before: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl ActivityFilter {
+    fn condition(&self) -> Condition {
+        let mut condition = Condition::all();
+        if let Some(types) = &self.types {
+            condition =
+                condition.add(activity::Column::Kind.is_in(types.iter().map(|t| t.as_str())));
+        }
+        if let Some(after) = self.occurred_after {
+            condition = condition.add(activity::Column::OccurredAt.gt(after));
+        }
+        if let Some(before) = self.occurred_before {
+            condition = condition.add(activity::Column::OccurredAt.lt(before));
+        }
+        condition
+    }
+}
+
+fn occurred_at(row: &activity::Model) -> KeyValue {
+    KeyValue::time(&row.occurred_at)
+}
+
+/// The timeline's order: newest first, by `(occurred_at, id)`.
+pub const OCCURRED_AT: SortKey<activity::Entity> = SortKey {
+    name: "occurred_at",
+    column: activity::Column::OccurredAt,
+    kind: KeyKind::Time,
+    nullable: false,
+    value: occurred_at,
+};
+
+/// The keyset of a timeline page.
+pub fn keyset(page: &Page) -> Keyset<'_, activity::Entity> {
+    Keyset {
+        sort: &OCCURRED_AT,
+        id: activity::Column::Id,
+        ascending: false,
+        page,
+        id_of: |row| row.id.as_str(),
+    }
+}
+
+/// Adds entries to timelines in multi-row statements and returns them.
+pub async fn insert_many(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    entries: Vec<NewActivity>,
+) -> AppResult<Vec<activity::Model>> {
+    let now = crate::db::now();
+    let rows: Vec<activity::Model> = entries
+        .into_iter()
+        .map(|entry| activity::Model {
+            tenant_id: tenant.as_str().to_owned(),
+            id: id::new_key(),
+            customer_id: entry.customer_id,
+            kind: entry.kind.as_str().to_owned(),
+            title: entry.title,
+            data: entry.data,
+            occurred_at: entry.occurred_at,
+            created_at: now,
+        })
+        .collect();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        activity::Entity::insert_many(
+            chunk
+                .iter()
+                .cloned()
+                .map(|row| row.into_active_model().reset_all()),
+        )
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok(rows)
+}
+
+/// Adds one entry.
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    entry: NewActivity,
+) -> AppResult<activity::Model> {
+    let mut rows = insert_many(db, tenant, vec![entry]).await?;
+    rows.pop()
+        .ok_or_else(|| crate::error::AppError::Internal(anyhow::anyhow!("no activity written")))
+}
+
+pub async fn find_many(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    keys: &[String],
+) -> AppResult<Vec<activity::Model>> {
+    Ok(tenancy::select::<activity::Entity>(tenant)
+        .filter(activity::Column::Id.is_in(keys.iter().cloned()))
+        .all(db)
+        .await?)
+}
+
+/// One timeline page of each of these customers, in one statement.
+pub async fn pages(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    customers: &[String],
+    page: &Page,
+    filter: &ActivityFilter,
+) -> AppResult<Vec<activity::Model>> {
+    let query = tenancy::select::<activity::Entity>(tenant).filter(filter.condition());
+    keyset(page)
+        .fetch_per_parent(db, query, activity::Column::CustomerId, customers)
+        .await
+}
+
+/// How many entries each of these customers' timelines holds.
+pub async fn counts(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    customers: &[String],
+    filter: &ActivityFilter,
+) -> AppResult<HashMap<String, u64>> {
+    let query = tenancy::select::<activity::Entity>(tenant).filter(filter.condition());
+    pagination::count_per_parent(db, query, activity::Column::CustomerId, customers).await
+}
+
+/// Moves a customer's timeline to another customer (merge).
+pub async fn reassign(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    from: &str,
+    to: &str,
+) -> AppResult<()> {
+    tenancy::update::<activity::Entity>(tenant)
+        .col_expr(
+            activity::Column::CustomerId,
+            sea_orm::sea_query::Expr::val(to),
+        )
+        .filter(activity::Column::CustomerId.eq(from))
+        .exec(db)
+        .await?;
+    Ok(())
+}

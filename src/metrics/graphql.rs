@@ -1,0 +1,192 @@
+//! The metrics part of the schema: `Customer.metrics` and `customerStats`.
+
+use async_graphql::{Context, Object, Result, SimpleObject};
+use entity::customer;
+
+use super::rfm::RfmSegment;
+use super::{churn, stats};
+use crate::auth::{Scope, ScopeGuard};
+use crate::error::bad_input;
+use crate::graphql::ContextExt;
+use crate::graphql::scalars::{DateTime, Decimal};
+
+/// RFM scores: quintiles within the tenant's paying customers, 5 best;
+/// null without a paid order.
+#[derive(SimpleObject)]
+pub struct RfmScore {
+    pub recency_score: Option<i32>,
+    pub frequency_score: Option<i32>,
+    pub monetary_score: Option<i32>,
+    pub segment: RfmSegment,
+}
+
+/// What a customer's orders say about them.
+#[derive(SimpleObject)]
+pub struct CustomerMetrics {
+    pub rfm: RfmScore,
+    /// Spent to date: the sum of paid orders.
+    pub lifetime_value: Decimal,
+    /// `totalSpent / totalOrders`, to the cent (0 without orders).
+    pub average_order_value: Decimal,
+    /// Paid orders.
+    pub total_orders: i64,
+    pub total_spent: Decimal,
+    /// Mean days between paid orders; null below 2 orders.
+    pub purchase_frequency_days: Option<f64>,
+    /// 0..1, growing with the time since the last order measured against
+    /// the customer's own rhythm (the README has the formula); null with no
+    /// paid order.
+    pub churn_risk: Option<f64>,
+    pub first_order_at: Option<DateTime>,
+    pub last_order_at: Option<DateTime>,
+    /// When these figures were computed.
+    pub computed_at: DateTime,
+}
+
+/// Half-up division of cents.
+fn average(total_cents: i64, n: i64) -> i64 {
+    if n <= 0 {
+        0
+    } else {
+        (2 * total_cents + n) / (2 * n)
+    }
+}
+
+/// `Customer.metrics`, from the row and the tenant's breakpoints (loaded
+/// once per request).
+pub async fn customer_metrics(ctx: &Context<'_>, row: &customer::Model) -> Result<CustomerMetrics> {
+    let session = ctx.session()?;
+    let now = crate::db::now();
+    let rfm = match row.last_order_at {
+        Some(last) if row.total_orders > 0 => {
+            let breakpoints = session.loaders.rfm.load_one(()).await?.unwrap_or_default();
+            let scores = breakpoints.scores(last, row.total_orders, row.total_spent_cents);
+            RfmScore {
+                recency_score: Some(i32::from(scores.recency)),
+                frequency_score: Some(i32::from(scores.frequency)),
+                monetary_score: Some(i32::from(scores.monetary)),
+                segment: RfmSegment::of(scores),
+            }
+        }
+        _ => RfmScore {
+            recency_score: None,
+            frequency_score: None,
+            monetary_score: None,
+            segment: RfmSegment::None,
+        },
+    };
+    Ok(CustomerMetrics {
+        rfm,
+        lifetime_value: Decimal(row.total_spent_cents),
+        average_order_value: Decimal(average(row.total_spent_cents, row.total_orders)),
+        total_orders: row.total_orders,
+        total_spent: Decimal(row.total_spent_cents),
+        purchase_frequency_days: churn::purchase_frequency_days(
+            row.total_orders,
+            row.first_order_at,
+            row.last_order_at,
+        ),
+        churn_risk: churn::churn_risk(row.total_orders, row.first_order_at, row.last_order_at, now),
+        first_order_at: row.first_order_at.map(DateTime),
+        last_order_at: row.last_order_at.map(DateTime),
+        computed_at: DateTime(now),
+    })
+}
+
+/// How many customers an RFM segment holds.
+#[derive(SimpleObject)]
+pub struct RfmSegmentCount {
+    pub segment: RfmSegment,
+    pub count: i64,
+}
+
+/// A span of time, `start` included, `end` excluded.
+#[derive(SimpleObject)]
+pub struct Period {
+    pub start: DateTime,
+    pub end: DateTime,
+}
+
+/// The tenant's figures for a period.
+#[derive(SimpleObject)]
+pub struct CustomerStats {
+    /// Customers created before the period's end.
+    pub total_customers: i64,
+    /// Customers created in the period.
+    pub new_customers: i64,
+    /// Customers with a paid order placed in the period.
+    pub active_customers: i64,
+    /// Paid orders placed in the period.
+    pub total_orders: i64,
+    /// The sum of those orders.
+    pub revenue: Decimal,
+    /// `revenue / totalOrders`.
+    pub average_order_value: Decimal,
+    /// Mean spend to date of the customers with a paid order (today's
+    /// figure, whatever the period).
+    pub average_lifetime_value: Decimal,
+    /// Today's customers per RFM segment, `NONE` for those without a paid
+    /// order; every segment listed, in a fixed order.
+    pub rfm_distribution: Vec<RfmSegmentCount>,
+    pub period: Period,
+}
+
+/// Default period: the last 30 days.
+const DEFAULT_DAYS: i64 = 30;
+
+#[derive(Default)]
+pub struct MetricsQuery;
+
+#[Object]
+impl MetricsQuery {
+    /// The tenant's figures from `from` (default: 30 days before `to`) to
+    /// `to` (default: now).
+    #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
+    async fn customer_stats(
+        &self,
+        ctx: &Context<'_>,
+        from: Option<DateTime>,
+        to: Option<DateTime>,
+    ) -> Result<CustomerStats> {
+        let session = ctx.session()?;
+        let to = to.map_or_else(crate::db::now, |t| t.0);
+        let from = from.map_or(to - chrono::Duration::days(DEFAULT_DAYS), |t| t.0);
+        if from >= to {
+            return Err(bad_input("from", "`from` must be before `to`").into());
+        }
+        let breakpoints = session.loaders.rfm.load_one(()).await?.unwrap_or_default();
+        let f = stats::figures(&session.db, session.tenant(), from, to, &breakpoints).await?;
+        Ok(CustomerStats {
+            total_customers: f.total_customers,
+            new_customers: f.new_customers,
+            active_customers: f.active_customers,
+            total_orders: f.total_orders,
+            revenue: Decimal(f.revenue_cents),
+            average_order_value: Decimal(average(f.revenue_cents, f.total_orders)),
+            average_lifetime_value: Decimal(average(f.paying_spent_cents, f.paying_customers)),
+            rfm_distribution: RfmSegment::ALL
+                .into_iter()
+                .map(|segment| RfmSegmentCount {
+                    segment,
+                    count: f.rfm.get(&segment).copied().unwrap_or(0),
+                })
+                .collect(),
+            period: Period {
+                start: DateTime(from),
+                end: DateTime(to),
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::average;
+
+    #[test]
+    fn averages_round_half_up_to_the_cent() {
+        assert_eq!(average(1000, 3), 333);
+        assert_eq!(average(1001, 2), 501);
+        assert_eq!(average(5, 0), 0);
+    }
+}

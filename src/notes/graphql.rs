@@ -1,0 +1,174 @@
+//! The note part of the schema: `Note`, `Customer.notes`, `addNote`,
+//! `updateNote` and `deleteNote`.
+
+use async_graphql::connection::{Connection, EmptyFields};
+use async_graphql::{Context, ID, Object, Result};
+use entity::note;
+use futures_util::FutureExt as _;
+use serde_json::json;
+
+use super::repo;
+use crate::activity::{self, NewActivity};
+use crate::auth::{Scope, ScopeGuard};
+use crate::customers::{Customer, repo as customers};
+use crate::db::begin_write;
+use crate::error::{AppResult, bad_input, not_found};
+use crate::graphql::id::{self, Kind};
+use crate::graphql::pagination::{ChildCount, ChildPage, Page, TotalCount};
+use crate::graphql::scalars::DateTime;
+use crate::graphql::{ContextExt, DeletePayload, input};
+
+/// Most characters of a note.
+const MAX_BODY: usize = 10_000;
+
+/// A note about a customer.
+pub struct Note(pub note::Model);
+
+#[Object]
+impl Note {
+    /// `note_` followed by a time-ordered key.
+    pub async fn id(&self) -> ID {
+        id::encode(Kind::Note, &self.0.id)
+    }
+
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+
+    /// The `sub` of the token that wrote the note.
+    async fn author(&self) -> &str {
+        &self.0.author
+    }
+
+    async fn created_at(&self) -> DateTime {
+        DateTime(self.0.created_at)
+    }
+
+    async fn updated_at(&self) -> DateTime {
+        DateTime(self.0.updated_at)
+    }
+
+    async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
+        let session = ctx.session()?;
+        let row = session
+            .loaders
+            .customers
+            .load_one(self.0.customer_id.clone())
+            .await?;
+        Ok(row.map(Customer))
+    }
+}
+
+pub type NoteConnection = Connection<String, Note, TotalCount, EmptyFields>;
+
+/// `Customer.notes`: one page of the customer's notes, newest first, loaded
+/// together with the pages of the other customers of the response.
+pub async fn customer_notes(
+    ctx: &Context<'_>,
+    customer_key: &str,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> Result<NoteConnection> {
+    let session = ctx.session()?;
+    let page = Page::from_params(first, after, last, before)?;
+    let key = ChildPage {
+        parent: customer_key.to_owned(),
+        page: page.clone(),
+        filter: (),
+    };
+    let rows = session
+        .loaders
+        .notes
+        .load_one(key)
+        .await?
+        .unwrap_or_default();
+    let loaders = session.loaders.clone();
+    let count_key = ChildCount {
+        parent: customer_key.to_owned(),
+        filter: (),
+    };
+    let total = TotalCount::new(move || {
+        let (loaders, key) = (loaders.clone(), count_key.clone());
+        async move { Ok(loaders.notes.load_one(key).await?.unwrap_or_default()) }.boxed()
+    });
+    Ok(repo::keyset(&page).connection(rows, Note, total))
+}
+
+fn body(value: String) -> AppResult<String> {
+    input::multiline("body", value, MAX_BODY)?.ok_or_else(|| bad_input("body", "must not be empty"))
+}
+
+#[derive(Default)]
+pub struct NoteMutation;
+
+#[Object]
+impl NoteMutation {
+    /// Adds a note to a customer, written by the token's `sub`; a `NOTE`
+    /// entry joins the timeline.
+    #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
+    async fn add_note(&self, ctx: &Context<'_>, customer_id: ID, body: String) -> Result<Note> {
+        let session = ctx.session()?;
+        let key = id::decode(Kind::Customer, &customer_id).ok_or(not_found("customer"))?;
+        let body = self::body(body)?;
+        let tenant = session.tenant();
+        let txn = begin_write(&session.db).await?;
+        customers::find(&txn, tenant, &key)
+            .await?
+            .ok_or(not_found("customer"))?;
+        let now = crate::db::now();
+        let row = repo::insert(
+            &txn,
+            note::Model {
+                tenant_id: tenant.as_str().to_owned(),
+                id: id::new_key(),
+                customer_id: key.clone(),
+                body,
+                author: session.viewer.sub.clone(),
+                created_at: now,
+                updated_at: now,
+            },
+        )
+        .await?;
+        let entry = NewActivity {
+            customer_id: key,
+            kind: activity::ActivityType::Note,
+            title: Some("Note added".to_owned()),
+            data: Some(json!({ "noteId": id::encode(Kind::Note, &row.id).0 })),
+            occurred_at: now,
+        };
+        activity::repo::insert(&txn, tenant, entry).await?;
+        txn.commit().await?;
+        Ok(Note(row))
+    }
+
+    /// Replaces a note's text.
+    #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
+    async fn update_note(&self, ctx: &Context<'_>, id: ID, body: String) -> Result<Note> {
+        let session = ctx.session()?;
+        let key = id::decode(Kind::Note, &id).ok_or(not_found("note"))?;
+        let body = self::body(body)?;
+        let txn = begin_write(&session.db).await?;
+        let mut row = repo::find_for_update(&txn, session.tenant(), &key)
+            .await?
+            .ok_or(not_found("note"))?;
+        if row.body != body {
+            row.body = body;
+            row.updated_at = crate::db::now();
+            row = repo::save(&txn, row).await?;
+        }
+        txn.commit().await?;
+        Ok(Note(row))
+    }
+
+    #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
+    async fn delete_note(&self, ctx: &Context<'_>, id: ID) -> Result<DeletePayload> {
+        let session = ctx.session()?;
+        let key = id::decode(Kind::Note, &id).ok_or(not_found("note"))?;
+        if !repo::delete(&session.db, session.tenant(), &key).await? {
+            return Err(not_found("note").into());
+        }
+        Ok(DeletePayload { deleted_id: id })
+    }
+}

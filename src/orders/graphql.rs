@@ -1,0 +1,203 @@
+//! The order part of the schema: `Order`, `Customer.orders` and
+//! `recordOrder`.
+
+use async_graphql::connection::{Connection, EmptyFields};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
+use entity::order;
+use futures_util::FutureExt as _;
+
+use super::record::{self, NewOrder};
+use super::repo;
+use crate::auth::{Scope, ScopeGuard};
+use crate::customers::Customer;
+use crate::error::{AppResult, bad_input, not_found};
+use crate::graphql::id::{self, Kind};
+use crate::graphql::pagination::{ChildCount, ChildPage, Page, TotalCount};
+use crate::graphql::scalars::{DateTime, Decimal};
+use crate::graphql::{ContextExt, input};
+
+/// Where an order stands. Only `PAID` orders count toward spend.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderStatus {
+    Paid,
+    Pending,
+    Refunded,
+    Cancelled,
+}
+
+impl OrderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Paid => repo::PAID,
+            OrderStatus::Pending => "PENDING",
+            OrderStatus::Refunded => "REFUNDED",
+            OrderStatus::Cancelled => "CANCELLED",
+        }
+    }
+
+    fn from_db(s: &str) -> Self {
+        match s {
+            repo::PAID => OrderStatus::Paid,
+            "REFUNDED" => OrderStatus::Refunded,
+            "CANCELLED" => OrderStatus::Cancelled,
+            _ => OrderStatus::Pending,
+        }
+    }
+}
+
+/// A customer's order.
+pub struct Order(pub order::Model);
+
+#[Object]
+impl Order {
+    /// `ord_` followed by a time-ordered key.
+    pub async fn id(&self) -> ID {
+        id::encode(Kind::Order, &self.0.id)
+    }
+
+    /// The order's ID in the system it comes from; unique per tenant.
+    async fn external_id(&self) -> &str {
+        &self.0.external_id
+    }
+
+    async fn amount(&self) -> Decimal {
+        Decimal(self.0.amount_cents)
+    }
+
+    /// ISO 4217 code.
+    async fn currency(&self) -> &str {
+        &self.0.currency
+    }
+
+    async fn status(&self) -> OrderStatus {
+        OrderStatus::from_db(&self.0.status)
+    }
+
+    async fn placed_at(&self) -> DateTime {
+        DateTime(self.0.placed_at)
+    }
+
+    /// Who placed it; null once that customer was deleted.
+    async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
+        let Some(key) = &self.0.customer_id else {
+            return Ok(None);
+        };
+        let session = ctx.session()?;
+        Ok(session
+            .loaders
+            .customers
+            .load_one(key.clone())
+            .await?
+            .map(Customer))
+    }
+}
+
+pub type OrderConnection = Connection<String, Order, TotalCount, EmptyFields>;
+
+/// `Customer.orders`: one page of the customer's orders, newest first,
+/// loaded together with the pages of the other customers of the response.
+pub async fn customer_orders(
+    ctx: &Context<'_>,
+    customer_key: &str,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> Result<OrderConnection> {
+    let session = ctx.session()?;
+    let page = Page::from_params(first, after, last, before)?;
+    let key = ChildPage {
+        parent: customer_key.to_owned(),
+        page: page.clone(),
+        filter: (),
+    };
+    let rows = session
+        .loaders
+        .orders
+        .load_one(key)
+        .await?
+        .unwrap_or_default();
+    let loaders = session.loaders.clone();
+    let count_key = ChildCount {
+        parent: customer_key.to_owned(),
+        filter: (),
+    };
+    let total = TotalCount::new(move || {
+        let (loaders, key) = (loaders.clone(), count_key.clone());
+        async move { Ok(loaders.orders.load_one(key).await?.unwrap_or_default()) }.boxed()
+    });
+    Ok(repo::keyset(&page).connection(rows, Order, total))
+}
+
+/// An order for `recordOrder`.
+#[derive(InputObject)]
+pub struct OrderInput {
+    /// The order's ID in your shop or billing system: recording the same
+    /// `externalId` again updates that order.
+    pub external_id: String,
+    /// Zero or more.
+    pub amount: Decimal,
+    /// ISO 4217 code, such as `EUR`.
+    pub currency: String,
+    #[graphql(default_with = "OrderStatus::Paid")]
+    pub status: OrderStatus,
+    /// When it was placed; now by default, never in the future.
+    pub placed_at: Option<DateTime>,
+}
+
+impl OrderInput {
+    fn check(self) -> AppResult<NewOrder> {
+        let external_id = input::text("input.externalId", self.external_id, 255)?
+            .ok_or_else(|| bad_input("input.externalId", "must not be empty"))?;
+        if self.amount.0 < 0 {
+            return Err(bad_input("input.amount", "must not be negative"));
+        }
+        let currency = self.currency.trim().to_ascii_uppercase();
+        if iso_currency::Currency::from_code(&currency).is_none() {
+            return Err(bad_input(
+                "input.currency",
+                "must be an ISO 4217 currency code, such as EUR",
+            ));
+        }
+        let now = crate::db::now();
+        let placed_at = match self.placed_at {
+            Some(t) if t.0 > now + chrono::Duration::minutes(5) => {
+                return Err(bad_input("input.placedAt", "cannot be in the future"));
+            }
+            Some(t) => t.0,
+            None => now,
+        };
+        Ok(NewOrder {
+            external_id,
+            amount_cents: self.amount.0,
+            currency,
+            status: self.status.as_str(),
+            placed_at,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct OrderMutation;
+
+#[Object]
+impl OrderMutation {
+    /// Records an order, or updates the one with the same `externalId`
+    /// (a status change such as `PAID` → `REFUNDED` moves the customer's
+    /// spend). The customer's totals and metrics change in the same
+    /// transaction, and an `ORDER` entry joins the timeline.
+    #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
+    async fn record_order(
+        &self,
+        ctx: &Context<'_>,
+        customer_id: ID,
+        input: OrderInput,
+    ) -> Result<Order> {
+        let session = ctx.session()?;
+        let key = id::decode(Kind::Customer, &customer_id).ok_or(not_found("customer"))?;
+        let order = input.check()?;
+        Ok(Order(
+            record::record(&session.db, session.tenant(), &key, order).await?,
+        ))
+    }
+}
