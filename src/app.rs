@@ -19,6 +19,8 @@ pub struct App {
     /// The development secret's path when no key is configured: GraphiQL
     /// then comes with a ready token for tenant `demo`.
     pub dev_secret: Option<std::path::PathBuf>,
+    /// SQL statements run so far.
+    pub statements: crate::db::StatementCount,
 }
 
 /// Axum state: the shared [`App`].
@@ -51,7 +53,7 @@ impl Application {
         }
         crate::http::check_cors_origins(&config.cors_origins)?;
         let (keys, source) = config.auth.keys(&config.db, true)?;
-        let db = crate::db::connect(&config.db).await?;
+        let (db, statements) = crate::db::connect_counted(&config.db).await?;
         crate::db::migrate(&db).await?;
         let listener = TcpListener::bind(config.listen).await?;
         let app = Arc::new(App {
@@ -63,6 +65,7 @@ impl Application {
                 KeySource::Configured => None,
             },
             config,
+            statements,
         });
         let router = crate::http::router(AppState(app.clone()));
         Ok(Self {

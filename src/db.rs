@@ -1,6 +1,8 @@
 //! Connecting to SQLite or PostgreSQL, migrations, readiness and write
 //! transactions.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
@@ -17,6 +19,23 @@ use crate::config::DatabaseArgs;
 /// `secure_delete` on (erased data leaves no trace in free pages) and a 5 s
 /// busy timeout.
 pub async fn connect(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> {
+    Ok(connect_counted(args).await?.0)
+}
+
+/// How many SQL statements a pool has run.
+#[derive(Clone, Debug, Default)]
+pub struct StatementCount(Arc<AtomicU64>);
+
+impl StatementCount {
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// [`connect`], counting the statements the pool runs.
+pub async fn connect_counted(
+    args: &DatabaseArgs,
+) -> anyhow::Result<(DatabaseConnection, StatementCount)> {
     let mut options = ConnectOptions::new(args.database_url.clone());
     options
         .max_connections(args.db_pool)
@@ -39,7 +58,13 @@ pub async fn connect(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> 
                 .pragma("secure_delete", "on")
         });
     }
-    Ok(Database::connect(options).await?)
+    let mut db = Database::connect(options).await?;
+    let count = StatementCount::default();
+    let counter = count.0.clone();
+    db.set_metric_callback(move |_| {
+        counter.fetch_add(1, Ordering::Relaxed);
+    });
+    Ok((db, count))
 }
 
 /// Applies pending migrations. On PostgreSQL, servers starting together

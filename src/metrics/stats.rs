@@ -44,7 +44,8 @@ where
             .into();
         score = score.add(above);
     }
-    score
+    // PostgreSQL adds integers as int4; rows decode an int8.
+    Func::cast_as(score, Alias::new("BIGINT")).into()
 }
 
 #[tracing::instrument(skip_all, fields(tenant = %tenant))]

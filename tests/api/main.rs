@@ -11,5 +11,7 @@ mod bulk;
 mod cli;
 mod customers;
 mod http;
+mod metrics;
+mod orders;
 mod pagination;
 mod tenancy;

@@ -45,6 +45,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The app's database, kept for the life of the app.
     pub db: TestDb,
+    /// The server's shared state (its statement count, say).
+    pub app: std::sync::Arc<crm::App>,
     keys: Keys,
 }
 
@@ -73,11 +75,13 @@ pub async fn spawn_app_with(backend: Backend, extra: &[&str]) -> TestApp {
     };
     let application = crm::Application::build(args).await.unwrap();
     let url = format!("http://127.0.0.1:{}", application.port());
+    let app = application.app();
     tokio::spawn(application.run_until_stopped());
     TestApp {
         url,
         client: reqwest::Client::new(),
         db,
+        app,
         keys,
     }
 }
