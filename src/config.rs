@@ -163,4 +163,10 @@ pub struct ServeArgs {
     /// customers) are recomputed; smaller tenants are exact on every read.
     #[arg(long, env = "CRM_RFM_REFRESH", default_value = "1m", value_parser = humantime::parse_duration)]
     pub rfm_refresh: std::time::Duration,
+
+    /// How long a loader gathers the keys of one nesting level before it
+    /// runs its one statement (async-graphql's DataLoader delay). Longer
+    /// batches more on a slow machine, at that much latency per level.
+    #[arg(long, env = "CRM_BATCH_WINDOW", default_value = "2ms", value_parser = humantime::parse_duration)]
+    pub batch_window: std::time::Duration,
 }

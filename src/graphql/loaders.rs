@@ -1,6 +1,8 @@
 //! The loaders of one request. Built per request with the viewer's tenant
 //! inside, so nothing is cached across requests or tenants.
 
+use std::time::Duration;
+
 use async_graphql::dataloader::DataLoader;
 use sea_orm::DatabaseConnection;
 
@@ -22,27 +24,31 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    pub fn new(db: &DatabaseConnection, tenant: &TenantId) -> Self {
+    /// Loaders of `tenant` that gather keys for `window` before loading.
+    pub fn new(db: &DatabaseConnection, tenant: &TenantId, window: Duration) -> Self {
         let (db, tenant) = (db.clone(), tenant.clone());
+        fn batched<T>(loader: T, window: Duration) -> DataLoader<T> {
+            DataLoader::new(loader, tokio::spawn).delay(window)
+        }
         Self {
-            customers: DataLoader::new(
+            customers: batched(
                 CustomerLoader {
                     db: db.clone(),
                     tenant: tenant.clone(),
                 },
-                tokio::spawn,
+                window,
             ),
-            tags: DataLoader::new(
+            tags: batched(
                 TagLoader {
                     db: db.clone(),
                     tenant: tenant.clone(),
                 },
-                tokio::spawn,
+                window,
             ),
-            orders: DataLoader::new(ChildLoader::new(&db, &tenant), tokio::spawn),
-            activity: DataLoader::new(ChildLoader::new(&db, &tenant), tokio::spawn),
-            notes: DataLoader::new(ChildLoader::new(&db, &tenant), tokio::spawn),
-            rfm: DataLoader::new(BreakpointLoader { db, tenant }, tokio::spawn),
+            orders: batched(ChildLoader::new(&db, &tenant), window),
+            activity: batched(ChildLoader::new(&db, &tenant), window),
+            notes: batched(ChildLoader::new(&db, &tenant), window),
+            rfm: batched(BreakpointLoader { db, tenant }, window),
         }
     }
 }

@@ -314,7 +314,11 @@ fn authenticate(app: &AppState, headers: &HeaderMap) -> Result<Session, Refusal>
         .and_then(|v| bearer(v).ok_or(AppError::Unauthenticated))
         .and_then(|token| app.keys.verify(token));
     match viewer {
-        Ok(viewer) => Ok(Session::new(app.db.clone(), viewer)),
+        Ok(viewer) => Ok(Session::new(
+            app.db.clone(),
+            viewer,
+            app.config.batch_window,
+        )),
         Err(err) => Err(Box::new(move |format| {
             refuse(StatusCode::UNAUTHORIZED, format, err.code(), &err.message())
         })),

@@ -37,7 +37,7 @@ fn score_expr<T>(column: customer::Column, breakpoints: &[Option<T>; 4]) -> Simp
 where
     T: Clone + Into<sea_orm::Value>,
 {
-    let mut score: SimpleExpr = Expr::val(1).into();
+    let mut score: SimpleExpr = Expr::val(1);
     for b in breakpoints.iter().flatten() {
         let above: SimpleExpr = Expr::case(Expr::col(column).gt(b.clone()), 1)
             .finally(0)
@@ -79,10 +79,7 @@ pub async fn figures(
             .filter(order::Column::PlacedAt.lt(to))
             .select_only()
             .column_as(Expr::col(order::Column::Id).count(), "orders")
-            .column_as(
-                sum_bigint(Expr::col(order::Column::AmountCents).into()),
-                "revenue",
-            )
+            .column_as(sum_bigint(Expr::col(order::Column::AmountCents)), "revenue")
             .column_as(
                 Expr::col(order::Column::CustomerId).count_distinct(),
                 "active",
@@ -101,7 +98,7 @@ pub async fn figures(
             .column_as(score_expr(C::TotalOrders, &breakpoints.frequency), "f")
             .column_as(score_expr(C::TotalSpentCents, &breakpoints.monetary), "m")
             .column_as(count(), "n")
-            .column_as(sum_bigint(Expr::col(C::TotalSpentCents).into()), "spent")
+            .column_as(sum_bigint(Expr::col(C::TotalSpentCents)), "spent")
             .group_by(Expr::col(Alias::new("r")))
             .group_by(Expr::col(Alias::new("f")))
             .group_by(Expr::col(Alias::new("m")))

@@ -124,12 +124,9 @@ pub async fn paid_totals(
     customer: &str,
 ) -> AppResult<Totals> {
     let amount = Expr::col(order::Column::AmountCents).sum();
-    let row: Option<(
-        i64,
-        Option<i64>,
-        Option<chrono::DateTime<chrono::Utc>>,
-        Option<chrono::DateTime<chrono::Utc>>,
-    )> = tenancy::select::<order::Entity>(tenant)
+    type Time = chrono::DateTime<chrono::Utc>;
+    type Row = (i64, Option<i64>, Option<Time>, Option<Time>);
+    let row: Option<Row> = tenancy::select::<order::Entity>(tenant)
         .filter(order::Column::CustomerId.eq(customer))
         .filter(order::Column::Status.eq(PAID))
         .select_only()

@@ -333,10 +333,54 @@ async fn merge_moves_everything_and_deletes_the_duplicate(backend: Backend) {
                     "metadata": { "plan": "free", "seats": 3 }, "address": { "city": "Porto", "country": "PT" } }),
         )
         .await;
+    for (customer, external_id, amount) in [(&keep, "K-1", "10.00"), (&dup, "D-1", "32.50")] {
+        crate::orders::record(
+            &app,
+            "acme",
+            customer,
+            json!({ "externalId": external_id, "amount": amount, "currency": "EUR" }),
+        )
+        .await;
+    }
+    app.gql(
+        "acme",
+        "mutation($c: ID!) { addNote(customerId: $c, body: \"met at the fair\") { id } }",
+        json!({ "c": dup }),
+    )
+    .await
+    .ok();
     let merged = app
         .gql("acme", MERGE, json!({ "keep": keep, "merge": dup }))
         .await
         .ok();
+    let moved = app
+        .gql("acme", "query($id: ID!) { customer(id: $id) { totalOrders totalSpent orders { nodes { externalId customer { id } } } notes { nodes { body customer { id } } } activity { totalCount nodes { type title } } } }", json!({ "id": keep }))
+        .await
+        .ok()["customer"]
+        .clone();
+    assert_eq!(moved["totalOrders"], 2);
+    assert_eq!(moved["totalSpent"], "42.50");
+    let externals: Vec<&str> = moved["orders"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["externalId"].as_str().unwrap())
+        .collect();
+    assert_eq!(externals, ["D-1", "K-1"]);
+    assert!(
+        moved["orders"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["customer"]["id"] == keep.as_str())
+    );
+    assert_eq!(
+        moved["notes"]["nodes"][0],
+        json!({ "body": "met at the fair", "customer": { "id": keep } })
+    );
+    // Both timelines (2 creations, 2 orders, a note) and the merge itself.
+    assert_eq!(moved["activity"]["totalCount"], 6);
+    assert_eq!(moved["activity"]["nodes"][0]["title"], "Customer merged");
     assert_eq!(
         merged["mergeCustomers"],
         json!({ "id": keep, "name": "Ana Silva", "email": "ana@example.com", "phone": "+14155552671", "companyName": "Acme",

@@ -6,11 +6,13 @@
 #[macro_use]
 mod helpers;
 
+mod activity;
 mod auth;
 mod bulk;
 mod cli;
 mod customers;
 mod http;
+mod loaders;
 mod metrics;
 mod orders;
 mod pagination;

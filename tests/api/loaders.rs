@@ -1,0 +1,119 @@
+//! Nested fields load in one statement per level, however many parents:
+//! the statements a request runs are counted at the server's pool.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, SECRET, TestApp, spawn_app_with};
+use crate::orders::record;
+
+const NESTED: &str = "query($n: Int!) { customers(first: $n) { nodes { id tags
+    metrics { rfm { segment } churnRisk averageOrderValue }
+    orders(first: 3) { totalCount nodes { externalId customer { id } } }
+    activity(first: 3) { totalCount nodes { type customer { id } } }
+    notes(first: 3) { totalCount nodes { body customer { id } } } } } }";
+
+/// The statements one request runs, and its data.
+async fn counted(app: &TestApp, n: i64) -> (u64, Value) {
+    let before = app.app.statements.get();
+    let data = app.gql("acme", NESTED, json!({ "n": n })).await.ok();
+    (app.app.statements.get() - before, data)
+}
+
+async fn nested_lists_cost_one_statement_per_level(backend: Backend) {
+    // No background refresh during the count; a batch window that covers
+    // a debug build's slower resolvers.
+    let app = spawn_app_with(
+        backend,
+        &[
+            "--jwt-secret",
+            SECRET,
+            "--rfm-refresh",
+            "1h",
+            "--batch-window",
+            "25ms",
+        ],
+    )
+    .await;
+    let rows: Vec<Value> = (0..120)
+        .map(|i| json!({ "email": format!("c{i}@acme.example"), "tags": ["t"] }))
+        .collect();
+    app.gql(
+        "acme",
+        "mutation($c: [CustomerInput!]!) { importCustomers(customers: $c) { created } }",
+        json!({ "c": rows }),
+    )
+    .await
+    .ok();
+    let ids: Vec<String> = app
+        .gql(
+            "acme",
+            "{ customers(first: 100) { nodes { id } } }",
+            json!({}),
+        )
+        .await
+        .ok()["customers"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap().to_owned())
+        .collect();
+    for (i, id) in ids.iter().enumerate().step_by(7) {
+        for j in 0..4 {
+            record(
+                &app,
+                "acme",
+                id,
+                json!({ "externalId": format!("{i}-{j}"), "amount": "12.00", "currency": "EUR" }),
+            )
+            .await;
+        }
+        app.gql(
+            "acme",
+            "mutation($c: ID!) { addNote(customerId: $c, body: \"hello\") { id } }",
+            json!({ "c": id }),
+        )
+        .await
+        .ok();
+    }
+    counted(&app, 5).await; // the tenant's RFM breakpoints get computed
+
+    let (ten, small) = counted(&app, 10).await;
+    let (hundred, large) = counted(&app, 100).await;
+    assert_eq!(
+        ten, hundred,
+        "10 customers: {ten} statements, 100: {hundred}"
+    );
+    // customers, tags, breakpoints (2), orders, order counts, activity,
+    // activity counts, notes, note counts, and the customers of the nested
+    // nodes.
+    assert!(hundred <= 12, "{hundred} statements");
+
+    let nodes = large["customers"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 100);
+    assert_eq!(small["customers"]["nodes"].as_array().unwrap().len(), 10);
+    let with_orders = nodes
+        .iter()
+        .filter(|n| n["orders"]["totalCount"] == 4)
+        .count();
+    assert!(with_orders > 0);
+    for node in nodes {
+        let orders = node["orders"]["nodes"].as_array().unwrap();
+        let total = node["orders"]["totalCount"].as_u64().unwrap();
+        assert_eq!(
+            orders.len() as u64,
+            total.min(3),
+            "each parent has its own page"
+        );
+        assert!(orders.iter().all(|o| o["customer"]["id"] == node["id"]));
+        assert!(
+            node["activity"]["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|a| a["customer"]["id"] == node["id"])
+        );
+        assert!(!node["activity"]["nodes"].as_array().unwrap().is_empty());
+    }
+}
+
+backend_tests!(nested_lists_cost_one_statement_per_level);
