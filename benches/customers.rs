@@ -87,7 +87,9 @@ async fn main() {
             .await
             .unwrap() as usize;
         if have < n {
-            crm::seed::seed(&db, &tenant, n, seed as u64).await.unwrap();
+            crm::seed::seed(&db, &tenant, n, seed as u64, 0)
+                .await
+                .unwrap();
             seeded += n - have;
         }
     }

@@ -84,6 +84,11 @@ pub struct SeedArgs {
     /// The same seed gives the same customers.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+
+    /// Timeline entries a customer gets on average besides its orders'
+    /// (emails, page views, support contacts).
+    #[arg(long, default_value_t = 3)]
+    pub activities: usize,
 }
 
 #[derive(clap::Args)]

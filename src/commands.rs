@@ -78,7 +78,8 @@ pub async fn seed_demo(args: SeedArgs) -> anyhow::Result<()> {
     let tenant = tenant(&args.tenant)?;
     let conn = crate::db::connect(&args.db).await?;
     crate::db::migrate(&conn).await?;
-    let seeded = crate::seed::seed(&conn, &tenant, args.customers, args.seed).await?;
+    let seeded =
+        crate::seed::seed(&conn, &tenant, args.customers, args.seed, args.activities).await?;
     println!(
         "seeded {} customers into tenant {tenant} in {:.1}s",
         seeded.customers,

@@ -15,8 +15,10 @@ use rand_chacha::ChaCha8Rng;
 use sea_orm::DatabaseConnection;
 use serde_json::json;
 
+use crate::activity::{ActivityType, NewActivity};
 use crate::customers::{input, repo};
 use crate::error::AppError;
+use crate::graphql::id;
 use crate::tenancy::TenantId;
 
 const BATCH: usize = 1000;
@@ -255,6 +257,7 @@ pub async fn seed(
     tenant: &TenantId,
     count: usize,
     seed: u64,
+    activities: usize,
 ) -> anyhow::Result<Seeded> {
     let started = Instant::now();
     // The tenant is part of the seed: the same seed gives every tenant its
@@ -273,12 +276,14 @@ pub async fn seed(
         let n = BATCH.min(count - done);
         let mut rows = Vec::with_capacity(n);
         let mut tags = Vec::with_capacity(n);
+        let mut histories = Vec::with_capacity(n);
         for i in done..done + n {
             let created = now
                 - chrono::Duration::milliseconds(
                     span_ms - (span_ms / count.max(1) as i64) * i as i64,
                 );
-            let (row, own) = customer(&mut rng, tenant, seed, i, created);
+            let (mut row, own) = customer(&mut rng, tenant, seed, i, created);
+            histories.push(history(&mut rng, &mut row, now, activities));
             tags.push((row.id.clone(), own));
             rows.push(row);
         }
@@ -290,6 +295,17 @@ pub async fn seed(
             .collect();
         tags.retain(|(key, _)| written.contains(key));
         repo::add_tags(&txn, tenant, &tags)
+            .await
+            .map_err(AppError::into_anyhow)?;
+        let (mut orders, mut entries, mut notes) = (Vec::new(), Vec::new(), Vec::new());
+        for history in histories {
+            if written.contains(&history.customer) {
+                orders.extend(history.orders);
+                entries.extend(history.activity);
+                notes.extend(history.notes);
+            }
+        }
+        write_history(&txn, tenant, orders, entries, notes)
             .await
             .map_err(AppError::into_anyhow)?;
         txn.commit().await?;
@@ -366,4 +382,127 @@ fn customer(
         .map(|t| (*t).to_owned())
         .collect();
     (row, own)
+}
+
+/// A demo customer's orders, timeline and notes.
+struct History {
+    customer: String,
+    orders: Vec<entity::order::Model>,
+    activity: Vec<NewActivity>,
+    notes: Vec<entity::note::Model>,
+}
+
+const EXTRA_ACTIVITY: [(ActivityType, &str); 5] = [
+    (ActivityType::Email, "Newsletter opened"),
+    (ActivityType::Email, "Order confirmation sent"),
+    (ActivityType::PageView, "Viewed the pricing page"),
+    (ActivityType::PageView, "Viewed a product"),
+    (ActivityType::Support, "Support ticket answered"),
+];
+
+const NOTES: [&str; 4] = [
+    "Prefers email over phone calls.",
+    "Asked about volume discounts; follow up next quarter.",
+    "Had a delivery problem, resolved with a voucher.",
+    "Interested in the annual plan.",
+];
+
+/// Orders (most paid, some refunded or pending), timeline entries and
+/// notes between the customer's creation and now; the row's totals follow
+/// its paid orders.
+fn history(
+    rng: &mut ChaCha8Rng,
+    row: &mut customer::Model,
+    now: chrono::DateTime<Utc>,
+    activities: usize,
+) -> History {
+    let created = row.created_at;
+    let span = (now - created).num_seconds().max(1);
+    let at = |rng: &mut ChaCha8Rng| {
+        let t = created + chrono::Duration::seconds(rng.random_range(0..span));
+        t - chrono::Duration::nanoseconds(i64::from(t.timestamp_subsec_nanos() % 1_000))
+    };
+    let order_count = [0, 0, 1, 1, 1, 2, 2, 3, 4, 6][rng.random_range(0..10)];
+    let mut history = History {
+        customer: row.id.clone(),
+        orders: Vec::new(),
+        activity: Vec::new(),
+        notes: Vec::new(),
+    };
+    for n in 0..order_count {
+        let placed_at = at(rng);
+        let status = match rng.random_range(0..20) {
+            0 => "REFUNDED",
+            1 => "PENDING",
+            _ => "PAID",
+        };
+        let amount_cents = rng.random_range(500..40_000);
+        let external_id = format!("demo-{}-{n}", row.id);
+        history.activity.push(NewActivity {
+            customer_id: row.id.clone(),
+            kind: ActivityType::Order,
+            title: Some(format!("Order {external_id} placed")),
+            data: Some(serde_json::json!({ "externalId": external_id, "status": status })),
+            occurred_at: placed_at,
+        });
+        if status == "PAID" {
+            row.total_orders += 1;
+            row.total_spent_cents += amount_cents;
+            row.first_order_at = row.first_order_at.min(Some(placed_at)).or(Some(placed_at));
+            row.last_order_at = row.last_order_at.max(Some(placed_at));
+        }
+        history.orders.push(entity::order::Model {
+            tenant_id: row.tenant_id.clone(),
+            id: id::new_key(),
+            customer_id: Some(row.id.clone()),
+            external_id,
+            amount_cents,
+            currency: "USD".to_owned(),
+            status: status.to_owned(),
+            placed_at,
+            created_at: placed_at,
+            updated_at: placed_at,
+        });
+    }
+    let extra = if activities == 0 {
+        0
+    } else {
+        rng.random_range(0..=2 * activities)
+    };
+    for _ in 0..extra {
+        let (kind, title) = EXTRA_ACTIVITY[rng.random_range(0..EXTRA_ACTIVITY.len())];
+        history.activity.push(NewActivity {
+            customer_id: row.id.clone(),
+            kind,
+            title: Some(title.to_owned()),
+            data: None,
+            occurred_at: at(rng),
+        });
+    }
+    if activities > 0 && rng.random_bool(0.2) {
+        let created_at = at(rng);
+        history.notes.push(entity::note::Model {
+            tenant_id: row.tenant_id.clone(),
+            id: id::new_key(),
+            customer_id: row.id.clone(),
+            body: NOTES[rng.random_range(0..NOTES.len())].to_owned(),
+            author: "demo".to_owned(),
+            created_at,
+            updated_at: created_at,
+        });
+    }
+    history
+}
+
+async fn write_history(
+    db: &impl sea_orm::ConnectionTrait,
+    tenant: &TenantId,
+    orders: Vec<entity::order::Model>,
+    entries: Vec<NewActivity>,
+    notes: Vec<entity::note::Model>,
+) -> crate::error::AppResult<()> {
+    crate::orders::repo::insert_many(db, orders).await?;
+    crate::activity::repo::insert_many(db, tenant, entries).await?;
+    crate::notes::repo::insert_many(db, notes).await?;
+    Ok(())
 }

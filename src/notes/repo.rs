@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use entity::note;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, QueryFilter, QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QuerySelect,
 };
 
 use crate::error::AppResult;
@@ -121,5 +122,20 @@ pub async fn reassign(
         .filter(note::Column::CustomerId.eq(from))
         .exec(db)
         .await?;
+    Ok(())
+}
+
+/// Inserts rows in multi-row statements (demo data).
+pub async fn insert_many(db: &impl ConnectionTrait, rows: Vec<note::Model>) -> AppResult<()> {
+    for chunk in rows.chunks(1000) {
+        note::Entity::insert_many(
+            chunk
+                .iter()
+                .cloned()
+                .map(|row| row.into_active_model().reset_all()),
+        )
+        .exec_without_returning(db)
+        .await?;
+    }
     Ok(())
 }

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use entity::order;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Func, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, IntoActiveModel, QueryFilter,
-    QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
+    QueryFilter, QuerySelect,
 };
 
 use crate::error::AppResult;
@@ -176,5 +176,20 @@ pub async fn detach(db: &impl ConnectionTrait, tenant: &TenantId, customer: &str
         .filter(order::Column::CustomerId.eq(customer))
         .exec(db)
         .await?;
+    Ok(())
+}
+
+/// Inserts rows in multi-row statements (demo data).
+pub async fn insert_many(db: &impl ConnectionTrait, rows: Vec<order::Model>) -> AppResult<()> {
+    for chunk in rows.chunks(1000) {
+        order::Entity::insert_many(
+            chunk
+                .iter()
+                .cloned()
+                .map(|row| row.into_active_model().reset_all()),
+        )
+        .exec_without_returning(db)
+        .await?;
+    }
     Ok(())
 }
