@@ -4,15 +4,16 @@
 use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Result};
 use entity::activity;
-use futures_util::FutureExt as _;
 
+use super::loader::Timeline;
 use super::repo::{self, ActivityFilter, NewActivity};
 use crate::auth::{Scope, ScopeGuard};
 use crate::customers::{Customer, repo as customers};
 use crate::db::begin_write;
 use crate::error::{bad_input, not_found};
+use crate::graphql::children;
 use crate::graphql::id::{self, Kind};
-use crate::graphql::pagination::{ChildCount, ChildPage, Page, TotalCount};
+use crate::graphql::pagination::{Page, TotalCount};
 use crate::graphql::scalars::DateTime;
 use crate::graphql::{ContextExt, input};
 
@@ -110,7 +111,6 @@ pub async fn customer_activity(
     occurred_after: Option<DateTime>,
     occurred_before: Option<DateTime>,
 ) -> Result<ActivityConnection> {
-    let session = ctx.session()?;
     let page = Page::from_params(first, after, None, None)?;
     let types = types.map(|mut types| {
         types.sort();
@@ -122,27 +122,7 @@ pub async fn customer_activity(
         occurred_after: occurred_after.map(|t| t.0),
         occurred_before: occurred_before.map(|t| t.0),
     };
-    let key = ChildPage {
-        parent: customer_key.to_owned(),
-        page: page.clone(),
-        filter: filter.clone(),
-    };
-    let rows = session
-        .loaders
-        .activity
-        .load_one(key)
-        .await?
-        .unwrap_or_default();
-    let loaders = session.loaders.clone();
-    let count_key = ChildCount {
-        parent: customer_key.to_owned(),
-        filter,
-    };
-    let total = TotalCount::new(move || {
-        let (loaders, key) = (loaders.clone(), count_key.clone());
-        async move { Ok(loaders.activity.load_one(key).await?.unwrap_or_default()) }.boxed()
-    });
-    Ok(repo::keyset(&page).connection(rows, Activity, total))
+    children::connection::<Timeline, _>(ctx, customer_key, page, filter, Activity).await
 }
 
 /// An entry for `recordActivity`.

@@ -1,21 +1,27 @@
 //! The timeline as a [`ChildList`] of customers, for batch loading.
 
-use std::collections::HashMap;
-
+use async_graphql::dataloader::DataLoader;
 use entity::activity;
-use sea_orm::DatabaseConnection;
+use sea_orm::Condition;
 
 use super::repo::{self, ActivityFilter};
-use crate::error::AppResult;
-use crate::graphql::children::ChildList;
-use crate::graphql::pagination::Page;
-use crate::tenancy::TenantId;
+use crate::graphql::Loaders;
+use crate::graphql::children::{ChildList, ChildLoader};
+use crate::graphql::pagination::{Keyset, Page};
 
 pub struct Timeline;
 
 impl ChildList for Timeline {
-    type Model = activity::Model;
+    type Entity = activity::Entity;
     type Filter = ActivityFilter;
+
+    fn parent_column() -> activity::Column {
+        activity::Column::CustomerId
+    }
+
+    fn id_column() -> activity::Column {
+        activity::Column::Id
+    }
 
     fn key(row: &activity::Model) -> &str {
         &row.id
@@ -25,30 +31,15 @@ impl ChildList for Timeline {
         &row.customer_id
     }
 
-    async fn pages(
-        db: &DatabaseConnection,
-        tenant: &TenantId,
-        parents: &[String],
-        page: &Page,
-        filter: &ActivityFilter,
-    ) -> AppResult<Vec<activity::Model>> {
-        repo::pages(db, tenant, parents, page, filter).await
+    fn keyset(page: &Page) -> Keyset<'_, activity::Entity> {
+        repo::keyset(page)
     }
 
-    async fn counts(
-        db: &DatabaseConnection,
-        tenant: &TenantId,
-        parents: &[String],
-        filter: &ActivityFilter,
-    ) -> AppResult<HashMap<String, u64>> {
-        repo::counts(db, tenant, parents, filter).await
+    fn loader(loaders: &Loaders) -> &DataLoader<ChildLoader<Self>> {
+        &loaders.activity
     }
 
-    async fn find_many(
-        db: &DatabaseConnection,
-        tenant: &TenantId,
-        keys: &[String],
-    ) -> AppResult<Vec<activity::Model>> {
-        repo::find_many(db, tenant, keys).await
+    fn condition(filter: &ActivityFilter) -> Condition {
+        filter.condition()
     }
 }

@@ -1,20 +1,17 @@
 //! Activity rows: every function takes the tenant and starts from the
 //! tenant-scoped queries of [`crate::tenancy`].
 
-use std::collections::HashMap;
-
 use entity::activity;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter,
 };
 use serde_json::Value;
 
 use super::ActivityType;
 use crate::error::AppResult;
 use crate::graphql::id;
-use crate::graphql::pagination::{self, KeyKind, KeyValue, Keyset, Page, SortKey};
-use crate::tenancy::{self, TenantId};
+use crate::graphql::pagination::{KeyKind, KeyValue, Keyset, Page, SortKey};
+use crate::tenancy::TenantId;
 
 /// Rows per multi-row insert (9 columns, far under the bound-parameter
 /// limits of both backends).
@@ -53,7 +50,7 @@ pub struct ActivityFilter {
 }
 
 impl ActivityFilter {
-    fn condition(&self) -> Condition {
+    pub fn condition(&self) -> Condition {
         let mut condition = Condition::all();
         if let Some(types) = &self.types {
             condition =
@@ -135,58 +132,4 @@ pub async fn insert(
     let mut rows = insert_many(db, tenant, vec![entry]).await?;
     rows.pop()
         .ok_or_else(|| crate::error::AppError::Internal(anyhow::anyhow!("no activity written")))
-}
-
-pub async fn find_many(
-    db: &impl ConnectionTrait,
-    tenant: &TenantId,
-    keys: &[String],
-) -> AppResult<Vec<activity::Model>> {
-    Ok(tenancy::select::<activity::Entity>(tenant)
-        .filter(activity::Column::Id.is_in(keys.iter().cloned()))
-        .all(db)
-        .await?)
-}
-
-/// One timeline page of each of these customers, in one statement.
-pub async fn pages(
-    db: &impl ConnectionTrait,
-    tenant: &TenantId,
-    customers: &[String],
-    page: &Page,
-    filter: &ActivityFilter,
-) -> AppResult<Vec<activity::Model>> {
-    let query = tenancy::select::<activity::Entity>(tenant).filter(filter.condition());
-    keyset(page)
-        .fetch_per_parent(db, query, activity::Column::CustomerId, customers)
-        .await
-}
-
-/// How many entries each of these customers' timelines holds.
-pub async fn counts(
-    db: &impl ConnectionTrait,
-    tenant: &TenantId,
-    customers: &[String],
-    filter: &ActivityFilter,
-) -> AppResult<HashMap<String, u64>> {
-    let query = tenancy::select::<activity::Entity>(tenant).filter(filter.condition());
-    pagination::count_per_parent(db, query, activity::Column::CustomerId, customers).await
-}
-
-/// Moves a customer's timeline to another customer (merge).
-pub async fn reassign(
-    db: &impl ConnectionTrait,
-    tenant: &TenantId,
-    from: &str,
-    to: &str,
-) -> AppResult<()> {
-    tenancy::update::<activity::Entity>(tenant)
-        .col_expr(
-            activity::Column::CustomerId,
-            sea_orm::sea_query::Expr::val(to),
-        )
-        .filter(activity::Column::CustomerId.eq(from))
-        .exec(db)
-        .await?;
-    Ok(())
 }

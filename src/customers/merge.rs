@@ -13,10 +13,13 @@ use serde_json::Value;
 
 use super::input::{MAX_TAGS, check_metadata_size, derive, has_address};
 use super::{events, repo};
+use crate::activity::{self, loader::Timeline};
 use crate::db::begin_write;
 use crate::error::{AppResult, bad_input, not_found};
+use crate::graphql::children;
+use crate::notes::loader::Notes;
+use crate::orders;
 use crate::tenancy::TenantId;
-use crate::{activity, notes, orders};
 
 #[tracing::instrument(skip_all, fields(tenant = %tenant))]
 pub async fn merge(
@@ -56,9 +59,11 @@ pub async fn merge(
     if let Value::Object(metadata) = &combined.metadata {
         check_metadata_size("mergeId", metadata)?;
     }
+    // Orders move with their `updated_at` bumped (the RFM breakpoints
+    // notice); the timeline and notes just move.
     orders::repo::reassign(&txn, tenant, merge_key, keep_key).await?;
-    activity::repo::reassign(&txn, tenant, merge_key, keep_key).await?;
-    notes::repo::reassign(&txn, tenant, merge_key, keep_key).await?;
+    children::reassign::<Timeline>(&txn, tenant, merge_key, keep_key).await?;
+    children::reassign::<Notes>(&txn, tenant, merge_key, keep_key).await?;
     // The duplicate goes before the save: its email and phone are unique.
     repo::delete(&txn, tenant, merge_key).await?;
     repo::save(&txn, combined).await?;

@@ -1,54 +1,57 @@
-//! One loader for every list that hangs off a customer (orders, activity,
-//! notes): a page for many parents in one statement, counts for many
-//! parents in one statement, and rows by key for `node`.
+//! One mechanism for every list that hangs off a customer (orders,
+//! activity, notes): a page for many parents in one statement, counts for
+//! many parents in one statement, rows by key for `node`, and the Relay
+//! connection a `Customer` field returns.
 //!
 //! A feature describes its list with [`ChildList`]; [`ChildLoader`] does
-//! the batching.
+//! the batching and [`connection`] the resolving.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::hash::Hash;
 use std::marker::PhantomData;
 
-use async_graphql::dataloader::Loader;
-use sea_orm::DatabaseConnection;
+use async_graphql::connection::{Connection, EmptyFields};
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::{Context, OutputType};
+use futures_util::FutureExt as _;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+};
 
-use super::pagination::{ChildCount, ChildPage, Page, load_child_counts, load_child_pages};
+use super::pagination::{
+    ChildCount, ChildPage, Keyset, Page, TotalCount, count_per_parent, load_child_counts,
+    load_child_pages,
+};
+use super::{ContextExt, Loaders};
 use crate::error::AppResult;
-use crate::tenancy::TenantId;
+use crate::tenancy::{self, TenantId, TenantOwned};
 
 /// A list of rows that belong to a customer.
 pub trait ChildList: Send + Sync + 'static {
-    type Model: Clone + Send + Sync + 'static;
+    type Entity: TenantOwned<Model: Clone + Send + Sync>;
     /// The list's filter arguments (`()` for none).
     type Filter: Clone + Eq + Hash + Send + Sync + 'static;
 
-    fn key(row: &Self::Model) -> &str;
-    fn parent(row: &Self::Model) -> &str;
+    /// The column naming the customer.
+    fn parent_column() -> <Self::Entity as EntityTrait>::Column;
+    fn id_column() -> <Self::Entity as EntityTrait>::Column;
+    fn key(row: &<Self::Entity as EntityTrait>::Model) -> &str;
+    fn parent(row: &<Self::Entity as EntityTrait>::Model) -> &str;
+    /// The list's order.
+    fn keyset(page: &Page) -> Keyset<'_, Self::Entity>;
+    /// The list's loader in the request's [`Loaders`].
+    fn loader(loaders: &Loaders) -> &DataLoader<ChildLoader<Self>>
+    where
+        Self: Sized;
 
-    /// One page of each parent's rows, in one statement.
-    fn pages(
-        db: &DatabaseConnection,
-        tenant: &TenantId,
-        parents: &[String],
-        page: &Page,
-        filter: &Self::Filter,
-    ) -> impl Future<Output = AppResult<Vec<Self::Model>>> + Send;
-
-    /// How many rows each parent has, in one statement.
-    fn counts(
-        db: &DatabaseConnection,
-        tenant: &TenantId,
-        parents: &[String],
-        filter: &Self::Filter,
-    ) -> impl Future<Output = AppResult<HashMap<String, u64>>> + Send;
-
-    fn find_many(
-        db: &DatabaseConnection,
-        tenant: &TenantId,
-        keys: &[String],
-    ) -> impl Future<Output = AppResult<Vec<Self::Model>>> + Send;
+    /// The filter as a condition; none by default.
+    fn condition(_filter: &Self::Filter) -> Condition {
+        Condition::all()
+    }
 }
+
+type Row<C> = <<C as ChildList>::Entity as EntityTrait>::Model;
 
 /// The loader of one [`ChildList`] within one request's tenant.
 pub struct ChildLoader<C> {
@@ -68,7 +71,7 @@ impl<C> ChildLoader<C> {
 }
 
 impl<C: ChildList> Loader<ChildPage<C::Filter>> for ChildLoader<C> {
-    type Value = Vec<C::Model>;
+    type Value = Vec<Row<C>>;
     type Error = async_graphql::Error;
 
     async fn load(
@@ -77,7 +80,11 @@ impl<C: ChildList> Loader<ChildPage<C::Filter>> for ChildLoader<C> {
     ) -> Result<HashMap<ChildPage<C::Filter>, Self::Value>, Self::Error> {
         Ok(
             load_child_pages(keys, C::parent, |parents, page, filter| async move {
-                C::pages(&self.db, &self.tenant, &parents, &page, &filter).await
+                let query =
+                    tenancy::select::<C::Entity>(&self.tenant).filter(C::condition(&filter));
+                C::keyset(&page)
+                    .fetch_per_parent(&self.db, query, C::parent_column(), &parents)
+                    .await
             })
             .await?,
         )
@@ -93,21 +100,72 @@ impl<C: ChildList> Loader<ChildCount<C::Filter>> for ChildLoader<C> {
         keys: &[ChildCount<C::Filter>],
     ) -> Result<HashMap<ChildCount<C::Filter>, u64>, Self::Error> {
         Ok(load_child_counts(keys, |parents, filter| async move {
-            C::counts(&self.db, &self.tenant, &parents, &filter).await
+            let query = tenancy::select::<C::Entity>(&self.tenant).filter(C::condition(&filter));
+            count_per_parent(&self.db, query, C::parent_column(), &parents).await
         })
         .await?)
     }
 }
 
 impl<C: ChildList> Loader<String> for ChildLoader<C> {
-    type Value = C::Model;
+    type Value = Row<C>;
     type Error = async_graphql::Error;
 
-    async fn load(&self, keys: &[String]) -> Result<HashMap<String, C::Model>, Self::Error> {
-        let rows = C::find_many(&self.db, &self.tenant, keys).await?;
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Row<C>>, Self::Error> {
+        let rows = tenancy::select::<C::Entity>(&self.tenant)
+            .filter(C::id_column().is_in(keys.iter().cloned()))
+            .all(&self.db)
+            .await?;
         Ok(rows
             .into_iter()
             .map(|row| (C::key(&row).to_owned(), row))
             .collect())
     }
+}
+
+/// A customer field's connection: the parent's page, loaded with the pages
+/// of the other parents of the response, and a `totalCount` counted (in
+/// one batch too) only when selected.
+pub async fn connection<C: ChildList, N: OutputType>(
+    ctx: &Context<'_>,
+    parent: &str,
+    page: Page,
+    filter: C::Filter,
+    node: impl Fn(Row<C>) -> N,
+) -> async_graphql::Result<Connection<String, N, TotalCount, EmptyFields>> {
+    let session = ctx.session()?;
+    let key = ChildPage {
+        parent: parent.to_owned(),
+        page: page.clone(),
+        filter: filter.clone(),
+    };
+    let rows = C::loader(&session.loaders)
+        .load_one(key)
+        .await?
+        .unwrap_or_default();
+    let loaders = session.loaders.clone();
+    let count_key = ChildCount {
+        parent: parent.to_owned(),
+        filter,
+    };
+    let total = TotalCount::new(move || {
+        let (loaders, key) = (loaders.clone(), count_key.clone());
+        async move { Ok(C::loader(&loaders).load_one(key).await?.unwrap_or_default()) }.boxed()
+    });
+    Ok(C::keyset(&page).connection(rows, node, total))
+}
+
+/// Moves every row of the list from one customer to another (merge).
+pub async fn reassign<C: ChildList>(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    from: &str,
+    to: &str,
+) -> AppResult<()> {
+    tenancy::update::<C::Entity>(tenant)
+        .col_expr(C::parent_column(), Expr::val(to))
+        .filter(C::parent_column().eq(from))
+        .exec(db)
+        .await?;
+    Ok(())
 }

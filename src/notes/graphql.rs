@@ -4,17 +4,18 @@
 use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, ID, Object, Result};
 use entity::note;
-use futures_util::FutureExt as _;
 use serde_json::json;
 
+use super::loader::Notes;
 use super::repo;
 use crate::activity::{self, NewActivity};
 use crate::auth::{Scope, ScopeGuard};
 use crate::customers::{Customer, repo as customers};
 use crate::db::begin_write;
 use crate::error::{AppResult, bad_input, not_found};
+use crate::graphql::children;
 use crate::graphql::id::{self, Kind};
-use crate::graphql::pagination::{ChildCount, ChildPage, Page, TotalCount};
+use crate::graphql::pagination::{Page, TotalCount};
 use crate::graphql::scalars::DateTime;
 use crate::graphql::{ContextExt, DeletePayload, input};
 
@@ -71,29 +72,8 @@ pub async fn customer_notes(
     last: Option<i32>,
     before: Option<String>,
 ) -> Result<NoteConnection> {
-    let session = ctx.session()?;
     let page = Page::from_params(first, after, last, before)?;
-    let key = ChildPage {
-        parent: customer_key.to_owned(),
-        page: page.clone(),
-        filter: (),
-    };
-    let rows = session
-        .loaders
-        .notes
-        .load_one(key)
-        .await?
-        .unwrap_or_default();
-    let loaders = session.loaders.clone();
-    let count_key = ChildCount {
-        parent: customer_key.to_owned(),
-        filter: (),
-    };
-    let total = TotalCount::new(move || {
-        let (loaders, key) = (loaders.clone(), count_key.clone());
-        async move { Ok(loaders.notes.load_one(key).await?.unwrap_or_default()) }.boxed()
-    });
-    Ok(repo::keyset(&page).connection(rows, Note, total))
+    children::connection::<Notes, _>(ctx, customer_key, page, (), Note).await
 }
 
 fn body(value: String) -> AppResult<String> {

@@ -1,21 +1,26 @@
 //! A customer's notes as a [`ChildList`], for batch loading.
 
-use std::collections::HashMap;
-
+use async_graphql::dataloader::DataLoader;
 use entity::note;
-use sea_orm::DatabaseConnection;
 
 use super::repo;
-use crate::error::AppResult;
-use crate::graphql::children::ChildList;
-use crate::graphql::pagination::Page;
-use crate::tenancy::TenantId;
+use crate::graphql::Loaders;
+use crate::graphql::children::{ChildList, ChildLoader};
+use crate::graphql::pagination::{Keyset, Page};
 
 pub struct Notes;
 
 impl ChildList for Notes {
-    type Model = note::Model;
+    type Entity = note::Entity;
     type Filter = ();
+
+    fn parent_column() -> note::Column {
+        note::Column::CustomerId
+    }
+
+    fn id_column() -> note::Column {
+        note::Column::Id
+    }
 
     fn key(row: &note::Model) -> &str {
         &row.id
@@ -25,30 +30,11 @@ impl ChildList for Notes {
         &row.customer_id
     }
 
-    async fn pages(
-        db: &DatabaseConnection,
-        tenant: &TenantId,
-        parents: &[String],
-        page: &Page,
-        (): &(),
-    ) -> AppResult<Vec<note::Model>> {
-        repo::pages(db, tenant, parents, page).await
+    fn keyset(page: &Page) -> Keyset<'_, note::Entity> {
+        repo::keyset(page)
     }
 
-    async fn counts(
-        db: &DatabaseConnection,
-        tenant: &TenantId,
-        parents: &[String],
-        (): &(),
-    ) -> AppResult<HashMap<String, u64>> {
-        repo::counts(db, tenant, parents).await
-    }
-
-    async fn find_many(
-        db: &DatabaseConnection,
-        tenant: &TenantId,
-        keys: &[String],
-    ) -> AppResult<Vec<note::Model>> {
-        repo::find_many(db, tenant, keys).await
+    fn loader(loaders: &Loaders) -> &DataLoader<ChildLoader<Self>> {
+        &loaders.notes
     }
 }

@@ -4,15 +4,16 @@
 use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use entity::order;
-use futures_util::FutureExt as _;
 
+use super::loader::Orders;
 use super::record::{self, NewOrder};
 use super::repo;
 use crate::auth::{Scope, ScopeGuard};
 use crate::customers::Customer;
 use crate::error::{AppResult, bad_input, not_found};
+use crate::graphql::children;
 use crate::graphql::id::{self, Kind};
-use crate::graphql::pagination::{ChildCount, ChildPage, Page, TotalCount};
+use crate::graphql::pagination::{Page, TotalCount};
 use crate::graphql::scalars::{DateTime, Decimal};
 use crate::graphql::{ContextExt, input};
 
@@ -104,29 +105,8 @@ pub async fn customer_orders(
     last: Option<i32>,
     before: Option<String>,
 ) -> Result<OrderConnection> {
-    let session = ctx.session()?;
     let page = Page::from_params(first, after, last, before)?;
-    let key = ChildPage {
-        parent: customer_key.to_owned(),
-        page: page.clone(),
-        filter: (),
-    };
-    let rows = session
-        .loaders
-        .orders
-        .load_one(key)
-        .await?
-        .unwrap_or_default();
-    let loaders = session.loaders.clone();
-    let count_key = ChildCount {
-        parent: customer_key.to_owned(),
-        filter: (),
-    };
-    let total = TotalCount::new(move || {
-        let (loaders, key) = (loaders.clone(), count_key.clone());
-        async move { Ok(loaders.orders.load_one(key).await?.unwrap_or_default()) }.boxed()
-    });
-    Ok(repo::keyset(&page).connection(rows, Order, total))
+    children::connection::<Orders, _>(ctx, customer_key, page, (), Order).await
 }
 
 /// An order for `recordOrder`.

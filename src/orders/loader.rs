@@ -1,21 +1,26 @@
 //! A customer's orders as a [`ChildList`], for batch loading.
 
-use std::collections::HashMap;
-
+use async_graphql::dataloader::DataLoader;
 use entity::order;
-use sea_orm::DatabaseConnection;
 
 use super::repo;
-use crate::error::AppResult;
-use crate::graphql::children::ChildList;
-use crate::graphql::pagination::Page;
-use crate::tenancy::TenantId;
+use crate::graphql::Loaders;
+use crate::graphql::children::{ChildList, ChildLoader};
+use crate::graphql::pagination::{Keyset, Page};
 
 pub struct Orders;
 
 impl ChildList for Orders {
-    type Model = order::Model;
+    type Entity = order::Entity;
     type Filter = ();
+
+    fn parent_column() -> order::Column {
+        order::Column::CustomerId
+    }
+
+    fn id_column() -> order::Column {
+        order::Column::Id
+    }
 
     fn key(row: &order::Model) -> &str {
         &row.id
@@ -25,30 +30,11 @@ impl ChildList for Orders {
         row.customer_id.as_deref().unwrap_or_default()
     }
 
-    async fn pages(
-        db: &DatabaseConnection,
-        tenant: &TenantId,
-        parents: &[String],
-        page: &Page,
-        (): &(),
-    ) -> AppResult<Vec<order::Model>> {
-        repo::pages(db, tenant, parents, page).await
+    fn keyset(page: &Page) -> Keyset<'_, order::Entity> {
+        repo::keyset(page)
     }
 
-    async fn counts(
-        db: &DatabaseConnection,
-        tenant: &TenantId,
-        parents: &[String],
-        (): &(),
-    ) -> AppResult<HashMap<String, u64>> {
-        repo::counts(db, tenant, parents).await
-    }
-
-    async fn find_many(
-        db: &DatabaseConnection,
-        tenant: &TenantId,
-        keys: &[String],
-    ) -> AppResult<Vec<order::Model>> {
-        repo::find_many(db, tenant, keys).await
+    fn loader(loaders: &Loaders) -> &DataLoader<ChildLoader<Self>> {
+        &loaders.orders
     }
 }

@@ -1,8 +1,6 @@
 //! Order rows: every function takes the tenant and starts from the
 //! tenant-scoped queries of [`crate::tenancy`].
 
-use std::collections::HashMap;
-
 use entity::order;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Func, SimpleExpr};
 use sea_orm::{
@@ -11,7 +9,7 @@ use sea_orm::{
 };
 
 use crate::error::AppResult;
-use crate::graphql::pagination::{self, KeyKind, KeyValue, Keyset, Page, SortKey};
+use crate::graphql::pagination::{KeyKind, KeyValue, Keyset, Page, SortKey};
 use crate::tenancy::{self, TenantId};
 
 /// The status whose orders count toward spend.
@@ -40,17 +38,6 @@ pub fn keyset(page: &Page) -> Keyset<'_, order::Entity> {
     }
 }
 
-pub async fn find_many(
-    db: &impl ConnectionTrait,
-    tenant: &TenantId,
-    keys: &[String],
-) -> AppResult<Vec<order::Model>> {
-    Ok(tenancy::select::<order::Entity>(tenant)
-        .filter(order::Column::Id.is_in(keys.iter().cloned()))
-        .all(db)
-        .await?)
-}
-
 /// The order with this external ID, locked for the transaction on
 /// PostgreSQL.
 pub async fn lock_by_external_id(
@@ -74,38 +61,6 @@ pub async fn insert(db: &impl ConnectionTrait, row: order::Model) -> Result<orde
 /// Writes every column of an order found through the scoped queries.
 pub async fn save(db: &impl ConnectionTrait, row: order::Model) -> Result<order::Model, DbErr> {
     row.into_active_model().reset_all().update(db).await
-}
-
-/// One page of orders of each of these customers, in one statement.
-pub async fn pages(
-    db: &impl ConnectionTrait,
-    tenant: &TenantId,
-    customers: &[String],
-    page: &Page,
-) -> AppResult<Vec<order::Model>> {
-    keyset(page)
-        .fetch_per_parent(
-            db,
-            tenancy::select::<order::Entity>(tenant),
-            order::Column::CustomerId,
-            customers,
-        )
-        .await
-}
-
-/// How many orders each of these customers has.
-pub async fn counts(
-    db: &impl ConnectionTrait,
-    tenant: &TenantId,
-    customers: &[String],
-) -> AppResult<HashMap<String, u64>> {
-    pagination::count_per_parent(
-        db,
-        tenancy::select::<order::Entity>(tenant),
-        order::Column::CustomerId,
-        customers,
-    )
-    .await
 }
 
 /// A customer's paid orders, summed up.
