@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod notes;
 pub mod orders;
 pub mod seed;
+pub mod segments;
 pub mod telemetry;
 pub mod tenancy;
 

@@ -62,7 +62,15 @@ macro_rules! tenant_owned {
     };
 }
 
-tenant_owned!(customer_tag, order, activity, note, rfm_breakpoints);
+tenant_owned!(
+    customer_tag,
+    order,
+    activity,
+    note,
+    rfm_breakpoints,
+    segment,
+    segment_member,
+);
 
 /// `SELECT … WHERE tenant_id = ?`
 pub fn select<E: TenantOwned>(tenant: &TenantId) -> Select<E> {

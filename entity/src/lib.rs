@@ -12,3 +12,5 @@ pub mod customer_tag;
 pub mod note;
 pub mod order;
 pub mod rfm_breakpoints;
+pub mod segment;
+pub mod segment_member;

@@ -8,6 +8,7 @@ mod m20261121_000001_create_customers;
 mod m20261121_000002_customer_search;
 mod m20261121_000003_customer_filter_indexes;
 mod m20261121_000004_create_orders_activity_notes;
+mod m20261121_000005_create_segments;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000002_customer_search::Migration),
             Box::new(m20261121_000003_customer_filter_indexes::Migration),
             Box::new(m20261121_000004_create_orders_activity_notes::Migration),
+            Box::new(m20261121_000005_create_segments::Migration),
         ]
     }
 }

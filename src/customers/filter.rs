@@ -1,7 +1,7 @@
 //! `CustomerFilter` and `CustomerSort`, compiled to SQL with bound
 //! parameters only.
 
-use async_graphql::{Enum, InputObject, Json};
+use async_graphql::{Enum, ID, InputObject, Json};
 use entity::{customer, customer_tag};
 use sea_orm::sea_query::{Expr, ExprTrait as _, LikeExpr};
 use sea_orm::{ColumnTrait, Condition, DbBackend};
@@ -34,6 +34,8 @@ pub struct CustomerFilter {
     /// A JSON object the customer's metadata must contain (nested objects
     /// match recursively; an array matches when it holds every listed value).
     pub metadata: Option<Json<Value>>,
+    /// Members of this segment (dynamic or static).
+    pub segment_id: Option<ID>,
 }
 
 /// What a customer list is ordered by.
@@ -114,7 +116,8 @@ const MAX_SEARCH_CHARS: usize = 255;
 
 impl CustomerFilter {
     /// The SQL condition of the filter (the tenant is added by the caller's
-    /// scoped query).
+    /// scoped query), `segmentId` aside: it needs the segment, which
+    /// `graphql::filter_condition` reads.
     pub fn compile(&self, backend: DbBackend, tenant: &TenantId) -> AppResult<Condition> {
         use customer::Column as C;
         let mut cond = Condition::all();
@@ -225,7 +228,7 @@ fn search_condition(search: &str, backend: DbBackend) -> Condition {
 
 /// `customers.id IN (SELECT customer_id FROM customer_tags WHERE tenant_id = ?
 /// AND tag IN (…))`: the tag index drives, even for a count.
-fn has_tag(tenant: &TenantId, tags: &[String]) -> Expr {
+pub(crate) fn has_tag(tenant: &TenantId, tags: &[String]) -> Expr {
     use customer_tag::Column as T;
     let ids = tenancy::subquery::<customer_tag::Entity>(tenant)
         .column((customer_tag::Entity, T::CustomerId))

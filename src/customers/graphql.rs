@@ -27,6 +27,8 @@ use crate::graphql::{ContextExt, DeletePayload};
 use crate::metrics::{CustomerMetrics, customer_metrics};
 use crate::notes::{NoteConnection, customer_notes};
 use crate::orders::{OrderConnection, customer_orders};
+use crate::segments::{Segment, customer_segments, segment_filter};
+use sea_orm::Condition;
 
 /// A person or company the tenant does business with.
 pub struct Customer(pub customer::Model);
@@ -191,6 +193,12 @@ impl Customer {
     ) -> Result<NoteConnection> {
         customer_notes(ctx, &self.0.id, first, after, last, before).await
     }
+
+    /// The segments the customer belongs to now, by name.
+    #[graphql(guard = "ScopeGuard(Scope::ReadSegments)")]
+    async fn segments(&self, ctx: &Context<'_>) -> Result<Vec<Segment>> {
+        customer_segments(ctx, &self.0.id).await
+    }
 }
 
 /// The result of `createCustomer` and `upsertCustomer`.
@@ -217,6 +225,48 @@ impl From<Written> for CreateCustomerPayload {
 }
 
 pub type CustomerConnection = Connection<String, Customer, TotalCount, EmptyFields>;
+
+/// The condition of a `CustomerFilter`, its `segmentId` included.
+async fn filter_condition(ctx: &Context<'_>, filter: Option<CustomerFilter>) -> Result<Condition> {
+    let session = ctx.session()?;
+    let filter = filter.unwrap_or_default();
+    let mut condition = filter.compile(session.db.get_database_backend(), session.tenant())?;
+    if let Some(segment) = &filter.segment_id {
+        condition = condition.add(segment_filter(ctx, segment).await?);
+    }
+    Ok(condition)
+}
+
+/// A page of the customers that meet `scope` and the filter, in the sort's
+/// order: `customers`, and `Segment.members` with the segment as scope.
+pub async fn customer_connection(
+    ctx: &Context<'_>,
+    page: Page,
+    filter: Option<CustomerFilter>,
+    sort: Option<CustomerSort>,
+    scope: Condition,
+) -> Result<CustomerConnection> {
+    let session = ctx.session()?;
+    let sort = sort.unwrap_or_default();
+    let condition = Condition::all()
+        .add(scope)
+        .add(filter_condition(ctx, filter).await?);
+    let key = sort.field.key();
+    let keyset = Keyset {
+        sort: &key,
+        id: customer::Column::Id,
+        ascending: sort.direction == SortDirection::Asc,
+        page: &page,
+        id_of: |m: &customer::Model| m.id.as_str(),
+    };
+    let rows = repo::list(&session.db, session.tenant(), condition.clone(), &keyset).await?;
+    let (db, tenant) = (session.db.clone(), session.tenant().clone());
+    let total = TotalCount::new(move || {
+        let (db, tenant, condition) = (db.clone(), tenant.clone(), condition.clone());
+        async move { Ok(repo::count(&db, &tenant, condition).await?) }.boxed()
+    });
+    Ok(keyset.connection(rows, Customer, total))
+}
 
 #[derive(Default)]
 pub struct CustomerQuery;
@@ -284,27 +334,8 @@ impl CustomerQuery {
         filter: Option<CustomerFilter>,
         sort: Option<CustomerSort>,
     ) -> Result<CustomerConnection> {
-        let session = ctx.session()?;
         let page = Page::from_params(first, after, last, before)?;
-        let sort = sort.unwrap_or_default();
-        let condition = filter
-            .unwrap_or_default()
-            .compile(session.db.get_database_backend(), session.tenant())?;
-        let key = sort.field.key();
-        let keyset = Keyset {
-            sort: &key,
-            id: customer::Column::Id,
-            ascending: sort.direction == SortDirection::Asc,
-            page: &page,
-            id_of: |m: &customer::Model| m.id.as_str(),
-        };
-        let rows = repo::list(&session.db, session.tenant(), condition.clone(), &keyset).await?;
-        let (db, tenant) = (session.db.clone(), session.tenant().clone());
-        let total = TotalCount::new(move || {
-            let (db, tenant, condition) = (db.clone(), tenant.clone(), condition.clone());
-            async move { Ok(repo::count(&db, &tenant, condition).await?) }.boxed()
-        });
-        Ok(keyset.connection(rows, Customer, total))
+        customer_connection(ctx, page, filter, sort, Condition::all()).await
     }
 
     /// How many customers match the filter.
@@ -315,9 +346,7 @@ impl CustomerQuery {
         filter: Option<CustomerFilter>,
     ) -> Result<i64> {
         let session = ctx.session()?;
-        let condition = filter
-            .unwrap_or_default()
-            .compile(session.db.get_database_backend(), session.tenant())?;
+        let condition = filter_condition(ctx, filter).await?;
         let n = repo::count(&session.db, session.tenant(), condition).await?;
         Ok(i64::try_from(n).unwrap_or(i64::MAX))
     }

@@ -19,6 +19,7 @@ use crate::error::{AppResult, bad_input, not_found};
 use crate::graphql::children;
 use crate::notes::loader::Notes;
 use crate::orders;
+use crate::segments;
 use crate::tenancy::TenantId;
 
 #[tracing::instrument(skip_all, fields(tenant = %tenant))]
@@ -64,6 +65,8 @@ pub async fn merge(
     orders::repo::reassign(&txn, tenant, merge_key, keep_key).await?;
     children::reassign::<Timeline>(&txn, tenant, merge_key, keep_key).await?;
     children::reassign::<Notes>(&txn, tenant, merge_key, keep_key).await?;
+    // Static segments keep the survivor; the duplicate's rows cascade.
+    segments::repo::copy_memberships(&txn, tenant, merge_key, keep_key, crate::db::now()).await?;
     // The duplicate goes before the save: its email and phone are unique.
     repo::delete(&txn, tenant, merge_key).await?;
     repo::save(&txn, combined).await?;

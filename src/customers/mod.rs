@@ -21,5 +21,7 @@ pub mod repo;
 mod tagging;
 mod upsert;
 
-pub use filter::CustomerSortField;
-pub use graphql::{Customer, CustomerMutation, CustomerQuery};
+pub use filter::{CustomerFilter, CustomerSort, CustomerSortField};
+pub use graphql::{
+    Customer, CustomerConnection, CustomerMutation, CustomerQuery, customer_connection,
+};

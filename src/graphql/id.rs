@@ -10,10 +10,17 @@ pub enum Kind {
     Order,
     Activity,
     Note,
+    Segment,
 }
 
 impl Kind {
-    const ALL: [Kind; 4] = [Kind::Customer, Kind::Order, Kind::Activity, Kind::Note];
+    const ALL: [Kind; 5] = [
+        Kind::Customer,
+        Kind::Order,
+        Kind::Activity,
+        Kind::Note,
+        Kind::Segment,
+    ];
 
     pub fn prefix(self) -> &'static str {
         match self {
@@ -21,6 +28,7 @@ impl Kind {
             Kind::Order => "ord_",
             Kind::Activity => "act_",
             Kind::Note => "note_",
+            Kind::Segment => "seg_",
         }
     }
 }

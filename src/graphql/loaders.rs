@@ -12,6 +12,7 @@ use crate::customers::loader::{CustomerLoader, TagLoader};
 use crate::metrics::BreakpointLoader;
 use crate::notes::loader::Notes;
 use crate::orders::loader::Orders;
+use crate::segments::loader::{CustomerSegmentsLoader, MemberCountLoader, SegmentLoader};
 use crate::tenancy::TenantId;
 
 pub struct Loaders {
@@ -21,6 +22,9 @@ pub struct Loaders {
     pub activity: DataLoader<ChildLoader<Timeline>>,
     pub notes: DataLoader<ChildLoader<Notes>>,
     pub rfm: DataLoader<BreakpointLoader>,
+    pub segments: DataLoader<SegmentLoader>,
+    pub member_counts: DataLoader<MemberCountLoader>,
+    pub customer_segments: DataLoader<CustomerSegmentsLoader>,
 }
 
 impl Loaders {
@@ -48,7 +52,28 @@ impl Loaders {
             orders: batched(ChildLoader::new(&db, &tenant), window),
             activity: batched(ChildLoader::new(&db, &tenant), window),
             notes: batched(ChildLoader::new(&db, &tenant), window),
-            rfm: batched(BreakpointLoader { db, tenant }, window),
+            rfm: batched(
+                BreakpointLoader {
+                    db: db.clone(),
+                    tenant: tenant.clone(),
+                },
+                window,
+            ),
+            segments: batched(
+                SegmentLoader {
+                    db: db.clone(),
+                    tenant: tenant.clone(),
+                },
+                window,
+            ),
+            member_counts: batched(
+                MemberCountLoader {
+                    db: db.clone(),
+                    tenant: tenant.clone(),
+                },
+                window,
+            ),
+            customer_segments: batched(CustomerSegmentsLoader { db, tenant }, window),
         }
     }
 }

@@ -6,6 +6,7 @@ use crate::activity::ActivityMutation;
 use crate::customers::CustomerMutation;
 use crate::notes::NoteMutation;
 use crate::orders::OrderMutation;
+use crate::segments::SegmentMutation;
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
@@ -13,4 +14,5 @@ pub struct Mutation(
     OrderMutation,
     ActivityMutation,
     NoteMutation,
+    SegmentMutation,
 );

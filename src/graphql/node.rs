@@ -11,6 +11,7 @@ use crate::customers::Customer;
 use crate::error::{AppError, bad_input};
 use crate::notes::Note;
 use crate::orders::Order;
+use crate::segments::Segment;
 
 /// Most IDs `nodes` takes at once.
 pub const MAX_IDS: usize = 250;
@@ -27,6 +28,7 @@ pub enum Node {
     Order(Order),
     Activity(Activity),
     Note(Note),
+    Segment(Segment),
 }
 
 #[derive(Default)]
@@ -59,6 +61,7 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
     // Customers, and what hangs off them, are read with one scope.
     let scope = match kind {
         Kind::Customer | Kind::Order | Kind::Activity | Kind::Note => Scope::ReadCustomers,
+        Kind::Segment => Scope::ReadSegments,
     };
     if !session.viewer.scopes.contains(scope) {
         return Err(AppError::Forbidden {
@@ -88,5 +91,10 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
             .load_one(key)
             .await?
             .map(|r| Node::Note(Note(r))),
+        Kind::Segment => loaders
+            .segments
+            .load_one(key)
+            .await?
+            .map(|r| Node::Segment(Segment(r))),
     })
 }

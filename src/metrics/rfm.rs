@@ -67,6 +67,23 @@ pub fn score<T: PartialOrd>(value: &T, breakpoints: &[Option<T>; 4]) -> u8 {
         .count() as u8
 }
 
+/// `1 + Σ (value > breakpoint)`: [`score`] as SQL, for grouping and for
+/// segment rules.
+pub fn score_expr<T>(column: customer::Column, breakpoints: &[Option<T>; 4]) -> SimpleExpr
+where
+    T: Clone + Into<sea_orm::Value>,
+{
+    let mut score: SimpleExpr = Expr::val(1);
+    for b in breakpoints.iter().flatten() {
+        let above: SimpleExpr = Expr::case(Expr::col(column).gt(b.clone()), 1)
+            .finally(0)
+            .into();
+        score = score.add(above);
+    }
+    // PostgreSQL adds integers as int4; rows decode an int8.
+    Func::cast_as(score, Alias::new("BIGINT")).into()
+}
+
 /// The scores of a paying customer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Scores {

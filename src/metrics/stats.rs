@@ -8,7 +8,7 @@ use entity::{customer, order};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Func, SimpleExpr};
 use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QuerySelect};
 
-use super::rfm::{Breakpoints, RfmSegment, Scores};
+use super::rfm::{Breakpoints, RfmSegment, Scores, score_expr};
 use crate::error::AppResult;
 use crate::tenancy::{self, TenantId};
 
@@ -30,22 +30,6 @@ pub struct Figures {
 fn sum_bigint(expr: SimpleExpr) -> SimpleExpr {
     // PostgreSQL sums a bigint into a numeric.
     Func::cast_as(Func::sum(expr), Alias::new("BIGINT")).into()
-}
-
-/// `1 + Σ (value > breakpoint)`: a score as SQL, for grouping.
-fn score_expr<T>(column: customer::Column, breakpoints: &[Option<T>; 4]) -> SimpleExpr
-where
-    T: Clone + Into<sea_orm::Value>,
-{
-    let mut score: SimpleExpr = Expr::val(1);
-    for b in breakpoints.iter().flatten() {
-        let above: SimpleExpr = Expr::case(Expr::col(column).gt(b.clone()), 1)
-            .finally(0)
-            .into();
-        score = score.add(above);
-    }
-    // PostgreSQL adds integers as int4; rows decode an int8.
-    Func::cast_as(score, Alias::new("BIGINT")).into()
 }
 
 #[tracing::instrument(skip_all, fields(tenant = %tenant))]

@@ -16,4 +16,5 @@ mod loaders;
 mod metrics;
 mod orders;
 mod pagination;
+mod segments;
 mod tenancy;

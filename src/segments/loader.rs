@@ -1,0 +1,122 @@
+//! Per-request batch loaders: segments by key, member counts of many
+//! segments, and the segments of many customers, each in a fixed number of
+//! statements whatever the number of keys.
+
+use std::collections::HashMap;
+
+use async_graphql::dataloader::Loader;
+use entity::segment;
+use sea_orm::{Condition, DatabaseConnection};
+
+use super::{Definition, Env, repo};
+use crate::error::AppResult;
+use crate::metrics::rfm;
+use crate::tenancy::TenantId;
+
+/// Segments by key.
+pub struct SegmentLoader {
+    pub db: DatabaseConnection,
+    pub tenant: TenantId,
+}
+
+impl Loader<String> for SegmentLoader {
+    type Value = segment::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
+        let rows = repo::find_many(&self.db, &self.tenant, keys).await?;
+        Ok(rows.into_iter().map(|row| (row.id.clone(), row)).collect())
+    }
+}
+
+/// The evaluation context of these segments: the tenant's breakpoints are
+/// read only when a rule needs them.
+async fn env(db: &DatabaseConnection, tenant: &TenantId, defs: &[Definition]) -> AppResult<Env> {
+    let breakpoints = if defs.iter().any(Definition::needs_breakpoints) {
+        Some(rfm::current(db, tenant).await?)
+    } else {
+        None
+    };
+    Ok(Env::new(db.get_database_backend(), tenant, breakpoints))
+}
+
+fn dynamic_conditions(defs: &[Definition], env: &Env) -> Vec<(String, Condition)> {
+    defs.iter()
+        .filter(|d| d.dynamic)
+        .map(|d| (d.key.clone(), d.condition(env)))
+        .collect()
+}
+
+/// Members of each segment: one `GROUP BY` for the static ones, one pass
+/// over the tenant's customers for the dynamic ones.
+pub struct MemberCountLoader {
+    pub db: DatabaseConnection,
+    pub tenant: TenantId,
+}
+
+impl Loader<String> for MemberCountLoader {
+    type Value = i64;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
+        let rows = repo::find_many(&self.db, &self.tenant, keys).await?;
+        let defs = rows
+            .iter()
+            .map(Definition::of)
+            .collect::<AppResult<Vec<_>>>()?;
+        let listed: Vec<String> = defs
+            .iter()
+            .filter(|d| !d.dynamic)
+            .map(|d| d.key.clone())
+            .collect();
+        let mut counts = repo::listed_counts(&self.db, &self.tenant, &listed).await?;
+        let dynamic = dynamic_conditions(&defs, &env(&self.db, &self.tenant, &defs).await?);
+        if !dynamic.is_empty() {
+            counts.extend(repo::counts(&self.db, &self.tenant, &dynamic).await?);
+        }
+        Ok(defs
+            .iter()
+            .map(|d| (d.key.clone(), counts.get(&d.key).copied().unwrap_or(0)))
+            .collect())
+    }
+}
+
+/// The segments each customer belongs to, by name: the tenant's segments,
+/// the static memberships of the customers, and one statement that
+/// evaluates every dynamic segment for all of them.
+pub struct CustomerSegmentsLoader {
+    pub db: DatabaseConnection,
+    pub tenant: TenantId,
+}
+
+impl Loader<String> for CustomerSegmentsLoader {
+    type Value = Vec<segment::Model>;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
+        let (db, tenant) = (&self.db, &self.tenant);
+        let segments = repo::all(db, tenant).await?;
+        let mut out: HashMap<String, Vec<segment::Model>> = HashMap::new();
+        if segments.is_empty() {
+            return Ok(out);
+        }
+        let defs = segments
+            .iter()
+            .map(Definition::of)
+            .collect::<AppResult<Vec<_>>>()?;
+        let mut pairs = repo::listed_memberships(db, tenant, keys).await?;
+        let dynamic = dynamic_conditions(&defs, &env(db, tenant, &defs).await?);
+        if !dynamic.is_empty() {
+            pairs.extend(repo::matches(db, tenant, keys, &dynamic).await?);
+        }
+        // `segments` is in name order; keep it.
+        for segment in &segments {
+            for (customer, _) in pairs.iter().filter(|(_, s)| *s == segment.id) {
+                out.entry(customer.clone())
+                    .or_default()
+                    .push(segment.clone());
+            }
+        }
+        Ok(out)
+    }
+}

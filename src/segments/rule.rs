@@ -1,0 +1,533 @@
+//! Segment rules: `{ field, operator, value }` parsed into a typed [`Rule`]
+//! and type-checked once, at creation and update. Every refusal is
+//! `BAD_USER_INPUT` naming the rule (`input.rules.2.operator`).
+//!
+//! Rules are stored as given (a relative date stays relative) and parsed
+//! again when read; a stored rule therefore always parses.
+
+use chrono::{Duration, Utc};
+use serde_json::Value;
+
+use crate::customers::input::{country, fold};
+use crate::error::{AppError, AppResult, bad_input};
+use crate::graphql::scalars::Decimal;
+use crate::metrics::RfmSegment;
+
+type Time = chrono::DateTime<Utc>;
+
+/// Most rules in a segment.
+pub const MAX_RULES: usize = 50;
+/// Most values an `in` or `not_in` list holds.
+pub const MAX_LIST: usize = 100;
+/// Most characters of a text value.
+const MAX_TEXT: usize = 255;
+/// Most levels of a `metadata.a.b` path.
+const MAX_PATH: usize = 5;
+
+/// What a rule looks at.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Field {
+    TotalSpent,
+    TotalOrders,
+    ChurnRisk,
+    LastOrderAt,
+    FirstOrderAt,
+    CreatedAt,
+    RfmSegment,
+    Tags,
+    Email,
+    Name,
+    Status,
+    Source,
+    Country,
+    City,
+    /// `metadata.plan` or `metadata.plan.tier`: the keys of the path.
+    Metadata(Vec<String>),
+}
+
+/// The family of a field, which decides its operators and values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Money,
+    Count,
+    Ratio,
+    Date,
+    Choice,
+    Tags,
+    Text,
+    Country,
+    Json,
+}
+
+impl Field {
+    fn parse(raw: &str) -> Option<Field> {
+        Some(match raw {
+            "total_spent" => Field::TotalSpent,
+            "total_orders" => Field::TotalOrders,
+            "churn_risk" => Field::ChurnRisk,
+            "last_order_at" => Field::LastOrderAt,
+            "first_order_at" => Field::FirstOrderAt,
+            "created_at" => Field::CreatedAt,
+            "rfm_segment" => Field::RfmSegment,
+            "tags" => Field::Tags,
+            "email" => Field::Email,
+            "name" => Field::Name,
+            "status" => Field::Status,
+            "source" => Field::Source,
+            "country" => Field::Country,
+            "city" => Field::City,
+            _ => {
+                let path = raw.strip_prefix("metadata.")?;
+                let keys: Vec<String> = path.split('.').map(str::to_owned).collect();
+                let plain = |k: &String| {
+                    (1..=64).contains(&k.len())
+                        && k.bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                };
+                if keys.len() > MAX_PATH || !keys.iter().all(plain) {
+                    return None;
+                }
+                Field::Metadata(keys)
+            }
+        })
+    }
+
+    pub fn kind(&self) -> Kind {
+        match self {
+            Field::TotalSpent => Kind::Money,
+            Field::TotalOrders => Kind::Count,
+            Field::ChurnRisk => Kind::Ratio,
+            Field::LastOrderAt | Field::FirstOrderAt | Field::CreatedAt => Kind::Date,
+            Field::RfmSegment | Field::Status => Kind::Choice,
+            Field::Tags => Kind::Tags,
+            Field::Email | Field::Name | Field::Source | Field::City => Kind::Text,
+            Field::Country => Kind::Country,
+            Field::Metadata(_) => Kind::Json,
+        }
+    }
+}
+
+/// A rule's operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    Eq,
+    Neq,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+    In,
+    NotIn,
+    Contains,
+    StartsWith,
+    Before,
+    After,
+    IsSet,
+    IsNotSet,
+}
+
+impl Op {
+    fn parse(raw: &str) -> Option<Op> {
+        Some(match raw {
+            "eq" => Op::Eq,
+            "neq" => Op::Neq,
+            "gt" => Op::Gt,
+            "gte" => Op::Gte,
+            "lt" => Op::Lt,
+            "lte" => Op::Lte,
+            "in" => Op::In,
+            "not_in" => Op::NotIn,
+            "contains" => Op::Contains,
+            "starts_with" => Op::StartsWith,
+            "before" => Op::Before,
+            "after" => Op::After,
+            "is_set" => Op::IsSet,
+            "is_not_set" => Op::IsNotSet,
+            _ => return None,
+        })
+    }
+
+    /// The operators a kind of field takes.
+    pub fn fits(self, kind: Kind) -> bool {
+        use Op::*;
+        let ops: &[Op] = match kind {
+            Kind::Money | Kind::Count | Kind::Ratio => {
+                &[Eq, Neq, Gt, Gte, Lt, Lte, In, NotIn, IsSet, IsNotSet]
+            }
+            Kind::Date => &[Before, After, IsSet, IsNotSet],
+            Kind::Choice => &[Eq, Neq, In, NotIn],
+            Kind::Tags => &[Contains, In, NotIn, IsSet, IsNotSet],
+            Kind::Text => &[Eq, Neq, In, NotIn, Contains, StartsWith, IsSet, IsNotSet],
+            Kind::Country => &[Eq, Neq, In, NotIn, IsSet, IsNotSet],
+            Kind::Json => &[
+                Eq, Neq, Gt, Gte, Lt, Lte, In, NotIn, Contains, StartsWith, IsSet, IsNotSet,
+            ],
+        };
+        ops.contains(&self)
+    }
+}
+
+/// A point in time: fixed, or relative to when the rule is evaluated.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum When {
+    At(Time),
+    Ago(Duration),
+}
+
+impl When {
+    pub fn resolve(self, now: Time) -> Time {
+        match self {
+            When::At(t) => t,
+            When::Ago(d) => now - d,
+        }
+    }
+
+    /// RFC 3339, `"now"`, or `"<n>_<minutes|hours|days|weeks>_ago"`.
+    fn parse(raw: &str) -> Option<When> {
+        if raw == "now" {
+            return Some(When::Ago(Duration::zero()));
+        }
+        if let Some(rest) = raw.strip_suffix("_ago") {
+            let (n, unit) = rest.split_once('_')?;
+            let n: i64 = n.parse().ok().filter(|n| (0..=100_000).contains(n))?;
+            let d = match unit {
+                "minute" | "minutes" => Duration::minutes(n),
+                "hour" | "hours" => Duration::hours(n),
+                "day" | "days" => Duration::days(n),
+                "week" | "weeks" => Duration::weeks(n),
+                _ => return None,
+            };
+            return Some(When::Ago(d));
+        }
+        chrono::DateTime::parse_from_rfc3339(raw)
+            .ok()
+            .map(|t| When::At(t.with_timezone(&Utc)))
+    }
+}
+
+/// One value of a rule, already in the field's terms.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Scalar {
+    /// Cents (`total_spent`) or a count (`total_orders`).
+    Int(i64),
+    Float(f64),
+    /// Text as compared: lower-cased email, folded name, upper-cased
+    /// country or status, a tag or other text as given.
+    Text(String),
+    Bool(bool),
+    Time(When),
+    Segment(RfmSegment),
+}
+
+/// What a rule compares the field with.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Operand {
+    /// `is_set`, `is_not_set`.
+    Nothing,
+    One(Scalar),
+    /// `in`, `not_in`: at least one value.
+    Many(Vec<Scalar>),
+}
+
+/// A type-checked rule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rule {
+    pub field: Field,
+    pub op: Op,
+    pub operand: Operand,
+}
+
+/// A rule as given and as stored.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RawRule {
+    pub field: String,
+    pub operator: String,
+    #[serde(default)]
+    pub value: Value,
+}
+
+impl Rule {
+    /// Parses and type-checks one rule; errors name `{path}.field`,
+    /// `{path}.operator` or `{path}.value`.
+    pub fn parse(raw: &RawRule, path: &str) -> AppResult<Rule> {
+        let field = Field::parse(raw.field.trim()).ok_or_else(|| {
+            bad_input(
+                format!("{path}.field"),
+                format!(
+                    "unknown field {:?}: one of total_spent, total_orders, last_order_at, \
+                     first_order_at, created_at, churn_risk, rfm_segment, tags, email, name, \
+                     status, source, country, city, or metadata.<key> (letters, digits, _ and -)",
+                    raw.field
+                ),
+            )
+        })?;
+        let op = Op::parse(raw.operator.trim()).ok_or_else(|| {
+            bad_input(
+                format!("{path}.operator"),
+                format!("unknown operator {:?}", raw.operator),
+            )
+        })?;
+        let kind = field.kind();
+        if !op.fits(kind) {
+            return Err(bad_input(
+                format!("{path}.operator"),
+                format!("{:?} does not apply to {}", raw.operator, raw.field.trim()),
+            ));
+        }
+        let at = format!("{path}.value");
+        let operand = match op {
+            Op::IsSet | Op::IsNotSet => match raw.value {
+                Value::Null => Operand::Nothing,
+                _ => return Err(bad_input(at, format!("{:?} takes no value", raw.operator))),
+            },
+            Op::In | Op::NotIn => {
+                let Value::Array(items) = &raw.value else {
+                    return Err(bad_input(at, "expected a list of values"));
+                };
+                if items.is_empty() || items.len() > MAX_LIST {
+                    return Err(bad_input(at, format!("expected 1 to {MAX_LIST} values")));
+                }
+                let values = items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| scalar(&field, op, v, &format!("{at}.{i}")))
+                    .collect::<AppResult<Vec<_>>>()?;
+                Operand::Many(values)
+            }
+            _ => Operand::One(scalar(&field, op, &raw.value, &at)?),
+        };
+        Ok(Rule { field, op, operand })
+    }
+}
+
+/// Parses every rule of a list, naming `{prefix}.{index}` in errors.
+pub fn parse_all(raw: &[RawRule], prefix: &str) -> AppResult<Vec<Rule>> {
+    raw.iter()
+        .enumerate()
+        .map(|(i, r)| Rule::parse(r, &format!("{prefix}.{i}")))
+        .collect()
+}
+
+fn wrong(at: &str, expected: &str) -> AppError {
+    bad_input(at, format!("expected {expected}"))
+}
+
+/// One value of the field's type.
+fn scalar(field: &Field, op: Op, value: &Value, at: &str) -> AppResult<Scalar> {
+    let text = |max: usize| -> AppResult<String> {
+        match value {
+            Value::String(s) if !s.is_empty() && s.chars().count() <= max => Ok(s.clone()),
+            _ => Err(wrong(at, &format!("a text of 1 to {max} characters"))),
+        }
+    };
+    Ok(match field.kind() {
+        Kind::Money => {
+            let raw = match value {
+                Value::Number(n) => n.to_string(),
+                Value::String(s) => s.clone(),
+                _ => String::new(),
+            };
+            let Decimal(cents) = Decimal::parse_str(&raw)
+                .ok_or_else(|| wrong(at, "an amount such as 100 or \"99.90\""))?;
+            Scalar::Int(cents)
+        }
+        Kind::Count => Scalar::Int(value.as_i64().ok_or_else(|| wrong(at, "a whole number"))?),
+        Kind::Ratio => Scalar::Float(
+            value
+                .as_f64()
+                .filter(|f| f.is_finite())
+                .ok_or_else(|| wrong(at, "a number"))?,
+        ),
+        Kind::Date => Scalar::Time(value.as_str().and_then(When::parse).ok_or_else(|| {
+            wrong(
+                at,
+                "an RFC 3339 date-time or a relative date such as \"90_days_ago\"",
+            )
+        })?),
+        Kind::Choice if *field == Field::RfmSegment => {
+            let name = value.as_str().map(str::to_ascii_uppercase);
+            let segment = RfmSegment::ALL
+                .into_iter()
+                .find(|s| Some(rfm_name(*s)) == name.as_deref())
+                .ok_or_else(|| wrong(at, "an RFM segment such as \"CHAMPIONS\""))?;
+            Scalar::Segment(segment)
+        }
+        Kind::Choice => {
+            let status = value.as_str().map(str::to_ascii_uppercase);
+            match status.as_deref() {
+                Some(s @ ("ACTIVE" | "ARCHIVED")) => Scalar::Text(s.to_owned()),
+                _ => return Err(wrong(at, "\"ACTIVE\" or \"ARCHIVED\"")),
+            }
+        }
+        Kind::Tags => Scalar::Text(text(64)?.trim().to_owned()),
+        Kind::Text => {
+            let s = text(MAX_TEXT)?;
+            Scalar::Text(match field {
+                Field::Name => fold(&s),
+                Field::Email => s.to_lowercase(),
+                _ => s,
+            })
+        }
+        Kind::Country => match value.as_str().map(|s| country(at, s)).transpose()? {
+            Some(Some(code)) => Scalar::Text(code),
+            _ => return Err(wrong(at, "an ISO 3166-1 alpha-2 country code")),
+        },
+        Kind::Json => match (op, value) {
+            (Op::Gt | Op::Gte | Op::Lt | Op::Lte, Value::Number(n)) => {
+                Scalar::Float(n.as_f64().ok_or_else(|| wrong(at, "a number"))?)
+            }
+            (Op::Gt | Op::Gte | Op::Lt | Op::Lte, _) => return Err(wrong(at, "a number")),
+            (Op::Contains | Op::StartsWith, _) => Scalar::Text(text(MAX_TEXT)?),
+            (_, Value::String(_)) => Scalar::Text(text(MAX_TEXT)?),
+            (_, Value::Number(n)) => {
+                Scalar::Float(n.as_f64().ok_or_else(|| wrong(at, "a number"))?)
+            }
+            (_, Value::Bool(b)) => Scalar::Bool(*b),
+            _ => return Err(wrong(at, "a text, a number or a boolean")),
+        },
+    })
+}
+
+/// The name of an RFM segment as rules and the API spell it.
+pub fn rfm_name(segment: RfmSegment) -> &'static str {
+    match segment {
+        RfmSegment::Champions => "CHAMPIONS",
+        RfmSegment::Loyal => "LOYAL",
+        RfmSegment::PotentialLoyalist => "POTENTIAL_LOYALIST",
+        RfmSegment::NewCustomers => "NEW_CUSTOMERS",
+        RfmSegment::Promising => "PROMISING",
+        RfmSegment::NeedAttention => "NEED_ATTENTION",
+        RfmSegment::AboutToSleep => "ABOUT_TO_SLEEP",
+        RfmSegment::AtRisk => "AT_RISK",
+        RfmSegment::CannotLose => "CANNOT_LOSE",
+        RfmSegment::Hibernating => "HIBERNATING",
+        RfmSegment::Lost => "LOST",
+        RfmSegment::None => "NONE",
+    }
+}
+
+#[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "tests fail loudly")]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn rule(field: &str, operator: &str, value: Value) -> AppResult<Rule> {
+        let raw = RawRule {
+            field: field.into(),
+            operator: operator.into(),
+            value,
+        };
+        Rule::parse(&raw, "input.rules.0")
+    }
+
+    fn field_of(err: AppError) -> String {
+        match err {
+            AppError::BadUserInput { field, .. } => field,
+            other => panic!("not BAD_USER_INPUT: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn good_rules_parse_into_the_fields_terms() {
+        let spent = rule("total_spent", "gte", json!("99.90")).unwrap();
+        assert_eq!(spent.operand, Operand::One(Scalar::Int(9990)));
+        let spent = rule("total_spent", "gte", json!(100)).unwrap();
+        assert_eq!(spent.operand, Operand::One(Scalar::Int(10000)));
+        let name = rule("name", "contains", json!("María")).unwrap();
+        assert_eq!(name.operand, Operand::One(Scalar::Text("maria".into())));
+        let meta = rule("metadata.plan.tier", "in", json!(["gold", 3, true])).unwrap();
+        assert_eq!(
+            meta.field,
+            Field::Metadata(vec!["plan".into(), "tier".into()])
+        );
+        let rfm = rule("rfm_segment", "eq", json!("champions")).unwrap();
+        assert_eq!(
+            rfm.operand,
+            Operand::One(Scalar::Segment(RfmSegment::Champions))
+        );
+        assert!(rule("last_order_at", "before", json!("90_days_ago")).is_ok());
+        assert!(rule("created_at", "after", json!("2026-01-01T00:00:00Z")).is_ok());
+        assert!(rule("churn_risk", "is_set", Value::Null).is_ok());
+    }
+
+    #[test]
+    fn relative_dates_resolve_against_the_clock() {
+        let now = Utc::now();
+        assert_eq!(
+            When::parse("90_days_ago").map(|w| w.resolve(now)),
+            Some(now - Duration::days(90))
+        );
+        assert_eq!(
+            When::parse("24_hours_ago").map(|w| w.resolve(now)),
+            Some(now - Duration::hours(24))
+        );
+        assert_eq!(
+            When::parse("1_week_ago").map(|w| w.resolve(now)),
+            Some(now - Duration::weeks(1))
+        );
+        for bad in [
+            "90_days",
+            "x_days_ago",
+            "3_fortnights_ago",
+            "yesterday",
+            "-1_days_ago",
+        ] {
+            assert_eq!(When::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn bad_rules_name_the_part_that_is_wrong() {
+        let cases = [
+            ("shoe_size", "eq", json!(1), "input.rules.0.field"),
+            ("metadata.a b", "eq", json!(1), "input.rules.0.field"),
+            ("metadata.a\"]", "eq", json!(1), "input.rules.0.field"),
+            ("metadata.", "eq", json!(1), "input.rules.0.field"),
+            (
+                "total_spent",
+                "resembles",
+                json!(1),
+                "input.rules.0.operator",
+            ),
+            (
+                "total_spent",
+                "contains",
+                json!(1),
+                "input.rules.0.operator",
+            ),
+            ("tags", "gt", json!("vip"), "input.rules.0.operator"),
+            ("created_at", "eq", json!("now"), "input.rules.0.operator"),
+            ("total_spent", "gt", json!("lots"), "input.rules.0.value"),
+            ("total_spent", "gt", json!("1.234"), "input.rules.0.value"),
+            ("total_orders", "gt", json!(1.5), "input.rules.0.value"),
+            (
+                "last_order_at",
+                "before",
+                json!("last tuesday"),
+                "input.rules.0.value",
+            ),
+            ("rfm_segment", "eq", json!("WHALES"), "input.rules.0.value"),
+            ("status", "eq", json!("DELETED"), "input.rules.0.value"),
+            ("country", "eq", json!("XX"), "input.rules.0.value"),
+            ("email", "eq", json!(""), "input.rules.0.value"),
+            ("tags", "in", json!([]), "input.rules.0.value"),
+            ("tags", "in", json!("vip"), "input.rules.0.value"),
+            ("tags", "in", json!(["vip", 3]), "input.rules.0.value.1"),
+            ("metadata.seats", "gt", json!("10"), "input.rules.0.value"),
+            (
+                "metadata.plan",
+                "eq",
+                json!({"a": 1}),
+                "input.rules.0.value",
+            ),
+            ("is_set_field", "is_set", json!(true), "input.rules.0.field"),
+            ("email", "is_set", json!(true), "input.rules.0.value"),
+        ];
+        for (field, op, value, expected) in cases {
+            let err = rule(field, op, value.clone()).expect_err(&format!("{field} {op} {value}"));
+            assert_eq!(field_of(err), expected, "{field} {op} {value}");
+        }
+    }
+}
