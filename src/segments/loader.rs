@@ -109,12 +109,16 @@ impl Loader<String> for CustomerSegmentsLoader {
         if !dynamic.is_empty() {
             pairs.extend(repo::matches(db, tenant, keys, &dynamic).await?);
         }
-        // `segments` is in name order; keep it.
-        for segment in &segments {
-            for (customer, _) in pairs.iter().filter(|(_, s)| *s == segment.id) {
-                out.entry(customer.clone())
-                    .or_default()
-                    .push(segment.clone());
+        // Each customer's segments in the tenant's name order.
+        let position: HashMap<&str, usize> = segments
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.as_str(), i))
+            .collect();
+        pairs.sort_by_key(|(_, s)| position.get(s.as_str()).copied());
+        for (customer, key) in pairs {
+            if let Some(&i) = position.get(key.as_str()) {
+                out.entry(customer).or_default().push(segments[i].clone());
             }
         }
         Ok(out)

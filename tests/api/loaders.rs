@@ -10,7 +10,8 @@ const NESTED: &str = "query($n: Int!) { customers(first: $n) { nodes { id tags
     metrics { rfm { segment } churnRisk averageOrderValue }
     orders(first: 3) { totalCount nodes { externalId customer { id } } }
     activity(first: 3) { totalCount nodes { type customer { id } } }
-    notes(first: 3) { totalCount nodes { body customer { id } } } } } }";
+    notes(first: 3) { totalCount nodes { body customer { id } } }
+    segments { id memberCount } } } }";
 
 /// The statements one request runs, and its data.
 async fn counted(app: &TestApp, n: i64) -> (u64, Value) {
@@ -30,7 +31,7 @@ async fn nested_lists_cost_one_statement_per_level(backend: Backend) {
             "--rfm-refresh",
             "1h",
             "--batch-window",
-            "25ms",
+            "100ms",
         ],
     )
     .await;
@@ -75,6 +76,22 @@ async fn nested_lists_cost_one_statement_per_level(backend: Backend) {
         .await
         .ok();
     }
+    let listed: Vec<&String> = ids.iter().step_by(3).collect();
+    let list = crate::segments::create(
+        &app,
+        "acme",
+        json!({ "name": "Listed", "type": "STATIC", "customerIds": listed }),
+    )
+    .await;
+    let buyers = crate::segments::create(
+        &app,
+        "acme",
+        json!({ "name": "Tagged buyers", "rules": [
+            { "field": "tags", "operator": "contains", "value": "t" },
+            { "field": "rfm_segment", "operator": "neq", "value": "NONE" }
+        ] }),
+    )
+    .await;
     counted(&app, 5).await; // the tenant's RFM breakpoints get computed
 
     let (ten, small) = counted(&app, 10).await;
@@ -84,9 +101,11 @@ async fn nested_lists_cost_one_statement_per_level(backend: Backend) {
         "10 customers: {ten} statements, 100: {hundred}"
     );
     // customers, tags, breakpoints (2), orders, order counts, activity,
-    // activity counts, notes, note counts, and the customers of the nested
-    // nodes.
-    assert!(hundred <= 12, "{hundred} statements");
+    // activity counts, notes, note counts, the customers of the nested
+    // nodes; the customers' segments (segments, static members, breakpoints
+    // (2), dynamic matches) and their member counts (segments, static
+    // counts, breakpoints (2), dynamic counts).
+    assert!(hundred <= 21, "{hundred} statements");
 
     let nodes = large["customers"]["nodes"].as_array().unwrap();
     assert_eq!(nodes.len(), 100);
@@ -113,7 +132,31 @@ async fn nested_lists_cost_one_statement_per_level(backend: Backend) {
                 .all(|a| a["customer"]["id"] == node["id"])
         );
         assert!(!node["activity"]["nodes"].as_array().unwrap().is_empty());
+        let segments: Vec<&str> = node["segments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap())
+            .collect();
+        let id = node["id"].as_str().unwrap().to_owned();
+        let in_list = listed.contains(&&id);
+        let buyer = node["orders"]["totalCount"] == 4;
+        let expected: Vec<&str> = [(in_list, list.as_str()), (buyer, buyers.as_str())]
+            .into_iter()
+            .filter_map(|(member, seg)| member.then_some(seg))
+            .collect();
+        assert_eq!(segments, expected, "segments of {id}");
     }
+    let counts: Vec<&Value> = nodes
+        .iter()
+        .flat_map(|n| n["segments"].as_array().unwrap())
+        .map(|s| &s["memberCount"])
+        .collect();
+    assert!(
+        counts
+            .iter()
+            .all(|c| **c == json!(listed.len()) || **c == json!(ids.iter().step_by(7).count()))
+    );
 }
 
 backend_tests!(nested_lists_cost_one_statement_per_level);

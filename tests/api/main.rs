@@ -16,5 +16,6 @@ mod loaders;
 mod metrics;
 mod orders;
 mod pagination;
+mod segment_rules;
 mod segments;
 mod tenancy;
