@@ -36,9 +36,19 @@ struct Args {
     /// Rows imported through `importCustomers` and through `crm import`.
     #[arg(long, default_value_t = 100_000)]
     import_rows: usize,
+    /// Run only these parts: `import`, `reads`, `segments` (all when
+    /// absent).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
     /// Passed by `cargo bench`.
     #[arg(long, hide = true)]
     bench: bool,
+}
+
+impl Args {
+    fn runs(&self, part: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|p| p == part)
+    }
 }
 
 struct Report(Vec<String>);
@@ -75,7 +85,6 @@ async fn main() {
     println!("| measure | result |\n|---|---|");
 
     // Data: the big tenant and nine smaller ones, by crm seed-demo.
-    let big = TenantId::parse(BIG).unwrap();
     let started = Instant::now();
     let mut seeded = 0;
     for (tenant, n, seed) in std::iter::once((BIG.to_owned(), args.customers, 1))
@@ -113,6 +122,53 @@ async fn main() {
         );
     }
 
+    if args.runs("import") {
+        import(&app, &client, &url, &args, &mut report).await;
+    }
+    if args.runs("reads") {
+        reads(&app, &client, &url, &mut report).await;
+    }
+    if args.runs("segments") {
+        segments(&app, &client, &url, &mut report).await;
+    }
+}
+
+/// A GraphQL client for one token that fails on any error.
+fn client_for(
+    client: &reqwest::Client,
+    url: &str,
+    token: String,
+) -> impl Fn(String, Value) -> std::pin::Pin<Box<dyn std::future::Future<Output = Value>>> {
+    let (client, url) = (client.clone(), url.to_owned());
+    move |query: String, variables: Value| {
+        let (client, url, token) = (client.clone(), url.clone(), token.clone());
+        Box::pin(async move {
+            let body = json!({ "query": query, "variables": variables });
+            let response: Value = client
+                .post(&url)
+                .bearer_auth(&token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert!(response.get("errors").is_none(), "{response}");
+            response
+        })
+    }
+}
+
+/// `importCustomers` and `crm import` rates.
+async fn import(
+    app: &crm::App,
+    client: &reqwest::Client,
+    url: &str,
+    args: &Args,
+    report: &mut Report,
+) {
+    let db = &app.db;
     // Import through the API: 1,000 rows a call.
     let token = app
         .keys
@@ -135,7 +191,7 @@ async fn main() {
             .collect();
         let body = json!({ "query": "mutation($rows: [CustomerInput!]!) { importCustomers(customers: $rows) { created failed { index } } }", "variables": { "rows": rows } });
         let response: Value = client
-            .post(&url)
+            .post(url)
             .bearer_auth(&token)
             .json(&body)
             .send()
@@ -173,7 +229,7 @@ async fn main() {
     std::fs::write(&file, text).unwrap();
     let tenant = TenantId::parse("bench-csv").unwrap();
     let summary = csv::import_file(
-        &db,
+        db,
         &tenant,
         &file,
         ImportMode::Upsert,
@@ -193,30 +249,16 @@ async fn main() {
         ),
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
 
-    // Reads in the big tenant.
+/// Search, counts and pages in the big tenant.
+async fn reads(app: &crm::App, client: &reqwest::Client, url: &str, report: &mut Report) {
+    let (db, big) = (&app.db, TenantId::parse(BIG).unwrap());
     let token = app
         .keys
         .mint(BIG, "bench", "read:customers", Duration::from_secs(3600))
         .unwrap();
-    let gql = |query: String, variables: Value| {
-        let (client, url, token) = (client.clone(), url.clone(), token.clone());
-        async move {
-            let body = json!({ "query": query, "variables": variables });
-            let response: Value = client
-                .post(&url)
-                .bearer_auth(&token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            assert!(response.get("errors").is_none(), "{response}");
-            response
-        }
-    };
+    let gql = client_for(client, url, token);
     let terms = [
         "garcia",
         "ngozi",
@@ -246,7 +288,7 @@ async fn main() {
 
     let page = "query($after: String, $sort: CustomerSort) { customers(first: 25, after: $after, sort: $sort) { edges { cursor node { id name email totalSpent } } pageInfo { hasNextPage } } }";
     let total = crm::tenancy::select::<customer::Entity>(&big)
-        .count(&db)
+        .count(db)
         .await
         .unwrap();
     for field in [
@@ -276,7 +318,7 @@ async fn main() {
             let middle = select
                 .offset(total / 2)
                 .limit(1)
-                .one(&db)
+                .one(db)
                 .await
                 .unwrap()
                 .unwrap();
@@ -293,6 +335,48 @@ async fn main() {
             );
         }
     }
+}
+
+/// A three-rule dynamic segment in the big tenant: its count and its first
+/// page of members.
+async fn segments(app: &crm::App, client: &reqwest::Client, url: &str, report: &mut Report) {
+    let token = app
+        .keys
+        .mint(
+            BIG,
+            "bench",
+            "read:customers read:segments write:segments",
+            Duration::from_secs(3600),
+        )
+        .unwrap();
+    let gql = client_for(client, url, token);
+    let name = format!("bench {}", uuid::Uuid::now_v7());
+    let rules = json!([
+        { "field": "total_spent", "operator": "gte", "value": 300 },
+        { "field": "last_order_at", "operator": "before", "value": "90_days_ago" },
+        { "field": "tags", "operator": "in", "value": ["vip", "loyalty", "b2b"] }
+    ]);
+    let created = gql(
+        "mutation($i: SegmentInput!) { createSegment(input: $i) { id memberCount } }".to_owned(),
+        json!({ "i": { "name": name, "rules": rules } }),
+    )
+    .await;
+    let segment = created["data"]["createSegment"]["id"].clone();
+    let members = &created["data"]["createSegment"]["memberCount"];
+    let count = "query($s: ID!) { segment(id: $s) { memberCount } }";
+    let times = sample(|_| gql(count.to_owned(), json!({ "s": segment }))).await;
+    report.row(
+        &format!("`memberCount`, spend ≥ 300, last order before 90 days ago, tag in 3 ({members} members)"),
+        percentiles(&times),
+    );
+    let page = "query($s: ID!) { segment(id: $s) { members(first: 25) { nodes { id name totalSpent } } } }";
+    let times = sample(|_| gql(page.to_owned(), json!({ "s": segment }))).await;
+    report.row("`members(first: 25)`, same segment", percentiles(&times));
+    gql(
+        "mutation($s: ID!) { deleteSegment(id: $s) { deletedId } }".to_owned(),
+        json!({ "s": segment }),
+    )
+    .await;
 }
 
 /// Runs `SAMPLES` requests one after another (after five to warm up) and

@@ -47,7 +47,11 @@ pub async fn connect_counted(
         // PostgreSQL cannot see a bound `LIMIT 26` or tenant value and may
         // choose a parallel scan of the whole table; plan each execution
         // with its values instead (planning costs well under a millisecond).
-        options.map_sqlx_postgres_opts(|o| o.options([("plan_cache_mode", "force_custom_plan")]));
+        // JIT compilation pays off for long analytical queries only; for a
+        // segment count it adds tens of milliseconds of compiling.
+        options.map_sqlx_postgres_opts(|o| {
+            o.options([("plan_cache_mode", "force_custom_plan"), ("jit", "off")])
+        });
     }
     if args.is_sqlite() {
         options.map_sqlx_sqlite_opts(|o| {

@@ -9,6 +9,7 @@ mod m20261121_000002_customer_search;
 mod m20261121_000003_customer_filter_indexes;
 mod m20261121_000004_create_orders_activity_notes;
 mod m20261121_000005_create_segments;
+mod m20261121_000006_customer_fact_indexes;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000003_customer_filter_indexes::Migration),
             Box::new(m20261121_000004_create_orders_activity_notes::Migration),
             Box::new(m20261121_000005_create_segments::Migration),
+            Box::new(m20261121_000006_customer_fact_indexes::Migration),
         ]
     }
 }

@@ -163,7 +163,7 @@ pub async fn list(
     keyset: &Keyset<'_, customer::Entity>,
 ) -> AppResult<Vec<customer::Model>> {
     keyset
-        .fetch(
+        .fetch_deferred(
             db,
             tenancy::select::<customer::Entity>(tenant).filter(filter),
         )

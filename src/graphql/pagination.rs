@@ -219,6 +219,27 @@ where
         db: &impl ConnectionTrait,
         query: Select<E>,
     ) -> AppResult<Vec<E::Model>> {
+        self.read(db, query, false).await
+    }
+
+    /// [`Keyset::fetch`] for a filtered list of wide rows: each statement
+    /// finds the page's ids first, in a subquery that may be answered from
+    /// an index alone (its filter tested on the index's columns, skipped
+    /// rows never read), then reads the page's rows by key.
+    pub async fn fetch_deferred(
+        &self,
+        db: &impl ConnectionTrait,
+        query: Select<E>,
+    ) -> AppResult<Vec<E::Model>> {
+        self.read(db, query, true).await
+    }
+
+    async fn read(
+        &self,
+        db: &impl ConnectionTrait,
+        query: Select<E>,
+        deferred: bool,
+    ) -> AppResult<Vec<E::Model>> {
         let scan_ascending = self.ascending == (self.page.direction == Direction::Forward);
         let position = self.position()?;
         let segments: &[Segment] = match (self.sort.nullable, scan_ascending) {
@@ -243,7 +264,18 @@ where
             let from = if n == 0 { position.clone() } else { None };
             let need = limit - rows.len() as u64;
             let select = self.segment(query.clone(), *segment, from, scan_ascending);
-            rows.extend(select.limit(need).all(db).await?);
+            let page = if deferred {
+                let ids = select
+                    .clone()
+                    .select_only()
+                    .column(self.id)
+                    .limit(need)
+                    .into_query();
+                select.filter(Expr::col(self.id).in_subquery(ids))
+            } else {
+                select.limit(need)
+            };
+            rows.extend(page.all(db).await?);
             if rows.len() as u64 >= limit {
                 break;
             }

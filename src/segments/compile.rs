@@ -113,10 +113,20 @@ fn positive(field: &Field, op: Op, operand: &Operand, env: &Env) -> Expr {
         if *field == Field::RfmSegment {
             return rfm_in(items.iter().filter_map(segment_of), env);
         }
+        if *field == Field::Tags {
+            let tags: Vec<String> = items
+                .iter()
+                .filter_map(|s| match s {
+                    Scalar::Text(t) => Some(t.clone()),
+                    _ => None,
+                })
+                .collect();
+            return has_tag(&env.tenant, Some(&tags));
+        }
         return any_of(
             items
                 .iter()
-                .map(|item| positive(field, in_item_op(field), &Operand::One(item.clone()), env)),
+                .map(|item| positive(field, Op::Eq, &Operand::One(item.clone()), env)),
         );
     }
     let one = match operand {
@@ -146,14 +156,6 @@ fn positive(field: &Field, op: Op, operand: &Operand, env: &Env) -> Expr {
             Field::Metadata(path) => metadata(path, op, one, env),
             _ => Expr::val(false),
         },
-    }
-}
-
-/// The operator an `in` list applies to each of its values.
-fn in_item_op(field: &Field) -> Op {
-    match field {
-        Field::Tags => Op::Contains,
-        _ => Op::Eq,
     }
 }
 
