@@ -8,6 +8,9 @@ use tokio::net::TcpListener;
 
 use crate::auth::Keys;
 use crate::config::{KeySource, ServeArgs};
+use crate::events::EventBus;
+use crate::events::local::LocalBus;
+use crate::events::postgres::PgBus;
 use crate::graphql::{AppSchema, build_schema};
 
 /// Everything a request needs, shared by all requests.
@@ -21,6 +24,8 @@ pub struct App {
     pub dev_secret: Option<std::path::PathBuf>,
     /// SQL statements run so far.
     pub statements: crate::db::StatementCount,
+    /// Live events: published by requests, heard by subscriptions.
+    pub bus: Arc<dyn EventBus>,
 }
 
 /// Axum state: the shared [`App`].
@@ -55,6 +60,11 @@ impl Application {
         let (keys, source) = config.auth.keys(&config.db, true)?;
         let (db, statements) = crate::db::connect_counted(&config.db).await?;
         crate::db::migrate(&db).await?;
+        let bus: Arc<dyn EventBus> = if config.db.is_sqlite() {
+            Arc::new(LocalBus::new())
+        } else {
+            Arc::new(PgBus::start(&config.db.database_url, db.clone()).await?)
+        };
         let listener = TcpListener::bind(config.listen).await?;
         let app = Arc::new(App {
             db,
@@ -66,6 +76,7 @@ impl Application {
             },
             config,
             statements,
+            bus,
         });
         let router = crate::http::router(AppState(app.clone()));
         Ok(Self {

@@ -9,6 +9,7 @@ pub mod config;
 pub mod customers;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod metrics;

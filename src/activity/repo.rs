@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::ActivityType;
 use crate::error::AppResult;
+use crate::events;
 use crate::graphql::id;
 use crate::graphql::pagination::{KeyKind, KeyValue, Keyset, Page, SortKey};
 use crate::tenancy::TenantId;
@@ -120,7 +121,41 @@ pub async fn insert_many(
         .exec_without_returning(db)
         .await?;
     }
+    for row in &rows {
+        record_events(row);
+    }
     Ok(rows)
+}
+
+/// The live events of a new entry: an activity, and for a `CUSTOMER`
+/// entry the customer's change it names.
+fn record_events(row: &activity::Model) {
+    let event = |change| events::Event {
+        tenant: row.tenant_id.clone(),
+        customer: row.customer_id.clone(),
+        change,
+    };
+    events::record(event(events::Change::Activity { id: row.id.clone() }));
+    if row.kind == ActivityType::Customer.as_str() {
+        let data = row.data.as_ref();
+        let action = data
+            .and_then(|d| d["action"].as_str())
+            .unwrap_or("updated")
+            .to_owned();
+        let fields = data
+            .and_then(|d| d["fields"].as_array())
+            .map(|f| {
+                f.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        events::record(event(events::Change::Customer {
+            action,
+            fields,
+            entry: Some(row.id.clone()),
+        }));
+    }
 }
 
 /// Adds one entry.

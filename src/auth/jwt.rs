@@ -185,6 +185,7 @@ impl Keys {
             tenant,
             sub: claims.sub,
             scopes: ScopeSet::parse(&claims.scope),
+            expires_at: claims.exp,
         })
     }
 

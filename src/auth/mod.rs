@@ -16,6 +16,9 @@ pub struct Viewer {
     /// Who acts (the token's `sub`).
     pub sub: String,
     pub scopes: ScopeSet,
+    /// When the token expires (`exp`, seconds since the Unix epoch): a
+    /// WebSocket opened with it closes then.
+    pub expires_at: u64,
 }
 
 /// The bearer token of an `Authorization` header value, if it has one.

@@ -78,6 +78,7 @@ pub async fn merge(
         .await?
         .ok_or(not_found("customer"))?;
     txn.commit().await?;
+    crate::events::customer_deleted(tenant, merge_key);
     Ok(saved)
 }
 

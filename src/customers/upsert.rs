@@ -125,6 +125,7 @@ pub async fn delete(db: &DatabaseConnection, tenant: &TenantId, key: &str) -> Ap
         return Err(not_found("customer"));
     }
     txn.commit().await?;
+    crate::events::customer_deleted(tenant, key);
     Ok(())
 }
 

@@ -18,7 +18,9 @@ pub use mutation::Mutation;
 pub use node::{MAX_IDS, Node};
 pub use query::Query;
 
-use async_graphql::{EmptySubscription, ID, Schema, SimpleObject};
+use async_graphql::{ID, Schema, SimpleObject};
+
+use crate::events::EventSubscription;
 
 /// The result of a delete.
 #[derive(SimpleObject)]
@@ -26,12 +28,12 @@ pub struct DeletePayload {
     pub deleted_id: ID,
 }
 
-pub type AppSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type AppSchema = Schema<Query, Mutation, EventSubscription>;
 
 /// Builds the schema; per-request data (the [`Session`]) is added by the
 /// HTTP layer.
 pub fn build_schema(introspection: bool) -> AppSchema {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription);
+    let mut builder = Schema::build(Query::default(), Mutation::default(), EventSubscription);
     if !introspection {
         builder = builder.disable_introspection().disable_suggestions();
     }

@@ -284,20 +284,23 @@ fn parse_params(
 /// True unless the document parses and the chosen operation is a mutation
 /// or subscription (an unparseable document is left for execution to
 /// report).
-fn is_query(request: &Request) -> bool {
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-        return true;
-    };
-    let ty = match &document.operations {
+/// The type of the operation a request runs; `None` when it does not parse
+/// or names no single operation (execution then reports why).
+pub(super) fn operation_type(request: &Request) -> Option<OperationType> {
+    let document = async_graphql::parser::parse_query(&request.query).ok()?;
+    match &document.operations {
         DocumentOperations::Single(op) => Some(op.node.ty),
         DocumentOperations::Multiple(ops) => match &request.operation_name {
             Some(name) => ops.get(name.as_str()).map(|op| op.node.ty),
             None if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
             None => None,
         },
-    };
+    }
+}
+
+fn is_query(request: &Request) -> bool {
     !matches!(
-        ty,
+        operation_type(request),
         Some(OperationType::Mutation | OperationType::Subscription)
     )
 }
@@ -331,7 +334,9 @@ async fn execute(
     session: Session,
     format: Format,
 ) -> axum::response::Response {
-    let mut response = app.schema.execute(request.data(session)).await;
+    let (mut response, events) =
+        crate::events::recording(app.schema.execute(request.data(session))).await;
+    app.bus.publish(events).await;
     normalize_errors(&mut response);
     // A request that failed before execution (parse or validation) has no
     // data; under graphql-response+json that is a 400.
@@ -363,7 +368,7 @@ async fn execute(
 /// variable coercion) carry no code: they are the client's input, so they
 /// get `BAD_USER_INPUT`, naming the argument or variable when the message
 /// does, else the query.
-fn normalize_errors(response: &mut Response) {
+pub(super) fn normalize_errors(response: &mut Response) {
     for error in &mut response.errors {
         let has_code = error
             .extensions
@@ -411,7 +416,9 @@ pub async fn graphiql(State(app): State<AppState>) -> Html<String> {
         .subscription_endpoint("/graphql/ws")
         .title("crm-graphql");
     if let Some(value) = &authorization {
-        source = source.header("Authorization", value);
+        source = source
+            .header("Authorization", value)
+            .ws_connection_param("Authorization", value);
     }
     Html(source.finish())
 }

@@ -2,6 +2,7 @@
 
 mod graphql;
 mod health;
+mod ws;
 
 use std::time::Duration;
 
@@ -22,6 +23,7 @@ pub fn router(state: AppState) -> Router {
     let cors = cors(&state.config.cors_origins);
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/graphql/ws", get(ws::upgrade))
         .route("/", get(graphql::graphiql))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

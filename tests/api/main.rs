@@ -18,4 +18,5 @@ mod orders;
 mod pagination;
 mod segment_rules;
 mod segments;
+mod subscriptions;
 mod tenancy;

@@ -43,8 +43,9 @@ macro_rules! backend_tests {
 pub struct TestApp {
     pub url: String,
     pub client: reqwest::Client,
-    /// The app's database, kept for the life of the app.
-    pub db: TestDb,
+    /// The app's database, kept for the life of the app (and of any other
+    /// instance on it).
+    pub db: std::sync::Arc<TestDb>,
     /// The server's shared state (its statement count, say).
     pub app: std::sync::Arc<crm::App>,
     keys: Keys,
@@ -62,7 +63,7 @@ pub async fn spawn_app_with(backend: Backend, extra: &[&str]) -> TestApp {
         .with_env_filter(std::env::var("CRM_LOG").unwrap_or_else(|_| "warn".into()))
         .with_test_writer()
         .try_init();
-    let db = TestDb::new(backend).await;
+    let db = std::sync::Arc::new(TestDb::new(backend).await);
     let args = serve_args(&db, extra);
     let keys = match extra.iter().position(|a| *a == "--jwt-secret") {
         Some(i) => Keys::hs256(
@@ -145,15 +146,35 @@ impl Gql {
 }
 
 impl TestApp {
+    /// Another server on the same database (as when several `crm serve`
+    /// instances share one PostgreSQL).
+    pub async fn another_instance(&self) -> TestApp {
+        let args = serve_args(&self.db, &["--jwt-secret", SECRET]);
+        let application = crm::Application::build(args).await.unwrap();
+        let url = format!("http://127.0.0.1:{}", application.port());
+        let app = application.app();
+        tokio::spawn(application.run_until_stopped());
+        TestApp {
+            url,
+            client: reqwest::Client::new(),
+            db: self.db.clone(),
+            app,
+            keys: Keys::hs256(SECRET.as_bytes(), None, None).unwrap(),
+        }
+    }
+
     /// A token of `tenant` with every scope.
     pub fn token(&self, tenant: &str) -> String {
         self.token_with(tenant, &Scope::all_joined())
     }
 
     pub fn token_with(&self, tenant: &str, scopes: &str) -> String {
-        self.keys
-            .mint(tenant, "tester", scopes, Duration::from_secs(600))
-            .unwrap()
+        self.token_for(tenant, scopes, Duration::from_secs(600))
+    }
+
+    /// A token that expires after `ttl`.
+    pub fn token_for(&self, tenant: &str, scopes: &str, ttl: Duration) -> String {
+        self.keys.mint(tenant, "tester", scopes, ttl).unwrap()
     }
 
     /// POSTs a query with variables as `tenant` (every scope).

@@ -1,0 +1,187 @@
+//! The subscription root: `activityAdded` and `customerChanged`, each a
+//! filtered view of the event bus. Events are confined to the viewer's
+//! tenant before anything is read, and every delivered object is read from
+//! the database in that tenant (an event whose row is gone is skipped).
+
+use std::sync::Arc;
+
+use async_graphql::dataloader::Loader as _;
+use async_graphql::{Context, Enum, ErrorExtensions, ID, Result, SimpleObject, Subscription};
+use futures_util::{Stream, StreamExt as _};
+use sea_orm::DatabaseConnection;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+
+use super::{Change, Event, EventBus};
+use crate::activity::Activity;
+use crate::activity::loader::Timeline;
+use crate::auth::{Scope, ScopeGuard};
+use crate::customers::{Customer, repo as customers};
+use crate::error::{AppError, code, not_found};
+use crate::graphql::ContextExt;
+use crate::graphql::children::ChildLoader;
+use crate::graphql::id::{self, Kind};
+use crate::tenancy::TenantId;
+
+/// What happened to a customer.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum CustomerChangeType {
+    Created,
+    Updated,
+    /// Another customer was merged into this one.
+    Merged,
+    Deleted,
+}
+
+/// A change to one of the tenant's customers.
+#[derive(SimpleObject)]
+pub struct CustomerChange {
+    #[graphql(name = "type")]
+    pub kind: CustomerChangeType,
+    pub customer_id: ID,
+    /// The fields an update changed (API names); empty otherwise.
+    pub fields: Vec<String>,
+    /// The customer as it is now; null once deleted.
+    pub customer: Option<Customer>,
+}
+
+/// The events of the viewer's tenant, and a notice for each run of events
+/// this subscriber fell too far behind to receive.
+fn tenant_events(
+    ctx: &Context<'_>,
+) -> Result<(
+    DatabaseConnection,
+    TenantId,
+    impl Stream<Item = Result<Arc<Event>>> + use<>,
+)> {
+    let session = ctx.session()?;
+    let bus = ctx
+        .data::<Arc<dyn EventBus>>()
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("no event bus in the request")))?;
+    let tenant = session.tenant().clone();
+    let own = tenant.as_str().to_owned();
+    let stream = BroadcastStream::new(bus.subscribe()).filter_map(move |item| {
+        let keep = match item {
+            Ok(event) if event.tenant == own => Some(Ok(event)),
+            Ok(_) => None,
+            Err(BroadcastStreamRecvError::Lagged(n)) => Some(Err(dropped(n))),
+        };
+        async move { keep }
+    });
+    Ok((session.db.clone(), tenant, stream))
+}
+
+/// The notice a subscriber gets when it fell behind and lost events.
+fn dropped(n: u64) -> async_graphql::Error {
+    async_graphql::Error::new(format!(
+        "{n} events were dropped: this subscription fell behind"
+    ))
+    .extend_with(|_, e| {
+        e.set("code", code::RATE_LIMITED);
+        e.set("retryAfter", 0);
+        e.set("dropped", n);
+    })
+}
+
+#[derive(Default)]
+pub struct EventSubscription;
+
+#[Subscription]
+impl EventSubscription {
+    /// Timeline entries as they are added, of one customer or (without
+    /// `customerId`) of every customer of the tenant.
+    #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
+    async fn activity_added(
+        &self,
+        ctx: &Context<'_>,
+        customer_id: Option<ID>,
+    ) -> Result<impl Stream<Item = Result<Activity>> + use<>> {
+        let customer = match customer_id {
+            Some(id) => Some(id::decode(Kind::Customer, &id).ok_or(not_found("customer"))?),
+            None => None,
+        };
+        let (db, tenant, events) = tenant_events(ctx)?;
+        let loader = Arc::new(ChildLoader::<Timeline>::new(&db, &tenant));
+        Ok(events.filter_map(move |event| {
+            let (loader, customer) = (loader.clone(), customer.clone());
+            async move {
+                let event = match event {
+                    Ok(event) => event,
+                    Err(notice) => return Some(Err(notice)),
+                };
+                let Change::Activity { id } = &event.change else {
+                    return None;
+                };
+                if customer.as_ref().is_some_and(|c| *c != event.customer) {
+                    return None;
+                }
+                match loader.load(std::slice::from_ref(id)).await {
+                    Ok(mut rows) => rows.remove(id).map(|row| Ok(Activity(row))),
+                    Err(err) => Some(Err(err)),
+                }
+            }
+        }))
+    }
+
+    /// Customers of the tenant as they are created, updated, merged into
+    /// or deleted.
+    #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
+    async fn customer_changed(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = Result<CustomerChange>> + use<>> {
+        let (db, tenant, events) = tenant_events(ctx)?;
+        let entries = Arc::new(ChildLoader::<Timeline>::new(&db, &tenant));
+        Ok(events.filter_map(move |event| {
+            let (db, tenant, entries) = (db.clone(), tenant.clone(), entries.clone());
+            async move {
+                let event = match event {
+                    Ok(event) => event,
+                    Err(notice) => return Some(Err(notice)),
+                };
+                committed_change(&db, &tenant, &entries, &event)
+                    .await
+                    .transpose()
+            }
+        }))
+    }
+}
+
+/// The change an event names, if it was committed: its timeline entry
+/// exists, or for a delete the customer is gone.
+async fn committed_change(
+    db: &DatabaseConnection,
+    tenant: &TenantId,
+    entries: &ChildLoader<Timeline>,
+    event: &Event,
+) -> Result<Option<CustomerChange>> {
+    let Change::Customer {
+        action,
+        fields,
+        entry,
+    } = &event.change
+    else {
+        return Ok(None);
+    };
+    let kind = match action.as_str() {
+        "created" => CustomerChangeType::Created,
+        "merged" => CustomerChangeType::Merged,
+        "deleted" => CustomerChangeType::Deleted,
+        _ => CustomerChangeType::Updated,
+    };
+    if let Some(entry) = entry
+        && entries.load(std::slice::from_ref(entry)).await?.is_empty()
+    {
+        return Ok(None);
+    }
+    let customer = customers::find(db, tenant, &event.customer).await?;
+    if kind == CustomerChangeType::Deleted && customer.is_some() {
+        return Ok(None);
+    }
+    Ok(Some(CustomerChange {
+        kind,
+        customer_id: id::encode(Kind::Customer, &event.customer),
+        fields: fields.clone(),
+        customer: customer.map(Customer),
+    }))
+}

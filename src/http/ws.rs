@@ -1,0 +1,332 @@
+//! `GET /graphql/ws`: GraphQL over WebSocket, `graphql-transport-ws` (the
+//! `graphql-ws` npm client's protocol), with the protocol's own close codes
+//! where async-graphql's stock handler uses others:
+//!
+//! - no `connection_init` within [`INIT_TIMEOUT`]: 4408; a second one: 4429;
+//! - a bad token in `connection_init` (`Authorization: "Bearer …"` or
+//!   `authToken`): 4403, and 4403 again when the token expires;
+//! - `subscribe` before the acknowledgement: 4401; a duplicate id: 4409;
+//! - a message that is not JSON or not of the protocol: 4400.
+//!
+//! Operation errors travel as `error` messages and leave the socket open.
+//! Mutations sent over the socket publish their events like HTTP ones.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_graphql::parser::types::OperationType;
+use async_graphql::{Request, Variables};
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt as _, StreamExt as _};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
+
+use super::graphql::{normalize_errors, operation_type};
+use crate::app::AppState;
+use crate::auth::{Viewer, bearer};
+use crate::graphql::Session;
+
+const PROTOCOL: &str = "graphql-transport-ws";
+/// How long a new socket has to send `connection_init`.
+pub const INIT_TIMEOUT: Duration = Duration::from_secs(3);
+/// How often the server pings an idle client.
+const PING_EVERY: Duration = Duration::from_secs(20);
+/// Most operations one socket runs at once.
+const MAX_OPERATIONS: usize = 100;
+/// Largest message a client may send.
+const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+
+pub async fn upgrade(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let offered = headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| p.trim() == PROTOCOL);
+    if !offered {
+        return (
+            StatusCode::BAD_REQUEST,
+            "use the graphql-transport-ws subprotocol",
+        )
+            .into_response();
+    }
+    ws.protocols([PROTOCOL])
+        .max_message_size(MAX_MESSAGE_BYTES)
+        .on_upgrade(move |socket| serve(socket, app))
+}
+
+/// What operation tasks hand the socket's loop.
+enum Out {
+    Send(Value),
+    /// The operation `id` of generation `n` has ended by itself.
+    Done(String, u64),
+}
+
+fn close(code: u16, reason: &'static str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: Utf8Bytes::from_static(reason),
+    }))
+}
+
+fn text(value: &Value) -> Message {
+    Message::Text(value.to_string().into())
+}
+
+/// The viewer of a `connection_init` payload.
+fn authenticate(app: &AppState, payload: &Value) -> Option<Viewer> {
+    let field = |name: &str| payload.get(name).and_then(Value::as_str);
+    let token = field("Authorization")
+        .or_else(|| field("authorization"))
+        .and_then(bearer)
+        .or_else(|| field("authToken").map(|t| bearer(t).unwrap_or(t)))?;
+    app.keys.verify(token).ok()
+}
+
+fn seconds_until(expires_at: u64) -> Duration {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    Duration::from_secs(expires_at.saturating_sub(now))
+}
+
+async fn serve(socket: WebSocket, app: AppState) {
+    let (mut sink, mut incoming) = socket.split();
+
+    // Until `connection_init`: pings are answered, anything else closes.
+    let deadline = tokio::time::sleep(INIT_TIMEOUT);
+    tokio::pin!(deadline);
+    let viewer = loop {
+        let message = tokio::select! {
+            () = &mut deadline => {
+                let _ = sink.send(close(4408, "Connection initialisation timeout")).await;
+                return;
+            }
+            message = incoming.next() => message,
+        };
+        let Some(Ok(message)) = message else { return };
+        let Some(parsed) = parse(&message) else {
+            if matches!(message, Message::Close(_)) {
+                return;
+            }
+            let _ = sink.send(close(4400, "Invalid message")).await;
+            return;
+        };
+        match parsed["type"].as_str() {
+            Some("connection_init") => match authenticate(&app, &parsed["payload"]) {
+                Some(viewer) => break viewer,
+                None => {
+                    let _ = sink.send(close(4403, "Forbidden")).await;
+                    return;
+                }
+            },
+            Some("ping") => {
+                let _ = sink.send(text(&json!({ "type": "pong" }))).await;
+            }
+            Some("pong") => {}
+            Some("subscribe") => {
+                let _ = sink.send(close(4401, "Unauthorized")).await;
+                return;
+            }
+            _ => {
+                let _ = sink.send(close(4400, "Invalid message")).await;
+                return;
+            }
+        }
+    };
+    if sink
+        .send(text(&json!({ "type": "connection_ack" })))
+        .await
+        .is_err()
+    {
+        return;
+    }
+
+    let (out, mut outgoing) = mpsc::channel::<Out>(256);
+    let mut operations: HashMap<String, (u64, AbortHandle)> = HashMap::new();
+    let mut generation = 0u64;
+    let expiry = tokio::time::sleep(seconds_until(viewer.expires_at));
+    tokio::pin!(expiry);
+    let mut pings = tokio::time::interval(PING_EVERY);
+    pings.tick().await;
+    let closing = loop {
+        tokio::select! {
+            () = &mut expiry => break Some(close(4403, "Forbidden: the token expired")),
+            _ = pings.tick() => {
+                if sink.send(text(&json!({ "type": "ping" }))).await.is_err() {
+                    break None;
+                }
+            }
+            Some(out) = outgoing.recv() => match out {
+                Out::Send(value) => {
+                    if sink.send(text(&value)).await.is_err() {
+                        break None;
+                    }
+                }
+                Out::Done(id, n) => {
+                    if operations.get(&id).is_some_and(|(g, _)| *g == n) {
+                        operations.remove(&id);
+                    }
+                }
+            },
+            message = incoming.next() => {
+                let Some(Ok(message)) = message else { break None };
+                if matches!(message, Message::Close(_)) {
+                    break None;
+                }
+                if matches!(message, Message::Ping(_) | Message::Pong(_)) {
+                    continue;
+                }
+                let Some(parsed) = parse(&message) else {
+                    break Some(close(4400, "Invalid message"));
+                };
+                match parsed["type"].as_str() {
+                    Some("ping") => {
+                        if sink.send(text(&json!({ "type": "pong" }))).await.is_err() {
+                            break None;
+                        }
+                    }
+                    Some("pong") => {}
+                    Some("connection_init") => {
+                        break Some(close(4429, "Too many initialisation requests"));
+                    }
+                    Some("complete") => {
+                        if let Some(id) = parsed["id"].as_str()
+                            && let Some((_, task)) = operations.remove(id)
+                        {
+                            task.abort();
+                        }
+                    }
+                    Some("subscribe") => {
+                        let Some(id) = parsed["id"].as_str().map(str::to_owned) else {
+                            break Some(close(4400, "Invalid message"));
+                        };
+                        if operations.contains_key(&id) {
+                            break Some(close(4409, "Subscriber already exists"));
+                        }
+                        let Some(request) = request(&parsed["payload"]) else {
+                            break Some(close(4400, "Invalid message"));
+                        };
+                        if operations.len() >= MAX_OPERATIONS {
+                            let refusal = json!({ "id": id, "type": "error", "payload": [{
+                                "message": format!("at most {MAX_OPERATIONS} operations at once on one socket"),
+                                "extensions": { "code": "RATE_LIMITED", "retryAfter": 1 }
+                            }]});
+                            if sink.send(text(&refusal)).await.is_err() {
+                                break None;
+                            }
+                            continue;
+                        }
+                        generation += 1;
+                        let task = tokio::spawn(run(
+                            app.clone(),
+                            viewer.clone(),
+                            id.clone(),
+                            generation,
+                            request,
+                            out.clone(),
+                        ));
+                        operations.insert(id, (generation, task.abort_handle()));
+                    }
+                    _ => break Some(close(4400, "Invalid message")),
+                }
+            }
+        }
+    };
+    for (_, (_, task)) in operations.drain() {
+        task.abort();
+    }
+    if let Some(frame) = closing {
+        let _ = sink.send(frame).await;
+    }
+}
+
+/// A protocol message: a JSON object with a `type`.
+fn parse(message: &Message) -> Option<Value> {
+    let Message::Text(text) = message else {
+        return None;
+    };
+    let value: Value = serde_json::from_str(text.as_str()).ok()?;
+    value.get("type")?.as_str()?;
+    Some(value)
+}
+
+/// The GraphQL request of a `subscribe` payload.
+fn request(payload: &Value) -> Option<Request> {
+    let mut request = Request::new(payload.get("query")?.as_str()?);
+    match payload.get("operationName") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(name)) => request = request.operation_name(name),
+        Some(_) => return None,
+    }
+    match payload.get("variables") {
+        None | Some(Value::Null) => {}
+        Some(v @ Value::Object(_)) => request = request.variables(Variables::from_json(v.clone())),
+        Some(_) => return None,
+    }
+    Some(request)
+}
+
+/// Runs one operation, sending its results; ends with `complete` unless
+/// it failed before producing any (then `error`).
+async fn run(
+    app: AppState,
+    viewer: Viewer,
+    id: String,
+    generation: u64,
+    request: Request,
+    out: mpsc::Sender<Out>,
+) {
+    let session = Session::new(app.db.clone(), viewer, app.config.batch_window);
+    let subscription = operation_type(&request) == Some(OperationType::Subscription);
+    let request = request.data(session).data(app.bus.clone());
+    let send = |value: Value| out.send(Out::Send(value));
+    if subscription {
+        let mut responses = app.schema.execute_stream(request);
+        let mut first = true;
+        while let Some(mut response) = responses.next().await {
+            normalize_errors(&mut response);
+            let refused =
+                first && response.data == async_graphql::Value::Null && !response.errors.is_empty();
+            first = false;
+            if refused {
+                let errors = serde_json::to_value(&response.errors).unwrap_or(Value::Null);
+                let _ = send(json!({ "id": id, "type": "error", "payload": errors })).await;
+                let _ = out.send(Out::Done(id, generation)).await;
+                return;
+            }
+            let payload = serde_json::to_value(&response).unwrap_or(Value::Null);
+            if send(json!({ "id": id, "type": "next", "payload": payload }))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    } else {
+        let (mut response, events) = crate::events::recording(app.schema.execute(request)).await;
+        app.bus.publish(events).await;
+        normalize_errors(&mut response);
+        let rejected = response.data == async_graphql::Value::Null
+            && !response.errors.is_empty()
+            && response.errors.iter().all(|e| e.path.is_empty());
+        if rejected {
+            let errors = serde_json::to_value(&response.errors).unwrap_or(Value::Null);
+            let _ = send(json!({ "id": id, "type": "error", "payload": errors })).await;
+            let _ = out.send(Out::Done(id, generation)).await;
+            return;
+        }
+        let payload = serde_json::to_value(&response).unwrap_or(Value::Null);
+        let _ = send(json!({ "id": id, "type": "next", "payload": payload })).await;
+    }
+    let _ = send(json!({ "id": id, "type": "complete" })).await;
+    let _ = out.send(Out::Done(id, generation)).await;
+}

@@ -1,0 +1,362 @@
+//! API.md §11: subscriptions over the real WebSocket, `graphql-transport-ws`.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt as _, StreamExt as _};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::helpers::{Backend, TestApp, spawn_app};
+
+const ACTIVITY: &str =
+    "subscription($c: ID) { activityAdded(customerId: $c) { id type title customer { id } } }";
+const RECORD: &str = "mutation($c: ID!, $t: String!) { recordActivity(customerId: $c, input: { type: EMAIL, title: $t }) { id } }";
+
+/// A `graphql-transport-ws` client.
+struct Ws(WebSocketStream<MaybeTlsStream<TcpStream>>);
+
+/// How a socket ended.
+#[derive(Debug, PartialEq)]
+enum Ended {
+    Closed(u16),
+    Open,
+}
+
+impl Ws {
+    async fn open(app: &TestApp) -> Ws {
+        let url = format!("{}/graphql/ws", app.url.replace("http://", "ws://"));
+        let mut request = url.into_client_request().unwrap();
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
+        let (socket, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+        assert_eq!(
+            response.headers()["sec-websocket-protocol"],
+            "graphql-transport-ws"
+        );
+        Ws(socket)
+    }
+
+    /// A socket past `connection_ack`, for `token`.
+    async fn ready(app: &TestApp, token: &str) -> Ws {
+        let mut ws = Ws::open(app).await;
+        ws.send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } }))
+            .await;
+        assert_eq!(ws.recv().await.unwrap()["type"], "connection_ack");
+        ws
+    }
+
+    async fn send(&mut self, value: Value) {
+        self.0
+            .send(Message::Text(value.to_string().into()))
+            .await
+            .unwrap();
+    }
+
+    async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+        self.send(json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } }))
+            .await;
+    }
+
+    /// The next protocol message within five seconds (server pings
+    /// skipped); `None` when the socket closed.
+    async fn recv(&mut self) -> Option<Value> {
+        self.within(Duration::from_secs(5)).await
+    }
+
+    async fn within(&mut self, wait: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let message = tokio::time::timeout_at(deadline, self.0.next())
+                .await
+                .ok()??;
+            match message.ok()? {
+                Message::Text(text) => {
+                    let value: Value = serde_json::from_str(text.as_str()).unwrap();
+                    if value["type"] != "ping" {
+                        return Some(value);
+                    }
+                }
+                Message::Close(_) => return None,
+                _ => {}
+            }
+        }
+    }
+
+    /// Nothing arrives for a while.
+    async fn quiet(&mut self) -> bool {
+        self.within(Duration::from_millis(700)).await.is_none()
+    }
+
+    /// How the socket ends within `wait`.
+    async fn ended(&mut self, wait: Duration) -> Ended {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.0.next()).await {
+                Err(_) => return Ended::Open,
+                Ok(Some(Ok(Message::Close(frame)))) => {
+                    return Ended::Closed(frame.map_or(1005, |f| f.code.into()));
+                }
+                Ok(Some(Ok(_))) => {}
+                Ok(_) => return Ended::Closed(1006),
+            }
+        }
+    }
+}
+
+async fn record(app: &TestApp, tenant: &str, customer: &str, title: &str) {
+    app.gql(tenant, RECORD, json!({ "c": customer, "t": title }))
+        .await
+        .ok();
+}
+
+async fn subscribers_receive_their_tenants_activity_as_it_is_recorded(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ana = app
+        .create_customer("acme", json!({ "email": "ana@acme.example" }))
+        .await;
+    let bo = app
+        .create_customer("acme", json!({ "email": "bo@acme.example" }))
+        .await;
+    let eve = app
+        .create_customer("evil", json!({ "email": "eve@evil.example" }))
+        .await;
+
+    let mut anas = Ws::ready(&app, &app.token("acme")).await;
+    anas.subscribe("1", ACTIVITY, json!({ "c": ana })).await;
+    let mut all = Ws::ready(&app, &app.token("acme")).await;
+    all.subscribe("a", ACTIVITY, json!({})).await;
+    let mut evil = Ws::ready(&app, &app.token("evil")).await;
+    evil.subscribe("e", ACTIVITY, json!({})).await;
+    // Subscriptions are live once the server has read the subscribe.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    record(&app, "acme", &ana, "Newsletter opened").await;
+    let got = anas.recv().await.unwrap();
+    assert_eq!(got["type"], "next");
+    assert_eq!(got["id"], "1");
+    let activity = &got["payload"]["data"]["activityAdded"];
+    assert_eq!(activity["title"], "Newsletter opened");
+    assert_eq!(activity["type"], "EMAIL");
+    assert_eq!(activity["customer"]["id"], ana);
+    assert_eq!(
+        all.recv().await.unwrap()["payload"]["data"]["activityAdded"]["title"],
+        "Newsletter opened"
+    );
+
+    record(&app, "acme", &bo, "Bo's email").await;
+    assert_eq!(
+        all.recv().await.unwrap()["payload"]["data"]["activityAdded"]["customer"]["id"],
+        bo
+    );
+    assert!(anas.quiet().await, "Ana's subscriber hears only Ana");
+    assert!(evil.quiet().await, "another tenant hears nothing");
+
+    // Its own tenant's events reach it.
+    record(&app, "evil", &eve, "Eve's email").await;
+    assert_eq!(
+        evil.recv().await.unwrap()["payload"]["data"]["activityAdded"]["customer"]["id"],
+        eve
+    );
+
+    // `complete` ends a subscription; the socket stays usable.
+    anas.send(json!({ "id": "1", "type": "complete" })).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    record(&app, "acme", &ana, "After complete").await;
+    assert!(anas.quiet().await);
+    anas.send(json!({ "type": "ping" })).await;
+    assert_eq!(anas.recv().await.unwrap()["type"], "pong");
+}
+
+async fn customer_changes_are_published_after_they_commit(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut ws = Ws::ready(&app, &app.token("acme")).await;
+    ws.subscribe(
+        "c",
+        "subscription { customerChanged { type customerId fields customer { email } } }",
+        json!({}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let ana = app
+        .create_customer("acme", json!({ "email": "ana@acme.example" }))
+        .await;
+    let created = ws.recv().await.unwrap()["payload"]["data"]["customerChanged"].clone();
+    assert_eq!(
+        created,
+        json!({ "type": "CREATED", "customerId": ana, "fields": [], "customer": { "email": "ana@acme.example" } })
+    );
+
+    app.gql(
+        "acme",
+        "mutation($id: ID!) { updateCustomer(id: $id, input: { companyName: \"Acme\" }) { id } }",
+        json!({ "id": ana }),
+    )
+    .await
+    .ok();
+    let updated = ws.recv().await.unwrap()["payload"]["data"]["customerChanged"].clone();
+    assert_eq!(updated["type"], "UPDATED");
+    assert_eq!(updated["fields"], json!(["companyName"]));
+
+    // A refused write publishes nothing.
+    let refused = app
+        .gql(
+            "acme",
+            "mutation { createCustomer(input: { email: \"not an email\" }) { created } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(refused.code(), "BAD_USER_INPUT");
+    assert!(ws.quiet().await);
+
+    app.gql(
+        "acme",
+        "mutation($id: ID!) { deleteCustomer(id: $id) { deletedId } }",
+        json!({ "id": ana }),
+    )
+    .await
+    .ok();
+    let deleted = ws.recv().await.unwrap()["payload"]["data"]["customerChanged"].clone();
+    assert_eq!(
+        deleted,
+        json!({ "type": "DELETED", "customerId": ana, "fields": [], "customer": null })
+    );
+}
+
+async fn the_protocol_refuses_with_its_close_codes(backend: Backend) {
+    let app = spawn_app(backend).await;
+
+    // A bad token, in either form: 4403.
+    for payload in [
+        json!({ "Authorization": "Bearer nope" }),
+        json!({ "authToken": "nope" }),
+        json!({}),
+    ] {
+        let mut ws = Ws::open(&app).await;
+        ws.send(json!({ "type": "connection_init", "payload": payload }))
+            .await;
+        assert_eq!(
+            ws.ended(Duration::from_secs(2)).await,
+            Ended::Closed(4403),
+            "{payload}"
+        );
+    }
+    // `authToken` with a good token is accepted.
+    let mut ws = Ws::open(&app).await;
+    ws.send(json!({ "type": "connection_init", "payload": { "authToken": app.token("acme") } }))
+        .await;
+    assert_eq!(ws.recv().await.unwrap()["type"], "connection_ack");
+    // A second init: 4429.
+    ws.send(json!({ "type": "connection_init" })).await;
+    assert_eq!(ws.ended(Duration::from_secs(2)).await, Ended::Closed(4429));
+
+    // Subscribing before the acknowledgement: 4401.
+    let mut ws = Ws::open(&app).await;
+    ws.subscribe("1", ACTIVITY, json!({})).await;
+    assert_eq!(ws.ended(Duration::from_secs(2)).await, Ended::Closed(4401));
+
+    // Not JSON, or not a protocol message: 4400.
+    for bad in ["{nope", "{\"type\":\"launch\"}"] {
+        let mut ws = Ws::ready(&app, &app.token("acme")).await;
+        ws.0.send(Message::Text(bad.into())).await.unwrap();
+        assert_eq!(
+            ws.ended(Duration::from_secs(2)).await,
+            Ended::Closed(4400),
+            "{bad}"
+        );
+    }
+
+    // A duplicate id: 4409.
+    let mut ws = Ws::ready(&app, &app.token("acme")).await;
+    ws.subscribe("1", ACTIVITY, json!({})).await;
+    ws.subscribe("1", ACTIVITY, json!({})).await;
+    assert_eq!(ws.ended(Duration::from_secs(2)).await, Ended::Closed(4409));
+
+    // Without `read:customers`: an `error` for that operation, and the
+    // socket stays open for the next.
+    let mut ws = Ws::ready(&app, &app.token_with("acme", "read:segments")).await;
+    ws.subscribe("x", ACTIVITY, json!({})).await;
+    let refused = ws.recv().await.unwrap();
+    assert_eq!(refused["type"], "error", "{refused}");
+    assert_eq!(refused["id"], "x");
+    assert_eq!(refused["payload"][0]["extensions"]["code"], "FORBIDDEN");
+    // A validation error, likewise.
+    ws.subscribe("y", "subscription { nothingHere }", json!({}))
+        .await;
+    let invalid = ws.recv().await.unwrap();
+    assert_eq!(invalid["type"], "error");
+    assert_eq!(
+        invalid["payload"][0]["extensions"]["code"],
+        "BAD_USER_INPUT"
+    );
+    ws.send(json!({ "type": "ping" })).await;
+    assert_eq!(ws.recv().await.unwrap()["type"], "pong");
+
+    // Queries run over the socket too: `next`, then `complete`.
+    ws.subscribe("q", "{ segments { totalCount } }", json!({}))
+        .await;
+    let next = ws.recv().await.unwrap();
+    assert_eq!(
+        next["payload"]["data"]["segments"]["totalCount"], 0,
+        "{next}"
+    );
+    assert_eq!(
+        ws.recv().await.unwrap(),
+        json!({ "id": "q", "type": "complete" })
+    );
+
+    // No init at all: 4408 after three seconds.
+    let mut ws = Ws::open(&app).await;
+    assert_eq!(ws.ended(Duration::from_secs(5)).await, Ended::Closed(4408));
+
+    // Another subprotocol: the handshake is refused.
+    let url = format!("{}/graphql/ws", app.url.replace("http://", "ws://"));
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("Sec-WebSocket-Protocol", "graphql-ws".parse().unwrap());
+    assert!(tokio_tungstenite::connect_async(request).await.is_err());
+}
+
+async fn a_socket_closes_when_its_token_expires(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let token = app.token_for("acme", "read:customers", Duration::from_secs(2));
+    let mut ws = Ws::ready(&app, &token).await;
+    assert_eq!(ws.ended(Duration::from_secs(5)).await, Ended::Closed(4403));
+}
+
+backend_tests!(
+    subscribers_receive_their_tenants_activity_as_it_is_recorded,
+    customer_changes_are_published_after_they_commit,
+    the_protocol_refuses_with_its_close_codes,
+    a_socket_closes_when_its_token_expires,
+);
+
+/// Two servers on one PostgreSQL: an activity recorded through one reaches
+/// a subscriber of the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_cross_server_instances_on_postgres() {
+    let Some(backend) = Backend::postgres() else {
+        return;
+    };
+    let a = spawn_app(backend).await;
+    let b = a.another_instance().await;
+    let ana = b
+        .create_customer("acme", json!({ "email": "ana@acme.example" }))
+        .await;
+    let mut ws = Ws::ready(&a, &a.token("acme")).await;
+    ws.subscribe("1", ACTIVITY, json!({ "c": ana })).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    record(&b, "acme", &ana, "Recorded through B").await;
+    let got = ws.recv().await.unwrap();
+    assert_eq!(
+        got["payload"]["data"]["activityAdded"]["title"], "Recorded through B",
+        "{got}"
+    );
+}
