@@ -60,10 +60,11 @@ impl Application {
         let (keys, source) = config.auth.keys(&config.db, true)?;
         let (db, statements) = crate::db::connect_counted(&config.db).await?;
         crate::db::migrate(&db).await?;
+        let buffer = usize::from(config.subscription_buffer);
         let bus: Arc<dyn EventBus> = if config.db.is_sqlite() {
-            Arc::new(LocalBus::new())
+            Arc::new(LocalBus::new(buffer))
         } else {
-            Arc::new(PgBus::start(&config.db.database_url, db.clone()).await?)
+            Arc::new(PgBus::start(&config.db.database_url, db.clone(), buffer).await?)
         };
         let listener = TcpListener::bind(config.listen).await?;
         let app = Arc::new(App {

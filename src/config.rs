@@ -169,4 +169,9 @@ pub struct ServeArgs {
     /// batches more on a slow machine, at that much latency per level.
     #[arg(long, env = "CRM_BATCH_WINDOW", default_value = "2ms", value_parser = humantime::parse_duration)]
     pub batch_window: std::time::Duration,
+
+    /// Events a subscription may fall behind by; beyond that its oldest
+    /// undelivered events are dropped and it is told how many.
+    #[arg(long, env = "CRM_SUBSCRIPTION_BUFFER", default_value_t = 1024, value_parser = clap::value_parser!(u16).range(1..))]
+    pub subscription_buffer: u16,
 }

@@ -127,35 +127,34 @@ pub async fn insert_many(
     Ok(rows)
 }
 
-/// The live events of a new entry: an activity, and for a `CUSTOMER`
-/// entry the customer's change it names.
+/// The live event of a new entry (for a `CUSTOMER` entry, with the change
+/// it records).
 fn record_events(row: &activity::Model) {
-    let event = |change| events::Event {
+    let customer = (row.kind == ActivityType::Customer.as_str()).then(|| {
+        let data = row.data.as_ref();
+        events::CustomerRecord {
+            action: data
+                .and_then(|d| d["action"].as_str())
+                .unwrap_or("updated")
+                .to_owned(),
+            fields: data
+                .and_then(|d| d["fields"].as_array())
+                .map(|f| {
+                    f.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    });
+    events::record(events::Event {
         tenant: row.tenant_id.clone(),
         customer: row.customer_id.clone(),
-        change,
-    };
-    events::record(event(events::Change::Activity { id: row.id.clone() }));
-    if row.kind == ActivityType::Customer.as_str() {
-        let data = row.data.as_ref();
-        let action = data
-            .and_then(|d| d["action"].as_str())
-            .unwrap_or("updated")
-            .to_owned();
-        let fields = data
-            .and_then(|d| d["fields"].as_array())
-            .map(|f| {
-                f.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
-        events::record(event(events::Change::Customer {
-            action,
-            fields,
-            entry: Some(row.id.clone()),
-        }));
-    }
+        change: events::Change::Activity {
+            id: row.id.clone(),
+            customer,
+        },
+    });
 }
 
 /// Adds one entry.

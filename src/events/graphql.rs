@@ -12,7 +12,7 @@ use sea_orm::DatabaseConnection;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
-use super::{Change, Event, EventBus};
+use super::{Change, EventBus, Heard};
 use crate::activity::Activity;
 use crate::activity::loader::Timeline;
 use crate::auth::{Scope, ScopeGuard};
@@ -52,7 +52,7 @@ fn tenant_events(
 ) -> Result<(
     DatabaseConnection,
     TenantId,
-    impl Stream<Item = Result<Arc<Event>>> + use<>,
+    impl Stream<Item = Result<Arc<Heard>>> + use<>,
 )> {
     let session = ctx.session()?;
     let bus = ctx
@@ -62,7 +62,7 @@ fn tenant_events(
     let own = tenant.as_str().to_owned();
     let stream = BroadcastStream::new(bus.subscribe()).filter_map(move |item| {
         let keep = match item {
-            Ok(event) if event.tenant == own => Some(Ok(event)),
+            Ok(heard) if heard.event.tenant == own => Some(Ok(heard)),
             Ok(_) => None,
             Err(BroadcastStreamRecvError::Lagged(n)) => Some(Err(dropped(n))),
         };
@@ -101,22 +101,22 @@ impl EventSubscription {
             None => None,
         };
         let (db, tenant, events) = tenant_events(ctx)?;
-        let loader = Arc::new(ChildLoader::<Timeline>::new(&db, &tenant));
-        Ok(events.filter_map(move |event| {
-            let (loader, customer) = (loader.clone(), customer.clone());
+        let entries = Arc::new(ChildLoader::<Timeline>::new(&db, &tenant));
+        Ok(events.filter_map(move |heard| {
+            let (entries, customer) = (entries.clone(), customer.clone());
             async move {
-                let event = match event {
-                    Ok(event) => event,
+                let heard = match heard {
+                    Ok(heard) => heard,
                     Err(notice) => return Some(Err(notice)),
                 };
-                let Change::Activity { id } = &event.change else {
-                    return None;
-                };
-                if customer.as_ref().is_some_and(|c| *c != event.customer) {
+                if customer
+                    .as_ref()
+                    .is_some_and(|c| *c != heard.event.customer)
+                {
                     return None;
                 }
-                match loader.load(std::slice::from_ref(id)).await {
-                    Ok(mut rows) => rows.remove(id).map(|row| Ok(Activity(row))),
+                match entry(&entries, &heard).await {
+                    Ok(row) => row.map(|row| Ok(Activity(row))),
                     Err(err) => Some(Err(err)),
                 }
             }
@@ -132,19 +132,39 @@ impl EventSubscription {
     ) -> Result<impl Stream<Item = Result<CustomerChange>> + use<>> {
         let (db, tenant, events) = tenant_events(ctx)?;
         let entries = Arc::new(ChildLoader::<Timeline>::new(&db, &tenant));
-        Ok(events.filter_map(move |event| {
+        Ok(events.filter_map(move |heard| {
             let (db, tenant, entries) = (db.clone(), tenant.clone(), entries.clone());
             async move {
-                let event = match event {
-                    Ok(event) => event,
+                let heard = match heard {
+                    Ok(heard) => heard,
                     Err(notice) => return Some(Err(notice)),
                 };
-                committed_change(&db, &tenant, &entries, &event)
+                committed_change(&db, &tenant, &entries, &heard)
                     .await
                     .transpose()
             }
         }))
     }
+}
+
+/// The timeline entry an event names (the activity added, or the entry
+/// recording a customer's change), read once for all of the instance's
+/// subscribers; none when it was never committed.
+async fn entry(
+    entries: &ChildLoader<Timeline>,
+    heard: &Heard,
+) -> Result<Option<entity::activity::Model>> {
+    let Change::Activity { id: key, .. } = &heard.event.change else {
+        return Ok(None);
+    };
+    let row = heard
+        .activity
+        .get_or_try_init(|| async {
+            let mut rows = entries.load(std::slice::from_ref(key)).await?;
+            Ok::<_, async_graphql::Error>(rows.remove(key))
+        })
+        .await?;
+    Ok(row.clone())
 }
 
 /// The change an event names, if it was committed: its timeline entry
@@ -153,35 +173,40 @@ async fn committed_change(
     db: &DatabaseConnection,
     tenant: &TenantId,
     entries: &ChildLoader<Timeline>,
-    event: &Event,
+    heard: &Heard,
 ) -> Result<Option<CustomerChange>> {
-    let Change::Customer {
-        action,
-        fields,
-        entry,
-    } = &event.change
-    else {
-        return Ok(None);
+    let event = &heard.event;
+    let (kind, fields) = match &event.change {
+        Change::Deleted => (CustomerChangeType::Deleted, Vec::new()),
+        Change::Activity {
+            customer: Some(record),
+            ..
+        } => {
+            let kind = match record.action.as_str() {
+                "created" => CustomerChangeType::Created,
+                "merged" => CustomerChangeType::Merged,
+                _ => CustomerChangeType::Updated,
+            };
+            // Committed only if the entry recording it exists.
+            if entry(entries, heard).await?.is_none() {
+                return Ok(None);
+            }
+            (kind, record.fields.clone())
+        }
+        Change::Activity { customer: None, .. } => return Ok(None),
     };
-    let kind = match action.as_str() {
-        "created" => CustomerChangeType::Created,
-        "merged" => CustomerChangeType::Merged,
-        "deleted" => CustomerChangeType::Deleted,
-        _ => CustomerChangeType::Updated,
-    };
-    if let Some(entry) = entry
-        && entries.load(std::slice::from_ref(entry)).await?.is_empty()
-    {
-        return Ok(None);
-    }
-    let customer = customers::find(db, tenant, &event.customer).await?;
+    let customer = heard
+        .customer
+        .get_or_try_init(|| customers::find(db, tenant, &event.customer))
+        .await?
+        .clone();
     if kind == CustomerChangeType::Deleted && customer.is_some() {
         return Ok(None);
     }
     Ok(Some(CustomerChange {
         kind,
         customer_id: id::encode(Kind::Customer, &event.customer),
-        fields: fields.clone(),
+        fields,
         customer: customer.map(Customer),
     }))
 }

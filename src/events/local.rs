@@ -6,16 +6,17 @@ use futures_util::FutureExt as _;
 use futures_util::future::BoxFuture;
 use tokio::sync::broadcast;
 
-use super::{BUFFER, Event, EventBus};
+use super::{Event, EventBus, Heard};
 
 pub struct LocalBus {
-    sender: broadcast::Sender<Arc<Event>>,
+    sender: broadcast::Sender<Arc<Heard>>,
 }
 
 impl LocalBus {
-    pub fn new() -> Self {
+    /// A bus whose subscribers may each fall `buffer` events behind.
+    pub fn new(buffer: usize) -> Self {
         Self {
-            sender: broadcast::channel(BUFFER).0,
+            sender: broadcast::channel(buffer.max(1)).0,
         }
     }
 
@@ -23,14 +24,8 @@ impl LocalBus {
     pub fn deliver(&self, events: impl IntoIterator<Item = Event>) {
         for event in events {
             // No subscriber: nothing to do.
-            let _ = self.sender.send(Arc::new(event));
+            let _ = self.sender.send(Arc::new(Heard::new(event)));
         }
-    }
-}
-
-impl Default for LocalBus {
-    fn default() -> Self {
-        Self::new()
     }
 }
 
@@ -40,7 +35,7 @@ impl EventBus for LocalBus {
         async {}.boxed()
     }
 
-    fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+    fn subscribe(&self) -> broadcast::Receiver<Arc<Heard>> {
         self.sender.subscribe()
     }
 }

@@ -10,8 +10,9 @@
 //! - [`EventBus`] is the one seam: [`local::LocalBus`] is an in-process
 //!   broadcast (SQLite, one instance); [`postgres::PgBus`] sends events with
 //!   `NOTIFY` and hears every instance's with `LISTEN`.
-//! - Each subscriber has a bounded buffer ([`BUFFER`] events): one that
-//!   falls behind loses its oldest events and is told how many.
+//! - Each subscriber has a bounded buffer (`CRM_SUBSCRIPTION_BUFFER`
+//!   events): one that falls behind loses its oldest events and is told
+//!   how many.
 
 mod graphql;
 pub mod local;
@@ -24,10 +25,7 @@ use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast;
-
-/// Events a subscriber may fall behind by before the oldest are dropped.
-pub const BUFFER: usize = 1024;
+use tokio::sync::{OnceCell, broadcast};
 
 /// One committed change, as small as a `NOTIFY` payload should be: keys,
 /// never customer data.
@@ -45,16 +43,42 @@ pub struct Event {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "k")]
 pub enum Change {
-    /// A timeline entry was added (its row key).
-    Activity { id: String },
-    /// The customer was created, updated, merged into or deleted; `fields`
-    /// names what an update changed; `entry` is the timeline entry that
-    /// records the change (none for a delete).
-    Customer {
-        action: String,
-        fields: Vec<String>,
-        entry: Option<String>,
+    /// A timeline entry was added (its row key); a `CUSTOMER` entry also
+    /// records a change to the customer.
+    Activity {
+        id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        customer: Option<CustomerRecord>,
     },
+    /// The customer was deleted (no timeline entry survives it).
+    Deleted,
+}
+
+/// What a `CUSTOMER` timeline entry records: `created`, `updated` (with the
+/// API names of the changed fields) or `merged`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerRecord {
+    pub action: String,
+    pub fields: Vec<String>,
+}
+
+/// An event as this instance's subscribers hear it, with the rows it
+/// names loaded at most once, by the first subscriber that needs them (the
+/// others of the same tenant share them).
+pub struct Heard {
+    pub event: Event,
+    pub activity: OnceCell<Option<entity::activity::Model>>,
+    pub customer: OnceCell<Option<entity::customer::Model>>,
+}
+
+impl Heard {
+    pub fn new(event: Event) -> Self {
+        Heard {
+            event,
+            activity: OnceCell::new(),
+            customer: OnceCell::new(),
+        }
+    }
 }
 
 /// Where events go and where subscribers hear them.
@@ -62,7 +86,7 @@ pub trait EventBus: Send + Sync {
     /// Sends committed events to every instance's subscribers.
     fn publish(&self, events: Vec<Event>) -> BoxFuture<'_, ()>;
     /// A new subscriber, hearing events published from now on.
-    fn subscribe(&self) -> broadcast::Receiver<Arc<Event>>;
+    fn subscribe(&self) -> broadcast::Receiver<Arc<Heard>>;
 }
 
 tokio::task_local! {
@@ -80,11 +104,7 @@ pub fn customer_deleted(tenant: &crate::tenancy::TenantId, customer: &str) {
     record(Event {
         tenant: tenant.as_str().to_owned(),
         customer: customer.to_owned(),
-        change: Change::Customer {
-            action: "deleted".to_owned(),
-            fields: Vec::new(),
-            entry: None,
-        },
+        change: Change::Deleted,
     });
 }
 

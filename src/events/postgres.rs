@@ -14,7 +14,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 use tokio::sync::broadcast;
 
 use super::local::LocalBus;
-use super::{Event, EventBus};
+use super::{Event, EventBus, Heard};
 
 /// The channel's name ends with the database schema the server works in,
 /// so deployments that share a database in separate schemas do not hear
@@ -31,7 +31,7 @@ pub struct PgBus {
 
 impl PgBus {
     /// Listens on its own connection to `url`; publishes through `db`.
-    pub async fn start(url: &str, db: DatabaseConnection) -> anyhow::Result<Self> {
+    pub async fn start(url: &str, db: DatabaseConnection, buffer: usize) -> anyhow::Result<Self> {
         let schema: Option<String> = db
             .query_one(
                 &Query::select()
@@ -44,7 +44,7 @@ impl PgBus {
         let channel = format!("{CHANNEL}_{}", schema.unwrap_or_default());
         let mut listener = PgListener::connect(url).await?;
         listener.listen(&channel).await?;
-        let local = Arc::new(LocalBus::new());
+        let local = Arc::new(LocalBus::new(buffer));
         let heard = local.clone();
         tokio::spawn(async move {
             loop {
@@ -108,7 +108,7 @@ impl EventBus for PgBus {
         .boxed()
     }
 
-    fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+    fn subscribe(&self) -> broadcast::Receiver<Arc<Heard>> {
         self.local.subscribe()
     }
 }
@@ -126,6 +126,7 @@ mod tests {
                 customer: format!("{i:032}"),
                 change: Change::Activity {
                     id: format!("{i:032}"),
+                    customer: None,
                 },
             })
             .collect();

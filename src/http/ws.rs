@@ -294,8 +294,18 @@ async fn run(
         let mut first = true;
         while let Some(mut response) = responses.next().await {
             normalize_errors(&mut response);
-            let refused =
-                first && response.data == async_graphql::Value::Null && !response.errors.is_empty();
+            // A subscription refused at its start (validation, scope) sends
+            // one response with errors and no data; a notice of dropped
+            // events does too, but the subscription goes on.
+            let notice = response.errors.iter().any(|e| {
+                e.extensions
+                    .as_ref()
+                    .is_some_and(|x| x.get("dropped").is_some())
+            });
+            let refused = first
+                && !notice
+                && response.data == async_graphql::Value::Null
+                && !response.errors.is_empty();
             first = false;
             if refused {
                 let errors = serde_json::to_value(&response.errors).unwrap_or(Value::Null);

@@ -228,17 +228,24 @@ fn starts_with(subject: Expr, s: &Scalar, v: sea_orm::Value) -> Expr {
     Expr::from(Func::cust("substr").arg(subject).arg(1i32).arg(n)).eq(v)
 }
 
-/// `customers.id IN (SELECT customer_id FROM customer_tags WHERE …)`: with
-/// one of `tags`, or with any tag at all.
+/// `EXISTS (SELECT … FROM customer_tags WHERE customer_id = customers.id
+/// …)`: with one of `tags`, or with any tag at all. Correlated, so
+/// PostgreSQL probes the tag index for a handful of customers (a segment
+/// evaluated for one page) and hashes the tags for a whole tenant (a count,
+/// a rule under `ANY`), as the row counts call for.
 fn has_tag(tenant: &TenantId, tags: Option<&[String]>) -> Expr {
     use customer_tag::Column as T;
-    let mut ids = tenancy::subquery::<customer_tag::Entity>(tenant)
-        .column((customer_tag::Entity, T::CustomerId))
+    let mut tagged = tenancy::subquery::<customer_tag::Entity>(tenant)
+        .expr(Expr::val(1))
+        .and_where(
+            Expr::col((customer_tag::Entity, T::CustomerId))
+                .equals((customer::Entity, customer::Column::Id)),
+        )
         .to_owned();
     if let Some(tags) = tags {
-        ids.and_where(Expr::col((customer_tag::Entity, T::Tag)).is_in(tags.iter().cloned()));
+        tagged.and_where(Expr::col((customer_tag::Entity, T::Tag)).is_in(tags.iter().cloned()));
     }
-    column(customer::Column::Id).in_subquery(ids)
+    Expr::exists(tagged)
 }
 
 /// Days since the Unix epoch of a timestamp column, as a float.

@@ -9,7 +9,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::helpers::{Backend, TestApp, spawn_app};
+use crate::helpers::{Backend, SECRET, TestApp, spawn_app, spawn_app_with};
 
 const ACTIVITY: &str =
     "subscription($c: ID) { activityAdded(customerId: $c) { id type title customer { id } } }";
@@ -330,7 +330,57 @@ async fn a_socket_closes_when_its_token_expires(backend: Backend) {
     assert_eq!(ws.ended(Duration::from_secs(5)).await, Ended::Closed(4403));
 }
 
+async fn a_slow_subscriber_loses_its_oldest_events_and_is_told(backend: Backend) {
+    let app = spawn_app_with(
+        backend,
+        &["--jwt-secret", SECRET, "--subscription-buffer", "8"],
+    )
+    .await;
+    let mut ws = Ws::ready(&app, &app.token("acme")).await;
+    ws.subscribe("a", "subscription { activityAdded { id } }", json!({}))
+        .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    // 300 customers in one import: 300 timeline entries at once.
+    let rows: Vec<Value> = (0..300)
+        .map(|i| json!({ "email": format!("c{i}@acme.example") }))
+        .collect();
+    app.gql(
+        "acme",
+        "mutation($c: [CustomerInput!]!) { importCustomers(customers: $c) { created } }",
+        json!({ "c": rows }),
+    )
+    .await
+    .ok();
+
+    let (mut delivered, mut dropped, mut notices) = (0, 0, 0);
+    while let Some(message) = ws.within(Duration::from_secs(2)).await {
+        assert_eq!(message["type"], "next", "{message}");
+        match message["payload"]["errors"][0]["extensions"]["dropped"].as_u64() {
+            Some(n) => {
+                assert_eq!(
+                    message["payload"]["errors"][0]["extensions"]["code"],
+                    "RATE_LIMITED"
+                );
+                dropped += n;
+                notices += 1;
+            }
+            None => {
+                assert!(message["payload"]["data"]["activityAdded"]["id"].is_string());
+                delivered += 1;
+            }
+        }
+    }
+    assert!(notices > 0, "a subscriber 8 events deep fell behind 300");
+    assert_eq!(
+        delivered + dropped,
+        300,
+        "every event delivered or counted as dropped"
+    );
+}
+
 backend_tests!(
+    a_slow_subscriber_loses_its_oldest_events_and_is_told,
     subscribers_receive_their_tenants_activity_as_it_is_recorded,
     customer_changes_are_published_after_they_commit,
     the_protocol_refuses_with_its_close_codes,
