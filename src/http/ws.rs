@@ -58,14 +58,19 @@ pub async fn upgrade(
         )
             .into_response();
     }
+    // Small buffers: an idle socket should cost kilobytes, not the
+    // 128 KiB a side of tungstenite's defaults.
     ws.protocols([PROTOCOL])
         .max_message_size(MAX_MESSAGE_BYTES)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
         .on_upgrade(move |socket| serve(socket, app))
 }
 
 /// What operation tasks hand the socket's loop.
 enum Out {
-    Send(Value),
+    /// A message, serialized.
+    Send(String),
     /// The operation `id` of generation `n` has ended by itself.
     Done(String, u64),
 }
@@ -150,7 +155,7 @@ async fn serve(socket: WebSocket, app: AppState) {
         return;
     }
 
-    let (out, mut outgoing) = mpsc::channel::<Out>(256);
+    let (out, mut outgoing) = mpsc::channel::<Out>(32);
     let mut operations: HashMap<String, (u64, AbortHandle)> = HashMap::new();
     let mut generation = 0u64;
     let expiry = tokio::time::sleep(seconds_until(viewer.expires_at));
@@ -166,8 +171,8 @@ async fn serve(socket: WebSocket, app: AppState) {
                 }
             }
             Some(out) = outgoing.recv() => match out {
-                Out::Send(value) => {
-                    if sink.send(text(&value)).await.is_err() {
+                Out::Send(message) => {
+                    if sink.send(Message::Text(message.into())).await.is_err() {
                         break None;
                     }
                 }
@@ -249,6 +254,15 @@ async fn serve(socket: WebSocket, app: AppState) {
     }
 }
 
+/// A `next` message.
+#[derive(serde::Serialize)]
+struct Next<'a> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    payload: &'a async_graphql::Response,
+}
+
 /// A protocol message: a JSON object with a `type`.
 fn parse(message: &Message) -> Option<Value> {
     let Message::Text(text) = message else {
@@ -288,7 +302,7 @@ async fn run(
     let session = Session::new(app.db.clone(), viewer, app.config.batch_window);
     let subscription = operation_type(&request) == Some(OperationType::Subscription);
     let request = request.data(session).data(app.bus.clone());
-    let send = |value: Value| out.send(Out::Send(value));
+    let send = |value: Value| out.send(Out::Send(value.to_string()));
     if subscription {
         let mut responses = app.schema.execute_stream(request);
         let mut first = true;
@@ -313,11 +327,14 @@ async fn run(
                 let _ = out.send(Out::Done(id, generation)).await;
                 return;
             }
-            let payload = serde_json::to_value(&response).unwrap_or(Value::Null);
-            if send(json!({ "id": id, "type": "next", "payload": payload }))
-                .await
-                .is_err()
-            {
+            // Serialized once, straight from the response.
+            let next = Next {
+                id: &id,
+                kind: "next",
+                payload: &response,
+            };
+            let message = serde_json::to_string(&next).unwrap_or_default();
+            if out.send(Out::Send(message)).await.is_err() {
                 return;
             }
         }
