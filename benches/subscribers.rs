@@ -51,9 +51,10 @@ fn rss_kib(pid: u32) -> u64 {
 async fn main() {
     let args = Args::parse();
     let dir = tempfile::tempdir().unwrap();
-    let database = args.database_url.clone().unwrap_or_else(|| {
-        format!("sqlite://{}/bench.db?mode=rwc", dir.path().display())
-    });
+    let database = args
+        .database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}/bench.db?mode=rwc", dir.path().display()));
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -78,8 +79,13 @@ async fn main() {
     let client = reqwest::Client::new();
     let token = {
         let keys = crm::auth::Keys::hs256(SECRET.as_bytes(), None, None).unwrap();
-        keys.mint("bench", "bench", "read:customers write:customers", Duration::from_secs(3600))
-            .unwrap()
+        keys.mint(
+            "bench",
+            "bench",
+            "read:customers write:customers",
+            Duration::from_secs(3600),
+        )
+        .unwrap()
     };
     let gql = |query: &'static str, variables: Value| {
         let (client, http, token) = (client.clone(), http.clone(), token.clone());
@@ -100,7 +106,12 @@ async fn main() {
     };
     // Wait for the server.
     for _ in 0..100 {
-        if client.get(format!("http://127.0.0.1:{port}/healthz")).send().await.is_ok() {
+        if client
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+            .is_ok()
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -122,20 +133,27 @@ async fn main() {
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..args.subscribers {
-        let (token, customer, heard, ready) =
-            (token.clone(), customer.clone(), heard.clone(), ready_tx.clone());
+        let (token, customer, heard, ready) = (
+            token.clone(),
+            customer.clone(),
+            heard.clone(),
+            ready_tx.clone(),
+        );
         let idle = args.idle;
         let mut request = format!("ws://127.0.0.1:{port}/graphql/ws")
             .into_client_request()
             .unwrap();
-        request
-            .headers_mut()
-            .insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
         let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
         tasks.push(tokio::spawn(async move {
             let send = |v: Value| Message::Text(v.to_string().into());
             socket
-                .send(send(json!({ "type": "connection_init", "payload": { "authToken": token } })))
+                .send(send(
+                    json!({ "type": "connection_init", "payload": { "authToken": token } }),
+                ))
                 .await
                 .unwrap();
             socket.next().await.unwrap().unwrap();
@@ -152,7 +170,9 @@ async fn main() {
                 .unwrap();
             ready.send(()).await.unwrap();
             while let Some(Ok(message)) = socket.next().await {
-                let Message::Text(text) = message else { continue };
+                let Message::Text(text) = message else {
+                    continue;
+                };
                 let at = Instant::now();
                 let value: Value = serde_json::from_str(text.as_str()).unwrap();
                 if let Some(title) = value["payload"]["data"]["activityAdded"]["title"].as_str()
@@ -197,8 +217,16 @@ async fn main() {
             .unwrap_or_default()
     };
     println!("| measure | result |\n|---|---|");
-    println!("| subscribers | {} (connected and subscribed in {connect_secs:.1} s) |", args.subscribers);
-    println!("| server RSS: idle / subscribed / peak while delivering | {} / {} / {} MiB |", idle_rss / 1024, subscribed_rss / 1024, peak_rss / 1024);
+    println!(
+        "| subscribers | {} (connected and subscribed in {connect_secs:.1} s) |",
+        args.subscribers
+    );
+    println!(
+        "| server RSS: idle / subscribed / peak while delivering | {} / {} / {} MiB |",
+        idle_rss / 1024,
+        subscribed_rss / 1024,
+        peak_rss / 1024
+    );
     println!("| deliveries | {} of {expected} |", latencies.len());
     println!(
         "| `recordActivity` → delivery | p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms |",
