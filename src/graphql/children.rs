@@ -24,7 +24,7 @@ use super::pagination::{
     load_child_pages,
 };
 use super::{ContextExt, Loaders};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::tenancy::{self, TenantId, TenantOwned};
 
 /// A list of rows that belong to a customer.
@@ -115,7 +115,8 @@ impl<C: ChildList> Loader<String> for ChildLoader<C> {
         let rows = tenancy::select::<C::Entity>(&self.tenant)
             .filter(C::id_column().is_in(keys.iter().cloned()))
             .all(&self.db)
-            .await?;
+            .await
+            .map_err(AppError::from)?;
         Ok(rows
             .into_iter()
             .map(|row| (C::key(&row).to_owned(), row))

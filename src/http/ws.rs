@@ -28,6 +28,7 @@ use tokio::task::AbortHandle;
 use super::graphql::{normalize_errors, operation_type};
 use crate::app::AppState;
 use crate::auth::{Viewer, bearer};
+use crate::error::code;
 use crate::graphql::Session;
 
 const PROTOCOL: &str = "graphql-transport-ws";
@@ -71,8 +72,9 @@ pub async fn upgrade(
 enum Out {
     /// A message, serialized.
     Send(String),
-    /// The operation `id` of generation `n` has ended by itself.
-    Done(String, u64),
+    /// The last message of operation `id` (generation `n`): the id is free
+    /// again before the client reads it.
+    Last(String, u64, String),
 }
 
 fn close(code: u16, reason: &'static str) -> Message {
@@ -118,6 +120,9 @@ async fn serve(socket: WebSocket, app: AppState) {
             message = incoming.next() => message,
         };
         let Some(Ok(message)) = message else { return };
+        if matches!(message, Message::Ping(_) | Message::Pong(_)) {
+            continue;
+        }
         let Some(parsed) = parse(&message) else {
             if matches!(message, Message::Close(_)) {
                 return;
@@ -176,9 +181,12 @@ async fn serve(socket: WebSocket, app: AppState) {
                         break None;
                     }
                 }
-                Out::Done(id, n) => {
+                Out::Last(id, n, message) => {
                     if operations.get(&id).is_some_and(|(g, _)| *g == n) {
                         operations.remove(&id);
+                    }
+                    if sink.send(Message::Text(message.into())).await.is_err() {
+                        break None;
                     }
                 }
             },
@@ -308,23 +316,27 @@ async fn run(
         let mut first = true;
         while let Some(mut response) = responses.next().await {
             normalize_errors(&mut response);
-            // A subscription refused at its start (validation, scope) sends
-            // one response with errors and no data; a notice of dropped
-            // events does too, but the subscription goes on.
-            let notice = response.errors.iter().any(|e| {
-                e.extensions
-                    .as_ref()
-                    .is_some_and(|x| x.get("dropped").is_some())
-            });
+            // A subscription refused at its start (validation, a missing
+            // scope, an unknown id) sends one response of client errors and
+            // no data. A notice of dropped events, or a failure reading one
+            // event, is not a refusal: the subscription goes on.
             let refused = first
-                && !notice
                 && response.data == async_graphql::Value::Null
-                && !response.errors.is_empty();
+                && !response.errors.is_empty()
+                && response.errors.iter().all(|e| {
+                    let code = e.extensions.as_ref().and_then(|x| x.get("code"));
+                    matches!(
+                        code,
+                        Some(async_graphql::Value::String(c))
+                            if [code::BAD_USER_INPUT, code::FORBIDDEN, code::NOT_FOUND, code::UNAUTHENTICATED]
+                                .contains(&c.as_str())
+                    ) && e.extensions.as_ref().is_none_or(|x| x.get("dropped").is_none())
+                });
             first = false;
             if refused {
                 let errors = serde_json::to_value(&response.errors).unwrap_or(Value::Null);
-                let _ = send(json!({ "id": id, "type": "error", "payload": errors })).await;
-                let _ = out.send(Out::Done(id, generation)).await;
+                let last = json!({ "id": id, "type": "error", "payload": errors });
+                let _ = out.send(Out::Last(id, generation, last.to_string())).await;
                 return;
             }
             // Serialized once, straight from the response.
@@ -347,13 +359,13 @@ async fn run(
             && response.errors.iter().all(|e| e.path.is_empty());
         if rejected {
             let errors = serde_json::to_value(&response.errors).unwrap_or(Value::Null);
-            let _ = send(json!({ "id": id, "type": "error", "payload": errors })).await;
-            let _ = out.send(Out::Done(id, generation)).await;
+            let last = json!({ "id": id, "type": "error", "payload": errors });
+            let _ = out.send(Out::Last(id, generation, last.to_string())).await;
             return;
         }
         let payload = serde_json::to_value(&response).unwrap_or(Value::Null);
         let _ = send(json!({ "id": id, "type": "next", "payload": payload })).await;
     }
-    let _ = send(json!({ "id": id, "type": "complete" })).await;
-    let _ = out.send(Out::Done(id, generation)).await;
+    let complete = json!({ "id": id, "type": "complete" }).to_string();
+    let _ = out.send(Out::Last(id, generation, complete)).await;
 }

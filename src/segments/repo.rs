@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 
 use entity::{customer, segment, segment_member};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Func, OnConflict};
+use sea_orm::sea_query::{
+    Alias, Expr, ExprTrait as _, Func, OnConflict, PostgresQueryBuilder, Query,
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
     QueryFilter, QueryOrder, QuerySelect, QueryTrait,
@@ -21,6 +23,37 @@ type Time = chrono::DateTime<chrono::Utc>;
 
 /// Segments compiled into one statement at most.
 const PER_STATEMENT: usize = 100;
+/// Bound values in one statement at most (SQLite allows 32,766,
+/// PostgreSQL 65,535).
+const MAX_PARAMETERS: usize = 30_000;
+
+/// Conditions in groups that each fit one statement: at most
+/// [`PER_STATEMENT`] of them and [`MAX_PARAMETERS`] bound values.
+fn statements(conditions: &[(String, Condition)]) -> Vec<&[(String, Condition)]> {
+    let weight = |cond: &Condition| {
+        Query::select()
+            .cond_where(cond.clone())
+            .to_owned()
+            .build(PostgresQueryBuilder)
+            .1
+            .0
+            .len()
+    };
+    let mut groups = Vec::new();
+    let (mut start, mut params) = (0, 0);
+    for (i, (_, cond)) in conditions.iter().enumerate() {
+        let w = weight(cond);
+        if i > start && (i - start >= PER_STATEMENT || params + w > MAX_PARAMETERS) {
+            groups.push(&conditions[start..i]);
+            (start, params) = (i, 0);
+        }
+        params += w;
+    }
+    if start < conditions.len() {
+        groups.push(&conditions[start..]);
+    }
+    groups
+}
 
 fn created_at(row: &segment::Model) -> KeyValue {
     KeyValue::time(&row.created_at)
@@ -234,14 +267,14 @@ pub async fn listed_counts(
 }
 
 /// The customers each condition matches, counted in one pass over the
-/// tenant's customers per [`PER_STATEMENT`] conditions.
+/// tenant's customers per statement's worth of conditions.
 pub async fn counts(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
     conditions: &[(String, Condition)],
 ) -> AppResult<HashMap<String, i64>> {
     let mut counts = HashMap::new();
-    for chunk in conditions.chunks(PER_STATEMENT) {
+    for chunk in statements(conditions) {
         let mut select = tenancy::select::<customer::Entity>(tenant).select_only();
         for (i, (_, cond)) in chunk.iter().enumerate() {
             let sum = Func::cast_as(
@@ -262,7 +295,7 @@ pub async fn counts(
 }
 
 /// Which of these customers each condition matches: one statement per
-/// [`PER_STATEMENT`] conditions, a `CASE` column per condition.
+/// statement's worth of conditions, a `CASE` column per condition.
 pub async fn matches(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
@@ -273,7 +306,7 @@ pub async fn matches(
     if customer_keys.is_empty() {
         return Ok(pairs);
     }
-    for chunk in conditions.chunks(PER_STATEMENT) {
+    for chunk in statements(conditions) {
         let mut select = tenancy::select::<customer::Entity>(tenant)
             .filter(customer::Column::Id.is_in(customer_keys.iter().cloned()))
             .select_only()
@@ -317,4 +350,39 @@ pub async fn rule_matches(
         .map(|i| hits.iter().any(|(_, k)| *k == i.to_string()))
         .collect();
     Ok(Some((row, matched)))
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::ColumnTrait as _;
+
+    use super::*;
+
+    #[test]
+    fn statements_stay_under_the_bound_value_limits() {
+        let wide = |i: usize| {
+            let values: Vec<String> = (0..5_000).map(|v| format!("{i}-{v}")).collect();
+            (
+                i.to_string(),
+                Condition::all().add(customer::Column::Email.is_in(values)),
+            )
+        };
+        let conditions: Vec<(String, Condition)> = (0..10).map(wide).collect();
+        let groups = statements(&conditions);
+        assert_eq!(groups.iter().map(|g| g.len()).collect::<Vec<_>>(), [6, 4]);
+
+        let narrow: Vec<(String, Condition)> = (0..250)
+            .map(|i| {
+                (
+                    i.to_string(),
+                    Condition::all().add(customer::Column::TotalOrders.gt(1)),
+                )
+            })
+            .collect();
+        let groups = statements(&narrow);
+        assert_eq!(
+            groups.iter().map(|g| g.len()).collect::<Vec<_>>(),
+            [100, 100, 50]
+        );
+    }
 }

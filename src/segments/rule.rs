@@ -79,10 +79,13 @@ impl Field {
             _ => {
                 let path = raw.strip_prefix("metadata.")?;
                 let keys: Vec<String> = path.split('.').map(str::to_owned).collect();
+                // An all-digit key would index an array on PostgreSQL but
+                // name an object key on SQLite: refused on both.
                 let plain = |k: &String| {
                     (1..=64).contains(&k.len())
                         && k.bytes()
                             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                        && !k.bytes().all(|b| b.is_ascii_digit())
                 };
                 if keys.len() > MAX_PATH || !keys.iter().all(plain) {
                     return None;
@@ -485,6 +488,7 @@ mod tests {
             ("metadata.a b", "eq", json!(1), "input.rules.0.field"),
             ("metadata.a\"]", "eq", json!(1), "input.rules.0.field"),
             ("metadata.", "eq", json!(1), "input.rules.0.field"),
+            ("metadata.items.0", "eq", json!(1), "input.rules.0.field"),
             (
                 "total_spent",
                 "resembles",
