@@ -91,7 +91,7 @@ impl Activity {
         let session = ctx.session()?;
         let row = session
             .loaders
-            .customers
+            .customers()
             .load_one(self.0.customer_id.clone())
             .await?;
         Ok(row.map(Customer))

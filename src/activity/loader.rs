@@ -36,7 +36,7 @@ impl ChildList for Timeline {
     }
 
     fn loader(loaders: &Loaders) -> &DataLoader<ChildLoader<Self>> {
-        &loaders.activity
+        loaders.activity()
     }
 
     fn condition(filter: &ActivityFilter) -> Condition {

@@ -97,7 +97,7 @@ impl Customer {
         let loaded = ctx
             .session()?
             .loaders
-            .tags
+            .tags()
             .load_one(self.0.id.clone())
             .await?;
         Ok(loaded.unwrap_or_default())
@@ -280,7 +280,12 @@ impl CustomerQuery {
             return Ok(None);
         };
         let session = ctx.session()?;
-        Ok(session.loaders.customers.load_one(key).await?.map(Customer))
+        Ok(session
+            .loaders
+            .customers()
+            .load_one(key)
+            .await?
+            .map(Customer))
     }
 
     /// A customer by email (case-insensitive), else by phone.

@@ -1,6 +1,8 @@
 //! The loaders of one request. Built per request with the viewer's tenant
-//! inside, so nothing is cached across requests or tenants.
+//! inside, so nothing is cached across requests or tenants; each is made on
+//! first use (a subscription, which lives long, uses one or two).
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use async_graphql::dataloader::DataLoader;
@@ -15,65 +17,48 @@ use crate::orders::loader::Orders;
 use crate::segments::loader::{CustomerSegmentsLoader, MemberCountLoader, SegmentLoader};
 use crate::tenancy::TenantId;
 
-pub struct Loaders {
-    pub customers: DataLoader<CustomerLoader>,
-    pub tags: DataLoader<TagLoader>,
-    pub orders: DataLoader<ChildLoader<Orders>>,
-    pub activity: DataLoader<ChildLoader<Timeline>>,
-    pub notes: DataLoader<ChildLoader<Notes>>,
-    pub rfm: DataLoader<BreakpointLoader>,
-    pub segments: DataLoader<SegmentLoader>,
-    pub member_counts: DataLoader<MemberCountLoader>,
-    pub customer_segments: DataLoader<CustomerSegmentsLoader>,
+/// A field per loader and its accessor, which builds it on first use.
+macro_rules! loaders {
+    ($($name:ident: $loader:ty = |$db:ident, $tenant:ident| $make:expr;)*) => {
+        pub struct Loaders {
+            db: DatabaseConnection,
+            tenant: TenantId,
+            window: Duration,
+            $($name: OnceLock<DataLoader<$loader>>,)*
+        }
+
+        impl Loaders {
+            /// Loaders of `tenant` that gather keys for `window` before
+            /// loading.
+            pub fn new(db: &DatabaseConnection, tenant: &TenantId, window: Duration) -> Self {
+                Self {
+                    db: db.clone(),
+                    tenant: tenant.clone(),
+                    window,
+                    $($name: OnceLock::new(),)*
+                }
+            }
+
+            $(
+                pub fn $name(&self) -> &DataLoader<$loader> {
+                    self.$name.get_or_init(|| {
+                        let ($db, $tenant) = (self.db.clone(), self.tenant.clone());
+                        DataLoader::new($make, tokio::spawn).delay(self.window)
+                    })
+                }
+            )*
+        }
+    };
 }
 
-impl Loaders {
-    /// Loaders of `tenant` that gather keys for `window` before loading.
-    pub fn new(db: &DatabaseConnection, tenant: &TenantId, window: Duration) -> Self {
-        let (db, tenant) = (db.clone(), tenant.clone());
-        fn batched<T>(loader: T, window: Duration) -> DataLoader<T> {
-            DataLoader::new(loader, tokio::spawn).delay(window)
-        }
-        Self {
-            customers: batched(
-                CustomerLoader {
-                    db: db.clone(),
-                    tenant: tenant.clone(),
-                },
-                window,
-            ),
-            tags: batched(
-                TagLoader {
-                    db: db.clone(),
-                    tenant: tenant.clone(),
-                },
-                window,
-            ),
-            orders: batched(ChildLoader::new(&db, &tenant), window),
-            activity: batched(ChildLoader::new(&db, &tenant), window),
-            notes: batched(ChildLoader::new(&db, &tenant), window),
-            rfm: batched(
-                BreakpointLoader {
-                    db: db.clone(),
-                    tenant: tenant.clone(),
-                },
-                window,
-            ),
-            segments: batched(
-                SegmentLoader {
-                    db: db.clone(),
-                    tenant: tenant.clone(),
-                },
-                window,
-            ),
-            member_counts: batched(
-                MemberCountLoader {
-                    db: db.clone(),
-                    tenant: tenant.clone(),
-                },
-                window,
-            ),
-            customer_segments: batched(CustomerSegmentsLoader { db, tenant }, window),
-        }
-    }
+loaders! {
+    customers: CustomerLoader = |db, tenant| CustomerLoader { db, tenant };
+    tags: TagLoader = |db, tenant| TagLoader { db, tenant };
+    orders: ChildLoader<Orders> = |db, tenant| ChildLoader::new(&db, &tenant);
+    activity: ChildLoader<Timeline> = |db, tenant| ChildLoader::new(&db, &tenant);
+    notes: ChildLoader<Notes> = |db, tenant| ChildLoader::new(&db, &tenant);
+    rfm: BreakpointLoader = |db, tenant| BreakpointLoader { db, tenant };
+    segments: SegmentLoader = |db, tenant| SegmentLoader { db, tenant };
+    member_counts: MemberCountLoader = |db, tenant| MemberCountLoader { db, tenant };
+    customer_segments: CustomerSegmentsLoader = |db, tenant| CustomerSegmentsLoader { db, tenant };
 }

@@ -72,27 +72,27 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
     let loaders = &session.loaders;
     Ok(match kind {
         Kind::Customer => loaders
-            .customers
+            .customers()
             .load_one(key)
             .await?
             .map(|r| Node::Customer(Customer(r))),
         Kind::Order => loaders
-            .orders
+            .orders()
             .load_one(key)
             .await?
             .map(|r| Node::Order(Order(r))),
         Kind::Activity => loaders
-            .activity
+            .activity()
             .load_one(key)
             .await?
             .map(|r| Node::Activity(Activity(r))),
         Kind::Note => loaders
-            .notes
+            .notes()
             .load_one(key)
             .await?
             .map(|r| Node::Note(Note(r))),
         Kind::Segment => loaders
-            .segments
+            .segments()
             .load_one(key)
             .await?
             .map(|r| Node::Segment(Segment(r))),

@@ -60,7 +60,12 @@ pub async fn customer_metrics(ctx: &Context<'_>, row: &customer::Model) -> Resul
     let now = crate::db::now();
     let rfm = match row.last_order_at {
         Some(last) if row.total_orders > 0 => {
-            let breakpoints = session.loaders.rfm.load_one(()).await?.unwrap_or_default();
+            let breakpoints = session
+                .loaders
+                .rfm()
+                .load_one(())
+                .await?
+                .unwrap_or_default();
             let scores = breakpoints.scores(last, row.total_orders, row.total_spent_cents);
             RfmScore {
                 recency_score: Some(i32::from(scores.recency)),
@@ -152,7 +157,7 @@ impl CustomerStats {
         let rows = segments::repo::all(&session.db, session.tenant()).await?;
         let counts = session
             .loaders
-            .member_counts
+            .member_counts()
             .load_many(rows.iter().map(|r| r.id.clone()))
             .await?;
         Ok(rows
@@ -185,7 +190,12 @@ impl MetricsQuery {
         if from >= to {
             return Err(bad_input("from", "`from` must be before `to`").into());
         }
-        let breakpoints = session.loaders.rfm.load_one(()).await?.unwrap_or_default();
+        let breakpoints = session
+            .loaders
+            .rfm()
+            .load_one(())
+            .await?
+            .unwrap_or_default();
         let f = stats::figures(&session.db, session.tenant(), from, to, &breakpoints).await?;
         Ok(CustomerStats {
             total_customers: f.total_customers,

@@ -53,7 +53,7 @@ impl Note {
         let session = ctx.session()?;
         let row = session
             .loaders
-            .customers
+            .customers()
             .load_one(self.0.customer_id.clone())
             .await?;
         Ok(row.map(Customer))

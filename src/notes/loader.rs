@@ -35,6 +35,6 @@ impl ChildList for Notes {
     }
 
     fn loader(loaders: &Loaders) -> &DataLoader<ChildLoader<Self>> {
-        &loaders.notes
+        loaders.notes()
     }
 }

@@ -86,7 +86,7 @@ impl Order {
         let session = ctx.session()?;
         Ok(session
             .loaders
-            .customers
+            .customers()
             .load_one(key.clone())
             .await?
             .map(Customer))

@@ -35,6 +35,6 @@ impl ChildList for Orders {
     }
 
     fn loader(loaders: &Loaders) -> &DataLoader<ChildLoader<Self>> {
-        &loaders.orders
+        loaders.orders()
     }
 }

@@ -206,7 +206,7 @@ impl Segment {
         let session = ctx.session()?;
         let n = session
             .loaders
-            .member_counts
+            .member_counts()
             .load_one(self.0.id.clone())
             .await?;
         Ok(n.unwrap_or(0))
@@ -282,7 +282,7 @@ pub type SegmentConnection = Connection<String, Segment, TotalCount, EmptyFields
 /// breakpoints (read once per request) when a rule needs them.
 async fn env(session: &Session, defs: &[Definition]) -> AppResult<Env> {
     let breakpoints = if defs.iter().any(Definition::needs_breakpoints) {
-        let loaded = session.loaders.rfm.load_one(()).await;
+        let loaded = session.loaders.rfm().load_one(()).await;
         Some(
             loaded
                 .map_err(|e| AppError::Internal(anyhow::anyhow!("{}", e.message)))?
@@ -312,7 +312,7 @@ pub async fn segment_filter(ctx: &Context<'_>, id: &ID) -> Result<Condition> {
     let key = id::decode(Kind::Segment, id).ok_or(not_found("segment"))?;
     let row = session
         .loaders
-        .segments
+        .segments()
         .load_one(key)
         .await?
         .ok_or(not_found("segment"))?;
@@ -324,7 +324,7 @@ pub async fn customer_segments(ctx: &Context<'_>, customer_key: &str) -> Result<
     let session = ctx.session()?;
     let rows = session
         .loaders
-        .customer_segments
+        .customer_segments()
         .load_one(customer_key.to_owned())
         .await?;
     Ok(rows.unwrap_or_default().into_iter().map(Segment).collect())
@@ -342,7 +342,7 @@ impl SegmentQuery {
             return Ok(None);
         };
         let session = ctx.session()?;
-        Ok(session.loaders.segments.load_one(key).await?.map(Segment))
+        Ok(session.loaders.segments().load_one(key).await?.map(Segment))
     }
 
     /// The tenant's segments, newest first.
