@@ -63,12 +63,26 @@ fn tenant_events(
     let stream = BroadcastStream::new(bus.subscribe()).filter_map(move |item| {
         let keep = match item {
             Ok(heard) if heard.event.tenant == own => Some(Ok(heard)),
+            Ok(heard) if heard.event.change == Change::Interrupted => Some(Err(interrupted())),
             Ok(_) => None,
             Err(BroadcastStreamRecvError::Lagged(n)) => Some(Err(dropped(n))),
         };
         async move { keep }
     });
     Ok((session.db.clone(), tenant, stream))
+}
+
+/// The notice a subscriber gets when the instance may have missed events
+/// (its database listener reconnected); how many is unknown.
+fn interrupted() -> async_graphql::Error {
+    async_graphql::Error::new(
+        "events may have been missed while the server reconnected to the database",
+    )
+    .extend_with(|_, e| {
+        e.set("code", code::RATE_LIMITED);
+        e.set("retryAfter", 0);
+        e.set("dropped", async_graphql::Value::Null);
+    })
 }
 
 /// The notice a subscriber gets when it fell behind and lost events.
@@ -193,7 +207,7 @@ async fn committed_change(
             }
             (kind, record.fields.clone())
         }
-        Change::Activity { customer: None, .. } => return Ok(None),
+        Change::Activity { customer: None, .. } | Change::Interrupted => return Ok(None),
     };
     let customer = heard
         .customer

@@ -52,6 +52,10 @@ pub enum Change {
     },
     /// The customer was deleted (no timeline entry survives it).
     Deleted,
+    /// This instance stopped hearing events for a while (its `LISTEN`
+    /// connection was lost): events of any tenant may have been missed.
+    /// Never sent between instances.
+    Interrupted,
 }
 
 /// What a `CUSTOMER` timeline entry records: `created`, `updated` (with the

@@ -47,18 +47,29 @@ impl PgBus {
         let local = Arc::new(LocalBus::new(buffer));
         let heard = local.clone();
         tokio::spawn(async move {
+            let interrupted = || Event {
+                tenant: String::new(),
+                customer: String::new(),
+                change: super::Change::Interrupted,
+            };
             loop {
-                // After a lost connection, `recv` reconnects and listens
-                // again; what was sent meanwhile is not heard.
-                match listener.recv().await {
-                    Ok(notification) => {
+                // `None`: the connection was lost. The next call connects
+                // and listens again; what was sent meanwhile is not heard,
+                // and subscribers are told.
+                match listener.try_recv().await {
+                    Ok(Some(notification)) => {
                         match serde_json::from_str::<Vec<Event>>(notification.payload()) {
                             Ok(events) => heard.deliver(events),
                             Err(err) => tracing::warn!(error = %err, "unreadable event"),
                         }
                     }
+                    Ok(None) => {
+                        tracing::warn!("event listener lost its connection; reconnecting");
+                        heard.deliver([interrupted()]);
+                    }
                     Err(err) => {
-                        tracing::warn!(error = %err, "event listener lost its connection");
+                        tracing::warn!(error = %err, "event listener cannot reconnect");
+                        heard.deliver([interrupted()]);
                         tokio::time::sleep(Duration::from_secs(1)).await;
                     }
                 }

@@ -410,3 +410,53 @@ async fn events_cross_server_instances_on_postgres() {
         "{got}"
     );
 }
+
+/// When an instance's `LISTEN` connection drops, its subscribers are told
+/// that events may have been missed, and hear new ones once it is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribers_are_told_when_the_event_listener_reconnects() {
+    let Some(backend) = Backend::postgres() else {
+        return;
+    };
+    let app = spawn_app(backend).await;
+    let ana = app
+        .create_customer("acme", json!({ "email": "ana@acme.example" }))
+        .await;
+    let mut ws = Ws::ready(&app, &app.token("acme")).await;
+    ws.subscribe("1", ACTIVITY, json!({ "c": ana })).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    // This server's listener only: its channel names the test's schema.
+    let channel = format!("%crm_events_{}%", app.db.schema().unwrap());
+    let db = app.db.connect().await;
+    let stopped = sea_orm::ConnectionTrait::query_one_raw(
+        &db,
+        sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE $1",
+            [channel.into()],
+        ),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(stopped.try_get_by_index::<i64>(0).unwrap(), 1);
+
+    let notice = ws.recv().await.unwrap();
+    assert_eq!(
+        notice["payload"]["errors"][0]["extensions"]["code"], "RATE_LIMITED",
+        "{notice}"
+    );
+    assert_eq!(
+        notice["payload"]["errors"][0]["extensions"]["dropped"],
+        Value::Null
+    );
+    // Listening again within a couple of seconds.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    record(&app, "acme", &ana, "After the reconnect").await;
+    let got = ws.recv().await.unwrap();
+    assert_eq!(
+        got["payload"]["data"]["activityAdded"]["title"], "After the reconnect",
+        "{got}"
+    );
+}

@@ -95,6 +95,11 @@ impl TestDb {
         Database::connect(self.url.as_str()).await.unwrap()
     }
 
+    /// The test's PostgreSQL schema.
+    pub fn schema(&self) -> Option<&str> {
+        self.schema.as_ref().map(|(_, schema)| schema.as_str())
+    }
+
     /// A path next to the SQLite file (for files the server writes there).
     pub fn dir(&self) -> Option<&std::path::Path> {
         self._dir.as_ref().map(|d| d.path())
