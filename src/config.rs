@@ -170,6 +170,17 @@ pub struct ServeArgs {
     #[arg(long, env = "CRM_BATCH_WINDOW", default_value = "2ms", value_parser = humantime::parse_duration)]
     pub batch_window: std::time::Duration,
 
+    /// Where GraphiQL's page loads React and GraphiQL from: a base URL laid
+    /// out like unpkg.com (`graphiql@4/graphiql.min.js`,
+    /// `react@18/umd/react.development.js`, …), for machines that cannot
+    /// reach unpkg.com.
+    #[arg(
+        long,
+        env = "CRM_GRAPHIQL_ASSETS",
+        default_value = "https://unpkg.com/"
+    )]
+    pub graphiql_assets: String,
+
     /// Events a subscription may fall behind by; beyond that its oldest
     /// undelivered events are dropped and it is told how many.
     #[arg(long, env = "CRM_SUBSCRIPTION_BUFFER", default_value_t = 1024, value_parser = clap::value_parser!(u16).range(1..))]

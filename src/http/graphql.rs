@@ -420,5 +420,10 @@ pub async fn graphiql(State(app): State<AppState>) -> Html<String> {
             .header("Authorization", value)
             .ws_connection_param("Authorization", value);
     }
-    Html(source.finish())
+    let mut page = source.finish();
+    let assets = app.config.graphiql_assets.trim_end_matches('/');
+    if assets != "https://unpkg.com" {
+        page = page.replace("https://unpkg.com", assets);
+    }
+    Html(page)
 }
