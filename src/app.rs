@@ -26,6 +26,8 @@ pub struct App {
     pub statements: crate::db::StatementCount,
     /// Live events: published by requests, heard by subscriptions.
     pub bus: Arc<dyn EventBus>,
+    /// Subscriptions shared among WebSockets.
+    pub fanout: Arc<crate::http::fanout::Fanout>,
 }
 
 /// Axum state: the shared [`App`].
@@ -78,6 +80,7 @@ impl Application {
             config,
             statements,
             bus,
+            fanout: Arc::new(crate::http::fanout::Fanout::new(buffer)),
         });
         let router = crate::http::router(AppState(app.clone()));
         Ok(Self {

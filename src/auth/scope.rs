@@ -54,7 +54,7 @@ impl Scope {
 }
 
 /// The set of scopes a token grants. Unknown scope names are ignored.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ScopeSet(u16);
 
 impl ScopeSet {

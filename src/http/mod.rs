@@ -1,5 +1,6 @@
 //! The HTTP surface: routes and the layers around them.
 
+pub mod fanout;
 mod graphql;
 mod health;
 mod ws;

@@ -25,11 +25,13 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
+use super::fanout::Frame;
 use super::graphql::{normalize_errors, operation_type};
 use crate::app::AppState;
 use crate::auth::{Viewer, bearer};
 use crate::error::code;
 use crate::graphql::Session;
+use tokio::sync::broadcast::error::RecvError;
 
 const PROTOCOL: &str = "graphql-transport-ws";
 /// How long a new socket has to send `connection_init`.
@@ -262,15 +264,6 @@ async fn serve(socket: WebSocket, app: AppState) {
     }
 }
 
-/// A `next` message.
-#[derive(serde::Serialize)]
-struct Next<'a> {
-    id: &'a str,
-    #[serde(rename = "type")]
-    kind: &'static str,
-    payload: &'a async_graphql::Response,
-}
-
 /// A protocol message: a JSON object with a `type`.
 fn parse(message: &Message) -> Option<Value> {
     let Message::Text(text) = message else {
@@ -307,50 +300,41 @@ async fn run(
     request: Request,
     out: mpsc::Sender<Out>,
 ) {
-    let session = Session::new(app.db.clone(), viewer, app.config.batch_window);
     let subscription = operation_type(&request) == Some(OperationType::Subscription);
-    let request = request.data(session).data(app.bus.clone());
-    let send = |value: Value| out.send(Out::Send(value.to_string()));
     if subscription {
-        let mut responses = app.schema.execute_stream(request);
-        let mut first = true;
-        while let Some(mut response) = responses.next().await {
-            normalize_errors(&mut response);
-            // A subscription refused at its start (validation, a missing
-            // scope, an unknown id) sends one response of client errors and
-            // no data. A notice of dropped events, or a failure reading one
-            // event, is not a refusal: the subscription goes on.
-            let refused = first
-                && response.data == async_graphql::Value::Null
-                && !response.errors.is_empty()
-                && response.errors.iter().all(|e| {
-                    let code = e.extensions.as_ref().and_then(|x| x.get("code"));
-                    matches!(
-                        code,
-                        Some(async_graphql::Value::String(c))
-                            if [code::BAD_USER_INPUT, code::FORBIDDEN, code::NOT_FOUND, code::UNAUTHENTICATED]
-                                .contains(&c.as_str())
-                    ) && e.extensions.as_ref().is_none_or(|x| x.get("dropped").is_none())
-                });
-            first = false;
-            if refused {
-                let errors = serde_json::to_value(&response.errors).unwrap_or(Value::Null);
-                let last = json!({ "id": id, "type": "error", "payload": errors });
-                let _ = out.send(Out::Last(id, generation, last.to_string())).await;
-                return;
-            }
-            // Serialized once, straight from the response.
-            let next = Next {
-                id: &id,
-                kind: "next",
-                payload: &response,
+        let quoted = serde_json::to_string(&id).unwrap_or_default();
+        let mut frames = app.fanout.join(&app, &viewer, request);
+        loop {
+            let message = match frames.recv().await {
+                Ok(frame) => match &*frame {
+                    Frame::Next(payload) => {
+                        format!(r#"{{"id":{quoted},"type":"next","payload":{payload}}}"#)
+                    }
+                    Frame::Refused(errors) => {
+                        let last =
+                            format!(r#"{{"id":{quoted},"type":"error","payload":{errors}}}"#);
+                        let _ = out.send(Out::Last(id, generation, last)).await;
+                        return;
+                    }
+                    Frame::End => break,
+                },
+                Err(RecvError::Lagged(n)) => {
+                    let notice = json!({ "id": id, "type": "next", "payload": { "data": null, "errors": [{
+                        "message": format!("{n} events were dropped: this subscription fell behind"),
+                        "extensions": { "code": code::RATE_LIMITED, "retryAfter": 0, "dropped": n }
+                    }]}});
+                    notice.to_string()
+                }
+                Err(RecvError::Closed) => break,
             };
-            let message = serde_json::to_string(&next).unwrap_or_default();
             if out.send(Out::Send(message)).await.is_err() {
                 return;
             }
         }
     } else {
+        let session = Session::new(app.db.clone(), viewer, app.config.batch_window);
+        let request = request.data(session).data(app.bus.clone());
+        let send = |value: Value| out.send(Out::Send(value.to_string()));
         let (mut response, events) = crate::events::recording(app.schema.execute(request)).await;
         app.bus.publish(events).await;
         normalize_errors(&mut response);

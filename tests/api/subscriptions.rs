@@ -379,8 +379,50 @@ async fn a_slow_subscriber_loses_its_oldest_events_and_is_told(backend: Backend)
     );
 }
 
+async fn sockets_running_the_same_subscription_share_it_independently(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ana = app
+        .create_customer("acme", json!({ "email": "ana@acme.example" }))
+        .await;
+    let mut one = Ws::ready(&app, &app.token("acme")).await;
+    let mut two = Ws::ready(&app, &app.token("acme")).await;
+    one.subscribe("a", ACTIVITY, json!({ "c": ana })).await;
+    two.subscribe("b", ACTIVITY, json!({ "c": ana })).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    record(&app, "acme", &ana, "Both hear this").await;
+    for (ws, id) in [(&mut one, "a"), (&mut two, "b")] {
+        let got = ws.recv().await.unwrap();
+        assert_eq!(got["id"], id, "each under its own id");
+        assert_eq!(
+            got["payload"]["data"]["activityAdded"]["title"],
+            "Both hear this"
+        );
+    }
+    // One leaves; the other still hears.
+    one.send(json!({ "id": "a", "type": "complete" })).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    record(&app, "acme", &ana, "Only two").await;
+    assert_eq!(
+        two.recv().await.unwrap()["payload"]["data"]["activityAdded"]["title"],
+        "Only two"
+    );
+    assert!(one.quiet().await);
+    // A viewer with other scopes runs its own: refused, without touching
+    // the others.
+    let mut three = Ws::ready(&app, &app.token_with("acme", "read:segments")).await;
+    three.subscribe("c", ACTIVITY, json!({ "c": ana })).await;
+    assert_eq!(three.recv().await.unwrap()["type"], "error");
+    record(&app, "acme", &ana, "Still two").await;
+    assert_eq!(
+        two.recv().await.unwrap()["payload"]["data"]["activityAdded"]["title"],
+        "Still two"
+    );
+}
+
 backend_tests!(
     a_slow_subscriber_loses_its_oldest_events_and_is_told,
+    sockets_running_the_same_subscription_share_it_independently,
     subscribers_receive_their_tenants_activity_as_it_is_recorded,
     customer_changes_are_published_after_they_commit,
     the_protocol_refuses_with_its_close_codes,
