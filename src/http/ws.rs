@@ -31,7 +31,10 @@ use crate::app::AppState;
 use crate::auth::{Viewer, bearer};
 use crate::error::code;
 use crate::graphql::Session;
-use tokio::sync::broadcast::error::RecvError;
+use std::sync::Arc;
+use tokio_stream::StreamMap;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
 const PROTOCOL: &str = "graphql-transport-ws";
 /// How long a new socket has to send `connection_init`.
@@ -163,7 +166,10 @@ async fn serve(socket: WebSocket, app: AppState) {
     }
 
     let (out, mut outgoing) = mpsc::channel::<Out>(32);
+    // Queries and mutations run as tasks; subscriptions are streams of the
+    // shared executions' results, written by this loop itself.
     let mut operations: HashMap<String, (u64, AbortHandle)> = HashMap::new();
+    let mut live: StreamMap<String, BroadcastStream<Arc<Frame>>> = StreamMap::new();
     let mut generation = 0u64;
     let expiry = tokio::time::sleep(seconds_until(viewer.expires_at));
     tokio::pin!(expiry);
@@ -174,6 +180,34 @@ async fn serve(socket: WebSocket, app: AppState) {
             () = &mut expiry => break Some(close(4403, "Forbidden: the token expired")),
             _ = pings.tick() => {
                 if sink.send(text(&json!({ "type": "ping" }))).await.is_err() {
+                    break None;
+                }
+            }
+            Some((id, item)) = live.next(), if !live.is_empty() => {
+                let quoted = serde_json::to_string(&id).unwrap_or_default();
+                let message = match item {
+                    Ok(frame) => match &*frame {
+                        Frame::Next(payload) => {
+                            format!(r#"{{"id":{quoted},"type":"next","payload":{payload}}}"#)
+                        }
+                        Frame::Refused(errors) => {
+                            live.remove(&id);
+                            format!(r#"{{"id":{quoted},"type":"error","payload":{errors}}}"#)
+                        }
+                        Frame::End => {
+                            live.remove(&id);
+                            format!(r#"{{"id":{quoted},"type":"complete"}}"#)
+                        }
+                    },
+                    Err(BroadcastStreamRecvError::Lagged(n)) => json!({
+                        "id": id, "type": "next", "payload": { "data": null, "errors": [{
+                            "message": format!("{n} events were dropped: this subscription fell behind"),
+                            "extensions": { "code": code::RATE_LIMITED, "retryAfter": 0, "dropped": n }
+                        }]}
+                    })
+                    .to_string(),
+                };
+                if sink.send(Message::Text(message.into())).await.is_err() {
                     break None;
                 }
             }
@@ -214,23 +248,24 @@ async fn serve(socket: WebSocket, app: AppState) {
                         break Some(close(4429, "Too many initialisation requests"));
                     }
                     Some("complete") => {
-                        if let Some(id) = parsed["id"].as_str()
-                            && let Some((_, task)) = operations.remove(id)
-                        {
-                            task.abort();
+                        if let Some(id) = parsed["id"].as_str() {
+                            if let Some((_, task)) = operations.remove(id) {
+                                task.abort();
+                            }
+                            live.remove(id);
                         }
                     }
                     Some("subscribe") => {
                         let Some(id) = parsed["id"].as_str().map(str::to_owned) else {
                             break Some(close(4400, "Invalid message"));
                         };
-                        if operations.contains_key(&id) {
+                        if operations.contains_key(&id) || live.contains_key(&id) {
                             break Some(close(4409, "Subscriber already exists"));
                         }
                         let Some(request) = request(&parsed["payload"]) else {
                             break Some(close(4400, "Invalid message"));
                         };
-                        if operations.len() >= MAX_OPERATIONS {
+                        if operations.len() + live.len() >= MAX_OPERATIONS {
                             let refusal = json!({ "id": id, "type": "error", "payload": [{
                                 "message": format!("at most {MAX_OPERATIONS} operations at once on one socket"),
                                 "extensions": { "code": "RATE_LIMITED", "retryAfter": 1 }
@@ -238,6 +273,11 @@ async fn serve(socket: WebSocket, app: AppState) {
                             if sink.send(text(&refusal)).await.is_err() {
                                 break None;
                             }
+                            continue;
+                        }
+                        if operation_type(&request) == Some(OperationType::Subscription) {
+                            let frames = app.fanout.join(&app, &viewer, request);
+                            live.insert(id, BroadcastStream::new(frames));
                             continue;
                         }
                         generation += 1;
@@ -290,8 +330,8 @@ fn request(payload: &Value) -> Option<Request> {
     Some(request)
 }
 
-/// Runs one operation, sending its results; ends with `complete` unless
-/// it failed before producing any (then `error`).
+/// Runs a query or mutation, sending its result and `complete`, or
+/// `error` when it was refused.
 async fn run(
     app: AppState,
     viewer: Viewer,
@@ -300,56 +340,23 @@ async fn run(
     request: Request,
     out: mpsc::Sender<Out>,
 ) {
-    let subscription = operation_type(&request) == Some(OperationType::Subscription);
-    if subscription {
-        let quoted = serde_json::to_string(&id).unwrap_or_default();
-        let mut frames = app.fanout.join(&app, &viewer, request);
-        loop {
-            let message = match frames.recv().await {
-                Ok(frame) => match &*frame {
-                    Frame::Next(payload) => {
-                        format!(r#"{{"id":{quoted},"type":"next","payload":{payload}}}"#)
-                    }
-                    Frame::Refused(errors) => {
-                        let last =
-                            format!(r#"{{"id":{quoted},"type":"error","payload":{errors}}}"#);
-                        let _ = out.send(Out::Last(id, generation, last)).await;
-                        return;
-                    }
-                    Frame::End => break,
-                },
-                Err(RecvError::Lagged(n)) => {
-                    let notice = json!({ "id": id, "type": "next", "payload": { "data": null, "errors": [{
-                        "message": format!("{n} events were dropped: this subscription fell behind"),
-                        "extensions": { "code": code::RATE_LIMITED, "retryAfter": 0, "dropped": n }
-                    }]}});
-                    notice.to_string()
-                }
-                Err(RecvError::Closed) => break,
-            };
-            if out.send(Out::Send(message)).await.is_err() {
-                return;
-            }
-        }
-    } else {
-        let session = Session::new(app.db.clone(), viewer, app.config.batch_window);
-        let request = request.data(session).data(app.bus.clone());
-        let send = |value: Value| out.send(Out::Send(value.to_string()));
-        let (mut response, events) = crate::events::recording(app.schema.execute(request)).await;
-        app.bus.publish(events).await;
-        normalize_errors(&mut response);
-        let rejected = response.data == async_graphql::Value::Null
-            && !response.errors.is_empty()
-            && response.errors.iter().all(|e| e.path.is_empty());
-        if rejected {
-            let errors = serde_json::to_value(&response.errors).unwrap_or(Value::Null);
-            let last = json!({ "id": id, "type": "error", "payload": errors });
-            let _ = out.send(Out::Last(id, generation, last.to_string())).await;
-            return;
-        }
-        let payload = serde_json::to_value(&response).unwrap_or(Value::Null);
-        let _ = send(json!({ "id": id, "type": "next", "payload": payload })).await;
+    let session = Session::new(app.db.clone(), viewer, app.config.batch_window);
+    let request = request.data(session).data(app.bus.clone());
+    let send = |value: Value| out.send(Out::Send(value.to_string()));
+    let (mut response, events) = crate::events::recording(app.schema.execute(request)).await;
+    app.bus.publish(events).await;
+    normalize_errors(&mut response);
+    let rejected = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    if rejected {
+        let errors = serde_json::to_value(&response.errors).unwrap_or(Value::Null);
+        let last = json!({ "id": id, "type": "error", "payload": errors });
+        let _ = out.send(Out::Last(id, generation, last.to_string())).await;
+        return;
     }
+    let payload = serde_json::to_value(&response).unwrap_or(Value::Null);
+    let _ = send(json!({ "id": id, "type": "next", "payload": payload })).await;
     let complete = json!({ "id": id, "type": "complete" }).to_string();
     let _ = out.send(Out::Last(id, generation, complete)).await;
 }
