@@ -86,7 +86,7 @@ fn interrupted() -> async_graphql::Error {
 }
 
 /// The notice a subscriber gets when it fell behind and lost events.
-fn dropped(n: u64) -> async_graphql::Error {
+pub fn dropped(n: u64) -> async_graphql::Error {
     async_graphql::Error::new(format!(
         "{n} events were dropped: this subscription fell behind"
     ))

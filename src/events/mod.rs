@@ -18,7 +18,7 @@ mod graphql;
 pub mod local;
 pub mod postgres;
 
-pub use graphql::{CustomerChange, EventSubscription};
+pub use graphql::{CustomerChange, EventSubscription, dropped};
 
 use std::cell::RefCell;
 use std::sync::Arc;

@@ -116,7 +116,7 @@ impl Fanout {
 
 /// Whether a first response refuses the operation: client errors and no
 /// data (validation, a missing scope, an unknown id), not a notice.
-pub fn refused(response: &async_graphql::Response) -> bool {
+fn refused(response: &async_graphql::Response) -> bool {
     response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| {

@@ -284,6 +284,23 @@ fn parse_params(
 /// True unless the document parses and the chosen operation is a mutation
 /// or subscription (an unparseable document is left for execution to
 /// report).
+/// Runs a query or mutation, publishes the events its writes recorded
+/// (after their transactions committed), and gives every error a code.
+pub(super) async fn run_query(app: &AppState, request: Request) -> Response {
+    let (mut response, events) = crate::events::recording(app.schema.execute(request)).await;
+    app.bus.publish(events).await;
+    normalize_errors(&mut response);
+    response
+}
+
+/// Whether a response refuses its request before execution (parse or
+/// validation errors, none tied to a field, and no data).
+pub(super) fn rejected(response: &Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty())
+}
+
 /// The type of the operation a request runs; `None` when it does not parse
 /// or names no single operation (execution then reports why).
 pub(super) fn operation_type(request: &Request) -> Option<OperationType> {
@@ -334,15 +351,10 @@ async fn execute(
     session: Session,
     format: Format,
 ) -> axum::response::Response {
-    let (mut response, events) =
-        crate::events::recording(app.schema.execute(request.data(session))).await;
-    app.bus.publish(events).await;
-    normalize_errors(&mut response);
+    let response = run_query(app, request.data(session)).await;
     // A request that failed before execution (parse or validation) has no
     // data; under graphql-response+json that is a 400.
-    let rejected = response.data == async_graphql::Value::Null
-        && !response.errors.is_empty()
-        && response.errors.iter().all(|e| e.path.is_empty());
+    let rejected = rejected(&response);
     let status = if rejected && format == Format::GraphqlResponse {
         StatusCode::BAD_REQUEST
     } else {

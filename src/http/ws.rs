@@ -26,10 +26,9 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
 use super::fanout::Frame;
-use super::graphql::{normalize_errors, operation_type};
+use super::graphql::{operation_type, rejected, run_query};
 use crate::app::AppState;
 use crate::auth::{Viewer, bearer};
-use crate::error::code;
 use crate::graphql::Session;
 use std::sync::Arc;
 use tokio_stream::StreamMap;
@@ -199,13 +198,15 @@ async fn serve(socket: WebSocket, app: AppState) {
                             format!(r#"{{"id":{quoted},"type":"complete"}}"#)
                         }
                     },
-                    Err(BroadcastStreamRecvError::Lagged(n)) => json!({
-                        "id": id, "type": "next", "payload": { "data": null, "errors": [{
-                            "message": format!("{n} events were dropped: this subscription fell behind"),
-                            "extensions": { "code": code::RATE_LIMITED, "retryAfter": 0, "dropped": n }
-                        }]}
-                    })
-                    .to_string(),
+                    Err(BroadcastStreamRecvError::Lagged(n)) => {
+                        // The same notice a lagging execution yields.
+                        let notice = crate::events::dropped(n);
+                        let mut error = async_graphql::ServerError::new(notice.message, None);
+                        error.extensions = notice.extensions;
+                        let payload = async_graphql::Response::from_errors(vec![error]);
+                        let payload = serde_json::to_string(&payload).unwrap_or_default();
+                        format!(r#"{{"id":{quoted},"type":"next","payload":{payload}}}"#)
+                    }
                 };
                 if sink.send(Message::Text(message.into())).await.is_err() {
                     break None;
@@ -343,12 +344,8 @@ async fn run(
     let session = Session::new(app.db.clone(), viewer, app.config.batch_window);
     let request = request.data(session).data(app.bus.clone());
     let send = |value: Value| out.send(Out::Send(value.to_string()));
-    let (mut response, events) = crate::events::recording(app.schema.execute(request)).await;
-    app.bus.publish(events).await;
-    normalize_errors(&mut response);
-    let rejected = response.data == async_graphql::Value::Null
-        && !response.errors.is_empty()
-        && response.errors.iter().all(|e| e.path.is_empty());
+    let response = run_query(&app, request).await;
+    let rejected = rejected(&response);
     if rejected {
         let errors = serde_json::to_value(&response.errors).unwrap_or(Value::Null);
         let last = json!({ "id": id, "type": "error", "payload": errors });

@@ -98,17 +98,6 @@ pub async fn count(db: &impl ConnectionTrait, tenant: &TenantId) -> AppResult<u6
     Ok(u64::try_from(n.unwrap_or(0)).unwrap_or(0))
 }
 
-pub async fn find(
-    db: &impl ConnectionTrait,
-    tenant: &TenantId,
-    key: &str,
-) -> AppResult<Option<segment::Model>> {
-    Ok(tenancy::select::<segment::Entity>(tenant)
-        .filter(segment::Column::Id.eq(key))
-        .one(db)
-        .await?)
-}
-
 /// The segment, locked for the transaction on PostgreSQL.
 pub async fn find_for_update(
     db: &impl ConnectionTrait,
