@@ -11,7 +11,7 @@ use crate::config::{KeySource, ServeArgs};
 use crate::events::EventBus;
 use crate::events::local::LocalBus;
 use crate::events::postgres::PgBus;
-use crate::graphql::{AppSchema, build_schema};
+use crate::graphql::{AppSchema, Settings, build_schema};
 
 /// Everything a request needs, shared by all requests.
 pub struct App {
@@ -28,6 +28,8 @@ pub struct App {
     pub bus: Arc<dyn EventBus>,
     /// Subscriptions shared among WebSockets.
     pub fanout: Arc<crate::http::fanout::Fanout>,
+    /// The HTTP client webhook deliveries go out with.
+    pub webhook_client: reqwest::Client,
 }
 
 /// Axum state: the shared [`App`].
@@ -59,6 +61,19 @@ impl Application {
             );
         }
         crate::http::check_cors_origins(&config.cors_origins)?;
+        if config.jobs.job_lease <= config.webhooks.webhook_timeout {
+            anyhow::bail!(
+                "CRM_JOB_LEASE ({:?}) must be longer than CRM_WEBHOOK_TIMEOUT ({:?}): a delivery must end before its lease does",
+                config.jobs.job_lease,
+                config.webhooks.webhook_timeout
+            );
+        }
+        if let Some(url) = &config.public_url
+            && !url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+        {
+            anyhow::bail!("CRM_PUBLIC_URL: {url:?} is not an http(s) URL");
+        }
+        let webhook_client = crate::webhooks::client(&config.webhooks)?;
         let (keys, source) = config.auth.keys(&config.db, true)?;
         let (db, statements) = crate::db::connect_counted(&config.db).await?;
         crate::db::migrate(&db).await?;
@@ -72,7 +87,12 @@ impl Application {
         let app = Arc::new(App {
             db,
             keys,
-            schema: build_schema(config.introspection),
+            schema: build_schema(Settings {
+                introspection: config.introspection,
+                webhook_allow_private: config.webhooks.webhook_allow_private,
+                export_link_ttl: config.exports.export_link_ttl,
+                public_url: config.public_url.clone(),
+            }),
             dev_secret: match source {
                 KeySource::DevSecret(path) => Some(path),
                 KeySource::Configured => None,
@@ -81,6 +101,7 @@ impl Application {
             statements,
             bus,
             fanout: Arc::new(crate::http::fanout::Fanout::new(buffer)),
+            webhook_client,
         });
         let router = crate::http::router(AppState(app.clone()));
         Ok(Self {
@@ -98,16 +119,28 @@ impl Application {
         self.app.clone()
     }
 
-    /// Serves until SIGINT or SIGTERM, then finishes in-flight requests.
+    /// Serves until SIGINT or SIGTERM, then finishes in-flight requests
+    /// and the jobs the worker holds.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let refresher = tokio::spawn(crate::metrics::rfm::refresh_forever(
             self.app.db.clone(),
             self.app.config.rfm_refresh,
         ));
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let worker = self
+            .app
+            .config
+            .jobs
+            .worker
+            .then(|| tokio::spawn(crate::jobs::worker::run(self.app.clone(), stopped)));
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown_signal())
             .await;
         refresher.abort();
+        let _ = stop.send(true);
+        if let Some(worker) = worker {
+            let _ = worker.await;
+        }
         served
     }
 }

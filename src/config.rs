@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context as _;
 
@@ -162,13 +163,13 @@ pub struct ServeArgs {
     /// How often the RFM breakpoints of large tenants (over 20,000 paying
     /// customers) are recomputed; smaller tenants are exact on every read.
     #[arg(long, env = "CRM_RFM_REFRESH", default_value = "1m", value_parser = humantime::parse_duration)]
-    pub rfm_refresh: std::time::Duration,
+    pub rfm_refresh: Duration,
 
     /// How long a loader gathers the keys of one nesting level before it
     /// runs its one statement (async-graphql's DataLoader delay). Longer
     /// batches more on a slow machine, at that much latency per level.
     #[arg(long, env = "CRM_BATCH_WINDOW", default_value = "2ms", value_parser = humantime::parse_duration)]
-    pub batch_window: std::time::Duration,
+    pub batch_window: Duration,
 
     /// Where GraphiQL's page loads React and GraphiQL from: a base URL laid
     /// out like unpkg.com (`graphiql@4/graphiql.min.js`,
@@ -185,4 +186,77 @@ pub struct ServeArgs {
     /// undelivered events are dropped and it is told how many.
     #[arg(long, env = "CRM_SUBSCRIPTION_BUFFER", default_value_t = 1024, value_parser = clap::value_parser!(u16).range(1..))]
     pub subscription_buffer: u16,
+
+    /// The base URL clients reach this server at (`https://crm.example.com`),
+    /// for absolute links such as an export's `downloadUrl`; without it,
+    /// links are paths.
+    #[arg(long, env = "CRM_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    #[command(flatten)]
+    pub jobs: JobArgs,
+
+    #[command(flatten)]
+    pub webhooks: WebhookArgs,
+
+    #[command(flatten)]
+    pub exports: ExportArgs,
+}
+
+/// The background worker and its job queue.
+#[derive(clap::Args, Clone, Debug)]
+pub struct JobArgs {
+    /// `false` runs no background worker on this instance: data requests
+    /// and webhook deliveries are then left to other instances.
+    #[arg(long, env = "CRM_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
+    pub worker: bool,
+
+    /// How often the worker looks for due jobs (this instance's own writes
+    /// also wake it at once).
+    #[arg(long, env = "CRM_WORKER_POLL", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub worker_poll: Duration,
+
+    /// How long a worker holds a job it took; a job whose worker died is
+    /// taken again after this. Longer than the webhook timeout.
+    #[arg(long, env = "CRM_JOB_LEASE", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub job_lease: Duration,
+}
+
+/// Webhook deliveries.
+#[derive(clap::Args, Clone, Debug)]
+pub struct WebhookArgs {
+    /// Allow webhook URLs on loopback, private and link-local addresses
+    /// (refused by default, at creation and at every delivery).
+    #[arg(long, env = "CRM_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set)]
+    pub webhook_allow_private: bool,
+
+    /// How long one delivery attempt may take.
+    #[arg(long, env = "CRM_WEBHOOK_TIMEOUT", default_value = "15s", value_parser = humantime::parse_duration)]
+    pub webhook_timeout: Duration,
+
+    /// The delay before the first retry, doubled at each further one (with
+    /// jitter) up to `--webhook-retry-cap`.
+    #[arg(long, env = "CRM_WEBHOOK_RETRY_BASE", default_value = "30s", value_parser = humantime::parse_duration)]
+    pub webhook_retry_base: Duration,
+
+    /// The longest delay between two attempts.
+    #[arg(long, env = "CRM_WEBHOOK_RETRY_CAP", default_value = "12h", value_parser = humantime::parse_duration)]
+    pub webhook_retry_cap: Duration,
+
+    /// Attempts before a delivery is given up (the default spreads them
+    /// over about two and a half days).
+    #[arg(long, env = "CRM_WEBHOOK_MAX_ATTEMPTS", default_value_t = 15, value_parser = clap::value_parser!(u16).range(1..))]
+    pub webhook_max_attempts: u16,
+}
+
+/// Export archives.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ExportArgs {
+    /// How long an export's `downloadUrl` stays valid after it is read.
+    #[arg(long, env = "CRM_EXPORT_LINK_TTL", default_value = "1h", value_parser = humantime::parse_duration)]
+    pub export_link_ttl: Duration,
+
+    /// How long a completed export's archive is kept.
+    #[arg(long, env = "CRM_EXPORT_RETENTION", default_value = "7d", value_parser = humantime::parse_duration)]
+    pub export_retention: Duration,
 }

@@ -70,6 +70,14 @@ tenant_owned!(
     rfm_breakpoints,
     segment,
     segment_member,
+    data_request,
+    erasure_audit,
+    export,
+    job,
+    webhook_endpoint,
+    webhook_event,
+    webhook_delivery,
+    webhook_attempt,
 );
 
 /// `SELECT … WHERE tenant_id = ?`
@@ -91,6 +99,18 @@ pub fn delete<E: TenantOwned>(tenant: &TenantId) -> DeleteMany<E> {
 /// RFM refresher), never for a request.
 pub fn across_tenants<E: TenantOwned>() -> Select<E> {
     E::find()
+}
+
+/// `UPDATE …` over every tenant's rows: only for server maintenance (the
+/// job queue's worker claiming due jobs), never for a request.
+pub fn across_tenants_update<E: TenantOwned>() -> UpdateMany<E> {
+    E::update_many()
+}
+
+/// `DELETE …` over every tenant's rows: only for server maintenance
+/// (removing expired export archives), never for a request.
+pub fn across_tenants_delete<E: TenantOwned>() -> DeleteMany<E> {
+    E::delete_many()
 }
 
 /// `SELECT … FROM e WHERE e.tenant_id = ?`, for a subquery (`id IN (…)`);

@@ -10,6 +10,7 @@ mod m20261121_000003_customer_filter_indexes;
 mod m20261121_000004_create_orders_activity_notes;
 mod m20261121_000005_create_segments;
 mod m20261121_000006_customer_fact_indexes;
+mod m20261121_000007_data_protection;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000004_create_orders_activity_notes::Migration),
             Box::new(m20261121_000005_create_segments::Migration),
             Box::new(m20261121_000006_customer_fact_indexes::Migration),
+            Box::new(m20261121_000007_data_protection::Migration),
         ]
     }
 }

@@ -121,6 +121,7 @@ pub async fn insert_many(
         .exec_without_returning(db)
         .await?;
     }
+    crate::webhooks::outbox::customer_entries(db, tenant, &rows).await?;
     for row in &rows {
         record_events(row);
     }

@@ -69,6 +69,7 @@ pub async fn merge(
     segments::repo::copy_memberships(&txn, tenant, merge_key, keep_key, crate::db::now()).await?;
     // The duplicate goes before the save: its email and phone are unique.
     repo::delete(&txn, tenant, merge_key).await?;
+    crate::webhooks::outbox::customer_deleted(&txn, tenant, merge_key).await?;
     repo::save(&txn, combined).await?;
     repo::replace_tags(&txn, tenant, keep_key, &all).await?;
     let totals = orders::repo::paid_totals(&txn, tenant, keep_key).await?;

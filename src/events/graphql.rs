@@ -1,4 +1,5 @@
-//! The subscription root: `activityAdded` and `customerChanged`, each a
+//! The subscription root: `activityAdded`, `customerChanged` and
+//! `removalRequestUpdated`, each a
 //! filtered view of the event bus. Events are confined to the viewer's
 //! tenant before anything is read, and every delivered object is read from
 //! the database in that tenant (an event whose row is gone is skipped).
@@ -17,6 +18,7 @@ use crate::activity::Activity;
 use crate::activity::loader::Timeline;
 use crate::auth::{Scope, ScopeGuard};
 use crate::customers::{Customer, repo as customers};
+use crate::data_requests::{self, RemovalRequest};
 use crate::error::{AppError, code, not_found};
 use crate::graphql::ContextExt;
 use crate::graphql::children::ChildLoader;
@@ -159,6 +161,50 @@ impl EventSubscription {
             }
         }))
     }
+
+    /// Data requests as they are created and change status: one request's
+    /// (`id`) or every request of the tenant.
+    #[graphql(guard = "ScopeGuard(Scope::ReadDataRequests)")]
+    async fn removal_request_updated(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+    ) -> Result<impl Stream<Item = Result<RemovalRequest>> + use<>> {
+        let only = match id {
+            Some(id) => {
+                Some(id::decode(Kind::DataRequest, &id).ok_or(not_found("removal request"))?)
+            }
+            None => None,
+        };
+        let (db, tenant, events) = tenant_events(ctx)?;
+        Ok(events.filter_map(move |heard| {
+            let (db, tenant, only) = (db.clone(), tenant.clone(), only.clone());
+            async move {
+                let heard = match heard {
+                    Ok(heard) => heard,
+                    Err(notice) => return Some(Err(notice)),
+                };
+                let Change::DataRequest { id: key, status } = &heard.event.change else {
+                    return None;
+                };
+                if only.as_ref().is_some_and(|only| only != key) {
+                    return None;
+                }
+                // Read as it is now (once for all subscribers); a request
+                // that was never committed is not there, and one that has
+                // moved on since is told by the event of its newer status.
+                let row = heard
+                    .data_request
+                    .get_or_try_init(|| data_requests::repo::find(&db, &tenant, key))
+                    .await;
+                match row {
+                    Ok(Some(row)) if row.status == *status => Some(Ok(RemovalRequest(row.clone()))),
+                    Ok(_) => None,
+                    Err(err) => Some(Err(err.into())),
+                }
+            }
+        }))
+    }
 }
 
 /// The timeline entry an event names (the activity added, or the entry
@@ -207,7 +253,9 @@ async fn committed_change(
             }
             (kind, record.fields.clone())
         }
-        Change::Activity { customer: None, .. } | Change::Interrupted => return Ok(None),
+        Change::Activity { customer: None, .. }
+        | Change::DataRequest { .. }
+        | Change::Interrupted => return Ok(None),
     };
     let customer = heard
         .customer

@@ -52,6 +52,9 @@ pub enum Change {
     },
     /// The customer was deleted (no timeline entry survives it).
     Deleted,
+    /// A data request about the customer was created or changed status
+    /// (its row key and new status).
+    DataRequest { id: String, status: String },
     /// This instance stopped hearing events for a while (its `LISTEN`
     /// connection was lost): events of any tenant may have been missed.
     /// Never sent between instances.
@@ -73,6 +76,7 @@ pub struct Heard {
     pub event: Event,
     pub activity: OnceCell<Option<entity::activity::Model>>,
     pub customer: OnceCell<Option<entity::customer::Model>>,
+    pub data_request: OnceCell<Option<entity::data_request::Model>>,
 }
 
 impl Heard {
@@ -81,6 +85,7 @@ impl Heard {
             event,
             activity: OnceCell::new(),
             customer: OnceCell::new(),
+            data_request: OnceCell::new(),
         }
     }
 }

@@ -11,15 +11,23 @@ pub enum Kind {
     Activity,
     Note,
     Segment,
+    DataRequest,
+    WebhookEndpoint,
+    WebhookDelivery,
+    WebhookEvent,
 }
 
 impl Kind {
-    const ALL: [Kind; 5] = [
+    const ALL: [Kind; 9] = [
         Kind::Customer,
         Kind::Order,
         Kind::Activity,
         Kind::Note,
         Kind::Segment,
+        Kind::DataRequest,
+        Kind::WebhookEndpoint,
+        Kind::WebhookDelivery,
+        Kind::WebhookEvent,
     ];
 
     pub fn prefix(self) -> &'static str {
@@ -29,6 +37,10 @@ impl Kind {
             Kind::Activity => "act_",
             Kind::Note => "note_",
             Kind::Segment => "seg_",
+            Kind::DataRequest => "drr_",
+            Kind::WebhookEndpoint => "whk_",
+            Kind::WebhookDelivery => "whd_",
+            Kind::WebhookEvent => "evt_",
         }
     }
 }

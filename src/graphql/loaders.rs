@@ -11,11 +11,13 @@ use sea_orm::DatabaseConnection;
 use super::children::ChildLoader;
 use crate::activity::loader::Timeline;
 use crate::customers::loader::{CustomerLoader, TagLoader};
+use crate::data_requests::loader::{AuditLoader, DataRequestLoader, ExportLinkLoader};
 use crate::metrics::BreakpointLoader;
 use crate::notes::loader::Notes;
 use crate::orders::loader::Orders;
 use crate::segments::loader::{CustomerSegmentsLoader, MemberCountLoader, SegmentLoader};
 use crate::tenancy::TenantId;
+use crate::webhooks::loader::{WebhookAttemptLoader, WebhookEndpointLoader, WebhookEventLoader};
 
 /// A field per loader and its accessor, which builds it on first use.
 macro_rules! loaders {
@@ -61,4 +63,10 @@ loaders! {
     segments: SegmentLoader = |db, tenant| SegmentLoader { db, tenant };
     member_counts: MemberCountLoader = |db, tenant| MemberCountLoader { db, tenant };
     customer_segments: CustomerSegmentsLoader = |db, tenant| CustomerSegmentsLoader { db, tenant };
+    data_requests: DataRequestLoader = |db, tenant| DataRequestLoader { db, tenant };
+    audits: AuditLoader = |db, tenant| AuditLoader { db, tenant };
+    export_links: ExportLinkLoader = |db, tenant| ExportLinkLoader { db, tenant };
+    webhook_endpoints: WebhookEndpointLoader = |db, tenant| WebhookEndpointLoader { db, tenant };
+    webhook_events: WebhookEventLoader = |db, tenant| WebhookEventLoader { db, tenant };
+    webhook_attempts: WebhookAttemptLoader = |db, tenant| WebhookAttemptLoader { db, tenant };
 }

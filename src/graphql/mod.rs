@@ -30,17 +30,33 @@ pub struct DeletePayload {
 
 pub type AppSchema = Schema<Query, Mutation, EventSubscription>;
 
+/// The server's settings that resolvers read.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    pub introspection: bool,
+    /// Webhook URLs may point at loopback, private and link-local addresses.
+    pub webhook_allow_private: bool,
+    /// How long an export's `downloadUrl` stays valid.
+    pub export_link_ttl: std::time::Duration,
+    /// The base of absolute links (`downloadUrl`); relative without it.
+    pub public_url: Option<String>,
+}
+
 /// Builds the schema; per-request data (the [`Session`]) is added by the
 /// HTTP layer.
-pub fn build_schema(introspection: bool) -> AppSchema {
+pub fn build_schema(settings: Settings) -> AppSchema {
     let mut builder = Schema::build(Query::default(), Mutation::default(), EventSubscription);
-    if !introspection {
+    if !settings.introspection {
         builder = builder.disable_introspection().disable_suggestions();
     }
-    builder.finish()
+    builder.data(settings).finish()
 }
 
 /// The SDL that `crm schema` prints and `schema.graphql` holds.
 pub fn sdl() -> String {
-    build_schema(true).sdl()
+    build_schema(Settings {
+        introspection: true,
+        ..Settings::default()
+    })
+    .sdl()
 }

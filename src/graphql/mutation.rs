@@ -4,9 +4,11 @@ use async_graphql::MergedObject;
 
 use crate::activity::ActivityMutation;
 use crate::customers::CustomerMutation;
+use crate::data_requests::DataRequestMutation;
 use crate::notes::NoteMutation;
 use crate::orders::OrderMutation;
 use crate::segments::SegmentMutation;
+use crate::webhooks::WebhookMutation;
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
@@ -15,4 +17,6 @@ pub struct Mutation(
     ActivityMutation,
     NoteMutation,
     SegmentMutation,
+    DataRequestMutation,
+    WebhookMutation,
 );

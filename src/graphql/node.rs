@@ -8,10 +8,12 @@ use super::id::{self, Kind};
 use crate::activity::Activity;
 use crate::auth::Scope;
 use crate::customers::Customer;
+use crate::data_requests::RemovalRequest;
 use crate::error::{AppError, bad_input};
 use crate::notes::Note;
 use crate::orders::Order;
 use crate::segments::Segment;
+use crate::webhooks::WebhookEndpoint;
 
 /// Most IDs `nodes` takes at once.
 pub const MAX_IDS: usize = 250;
@@ -29,6 +31,8 @@ pub enum Node {
     Activity(Activity),
     Note(Note),
     Segment(Segment),
+    RemovalRequest(RemovalRequest),
+    WebhookEndpoint(WebhookEndpoint),
 }
 
 #[derive(Default)]
@@ -62,6 +66,10 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
     let scope = match kind {
         Kind::Customer | Kind::Order | Kind::Activity | Kind::Note => Scope::ReadCustomers,
         Kind::Segment => Scope::ReadSegments,
+        Kind::DataRequest => Scope::ReadDataRequests,
+        Kind::WebhookEndpoint => Scope::ReadWebhooks,
+        // Deliveries and events are not objects of their own.
+        Kind::WebhookDelivery | Kind::WebhookEvent => return Ok(None),
     };
     if !session.viewer.scopes.contains(scope) {
         return Err(AppError::Forbidden {
@@ -96,5 +104,16 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
             .load_one(key)
             .await?
             .map(|r| Node::Segment(Segment(r))),
+        Kind::DataRequest => loaders
+            .data_requests()
+            .load_one(key)
+            .await?
+            .map(|r| Node::RemovalRequest(RemovalRequest(r))),
+        Kind::WebhookEndpoint => loaders
+            .webhook_endpoints()
+            .load_one(key)
+            .await?
+            .map(|row| Node::WebhookEndpoint(WebhookEndpoint { row, secret: None })),
+        Kind::WebhookDelivery | Kind::WebhookEvent => None,
     })
 }

@@ -4,8 +4,17 @@ use async_graphql::MergedObject;
 
 use super::node::NodeQuery;
 use crate::customers::CustomerQuery;
+use crate::data_requests::DataRequestQuery;
 use crate::metrics::MetricsQuery;
 use crate::segments::SegmentQuery;
+use crate::webhooks::WebhookQuery;
 
 #[derive(MergedObject, Default)]
-pub struct Query(CustomerQuery, MetricsQuery, SegmentQuery, NodeQuery);
+pub struct Query(
+    CustomerQuery,
+    MetricsQuery,
+    SegmentQuery,
+    DataRequestQuery,
+    WebhookQuery,
+    NodeQuery,
+);

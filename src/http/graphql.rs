@@ -288,7 +288,12 @@ fn parse_params(
 /// (after their transactions committed), and gives every error a code.
 pub(super) async fn run_query(app: &AppState, request: Request) -> Response {
     let (mut response, events) = crate::events::recording(app.schema.execute(request)).await;
-    app.bus.publish(events).await;
+    if !events.is_empty() {
+        app.bus.publish(events).await;
+        // Writes that raise events may have enqueued jobs (webhook
+        // deliveries, data requests), now committed.
+        crate::jobs::wake();
+    }
     normalize_errors(&mut response);
     response
 }

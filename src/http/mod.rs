@@ -1,5 +1,6 @@
 //! The HTTP surface: routes and the layers around them.
 
+mod exports;
 pub mod fanout;
 mod graphql;
 mod health;
@@ -28,6 +29,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(graphql::graphiql))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/exports/{id}", get(exports::get))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(cors)
         .layer(TraceLayer::new_for_http())

@@ -124,14 +124,20 @@ pub async fn reassign(
 
 /// Detaches a customer's orders before the customer is deleted: the
 /// amounts stay for revenue statistics, the link goes.
-pub async fn detach(db: &impl ConnectionTrait, tenant: &TenantId, customer: &str) -> AppResult<()> {
-    tenancy::update::<order::Entity>(tenant)
+/// Unlinks a customer's orders (they stay, for revenue statistics); how
+/// many there were.
+pub async fn detach(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    customer: &str,
+) -> AppResult<u64> {
+    let result = tenancy::update::<order::Entity>(tenant)
         .col_expr(order::Column::CustomerId, Expr::val(Option::<String>::None))
         .col_expr(order::Column::UpdatedAt, Expr::val(crate::db::now()))
         .filter(order::Column::CustomerId.eq(customer))
         .exec(db)
         .await?;
-    Ok(())
+    Ok(result.rows_affected)
 }
 
 /// Inserts rows in multi-row statements (demo data).

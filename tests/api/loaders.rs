@@ -21,8 +21,8 @@ async fn counted(app: &TestApp, n: i64) -> (u64, Value) {
 }
 
 async fn nested_lists_cost_one_statement_per_level(backend: Backend) {
-    // No background refresh during the count; a batch window that covers
-    // a debug build's slower resolvers.
+    // No background refresh or worker during the count; a batch window
+    // that covers a debug build's slower resolvers.
     let app = spawn_app_with(
         backend,
         &[
@@ -30,6 +30,8 @@ async fn nested_lists_cost_one_statement_per_level(backend: Backend) {
             SECRET,
             "--rfm-refresh",
             "1h",
+            "--worker",
+            "false",
             "--batch-window",
             "100ms",
         ],

@@ -427,7 +427,65 @@ backend_tests!(
     customer_changes_are_published_after_they_commit,
     the_protocol_refuses_with_its_close_codes,
     a_socket_closes_when_its_token_expires,
+    data_requests_are_followed_as_they_progress,
 );
+
+const REQUESTS: &str = "subscription($id: ID) { removalRequestUpdated(id: $id) { id type status customerId audit { removed { customers } } } }";
+
+/// The statuses a subscriber hears for one request, until it completes.
+async fn statuses_until_completed(ws: &mut Ws, request: &str) -> Vec<String> {
+    let mut statuses = Vec::new();
+    while statuses.last().map(String::as_str) != Some("COMPLETED") {
+        let got = ws.recv().await.expect("the request completes");
+        let seen = &got["payload"]["data"]["removalRequestUpdated"];
+        assert_eq!(seen["id"], request, "{got}");
+        statuses.push(seen["status"].as_str().unwrap().to_owned());
+    }
+    statuses
+}
+
+async fn data_requests_are_followed_as_they_progress(backend: Backend) {
+    let app = spawn_app_with(backend, &["--jwt-secret", SECRET, "--worker-poll", "50ms"]).await;
+    let ana = app
+        .create_customer("acme", json!({ "email": "ana@acme.example" }))
+        .await;
+    let bea = app
+        .create_customer("acme", json!({ "email": "bea@acme.example" }))
+        .await;
+    let mut all = Ws::ready(&app, &app.token("acme")).await;
+    all.subscribe("1", REQUESTS, json!({})).await;
+    let mut stranger = Ws::ready(&app, &app.token("globex")).await;
+    stranger.subscribe("1", REQUESTS, json!({})).await;
+    let mut unscoped = Ws::ready(&app, &app.token_with("acme", "read:customers")).await;
+    unscoped.subscribe("1", REQUESTS, json!({})).await;
+    let refused = unscoped.recv().await.unwrap();
+    assert_eq!(
+        refused["payload"][0]["extensions"]["code"], "FORBIDDEN",
+        "{refused}"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let first = app.request_data("acme", &ana, "ERASURE", "").await;
+    let statuses = statuses_until_completed(&mut all, &first).await;
+    // Each status at most once, in order (one that has moved on by the time
+    // it is read is skipped for its successor).
+    let order = ["PENDING", "PROCESSING", "COMPLETED"];
+    let positions: Vec<usize> = statuses
+        .iter()
+        .map(|s| order.iter().position(|o| o == s).unwrap())
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{statuses:?}");
+    assert!(stranger.quiet().await, "another tenant hears nothing");
+
+    // Following one request hears no other.
+    let mut one = Ws::ready(&app, &app.token("acme")).await;
+    one.subscribe("1", REQUESTS, json!({ "id": first })).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let second = app.request_data("acme", &bea, "EXPORT", "").await;
+    let statuses = statuses_until_completed(&mut all, &second).await;
+    assert_eq!(statuses.last().unwrap(), "COMPLETED");
+    assert!(one.quiet().await);
+}
 
 /// Two servers on one PostgreSQL: an activity recorded through one reaches
 /// a subscriber of the other.

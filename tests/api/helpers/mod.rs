@@ -2,6 +2,7 @@
 //! a client that speaks GraphQL to it.
 
 mod db;
+pub mod receiver;
 
 use std::time::Duration;
 
@@ -149,7 +150,14 @@ impl TestApp {
     /// Another server on the same database (as when several `crm serve`
     /// instances share one PostgreSQL).
     pub async fn another_instance(&self) -> TestApp {
-        let args = serve_args(&self.db, &["--jwt-secret", SECRET]);
+        self.another_instance_with(&[]).await
+    }
+
+    /// Another server on the same database, with extra options.
+    pub async fn another_instance_with(&self, extra: &[&str]) -> TestApp {
+        let mut argv = vec!["--jwt-secret", SECRET];
+        argv.extend_from_slice(extra);
+        let args = serve_args(&self.db, &argv);
         let application = crm::Application::build(args).await.unwrap();
         let url = format!("http://127.0.0.1:{}", application.port());
         let app = application.app();
@@ -220,6 +228,70 @@ impl TestApp {
         self.gql(tenant, "{ customerCount }", json!({})).await.ok()["customerCount"]
             .as_i64()
             .unwrap()
+    }
+}
+
+impl TestApp {
+    /// A client of a server this test runs some other way (a `crm serve`
+    /// process at `url`) on `db`. The process's state is out of reach: an
+    /// application built on the same database (never run) stands in.
+    pub async fn client_for(url: &str, db: TestDb) -> TestApp {
+        let args = serve_args(&db, &["--jwt-secret", SECRET, "--worker", "false"]);
+        let idle = crm::Application::build(args).await.unwrap();
+        TestApp {
+            url: url.to_owned(),
+            client: reqwest::Client::new(),
+            db: std::sync::Arc::new(db),
+            app: idle.app(),
+            keys: Keys::hs256(SECRET.as_bytes(), None, None).unwrap(),
+        }
+    }
+
+    /// Polls a data request until it is `COMPLETED` or `FAILED` (panics
+    /// after 30 s) and returns it.
+    pub async fn finished_request(&self, tenant: &str, id: &str) -> Value {
+        let until = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let data = self
+                .gql(
+                    tenant,
+                    "query($id: ID!) { removalRequest(id: $id) { id status error downloadUrl completedAt audit { requestedBy erasedAt removed { customers tags notes activities segmentMemberships ordersAnonymized webhookEvents exports } } } }",
+                    json!({ "id": id }),
+                )
+                .await
+                .ok();
+            let request = data["removalRequest"].clone();
+            if matches!(request["status"].as_str(), Some("COMPLETED" | "FAILED")) {
+                return request;
+            }
+            assert!(
+                std::time::Instant::now() < until,
+                "request {id} is still {request}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Creates a data request of `kind` (`ERASURE`, `EXPORT`) and returns its id.
+    pub async fn request_data(
+        &self,
+        tenant: &str,
+        customer: &str,
+        kind: &str,
+        reason: &str,
+    ) -> String {
+        let data = self
+            .gql(
+                tenant,
+                "mutation($c: ID!, $i: RemovalRequestInput!) { createRemovalRequest(customerId: $c, input: $i) { id status type } }",
+                json!({ "c": customer, "i": { "type": kind, "reason": reason } }),
+            )
+            .await
+            .ok();
+        data["createRemovalRequest"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 }
 

@@ -1,0 +1,346 @@
+//! The data request part of the schema: `RemovalRequest`,
+//! `createRemovalRequest`, `removalRequest` and `removalRequests`.
+
+use async_graphql::connection::{Connection, EmptyFields};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use entity::data_request;
+use futures_util::FutureExt as _;
+
+use super::{NewRequest, Removed, download, repo};
+use crate::auth::{Scope, ScopeGuard};
+use crate::customers::Customer;
+use crate::error::{AppError, not_found};
+use crate::graphql::id::{self, Kind};
+use crate::graphql::pagination::{Page, TotalCount};
+use crate::graphql::scalars::DateTime;
+use crate::graphql::{ContextExt, Settings, input};
+
+/// Most characters of a request's reason.
+const MAX_REASON: usize = 2_000;
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum RemovalRequestType {
+    /// Remove the customer's personal data everywhere.
+    Erasure,
+    /// Build an archive of everything held about the customer.
+    Export,
+}
+
+impl RemovalRequestType {
+    fn as_str(self) -> &'static str {
+        match self {
+            RemovalRequestType::Erasure => super::ERASURE,
+            RemovalRequestType::Export => super::EXPORT,
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum RemovalRequestStatus {
+    Pending,
+    Processing,
+    Completed,
+    Failed,
+}
+
+impl RemovalRequestStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            RemovalRequestStatus::Pending => super::PENDING,
+            RemovalRequestStatus::Processing => super::PROCESSING,
+            RemovalRequestStatus::Completed => super::COMPLETED,
+            RemovalRequestStatus::Failed => super::FAILED,
+        }
+    }
+
+    fn of(raw: &str) -> Self {
+        [
+            RemovalRequestStatus::Pending,
+            RemovalRequestStatus::Processing,
+            RemovalRequestStatus::Completed,
+            RemovalRequestStatus::Failed,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == raw)
+        .unwrap_or(RemovalRequestStatus::Failed)
+    }
+}
+
+/// The format of an export archive.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum ExportFormat {
+    #[default]
+    Json,
+}
+
+#[derive(InputObject)]
+pub struct RemovalRequestInput {
+    #[graphql(name = "type")]
+    pub kind: RemovalRequestType,
+    /// Why the request was made (at most 2,000 characters). Values of the
+    /// customer's profile quoted here are redacted by an erasure.
+    pub reason: Option<String>,
+    /// Whether the customer asked to be told when it is done (recorded for
+    /// your own notification flow, and sent in the webhook).
+    #[graphql(default)]
+    pub notify_customer: bool,
+    /// The archive's format (exports).
+    #[graphql(default)]
+    pub format: ExportFormat,
+}
+
+/// A customer's erasure or export request.
+pub struct RemovalRequest(pub data_request::Model);
+
+/// What an erasure removed: counts only.
+#[derive(SimpleObject)]
+pub struct ErasureCounts {
+    pub customers: u64,
+    pub tags: u64,
+    pub notes: u64,
+    pub activities: u64,
+    pub segment_memberships: u64,
+    /// Orders kept, with their amounts, for revenue statistics, and no
+    /// longer linked to anyone.
+    pub orders_anonymized: u64,
+    pub webhook_events: u64,
+    pub exports: u64,
+}
+
+/// The audit record of an erasure: when, by whom, and how much was
+/// removed; no personal data.
+#[derive(SimpleObject)]
+pub struct ErasureAudit {
+    pub erased_at: DateTime,
+    /// The `sub` of the token that requested the erasure.
+    pub requested_by: String,
+    pub removed: ErasureCounts,
+}
+
+#[Object]
+impl RemovalRequest {
+    /// `drr_` followed by a time-ordered key.
+    pub async fn id(&self) -> ID {
+        id::encode(Kind::DataRequest, &self.0.id)
+    }
+
+    /// The customer's ID (which no longer resolves after an erasure).
+    async fn customer_id(&self) -> ID {
+        id::encode(Kind::Customer, &self.0.customer_id)
+    }
+
+    /// The customer; null once erased or deleted.
+    async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
+        let session = ctx.session()?;
+        if !session.viewer.scopes.contains(Scope::ReadCustomers) {
+            return Err(AppError::Forbidden {
+                scope: Scope::ReadCustomers.as_str(),
+            }
+            .into());
+        }
+        let row = session
+            .loaders
+            .customers()
+            .load_one(self.0.customer_id.clone())
+            .await?;
+        Ok(row.map(Customer))
+    }
+
+    #[graphql(name = "type")]
+    async fn kind(&self) -> RemovalRequestType {
+        if self.0.kind == super::ERASURE {
+            RemovalRequestType::Erasure
+        } else {
+            RemovalRequestType::Export
+        }
+    }
+
+    async fn status(&self) -> RemovalRequestStatus {
+        RemovalRequestStatus::of(&self.0.status)
+    }
+
+    async fn reason(&self) -> Option<&str> {
+        self.0.reason.as_deref()
+    }
+
+    async fn notify_customer(&self) -> bool {
+        self.0.notify_customer
+    }
+
+    async fn format(&self) -> ExportFormat {
+        ExportFormat::Json
+    }
+
+    /// The `sub` of the token that made the request.
+    async fn requested_by(&self) -> &str {
+        &self.0.actor
+    }
+
+    /// When the request will have been carried out at the latest: the
+    /// one-month deadline of GDPR Art. 12(3). The worker usually takes
+    /// seconds.
+    async fn estimated_completion(&self) -> DateTime {
+        DateTime(self.0.estimated_completion)
+    }
+
+    async fn created_at(&self) -> DateTime {
+        DateTime(self.0.created_at)
+    }
+
+    async fn updated_at(&self) -> DateTime {
+        DateTime(self.0.updated_at)
+    }
+
+    async fn completed_at(&self) -> Option<DateTime> {
+        self.0.completed_at.map(DateTime)
+    }
+
+    /// Why a `FAILED` request failed.
+    async fn error(&self) -> Option<&str> {
+        self.0.error.as_deref()
+    }
+
+    /// A completed export's archive: a signed link that needs no token,
+    /// valid for `CRM_EXPORT_LINK_TTL` from this read (and no longer than
+    /// the archive is kept). Null otherwise.
+    async fn download_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        if self.0.kind != super::EXPORT || self.0.status != super::COMPLETED {
+            return Ok(None);
+        }
+        let session = ctx.session()?;
+        let Some((link_key, archive_expires)) = session
+            .loaders
+            .export_links()
+            .load_one(self.0.id.clone())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let settings = ctx.data::<Settings>()?;
+        let ttl = chrono::Duration::from_std(settings.export_link_ttl).unwrap_or_default();
+        let expires = (chrono::Utc::now() + ttl).min(archive_expires).timestamp();
+        Ok(Some(download::link(
+            settings.public_url.as_deref().unwrap_or_default(),
+            session.tenant(),
+            &self.0.id,
+            &link_key,
+            expires,
+        )))
+    }
+
+    /// A completed erasure's audit record.
+    async fn audit(&self, ctx: &Context<'_>) -> Result<Option<ErasureAudit>> {
+        if self.0.kind != super::ERASURE || self.0.status != super::COMPLETED {
+            return Ok(None);
+        }
+        let session = ctx.session()?;
+        let Some(row) = session.loaders.audits().load_one(self.0.id.clone()).await? else {
+            return Ok(None);
+        };
+        let removed: Removed = serde_json::from_value(row.removed).unwrap_or_default();
+        Ok(Some(ErasureAudit {
+            erased_at: DateTime(row.erased_at),
+            requested_by: row.actor,
+            removed: ErasureCounts {
+                customers: removed.customers,
+                tags: removed.tags,
+                notes: removed.notes,
+                activities: removed.activities,
+                segment_memberships: removed.segment_memberships,
+                orders_anonymized: removed.orders_anonymized,
+                webhook_events: removed.webhook_events,
+                exports: removed.exports,
+            },
+        }))
+    }
+}
+
+pub type RemovalRequestConnection = Connection<String, RemovalRequest, TotalCount, EmptyFields>;
+
+#[derive(Default)]
+pub struct DataRequestQuery;
+
+#[Object]
+impl DataRequestQuery {
+    /// A data request by ID; null when there is none in your tenant.
+    #[graphql(guard = "ScopeGuard(Scope::ReadDataRequests)")]
+    async fn removal_request(&self, ctx: &Context<'_>, id: ID) -> Result<Option<RemovalRequest>> {
+        let session = ctx.session()?;
+        let Some(key) = id::decode(Kind::DataRequest, &id) else {
+            return Ok(None);
+        };
+        let row = session.loaders.data_requests().load_one(key).await?;
+        Ok(row.map(RemovalRequest))
+    }
+
+    /// The tenant's data requests, newest first; `status` and `customerId`
+    /// narrow the list.
+    #[graphql(guard = "ScopeGuard(Scope::ReadDataRequests)")]
+    #[expect(clippy::too_many_arguments, reason = "the GraphQL signature")]
+    async fn removal_requests(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        status: Option<RemovalRequestStatus>,
+        customer_id: Option<ID>,
+    ) -> Result<RemovalRequestConnection> {
+        let session = ctx.session()?;
+        let page = Page::from_params(first, after, last, before)?;
+        let keyset = repo::keyset(&page);
+        // An ID of no customer of yours lists nothing.
+        let customer = customer_id.map(|id| id::decode(Kind::Customer, &id).unwrap_or_default());
+        let filter = repo::Filter {
+            status: status.map(RemovalRequestStatus::as_str),
+            customer,
+        };
+        let rows = repo::list(&session.db, session.tenant(), &keyset, &filter).await?;
+        let (db, tenant) = (session.db.clone(), session.tenant().clone());
+        let total = TotalCount::new(move || {
+            let (db, tenant, filter) = (db.clone(), tenant.clone(), filter.clone());
+            async move { Ok(repo::count(&db, &tenant, &filter).await?) }.boxed()
+        });
+        Ok(keyset.connection(rows, RemovalRequest, total))
+    }
+}
+
+#[derive(Default)]
+pub struct DataRequestMutation;
+
+#[Object]
+impl DataRequestMutation {
+    /// Asks for a customer's erasure or export, carried out by the
+    /// background worker: follow it with `removalRequest`, the
+    /// `removalRequestUpdated` subscription or the `data_request.completed`
+    /// webhook.
+    #[graphql(guard = "ScopeGuard(Scope::WriteDataRequests)")]
+    async fn create_removal_request(
+        &self,
+        ctx: &Context<'_>,
+        customer_id: ID,
+        input: RemovalRequestInput,
+    ) -> Result<RemovalRequest> {
+        let session = ctx.session()?;
+        let key = id::decode(Kind::Customer, &customer_id).ok_or(not_found("customer"))?;
+        let reason = match input.reason {
+            Some(reason) => input::multiline("input.reason", reason, MAX_REASON)?,
+            None => None,
+        };
+        let row = super::create(
+            &session.db,
+            session.tenant(),
+            &session.viewer.sub,
+            &key,
+            NewRequest {
+                kind: input.kind.as_str(),
+                reason,
+                notify_customer: input.notify_customer,
+                format: "JSON",
+            },
+        )
+        .await?;
+        Ok(RemovalRequest(row))
+    }
+}

@@ -1,0 +1,63 @@
+//! Per-request loaders: requests by key, their audit records and their
+//! archives' link keys, one statement per batch.
+
+use std::collections::HashMap;
+
+use async_graphql::dataloader::Loader;
+use entity::{data_request, erasure_audit};
+use sea_orm::DatabaseConnection;
+
+use super::repo;
+use crate::tenancy::TenantId;
+
+pub struct DataRequestLoader {
+    pub db: DatabaseConnection,
+    pub tenant: TenantId,
+}
+
+impl Loader<String> for DataRequestLoader {
+    type Value = data_request::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
+        let rows = repo::find_many(&self.db, &self.tenant, keys).await?;
+        Ok(rows.into_iter().map(|row| (row.id.clone(), row)).collect())
+    }
+}
+
+pub struct AuditLoader {
+    pub db: DatabaseConnection,
+    pub tenant: TenantId,
+}
+
+impl Loader<String> for AuditLoader {
+    type Value = erasure_audit::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
+        let rows = repo::audits(&self.db, &self.tenant, keys).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (row.request_id.clone(), row))
+            .collect())
+    }
+}
+
+/// An unexpired archive's link key and expiry, by request key.
+pub struct ExportLinkLoader {
+    pub db: DatabaseConnection,
+    pub tenant: TenantId,
+}
+
+impl Loader<String> for ExportLinkLoader {
+    type Value = (String, chrono::DateTime<chrono::Utc>);
+    type Error = async_graphql::Error;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
+        let rows = repo::export_expiries(&self.db, &self.tenant, keys).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(request, key, expires)| (request, (key, expires)))
+            .collect())
+    }
+}

@@ -1,0 +1,340 @@
+//! Data requests (GDPR / CCPA, API.md §9): a customer's erasure or export,
+//! carried out by the background worker from the job queue.
+//!
+//! - `createRemovalRequest` stores the request `PENDING` and enqueues its
+//!   job in one transaction.
+//! - The worker marks it `PROCESSING`, then does the work and marks it
+//!   `COMPLETED` (or `FAILED`) in one transaction that also removes the
+//!   job, after checking, with the request row locked, that no one has
+//!   completed it meanwhile: a request is carried out exactly once even
+//!   when a lease runs out under a slow worker.
+//! - ERASURE ([`erase`]) removes the customer's personal data everywhere
+//!   and writes an audit record of counts. EXPORT ([`export`]) stores a
+//!   JSON archive served at `/exports/{id}` ([`download`]).
+
+pub mod download;
+mod erase;
+mod export;
+mod graphql;
+pub mod loader;
+pub mod repo;
+
+pub use erase::Removed;
+pub use graphql::{DataRequestMutation, DataRequestQuery, RemovalRequest};
+
+use entity::{data_request, erasure_audit, export as export_row, job};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, QueryFilter};
+
+use crate::app::App;
+use crate::db::begin_write;
+use crate::error::{AppResult, not_found};
+use crate::events::{Change, Event};
+use crate::jobs::{self, JobKind};
+use crate::tenancy::{self, TenantId};
+
+pub const PENDING: &str = "PENDING";
+pub const PROCESSING: &str = "PROCESSING";
+pub const COMPLETED: &str = "COMPLETED";
+pub const FAILED: &str = "FAILED";
+pub const ERASURE: &str = "ERASURE";
+pub const EXPORT: &str = "EXPORT";
+
+/// GDPR Art. 12(3): a request is answered within one month.
+pub const DEADLINE_DAYS: i64 = 30;
+/// Runs of a request's job before it is marked `FAILED`.
+const MAX_ATTEMPTS: i32 = 5;
+
+fn finished(row: &data_request::Model) -> bool {
+    row.status == COMPLETED || row.status == FAILED
+}
+
+/// What `createRemovalRequest` asks for.
+pub struct NewRequest {
+    pub kind: &'static str,
+    pub reason: Option<String>,
+    pub notify_customer: bool,
+    pub format: &'static str,
+}
+
+/// Stores a request for the tenant's customer `customer` and enqueues its
+/// job, in one transaction.
+pub async fn create(
+    db: &DatabaseConnection,
+    tenant: &TenantId,
+    actor: &str,
+    customer: &str,
+    new: NewRequest,
+) -> AppResult<data_request::Model> {
+    let txn = begin_write(db).await?;
+    crate::customers::repo::find(&txn, tenant, customer)
+        .await?
+        .ok_or(not_found("customer"))?;
+    let now = crate::db::now();
+    let row = repo::insert(
+        &txn,
+        data_request::Model {
+            tenant_id: tenant.as_str().to_owned(),
+            id: crate::graphql::id::new_key(),
+            customer_id: customer.to_owned(),
+            kind: new.kind.to_owned(),
+            status: PENDING.to_owned(),
+            reason: new.reason,
+            notify_customer: new.notify_customer,
+            format: new.format.to_owned(),
+            actor: actor.to_owned(),
+            error: None,
+            created_at: now,
+            updated_at: now,
+            estimated_completion: now + chrono::Duration::days(DEADLINE_DAYS),
+            completed_at: None,
+        },
+    )
+    .await?;
+    jobs::enqueue(
+        &txn,
+        vec![jobs::new_job(tenant, JobKind::DataRequest, &row.id, now)],
+    )
+    .await?;
+    txn.commit().await?;
+    crate::events::record(event(&row));
+    Ok(row)
+}
+
+fn event(row: &data_request::Model) -> Event {
+    Event {
+        tenant: row.tenant_id.clone(),
+        customer: row.customer_id.clone(),
+        change: Change::DataRequest {
+            id: row.id.clone(),
+            status: row.status.clone(),
+        },
+    }
+}
+
+/// Runs the job of a data request.
+pub async fn process(app: &App, job: &job::Model) -> AppResult<()> {
+    let Some(tenant) = jobs::tenant_of(job) else {
+        jobs::finish(&app.db, job).await?;
+        return Ok(());
+    };
+    let key = job.subject_id.as_str();
+    let request = match repo::find(&app.db, &tenant, key).await? {
+        Some(row) if !finished(&row) => row,
+        _ => {
+            jobs::finish(&app.db, job).await?;
+            return Ok(());
+        }
+    };
+    if job.attempts > MAX_ATTEMPTS {
+        return fail(
+            app,
+            &tenant,
+            job,
+            "the request could not be carried out; create it again",
+        )
+        .await;
+    }
+    if repo::mark_processing(&app.db, &tenant, key).await? {
+        let mut processing = request.clone();
+        processing.status = PROCESSING.to_owned();
+        app.bus.publish(vec![event(&processing)]).await;
+    }
+    tracing::info!(request = %key, kind = %request.kind, "carrying out a data request");
+    if request.kind == ERASURE {
+        erasure(app, &tenant, job, key).await
+    } else {
+        export(app, &tenant, job, &request).await
+    }
+}
+
+async fn erasure(app: &App, tenant: &TenantId, job: &job::Model, key: &str) -> AppResult<()> {
+    let txn = begin_write(&app.db).await?;
+    let Some(mut request) = repo::find_for_update(&txn, tenant, key).await? else {
+        return Ok(());
+    };
+    if finished(&request) {
+        jobs::finish(&txn, job).await?;
+        txn.commit().await?;
+        return Ok(());
+    }
+    let customer = request.customer_id.clone();
+    let (profile, removed) = erase::erase(&txn, tenant, &customer).await?;
+    let now = crate::db::now();
+    if let Some(profile) = &profile {
+        // The requests about this customer may quote them in their text.
+        for mut other in tenancy::select::<data_request::Entity>(tenant)
+            .filter(data_request::Column::CustomerId.eq(customer.as_str()))
+            .filter(data_request::Column::Reason.is_not_null())
+            .all(&txn)
+            .await?
+        {
+            let reason = other.reason.as_deref().unwrap_or_default();
+            let redacted = erase::redact(reason, profile);
+            if redacted != reason {
+                if other.id == request.id {
+                    request.reason = Some(redacted);
+                } else {
+                    other.reason = Some(redacted);
+                    repo::save(&txn, other).await?;
+                }
+            }
+        }
+    }
+    repo::insert_audit(
+        &txn,
+        erasure_audit::Model {
+            tenant_id: tenant.as_str().to_owned(),
+            request_id: key.to_owned(),
+            actor: request.actor.clone(),
+            erased_at: now,
+            removed: serde_json::to_value(&removed).unwrap_or_default(),
+        },
+    )
+    .await?;
+    request.status = COMPLETED.to_owned();
+    request.error = None;
+    request.updated_at = now;
+    request.completed_at = Some(now);
+    let request = repo::save(&txn, request).await?;
+    if profile.is_some() {
+        crate::webhooks::outbox::customer_deleted(&txn, tenant, &customer).await?;
+    }
+    crate::webhooks::outbox::data_request_completed(&txn, tenant, &request).await?;
+    if !jobs::finish(&txn, job).await? {
+        // Another worker took the job over; it will find the request as
+        // it was.
+        txn.rollback().await?;
+        return Ok(());
+    }
+    txn.commit().await?;
+    scrub_free_space(&app.db).await;
+    tracing::info!(request = %key, "erasure completed");
+    let mut events = Vec::new();
+    if profile.is_some() {
+        events.push(Event {
+            tenant: tenant.as_str().to_owned(),
+            customer,
+            change: Change::Deleted,
+        });
+    }
+    events.push(event(&request));
+    app.bus.publish(events).await;
+    jobs::wake();
+    Ok(())
+}
+
+/// On SQLite, moves the WAL's content into the database file and truncates
+/// the WAL, so erased text lingers in neither (the database's free pages
+/// are zeroed by `secure_delete`). Readers holding an old snapshot can make
+/// this wait; it is retried by the next erasure if it could not finish.
+async fn scrub_free_space(db: &DatabaseConnection) {
+    if db.get_database_backend() == DbBackend::Sqlite
+        && let Err(err) = db
+            .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+            .await
+    {
+        tracing::warn!(error = %err, "checkpointing the WAL after an erasure failed");
+    }
+}
+
+async fn export(
+    app: &App,
+    tenant: &TenantId,
+    job: &job::Model,
+    request: &data_request::Model,
+) -> AppResult<()> {
+    let archive = export::archive(
+        app,
+        tenant,
+        &request.actor,
+        &request.id,
+        &request.customer_id,
+    )
+    .await?;
+    let txn = begin_write(&app.db).await?;
+    let Some(mut request) = repo::find_for_update(&txn, tenant, &request.id).await? else {
+        return Ok(());
+    };
+    if finished(&request) {
+        jobs::finish(&txn, job).await?;
+        txn.commit().await?;
+        return Ok(());
+    }
+    // The customer still exists now (locked, on PostgreSQL): an erasure
+    // cannot have removed them since the archive was read.
+    let exists = crate::customers::repo::find_for_update(&txn, tenant, &request.customer_id)
+        .await?
+        .is_some();
+    let now = crate::db::now();
+    request.updated_at = now;
+    match archive {
+        Some(archive) if exists => {
+            let retention = chrono::Duration::from_std(app.config.exports.export_retention)
+                .unwrap_or(chrono::Duration::days(7));
+            repo::insert_export(
+                &txn,
+                export_row::Model {
+                    tenant_id: tenant.as_str().to_owned(),
+                    request_id: request.id.clone(),
+                    customer_id: request.customer_id.clone(),
+                    archive: serde_json::to_string_pretty(&archive)
+                        .map_err(|err| crate::error::AppError::Internal(err.into()))?,
+                    link_key: download::new_link_key(),
+                    created_at: now,
+                    expires_at: now + retention,
+                },
+            )
+            .await?;
+            request.status = COMPLETED.to_owned();
+            request.completed_at = Some(now);
+        }
+        _ => {
+            request.status = FAILED.to_owned();
+            request.error = Some("the customer no longer exists".to_owned());
+        }
+    }
+    let request = repo::save(&txn, request).await?;
+    if request.status == COMPLETED {
+        crate::webhooks::outbox::data_request_completed(&txn, tenant, &request).await?;
+    }
+    if !jobs::finish(&txn, job).await? {
+        txn.rollback().await?;
+        return Ok(());
+    }
+    txn.commit().await?;
+    tracing::info!(request = %request.id, status = %request.status, "export finished");
+    app.bus.publish(vec![event(&request)]).await;
+    jobs::wake();
+    Ok(())
+}
+
+/// Marks a request `FAILED` with a message for the client.
+async fn fail(app: &App, tenant: &TenantId, job: &job::Model, message: &str) -> AppResult<()> {
+    let txn = begin_write(&app.db).await?;
+    let Some(mut request) = repo::find_for_update(&txn, tenant, &job.subject_id).await? else {
+        return Ok(());
+    };
+    if !finished(&request) {
+        request.status = FAILED.to_owned();
+        request.error = Some(message.to_owned());
+        request.updated_at = crate::db::now();
+        request = repo::save(&txn, request).await?;
+    }
+    if !jobs::finish(&txn, job).await? {
+        txn.rollback().await?;
+        return Ok(());
+    }
+    txn.commit().await?;
+    tracing::warn!(request = %request.id, "data request failed");
+    app.bus.publish(vec![event(&request)]).await;
+    Ok(())
+}
+
+/// Removes the export archives whose retention has passed (all tenants).
+pub async fn sweep_expired_exports(db: &DatabaseConnection) -> AppResult<u64> {
+    Ok(tenancy::across_tenants_delete::<export_row::Entity>()
+        .filter(export_row::Column::ExpiresAt.lte(crate::db::now()))
+        .exec(db)
+        .await?
+        .rows_affected)
+}

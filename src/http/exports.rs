@@ -1,0 +1,135 @@
+//! `GET /exports/{id}`: a completed export archive, to a bearer token of
+//! the archive's tenant with `read:data_requests` (otherwise 401, 403 or
+//! 404, exactly as for an archive that does not exist), or to a signed,
+//! unexpired link (otherwise 403, whatever is wrong with it).
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::auth::{Scope, bearer};
+use crate::data_requests::{download, repo};
+use crate::error::{AppError, code};
+use crate::graphql::id::{self, Kind};
+use crate::tenancy::TenantId;
+
+#[derive(Deserialize)]
+pub struct Link {
+    tenant: Option<String>,
+    expires: Option<i64>,
+    sig: Option<String>,
+}
+
+pub async fn get(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    Query(link): Query<Link>,
+    headers: HeaderMap,
+) -> Response {
+    let key = id::decode(Kind::DataRequest, &id);
+    if link.sig.is_some() {
+        return signed(&app, key, link, &id).await;
+    }
+    let viewer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(bearer)
+        .ok_or(AppError::Unauthenticated)
+        .and_then(|token| app.keys.verify(token));
+    let viewer = match viewer {
+        Ok(viewer) => viewer,
+        Err(err) => return refuse(StatusCode::UNAUTHORIZED, err.code(), &err.message()),
+    };
+    if !viewer.scopes.contains(Scope::ReadDataRequests) {
+        let err = AppError::Forbidden {
+            scope: Scope::ReadDataRequests.as_str(),
+        };
+        return refuse(StatusCode::FORBIDDEN, err.code(), &err.message());
+    }
+    let Some(key) = key else {
+        return not_found();
+    };
+    match repo::find_export(&app.db, &viewer.tenant, &key).await {
+        Ok(Some(export)) => archive(&id, export.archive),
+        Ok(None) => not_found(),
+        Err(err) => internal(err),
+    }
+}
+
+async fn signed(app: &AppState, key: Option<String>, link: Link, id: &str) -> Response {
+    let (Some(key), Some(tenant), Some(expires), Some(sig)) = (
+        key,
+        link.tenant.as_deref().and_then(TenantId::parse),
+        link.expires,
+        link.sig,
+    ) else {
+        return bad_link();
+    };
+    if expires < chrono::Utc::now().timestamp() {
+        return bad_link();
+    }
+    match repo::find_export(&app.db, &tenant, &key).await {
+        Ok(Some(export)) if download::verify(&export.link_key, &tenant, &key, expires, &sig) => {
+            archive(id, export.archive)
+        }
+        Ok(_) => bad_link(),
+        Err(err) => internal(err),
+    }
+}
+
+fn archive(id: &str, body: String) -> Response {
+    let mut response = (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response();
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{id}.json\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    let mut response = (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    response
+}
+
+fn not_found() -> Response {
+    refuse(StatusCode::NOT_FOUND, code::NOT_FOUND, "export not found")
+}
+
+fn bad_link() -> Response {
+    refuse(
+        StatusCode::FORBIDDEN,
+        code::FORBIDDEN,
+        "this download link is invalid or has expired",
+    )
+}
+
+fn internal(err: AppError) -> Response {
+    if let AppError::Internal(inner) = &err {
+        tracing::error!(error = ?inner, "reading an export failed");
+    }
+    refuse(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        code::INTERNAL_SERVER_ERROR,
+        "internal server error",
+    )
+}

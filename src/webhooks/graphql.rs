@@ -1,0 +1,386 @@
+//! The webhook part of the schema: `WebhookEndpoint`, `WebhookDelivery`,
+//! `createWebhookEndpoint`, `deleteWebhookEndpoint`, `webhookEndpoint` and
+//! `webhookEndpoints`.
+
+use async_graphql::connection::{Connection, EmptyFields};
+use async_graphql::{Context, Enum, ID, Json, Object, Result, SimpleObject};
+use entity::{webhook_delivery, webhook_endpoint};
+use futures_util::FutureExt as _;
+use serde_json::Value;
+
+use super::{guard, outbox, repo};
+use crate::auth::{Scope, ScopeGuard};
+use crate::db::begin_write;
+use crate::error::{bad_input, not_found};
+use crate::graphql::id::{self, Kind};
+use crate::graphql::pagination::{Page, TotalCount};
+use crate::graphql::scalars::DateTime;
+use crate::graphql::{ContextExt, DeletePayload, Settings, input};
+
+/// Most endpoints a tenant may register.
+const MAX_ENDPOINTS: u64 = 20;
+/// Longest accepted URL.
+const MAX_URL: usize = 2_048;
+const MAX_DESCRIPTION: usize = 500;
+
+/// A URL the tenant's events are POSTed to.
+pub struct WebhookEndpoint {
+    pub row: webhook_endpoint::Model,
+    /// Shown once: in the response that created the endpoint.
+    pub secret: Option<String>,
+}
+
+#[Object]
+impl WebhookEndpoint {
+    /// `whk_` followed by a time-ordered key.
+    pub async fn id(&self) -> ID {
+        id::encode(Kind::WebhookEndpoint, &self.row.id)
+    }
+
+    async fn url(&self) -> &str {
+        &self.row.url
+    }
+
+    /// The events sent here.
+    async fn events(&self) -> Vec<String> {
+        self.row
+            .events
+            .as_array()
+            .map(|e| {
+                e.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    async fn description(&self) -> Option<&str> {
+        self.row.description.as_deref()
+    }
+
+    /// The key of the `Crm-Signature` HMAC: returned once, by
+    /// `createWebhookEndpoint`; null on every later read.
+    async fn secret(&self) -> Option<&str> {
+        self.secret.as_deref()
+    }
+
+    /// False once the endpoint was disabled (it answered 410 Gone).
+    async fn enabled(&self) -> bool {
+        self.row.disabled_at.is_none()
+    }
+
+    async fn disabled_at(&self) -> Option<DateTime> {
+        self.row.disabled_at.map(DateTime)
+    }
+
+    async fn disabled_reason(&self) -> Option<&str> {
+        self.row.disabled_reason.as_deref()
+    }
+
+    async fn created_at(&self) -> DateTime {
+        DateTime(self.row.created_at)
+    }
+
+    async fn updated_at(&self) -> DateTime {
+        DateTime(self.row.updated_at)
+    }
+
+    /// Events sent (or to be sent) here, newest first, each with its
+    /// attempts.
+    async fn deliveries(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        status: Option<WebhookDeliveryStatus>,
+    ) -> Result<WebhookDeliveryConnection> {
+        let session = ctx.session()?;
+        let page = Page::from_params(first, after, last, before)?;
+        let keyset = repo::delivery_keyset(&page);
+        let status = status.map(WebhookDeliveryStatus::as_str);
+        let rows =
+            repo::list_deliveries(&session.db, session.tenant(), &self.row.id, status, &keyset)
+                .await?;
+        let (db, tenant, endpoint) = (
+            session.db.clone(),
+            session.tenant().clone(),
+            self.row.id.clone(),
+        );
+        let total = TotalCount::new(move || {
+            let (db, tenant, endpoint) = (db.clone(), tenant.clone(), endpoint.clone());
+            async move { Ok(repo::count_deliveries(&db, &tenant, &endpoint, status).await?) }
+                .boxed()
+        });
+        Ok(keyset.connection(rows, WebhookDelivery, total))
+    }
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum WebhookDeliveryStatus {
+    /// Waiting for its first or next attempt.
+    Pending,
+    /// A 2xx answer was received.
+    Succeeded,
+    /// Given up: the last attempt failed, the endpoint answered 410 Gone,
+    /// or it was disabled.
+    Failed,
+}
+
+impl WebhookDeliveryStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            WebhookDeliveryStatus::Pending => super::PENDING,
+            WebhookDeliveryStatus::Succeeded => super::SUCCEEDED,
+            WebhookDeliveryStatus::Failed => super::FAILED,
+        }
+    }
+
+    fn of(raw: &str) -> Self {
+        match raw {
+            super::PENDING => WebhookDeliveryStatus::Pending,
+            super::SUCCEEDED => WebhookDeliveryStatus::Succeeded,
+            _ => WebhookDeliveryStatus::Failed,
+        }
+    }
+}
+
+/// One event for one endpoint.
+pub struct WebhookDelivery(pub webhook_delivery::Model);
+
+/// One POST of a delivery.
+#[derive(SimpleObject)]
+pub struct WebhookAttempt {
+    pub attempted_at: DateTime,
+    /// The receiver's HTTP status; null when none came (see `error`).
+    pub status_code: Option<i32>,
+    /// From sending the request to the answer's status line.
+    pub latency_ms: i64,
+    /// Why no status came: a timeout, a refused or failed connection.
+    pub error: Option<String>,
+}
+
+#[Object]
+impl WebhookDelivery {
+    /// `whd_` followed by a time-ordered key.
+    async fn id(&self) -> ID {
+        id::encode(Kind::WebhookDelivery, &self.0.id)
+    }
+
+    /// The event's `id`, the same in every attempt (receivers deduplicate
+    /// by it).
+    async fn event_id(&self) -> ID {
+        id::encode(Kind::WebhookEvent, &self.0.event_id)
+    }
+
+    /// The event's name (`customer.created`, …); null once an erasure
+    /// removed the event.
+    async fn event(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let session = ctx.session()?;
+        let row = session
+            .loaders
+            .webhook_events()
+            .load_one(self.0.event_id.clone())
+            .await?;
+        Ok(row.map(|row| row.event))
+    }
+
+    /// The body sent: `{ id, event, createdAt, data }`.
+    async fn payload(&self, ctx: &Context<'_>) -> Result<Option<Json<Value>>> {
+        let session = ctx.session()?;
+        let row = session
+            .loaders
+            .webhook_events()
+            .load_one(self.0.event_id.clone())
+            .await?;
+        Ok(row.and_then(|row| serde_json::from_str(&row.body).ok().map(Json)))
+    }
+
+    async fn status(&self) -> WebhookDeliveryStatus {
+        WebhookDeliveryStatus::of(&self.0.status)
+    }
+
+    /// How many POSTs were made.
+    async fn attempt_count(&self) -> i32 {
+        self.0.attempts
+    }
+
+    /// Every attempt, oldest first.
+    async fn attempts(&self, ctx: &Context<'_>) -> Result<Vec<WebhookAttempt>> {
+        let session = ctx.session()?;
+        let rows = session
+            .loaders
+            .webhook_attempts()
+            .load_one(self.0.id.clone())
+            .await?
+            .unwrap_or_default();
+        Ok(rows
+            .into_iter()
+            .map(|row| WebhookAttempt {
+                attempted_at: DateTime(row.attempted_at),
+                status_code: row.status_code,
+                latency_ms: row.latency_ms,
+                error: row.error,
+            })
+            .collect())
+    }
+
+    async fn last_status_code(&self) -> Option<i32> {
+        self.0.last_status_code
+    }
+
+    /// When the next attempt is due (pending deliveries).
+    async fn next_attempt_at(&self) -> Option<DateTime> {
+        self.0.next_attempt_at.map(DateTime)
+    }
+
+    async fn delivered_at(&self) -> Option<DateTime> {
+        self.0.delivered_at.map(DateTime)
+    }
+
+    async fn created_at(&self) -> DateTime {
+        DateTime(self.0.created_at)
+    }
+}
+
+pub type WebhookEndpointConnection = Connection<String, WebhookEndpoint, TotalCount, EmptyFields>;
+pub type WebhookDeliveryConnection = Connection<String, WebhookDelivery, TotalCount, EmptyFields>;
+
+fn endpoint(row: webhook_endpoint::Model) -> WebhookEndpoint {
+    WebhookEndpoint { row, secret: None }
+}
+
+#[derive(Default)]
+pub struct WebhookQuery;
+
+#[Object]
+impl WebhookQuery {
+    /// A webhook endpoint by ID; null when there is none in your tenant.
+    #[graphql(guard = "ScopeGuard(Scope::ReadWebhooks)")]
+    async fn webhook_endpoint(&self, ctx: &Context<'_>, id: ID) -> Result<Option<WebhookEndpoint>> {
+        let session = ctx.session()?;
+        let Some(key) = id::decode(Kind::WebhookEndpoint, &id) else {
+            return Ok(None);
+        };
+        let row = session.loaders.webhook_endpoints().load_one(key).await?;
+        Ok(row.map(endpoint))
+    }
+
+    /// The tenant's webhook endpoints, newest first.
+    #[graphql(guard = "ScopeGuard(Scope::ReadWebhooks)")]
+    async fn webhook_endpoints(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<WebhookEndpointConnection> {
+        let session = ctx.session()?;
+        let page = Page::from_params(first, after, last, before)?;
+        let keyset = repo::endpoint_keyset(&page);
+        let rows = repo::list_endpoints(&session.db, session.tenant(), &keyset).await?;
+        let (db, tenant) = (session.db.clone(), session.tenant().clone());
+        let total = TotalCount::new(move || {
+            let (db, tenant) = (db.clone(), tenant.clone());
+            async move { Ok(repo::count_endpoints(&db, &tenant).await?) }.boxed()
+        });
+        Ok(keyset.connection(rows, endpoint, total))
+    }
+}
+
+#[derive(Default)]
+pub struct WebhookMutation;
+
+#[Object]
+impl WebhookMutation {
+    /// Registers a URL for events (`customer.created`, `customer.updated`,
+    /// `customer.deleted`, `data_request.completed`). The response carries
+    /// the signing secret, shown this once. URLs on loopback, private or
+    /// link-local addresses are refused (unless the server allows them).
+    #[graphql(guard = "ScopeGuard(Scope::WriteWebhooks)")]
+    async fn create_webhook_endpoint(
+        &self,
+        ctx: &Context<'_>,
+        url: String,
+        events: Vec<String>,
+        description: Option<String>,
+    ) -> Result<WebhookEndpoint> {
+        let session = ctx.session()?;
+        let settings = ctx.data::<Settings>()?;
+        let url = url.trim().to_owned();
+        if url.len() > MAX_URL {
+            return Err(bad_input("url", format!("at most {MAX_URL} characters")).into());
+        }
+        if events.is_empty() {
+            return Err(bad_input("events", "name at least one event").into());
+        }
+        let mut names: Vec<&'static str> = Vec::new();
+        for (i, event) in events.iter().enumerate() {
+            let Some(name) = outbox::EVENTS.into_iter().find(|e| e == event) else {
+                return Err(bad_input(
+                    format!("events.{i}"),
+                    format!(
+                        "unknown event {event:?}; one of {}",
+                        outbox::EVENTS.join(", ")
+                    ),
+                )
+                .into());
+            };
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        let checked = guard::check(&url, settings.webhook_allow_private)
+            .await
+            .map_err(|why| bad_input("url", format!("the URL {why}")))?;
+        let description = match description {
+            Some(d) => input::multiline("description", d, MAX_DESCRIPTION)?,
+            None => None,
+        };
+        let tenant = session.tenant();
+        let txn = begin_write(&session.db).await?;
+        if repo::count_endpoints(&txn, tenant).await? >= MAX_ENDPOINTS {
+            return Err(bad_input(
+                "url",
+                format!("a tenant has at most {MAX_ENDPOINTS} webhook endpoints"),
+            )
+            .into());
+        }
+        let now = crate::db::now();
+        let secret = format!("whsec_{}", hex::encode(rand::random::<[u8; 32]>()));
+        let row = repo::insert_endpoint(
+            &txn,
+            webhook_endpoint::Model {
+                tenant_id: tenant.as_str().to_owned(),
+                id: id::new_key(),
+                url: checked.to_string(),
+                events: Value::from(names),
+                secret: secret.clone(),
+                description,
+                disabled_at: None,
+                disabled_reason: None,
+                created_at: now,
+                updated_at: now,
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(WebhookEndpoint {
+            row,
+            secret: Some(secret),
+        })
+    }
+
+    /// Deletes an endpoint with its deliveries; no more events go there.
+    #[graphql(guard = "ScopeGuard(Scope::WriteWebhooks)")]
+    async fn delete_webhook_endpoint(&self, ctx: &Context<'_>, id: ID) -> Result<DeletePayload> {
+        let session = ctx.session()?;
+        let key = id::decode(Kind::WebhookEndpoint, &id).ok_or(not_found("webhook endpoint"))?;
+        if !repo::delete_endpoint(&session.db, session.tenant(), &key).await? {
+            return Err(not_found("webhook endpoint").into());
+        }
+        Ok(DeletePayload { deleted_id: id })
+    }
+}

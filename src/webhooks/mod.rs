@@ -1,0 +1,37 @@
+//! Webhooks (API.md §10): endpoints a tenant registers, an outbox of
+//! events written with the changes they report, and deliveries sent by
+//! the background worker, signed, retried and recorded attempt by attempt.
+
+mod deliver;
+mod graphql;
+pub mod guard;
+pub mod loader;
+pub mod outbox;
+pub mod repo;
+
+pub use deliver::{SIGNATURE_HEADER, deliver, signature};
+pub use graphql::{WebhookEndpoint, WebhookMutation, WebhookQuery};
+
+pub const PENDING: &str = "PENDING";
+pub const SUCCEEDED: &str = "SUCCEEDED";
+pub const FAILED: &str = "FAILED";
+
+/// The HTTP client deliveries go out with: a timeout, no redirects, no
+/// proxy, and (unless private addresses are allowed) a resolver that only
+/// returns public addresses.
+pub fn client(settings: &crate::config::WebhookArgs) -> anyhow::Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .timeout(settings.webhook_timeout)
+        .connect_timeout(
+            settings
+                .webhook_timeout
+                .min(std::time::Duration::from_secs(10)),
+        )
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .user_agent(concat!("crm-graphql-webhooks/", env!("CARGO_PKG_VERSION")));
+    if !settings.webhook_allow_private {
+        builder = builder.dns_resolver(std::sync::Arc::new(guard::PublicResolver));
+    }
+    Ok(builder.build()?)
+}

@@ -1,0 +1,234 @@
+//! The outbox: webhook events written in the transaction of the change
+//! they report, one delivery (and its job) per subscribed endpoint. When
+//! no endpoint of the tenant wants an event, nothing is written.
+//!
+//! Each event's body is fixed when it is written (`{ id, event, createdAt,
+//! data }`, with `data` in the API's field names), so every attempt signs
+//! and sends the same bytes.
+
+use entity::{activity, customer, data_request, webhook_delivery, webhook_endpoint, webhook_event};
+use serde_json::{Value, json};
+
+use super::repo;
+use crate::activity::ActivityType;
+use crate::error::AppResult;
+use crate::graphql::id::{self, Kind};
+use crate::graphql::scalars::{DateTime, Decimal};
+use crate::jobs::{self, JobKind};
+use crate::tenancy::TenantId;
+
+pub const CUSTOMER_CREATED: &str = "customer.created";
+pub const CUSTOMER_UPDATED: &str = "customer.updated";
+pub const CUSTOMER_DELETED: &str = "customer.deleted";
+pub const DATA_REQUEST_COMPLETED: &str = "data_request.completed";
+
+/// Every event an endpoint can subscribe to.
+pub const EVENTS: [&str; 4] = [
+    CUSTOMER_CREATED,
+    CUSTOMER_UPDATED,
+    CUSTOMER_DELETED,
+    DATA_REQUEST_COMPLETED,
+];
+
+/// An event to write.
+pub struct Pending {
+    pub event: &'static str,
+    /// The customer it is about (an erasure removes the event).
+    pub customer: Option<String>,
+    pub data: Value,
+}
+
+fn subscribes(endpoint: &webhook_endpoint::Model, event: &str) -> bool {
+    endpoint
+        .events
+        .as_array()
+        .is_some_and(|events| events.iter().any(|e| e == event))
+}
+
+/// Writes events for the endpoints that subscribe to them.
+async fn write(
+    db: &impl sea_orm::ConnectionTrait,
+    tenant: &TenantId,
+    endpoints: &[webhook_endpoint::Model],
+    pending: Vec<Pending>,
+) -> AppResult<()> {
+    let now = crate::db::now();
+    let (mut events, mut deliveries, mut queued) = (Vec::new(), Vec::new(), Vec::new());
+    for item in pending {
+        let targets: Vec<_> = endpoints
+            .iter()
+            .filter(|e| subscribes(e, item.event))
+            .collect();
+        if targets.is_empty() {
+            continue;
+        }
+        let key = id::new_key();
+        let body = json!({
+            "id": id::encode(Kind::WebhookEvent, &key).0,
+            "event": item.event,
+            "createdAt": time(now),
+            "data": item.data,
+        });
+        events.push(webhook_event::Model {
+            tenant_id: tenant.as_str().to_owned(),
+            id: key.clone(),
+            event: item.event.to_owned(),
+            customer_id: item.customer,
+            body: body.to_string(),
+            created_at: now,
+        });
+        for endpoint in targets {
+            let delivery = id::new_key();
+            queued.push(jobs::new_job(
+                tenant,
+                JobKind::WebhookDelivery,
+                &delivery,
+                now,
+            ));
+            deliveries.push(webhook_delivery::Model {
+                tenant_id: tenant.as_str().to_owned(),
+                id: delivery,
+                endpoint_id: endpoint.id.clone(),
+                event_id: key.clone(),
+                status: super::PENDING.to_owned(),
+                attempts: 0,
+                last_status_code: None,
+                next_attempt_at: Some(now),
+                delivered_at: None,
+                created_at: now,
+                updated_at: now,
+            });
+        }
+    }
+    if events.is_empty() {
+        return Ok(());
+    }
+    repo::insert_events(db, &events).await?;
+    repo::insert_deliveries(db, &deliveries).await?;
+    jobs::enqueue(db, queued).await
+}
+
+fn time(t: chrono::DateTime<chrono::Utc>) -> Value {
+    async_graphql::ScalarType::to_value(&DateTime(t))
+        .into_json()
+        .unwrap_or(Value::Null)
+}
+
+/// `customer.created` / `customer.updated` for the `CUSTOMER` timeline
+/// entries just written (created, updated, merged into).
+pub async fn customer_entries(
+    db: &impl sea_orm::ConnectionTrait,
+    tenant: &TenantId,
+    rows: &[activity::Model],
+) -> AppResult<()> {
+    let changes: Vec<(&str, &'static str)> = rows
+        .iter()
+        .filter(|row| row.kind == ActivityType::Customer.as_str())
+        .map(|row| {
+            let created = row.data.as_ref().is_some_and(|d| d["action"] == "created");
+            let event = if created {
+                CUSTOMER_CREATED
+            } else {
+                CUSTOMER_UPDATED
+            };
+            (row.customer_id.as_str(), event)
+        })
+        .collect();
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let endpoints = repo::active_endpoints(db, tenant).await?;
+    if !changes
+        .iter()
+        .any(|(_, event)| endpoints.iter().any(|e| subscribes(e, event)))
+    {
+        return Ok(());
+    }
+    let keys: Vec<String> = changes.iter().map(|(key, _)| (*key).to_owned()).collect();
+    let customers = crate::customers::repo::find_many(db, tenant, &keys).await?;
+    let mut tags = crate::customers::repo::tags(db, tenant, &keys).await?;
+    let pending = changes
+        .into_iter()
+        .filter_map(|(key, event)| {
+            let row = customers.iter().find(|c| c.id == key)?;
+            Some(Pending {
+                event,
+                customer: Some(key.to_owned()),
+                data: customer_data(row, tags.remove(key).unwrap_or_default()),
+            })
+        })
+        .collect();
+    write(db, tenant, &endpoints, pending).await
+}
+
+/// `customer.deleted` (the data is the customer's ID only).
+pub async fn customer_deleted(
+    db: &impl sea_orm::ConnectionTrait,
+    tenant: &TenantId,
+    key: &str,
+) -> AppResult<()> {
+    let endpoints = repo::active_endpoints(db, tenant).await?;
+    let pending = Pending {
+        event: CUSTOMER_DELETED,
+        customer: Some(key.to_owned()),
+        data: json!({ "id": id::encode(Kind::Customer, key).0 }),
+    };
+    write(db, tenant, &endpoints, vec![pending]).await
+}
+
+/// `data_request.completed`: the request, without its free text.
+pub async fn data_request_completed(
+    db: &impl sea_orm::ConnectionTrait,
+    tenant: &TenantId,
+    request: &data_request::Model,
+) -> AppResult<()> {
+    let endpoints = repo::active_endpoints(db, tenant).await?;
+    let pending = Pending {
+        event: DATA_REQUEST_COMPLETED,
+        customer: None,
+        data: json!({
+            "id": id::encode(Kind::DataRequest, &request.id).0,
+            "customerId": id::encode(Kind::Customer, &request.customer_id).0,
+            "type": request.kind,
+            "status": request.status,
+            "notifyCustomer": request.notify_customer,
+            "createdAt": time(request.created_at),
+            "completedAt": request.completed_at.map(time),
+        }),
+    };
+    write(db, tenant, &endpoints, vec![pending]).await
+}
+
+/// A customer as the API shows it (its scalar fields).
+fn customer_data(row: &customer::Model, tags: Vec<String>) -> Value {
+    let address = crate::customers::input::has_address(row).then(|| {
+        json!({
+            "line1": row.address_line1,
+            "line2": row.address_line2,
+            "city": row.city,
+            "state": row.state,
+            "postalCode": row.postal_code,
+            "country": row.country,
+        })
+    });
+    json!({
+        "id": id::encode(Kind::Customer, &row.id).0,
+        "name": row.name,
+        "firstName": row.first_name,
+        "lastName": row.last_name,
+        "email": row.email,
+        "phone": row.phone,
+        "companyName": row.company_name,
+        "avatarUrl": row.avatar_url,
+        "status": row.status,
+        "source": row.source,
+        "tags": tags,
+        "address": address,
+        "metadata": row.metadata,
+        "totalOrders": row.total_orders,
+        "totalSpent": Decimal(row.total_spent_cents).to_string(),
+        "lastOrderAt": row.last_order_at.map(time),
+        "createdAt": time(row.created_at),
+        "updatedAt": time(row.updated_at),
+    })
+}

@@ -1,0 +1,303 @@
+//! Webhook rows: every function takes the tenant and starts from the
+//! tenant-scoped queries of [`crate::tenancy`].
+
+use entity::{webhook_attempt, webhook_delivery, webhook_endpoint, webhook_event};
+use sea_orm::sea_query::{Expr, ExprTrait as _};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+
+use crate::error::AppResult;
+use crate::graphql::pagination::{KeyKind, KeyValue, Keyset, Page, SortKey};
+use crate::tenancy::{self, TenantId};
+
+/// Rows per multi-row insert.
+const ROWS_PER_STATEMENT: usize = 500;
+
+fn endpoint_created_at(row: &webhook_endpoint::Model) -> KeyValue {
+    KeyValue::time(&row.created_at)
+}
+
+/// Endpoints, newest first.
+pub const ENDPOINT_CREATED_AT: SortKey<webhook_endpoint::Entity> = SortKey {
+    name: "created_at",
+    column: webhook_endpoint::Column::CreatedAt,
+    kind: KeyKind::Time,
+    nullable: false,
+    value: endpoint_created_at,
+};
+
+pub fn endpoint_keyset(page: &Page) -> Keyset<'_, webhook_endpoint::Entity> {
+    Keyset {
+        sort: &ENDPOINT_CREATED_AT,
+        id: webhook_endpoint::Column::Id,
+        ascending: false,
+        page,
+        id_of: |row| row.id.as_str(),
+    }
+}
+
+fn delivery_created_at(row: &webhook_delivery::Model) -> KeyValue {
+    KeyValue::time(&row.created_at)
+}
+
+/// Deliveries, newest first.
+pub const DELIVERY_CREATED_AT: SortKey<webhook_delivery::Entity> = SortKey {
+    name: "created_at",
+    column: webhook_delivery::Column::CreatedAt,
+    kind: KeyKind::Time,
+    nullable: false,
+    value: delivery_created_at,
+};
+
+pub fn delivery_keyset(page: &Page) -> Keyset<'_, webhook_delivery::Entity> {
+    Keyset {
+        sort: &DELIVERY_CREATED_AT,
+        id: webhook_delivery::Column::Id,
+        ascending: false,
+        page,
+        id_of: |row| row.id.as_str(),
+    }
+}
+
+pub async fn list_endpoints(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    keyset: &Keyset<'_, webhook_endpoint::Entity>,
+) -> AppResult<Vec<webhook_endpoint::Model>> {
+    keyset
+        .fetch(db, tenancy::select::<webhook_endpoint::Entity>(tenant))
+        .await
+}
+
+pub async fn count_endpoints(db: &impl ConnectionTrait, tenant: &TenantId) -> AppResult<u64> {
+    count(
+        db,
+        tenancy::select::<webhook_endpoint::Entity>(tenant),
+        webhook_endpoint::Column::Id,
+    )
+    .await
+}
+
+async fn count<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    select: sea_orm::Select<E>,
+    id: E::Column,
+) -> AppResult<u64> {
+    let n: Option<i64> = select
+        .select_only()
+        .column_as(Expr::col(id).count(), "n")
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(u64::try_from(n.unwrap_or(0)).unwrap_or(0))
+}
+
+pub async fn find_endpoints(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    keys: &[String],
+) -> AppResult<Vec<webhook_endpoint::Model>> {
+    Ok(tenancy::select::<webhook_endpoint::Entity>(tenant)
+        .filter(webhook_endpoint::Column::Id.is_in(keys.iter().cloned()))
+        .all(db)
+        .await?)
+}
+
+/// The tenant's endpoints that are not disabled.
+pub async fn active_endpoints(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+) -> AppResult<Vec<webhook_endpoint::Model>> {
+    Ok(tenancy::select::<webhook_endpoint::Entity>(tenant)
+        .filter(webhook_endpoint::Column::DisabledAt.is_null())
+        .all(db)
+        .await?)
+}
+
+pub async fn insert_endpoint(
+    db: &impl ConnectionTrait,
+    row: webhook_endpoint::Model,
+) -> AppResult<webhook_endpoint::Model> {
+    Ok(row.into_active_model().reset_all().insert(db).await?)
+}
+
+/// Deletes an endpoint with its deliveries; false when there was none.
+pub async fn delete_endpoint(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    key: &str,
+) -> AppResult<bool> {
+    let result = tenancy::delete::<webhook_endpoint::Entity>(tenant)
+        .filter(webhook_endpoint::Column::Id.eq(key))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
+/// Turns an endpoint off (the receiver said 410 Gone).
+pub async fn disable_endpoint(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    key: &str,
+    reason: &str,
+) -> AppResult<()> {
+    let now = crate::db::now();
+    tenancy::update::<webhook_endpoint::Entity>(tenant)
+        .col_expr(webhook_endpoint::Column::DisabledAt, Expr::val(now))
+        .col_expr(webhook_endpoint::Column::DisabledReason, Expr::val(reason))
+        .col_expr(webhook_endpoint::Column::UpdatedAt, Expr::val(now))
+        .filter(webhook_endpoint::Column::Id.eq(key))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn insert_events(
+    db: &impl ConnectionTrait,
+    rows: &[webhook_event::Model],
+) -> AppResult<()> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        webhook_event::Entity::insert_many(
+            chunk
+                .iter()
+                .cloned()
+                .map(|row| row.into_active_model().reset_all()),
+        )
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn insert_deliveries(
+    db: &impl ConnectionTrait,
+    rows: &[webhook_delivery::Model],
+) -> AppResult<()> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        webhook_delivery::Entity::insert_many(
+            chunk
+                .iter()
+                .cloned()
+                .map(|row| row.into_active_model().reset_all()),
+        )
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn find_event(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    key: &str,
+) -> AppResult<Option<webhook_event::Model>> {
+    Ok(tenancy::select::<webhook_event::Entity>(tenant)
+        .filter(webhook_event::Column::Id.eq(key))
+        .one(db)
+        .await?)
+}
+
+pub async fn find_events(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    keys: &[String],
+) -> AppResult<Vec<webhook_event::Model>> {
+    Ok(tenancy::select::<webhook_event::Entity>(tenant)
+        .filter(webhook_event::Column::Id.is_in(keys.iter().cloned()))
+        .all(db)
+        .await?)
+}
+
+/// The delivery, locked for the transaction on PostgreSQL.
+pub async fn find_delivery_for_update(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    key: &str,
+) -> AppResult<Option<webhook_delivery::Model>> {
+    Ok(tenancy::select::<webhook_delivery::Entity>(tenant)
+        .filter(webhook_delivery::Column::Id.eq(key))
+        .lock_exclusive()
+        .one(db)
+        .await?)
+}
+
+pub async fn find_delivery(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    key: &str,
+) -> AppResult<Option<webhook_delivery::Model>> {
+    Ok(tenancy::select::<webhook_delivery::Entity>(tenant)
+        .filter(webhook_delivery::Column::Id.eq(key))
+        .one(db)
+        .await?)
+}
+
+pub async fn save_delivery(
+    db: &impl ConnectionTrait,
+    row: webhook_delivery::Model,
+) -> AppResult<webhook_delivery::Model> {
+    Ok(row.into_active_model().reset_all().update(db).await?)
+}
+
+fn delivery_condition(endpoint: &str, status: Option<&str>) -> Condition {
+    let mut condition = Condition::all().add(webhook_delivery::Column::EndpointId.eq(endpoint));
+    if let Some(status) = status {
+        condition = condition.add(webhook_delivery::Column::Status.eq(status));
+    }
+    condition
+}
+
+pub async fn list_deliveries(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    endpoint: &str,
+    status: Option<&str>,
+    keyset: &Keyset<'_, webhook_delivery::Entity>,
+) -> AppResult<Vec<webhook_delivery::Model>> {
+    keyset
+        .fetch(
+            db,
+            tenancy::select::<webhook_delivery::Entity>(tenant)
+                .filter(delivery_condition(endpoint, status)),
+        )
+        .await
+}
+
+pub async fn count_deliveries(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    endpoint: &str,
+    status: Option<&str>,
+) -> AppResult<u64> {
+    count(
+        db,
+        tenancy::select::<webhook_delivery::Entity>(tenant)
+            .filter(delivery_condition(endpoint, status)),
+        webhook_delivery::Column::Id,
+    )
+    .await
+}
+
+pub async fn insert_attempt(
+    db: &impl ConnectionTrait,
+    row: webhook_attempt::Model,
+) -> AppResult<()> {
+    row.into_active_model().reset_all().insert(db).await?;
+    Ok(())
+}
+
+/// The attempts of these deliveries, oldest first.
+pub async fn attempts(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    delivery_keys: &[String],
+) -> AppResult<Vec<webhook_attempt::Model>> {
+    Ok(tenancy::select::<webhook_attempt::Entity>(tenant)
+        .filter(webhook_attempt::Column::DeliveryId.is_in(delivery_keys.iter().cloned()))
+        .order_by_asc(webhook_attempt::Column::AttemptedAt)
+        .order_by_asc(webhook_attempt::Column::Id)
+        .all(db)
+        .await?)
+}

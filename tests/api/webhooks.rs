@@ -1,0 +1,480 @@
+//! API.md §10: webhook endpoints, and deliveries from the outbox: signed,
+//! retried with backoff, recorded attempt by attempt, and never sent to an
+//! internal address unless the server allows it.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::helpers::receiver::{Receiver, verify};
+use crate::helpers::{Backend, SECRET, TestApp, TestDb, spawn_app_with};
+
+const CREATE: &str = "mutation($u: String!, $e: [String!]!) { createWebhookEndpoint(url: $u, events: $e) { id url events secret enabled } }";
+
+const DELIVERIES: &str = "query($id: ID!) { webhookEndpoint(id: $id) { enabled disabledReason deliveries { totalCount nodes { id eventId event status attemptCount lastStatusCode deliveredAt payload attempts { statusCode latencyMs error attemptedAt } } } } }";
+
+async fn spawn(backend: Backend, extra: &[&str]) -> TestApp {
+    let mut args = vec!["--jwt-secret", SECRET, "--worker-poll", "10ms"];
+    args.extend_from_slice(extra);
+    spawn_app_with(backend, &args).await
+}
+
+async fn endpoint(app: &TestApp, tenant: &str, url: &str, events: &[&str]) -> (String, String) {
+    let data = app
+        .gql(tenant, CREATE, json!({ "u": url, "e": events }))
+        .await
+        .ok();
+    let created = &data["createWebhookEndpoint"];
+    (
+        created["id"].as_str().unwrap().to_owned(),
+        created["secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn deliveries(app: &TestApp, tenant: &str, endpoint: &str) -> Value {
+    app.gql(tenant, DELIVERIES, json!({ "id": endpoint }))
+        .await
+        .ok()["webhookEndpoint"]
+        .clone()
+}
+
+/// Polls an endpoint's deliveries until `done` holds (30 s at most).
+async fn deliveries_until(
+    app: &TestApp,
+    tenant: &str,
+    endpoint: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let until = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let seen = deliveries(app, tenant, endpoint).await;
+        if done(&seen) {
+            return seen;
+        }
+        assert!(std::time::Instant::now() < until, "{seen:#}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn deliveries_are_signed_and_retried_until_accepted(backend: Backend) {
+    let app = spawn(
+        backend,
+        &[
+            "--webhook-allow-private",
+            "true",
+            "--webhook-retry-base",
+            "200ms",
+        ],
+    )
+    .await;
+    let receiver = Receiver::start(&[500, 500, 500, 200]).await;
+    let (id, secret) = endpoint(&app, "acme", &receiver.url, &["customer.created"]).await;
+    assert!(
+        secret.starts_with("whsec_") && secret.len() >= 6 + 48,
+        "{secret}"
+    );
+
+    let ana = app
+        .create_customer(
+            "acme",
+            json!({ "email": "ana@acme.example", "name": "Ana" }),
+        )
+        .await;
+    let got = receiver.wait_for(4, Duration::from_secs(30)).await;
+    let now = chrono::Utc::now().timestamp();
+    for request in &got {
+        assert!(
+            verify(&secret, &request.signature, &request.body, now),
+            "{request:?}"
+        );
+        assert!(!verify(
+            "whsec_other",
+            &request.signature,
+            &request.body,
+            now
+        ));
+        // A replay more than 300 s later is refused by the receiver.
+        assert!(!verify(
+            &secret,
+            &request.signature,
+            &request.body,
+            now + 301
+        ));
+        assert_eq!(
+            request.body, got[0].body,
+            "every attempt sends the same event"
+        );
+    }
+    let event = &got[0].json;
+    assert_eq!(event["event"], "customer.created");
+    assert!(event["id"].as_str().unwrap().starts_with("evt_"));
+    assert_eq!(event["data"]["id"], ana.as_str());
+    assert_eq!(event["data"]["email"], "ana@acme.example");
+    assert!(event["createdAt"].is_string());
+    // Backoff: each wait at least as long as the one before (give or take
+    // the worker's 10 ms poll).
+    let waits: Vec<Duration> = got.windows(2).map(|w| w[1].at - w[0].at).collect();
+    for pair in waits.windows(2) {
+        assert!(pair[1] + Duration::from_millis(20) >= pair[0], "{waits:?}");
+    }
+
+    let seen = deliveries_until(&app, "acme", &id, |d| {
+        d["deliveries"]["nodes"][0]["status"] == "SUCCEEDED"
+    })
+    .await;
+    let delivery = &seen["deliveries"]["nodes"][0];
+    assert_eq!(delivery["attemptCount"], 4);
+    assert_eq!(delivery["eventId"], event["id"]);
+    assert_eq!(delivery["event"], "customer.created");
+    assert_eq!(delivery["payload"], *event);
+    let codes: Vec<&Value> = delivery["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| &a["statusCode"])
+        .collect();
+    assert_eq!(codes, [&json!(500), &json!(500), &json!(500), &json!(200)]);
+
+    // N changes, N events with distinct ids.
+    for i in 0..3 {
+        app.create_customer("acme", json!({ "email": format!("c{i}@acme.example") }))
+            .await;
+    }
+    let got = receiver.wait_for(7, Duration::from_secs(30)).await;
+    let mut ids: Vec<&str> = got.iter().map(|r| r.json["id"].as_str().unwrap()).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 4, "{ids:?}");
+}
+
+async fn internal_addresses_and_unknown_events_are_refused(backend: Backend) {
+    let app = spawn(backend, &[]).await;
+    for url in [
+        "http://127.0.0.1:9/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/hook",
+        "http://localhost/hook",
+        "http://10.0.0.5/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+        "ftp://example.com/hook",
+        "not a url",
+    ] {
+        let refused = app
+            .gql(
+                "acme",
+                CREATE,
+                json!({ "u": url, "e": ["customer.created"] }),
+            )
+            .await;
+        assert_eq!(
+            (refused.code(), refused.field()),
+            ("BAD_USER_INPUT", "url"),
+            "{url}"
+        );
+    }
+    let unknown = app
+        .gql(
+            "acme",
+            CREATE,
+            json!({ "u": "https://93.184.216.34/hook", "e": ["customer.created", "order.shipped"] }),
+        )
+        .await;
+    assert_eq!(
+        (unknown.code(), unknown.field()),
+        ("BAD_USER_INPUT", "events.1")
+    );
+    let none = app
+        .gql(
+            "acme",
+            CREATE,
+            json!({ "u": "https://93.184.216.34/hook", "e": [] }),
+        )
+        .await;
+    assert_eq!((none.code(), none.field()), ("BAD_USER_INPUT", "events"));
+    let listed = app
+        .gql("acme", "{ webhookEndpoints { totalCount } }", json!({}))
+        .await
+        .ok();
+    assert_eq!(
+        listed["webhookEndpoints"]["totalCount"], 0,
+        "nothing was created"
+    );
+}
+
+async fn the_secret_is_shown_once(backend: Backend) {
+    let app = spawn(backend, &["--webhook-allow-private", "true"]).await;
+    let (id, secret) = endpoint(
+        &app,
+        "acme",
+        "http://127.0.0.1:9/hook",
+        &["customer.deleted"],
+    )
+    .await;
+    let (_, another) = endpoint(
+        &app,
+        "acme",
+        "http://127.0.0.1:9/hook",
+        &["customer.deleted"],
+    )
+    .await;
+    assert_ne!(secret, another, "each endpoint has its own secret");
+    // 32 random bytes in hex after the prefix.
+    assert_eq!(secret.len(), "whsec_".len() + 64);
+    let later = app
+        .gql(
+            "acme",
+            "query($id: ID!) { webhookEndpoint(id: $id) { secret events } node(id: $id) { ... on WebhookEndpoint { secret } } webhookEndpoints { nodes { secret } } }",
+            json!({ "id": id }),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        later["webhookEndpoint"],
+        json!({ "secret": null, "events": ["customer.deleted"] })
+    );
+    assert_eq!(later["node"]["secret"], Value::Null);
+    assert_eq!(
+        later["webhookEndpoints"]["nodes"],
+        json!([{ "secret": null }, { "secret": null }])
+    );
+}
+
+async fn a_gone_receiver_disables_its_endpoint(backend: Backend) {
+    let app = spawn(backend, &["--webhook-allow-private", "true"]).await;
+    let receiver = Receiver::start(&[410]).await;
+    let (id, _) = endpoint(&app, "acme", &receiver.url, &["customer.created"]).await;
+    app.create_customer("acme", json!({ "email": "a@acme.example" }))
+        .await;
+    let seen = deliveries_until(&app, "acme", &id, |d| d["enabled"] == false).await;
+    assert_eq!(seen["disabledReason"], "the receiver answered 410 Gone");
+    assert_eq!(seen["deliveries"]["nodes"][0]["status"], "FAILED");
+    app.create_customer("acme", json!({ "email": "b@acme.example" }))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.received().len(), 1, "nothing more is sent");
+    assert_eq!(
+        deliveries(&app, "acme", &id).await["deliveries"]["totalCount"],
+        1
+    );
+}
+
+/// An endpoint stored while private addresses were allowed is still not
+/// reached by an instance that does not allow them: the check is made at
+/// delivery too.
+async fn deliveries_check_the_address_again(backend: Backend) {
+    let app = spawn(
+        backend,
+        &["--webhook-allow-private", "true", "--worker", "false"],
+    )
+    .await;
+    let receiver = Receiver::start(&[200]).await;
+    let (id, _) = endpoint(&app, "acme", &receiver.url, &["customer.created"]).await;
+    let named = receiver.url.replace("127.0.0.1", "localhost");
+    let (by_name, _) = endpoint(&app, "acme", &named, &["customer.created"]).await;
+    app.create_customer("acme", json!({ "email": "a@acme.example" }))
+        .await;
+    let strict = app
+        .another_instance_with(&["--worker-poll", "10ms", "--webhook-retry-base", "1h"])
+        .await;
+    for endpoint in [&id, &by_name] {
+        let seen = deliveries_until(&strict, "acme", endpoint, |d| {
+            d["deliveries"]["nodes"][0]["attemptCount"] == 1
+        })
+        .await;
+        let attempt = &seen["deliveries"]["nodes"][0]["attempts"][0];
+        assert_eq!(attempt["statusCode"], Value::Null);
+        assert!(
+            attempt["error"].as_str().unwrap().starts_with("refused"),
+            "{attempt}"
+        );
+    }
+    assert!(receiver.received().is_empty());
+}
+
+async fn endpoints_are_confined_to_their_tenant(backend: Backend) {
+    let app = spawn(backend, &["--webhook-allow-private", "true"]).await;
+    let ours = Receiver::start(&[200]).await;
+    let theirs = Receiver::start(&[200]).await;
+    let (id, _) = endpoint(&app, "acme", &ours.url, &["customer.created"]).await;
+    endpoint(
+        &app,
+        "globex",
+        &theirs.url,
+        &["customer.created", "customer.updated"],
+    )
+    .await;
+    for i in 0..5 {
+        app.create_customer("acme", json!({ "email": format!("c{i}@acme.example") }))
+            .await;
+    }
+    ours.wait_for(5, Duration::from_secs(20)).await;
+    assert!(theirs.received().is_empty(), "globex hears nothing of acme");
+
+    let seen = app
+        .gql(
+            "globex",
+            "query($id: ID!) { webhookEndpoint(id: $id) { id } node(id: $id) { id } webhookEndpoints { totalCount } }",
+            json!({ "id": id }),
+        )
+        .await
+        .ok();
+    assert_eq!(seen["webhookEndpoint"], Value::Null);
+    assert_eq!(seen["node"], Value::Null);
+    assert_eq!(seen["webhookEndpoints"]["totalCount"], 1, "its own only");
+    let refused = app
+        .gql(
+            "globex",
+            "mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { deletedId } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(refused.code(), "NOT_FOUND");
+    let unscoped = app
+        .gql_as(
+            &app.token_with("acme", "read:customers write:customers"),
+            "{ webhookEndpoints { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(unscoped.code(), "FORBIDDEN");
+    let deleted = app
+        .gql(
+            "acme",
+            "mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { deletedId } }",
+            json!({ "id": id }),
+        )
+        .await
+        .ok();
+    assert_eq!(deleted["deleteWebhookEndpoint"]["deletedId"], id.as_str());
+}
+
+/// `crm serve` as a process.
+fn serve(db: &TestDb, port: u16, log: &std::path::Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_crm"))
+        .args(["serve", "--database-url", &db.url, "--listen"])
+        .arg(format!("127.0.0.1:{port}"))
+        .args([
+            "--jwt-secret",
+            SECRET,
+            "--webhook-allow-private",
+            "true",
+            "--worker-poll",
+            "50ms",
+            "--job-lease",
+            "3s",
+            "--webhook-timeout",
+            "2s",
+        ])
+        .env("CRM_LOG", "debug")
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::from(std::fs::File::create(log).unwrap()))
+        .stderr(Stdio::from(
+            std::fs::OpenOptions::new().append(true).open(log).unwrap(),
+        ))
+        .spawn()
+        .unwrap()
+}
+
+async fn until_healthy(client: &reqwest::Client, url: &str) {
+    for _ in 0..200 {
+        if client
+            .get(format!("{url}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{url} never came up");
+}
+
+/// A server killed (SIGKILL) while sending a delivery: the event is sent
+/// again after a restart, once the dead worker's lease ran out. Its logs
+/// (debug level) hold none of the customer's data.
+async fn a_killed_server_delivers_after_restart(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let app = TestApp::client_for(&url, db).await;
+    let receiver = Receiver::start(&[0, 200]).await;
+
+    let mut first = serve(&app.db, port, &dir.path().join("first.log"));
+    until_healthy(&app.client, &url).await;
+    let (id, secret) = endpoint(
+        &app,
+        "acme",
+        &receiver.url,
+        &["customer.created", "customer.deleted"],
+    )
+    .await;
+    let token = format!("pkx{}", &uuid::Uuid::now_v7().simple().to_string()[22..]);
+    let customer = app
+        .create_customer(
+            "acme",
+            json!({ "email": format!("{token}@example.org"), "name": format!("{token} Doe"), "metadata": { "k": token } }),
+        )
+        .await;
+    receiver.wait_for(1, Duration::from_secs(20)).await;
+    // The worker is waiting on the receiver, holding the job.
+    first.kill().unwrap();
+    first.wait().unwrap();
+
+    let mut second = serve(&app.db, port, &dir.path().join("second.log"));
+    until_healthy(&app.client, &url).await;
+    let got = receiver.wait_for(2, Duration::from_secs(30)).await;
+    assert_eq!(got[0].body, got[1].body, "the same event, again");
+    assert!(verify(
+        &secret,
+        &got[1].signature,
+        &got[1].body,
+        chrono::Utc::now().timestamp()
+    ));
+    let seen = deliveries_until(&app, "acme", &id, |d| {
+        d["deliveries"]["nodes"][0]["status"] == "SUCCEEDED"
+    })
+    .await;
+    assert_eq!(
+        seen["deliveries"]["nodes"][0]["attemptCount"], 1,
+        "the killed attempt was never recorded"
+    );
+
+    // Erase the customer through the restarted server; then stop it.
+    let erasure = app.request_data("acme", &customer, "ERASURE", "").await;
+    assert_eq!(
+        app.finished_request("acme", &erasure).await["status"],
+        "COMPLETED"
+    );
+    receiver.wait_for(3, Duration::from_secs(20)).await;
+    let stopped = Command::new("kill")
+        .args(["-TERM", &second.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    assert!(
+        second.wait().unwrap().success(),
+        "SIGTERM ends the server with 0"
+    );
+
+    for log in ["first.log", "second.log"] {
+        let text = std::fs::read_to_string(dir.path().join(log)).unwrap();
+        assert!(text.contains("background worker started"), "{log}: {text}");
+        assert!(!text.contains(&token), "{log} holds customer data:\n{text}");
+    }
+}
+
+backend_tests!(
+    deliveries_are_signed_and_retried_until_accepted,
+    internal_addresses_and_unknown_events_are_refused,
+    the_secret_is_shown_once,
+    a_gone_receiver_disables_its_endpoint,
+    deliveries_check_the_address_again,
+    endpoints_are_confined_to_their_tenant,
+    a_killed_server_delivers_after_restart,
+);
