@@ -130,3 +130,18 @@ pub async fn analyze(db: &impl ConnectionTrait) -> Result<(), DbErr> {
     }
     Ok(())
 }
+
+/// On SQLite, moves the WAL's content into the database file and truncates
+/// the WAL, so deleted text lingers in neither (freed space in the database
+/// is zeroed by `secure_delete`); run after an erasure. A reader holding an
+/// old snapshot can make it wait up to the busy timeout; it is repeated by
+/// the next erasure if it could not finish. Nothing to do on PostgreSQL.
+pub async fn scrub_free_space(db: &DatabaseConnection) {
+    if db.get_database_backend() == DbBackend::Sqlite
+        && let Err(err) = db
+            .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+            .await
+    {
+        tracing::warn!(error = %err, "checkpointing the WAL after an erasure failed");
+    }
+}

@@ -312,6 +312,16 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // The retention sweep, across tenants.
+        manager
+            .create_index(
+                Index::create()
+                    .name("webhook_events_by_age")
+                    .table(WebhookEvents::Table)
+                    .col(WebhookEvents::CreatedAt)
+                    .to_owned(),
+            )
+            .await?;
 
         manager
             .create_table(

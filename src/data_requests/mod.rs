@@ -23,7 +23,7 @@ pub use erase::Removed;
 pub use graphql::{DataRequestMutation, DataRequestQuery, RemovalRequest};
 
 use entity::{data_request, erasure_audit, export as export_row, job};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter};
 
 use crate::app::App;
 use crate::db::begin_write;
@@ -207,7 +207,7 @@ async fn erasure(app: &App, tenant: &TenantId, job: &job::Model, key: &str) -> A
         return Ok(());
     }
     txn.commit().await?;
-    scrub_free_space(&app.db).await;
+    crate::db::scrub_free_space(&app.db).await;
     tracing::info!(request = %key, "erasure completed");
     let mut events = Vec::new();
     if profile.is_some() {
@@ -221,20 +221,6 @@ async fn erasure(app: &App, tenant: &TenantId, job: &job::Model, key: &str) -> A
     app.bus.publish(events).await;
     jobs::wake();
     Ok(())
-}
-
-/// On SQLite, moves the WAL's content into the database file and truncates
-/// the WAL, so erased text lingers in neither (the database's free pages
-/// are zeroed by `secure_delete`). Readers holding an old snapshot can make
-/// this wait; it is retried by the next erasure if it could not finish.
-async fn scrub_free_space(db: &DatabaseConnection) {
-    if db.get_database_backend() == DbBackend::Sqlite
-        && let Err(err) = db
-            .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
-            .await
-    {
-        tracing::warn!(error = %err, "checkpointing the WAL after an erasure failed");
-    }
 }
 
 async fn export(

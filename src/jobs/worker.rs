@@ -13,7 +13,8 @@ use crate::app::App;
 
 /// Jobs taken at once.
 const BATCH: u64 = 8;
-/// How often expired export archives are looked for.
+/// How often expired export archives and old webhook events are looked
+/// for.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 /// The retry delay of a job whose run failed unexpectedly is this doubled
 /// per attempt, up to [`RETRY_CAP`].
@@ -43,6 +44,9 @@ pub async fn run(app: Arc<App>, mut stop: watch::Receiver<bool>) {
             swept = tokio::time::Instant::now();
             if let Err(err) = crate::data_requests::sweep_expired_exports(&app.db).await {
                 tracing::warn!(error = ?err, "removing expired exports failed");
+            }
+            if let Err(err) = crate::webhooks::sweep_old_events(&app.db).await {
+                tracing::warn!(error = ?err, "removing old webhook events failed");
             }
         }
         tokio::select! {

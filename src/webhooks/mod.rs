@@ -13,6 +13,9 @@ pub use deliver::{SIGNATURE_HEADER, deliver, signature};
 pub use graphql::{WebhookEndpoint, WebhookMutation, WebhookQuery};
 
 pub const PENDING: &str = "PENDING";
+/// How long sent events (with their deliveries and attempts) are kept for
+/// `WebhookEndpoint.deliveries`; every delivery has settled long before.
+pub const RETENTION_DAYS: i64 = 30;
 pub const SUCCEEDED: &str = "SUCCEEDED";
 pub const FAILED: &str = "FAILED";
 
@@ -34,4 +37,18 @@ pub fn client(settings: &crate::config::WebhookArgs) -> anyhow::Result<reqwest::
         builder = builder.dns_resolver(std::sync::Arc::new(guard::PublicResolver));
     }
     Ok(builder.build()?)
+}
+
+/// Removes the events older than [`RETENTION_DAYS`] (all tenants), with
+/// their deliveries and attempts.
+pub async fn sweep_old_events(db: &sea_orm::DatabaseConnection) -> crate::error::AppResult<u64> {
+    use sea_orm::{ColumnTrait as _, QueryFilter as _};
+    let before = crate::db::now() - chrono::Duration::days(RETENTION_DAYS);
+    Ok(
+        crate::tenancy::across_tenants_delete::<entity::webhook_event::Entity>()
+            .filter(entity::webhook_event::Column::CreatedAt.lt(before))
+            .exec(db)
+            .await?
+            .rows_affected,
+    )
 }
