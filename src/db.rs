@@ -133,15 +133,20 @@ pub async fn analyze(db: &impl ConnectionTrait) -> Result<(), DbErr> {
 
 /// On SQLite, moves the WAL's content into the database file and truncates
 /// the WAL, so deleted text lingers in neither (freed space in the database
-/// is zeroed by `secure_delete`); run after an erasure. A reader holding an
-/// old snapshot can make it wait up to the busy timeout; it is repeated by
-/// the next erasure if it could not finish. Nothing to do on PostgreSQL.
+/// is zeroed by `secure_delete`): run after each erasure and every minute
+/// by the worker, which covers a time readers kept it from finishing.
+/// Nothing to do on PostgreSQL.
 pub async fn scrub_free_space(db: &DatabaseConnection) {
-    if db.get_database_backend() == DbBackend::Sqlite
-        && let Err(err) = db
-            .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
-            .await
-    {
-        tracing::warn!(error = %err, "checkpointing the WAL after an erasure failed");
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return;
+    }
+    let checkpoint =
+        sea_orm::Statement::from_string(DbBackend::Sqlite, "PRAGMA wal_checkpoint(TRUNCATE)");
+    match db.query_one_raw(checkpoint).await {
+        Ok(Some(row)) if row.try_get_by_index::<i32>(0).unwrap_or(1) == 0 => {}
+        Ok(_) => {
+            tracing::warn!("the WAL could not be truncated now (readers); retried within a minute")
+        }
+        Err(err) => tracing::warn!(error = %err, "checkpointing the WAL failed"),
     }
 }

@@ -3,7 +3,9 @@
 //! In one transaction: the kept customer takes the duplicate's tags,
 //! orders, timeline and notes, fills its own empty fields from the
 //! duplicate's (custom fields key by key), its order totals are recomputed
-//! from the orders it now holds, and the duplicate is deleted. Everything
+//! from the orders it now holds, and the duplicate is deleted. Webhook
+//! events, export archives and pending data requests about the duplicate
+//! move to the kept customer. Everything
 //! that points at a customer moves here, so nothing is left dangling (and
 //! segment memberships join this list when segments are stored).
 
@@ -67,6 +69,8 @@ pub async fn merge(
     children::reassign::<Notes>(&txn, tenant, merge_key, keep_key).await?;
     // Static segments keep the survivor; the duplicate's rows cascade.
     segments::repo::copy_memberships(&txn, tenant, merge_key, keep_key, crate::db::now()).await?;
+    // Webhook events, export archives and pending data requests follow.
+    crate::data_requests::reassign(&txn, tenant, merge_key, keep_key).await?;
     // The duplicate goes before the save: its email and phone are unique.
     repo::delete(&txn, tenant, merge_key).await?;
     crate::webhooks::outbox::customer_deleted(&txn, tenant, merge_key).await?;

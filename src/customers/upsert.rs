@@ -124,6 +124,7 @@ pub async fn delete(db: &DatabaseConnection, tenant: &TenantId, key: &str) -> Ap
     if !repo::delete(&txn, tenant, key).await? {
         return Err(not_found("customer"));
     }
+    crate::data_requests::forget_copies(&txn, tenant, key).await?;
     crate::webhooks::outbox::customer_deleted(&txn, tenant, key).await?;
     txn.commit().await?;
     crate::events::customer_deleted(tenant, key);

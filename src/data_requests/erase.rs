@@ -2,7 +2,8 @@
 //! the caller's transaction. This is the one list of where such data
 //! lives; a table that starts holding customer data joins it.
 
-use entity::{activity, customer, customer_tag, note, segment_member, webhook_event};
+use entity::{activity, customer_tag, data_request, export, note, segment_member, webhook_event};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 
@@ -30,14 +31,19 @@ pub struct Removed {
 }
 
 /// Removes the customer `key` and everything that names them, keeping the
-/// amounts of their orders (unlinked). The customer row is read first so
-/// that the caller can redact it from the request's own text.
-pub async fn erase(
-    db: &impl ConnectionTrait,
-    tenant: &TenantId,
-    key: &str,
-) -> AppResult<(Option<customer::Model>, Removed)> {
-    let profile = crate::customers::repo::find_for_update(db, tenant, key).await?;
+/// amounts of their orders (unlinked), and clears the free text of every
+/// request about them (which may quote them). Whether the customer still
+/// existed is `removed.customers`.
+pub async fn erase(db: &impl ConnectionTrait, tenant: &TenantId, key: &str) -> AppResult<Removed> {
+    crate::customers::repo::find_for_update(db, tenant, key).await?;
+    tenancy::update::<data_request::Entity>(tenant)
+        .col_expr(
+            data_request::Column::Reason,
+            Expr::val(Option::<String>::None),
+        )
+        .filter(data_request::Column::CustomerId.eq(key))
+        .exec(db)
+        .await?;
     let removed = Removed {
         tags: tenancy::delete::<customer_tag::Entity>(tenant)
             .filter(customer_tag::Column::CustomerId.eq(key))
@@ -68,66 +74,49 @@ pub async fn erase(
         exports: super::repo::delete_exports_of(db, tenant, key).await?,
         customers: u64::from(crate::customers::repo::delete(db, tenant, key).await?),
     };
-    Ok((profile, removed))
+    Ok(removed)
 }
 
-/// The request's free text with any of the customer's identifying values
-/// replaced, so the request itself holds none of them afterwards.
-pub fn redact(text: &str, profile: &customer::Model) -> String {
-    let mut out = text.to_owned();
-    let values = [
-        &profile.name,
-        &profile.first_name,
-        &profile.last_name,
-        &profile.email,
-        &profile.phone,
-        &profile.company_name,
-        &profile.address_line1,
-        &profile.address_line2,
-        &profile.postal_code,
-    ];
-    for value in values.into_iter().flatten() {
-        if value.chars().count() >= 2 {
-            out = replace_ignoring_case(&out, value, "[redacted]");
-        }
-    }
-    out
+/// What deleting a customer (`deleteCustomer`, or the duplicate of a
+/// merge) removes beyond the rows that cascade: the webhook events about
+/// them (profile snapshots) and their export archives.
+pub async fn forget_copies(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    key: &str,
+) -> AppResult<()> {
+    tenancy::delete::<webhook_event::Entity>(tenant)
+        .filter(webhook_event::Column::CustomerId.eq(key))
+        .exec(db)
+        .await?;
+    super::repo::delete_exports_of(db, tenant, key).await?;
+    Ok(())
 }
 
-fn replace_ignoring_case(text: &str, needle: &str, with: &str) -> String {
-    let (lower_text, lower_needle) = (text.to_lowercase(), needle.to_lowercase());
-    // Lower-casing can change byte lengths outside ASCII; fall back to an
-    // exact replacement then.
-    if lower_text.len() != text.len() || lower_needle.len() != needle.len() {
-        return text.replace(needle, with);
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut rest = 0;
-    for (at, _) in lower_text.match_indices(&lower_needle) {
-        if at < rest {
-            continue;
-        }
-        out.push_str(&text[rest..at]);
-        out.push_str(with);
-        rest = at + needle.len();
-    }
-    out.push_str(&text[rest..]);
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn replaces_every_occurrence_ignoring_case() {
-        assert_eq!(
-            replace_ignoring_case("Ask ANA, then ana.", "ana", "[x]"),
-            "Ask [x], then [x]."
-        );
-        assert_eq!(
-            replace_ignoring_case("MARÍA y María", "maría", "[x]"),
-            "[x] y [x]"
-        );
-    }
+/// A merge: what names the duplicate `from` now names the customer kept,
+/// `to`, so that an erasure of either finds it all: webhook events about
+/// them, their export archives, and their requests not yet carried out.
+pub async fn reassign(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    from: &str,
+    to: &str,
+) -> AppResult<()> {
+    tenancy::update::<webhook_event::Entity>(tenant)
+        .col_expr(webhook_event::Column::CustomerId, Expr::val(to))
+        .filter(webhook_event::Column::CustomerId.eq(from))
+        .exec(db)
+        .await?;
+    tenancy::update::<export::Entity>(tenant)
+        .col_expr(export::Column::CustomerId, Expr::val(to))
+        .filter(export::Column::CustomerId.eq(from))
+        .exec(db)
+        .await?;
+    tenancy::update::<data_request::Entity>(tenant)
+        .col_expr(data_request::Column::CustomerId, Expr::val(to))
+        .filter(data_request::Column::CustomerId.eq(from))
+        .filter(data_request::Column::Status.is_in([super::PENDING, super::PROCESSING]))
+        .exec(db)
+        .await?;
+    Ok(())
 }

@@ -77,8 +77,8 @@ pub enum ExportFormat {
 pub struct RemovalRequestInput {
     #[graphql(name = "type")]
     pub kind: RemovalRequestType,
-    /// Why the request was made (at most 2,000 characters). Values of the
-    /// customer's profile quoted here are redacted by an erasure.
+    /// Why the request was made (at most 2,000 characters). An erasure of
+    /// the customer clears it, with every other trace of them.
     pub reason: Option<String>,
     /// Whether the customer asked to be told when it is done (recorded for
     /// your own notification flow, and sent in the webhook).

@@ -19,7 +19,7 @@ mod graphql;
 pub mod loader;
 pub mod repo;
 
-pub use erase::Removed;
+pub use erase::{Removed, forget_copies, reassign};
 pub use graphql::{DataRequestMutation, DataRequestQuery, RemovalRequest};
 
 use entity::{data_request, erasure_audit, export as export_row, job};
@@ -158,28 +158,10 @@ async fn erasure(app: &App, tenant: &TenantId, job: &job::Model, key: &str) -> A
         return Ok(());
     }
     let customer = request.customer_id.clone();
-    let (profile, removed) = erase::erase(&txn, tenant, &customer).await?;
+    let removed = erase::erase(&txn, tenant, &customer).await?;
+    let existed = removed.customers > 0;
     let now = crate::db::now();
-    if let Some(profile) = &profile {
-        // The requests about this customer may quote them in their text.
-        for mut other in tenancy::select::<data_request::Entity>(tenant)
-            .filter(data_request::Column::CustomerId.eq(customer.as_str()))
-            .filter(data_request::Column::Reason.is_not_null())
-            .all(&txn)
-            .await?
-        {
-            let reason = other.reason.as_deref().unwrap_or_default();
-            let redacted = erase::redact(reason, profile);
-            if redacted != reason {
-                if other.id == request.id {
-                    request.reason = Some(redacted);
-                } else {
-                    other.reason = Some(redacted);
-                    repo::save(&txn, other).await?;
-                }
-            }
-        }
-    }
+    request.reason = None;
     repo::insert_audit(
         &txn,
         erasure_audit::Model {
@@ -196,7 +178,7 @@ async fn erasure(app: &App, tenant: &TenantId, job: &job::Model, key: &str) -> A
     request.updated_at = now;
     request.completed_at = Some(now);
     let request = repo::save(&txn, request).await?;
-    if profile.is_some() {
+    if existed {
         crate::webhooks::outbox::customer_deleted(&txn, tenant, &customer).await?;
     }
     crate::webhooks::outbox::data_request_completed(&txn, tenant, &request).await?;
@@ -210,7 +192,7 @@ async fn erasure(app: &App, tenant: &TenantId, job: &job::Model, key: &str) -> A
     crate::db::scrub_free_space(&app.db).await;
     tracing::info!(request = %key, "erasure completed");
     let mut events = Vec::new();
-    if profile.is_some() {
+    if existed {
         events.push(Event {
             tenant: tenant.as_str().to_owned(),
             customer,

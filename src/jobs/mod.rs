@@ -168,6 +168,26 @@ pub async fn finish(db: &impl ConnectionTrait, held: &job::Model) -> AppResult<b
     Ok(result.rows_affected > 0)
 }
 
+/// Extends the lease of a job this worker holds (a heartbeat while it
+/// runs); false when it no longer holds it.
+pub async fn extend(
+    db: &DatabaseConnection,
+    held: &job::Model,
+    lease: Duration,
+) -> AppResult<bool> {
+    let lease_end =
+        crate::db::now() + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
+    let Some(tenant) = tenant_of(held) else {
+        return Ok(false);
+    };
+    let result = tenancy::update::<job::Entity>(&tenant)
+        .col_expr(job::Column::RunAt, Expr::val(lease_end))
+        .filter(held_condition(held))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
 /// Gives a held job back, due again at `at`; false when it is no longer
 /// held.
 pub async fn reschedule(

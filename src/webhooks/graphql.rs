@@ -186,9 +186,16 @@ impl WebhookDelivery {
         Ok(row.map(|row| row.event))
     }
 
-    /// The body sent: `{ id, event, createdAt, data }`.
+    /// The body sent: `{ id, event, createdAt, data }`. Customer events
+    /// carry the customer, so this needs `read:customers` too.
     async fn payload(&self, ctx: &Context<'_>) -> Result<Option<Json<Value>>> {
         let session = ctx.session()?;
+        if !session.viewer.scopes.contains(Scope::ReadCustomers) {
+            return Err(crate::error::AppError::Forbidden {
+                scope: Scope::ReadCustomers.as_str(),
+            }
+            .into());
+        }
         let row = session
             .loaders
             .webhook_events()

@@ -168,9 +168,11 @@ pub async fn customer_deleted(
     key: &str,
 ) -> AppResult<()> {
     let endpoints = repo::active_endpoints(db, tenant).await?;
+    // Not tied to the customer: it holds nothing of theirs, and an erasure
+    // (of a customer already gone) must not remove the notice of it.
     let pending = Pending {
         event: CUSTOMER_DELETED,
-        customer: Some(key.to_owned()),
+        customer: None,
         data: json!({ "id": id::encode(Kind::Customer, key).0 }),
     };
     write(db, tenant, &endpoints, vec![pending]).await

@@ -276,18 +276,18 @@ async fn erasure_leaves_no_trace(backend: Backend) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    // The request's own text no longer quotes the customer.
+    // The requests' own text, which may quote the customer, is cleared.
     let request = app
         .gql(
             "acme",
-            "query($id: ID!) { removalRequest(id: $id) { reason } }",
-            json!({ "id": erasure }),
+            "query($id: ID!, $x: ID!) { erasure: removalRequest(id: $id) { reason } export: removalRequest(id: $x) { reason } }",
+            json!({ "id": erasure, "x": export }),
         )
         .await
         .ok();
     assert_eq!(
-        request["removalRequest"]["reason"],
-        "[redacted] wrote in on 2026-11-20"
+        request,
+        json!({ "erasure": { "reason": null }, "export": { "reason": null } })
     );
 
     // No table holds any of it (the audit record included).
@@ -310,6 +310,55 @@ async fn erasure_leaves_no_trace(backend: Backend) {
                 let found = bytes.windows(marker.len()).any(|w| w == marker.as_bytes());
                 assert!(!found, "{file} still holds {marker} in its bytes");
             }
+        }
+    }
+}
+
+/// Deleting a customer forgets the copies of their data the outbox and
+/// exports hold; merging moves them, so erasing the survivor erases both.
+async fn deleted_and_merged_customers_leave_no_copies(backend: Backend) {
+    let app = spawn(backend, &[]).await;
+    // An endpoint that never answers: the events stay queued.
+    let receiver = Receiver::start(&[0]).await;
+    app.gql(
+        "acme",
+        "mutation($u: String!) { createWebhookEndpoint(url: $u, events: [\"customer.created\", \"customer.updated\", \"customer.deleted\"]) { id } }",
+        json!({ "u": receiver.url }),
+    )
+    .await
+    .ok();
+    let gone = marked_customer(&app, "acme").await;
+    let export = app.request_data("acme", &gone.id, "EXPORT", "").await;
+    app.finished_request("acme", &export).await;
+    app.gql(
+        "acme",
+        "mutation($id: ID!) { deleteCustomer(id: $id) { deletedId } }",
+        json!({ "id": gone.id }),
+    )
+    .await
+    .ok();
+
+    let kept = marked_customer(&app, "acme").await;
+    let duplicate = marked_customer(&app, "acme").await;
+    let export = app.request_data("acme", &duplicate.id, "EXPORT", "").await;
+    app.finished_request("acme", &export).await;
+    app.gql(
+        "acme",
+        "mutation($k: ID!, $m: ID!) { mergeCustomers(keepId: $k, mergeId: $m) { id } }",
+        json!({ "k": kept.id, "m": duplicate.id }),
+    )
+    .await
+    .ok();
+    let erasure = app.request_data("acme", &kept.id, "ERASURE", "").await;
+    let done = app.finished_request("acme", &erasure).await;
+    assert_eq!(done["audit"]["removed"]["exports"], 1, "{done}");
+
+    for (table, dump) in every_table(&app).await {
+        for marker in [&gone.token, &kept.token, &duplicate.token] {
+            assert!(
+                !dump.contains(marker.as_str()),
+                "table {table} still holds {marker}:\n{dump}"
+            );
         }
     }
 }
@@ -651,6 +700,7 @@ async fn instances_share_the_queue_without_doing_a_job_twice(backend: Backend) {
 
 backend_tests!(
     erasure_leaves_no_trace,
+    deleted_and_merged_customers_leave_no_copies,
     export_holds_everything_about_the_customer_and_nothing_else,
     data_requests_are_confined_to_their_tenant,
     a_dead_workers_job_is_done_exactly_once,

@@ -337,6 +337,19 @@ async fn endpoints_are_confined_to_their_tenant(backend: Backend) {
         )
         .await;
     assert_eq!(unscoped.code(), "FORBIDDEN");
+    // Payloads carry customers: reading them takes read:customers too.
+    let webhooks_only = app
+        .gql_as(
+            &app.token_with("acme", "read:webhooks"),
+            "query($id: ID!) { webhookEndpoint(id: $id) { deliveries { nodes { status payload } } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(webhooks_only.code(), "FORBIDDEN");
+    assert_eq!(
+        webhooks_only.body["errors"][0]["extensions"]["scope"],
+        "read:customers"
+    );
     let deleted = app
         .gql(
             "acme",
