@@ -150,3 +150,28 @@ pub async fn scrub_free_space(db: &DatabaseConnection) {
         Err(err) => tracing::warn!(error = %err, "checkpointing the WAL failed"),
     }
 }
+
+/// Inserts rows in multi-row statements of at most `per_statement` rows.
+pub async fn insert_rows<E, M>(
+    db: &impl ConnectionTrait,
+    rows: &[M],
+    per_statement: usize,
+) -> Result<(), DbErr>
+where
+    E: sea_orm::EntityTrait,
+    E::ActiveModel: sea_orm::ActiveModelTrait<Entity = E> + Send,
+    M: sea_orm::IntoActiveModel<E::ActiveModel> + Clone,
+{
+    use sea_orm::ActiveModelTrait as _;
+    for chunk in rows.chunks(per_statement) {
+        E::insert_many(
+            chunk
+                .iter()
+                .cloned()
+                .map(|row| row.into_active_model().reset_all()),
+        )
+        .exec_without_returning(db)
+        .await?;
+    }
+    Ok(())
+}

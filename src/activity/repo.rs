@@ -2,9 +2,7 @@
 //! tenant-scoped queries of [`crate::tenancy`].
 
 use entity::activity;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
-};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait};
 use serde_json::Value;
 
 use super::ActivityType;
@@ -111,16 +109,7 @@ pub async fn insert_many(
             created_at: now,
         })
         .collect();
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        activity::Entity::insert_many(
-            chunk
-                .iter()
-                .cloned()
-                .map(|row| row.into_active_model().reset_all()),
-        )
-        .exec_without_returning(db)
-        .await?;
-    }
+    crate::db::insert_rows::<activity::Entity, _>(db, &rows, ROWS_PER_STATEMENT).await?;
     crate::webhooks::outbox::customer_entries(db, tenant, &rows).await?;
     for row in &rows {
         record_events(row);

@@ -20,8 +20,8 @@ use std::time::Duration;
 use entity::job;
 use sea_orm::sea_query::{Expr, ExprTrait as _, LockBehavior, LockType};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
 };
 use tokio::sync::Notify;
 
@@ -79,17 +79,7 @@ pub fn new_job(
 /// Enqueues jobs, in the caller's transaction. The worker of this instance
 /// is woken by [`wake`] once that transaction has committed.
 pub async fn enqueue(db: &impl ConnectionTrait, jobs: Vec<job::Model>) -> AppResult<()> {
-    for chunk in jobs.chunks(ROWS_PER_STATEMENT) {
-        job::Entity::insert_many(
-            chunk
-                .iter()
-                .cloned()
-                .map(|row| row.into_active_model().reset_all()),
-        )
-        .exec_without_returning(db)
-        .await?;
-    }
-    Ok(())
+    Ok(crate::db::insert_rows::<job::Entity, _>(db, &jobs, ROWS_PER_STATEMENT).await?)
 }
 
 static WAKE: LazyLock<Notify> = LazyLock::new(Notify::new);

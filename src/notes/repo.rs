@@ -3,8 +3,7 @@
 
 use entity::note;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, QueryFilter, QuerySelect,
 };
 
 use crate::error::AppResult;
@@ -66,15 +65,5 @@ pub async fn delete(db: &impl ConnectionTrait, tenant: &TenantId, key: &str) -> 
 
 /// Inserts rows in multi-row statements (demo data).
 pub async fn insert_many(db: &impl ConnectionTrait, rows: Vec<note::Model>) -> AppResult<()> {
-    for chunk in rows.chunks(1000) {
-        note::Entity::insert_many(
-            chunk
-                .iter()
-                .cloned()
-                .map(|row| row.into_active_model().reset_all()),
-        )
-        .exec_without_returning(db)
-        .await?;
-    }
-    Ok(())
+    Ok(crate::db::insert_rows::<note::Entity, _>(db, &rows, 1000).await?)
 }

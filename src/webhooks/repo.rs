@@ -158,34 +158,14 @@ pub async fn insert_events(
     db: &impl ConnectionTrait,
     rows: &[webhook_event::Model],
 ) -> AppResult<()> {
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        webhook_event::Entity::insert_many(
-            chunk
-                .iter()
-                .cloned()
-                .map(|row| row.into_active_model().reset_all()),
-        )
-        .exec_without_returning(db)
-        .await?;
-    }
-    Ok(())
+    Ok(crate::db::insert_rows::<webhook_event::Entity, _>(db, rows, ROWS_PER_STATEMENT).await?)
 }
 
 pub async fn insert_deliveries(
     db: &impl ConnectionTrait,
     rows: &[webhook_delivery::Model],
 ) -> AppResult<()> {
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        webhook_delivery::Entity::insert_many(
-            chunk
-                .iter()
-                .cloned()
-                .map(|row| row.into_active_model().reset_all()),
-        )
-        .exec_without_returning(db)
-        .await?;
-    }
-    Ok(())
+    Ok(crate::db::insert_rows::<webhook_delivery::Entity, _>(db, rows, ROWS_PER_STATEMENT).await?)
 }
 
 pub async fn find_event(
