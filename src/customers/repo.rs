@@ -12,7 +12,7 @@ use sea_orm::{
 
 use crate::error::AppResult;
 use crate::graphql::id;
-use crate::graphql::pagination::Keyset;
+use crate::graphql::pagination::{self, Keyset};
 use crate::tenancy::{self, TenantId};
 
 /// A new, empty customer row of the tenant.
@@ -176,15 +176,12 @@ pub async fn count(
     tenant: &TenantId,
     filter: Condition,
 ) -> AppResult<u64> {
-    // A bare `SELECT COUNT(id) … WHERE`, which the indexes can answer.
-    let n: Option<i64> = tenancy::select::<customer::Entity>(tenant)
-        .filter(filter)
-        .select_only()
-        .column_as(Expr::col(customer::Column::Id).count(), "n")
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(u64::try_from(n.unwrap_or(0)).unwrap_or(0))
+    pagination::count(
+        db,
+        tenancy::select::<customer::Entity>(tenant).filter(filter),
+        customer::Column::Id,
+    )
+    .await
 }
 
 /// Inserts a row built by [`blank`]; a unique violation is left to the

@@ -3,14 +3,14 @@
 //! [`crate::tenancy`].
 
 use entity::{data_request, erasure_audit, export};
-use sea_orm::sea_query::{Expr, ExprTrait as _};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, IntoActiveModel, QueryFilter,
     QuerySelect,
 };
 
 use crate::error::AppResult;
-use crate::graphql::pagination::{KeyKind, KeyValue, Keyset, Page, SortKey};
+use crate::graphql::pagination::{self, KeyKind, KeyValue, Keyset, Page, SortKey};
 use crate::tenancy::{self, TenantId};
 
 fn created_at(row: &data_request::Model) -> KeyValue {
@@ -75,14 +75,12 @@ pub async fn count(
     tenant: &TenantId,
     filter: &Filter,
 ) -> AppResult<u64> {
-    let n: Option<i64> = tenancy::select::<data_request::Entity>(tenant)
-        .filter(filter.condition())
-        .select_only()
-        .column_as(Expr::col(data_request::Column::Id).count(), "n")
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(u64::try_from(n.unwrap_or(0)).unwrap_or(0))
+    pagination::count(
+        db,
+        tenancy::select::<data_request::Entity>(tenant).filter(filter.condition()),
+        data_request::Column::Id,
+    )
+    .await
 }
 
 pub async fn find(

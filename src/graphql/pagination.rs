@@ -572,6 +572,22 @@ where
     Ok(out)
 }
 
+/// How many rows `query` selects: a bare `SELECT COUNT(column) … WHERE`,
+/// which the indexes can answer.
+pub async fn count<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    query: Select<E>,
+    column: E::Column,
+) -> AppResult<u64> {
+    let n: Option<i64> = query
+        .select_only()
+        .column_as(Expr::col(column.as_column_ref()).count(), "n")
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(u64::try_from(n.unwrap_or(0)).unwrap_or(0))
+}
+
 /// How many rows of `query` each parent has: one `GROUP BY parent`.
 pub async fn count_per_parent<E: EntityTrait>(
     db: &impl ConnectionTrait,

@@ -16,7 +16,7 @@ use sea_orm::{
 use super::compile::{self, Env};
 use super::rule::Rule;
 use crate::error::AppResult;
-use crate::graphql::pagination::{KeyKind, KeyValue, Keyset, Page, SortKey};
+use crate::graphql::pagination::{self, KeyKind, KeyValue, Keyset, Page, SortKey};
 use crate::tenancy::{self, TenantId};
 
 type Time = chrono::DateTime<chrono::Utc>;
@@ -89,13 +89,12 @@ pub async fn list(
 }
 
 pub async fn count(db: &impl ConnectionTrait, tenant: &TenantId) -> AppResult<u64> {
-    let n: Option<i64> = tenancy::select::<segment::Entity>(tenant)
-        .select_only()
-        .column_as(Expr::col(segment::Column::Id).count(), "n")
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(u64::try_from(n.unwrap_or(0)).unwrap_or(0))
+    pagination::count(
+        db,
+        tenancy::select::<segment::Entity>(tenant),
+        segment::Column::Id,
+    )
+    .await
 }
 
 /// The segment, locked for the transaction on PostgreSQL.

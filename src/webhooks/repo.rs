@@ -2,14 +2,14 @@
 //! tenant-scoped queries of [`crate::tenancy`].
 
 use entity::{webhook_attempt, webhook_delivery, webhook_endpoint, webhook_event};
-use sea_orm::sea_query::{Expr, ExprTrait as _};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 
 use crate::error::AppResult;
-use crate::graphql::pagination::{KeyKind, KeyValue, Keyset, Page, SortKey};
+use crate::graphql::pagination::{self, KeyKind, KeyValue, Keyset, Page, SortKey};
 use crate::tenancy::{self, TenantId};
 
 /// Rows per multi-row insert.
@@ -72,26 +72,12 @@ pub async fn list_endpoints(
 }
 
 pub async fn count_endpoints(db: &impl ConnectionTrait, tenant: &TenantId) -> AppResult<u64> {
-    count(
+    pagination::count(
         db,
         tenancy::select::<webhook_endpoint::Entity>(tenant),
         webhook_endpoint::Column::Id,
     )
     .await
-}
-
-async fn count<E: EntityTrait>(
-    db: &impl ConnectionTrait,
-    select: sea_orm::Select<E>,
-    id: E::Column,
-) -> AppResult<u64> {
-    let n: Option<i64> = select
-        .select_only()
-        .column_as(Expr::col(id).count(), "n")
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(u64::try_from(n.unwrap_or(0)).unwrap_or(0))
 }
 
 pub async fn find_endpoints(
@@ -251,7 +237,7 @@ pub async fn count_deliveries(
     endpoint: &str,
     status: Option<&str>,
 ) -> AppResult<u64> {
-    count(
+    pagination::count(
         db,
         tenancy::select::<webhook_delivery::Entity>(tenant)
             .filter(delivery_condition(endpoint, status)),
