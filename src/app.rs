@@ -12,6 +12,7 @@ use crate::events::EventBus;
 use crate::events::local::LocalBus;
 use crate::events::postgres::PgBus;
 use crate::graphql::{AppSchema, Settings, build_schema};
+use crate::limits::{Budget, Gate, Limits, Shape};
 
 /// Everything a request needs, shared by all requests.
 pub struct App {
@@ -30,6 +31,13 @@ pub struct App {
     pub fanout: Arc<crate::http::fanout::Fanout>,
     /// The HTTP client webhook deliveries go out with.
     pub webhook_client: reqwest::Client,
+    /// Query limits and the tenants' cost budgets.
+    pub gate: crate::limits::Gate,
+    /// Automatic persisted queries.
+    pub persisted: crate::http::persisted::PersistedQueries,
+    /// Turns true when the server begins to shut down: WebSockets then
+    /// close with 1001.
+    pub stopping: tokio::sync::watch::Sender<bool>,
 }
 
 /// Axum state: the shared [`App`].
@@ -73,6 +81,14 @@ impl Application {
         {
             anyhow::bail!("CRM_PUBLIC_URL: {url:?} is not an http(s) URL");
         }
+        let limits = &config.limits;
+        if limits.max_cost as f64 > limits.rate_bucket {
+            anyhow::bail!(
+                "CRM_MAX_COST ({}) must not exceed CRM_RATE_BUCKET ({}): a query costing more than the bucket holds could never run",
+                limits.max_cost,
+                limits.rate_bucket
+            );
+        }
         let webhook_client = crate::webhooks::client(&config.webhooks)?;
         let (keys, source) = config.auth.keys(&config.db, true)?;
         let (db, statements) = crate::db::connect_counted(&config.db).await?;
@@ -83,16 +99,46 @@ impl Application {
         } else {
             Arc::new(PgBus::start(&config.db.database_url, db.clone(), buffer).await?)
         };
+        // On PostgreSQL the cost budgets are shared by every instance, in
+        // the database, on a few connections of their own.
+        let bucket_db = if config.db.is_sqlite() {
+            None
+        } else {
+            Some(
+                crate::db::connect(&crate::config::DatabaseArgs {
+                    database_url: config.db.database_url.clone(),
+                    db_pool: 4,
+                })
+                .await?,
+            )
+        };
+        let schema = build_schema(Settings {
+            introspection: config.introspection,
+            webhook_allow_private: config.webhooks.webhook_allow_private,
+            export_link_ttl: config.exports.export_link_ttl,
+            public_url: config.public_url.clone(),
+        });
+        let gate = Gate::new(
+            Limits {
+                max_depth: limits.max_depth,
+                max_cost: limits.max_cost,
+                max_aliases: limits.max_aliases,
+            },
+            Budget {
+                bucket: limits.rate_bucket,
+                restore: limits.rate_restore,
+            },
+            Shape::from_sdl(&schema.sdl())?,
+            bucket_db,
+        );
         let listener = TcpListener::bind(config.listen).await?;
         let app = Arc::new(App {
             db,
             keys,
-            schema: build_schema(Settings {
-                introspection: config.introspection,
-                webhook_allow_private: config.webhooks.webhook_allow_private,
-                export_link_ttl: config.exports.export_link_ttl,
-                public_url: config.public_url.clone(),
-            }),
+            schema,
+            gate,
+            persisted: Default::default(),
+            stopping: tokio::sync::watch::Sender::new(false),
             dev_secret: match source {
                 KeySource::DevSecret(path) => Some(path),
                 KeySource::Configured => None,
@@ -133,8 +179,14 @@ impl Application {
             .jobs
             .worker
             .then(|| tokio::spawn(crate::jobs::worker::run(self.app.clone(), stopped)));
+        let app = self.app.clone();
         let served = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
+            .with_graceful_shutdown(async move {
+                shutdown_signal().await;
+                // Stop accepting; WebSockets close with 1001 and in-flight
+                // requests finish.
+                app.stopping.send_replace(true);
+            })
             .await;
         refresher.abort();
         let _ = stop.send(true);

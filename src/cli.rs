@@ -25,14 +25,30 @@ pub struct Cli {
     pub serve: ServeArgs,
 
     /// Tracing filter, e.g. `info` or `crm=debug,sqlx=warn`.
-    #[arg(long, env = "CRM_LOG", default_value = "info", global = true)]
+    /// Resolver spans (`async_graphql=info`) are off unless asked for.
+    #[arg(
+        long,
+        env = "CRM_LOG",
+        default_value = "info,async_graphql=warn",
+        global = true
+    )]
     pub log: String,
+
+    /// `json` writes one JSON object a line (with the request's span).
+    #[arg(
+        long,
+        env = "CRM_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: crate::telemetry::LogFormat,
 }
 
 #[derive(Subcommand)]
 pub enum Command {
     /// Run migrations, then serve the API (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply migrations and exit.
     Migrate(DatabaseArgs),
     /// Print a signed token.

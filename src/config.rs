@@ -201,6 +201,45 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub exports: ExportArgs,
+
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// What one request may ask for, and each tenant's cost budget.
+#[derive(clap::Args, Clone, Debug)]
+pub struct LimitArgs {
+    /// Points in each tenant's cost bucket.
+    #[arg(long, env = "CRM_RATE_BUCKET", default_value_t = 1000.0, value_parser = positive)]
+    pub rate_bucket: f64,
+
+    /// Points restored to each tenant's bucket a second.
+    #[arg(long, env = "CRM_RATE_RESTORE", default_value_t = 50.0, value_parser = positive)]
+    pub rate_restore: f64,
+
+    /// Most field-nesting levels in one query (fragments flattened;
+    /// `__schema` and `__type` exempt).
+    #[arg(long, env = "CRM_MAX_DEPTH", default_value_t = 12)]
+    pub max_depth: usize,
+
+    /// Most points one query may cost.
+    #[arg(long, env = "CRM_MAX_COST", default_value_t = 1000)]
+    pub max_cost: u64,
+
+    /// Most aliases in one query.
+    #[arg(long, env = "CRM_MAX_ALIASES", default_value_t = 30)]
+    pub max_aliases: u64,
+
+    /// How long a request may run before it is cut off (503).
+    #[arg(long, env = "CRM_REQUEST_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub request_timeout: Duration,
+}
+
+fn positive(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(n) if n.is_finite() && n > 0.0 => Ok(n),
+        _ => Err(format!("{text:?} is not a positive number")),
+    }
 }
 
 /// The background worker and its job queue.

@@ -16,8 +16,9 @@ use crate::config::DatabaseArgs;
 
 /// Opens the pool. SQLite runs in WAL mode with `synchronous=FULL` (no
 /// acknowledged write is lost even on power loss), foreign keys on,
-/// `secure_delete` on (erased data leaves no trace in free pages) and a 5 s
-/// busy timeout.
+/// `secure_delete` on (erased data leaves no trace in free pages) and a
+/// 10 s busy timeout (the request timeout's default: a writer queued behind
+/// others waits as long as its request may run).
 pub async fn connect(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> {
     Ok(connect_counted(args).await?.0)
 }
@@ -57,7 +58,7 @@ pub async fn connect_counted(
         options.map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
-                .busy_timeout(Duration::from_secs(5))
+                .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
                 .pragma("secure_delete", "on")
         });
@@ -174,4 +175,40 @@ where
         .await?;
     }
     Ok(())
+}
+
+/// Takes `cost` from a tenant's shared cost budget (`rate_buckets`, on
+/// PostgreSQL) in one atomic statement: first restores what `restore` per
+/// second has refilled since the last request, up to `bucket`, then takes
+/// the cost when it is all there. Returns what is left and whether it was
+/// taken. The database's clock measures the refill, so every instance
+/// agrees.
+pub async fn take_from_bucket(
+    db: &DatabaseConnection,
+    tenant: &str,
+    bucket: f64,
+    restore: f64,
+    cost: f64,
+) -> Result<(f64, bool), DbErr> {
+    const UPSERT: &str = r#"
+        INSERT INTO rate_buckets AS b (tenant_id, available, granted, updated_at)
+        VALUES ($1, GREATEST($2 - $4, 0), $4 <= $2, now())
+        ON CONFLICT (tenant_id) DO UPDATE SET
+            available = CASE
+                WHEN LEAST($2, b.available + $3 * EXTRACT(EPOCH FROM now() - b.updated_at)) >= $4
+                THEN LEAST($2, b.available + $3 * EXTRACT(EPOCH FROM now() - b.updated_at)) - $4
+                ELSE LEAST($2, b.available + $3 * EXTRACT(EPOCH FROM now() - b.updated_at))
+            END,
+            granted = LEAST($2, b.available + $3 * EXTRACT(EPOCH FROM now() - b.updated_at)) >= $4,
+            updated_at = now()
+        RETURNING available, granted"#;
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            UPSERT,
+            [tenant.into(), bucket.into(), restore.into(), cost.into()],
+        ))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("rate_buckets".into()))?;
+    Ok((row.try_get("", "available")?, row.try_get("", "granted")?))
 }

@@ -14,6 +14,7 @@ pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod jobs;
+pub mod limits;
 pub mod metrics;
 pub mod notes;
 pub mod orders;

@@ -4,10 +4,10 @@ use crm::cli::{Cli, Command};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    crm::telemetry::init(&cli.log);
+    crm::telemetry::init(&cli.log, cli.log_format);
     match cli.command {
         None => crm::commands::serve(cli.serve).await,
-        Some(Command::Serve(args)) => crm::commands::serve(args).await,
+        Some(Command::Serve(args)) => crm::commands::serve(*args).await,
         Some(Command::Migrate(db)) => crm::commands::migrate(db).await,
         Some(Command::Token(args)) => crm::commands::token(args),
         Some(Command::Import(args)) => crm::commands::import(args).await,

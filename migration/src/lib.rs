@@ -11,6 +11,7 @@ mod m20261121_000004_create_orders_activity_notes;
 mod m20261121_000005_create_segments;
 mod m20261121_000006_customer_fact_indexes;
 mod m20261121_000007_data_protection;
+mod m20261121_000008_rate_buckets;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000005_create_segments::Migration),
             Box::new(m20261121_000006_customer_fact_indexes::Migration),
             Box::new(m20261121_000007_data_protection::Migration),
+            Box::new(m20261121_000008_rate_buckets::Migration),
         ]
     }
 }

@@ -45,7 +45,11 @@ pub struct Settings {
 /// Builds the schema; per-request data (the [`Session`]) is added by the
 /// HTTP layer.
 pub fn build_schema(settings: Settings) -> AppSchema {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), EventSubscription);
+    // Resolver spans (target `async_graphql::graphql`), off unless
+    // `CRM_LOG` asks for them; at most 5 directives on one field.
+    let mut builder = Schema::build(Query::default(), Mutation::default(), EventSubscription)
+        .extension(async_graphql::extensions::Tracing)
+        .limit_directives(5);
     if !settings.introspection {
         builder = builder.disable_introspection().disable_suggestions();
     }

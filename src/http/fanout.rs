@@ -93,6 +93,11 @@ impl Fanout {
         receiver
     }
 
+    /// Subscriptions open on this instance's sockets.
+    pub fn subscribers(&self) -> usize {
+        self.lock().values().map(|f| f.receiver_count()).sum()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Frames>> {
         self.groups.lock().unwrap_or_else(|e| e.into_inner())
     }

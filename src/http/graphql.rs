@@ -4,7 +4,7 @@
 //! (405), `Accept` negotiation between `application/graphql-response+json`
 //! and `application/json`, and every error carrying `extensions.code`.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
@@ -19,6 +19,10 @@ use crate::app::AppState;
 use crate::auth::{Scope, bearer};
 use crate::error::{AppError, code};
 use crate::graphql::Session;
+use crate::limits::Refusal;
+use crate::telemetry::{self, CodeLabels, OperationLabels, Outcome, RequestLabels};
+
+use super::persisted;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
@@ -130,6 +134,7 @@ pub async fn post(
     headers: HeaderMap,
     body: Bytes,
 ) -> axum::response::Response {
+    let started = Instant::now();
     let Some(format) = Format::negotiate(&headers) else {
         return refuse(
             StatusCode::NOT_ACCEPTABLE,
@@ -182,16 +187,20 @@ pub async fn post(
             );
         }
     };
-    let request = match parse_params(
+    let params = match Params::parse(
         params.get("query").cloned(),
         params.get("operationName").cloned(),
         params.get("variables").cloned(),
         params.get("extensions").cloned(),
     ) {
-        Ok(request) => request,
+        Ok(params) => params,
         Err((field, message)) => return bad_param(format, field, message),
     };
-    execute(&app, request, session, format).await
+    let request = match prepare(&app, &session, params) {
+        Ok(request) => request,
+        Err(refusal) => return refusal(format),
+    };
+    execute(&app, request, session, format, started).await
 }
 
 pub async fn get(
@@ -199,6 +208,7 @@ pub async fn get(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> axum::response::Response {
+    let started = Instant::now();
     let Some(format) = Format::negotiate(&headers) else {
         return refuse(
             StatusCode::NOT_ACCEPTABLE,
@@ -225,65 +235,152 @@ pub async fn get(
         Ok(pair) => pair,
         Err((field, message)) => return bad_param(format, field, &message),
     };
-    let request = match parse_params(
+    let params = match Params::parse(
         params.remove("query"),
         params.remove("operationName"),
         variables,
         extensions,
     ) {
-        Ok(request) => request,
+        Ok(params) => params,
         Err((field, message)) => return bad_param(format, field, message),
     };
-    if !is_query(&request) {
-        let mut response = refuse(
-            StatusCode::METHOD_NOT_ALLOWED,
-            format,
-            code::BAD_USER_INPUT,
-            "mutations and subscriptions are sent with POST",
-        );
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
-        return response;
+    // Refused before the token is even looked at when the query is sent;
+    // a persisted query is checked once it is known.
+    if let Some(query) = &params.query
+        && !is_query(&mut Request::new(query.clone()).operation_name_opt(&params.operation_name))
+    {
+        return not_over_get(format);
     }
     let session = match authenticate(&app, &headers) {
         Ok(session) => session,
         Err(response) => return response(format),
     };
-    execute(&app, request, session, format).await
+    let mut request = match prepare(&app, &session, params) {
+        Ok(request) => request,
+        Err(refusal) => return refusal(format),
+    };
+    if !is_query(&mut request) {
+        return not_over_get(format);
+    }
+    execute(&app, request, session, format, started).await
+}
+
+fn not_over_get(format: Format) -> axum::response::Response {
+    let mut response = refuse(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format,
+        code::BAD_USER_INPUT,
+        "mutations and subscriptions are sent with POST",
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    response
 }
 
 /// The request's parameters, checked as GraphQL over HTTP asks.
-fn parse_params(
-    query: Option<Value>,
-    operation_name: Option<Value>,
-    variables: Option<Value>,
+struct Params {
+    /// Absent when a persisted query's hash stands for it.
+    query: Option<String>,
+    operation_name: Option<String>,
+    variables: Option<Variables>,
     extensions: Option<Value>,
-) -> Result<Request, (&'static str, &'static str)> {
-    let Some(Value::String(query)) = query else {
-        return Err(("query", "`query` must be a string"));
+}
+
+impl Params {
+    fn parse(
+        query: Option<Value>,
+        operation_name: Option<Value>,
+        variables: Option<Value>,
+        extensions: Option<Value>,
+    ) -> Result<Params, (&'static str, &'static str)> {
+        let query = match query {
+            None | Some(Value::Null) => None,
+            Some(Value::String(query)) => Some(query),
+            Some(_) => return Err(("query", "`query` must be a string")),
+        };
+        let operation_name = match operation_name {
+            None | Some(Value::Null) => None,
+            Some(Value::String(name)) => Some(name),
+            Some(_) => return Err(("operationName", "`operationName` must be a string")),
+        };
+        let variables = match variables {
+            None | Some(Value::Null) => None,
+            Some(v @ Value::Object(_)) => Some(Variables::from_json(v)),
+            Some(_) => return Err(("variables", "`variables` must be an object")),
+        };
+        let extensions = match extensions {
+            None | Some(Value::Null) => None,
+            Some(v @ Value::Object(_)) => Some(v),
+            Some(_) => return Err(("extensions", "`extensions` must be an object")),
+        };
+        if query.is_none()
+            && extensions
+                .as_ref()
+                .is_none_or(|e| e.get("persistedQuery").is_none())
+        {
+            return Err(("query", "`query` must be a string"));
+        }
+        Ok(Params {
+            query,
+            operation_name,
+            variables,
+            extensions,
+        })
+    }
+}
+
+trait OperationNameOpt {
+    fn operation_name_opt(self, name: &Option<String>) -> Self;
+}
+
+impl OperationNameOpt for Request {
+    fn operation_name_opt(self, name: &Option<String>) -> Self {
+        match name {
+            Some(name) => self.operation_name(name.clone()),
+            None => self,
+        }
+    }
+}
+
+/// The request to run: its query sent, or known by its persisted hash.
+fn prepare(app: &AppState, session: &Session, params: Params) -> Result<Request, Refused> {
+    let query = app
+        .persisted
+        .resolve(
+            session.tenant().as_str(),
+            params.query,
+            params.extensions.as_ref(),
+        )
+        .map_err(|problem| -> Refused {
+            let status = match problem {
+                // Apollo's clients read this answer and send the query.
+                persisted::Problem::NotFound => None,
+                _ => Some(StatusCode::BAD_REQUEST),
+            };
+            Box::new(move |format| {
+                let status = status.unwrap_or(rejected_status(format));
+                refuse_with(
+                    status,
+                    format,
+                    code::BAD_USER_INPUT,
+                    problem.message(),
+                    "extensions.persistedQuery",
+                )
+            })
+        })?;
+    let Some(query) = query else {
+        return Err(Box::new(|format| {
+            bad_param(format, "query", "`query` must be a string")
+        }));
     };
-    let mut request = Request::new(query);
-    match operation_name {
-        None | Some(Value::Null) => {}
-        Some(Value::String(name)) => request = request.operation_name(name),
-        Some(_) => return Err(("operationName", "`operationName` must be a string")),
-    }
-    match variables {
-        None | Some(Value::Null) => {}
-        Some(v @ Value::Object(_)) => request = request.variables(Variables::from_json(v)),
-        Some(_) => return Err(("variables", "`variables` must be an object")),
-    }
-    match extensions {
-        None | Some(Value::Null) | Some(Value::Object(_)) => {}
-        Some(_) => return Err(("extensions", "`extensions` must be an object")),
+    let mut request = Request::new(query).operation_name_opt(&params.operation_name);
+    if let Some(variables) = params.variables {
+        request = request.variables(variables);
     }
     Ok(request)
 }
 
-/// True unless the document parses and the chosen operation is a mutation
-/// or subscription (an unparseable document is left for execution to
-/// report).
 /// Runs a query or mutation, publishes the events its writes recorded
 /// (after their transactions committed), and gives every error a code.
 pub(super) async fn run_query(app: &AppState, request: Request) -> Response {
@@ -308,11 +405,12 @@ pub(super) fn rejected(response: &Response) -> bool {
 
 /// The type of the operation a request runs; `None` when it does not parse
 /// or names no single operation (execution then reports why).
-pub(super) fn operation_type(request: &Request) -> Option<OperationType> {
-    let document = async_graphql::parser::parse_query(&request.query).ok()?;
+pub(super) fn operation_type(request: &mut Request) -> Option<OperationType> {
+    let name = request.operation_name.clone();
+    let document = request.parsed_query().ok()?;
     match &document.operations {
         DocumentOperations::Single(op) => Some(op.node.ty),
-        DocumentOperations::Multiple(ops) => match &request.operation_name {
+        DocumentOperations::Multiple(ops) => match &name {
             Some(name) => ops.get(name.as_str()).map(|op| op.node.ty),
             None if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
             None => None,
@@ -320,18 +418,22 @@ pub(super) fn operation_type(request: &Request) -> Option<OperationType> {
     }
 }
 
-fn is_query(request: &Request) -> bool {
+/// True unless the document parses and the chosen operation is a mutation
+/// or subscription (an unparseable document is left for execution to
+/// report).
+fn is_query(request: &mut Request) -> bool {
     !matches!(
         operation_type(request),
         Some(OperationType::Mutation | OperationType::Subscription)
     )
 }
 
-type Refusal = Box<dyn FnOnce(Format) -> axum::response::Response>;
+/// An answer refusing the request, in the negotiated format.
+type Refused = Box<dyn FnOnce(Format) -> axum::response::Response>;
 
 /// The verified viewer of the request, or the 401 answer (one body for
 /// every reason).
-fn authenticate(app: &AppState, headers: &HeaderMap) -> Result<Session, Refusal> {
+fn authenticate(app: &AppState, headers: &HeaderMap) -> Result<Session, Refused> {
     let viewer = headers
         .get(header::AUTHORIZATION)
         .ok_or(AppError::Unauthenticated)
@@ -344,58 +446,175 @@ fn authenticate(app: &AppState, headers: &HeaderMap) -> Result<Session, Refusal>
             viewer,
             app.config.batch_window,
         )),
-        Err(err) => Err(Box::new(move |format| {
-            refuse(StatusCode::UNAUTHORIZED, format, err.code(), &err.message())
-        })),
+        Err(err) => {
+            telemetry::metrics()
+                .requests
+                .get_or_create(&RequestLabels {
+                    kind: "unknown".into(),
+                    operation: "unknown".into(),
+                    outcome: Outcome::Unauthenticated,
+                })
+                .inc();
+            Err(Box::new(move |format| {
+                refuse(StatusCode::UNAUTHORIZED, format, err.code(), &err.message())
+            }))
+        }
     }
 }
 
 async fn execute(
     app: &AppState,
-    request: Request,
+    mut request: Request,
     session: Session,
     format: Format,
+    started: Instant,
 ) -> axum::response::Response {
-    let response = run_query(app, request.data(session)).await;
-    // A request that failed before execution (parse or validation) has no
-    // data; under graphql-response+json that is a 400.
-    let rejected = rejected(&response);
-    let status = if rejected && format == Format::GraphqlResponse {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
+    let labels = app.gate.labels(&mut request);
+    tracing::Span::current().record("operation", labels.operation.as_str());
+    let tenant = session.tenant().as_str().to_owned();
+    let (status, mut body, outcome, cost) = match app.gate.admit(&tenant, &mut request).await {
+        Err(refusal) => {
+            let (status, outcome) = match &refusal {
+                Refusal::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, Outcome::Throttled),
+                Refusal::Limit { .. } => (rejected_status(format), Outcome::Rejected),
+            };
+            let body = json!({ "errors": [refusal.error()] });
+            (status, body, outcome, refusal.cost())
+        }
+        Ok(cost) => {
+            let timeout = app.config.limits.request_timeout;
+            match tokio::time::timeout(timeout, run_query(app, request.data(session))).await {
+                Err(_) => {
+                    let message = format!(
+                        "the request did not finish within {}: ask for less (smaller pages, fewer fields)",
+                        humantime::format_duration(timeout)
+                    );
+                    let body = json!({ "errors": [{
+                        "message": message,
+                        "extensions": { "code": code::QUERY_TOO_COMPLEX }
+                    }]});
+                    (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        body,
+                        Outcome::Timeout,
+                        cost,
+                    )
+                }
+                Ok(response) => {
+                    // A request that failed before execution (parse or
+                    // validation) has no data; under
+                    // graphql-response+json that is a 400.
+                    let rejected = rejected(&response);
+                    let (status, outcome) = if rejected {
+                        (rejected_status(format), Outcome::Rejected)
+                    } else if response.errors.is_empty() {
+                        (StatusCode::OK, Outcome::Ok)
+                    } else {
+                        (StatusCode::OK, Outcome::Error)
+                    };
+                    let mut body = serde_json::to_value(&response).unwrap_or_else(|_| {
+                        json!({"errors":[{"message":"internal server error","extensions":{"code":code::INTERNAL_SERVER_ERROR}}]})
+                    });
+                    if rejected && let Some(map) = body.as_object_mut() {
+                        // The request never ran: no `data` entry at all.
+                        map.remove("data");
+                    }
+                    (status, body, outcome, cost)
+                }
+            }
+        }
     };
-    let mut body = serde_json::to_value(&response).unwrap_or_else(|_| {
-        json!({"errors":[{"message":"internal server error","extensions":{"code":code::INTERNAL_SERVER_ERROR}}]})
-    });
-    if rejected && let Some(map) = body.as_object_mut() {
-        // The request never ran: no `data` entry at all.
-        map.remove("data");
+    if let Some(map) = body.as_object_mut() {
+        let extensions = map
+            .entry("extensions")
+            .or_insert_with(|| Value::Object(Default::default()));
+        if let Some(extensions) = extensions.as_object_mut() {
+            extensions.insert("cost".into(), cost.to_json());
+        }
     }
-    let body = body.to_string();
-    (
+    record(&labels, outcome, &body, started);
+    let mut response = (
         status,
         [(header::CONTENT_TYPE, format.content_type())],
-        body,
+        body.to_string(),
     )
-        .into_response()
+        .into_response();
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        let retry_after = body["errors"][0]["extensions"]["retryAfter"]
+            .as_u64()
+            .unwrap_or(1);
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    }
+    response
+}
+
+/// The status of a request refused before it ran (syntax, validation,
+/// limits): 200 under `application/json`, 400 under
+/// `application/graphql-response+json`, as GraphQL over HTTP asks.
+fn rejected_status(format: Format) -> StatusCode {
+    match format {
+        Format::GraphqlResponse => StatusCode::BAD_REQUEST,
+        Format::Json => StatusCode::OK,
+    }
+}
+
+/// Counts the request and its errors, and times it.
+fn record(labels: &OperationLabels, outcome: Outcome, body: &Value, started: Instant) {
+    let metrics = telemetry::metrics();
+    metrics
+        .requests
+        .get_or_create(&RequestLabels {
+            kind: labels.kind.clone(),
+            operation: labels.operation.clone(),
+            outcome,
+        })
+        .inc();
+    metrics
+        .latency
+        .get_or_create(labels)
+        .observe(started.elapsed().as_secs_f64());
+    for error in body["errors"].as_array().into_iter().flatten() {
+        if let Some(code) = error["extensions"]["code"].as_str() {
+            metrics
+                .errors
+                .get_or_create(&CodeLabels {
+                    code: code.to_owned(),
+                })
+                .inc();
+        }
+    }
 }
 
 /// Errors raised by async-graphql itself (parse, validation, argument and
 /// variable coercion) carry no code: they are the client's input, so they
 /// get `BAD_USER_INPUT`, naming the argument or variable when the message
-/// does, else the query.
+/// does, else the query. Any other uncoded error of a field is a resolver's
+/// unexpected failure (a database error passed through, say): it becomes
+/// `INTERNAL_SERVER_ERROR`, its message kept for the log only.
 pub(super) fn normalize_errors(response: &mut Response) {
     for error in &mut response.errors {
         let has_code = error
             .extensions
             .as_ref()
             .is_some_and(|ext| ext.get("code").is_some());
-        if !has_code {
+        if has_code {
+            continue;
+        }
+        let input = error.path.is_empty()
+            || error.message.starts_with("Invalid value for argument")
+            || error.message.starts_with("Failed to parse")
+            || error.message.contains("ariable \"$");
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if input {
             let field = input_path(&error.message).unwrap_or_else(|| "query".to_owned());
-            let extensions = error.extensions.get_or_insert_with(Default::default);
             extensions.set("code", code::BAD_USER_INPUT);
             extensions.set("field", field);
+        } else {
+            tracing::error!(error = %error.message, path = ?error.path, "internal error");
+            extensions.set("code", code::INTERNAL_SERVER_ERROR);
+            error.message = "internal server error".to_owned();
         }
     }
 }

@@ -109,7 +109,24 @@ fn seconds_until(expires_at: u64) -> Duration {
     Duration::from_secs(expires_at.saturating_sub(now))
 }
 
+/// Counts an open socket in `/metrics` while it lives.
+struct OpenSocket;
+
+impl OpenSocket {
+    fn new() -> Self {
+        crate::telemetry::metrics().websockets_open.inc();
+        OpenSocket
+    }
+}
+
+impl Drop for OpenSocket {
+    fn drop(&mut self) {
+        crate::telemetry::metrics().websockets_open.dec();
+    }
+}
+
 async fn serve(socket: WebSocket, app: AppState) {
+    let _open = OpenSocket::new();
     let (mut sink, mut incoming) = socket.split();
 
     // Until `connection_init`: pings are answered, anything else closes.
@@ -174,9 +191,15 @@ async fn serve(socket: WebSocket, app: AppState) {
     tokio::pin!(expiry);
     let mut pings = tokio::time::interval(PING_EVERY);
     pings.tick().await;
+    let mut stopping = app.stopping.subscribe();
     let closing = loop {
         tokio::select! {
             () = &mut expiry => break Some(close(4403, "Forbidden: the token expired")),
+            changed = stopping.changed() => {
+                if changed.is_err() || *stopping.borrow() {
+                    break Some(close(1001, "the server is shutting down"));
+                }
+            }
             _ = pings.tick() => {
                 if sink.send(text(&json!({ "type": "ping" }))).await.is_err() {
                     break None;
@@ -263,7 +286,7 @@ async fn serve(socket: WebSocket, app: AppState) {
                         if operations.contains_key(&id) || live.contains_key(&id) {
                             break Some(close(4409, "Subscriber already exists"));
                         }
-                        let Some(request) = request(&parsed["payload"]) else {
+                        let Some(mut request) = request(&parsed["payload"]) else {
                             break Some(close(4400, "Invalid message"));
                         };
                         if operations.len() + live.len() >= MAX_OPERATIONS {
@@ -276,7 +299,14 @@ async fn serve(socket: WebSocket, app: AppState) {
                             }
                             continue;
                         }
-                        if operation_type(&request) == Some(OperationType::Subscription) {
+                        if let Err(refusal) = app.gate.admit(viewer.tenant.as_str(), &mut request).await {
+                            let refusal = json!({ "id": id, "type": "error", "payload": [refusal.error()] });
+                            if sink.send(text(&refusal)).await.is_err() {
+                                break None;
+                            }
+                            continue;
+                        }
+                        if operation_type(&mut request) == Some(OperationType::Subscription) {
                             let frames = app.fanout.join(&app, &viewer, request);
                             live.insert(id, BroadcastStream::new(frames));
                             continue;

@@ -20,8 +20,8 @@ use std::time::Duration;
 use entity::job;
 use sea_orm::sea_query::{Expr, ExprTrait as _, LockBehavior, LockType};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
 };
 use tokio::sync::Notify;
 
@@ -93,6 +93,15 @@ pub fn wake() {
 /// Waits for [`wake`].
 pub async fn woken() {
     WAKE.notified().await;
+}
+
+/// How many jobs of every tenant are due and not taken (`/metrics`).
+pub async fn due(db: &DatabaseConnection) -> AppResult<u64> {
+    let count = tenancy::across_tenants::<job::Entity>()
+        .filter(job::Column::RunAt.lte(crate::db::now()))
+        .count(db)
+        .await?;
+    Ok(count)
 }
 
 /// Takes up to `limit` due jobs of any tenant for `owner`, leased for

@@ -278,7 +278,7 @@ pub async fn refresh(
         computed_at: crate::db::now(),
     };
     use rfm_breakpoints::Column as B;
-    rfm_breakpoints::Entity::insert(row.clone().into_active_model())
+    let stored = rfm_breakpoints::Entity::insert(row.clone().into_active_model())
         .on_conflict(
             OnConflict::column(B::TenantId)
                 .update_columns([
@@ -301,7 +301,12 @@ pub async fn refresh(
                 .to_owned(),
         )
         .exec_without_returning(db)
-        .await?;
+        .await;
+    // Storing is a cache for the next read: when the database is busy
+    // with writers (SQLite), the breakpoints just computed still answer.
+    if let Err(err) = stored {
+        tracing::warn!(error = ?err, "RFM breakpoints computed but not stored");
+    }
     Ok(Breakpoints::from(&row))
 }
 

@@ -34,6 +34,8 @@ async fn nested_lists_cost_one_statement_per_level(backend: Backend) {
             "false",
             "--batch-window",
             "100ms",
+            "--max-cost",
+            "100000000",
         ],
     )
     .await;

@@ -13,6 +13,7 @@ mod cli;
 mod customers;
 mod data_requests;
 mod http;
+mod limits;
 mod loaders;
 mod metrics;
 mod orders;

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, spawn_app};
+use crate::helpers::{Backend, TestApp, spawn_app_unlimited};
 
 const FIELDS: [&str; 7] = [
     "CREATED_AT",
@@ -122,7 +122,7 @@ async fn page(app: &TestApp, vars: Value) -> (Vec<Value>, Value) {
 }
 
 async fn every_sort_pages_forward_and_backward_without_gaps(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let app = spawn_app_unlimited(backend).await;
     seed(&app, 250).await;
     seed_order_totals(&app).await;
     for field in FIELDS {
@@ -183,7 +183,7 @@ async fn every_sort_pages_forward_and_backward_without_gaps(backend: Backend) {
 }
 
 async fn paging_survives_inserts_and_deletes_between_pages(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let app = spawn_app_unlimited(backend).await;
     seed(&app, 250).await;
     seed_order_totals(&app).await;
     for (field, direction) in [("NAME", "ASC"), ("NAME", "DESC"), ("LAST_ORDER_AT", "DESC")] {
@@ -259,7 +259,7 @@ async fn all_ids(app: &TestApp) -> HashSet<String> {
 }
 
 async fn page_arguments_are_checked(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let app = spawn_app_unlimited(backend).await;
     seed(&app, 30).await;
     let (edges, info) = page(&app, json!({})).await;
     assert_eq!(edges.len(), 25, "the default page is 25");

@@ -16,7 +16,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, spawn_app};
+use crate::helpers::{Backend, TestApp, spawn_app_unlimited};
 use crate::orders::days_ago;
 use crate::segments::{CREATE, members};
 
@@ -796,7 +796,7 @@ fn check_actual(rule: &Value, actual: &Value, c: &Snap) {
 }
 
 async fn membership_equals_the_rules_evaluated_in_rust(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let app = spawn_app_unlimited(backend).await;
     build_fixture(&app).await;
     let snaps = snapshot(&app).await;
     assert_eq!(snaps.len(), FIXTURE);

@@ -9,7 +9,10 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::helpers::{Backend, SECRET, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{
+    Backend, SECRET, TestApp, TestDb, free_port, serve_process, spawn_app, spawn_app_with,
+    until_healthy,
+};
 
 const ACTIVITY: &str =
     "subscription($c: ID) { activityAdded(customerId: $c) { id type title customer { id } } }";
@@ -420,7 +423,70 @@ async fn sockets_running_the_same_subscription_share_it_independently(backend: B
     );
 }
 
+/// SIGTERM: sockets close with 1001 ("going away"), a request in flight
+/// finishes, and the process exits 0.
+async fn sigterm_closes_sockets_with_1001_and_finishes_requests(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let app = TestApp::client_for(&url, db).await;
+    let mut server = serve_process(&app.db, port, &[], &dir.path().join("serve.log"));
+    until_healthy(&app.client, &url).await;
+
+    let mut ws = Ws::ready(&app, &app.token("acme")).await;
+    ws.subscribe("live", ACTIVITY, json!({})).await;
+    let rows: Vec<Value> = (0..1000)
+        .map(|i| json!({ "email": format!("late{i}@example.com") }))
+        .collect();
+    let import = {
+        let client = app.client.clone();
+        let token = app.token("acme");
+        let url = url.clone();
+        tokio::spawn(async move {
+            let response = client
+                .post(format!("{url}/graphql"))
+                .bearer_auth(token)
+                .json(&json!({
+                    "query": "mutation($rows: [CustomerInput!]!) { importCustomers(customers: $rows) { created } }",
+                    "variables": { "rows": rows }
+                }))
+                .send()
+                .await
+                .unwrap();
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap(),
+            )
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let signalled = std::process::Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(signalled.success());
+
+    assert_eq!(ws.ended(Duration::from_secs(10)).await, Ended::Closed(1001));
+    let (status, body) = import.await.unwrap();
+    assert_eq!(status, 200, "{body:#}");
+    assert_eq!(body["data"]["importCustomers"]["created"], 1000);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let exit = loop {
+        if let Some(exit) = server.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running 10 s after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(exit.success(), "{exit:?}");
+}
+
 backend_tests!(
+    sigterm_closes_sockets_with_1001_and_finishes_requests,
     a_slow_subscriber_loses_its_oldest_events_and_is_told,
     sockets_running_the_same_subscription_share_it_independently,
     subscribers_receive_their_tenants_activity_as_it_is_recorded,

@@ -2,13 +2,15 @@
 //! retried with backoff, recorded attempt by attempt, and never sent to an
 //! internal address unless the server allows it.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::helpers::receiver::{Receiver, verify};
-use crate::helpers::{Backend, SECRET, TestApp, TestDb, spawn_app_with};
+use crate::helpers::{
+    Backend, SECRET, TestApp, TestDb, serve_process, spawn_app_with, until_healthy,
+};
 
 const CREATE: &str = "mutation($u: String!, $e: [String!]!) { createWebhookEndpoint(url: $u, events: $e) { id url events secret enabled } }";
 
@@ -361,14 +363,12 @@ async fn endpoints_are_confined_to_their_tenant(backend: Backend) {
     assert_eq!(deleted["deleteWebhookEndpoint"]["deletedId"], id.as_str());
 }
 
-/// `crm serve` as a process.
+/// `crm serve` as a process, for the webhook tests.
 fn serve(db: &TestDb, port: u16, log: &std::path::Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_crm"))
-        .args(["serve", "--database-url", &db.url, "--listen"])
-        .arg(format!("127.0.0.1:{port}"))
-        .args([
-            "--jwt-secret",
-            SECRET,
+    serve_process(
+        db,
+        port,
+        &[
             "--webhook-allow-private",
             "true",
             "--worker-poll",
@@ -377,30 +377,9 @@ fn serve(db: &TestDb, port: u16, log: &std::path::Path) -> Child {
             "3s",
             "--webhook-timeout",
             "2s",
-        ])
-        .env("CRM_LOG", "debug")
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::from(std::fs::File::create(log).unwrap()))
-        .stderr(Stdio::from(
-            std::fs::OpenOptions::new().append(true).open(log).unwrap(),
-        ))
-        .spawn()
-        .unwrap()
-}
-
-async fn until_healthy(client: &reqwest::Client, url: &str) {
-    for _ in 0..200 {
-        if client
-            .get(format!("{url}/healthz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{url} never came up");
+        ],
+        log,
+    )
 }
 
 /// A server killed (SIGKILL) while sending a delivery: the event is sent

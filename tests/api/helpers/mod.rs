@@ -57,6 +57,23 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, &["--jwt-secret", SECRET]).await
 }
 
+/// A server without the per-query limits, for tests whose fixtures are
+/// built with large documents (tens of aliased mutations, wide pages).
+pub async fn spawn_app_unlimited(backend: Backend) -> TestApp {
+    spawn_app_with(
+        backend,
+        &[
+            "--jwt-secret",
+            SECRET,
+            "--max-cost",
+            "100000000",
+            "--max-aliases",
+            "100000",
+        ],
+    )
+    .await
+}
+
 /// A server with extra command-line options (auth configuration).
 pub async fn spawn_app_with(backend: Backend, extra: &[&str]) -> TestApp {
     // Server logs (internal errors above all) show with a failing test.
@@ -105,6 +122,11 @@ pub fn serve_args(db: &TestDb, extra: &[&str]) -> ServeArgs {
         "--db-pool",
         "5",
     ];
+    // Tests measure the API, not the cost budget: unless a test sets
+    // its own, the budget is out of reach.
+    if !extra.contains(&"--rate-bucket") {
+        argv.extend_from_slice(&["--rate-bucket", "1e12", "--rate-restore", "1e12"]);
+    }
     argv.extend_from_slice(extra);
     Cli::try_parse_from(argv).unwrap().serve
 }
@@ -298,4 +320,52 @@ impl TestApp {
 /// A well-formed customer ID that never existed.
 pub fn unknown_customer_id() -> String {
     format!("cus_{}", uuid::Uuid::now_v7().simple())
+}
+
+/// `crm serve` as a process (the test secret, debug logs into `log`).
+pub fn serve_process(
+    db: &TestDb,
+    port: u16,
+    extra: &[&str],
+    log: &std::path::Path,
+) -> std::process::Child {
+    use std::process::{Command, Stdio};
+    Command::new(env!("CARGO_BIN_EXE_crm"))
+        .args(["serve", "--database-url", &db.url, "--listen"])
+        .arg(format!("127.0.0.1:{port}"))
+        .args(["--jwt-secret", SECRET])
+        .args(extra)
+        .env("CRM_LOG", "debug")
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::from(std::fs::File::create(log).unwrap()))
+        .stderr(Stdio::from(
+            std::fs::OpenOptions::new().append(true).open(log).unwrap(),
+        ))
+        .spawn()
+        .unwrap()
+}
+
+/// A free local port.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until `url` answers `/healthz`.
+pub async fn until_healthy(client: &reqwest::Client, url: &str) {
+    for _ in 0..200 {
+        if client
+            .get(format!("{url}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{url} never came up");
 }

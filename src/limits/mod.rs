@@ -1,0 +1,299 @@
+//! What a request may ask for (API.md §12): depth, aliases, fields and cost
+//! measured on the parsed query before anything runs, and the per-tenant
+//! cost budget each admitted request draws on. Every response carries
+//! `extensions.cost`.
+
+pub mod analysis;
+mod bucket;
+mod shape;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use async_graphql::Request;
+use async_graphql::parser::types::{DocumentOperations, OperationType, Selection};
+use sea_orm::DatabaseConnection;
+use serde_json::{Value, json};
+
+pub use analysis::Analysis;
+use bucket::Buckets;
+pub use bucket::{Budget, Throttle};
+pub use shape::Shape;
+
+use crate::error::code;
+use crate::telemetry::OperationLabels;
+
+/// Most field selections one query may make, fragments expanded
+/// (introspection aside): enough for any screen, and a cap on documents
+/// that repeat a field hundreds of times.
+pub const MAX_FIELDS: u64 = 300;
+
+/// The per-query limits.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_depth: usize,
+    pub max_cost: u64,
+    pub max_aliases: u64,
+}
+
+/// `extensions.cost` of a response.
+#[derive(Clone, Copy, Debug)]
+pub struct Cost {
+    pub requested: u64,
+    pub available: f64,
+    pub budget: Budget,
+}
+
+impl Cost {
+    pub fn to_json(self) -> Value {
+        json!({
+            "requestedQueryCost": self.requested,
+            "throttleStatus": {
+                "maximumAvailable": self.budget.bucket,
+                "currentlyAvailable": self.available.floor() as u64,
+                "restoreRate": self.budget.restore,
+            }
+        })
+    }
+}
+
+/// Why a request is not run.
+#[derive(Debug)]
+pub enum Refusal {
+    /// Deeper, larger or costlier than one query may be: a validation
+    /// error (200 under `application/json`, 400 under
+    /// `application/graphql-response+json`).
+    Limit {
+        code: &'static str,
+        message: String,
+        cost: Cost,
+    },
+    /// The tenant's budget lacks the cost: 429 with `Retry-After`.
+    Throttled { retry_after: u64, cost: Cost },
+}
+
+impl Refusal {
+    pub fn cost(&self) -> Cost {
+        match self {
+            Refusal::Limit { cost, .. } | Refusal::Throttled { cost, .. } => *cost,
+        }
+    }
+
+    /// The `errors` entry.
+    pub fn error(&self) -> Value {
+        match self {
+            Refusal::Limit { code, message, .. } => {
+                json!({ "message": message, "extensions": { "code": code } })
+            }
+            Refusal::Throttled { retry_after, cost } => json!({
+                "message": format!(
+                    "Throttled: this query costs {} and the budget holds {}; retry in {retry_after} s",
+                    cost.requested,
+                    cost.available.floor()
+                ),
+                "extensions": { "code": code::RATE_LIMITED, "retryAfter": retry_after }
+            }),
+        }
+    }
+}
+
+/// Measures requests and keeps the tenants' budgets.
+pub struct Gate {
+    limits: Limits,
+    budget: Budget,
+    shape: Shape,
+    buckets: Buckets,
+    /// On PostgreSQL, the last state of each tenant's bucket this instance
+    /// saw, for the responses that take nothing from it.
+    seen: Mutex<HashMap<String, (f64, Instant)>>,
+}
+
+impl Gate {
+    /// `bucket_db` keeps the budgets in the database (shared by every
+    /// instance); without it, they are kept in this process.
+    pub fn new(
+        limits: Limits,
+        budget: Budget,
+        shape: Shape,
+        bucket_db: Option<DatabaseConnection>,
+    ) -> Self {
+        Gate {
+            limits,
+            budget,
+            shape,
+            buckets: bucket_db.map_or_else(Buckets::memory, Buckets::Database),
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn budget(&self) -> Budget {
+        self.budget
+    }
+
+    /// Measures the request against the limits and takes its cost from
+    /// the tenant's budget. A document that does not parse costs nothing
+    /// (execution reports the syntax error).
+    pub async fn admit(&self, tenant: &str, request: &mut Request) -> Result<Cost, Refusal> {
+        let name = request.operation_name.clone();
+        let variables = std::mem::take(&mut request.variables);
+        let analysis = match request.parsed_query() {
+            Ok(document) => analysis::analyze(document, name.as_deref(), &variables, &self.shape),
+            Err(_) => Analysis::default(),
+        };
+        request.variables = variables;
+        let requested = analysis.cost;
+        if let Some((code, message)) = self.check(&analysis) {
+            let cost = Cost {
+                requested,
+                available: self.peek(tenant),
+                budget: self.budget,
+            };
+            return Err(Refusal::Limit {
+                code,
+                message,
+                cost,
+            });
+        }
+        let throttle = match self.buckets.take(self.budget, tenant, requested).await {
+            Ok(throttle) => throttle,
+            Err(err) => {
+                // The budget is a safeguard: when its store fails, the
+                // request runs (and meets the same database on its own).
+                tracing::warn!(error = ?err, "the cost budget could not be read");
+                Throttle {
+                    granted: true,
+                    available: self.peek(tenant),
+                }
+            }
+        };
+        self.remember(tenant, throttle.available);
+        let cost = Cost {
+            requested,
+            available: throttle.available,
+            budget: self.budget,
+        };
+        if throttle.granted {
+            Ok(cost)
+        } else {
+            crate::telemetry::metrics().rate_limited.inc();
+            Err(Refusal::Throttled {
+                retry_after: throttle.retry_after(requested, self.budget),
+                cost,
+            })
+        }
+    }
+
+    /// The operation's kind and first root field, for metrics and logs:
+    /// names from the schema only (never a client's operation name).
+    pub fn labels(&self, request: &mut Request) -> OperationLabels {
+        let name = request.operation_name.clone();
+        let unknown = || OperationLabels {
+            kind: "unknown".into(),
+            operation: "unknown".into(),
+        };
+        let Ok(document) = request.parsed_query() else {
+            return unknown();
+        };
+        let operation = match &document.operations {
+            DocumentOperations::Single(op) => Some(&op.node),
+            DocumentOperations::Multiple(ops) => match &name {
+                Some(name) => ops.get(name.as_str()).map(|op| &op.node),
+                None if ops.len() == 1 => ops.values().next().map(|op| &op.node),
+                None => None,
+            },
+        };
+        let Some(operation) = operation else {
+            return unknown();
+        };
+        let (kind, root) = match operation.ty {
+            OperationType::Query => ("query", &self.shape.query),
+            OperationType::Mutation => ("mutation", &self.shape.mutation),
+            OperationType::Subscription => ("subscription", &self.shape.subscription),
+        };
+        let field = operation
+            .selection_set
+            .node
+            .items
+            .iter()
+            .find_map(|item| match &item.node {
+                Selection::Field(f) if f.node.name.node != "__typename" => {
+                    Some(f.node.name.node.as_str())
+                }
+                _ => None,
+            });
+        let operation = match field {
+            Some("__schema" | "__type") => "introspection",
+            Some(field) if self.shape.field(root, field).is_some() => field,
+            _ => "unknown",
+        };
+        OperationLabels {
+            kind: kind.into(),
+            operation: operation.into(),
+        }
+    }
+
+    /// The first limit the query exceeds.
+    fn check(&self, analysis: &Analysis) -> Option<(&'static str, String)> {
+        let limits = self.limits;
+        if analysis.depth > limits.max_depth {
+            return Some((
+                code::QUERY_TOO_DEEP,
+                format!(
+                    "Query depth limit of {} exceeded, found {}.",
+                    limits.max_depth, analysis.depth
+                ),
+            ));
+        }
+        if analysis.runaway_introspection {
+            return Some((
+                code::QUERY_TOO_COMPLEX,
+                "Introspection may not nest a type-system list within itself.".to_owned(),
+            ));
+        }
+        if analysis.aliases > limits.max_aliases {
+            return Some((
+                code::QUERY_TOO_COMPLEX,
+                format!(
+                    "Query uses {} aliases; at most {} are allowed.",
+                    analysis.aliases, limits.max_aliases
+                ),
+            ));
+        }
+        if analysis.fields > MAX_FIELDS {
+            return Some((
+                code::QUERY_TOO_COMPLEX,
+                format!(
+                    "Query selects {} fields; at most {MAX_FIELDS} are allowed.",
+                    analysis.fields
+                ),
+            ));
+        }
+        if analysis.cost > limits.max_cost {
+            return Some((
+                code::QUERY_TOO_COMPLEX,
+                format!(
+                    "Query cost is {}, which exceeds the single query max cost limit ({}).",
+                    analysis.cost, limits.max_cost
+                ),
+            ));
+        }
+        None
+    }
+
+    /// What the tenant's bucket holds now, as this instance last saw it
+    /// plus what has been restored since (no statement runs).
+    fn peek(&self, tenant: &str) -> f64 {
+        let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        match seen.get(tenant) {
+            Some((available, at)) => (available + self.budget.restore * at.elapsed().as_secs_f64())
+                .min(self.budget.bucket),
+            None => self.budget.bucket,
+        }
+    }
+
+    fn remember(&self, tenant: &str, available: f64) {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        seen.insert(tenant.to_owned(), (available, Instant::now()));
+    }
+}
