@@ -363,3 +363,50 @@ impl<'a> Walker<'a> {
         }
     }
 }
+
+/// The first input holding the NUL character (U+0000), which no text of
+/// the API may contain (PostgreSQL cannot store it): a variable's name, or
+/// a literal argument's.
+pub fn nul_input(document: &ExecutableDocument, variables: &Variables) -> Option<String> {
+    fn has_nul(value: &Value) -> bool {
+        match value {
+            Value::String(s) => s.contains('\0'),
+            Value::Enum(name) => name.contains('\0'),
+            Value::List(items) => items.iter().any(has_nul),
+            Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+            _ => false,
+        }
+    }
+    fn in_set(set: &SelectionSet) -> Option<String> {
+        set.items.iter().find_map(|item| match &item.node {
+            Selection::Field(field) => field
+                .node
+                .arguments
+                .iter()
+                .find(|(_, value)| {
+                    value
+                        .node
+                        .clone()
+                        .into_const_with(|_| Ok::<_, ()>(Value::Null))
+                        .is_ok_and(|v| has_nul(&v))
+                })
+                .map(|(name, _)| name.node.to_string())
+                .or_else(|| in_set(&field.node.selection_set.node)),
+            Selection::InlineFragment(inline) => in_set(&inline.node.selection_set.node),
+            Selection::FragmentSpread(_) => None,
+        })
+    }
+    if let Some((name, _)) = variables.iter().find(|(_, v)| has_nul(v)) {
+        return Some(name.to_string());
+    }
+    document
+        .operations
+        .iter()
+        .find_map(|(_, op)| in_set(&op.node.selection_set.node))
+        .or_else(|| {
+            document
+                .fragments
+                .values()
+                .find_map(|f| in_set(&f.node.selection_set.node))
+        })
+}

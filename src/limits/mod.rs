@@ -67,6 +67,8 @@ pub enum Refusal {
     Limit {
         code: &'static str,
         message: String,
+        /// For `BAD_USER_INPUT`: the variable or argument.
+        field: Option<String>,
         cost: Cost,
     },
     /// The tenant's budget lacks the cost: 429 with `Retry-After`.
@@ -83,6 +85,12 @@ impl Refusal {
     /// The `errors` entry.
     pub fn error(&self) -> Value {
         match self {
+            Refusal::Limit {
+                code,
+                message,
+                field: Some(field),
+                ..
+            } => json!({ "message": message, "extensions": { "code": code, "field": field } }),
             Refusal::Limit { code, message, .. } => {
                 json!({ "message": message, "extensions": { "code": code } })
             }
@@ -137,13 +145,26 @@ impl Gate {
     pub async fn admit(&self, tenant: &str, request: &mut Request) -> Result<Cost, Refusal> {
         let name = request.operation_name.clone();
         let variables = std::mem::take(&mut request.variables);
-        let analysis = match request.parsed_query() {
-            Ok(document) => analysis::analyze(document, name.as_deref(), &variables, &self.shape),
-            Err(_) => Analysis::default(),
+        let (analysis, nul) = match request.parsed_query() {
+            Ok(document) => (
+                analysis::analyze(document, name.as_deref(), &variables, &self.shape),
+                analysis::nul_input(document, &variables),
+            ),
+            Err(_) => (Analysis::default(), None),
         };
         request.variables = variables;
         let requested = analysis.cost;
-        if let Some((code, message)) = self.check(&analysis) {
+        let refused = match nul {
+            Some(field) => Some((
+                code::BAD_USER_INPUT,
+                "text may not contain the NUL character (U+0000)".to_owned(),
+                Some(field),
+            )),
+            None => self
+                .check(&analysis)
+                .map(|(code, message)| (code, message, None)),
+        };
+        if let Some((code, message, field)) = refused {
             let cost = Cost {
                 requested,
                 available: self.peek(tenant),
@@ -152,6 +173,7 @@ impl Gate {
             return Err(Refusal::Limit {
                 code,
                 message,
+                field,
                 cost,
             });
         }

@@ -82,11 +82,11 @@ pub async fn resolve(url: &url::Url) -> Result<Vec<IpAddr>, &'static str> {
         Some(url::Host::Domain(name)) => {
             let addrs: Vec<IpAddr> = tokio::net::lookup_host((name, port))
                 .await
-                .map_err(|_| "its host does not resolve")?
+                .map_err(|_| "names a host that does not resolve")?
                 .map(|addr: SocketAddr| addr.ip())
                 .collect();
             if addrs.is_empty() {
-                return Err("its host does not resolve");
+                return Err("names a host that does not resolve");
             }
             Ok(addrs)
         }
