@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::parser::types::OperationType;
 use async_graphql::{Request, Response, Variables};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -247,7 +247,7 @@ pub async fn get(
     // Refused before the token is even looked at when the query is sent;
     // a persisted query is checked once it is known.
     if let Some(query) = &params.query
-        && !is_query(&mut Request::new(query.clone()).operation_name_opt(&params.operation_name))
+        && !is_query(&mut new_request(query.clone(), &params.operation_name))
     {
         return not_over_get(format);
     }
@@ -330,16 +330,11 @@ impl Params {
     }
 }
 
-trait OperationNameOpt {
-    fn operation_name_opt(self, name: &Option<String>) -> Self;
-}
-
-impl OperationNameOpt for Request {
-    fn operation_name_opt(self, name: &Option<String>) -> Self {
-        match name {
-            Some(name) => self.operation_name(name.clone()),
-            None => self,
-        }
+/// A request for `query`, naming its operation when one is given.
+fn new_request(query: String, operation_name: &Option<String>) -> Request {
+    match operation_name {
+        Some(name) => Request::new(query).operation_name(name.clone()),
+        None => Request::new(query),
     }
 }
 
@@ -374,7 +369,7 @@ fn prepare(app: &AppState, session: &Session, params: Params) -> Result<Request,
             bad_param(format, "query", "`query` must be a string")
         }));
     };
-    let mut request = Request::new(query).operation_name_opt(&params.operation_name);
+    let mut request = new_request(query, &params.operation_name);
     if let Some(variables) = params.variables {
         request = request.variables(variables);
     }
@@ -408,14 +403,7 @@ pub(super) fn rejected(response: &Response) -> bool {
 pub(super) fn operation_type(request: &mut Request) -> Option<OperationType> {
     let name = request.operation_name.clone();
     let document = request.parsed_query().ok()?;
-    match &document.operations {
-        DocumentOperations::Single(op) => Some(op.node.ty),
-        DocumentOperations::Multiple(ops) => match &name {
-            Some(name) => ops.get(name.as_str()).map(|op| op.node.ty),
-            None if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
-            None => None,
-        },
-    }
+    crate::limits::chosen_operation(document, name.as_deref()).map(|op| op.ty)
 }
 
 /// True unless the document parses and the chosen operation is a mutation

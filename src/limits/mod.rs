@@ -12,7 +12,9 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use async_graphql::Request;
-use async_graphql::parser::types::{DocumentOperations, OperationType, Selection};
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
+};
 use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
 
@@ -106,6 +108,22 @@ impl Refusal {
     }
 }
 
+/// The operation a request runs: the one named, or the only one; `None`
+/// when the document names no single operation (execution reports why).
+pub fn chosen_operation<'a>(
+    document: &'a ExecutableDocument,
+    name: Option<&str>,
+) -> Option<&'a OperationDefinition> {
+    match &document.operations {
+        DocumentOperations::Single(op) => Some(&op.node),
+        DocumentOperations::Multiple(ops) => match name {
+            Some(name) => ops.get(name).map(|op| &op.node),
+            None if ops.len() == 1 => ops.values().next().map(|op| &op.node),
+            None => None,
+        },
+    }
+}
+
 /// Measures requests and keeps the tenants' budgets.
 pub struct Gate {
     limits: Limits,
@@ -133,10 +151,6 @@ impl Gate {
             buckets: bucket_db.map_or_else(Buckets::memory, Buckets::Database),
             seen: Mutex::new(HashMap::new()),
         }
-    }
-
-    pub fn budget(&self) -> Budget {
-        self.budget
     }
 
     /// Measures the request against the limits and takes its cost from
@@ -217,15 +231,7 @@ impl Gate {
         let Ok(document) = request.parsed_query() else {
             return unknown();
         };
-        let operation = match &document.operations {
-            DocumentOperations::Single(op) => Some(&op.node),
-            DocumentOperations::Multiple(ops) => match &name {
-                Some(name) => ops.get(name.as_str()).map(|op| &op.node),
-                None if ops.len() == 1 => ops.values().next().map(|op| &op.node),
-                None => None,
-            },
-        };
-        let Some(operation) = operation else {
+        let Some(operation) = chosen_operation(document, name.as_deref()) else {
             return unknown();
         };
         let (kind, root) = match operation.ty {
