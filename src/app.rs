@@ -91,7 +91,11 @@ impl Application {
         }
         let webhook_client = crate::webhooks::client(&config.webhooks)?;
         let (keys, source) = config.auth.keys(&config.db, true)?;
-        let (db, statements) = crate::db::connect_counted(&config.db).await?;
+        // A statement outliving its request is stopped soon after the
+        // request's own timeout.
+        let statement_timeout = limits.request_timeout + std::time::Duration::from_secs(1);
+        let (db, statements) =
+            crate::db::connect_counted(&config.db, Some(statement_timeout)).await?;
         crate::db::migrate(&db).await?;
         let buffer = usize::from(config.subscription_buffer);
         let bus: Arc<dyn EventBus> = if config.db.is_sqlite() {

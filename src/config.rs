@@ -230,7 +230,8 @@ pub struct LimitArgs {
     #[arg(long, env = "CRM_MAX_ALIASES", default_value_t = 30)]
     pub max_aliases: u64,
 
-    /// How long a request may run before it is cut off (503).
+    /// How long a request may run before it is cut off (503). On PostgreSQL,
+    /// plus one second, also the limit of each statement the server runs.
     #[arg(long, env = "CRM_REQUEST_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
     pub request_timeout: Duration,
 }

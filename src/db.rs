@@ -20,7 +20,7 @@ use crate::config::DatabaseArgs;
 /// 10 s busy timeout (the request timeout's default: a writer queued behind
 /// others waits as long as its request may run).
 pub async fn connect(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> {
-    Ok(connect_counted(args).await?.0)
+    Ok(connect_counted(args, None).await?.0)
 }
 
 /// How many SQL statements a pool has run.
@@ -33,9 +33,15 @@ impl StatementCount {
     }
 }
 
-/// [`connect`], counting the statements the pool runs.
+/// [`connect`], counting the statements the pool runs. On PostgreSQL,
+/// `statement_timeout` bounds every statement of the pool's connections:
+/// a request cut off by its timeout leaves its statement running in the
+/// database (the connection waits for it), so the database must stop it.
+/// Work that may take longer lifts it in its own transaction
+/// ([`lift_statement_timeout`]).
 pub async fn connect_counted(
     args: &DatabaseArgs,
+    statement_timeout: Option<Duration>,
 ) -> anyhow::Result<(DatabaseConnection, StatementCount)> {
     let mut options = ConnectOptions::new(args.database_url.clone());
     options
@@ -50,8 +56,13 @@ pub async fn connect_counted(
         // with its values instead (planning costs well under a millisecond).
         // JIT compilation pays off for long analytical queries only; for a
         // segment count it adds tens of milliseconds of compiling.
-        options.map_sqlx_postgres_opts(|o| {
-            o.options([("plan_cache_mode", "force_custom_plan"), ("jit", "off")])
+        let timeout_ms = statement_timeout.map_or(0, |t| t.as_millis());
+        options.map_sqlx_postgres_opts(move |o| {
+            o.options([
+                ("plan_cache_mode", "force_custom_plan".to_owned()),
+                ("jit", "off".to_owned()),
+                ("statement_timeout", timeout_ms.to_string()),
+            ])
         });
     }
     if args.is_sqlite() {
@@ -79,10 +90,22 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
         return Migrator::up(db, None).await;
     }
     let txn = db.begin().await?;
+    lift_statement_timeout(&txn).await?;
     txn.execute_unprepared("SELECT pg_advisory_xact_lock(7270120)")
         .await?;
     Migrator::up(&txn, None).await?;
     txn.commit().await
+}
+
+/// Lets the statements of `txn` run as long as they need (on PostgreSQL;
+/// SQLite has no statement timeout): migrations, and background work over
+/// a whole tenant.
+pub async fn lift_statement_timeout(txn: &DatabaseTransaction) -> Result<(), DbErr> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared("SET LOCAL statement_timeout = 0")
+            .await?;
+    }
+    Ok(())
 }
 
 /// True when the database answers and every migration is applied.

@@ -28,7 +28,7 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult,
-    IntoActiveModel, QueryFilter, QuerySelect,
+    IntoActiveModel, QueryFilter, QuerySelect, TransactionTrait,
 };
 
 use crate::error::AppResult;
@@ -335,7 +335,11 @@ async fn refresh_large_tenants(db: &DatabaseConnection) -> AppResult<()> {
         };
         let changed = orders_changed_at(db, &tenant).await?;
         if changed != row.orders_changed_at {
-            refresh(db, &tenant, changed).await?;
+            // A pass over a large tenant may outlast a request's timeout.
+            let txn = db.begin().await?;
+            crate::db::lift_statement_timeout(&txn).await?;
+            refresh(&txn, &tenant, changed).await?;
+            txn.commit().await?;
         }
     }
     Ok(())

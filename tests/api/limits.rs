@@ -348,6 +348,21 @@ async fn a_request_past_its_timeout_is_cut_off_and_changes_nothing(backend: Back
     // The import's transaction was rolled back.
     let patient = app.another_instance().await;
     assert_eq!(patient.count("acme").await, 0);
+
+    // A cut-off request leaves its statement to the database, which stops
+    // it a second after the request's timeout (PostgreSQL's
+    // `statement_timeout` on the server's connections).
+    use sea_orm::ConnectionTrait as _;
+    let db = &app.app.db;
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        let started = Instant::now();
+        let err = db
+            .execute_unprepared("SELECT pg_sleep(5)")
+            .await
+            .expect_err("the statement outlived the timeout");
+        assert!(err.to_string().contains("statement timeout"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(3));
+    }
 }
 
 fn sha256(text: &str) -> String {
