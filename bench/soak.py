@@ -250,6 +250,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", default=str(REPO / "target/soak.json"), help="JSON report")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--verify-threads", type=int, default=8)
+    p.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
+                   help="an environment setting for the server (repeatable), e.g. CRM_DB_POOL=4")
     p.add_argument("--keep", action="store_true", help="keep the temp dir and the PostgreSQL database")
     p.add_argument("--backtrace", action="store_true",
                    help="RUST_BACKTRACE=1 for the server (its log then shows where errors came from; "
@@ -294,6 +296,7 @@ class Server:
         self.tmp = Path(tempfile.mkdtemp(prefix="crm-soak-"))
         self.port = free_port()
         self.pg_name: str | None = None
+        self.analyze_every_s: float | None = None
         if opts.database_url:
             self.backend = "postgres"
             self.pg_name = f"crm_soak_{int(time.time())}_{os.getpid()}"
@@ -315,6 +318,11 @@ class Server:
             "CRM_RATE_BUCKET": str(opts.rate_bucket),
             "CRM_RATE_RESTORE": str(opts.rate_restore),
         })
+        for setting in opts.server_env:
+            name, sep, value = setting.partition("=")
+            if not sep or not name:
+                raise SystemExit(f"--server-env {setting!r}: expected NAME=VALUE")
+            self.env[name] = value
         if opts.backtrace:
             self.env["RUST_BACKTRACE"] = "1"
         self.log_path = log_path
@@ -1042,6 +1050,32 @@ class RssSampler(threading.Thread):
             self.take()
 
 
+class Analyzer(threading.Thread):
+    """Runs `ANALYZE` on the soak database every minute, standing in for
+    autovacuum where the PostgreSQL server has it switched off (PostgreSQL's
+    default has it on; without statistics on tables that grew from empty,
+    the planner picks nested loops that take seconds)."""
+
+    EVERY = 60.0
+
+    def __init__(self, database_url: str):
+        super().__init__(name="analyze", daemon=True)
+        self.database_url = database_url
+        self.stopped = threading.Event()
+        self.runs = 0
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.EVERY):
+            psql(self.database_url, "ANALYZE")
+            self.runs += 1
+
+
+def autovacuum_off(database_url: str) -> bool:
+    out = subprocess.run(["psql", database_url, "-Atc", "SHOW autovacuum"],
+                         check=True, capture_output=True, text=True)
+    return out.stdout.strip() == "off"
+
+
 def setup_tenants(server: Server, opts, t0: float, ttl: int) -> tuple[list[Tenant], dict[str, str]]:
     tenants = [Tenant(f"soak-t{i:02d}") for i in range(opts.tenants)]
     tokens = {t.name: server.token(t.name, "soak-verify", ttl) for t in tenants}
@@ -1090,6 +1124,12 @@ def run(opts, server: Server) -> dict:
         w.stop_at = w.client.deadline = stop_at
         w.start()
     sampler.start()
+    analyzer = None
+    if server.backend == "postgres" and autovacuum_off(server.database_url):
+        log("autovacuum is off on this PostgreSQL server: running ANALYZE every minute instead")
+        analyzer = Analyzer(server.database_url)
+        analyzer.start()
+    server.analyze_every_s = Analyzer.EVERY if analyzer else None
     log(f"load: {opts.clients} clients for {opts.warmup:.0f} s warm-up + {opts.duration:.0f} s")
     time.sleep(max(0.0, warm_at - time.monotonic()))
     rss_warm = sampler.take()
@@ -1099,6 +1139,8 @@ def run(opts, server: Server) -> dict:
         w.join()
     rss_end = sampler.take()
     sampler.stopped.set()
+    if analyzer:
+        analyzer.stopped.set()
     log(f"load done, RSS {(rss_end or 0) / 1024:.1f} MiB; verifying the ledger")
 
     stats = Stats()
@@ -1150,6 +1192,7 @@ def build_report(opts, server, stats: Stats, verify_stats: Stats, v: Verificatio
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
         "config": {"clients": opts.clients, "tenants": opts.tenants, "duration_s": opts.duration,
                    "warmup_s": opts.warmup, "rate_bucket": opts.rate_bucket,
+                   "analyze_every_s": server.analyze_every_s, "server_env": opts.server_env,
                    "rate_restore": opts.rate_restore, "seed": opts.seed},
         "requests": {"total": sum(stats.requests.values()), "measured": measured_total,
                      "per_second": round(measured_total / measured_s, 1) if measured_s else None,
@@ -1167,7 +1210,7 @@ def build_report(opts, server, stats: Stats, verify_stats: Stats, v: Verificatio
         "customer_count": counts,
         "rss_kib": {"after_warmup": rss_warm, "end": rss_end, "growth_pct": growth,
                     "peak": max((k for _, k in sampler.samples), default=None),
-                    "samples": sampler.samples},
+                    "samples": sampler.samples, "measured_from_s": round(measured_from, 1)},
         "server_exit_code": exit_code,
         "client_cpu_s": round(resource.getrusage(resource.RUSAGE_SELF).ru_utime
                               + resource.getrusage(resource.RUSAGE_SELF).ru_stime, 1),
@@ -1198,6 +1241,16 @@ def fmt_ms(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f} ms"
 
 
+def rss_by_minute(samples: list, measured_from_s: float) -> str:
+    """The first sample at or after each whole minute past the warm-up."""
+    picked, next_at = [], measured_from_s
+    for at, kib in samples:
+        if at >= next_at:
+            picked.append(f"{kib / 1024:.0f}")
+            next_at += 60
+    return " · ".join(picked) or "–"
+
+
 def markdown(r: dict) -> str:
     c = r["config"]
     backend = {"sqlite": "SQLite", "postgres": "PostgreSQL"}[r["backend"]]
@@ -1224,7 +1277,10 @@ def markdown(r: dict) -> str:
         f"| 429 rate-limited (waited, retried) | {r['rate_limited']} |",
         f"| dropped connections / timeouts | {r['transport_errors']} |",
         f"| RSS after warm-up / at end | {rss_line} |",
+        f"| RSS each minute after warm-up (MiB) | {rss_by_minute(rss['samples'], rss['measured_from_s'])} |",
         f"| server exit code after SIGTERM | {r['server_exit_code']} |",
+        *([f"| `ANALYZE` by the script (autovacuum off) | every {c['analyze_every_s']:.0f} s |"]
+          if c.get("analyze_every_s") else []),
         "",
         "| operation | requests | p50 | p99 |",
         "|---|---|---|---|",
