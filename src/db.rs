@@ -56,13 +56,11 @@ pub async fn connect_counted(
         // with its values instead (planning costs well under a millisecond).
         // JIT compilation pays off for long analytical queries only; for a
         // segment count it adds tens of milliseconds of compiling.
-        let timeout_ms = statement_timeout.map_or(0, |t| t.as_millis());
+        // Without a timeout of ours, the role's or server's own applies.
+        let timeout = statement_timeout.map(|t| ("statement_timeout", t.as_millis()));
         options.map_sqlx_postgres_opts(move |o| {
-            o.options([
-                ("plan_cache_mode", "force_custom_plan".to_owned()),
-                ("jit", "off".to_owned()),
-                ("statement_timeout", timeout_ms.to_string()),
-            ])
+            o.options([("plan_cache_mode", "force_custom_plan"), ("jit", "off")])
+                .options(timeout)
         });
     }
     if args.is_sqlite() {
