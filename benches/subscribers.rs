@@ -16,6 +16,7 @@ use futures_util::{SinkExt as _, StreamExt as _};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 const SECRET: &str = "benchmark-secret-benchmark-secret-0123456789";
 
@@ -33,10 +34,27 @@ struct Args {
     /// (the cost of an idle socket).
     #[arg(long)]
     idle: bool,
+    /// The server binary (by default the one this bench was built with).
+    #[arg(long)]
+    crm: Option<std::path::PathBuf>,
     /// Passed by `cargo bench`.
     #[arg(long, hide = true)]
     bench: bool,
 }
+
+/// CPU time a process has used, user and system, in clock ticks (1/100 s).
+fn cpu_ticks(pid: &str) -> (u64, u64) {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command name, which ends with the last ')': the
+    // 14th and 15th fields of the line (utime, stime) are the 12th and 13th.
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 1..]
+        .split_whitespace()
+        .collect();
+    (fields[11].parse().unwrap(), fields[12].parse().unwrap())
+}
+
+/// What one socket heard: each event's number and when it arrived.
+type Heard = Arc<Mutex<Vec<(usize, Instant)>>>;
 
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
@@ -60,7 +78,11 @@ async fn main() {
         .local_addr()
         .unwrap()
         .port();
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_crm"))
+    let crm = args
+        .crm
+        .clone()
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_crm").into());
+    let mut server = std::process::Command::new(crm)
         .args([
             "serve",
             "--database-url",
@@ -71,6 +93,12 @@ async fn main() {
             SECRET,
             "--log",
             "warn",
+            // Each `subscribe` costs from the tenant's budget like a query;
+            // 10,000 at once would be refused at the default one.
+            "--rate-bucket",
+            "1000000000",
+            "--rate-restore",
+            "1000000",
         ])
         .spawn()
         .unwrap();
@@ -127,18 +155,16 @@ async fn main() {
         .to_owned();
     let idle_rss = rss_kib(pid);
 
-    // The subscribers: each records when it heard each event.
-    let heard: Arc<Mutex<Vec<(usize, Instant)>>> = Arc::new(Mutex::new(Vec::new()));
+    // The subscribers: each records when it heard each event, in a list of
+    // its own (one shared list would make the client's threads contend).
+    let mut heard_by_socket: Vec<Heard> = Vec::new();
     let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(args.subscribers);
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..args.subscribers {
-        let (token, customer, heard, ready) = (
-            token.clone(),
-            customer.clone(),
-            heard.clone(),
-            ready_tx.clone(),
-        );
+        let heard = Arc::new(Mutex::new(Vec::with_capacity(args.events)));
+        heard_by_socket.push(heard.clone());
+        let (token, customer, ready) = (token.clone(), customer.clone(), ready_tx.clone());
         let idle = args.idle;
         let mut request = format!("ws://127.0.0.1:{port}/graphql/ws")
             .into_client_request()
@@ -147,7 +173,13 @@ async fn main() {
             "Sec-WebSocket-Protocol",
             "graphql-transport-ws".parse().unwrap(),
         );
-        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        // tungstenite zeroes its whole read buffer (128 KiB by default)
+        // before each read; 1 KiB holds any message of this bench.
+        let config = WebSocketConfig::default().read_buffer_size(1024);
+        let (mut socket, _) =
+            tokio_tungstenite::connect_async_with_config(request, Some(config), true)
+                .await
+                .unwrap();
         tasks.push(tokio::spawn(async move {
             let send = |v: Value| Message::Text(v.to_string().into());
             socket
@@ -177,6 +209,7 @@ async fn main() {
                 // A light client: find the event's number without parsing
                 // the whole message, so the cores go to the server.
                 let text = text.as_str();
+                assert!(!text.contains(r#""type":"error""#), "refused: {text}");
                 if let Some(start) = text.find(r#""title":"event "#) {
                     let rest = &text[start + 15..];
                     let n: usize = rest[..rest.find('"').unwrap()].parse().unwrap();
@@ -193,6 +226,8 @@ async fn main() {
     let subscribed_rss = rss_kib(pid);
 
     // The events, one every 200 ms.
+    let server_pid = pid.to_string();
+    let (server_cpu, client_cpu) = (cpu_ticks(&server_pid), cpu_ticks("self"));
     let mut sent = Vec::new();
     let mut peak_rss = subscribed_rss;
     for n in 0..args.events * usize::from(!args.idle) {
@@ -207,9 +242,25 @@ async fn main() {
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     peak_rss = peak_rss.max(rss_kib(pid));
+    // CPU spent while the events were recorded and delivered, per event:
+    // the server's, and this client's (both on the same cores).
+    let per_event = |before: (u64, u64), after: (u64, u64)| {
+        let ms = |ticks: u64| ticks as f64 * 10.0 / args.events.max(1) as f64;
+        (ms(after.0 - before.0), ms(after.1 - before.1))
+    };
+    let server_cpu = per_event(server_cpu, cpu_ticks(&server_pid));
+    let client_cpu = per_event(client_cpu, cpu_ticks("self"));
 
-    let heard = heard.lock().unwrap();
-    let mut latencies: Vec<Duration> = heard.iter().map(|(n, at)| *at - sent[*n]).collect();
+    let mut latencies: Vec<Duration> = heard_by_socket
+        .iter()
+        .flat_map(|heard| {
+            let heard = heard.lock().unwrap();
+            heard
+                .iter()
+                .map(|(n, at)| *at - sent[*n])
+                .collect::<Vec<_>>()
+        })
+        .collect();
     latencies.sort();
     let expected = args.subscribers * args.events;
     let at = |p: f64| {
@@ -236,6 +287,12 @@ async fn main() {
         at(0.99).as_secs_f64() * 1e3,
         at(1.0).as_secs_f64() * 1e3
     );
+    if !args.idle {
+        println!(
+            "| CPU per event, user + system: server / this client | {:.1} + {:.1} ms / {:.1} + {:.1} ms |",
+            server_cpu.0, server_cpu.1, client_cpu.0, client_cpu.1
+        );
+    }
     for task in tasks {
         task.abort();
     }
