@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::serve::ListenerExt as _;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
@@ -184,7 +185,14 @@ impl Application {
             .worker
             .then(|| tokio::spawn(crate::jobs::worker::run(self.app.clone(), stopped)));
         let app = self.app.clone();
-        let served = axum::serve(self.listener, self.router)
+        // No Nagle delay: small writes (a subscription's event, a ping)
+        // go out at once instead of waiting for the client's delayed ACK.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::warn!(%error, "could not set TCP_NODELAY");
+            }
+        });
+        let served = axum::serve(listener, self.router)
             .with_graceful_shutdown(async move {
                 shutdown_signal().await;
                 // Stop accepting; WebSockets close with 1001 and in-flight

@@ -20,10 +20,11 @@ use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use futures_util::{SinkExt as _, StreamExt as _};
+use futures_util::StreamExt as _;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
+use tokio::time::Instant;
 
 use super::fanout::Frame;
 use super::graphql::{operation_type, rejected, run_query};
@@ -40,6 +41,8 @@ const PROTOCOL: &str = "graphql-transport-ws";
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(3);
 /// How often the server pings an idle client.
 const PING_EVERY: Duration = Duration::from_secs(20);
+/// Stands for "never" (a token whose expiry overflows an `Instant`).
+const FAR_FUTURE: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 /// Most operations one socket runs at once.
 const MAX_OPERATIONS: usize = 100;
 /// Largest message a client may send.
@@ -64,20 +67,23 @@ pub async fn upgrade(
             .into_response();
     }
     // Small buffers: an idle socket should cost kilobytes, not the
-    // 128 KiB a side of tungstenite's defaults.
+    // 128 KiB a side of tungstenite's defaults; and tungstenite zeroes the
+    // free part of its read buffer at every read, so each poll of a socket
+    // pays for its size. Protocol messages fit in 1 KiB; a longer one
+    // (up to MAX_MESSAGE_BYTES) arrives in several reads.
     ws.protocols([PROTOCOL])
         .max_message_size(MAX_MESSAGE_BYTES)
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(1024)
         .write_buffer_size(0)
         .on_upgrade(move |socket| serve(socket, app))
 }
 
-/// What operation tasks hand the socket's loop.
+/// What operation tasks hand the socket's loop: a serialized message of
+/// operation `id`, generation `n` (ids may be used again).
 enum Out {
-    /// A message, serialized.
-    Send(String),
-    /// The last message of operation `id` (generation `n`): the id is free
-    /// again before the client reads it.
+    Send(String, u64, String),
+    /// The operation's last message: the id is free again before the
+    /// client reads it.
     Last(String, u64, String),
 }
 
@@ -125,9 +131,8 @@ impl Drop for OpenSocket {
     }
 }
 
-async fn serve(socket: WebSocket, app: AppState) {
+async fn serve(mut socket: WebSocket, app: AppState) {
     let _open = OpenSocket::new();
-    let (mut sink, mut incoming) = socket.split();
 
     // Until `connection_init`: pings are answered, anything else closes.
     let deadline = tokio::time::sleep(INIT_TIMEOUT);
@@ -135,10 +140,10 @@ async fn serve(socket: WebSocket, app: AppState) {
     let viewer = loop {
         let message = tokio::select! {
             () = &mut deadline => {
-                let _ = sink.send(close(4408, "Connection initialisation timeout")).await;
+                let _ = socket.send(close(4408, "Connection initialisation timeout")).await;
                 return;
             }
-            message = incoming.next() => message,
+            message = socket.recv() => message,
         };
         let Some(Ok(message)) = message else { return };
         if matches!(message, Message::Ping(_) | Message::Pong(_)) {
@@ -148,32 +153,32 @@ async fn serve(socket: WebSocket, app: AppState) {
             if matches!(message, Message::Close(_)) {
                 return;
             }
-            let _ = sink.send(close(4400, "Invalid message")).await;
+            let _ = socket.send(close(4400, "Invalid message")).await;
             return;
         };
         match parsed["type"].as_str() {
             Some("connection_init") => match authenticate(&app, &parsed["payload"]) {
                 Some(viewer) => break viewer,
                 None => {
-                    let _ = sink.send(close(4403, "Forbidden")).await;
+                    let _ = socket.send(close(4403, "Forbidden")).await;
                     return;
                 }
             },
             Some("ping") => {
-                let _ = sink.send(text(&json!({ "type": "pong" }))).await;
+                let _ = socket.send(text(&json!({ "type": "pong" }))).await;
             }
             Some("pong") => {}
             Some("subscribe") => {
-                let _ = sink.send(close(4401, "Unauthorized")).await;
+                let _ = socket.send(close(4401, "Unauthorized")).await;
                 return;
             }
             _ => {
-                let _ = sink.send(close(4400, "Invalid message")).await;
+                let _ = socket.send(close(4400, "Invalid message")).await;
                 return;
             }
         }
     };
-    if sink
+    if socket
         .send(text(&json!({ "type": "connection_ack" })))
         .await
         .is_err()
@@ -187,24 +192,25 @@ async fn serve(socket: WebSocket, app: AppState) {
     let mut operations: HashMap<String, (u64, AbortHandle)> = HashMap::new();
     let mut live: StreamMap<String, BroadcastStream<Arc<Frame>>> = StreamMap::new();
     let mut generation = 0u64;
-    let expiry = tokio::time::sleep(seconds_until(viewer.expires_at));
-    tokio::pin!(expiry);
-    let mut pings = tokio::time::interval(PING_EVERY);
-    pings.tick().await;
+    // One timer for the keep-alive pings and the token's expiry.
+    let now = Instant::now();
+    let expires = now
+        .checked_add(seconds_until(viewer.expires_at))
+        .unwrap_or(now + FAR_FUTURE);
+    let mut next_ping = now + PING_EVERY;
+    let timer = tokio::time::sleep_until(next_ping.min(expires));
+    tokio::pin!(timer);
     let mut stopping = app.stopping.subscribe();
+    let stopped = async {
+        let _ = stopping.wait_for(|stop| *stop).await;
+    };
+    tokio::pin!(stopped);
+    // An event wakes every socket that listens for it, so the turn that
+    // writes it should touch little: subscription results are polled first
+    // (`biased`), and every future here is made once, not at each turn.
     let closing = loop {
         tokio::select! {
-            () = &mut expiry => break Some(close(4403, "Forbidden: the token expired")),
-            changed = stopping.changed() => {
-                if changed.is_err() || *stopping.borrow() {
-                    break Some(close(1001, "the server is shutting down"));
-                }
-            }
-            _ = pings.tick() => {
-                if sink.send(text(&json!({ "type": "ping" }))).await.is_err() {
-                    break None;
-                }
-            }
+            biased;
             Some((id, item)) = live.next(), if !live.is_empty() => {
                 let quoted = serde_json::to_string(&id).unwrap_or_default();
                 let message = match item {
@@ -231,26 +237,42 @@ async fn serve(socket: WebSocket, app: AppState) {
                         format!(r#"{{"id":{quoted},"type":"next","payload":{payload}}}"#)
                     }
                 };
-                if sink.send(Message::Text(message.into())).await.is_err() {
+                if socket.send(Message::Text(message.into())).await.is_err() {
                     break None;
                 }
             }
-            Some(out) = outgoing.recv() => match out {
-                Out::Send(message) => {
-                    if sink.send(Message::Text(message.into())).await.is_err() {
+            () = &mut stopped => break Some(close(1001, "the server is shutting down")),
+            () = &mut timer => {
+                let now = Instant::now();
+                if now >= expires {
+                    break Some(close(4403, "Forbidden: the token expired"));
+                }
+                if now >= next_ping {
+                    if socket.send(text(&json!({ "type": "ping" }))).await.is_err() {
                         break None;
                     }
+                    next_ping = now + PING_EVERY;
                 }
-                Out::Last(id, n, message) => {
-                    if operations.get(&id).is_some_and(|(g, _)| *g == n) {
-                        operations.remove(&id);
-                    }
-                    if sink.send(Message::Text(message.into())).await.is_err() {
-                        break None;
-                    }
+                timer.as_mut().reset(next_ping.min(expires));
+            }
+            // Only while a query or mutation runs: what an operation the
+            // client completed (or a finished one) still sends is dropped.
+            Some(out) = outgoing.recv(), if !operations.is_empty() => {
+                let (id, n, message, last) = match out {
+                    Out::Send(id, n, message) => (id, n, message, false),
+                    Out::Last(id, n, message) => (id, n, message, true),
+                };
+                if operations.get(&id).is_none_or(|(g, _)| *g != n) {
+                    continue;
                 }
-            },
-            message = incoming.next() => {
+                if last {
+                    operations.remove(&id);
+                }
+                if socket.send(Message::Text(message.into())).await.is_err() {
+                    break None;
+                }
+            }
+            message = socket.recv() => {
                 let Some(Ok(message)) = message else { break None };
                 if matches!(message, Message::Close(_)) {
                     break None;
@@ -263,7 +285,7 @@ async fn serve(socket: WebSocket, app: AppState) {
                 };
                 match parsed["type"].as_str() {
                     Some("ping") => {
-                        if sink.send(text(&json!({ "type": "pong" }))).await.is_err() {
+                        if socket.send(text(&json!({ "type": "pong" }))).await.is_err() {
                             break None;
                         }
                     }
@@ -294,14 +316,14 @@ async fn serve(socket: WebSocket, app: AppState) {
                                 "message": format!("at most {MAX_OPERATIONS} operations at once on one socket"),
                                 "extensions": { "code": "RATE_LIMITED", "retryAfter": 1 }
                             }]});
-                            if sink.send(text(&refusal)).await.is_err() {
+                            if socket.send(text(&refusal)).await.is_err() {
                                 break None;
                             }
                             continue;
                         }
                         if let Err(refusal) = app.gate.admit(viewer.tenant.as_str(), &mut request).await {
                             let refusal = json!({ "id": id, "type": "error", "payload": [refusal.error()] });
-                            if sink.send(text(&refusal)).await.is_err() {
+                            if socket.send(text(&refusal)).await.is_err() {
                                 break None;
                             }
                             continue;
@@ -331,7 +353,7 @@ async fn serve(socket: WebSocket, app: AppState) {
         task.abort();
     }
     if let Some(frame) = closing {
-        let _ = sink.send(frame).await;
+        let _ = socket.send(frame).await;
     }
 }
 
@@ -373,7 +395,7 @@ async fn run(
 ) {
     let session = Session::new(app.db.clone(), viewer, app.config.batch_window);
     let request = request.data(session).data(app.bus.clone());
-    let send = |value: Value| out.send(Out::Send(value.to_string()));
+    let send = |value: Value| out.send(Out::Send(id.clone(), generation, value.to_string()));
     let response = run_query(&app, request).await;
     let rejected = rejected(&response);
     if rejected {
