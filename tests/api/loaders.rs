@@ -22,7 +22,9 @@ async fn counted(app: &TestApp, n: i64) -> (u64, Value) {
 
 async fn nested_lists_cost_one_statement_per_level(backend: Backend) {
     // No background refresh or worker during the count; a batch window
-    // that covers a debug build's slower resolvers.
+    // that covers a debug build's slower resolvers, with the other tests
+    // running beside it on two cores (100 ms was sometimes missed, and a
+    // late key costs a statement of its own).
     let app = spawn_app_with(
         backend,
         &[
@@ -33,7 +35,7 @@ async fn nested_lists_cost_one_statement_per_level(backend: Backend) {
             "--worker",
             "false",
             "--batch-window",
-            "100ms",
+            "500ms",
             "--max-cost",
             "100000000",
         ],
