@@ -112,7 +112,7 @@ impl Application {
             Some(
                 crate::db::connect(&crate::config::DatabaseArgs {
                     database_url: config.db.database_url.clone(),
-                    db_pool: 4,
+                    db_pool: Some(4),
                 })
                 .await?,
             )

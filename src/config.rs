@@ -17,12 +17,21 @@ pub struct DatabaseArgs {
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
 
-    /// Most database connections the server holds open.
-    #[arg(long, env = "CRM_DB_POOL", default_value_t = 16)]
-    pub db_pool: u32,
+    /// Most database connections the server holds open [default: 4 on
+    /// SQLite, 16 on PostgreSQL]. SQLite writes one transaction at a time,
+    /// and each connection keeps its own page cache: more connections wait
+    /// longer for the write lock and hold more memory.
+    #[arg(long, env = "CRM_DB_POOL")]
+    pub db_pool: Option<u32>,
 }
 
 impl DatabaseArgs {
+    /// The pool's size: the one configured, or the backend's default.
+    pub fn pool_size(&self) -> u32 {
+        self.db_pool
+            .unwrap_or(if self.is_sqlite() { 4 } else { 16 })
+    }
+
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
     }

@@ -45,7 +45,7 @@ pub async fn connect_counted(
 ) -> anyhow::Result<(DatabaseConnection, StatementCount)> {
     let mut options = ConnectOptions::new(args.database_url.clone());
     options
-        .max_connections(args.db_pool)
+        .max_connections(args.pool_size())
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
