@@ -355,13 +355,26 @@ class Server:
         return out.stdout.strip()
 
     def rss_kib(self) -> int | None:
+        return self.memory_kib().get("VmRSS")
+
+    def memory_kib(self) -> dict[str, int]:
+        """VmRSS and its parts: RssAnon (heap, stacks), RssFile (the binary's
+        pages and other mapped files), RssShmem (SQLite's WAL index)."""
+        out = {}
         try:
             for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
+                name, _, value = line.partition(":")
+                if name in ("VmRSS", "RssAnon", "RssFile", "RssShmem"):
+                    out[name] = int(value.split()[0])
         except OSError:
+            pass
+        return out
+
+    def database_kib(self) -> int | None:
+        """The SQLite database with its WAL, on disk."""
+        if self.backend != "sqlite":
             return None
-        return None
+        return sum(p.stat().st_size for p in self.tmp.glob("crm.db*")) // 1024
 
     def stop(self) -> int | None:
         """SIGTERM, then the exit code (None when it had to be killed after 60 s)."""
@@ -1037,12 +1050,19 @@ class RssSampler(threading.Thread):
         super().__init__(name="rss", daemon=True)
         self.server, self.t0 = server, t0
         self.samples: list[tuple[float, int]] = []
+        # (at, RssAnon, RssFile + RssShmem, database size), all KiB.
+        self.parts: list[tuple[float, int, int, int | None]] = []
         self.stopped = threading.Event()
 
     def take(self) -> int | None:
-        kib = self.server.rss_kib()
+        memory = self.server.memory_kib()
+        kib = memory.get("VmRSS")
         if kib is not None:
-            self.samples.append((round(time.monotonic() - self.t0, 1), kib))
+            at = round(time.monotonic() - self.t0, 1)
+            self.samples.append((at, kib))
+            self.parts.append((at, memory.get("RssAnon", 0),
+                               memory.get("RssFile", 0) + memory.get("RssShmem", 0),
+                               self.server.database_kib()))
         return kib
 
     def run(self) -> None:
@@ -1210,7 +1230,8 @@ def build_report(opts, server, stats: Stats, verify_stats: Stats, v: Verificatio
         "customer_count": counts,
         "rss_kib": {"after_warmup": rss_warm, "end": rss_end, "growth_pct": growth,
                     "peak": max((k for _, k in sampler.samples), default=None),
-                    "samples": sampler.samples, "measured_from_s": round(measured_from, 1)},
+                    "samples": sampler.samples, "parts": sampler.parts,
+                    "measured_from_s": round(measured_from, 1)},
         "server_exit_code": exit_code,
         "client_cpu_s": round(resource.getrusage(resource.RUSAGE_SELF).ru_utime
                               + resource.getrusage(resource.RUSAGE_SELF).ru_stime, 1),
@@ -1251,6 +1272,19 @@ def rss_by_minute(samples: list, measured_from_s: float) -> str:
     return " · ".join(picked) or "–"
 
 
+def parts_by_minute(parts: list, measured_from_s: float) -> tuple[str, str]:
+    """Anonymous / file-backed RSS, and the database's size, at each whole
+    minute past the warm-up (MiB)."""
+    memory, database, next_at = [], [], measured_from_s
+    for at, anon, file, db in parts:
+        if at >= next_at:
+            memory.append(f"{anon / 1024:.0f}/{file / 1024:.0f}")
+            if db is not None:
+                database.append(f"{db / 1024:.0f}")
+            next_at += 60
+    return " · ".join(memory) or "–", " · ".join(database)
+
+
 def markdown(r: dict) -> str:
     c = r["config"]
     backend = {"sqlite": "SQLite", "postgres": "PostgreSQL"}[r["backend"]]
@@ -1259,6 +1293,7 @@ def markdown(r: dict) -> str:
     rss_line = (f"{rss['after_warmup'] / 1024:.1f} MiB / {rss['end'] / 1024:.1f} MiB "
                 f"({rss['growth_pct']:+.1f} %), peak {rss['peak'] / 1024:.1f} MiB"
                 if rss["after_warmup"] and rss["end"] else "–")
+    memory_parts, database_sizes = parts_by_minute(rss.get("parts", []), rss["measured_from_s"])
     w = r["writes"]
     lines = [
         f"## Soak, {backend}: {c['clients']} clients, {c['tenants']} tenants, "
@@ -1278,6 +1313,9 @@ def markdown(r: dict) -> str:
         f"| dropped connections / timeouts | {r['transport_errors']} |",
         f"| RSS after warm-up / at end | {rss_line} |",
         f"| RSS each minute after warm-up (MiB) | {rss_by_minute(rss['samples'], rss['measured_from_s'])} |",
+        f"| of which anonymous / file-backed, each minute (MiB) | {memory_parts} |",
+        *([f"| database and WAL on disk, each minute (MiB) | {database_sizes} |"]
+          if database_sizes else []),
         f"| server exit code after SIGTERM | {r['server_exit_code']} |",
         *([f"| `ANALYZE` by the script (autovacuum off) | every {c['analyze_every_s']:.0f} s |"]
           if c.get("analyze_every_s") else []),
