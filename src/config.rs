@@ -21,7 +21,7 @@ pub struct DatabaseArgs {
     /// SQLite, 16 on PostgreSQL]. SQLite writes one transaction at a time,
     /// and each connection keeps its own page cache: more connections wait
     /// longer for the write lock and hold more memory.
-    #[arg(long, env = "CRM_DB_POOL")]
+    #[arg(long, env = "CRM_DB_POOL", value_parser = clap::value_parser!(u32).range(1..))]
     pub db_pool: Option<u32>,
 }
 

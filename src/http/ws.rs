@@ -78,13 +78,15 @@ pub async fn upgrade(
         .on_upgrade(move |socket| serve(socket, app))
 }
 
-/// What operation tasks hand the socket's loop: a serialized message of
-/// operation `id`, generation `n` (ids may be used again).
-enum Out {
-    Send(String, u64, String),
+/// A serialized message a query or mutation task hands the socket's loop,
+/// for operation `id` in its `generation` (ids may be used again).
+struct Out {
+    id: String,
+    generation: u64,
+    message: String,
     /// The operation's last message: the id is free again before the
     /// client reads it.
-    Last(String, u64, String),
+    last: bool,
 }
 
 fn close(code: u16, reason: &'static str) -> Message {
@@ -258,17 +260,13 @@ async fn serve(mut socket: WebSocket, app: AppState) {
             // Only while a query or mutation runs: what an operation the
             // client completed (or a finished one) still sends is dropped.
             Some(out) = outgoing.recv(), if !operations.is_empty() => {
-                let (id, n, message, last) = match out {
-                    Out::Send(id, n, message) => (id, n, message, false),
-                    Out::Last(id, n, message) => (id, n, message, true),
-                };
-                if operations.get(&id).is_none_or(|(g, _)| *g != n) {
+                if operations.get(&out.id).is_none_or(|(g, _)| *g != out.generation) {
                     continue;
                 }
-                if last {
-                    operations.remove(&id);
+                if out.last {
+                    operations.remove(&out.id);
                 }
-                if socket.send(Message::Text(message.into())).await.is_err() {
+                if socket.send(Message::Text(out.message.into())).await.is_err() {
                     break None;
                 }
             }
@@ -395,17 +393,29 @@ async fn run(
 ) {
     let session = Session::new(app.db.clone(), viewer, app.config.batch_window);
     let request = request.data(session).data(app.bus.clone());
-    let send = |value: Value| out.send(Out::Send(id.clone(), generation, value.to_string()));
+    let send = |value: Value, last: bool| {
+        out.send(Out {
+            id: id.clone(),
+            generation,
+            message: value.to_string(),
+            last,
+        })
+    };
     let response = run_query(&app, request).await;
-    let rejected = rejected(&response);
-    if rejected {
+    if rejected(&response) {
         let errors = serde_json::to_value(&response.errors).unwrap_or(Value::Null);
-        let last = json!({ "id": id, "type": "error", "payload": errors });
-        let _ = out.send(Out::Last(id, generation, last.to_string())).await;
+        let _ = send(
+            json!({ "id": id, "type": "error", "payload": errors }),
+            true,
+        )
+        .await;
         return;
     }
     let payload = serde_json::to_value(&response).unwrap_or(Value::Null);
-    let _ = send(json!({ "id": id, "type": "next", "payload": payload })).await;
-    let complete = json!({ "id": id, "type": "complete" }).to_string();
-    let _ = out.send(Out::Last(id, generation, complete)).await;
+    let _ = send(
+        json!({ "id": id, "type": "next", "payload": payload }),
+        false,
+    )
+    .await;
+    let _ = send(json!({ "id": id, "type": "complete" }), true).await;
 }
