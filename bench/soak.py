@@ -6,6 +6,7 @@ Not part of `cargo test`: run it by hand against a built binary.
     cargo build --release
     python3 bench/soak.py                                  # SQLite, 600 s + 60 s warm-up
     python3 bench/soak.py --duration 60 --warmup 15        # a short run
+    python3 bench/soak.py --warmup 120 --steady            # data stops growing after warm-up
     python3 bench/soak.py --database-url postgres://postgres@127.0.0.1:5432/postgres
 
 What it does:
@@ -24,7 +25,9 @@ What it does:
    members) and 30 % writes (createCustomer, updateCustomer, recordOrder,
    recordActivity, addNote, tagCustomers, importCustomers of 20 rows).
    A client writes only to customers it created, so the state each write
-   leaves is known. A 429 (or a refusal with RATE_LIMITED) is retried after
+   leaves is known. With `--steady`, after the warm-up the writes only
+   update and tag existing customers, so the data stops growing: memory
+   that still grows then is not the database's. A 429 (or a refusal with RATE_LIMITED) is retried after
    Retry-After and counted apart, never as an error.
 4. Keeps a ledger of every acknowledged write (HTTP 200, data, no errors),
    then reads everything back: customer fields and tags, each order's amount
@@ -99,6 +102,11 @@ WRITES = {
 }
 OPS = list(READS) + list(WRITES)
 WEIGHTS = list(READS.values()) + list(WRITES.values())
+# --steady, after the warm-up: writes that add customers, orders, notes or
+# activity become one of these (by their own weights), so the mix keeps its
+# share of writes while the data stays the size it was (updates and tags
+# still add their timeline entries, a few hundred bytes each).
+STEADY_WRITES = {op: WRITES[op] for op in ("updateCustomer", "tagCustomers")}
 
 FIRST_NAMES = ["María", "José", "Anna", "Jürgen", "Chloé", "Wei", "Aiko", "Oluwaseun",
                "Siobhán", "Lars", "Priya", "Mateo", "Zoë", "Dmitri"]
@@ -245,6 +253,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--tenants", type=int, default=10)
     p.add_argument("--duration", type=float, default=600, help="measured seconds, after the warm-up")
     p.add_argument("--warmup", type=float, default=60, help="seconds of load before measuring")
+    p.add_argument("--steady", action="store_true",
+                   help="after the warm-up, writes only change existing customers (updateCustomer, "
+                        "tagCustomers): the data stops growing, so memory that still grows is not "
+                        "the database's")
     p.add_argument("--rate-bucket", type=int, default=1_000_000, help="CRM_RATE_BUCKET")
     p.add_argument("--rate-restore", type=int, default=100_000, help="CRM_RATE_RESTORE")
     p.add_argument("--out", default=str(REPO / "target/soak.json"), help="JSON report")
@@ -638,6 +650,7 @@ class Worker(threading.Thread):
         self.imports: list[ImportBatch] = []
         self.created = 0  # customers this client's acknowledged writes created
         self.anomalies: list[dict] = []
+        self.steady_at = float("inf")  # --steady: when writes stop adding rows
 
     # helpers
 
@@ -691,7 +704,11 @@ class Worker(threading.Thread):
 
     def run(self) -> None:
         while time.monotonic() < self.stop_at:
-            self.step(self.rng.choices(OPS, WEIGHTS)[0])
+            op = self.rng.choices(OPS, WEIGHTS)[0]
+            if op in WRITES and op not in STEADY_WRITES and time.monotonic() >= self.steady_at \
+                    and self.own_ids:
+                op = self.rng.choices(list(STEADY_WRITES), list(STEADY_WRITES.values()))[0]
+            self.step(op)
 
     def step(self, op: str) -> None:
         if not self.own_ids and op in WRITES and op not in ("createCustomer", "importCustomers"):
@@ -1142,6 +1159,8 @@ def run(opts, server: Server) -> dict:
     warm_at, stop_at = start + opts.warmup, start + total_s
     for w in workers:
         w.stop_at = w.client.deadline = stop_at
+        if opts.steady:
+            w.steady_at = warm_at
         w.start()
     sampler.start()
     analyzer = None
@@ -1150,7 +1169,8 @@ def run(opts, server: Server) -> dict:
         analyzer = Analyzer(server.database_url)
         analyzer.start()
     server.analyze_every_s = Analyzer.EVERY if analyzer else None
-    log(f"load: {opts.clients} clients for {opts.warmup:.0f} s warm-up + {opts.duration:.0f} s")
+    log(f"load: {opts.clients} clients for {opts.warmup:.0f} s warm-up + {opts.duration:.0f} s"
+        + (" (steady: no new rows after the warm-up)" if opts.steady else ""))
     time.sleep(max(0.0, warm_at - time.monotonic()))
     rss_warm = sampler.take()
     log(f"warm-up done, RSS {(rss_warm or 0) / 1024:.1f} MiB")
@@ -1211,7 +1231,8 @@ def build_report(opts, server, stats: Stats, verify_stats: Stats, v: Verificatio
         "binary": opts.crm,
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
         "config": {"clients": opts.clients, "tenants": opts.tenants, "duration_s": opts.duration,
-                   "warmup_s": opts.warmup, "rate_bucket": opts.rate_bucket,
+                   "warmup_s": opts.warmup, "steady": opts.steady,
+                   "rate_bucket": opts.rate_bucket,
                    "analyze_every_s": server.analyze_every_s, "server_env": opts.server_env,
                    "rate_restore": opts.rate_restore, "seed": opts.seed},
         "requests": {"total": sum(stats.requests.values()), "measured": measured_total,
@@ -1297,7 +1318,8 @@ def markdown(r: dict) -> str:
     w = r["writes"]
     lines = [
         f"## Soak, {backend}: {c['clients']} clients, {c['tenants']} tenants, "
-        f"{c['duration_s']:.0f} s after {c['warmup_s']:.0f} s warm-up ({r['date']})",
+        f"{c['duration_s']:.0f} s after {c['warmup_s']:.0f} s warm-up"
+        f"{', steady (no new rows after it)' if c.get('steady') else ''} ({r['date']})",
         "",
         "| measure | result |",
         "|---|---|",
