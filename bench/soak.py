@@ -27,8 +27,9 @@ What it does:
    A client writes only to customers it created, so the state each write
    leaves is known. With `--steady`, after the warm-up the writes only
    update and tag existing customers, so the data stops growing: memory
-   that still grows then is not the database's. A 429 (or a refusal with RATE_LIMITED) is retried after
-   Retry-After and counted apart, never as an error.
+   that still grows then is not the database's. A 429 (or a refusal with
+   RATE_LIMITED) is retried after Retry-After and counted apart, never as
+   an error.
 4. Keeps a ledger of every acknowledged write (HTTP 200, data, no errors),
    then reads everything back: customer fields and tags, each order's amount
    and status by externalId, each note's body and author, each activity's
