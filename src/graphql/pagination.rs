@@ -222,16 +222,20 @@ where
         self.read(db, query, false).await
     }
 
-    /// [`Keyset::fetch`] for a filtered list of wide rows: each statement
-    /// finds the page's ids first, in a subquery that may be answered from
-    /// an index alone (its filter tested on the index's columns, skipped
-    /// rows never read), then reads the page's rows by key.
+    /// [`Keyset::fetch`] for a filtered list of wide rows: on PostgreSQL,
+    /// each statement finds the page's ids first, in a subquery that may be
+    /// answered from an index alone (its filter tested on the index's
+    /// columns, skipped rows never read), then reads the page's rows by key.
+    /// SQLite, which plans without statistics, would read the outer query
+    /// through the sort's index and test every row of the tenant against
+    /// the subquery's ids; it reads the page directly.
     pub async fn fetch_deferred(
         &self,
         db: &impl ConnectionTrait,
         query: Select<E>,
     ) -> AppResult<Vec<E::Model>> {
-        self.read(db, query, true).await
+        let postgres = db.get_database_backend() == sea_orm::DbBackend::Postgres;
+        self.read(db, query, postgres).await
     }
 
     async fn read(
