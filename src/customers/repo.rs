@@ -1,7 +1,7 @@
 //! Customer rows: every function takes the tenant and starts from the
 //! tenant-scoped queries of [`crate::tenancy`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use entity::{customer, customer_tag};
 use sea_orm::sea_query::{Expr, ExprTrait as _, Func, OnConflict};
@@ -211,26 +211,54 @@ const TAGS_PER_STATEMENT: usize = 5000;
 /// The tenant's customers with any of these (lower-cased) emails or E.164
 /// phones, locked for the transaction on PostgreSQL in key order (as
 /// [`lock_many`] does), so concurrent writers never deadlock.
+///
+/// The keys are found first, one lookup per unique index: with the two
+/// lists in one `OR`, neither backend uses those indexes and both scan the
+/// tenant. A row whose email or phone changed between the lookup and the
+/// lock is left out; one that took a listed email or phone meanwhile makes
+/// the caller's insert fail on the unique index, and the caller retries.
 pub async fn lock_by_emails_or_phones(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
     emails: &[String],
     phones: &[String],
 ) -> AppResult<Vec<customer::Model>> {
-    if emails.is_empty() && phones.is_empty() {
+    let lower_email = Expr::expr(Func::lower(Expr::col(customer::Column::Email)));
+    let mut keys: Vec<String> = Vec::new();
+    for (listed, values) in [
+        (lower_email.is_in(emails.iter().cloned()), emails),
+        (
+            customer::Column::Phone.is_in(phones.iter().cloned()),
+            phones,
+        ),
+    ] {
+        if !values.is_empty() {
+            keys.extend(
+                tenancy::select::<customer::Entity>(tenant)
+                    .filter(listed)
+                    .select_only()
+                    .column(customer::Column::Id)
+                    .into_tuple::<String>()
+                    .all(db)
+                    .await?,
+            );
+        }
+    }
+    if keys.is_empty() {
         return Ok(Vec::new());
     }
-    let lower_email = Expr::expr(Func::lower(Expr::col(customer::Column::Email)));
-    Ok(tenancy::select::<customer::Entity>(tenant)
-        .filter(
-            Condition::any()
-                .add(lower_email.is_in(emails.iter().cloned()))
-                .add(customer::Column::Phone.is_in(phones.iter().cloned())),
-        )
-        .order_by_asc(customer::Column::Id)
-        .lock_exclusive()
-        .all(db)
-        .await?)
+    keys.sort_unstable();
+    keys.dedup();
+    let emails: HashSet<&str> = emails.iter().map(String::as_str).collect();
+    let phones: HashSet<&str> = phones.iter().map(String::as_str).collect();
+    let mut rows = lock_many(db, tenant, &keys).await?;
+    rows.retain(|row| {
+        row.email
+            .as_ref()
+            .is_some_and(|e| emails.contains(e.to_lowercase().as_str()))
+            || row.phone.as_deref().is_some_and(|p| phones.contains(p))
+    });
+    Ok(rows)
 }
 
 /// Writes new and changed rows of one tenant in multi-row statements
