@@ -177,6 +177,9 @@ impl Application {
             self.app.db.clone(),
             self.app.config.rfm_refresh,
         ));
+        let folder = tokio::spawn(crate::customers::counts::fold_forever(
+            self.app.config.db.clone(),
+        ));
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let worker = self
             .app
@@ -201,6 +204,7 @@ impl Application {
             })
             .await;
         refresher.abort();
+        folder.abort();
         let _ = stop.send(true);
         if let Some(worker) = worker {
             let _ = worker.await;

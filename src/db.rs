@@ -233,3 +233,17 @@ pub async fn take_from_bucket(
         .ok_or_else(|| DbErr::RecordNotFound("rate_buckets".into()))?;
     Ok((row.try_get("", "available")?, row.try_get("", "granted")?))
 }
+
+/// Folds each key's delta rows of `customer_counts` into one
+/// (PostgreSQL; see the migration that made the table). Returns how many
+/// keys were folded; 0 when another server was folding at the time.
+pub async fn fold_customer_counts(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT customer_counts_fold() AS folded",
+        ))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("customer_counts_fold".into()))?;
+    row.try_get("", "folded")
+}

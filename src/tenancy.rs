@@ -64,6 +64,7 @@ macro_rules! tenant_owned {
 
 tenant_owned!(
     customer_tag,
+    customer_count,
     order,
     activity,
     note,

@@ -12,6 +12,7 @@ mod m20261121_000005_create_segments;
 mod m20261121_000006_customer_fact_indexes;
 mod m20261121_000007_data_protection;
 mod m20261121_000008_rate_buckets;
+mod m20261121_000009_customer_counts;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000006_customer_fact_indexes::Migration),
             Box::new(m20261121_000007_data_protection::Migration),
             Box::new(m20261121_000008_rate_buckets::Migration),
+            Box::new(m20261121_000009_customer_counts::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@ use async_graphql::{Context, ID, Json, Object, Result, SimpleObject};
 use entity::customer;
 use futures_util::FutureExt as _;
 
+use super::counts::{self, Facet};
 use super::filter::{CustomerFilter, CustomerSort, SortDirection};
 use super::import::{self, ImportMode, ImportPayload};
 use super::input::{
@@ -237,19 +238,24 @@ async fn filter_condition(ctx: &Context<'_>, filter: Option<CustomerFilter>) -> 
     Ok(condition)
 }
 
-/// A page of the customers that meet `scope` and the filter, in the sort's
-/// order: `customers`, and `Segment.members` with the segment as scope.
+/// A page of the customers that meet `scope` (all of them when `None`) and
+/// the filter, in the sort's order: `customers`, and `Segment.members` with
+/// the segment as scope.
 pub async fn customer_connection(
     ctx: &Context<'_>,
     page: Page,
     filter: Option<CustomerFilter>,
     sort: Option<CustomerSort>,
-    scope: Condition,
+    scope: Option<Condition>,
 ) -> Result<CustomerConnection> {
     let session = ctx.session()?;
     let sort = sort.unwrap_or_default();
+    let facet = match &scope {
+        None => Facet::of(filter.as_ref().unwrap_or(&CustomerFilter::default())),
+        Some(_) => None,
+    };
     let condition = Condition::all()
-        .add(scope)
+        .add(scope.unwrap_or_else(Condition::all))
         .add(filter_condition(ctx, filter).await?);
     let key = sort.field.key();
     let keyset = Keyset {
@@ -263,7 +269,14 @@ pub async fn customer_connection(
     let (db, tenant) = (session.db.clone(), session.tenant().clone());
     let total = TotalCount::new(move || {
         let (db, tenant, condition) = (db.clone(), tenant.clone(), condition.clone());
-        async move { Ok(repo::count(&db, &tenant, condition).await?) }.boxed()
+        let facet = facet.clone();
+        async move {
+            Ok(match facet {
+                Some(facet) => counts::count(&db, &tenant, &facet).await?,
+                None => repo::count(&db, &tenant, condition).await?,
+            })
+        }
+        .boxed()
     });
     Ok(keyset.connection(rows, Customer, total))
 }
@@ -340,7 +353,7 @@ impl CustomerQuery {
         sort: Option<CustomerSort>,
     ) -> Result<CustomerConnection> {
         let page = Page::from_params(first, after, last, before)?;
-        customer_connection(ctx, page, filter, sort, Condition::all()).await
+        customer_connection(ctx, page, filter, sort, None).await
     }
 
     /// How many customers match the filter.
@@ -351,8 +364,12 @@ impl CustomerQuery {
         filter: Option<CustomerFilter>,
     ) -> Result<i64> {
         let session = ctx.session()?;
+        let facet = Facet::of(filter.as_ref().unwrap_or(&CustomerFilter::default()));
         let condition = filter_condition(ctx, filter).await?;
-        let n = repo::count(&session.db, session.tenant(), condition).await?;
+        let n = match facet {
+            Some(facet) => counts::count(&session.db, session.tenant(), &facet).await?,
+            None => repo::count(&session.db, session.tenant(), condition).await?,
+        };
         Ok(i64::try_from(n).unwrap_or(i64::MAX))
     }
 }

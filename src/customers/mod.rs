@@ -9,6 +9,7 @@
 //!   write (`Profile::derive`), never set directly;
 //! - tags are trimmed, 1–64 characters, at most 100 per customer.
 
+pub mod counts;
 pub mod csv;
 mod events;
 mod filter;

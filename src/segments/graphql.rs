@@ -231,7 +231,7 @@ impl Segment {
         let session = ctx.session()?;
         let membership = membership(session, &self.0).await?;
         let page = Page::from_params(first, after, last, before)?;
-        customer_connection(ctx, page, filter, sort, membership).await
+        customer_connection(ctx, page, filter, sort, Some(membership)).await
     }
 
     /// Rule by rule, whether the customer meets it and the customer's

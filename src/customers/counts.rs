@@ -1,0 +1,126 @@
+//! `customerCount` (and `totalCount`) for the filters answered by the
+//! maintained counts (`customer_counts`, kept by triggers): no filter, one
+//! status, one country or one tag. Any other filter counts the matching
+//! rows.
+
+use std::time::Duration;
+
+use entity::customer_count;
+use sea_orm::sea_query::{Expr, ExprTrait as _};
+use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
+
+use super::filter::CustomerFilter;
+use super::input::country;
+use crate::config::DatabaseArgs;
+use crate::error::AppResult;
+use crate::tenancy::{self, TenantId};
+
+/// One key of `customer_counts`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Facet {
+    facet: &'static str,
+    value: String,
+}
+
+impl Facet {
+    /// The key that counts exactly the customers `filter` matches, when
+    /// there is one. `filter` has been compiled already (so it is valid).
+    pub fn of(filter: &CustomerFilter) -> Option<Facet> {
+        let CustomerFilter {
+            search,
+            tags,
+            tags_any,
+            status,
+            created_after: None,
+            created_before: None,
+            last_order_after: None,
+            last_order_before: None,
+            min_total_spent: None,
+            max_total_spent: None,
+            country: country_code,
+            metadata: None,
+            segment_id: None,
+        } = filter
+        else {
+            return None;
+        };
+        if search.as_deref().is_some_and(|s| !s.trim().is_empty()) {
+            return None;
+        }
+        let single_tag = |list: &Option<Vec<String>>| match list.as_deref() {
+            None => Ok(None),
+            Some([tag]) => Ok(Some(tag.trim().to_owned())),
+            Some(_) => Err(()),
+        };
+        let (Ok(tag), Ok(tag_any)) = (single_tag(tags), single_tag(tags_any)) else {
+            return None;
+        };
+        let country_code = match country_code {
+            Some(code) => Some(country("", code).ok()?.unwrap_or_default()),
+            None => None,
+        };
+        let facets = [
+            tag.map(|value| ("tag", value)),
+            tag_any.map(|value| ("tag", value)),
+            status.map(|s| ("status", s.as_str().to_owned())),
+            country_code.map(|value| ("country", value)),
+        ];
+        let mut given = facets.into_iter().flatten();
+        let (facet, value) = given.next().unwrap_or(("all", String::new()));
+        given.next().is_none().then_some(Facet { facet, value })
+    }
+}
+
+/// The tenant's count of `facet`: the sum of its key's rows.
+pub async fn count(
+    db: &impl sea_orm::ConnectionTrait,
+    tenant: &TenantId,
+    facet: &Facet,
+) -> AppResult<u64> {
+    use customer_count::Column as C;
+    let n: Option<Option<i64>> = tenancy::select::<customer_count::Entity>(tenant)
+        .filter(C::Facet.eq(facet.facet))
+        .filter(C::Value.eq(facet.value.as_str()))
+        .select_only()
+        .column_as(Expr::col(C::N).sum().cast_as("BIGINT"), "n")
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(u64::try_from(n.flatten().unwrap_or(0)).unwrap_or(0))
+}
+
+/// How often the server folds PostgreSQL's delta rows.
+pub const FOLD_EVERY: Duration = Duration::from_secs(5);
+
+/// Folds the delta rows of `customer_counts` every [`FOLD_EVERY`], so that a
+/// count sums a few rows however many writes came before (PostgreSQL;
+/// SQLite keeps one row per key). The folds run on a connection of their
+/// own, outside the request pool (whose statements the server counts).
+pub async fn fold_forever(args: DatabaseArgs) {
+    if args.is_sqlite() {
+        return;
+    }
+    let own = DatabaseArgs {
+        database_url: args.database_url,
+        db_pool: Some(1),
+    };
+    let mut ticks = tokio::time::interval(FOLD_EVERY);
+    let mut db = None;
+    loop {
+        ticks.tick().await;
+        if db.is_none() {
+            match crate::db::connect(&own).await {
+                Ok(connected) => db = Some(connected),
+                Err(err) => {
+                    tracing::warn!(error = %err, "no connection to fold customer counts");
+                    continue;
+                }
+            }
+        }
+        if let Some(db) = &db
+            && let Err(err) = crate::db::fold_customer_counts(db).await
+        {
+            tracing::warn!(error = %err, "folding customer counts failed");
+        }
+    }
+}
