@@ -7,25 +7,33 @@ use std::time::Duration;
 
 use entity::customer_count;
 use sea_orm::sea_query::{Expr, ExprTrait as _};
-use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, QueryFilter, QuerySelect};
 
 use super::filter::CustomerFilter;
 use super::input::country;
+use super::repo;
 use crate::config::DatabaseArgs;
 use crate::error::AppResult;
 use crate::tenancy::{self, TenantId};
 
 /// One key of `customer_counts`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Facet {
     facet: &'static str,
     value: String,
 }
 
 impl Facet {
-    /// The key that counts exactly the customers `filter` matches, when
-    /// there is one. `filter` has been compiled already (so it is valid).
-    pub fn of(filter: &CustomerFilter) -> Option<Facet> {
+    /// The key that counts exactly the customers `filter` matches (all of
+    /// them when there is no filter), when there is one. `filter` is
+    /// compiled too (which rejects what is invalid).
+    pub fn of(filter: Option<&CustomerFilter>) -> Option<Facet> {
+        let Some(filter) = filter else {
+            return Some(Facet {
+                facet: "all",
+                value: String::new(),
+            });
+        };
         let CustomerFilter {
             search,
             tags,
@@ -71,8 +79,23 @@ impl Facet {
     }
 }
 
-/// The tenant's count of `facet`: the sum of its key's rows.
+/// How many of the tenant's customers meet `condition`: read from the
+/// maintained counts when the filter it was compiled from has a [`Facet`],
+/// counted row by row otherwise.
 pub async fn count(
+    db: &impl sea_orm::ConnectionTrait,
+    tenant: &TenantId,
+    facet: Option<&Facet>,
+    condition: Condition,
+) -> AppResult<u64> {
+    match facet {
+        Some(facet) => kept(db, tenant, facet).await,
+        None => repo::count(db, tenant, condition).await,
+    }
+}
+
+/// The tenant's count of `facet`: the sum of its key's rows.
+async fn kept(
     db: &impl sea_orm::ConnectionTrait,
     tenant: &TenantId,
     facet: &Facet,

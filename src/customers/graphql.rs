@@ -250,10 +250,10 @@ pub async fn customer_connection(
 ) -> Result<CustomerConnection> {
     let session = ctx.session()?;
     let sort = sort.unwrap_or_default();
-    let facet = match &scope {
-        None => Facet::of(filter.as_ref().unwrap_or(&CustomerFilter::default())),
-        Some(_) => None,
-    };
+    let facet = scope
+        .is_none()
+        .then(|| Facet::of(filter.as_ref()))
+        .flatten();
     let condition = Condition::all()
         .add(scope.unwrap_or_else(Condition::all))
         .add(filter_condition(ctx, filter).await?);
@@ -270,13 +270,7 @@ pub async fn customer_connection(
     let total = TotalCount::new(move || {
         let (db, tenant, condition) = (db.clone(), tenant.clone(), condition.clone());
         let facet = facet.clone();
-        async move {
-            Ok(match facet {
-                Some(facet) => counts::count(&db, &tenant, &facet).await?,
-                None => repo::count(&db, &tenant, condition).await?,
-            })
-        }
-        .boxed()
+        async move { Ok(counts::count(&db, &tenant, facet.as_ref(), condition).await?) }.boxed()
     });
     Ok(keyset.connection(rows, Customer, total))
 }
@@ -364,12 +358,9 @@ impl CustomerQuery {
         filter: Option<CustomerFilter>,
     ) -> Result<i64> {
         let session = ctx.session()?;
-        let facet = Facet::of(filter.as_ref().unwrap_or(&CustomerFilter::default()));
+        let facet = Facet::of(filter.as_ref());
         let condition = filter_condition(ctx, filter).await?;
-        let n = match facet {
-            Some(facet) => counts::count(&session.db, session.tenant(), &facet).await?,
-            None => repo::count(&session.db, session.tenant(), condition).await?,
-        };
+        let n = counts::count(&session.db, session.tenant(), facet.as_ref(), condition).await?;
         Ok(i64::try_from(n).unwrap_or(i64::MAX))
     }
 }
