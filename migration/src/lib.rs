@@ -16,6 +16,23 @@ mod m20261121_000009_customer_counts;
 
 pub struct Migrator;
 
+/// Runs the statements written for the connection's backend, in order.
+async fn run_sql(
+    manager: &SchemaManager<'_>,
+    postgres: &[&str],
+    sqlite: &[&str],
+) -> Result<(), DbErr> {
+    let statements = match manager.get_database_backend() {
+        sea_orm_migration::sea_orm::DbBackend::Postgres => postgres,
+        _ => sqlite,
+    };
+    let db = manager.get_connection();
+    for sql in statements {
+        db.execute_unprepared(sql).await?;
+    }
+    Ok(())
+}
+
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {

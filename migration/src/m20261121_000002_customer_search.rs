@@ -7,7 +7,6 @@
 //! through triggers, queried with `MATCH`.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::DbBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -39,31 +38,20 @@ const SQLITE_UP: &[&str] = &[
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let statements = match manager.get_database_backend() {
-            DbBackend::Postgres => POSTGRES_UP,
-            _ => SQLITE_UP,
-        };
-        let db = manager.get_connection();
-        for sql in statements {
-            db.execute_unprepared(sql).await?;
-        }
-        Ok(())
+        crate::run_sql(manager, POSTGRES_UP, SQLITE_UP).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let statements: &[&str] = match manager.get_database_backend() {
-            DbBackend::Postgres => &["DROP INDEX customers_search_trgm"],
-            _ => &[
+        crate::run_sql(
+            manager,
+            &["DROP INDEX customers_search_trgm"],
+            &[
                 "DROP TRIGGER customers_search_insert",
                 "DROP TRIGGER customers_search_delete",
                 "DROP TRIGGER customers_search_update",
                 "DROP TABLE customer_search",
             ],
-        };
-        let db = manager.get_connection();
-        for sql in statements {
-            db.execute_unprepared(sql).await?;
-        }
-        Ok(())
+        )
+        .await
     }
 }
