@@ -309,6 +309,11 @@ pub async fn write_many(
     Ok(())
 }
 
+/// Inserts new customers in multi-row statements.
+pub async fn insert_many(db: &impl ConnectionTrait, rows: &[customer::Model]) -> Result<(), DbErr> {
+    crate::db::insert_rows::<customer::Entity, _>(db, rows, ROWS_PER_STATEMENT).await
+}
+
 /// Inserts rows in multi-row statements, leaving out any whose key, email
 /// or phone is taken (so re-running a deterministic seed adds nothing), and
 /// returns the keys of the rows it wrote.
@@ -354,34 +359,17 @@ pub async fn add_tags(
     tenant: &TenantId,
     tags: &[(String, Vec<String>)],
 ) -> AppResult<()> {
-    let rows: Vec<customer_tag::ActiveModel> = tags
+    let rows: Vec<customer_tag::Model> = tags
         .iter()
         .flat_map(|(key, tags)| {
-            tags.iter().map(move |tag| {
-                customer_tag::Model {
-                    tenant_id: tenant.as_str().to_owned(),
-                    customer_id: key.clone(),
-                    tag: tag.clone(),
-                }
-                .into_active_model()
-                .reset_all()
+            tags.iter().map(move |tag| customer_tag::Model {
+                tenant_id: tenant.as_str().to_owned(),
+                customer_id: key.clone(),
+                tag: tag.clone(),
             })
         })
         .collect();
-    for chunk in rows.chunks(TAGS_PER_STATEMENT) {
-        customer_tag::Entity::insert_many(chunk.to_vec())
-            .on_conflict(
-                OnConflict::columns([
-                    customer_tag::Column::TenantId,
-                    customer_tag::Column::CustomerId,
-                    customer_tag::Column::Tag,
-                ])
-                .do_nothing()
-                .to_owned(),
-            )
-            .exec_without_returning(db)
-            .await?;
-    }
+    crate::db::insert_new_rows::<customer_tag::Entity, _>(db, &rows, TAGS_PER_STATEMENT).await?;
     Ok(())
 }
 
