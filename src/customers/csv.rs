@@ -9,6 +9,7 @@
 //! that is interrupted and started again finds what it already imported:
 //! nothing is lost and nothing doubles.
 
+use std::collections::{HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -19,15 +20,21 @@ use futures_util::stream::FuturesOrdered;
 use indicatif::{ProgressBar, ProgressStyle};
 use sea_orm::DatabaseConnection;
 use serde_json::{Map, Value};
+use tokio::sync::oneshot;
 
-use super::import::{self, ImportMode, MAX_ROWS};
-use super::input::{AddressInput, CustomerInput, CustomerStatus};
+use super::import::{self, ImportMode, ImportPayload, MAX_ROWS, Turn};
+use super::input::{self, AddressInput, CustomerInput, CustomerStatus};
+use crate::error::AppResult;
 use crate::tenancy::TenantId;
 
-/// Batches in flight: one, so that rows apply in file order (a later row
-/// naming the same customer as an earlier one wins); the next batch is read
-/// and validated while the current one is written.
-const IN_FLIGHT: usize = 1;
+/// Batches in flight. They still apply in file order (a later row naming
+/// the same customer as an earlier one wins): a batch naming an email or
+/// phone that a batch in flight names waits for it, and batches take their
+/// turn to hold the customers they update ([`Turn`]).
+const IN_FLIGHT: usize = 2;
+
+/// Rows of the file with their line numbers, as read and as input.
+type Batch = Vec<(u64, csv::StringRecord, CustomerInput)>;
 
 /// What a run did.
 #[derive(Debug, Default)]
@@ -78,9 +85,11 @@ pub async fn import_file(
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut summary = Summary::default();
-    let mut batch: Vec<(u64, csv::StringRecord, CustomerInput)> = Vec::with_capacity(MAX_ROWS);
+    let mut batch: Batch = Vec::with_capacity(MAX_ROWS);
     let mut record = csv::StringRecord::new();
     let mut in_flight = FuturesOrdered::new();
+    let mut names_in_flight: VecDeque<HashSet<String>> = VecDeque::new();
+    let mut previous_locked: Option<oneshot::Receiver<()>> = None;
     loop {
         let more = reader.read_record(&mut record)?;
         if more {
@@ -95,11 +104,25 @@ pub async fn import_file(
             }
         }
         if batch.len() == MAX_ROWS || (!more && !batch.is_empty()) {
+            let names = names(&batch);
+            if names_in_flight.iter().any(|n| !n.is_disjoint(&names)) {
+                while let Some(finished) = in_flight.next().await {
+                    let (done, payload): (Batch, _) = finished;
+                    record_payload(&mut summary, &mut rejects, &done, payload)?;
+                }
+                names_in_flight.clear();
+            }
+            names_in_flight.push_back(names);
+            let (locked, after) = oneshot::channel();
+            let turn = Turn {
+                after: previous_locked.replace(after),
+                locked: Some(locked),
+            };
             let rows: Vec<CustomerInput> =
                 batch.iter().map(|(_, _, input)| input.clone()).collect();
             let (db, tenant, taken) = (db.clone(), tenant.clone(), std::mem::take(&mut batch));
             in_flight.push_back(async move {
-                let payload = import::import(&db, &tenant, rows, mode).await;
+                let payload = import::import_in_turn(&db, &tenant, rows, mode, turn).await;
                 (taken, payload)
             });
         }
@@ -107,19 +130,8 @@ pub async fn import_file(
             let Some((done, payload)) = in_flight.next().await else {
                 break;
             };
-            let payload = payload.map_err(|e| e.into_anyhow().context("import failed"))?;
-            summary.created += payload.created as u64;
-            summary.updated += payload.updated as u64;
-            summary.skipped += payload.skipped as u64;
-            for failure in &payload.failed {
-                let (line, record, _) = &done[failure.index as usize];
-                let reason = match &failure.field {
-                    Some(field) => format!("{field}: {}", failure.message),
-                    None => failure.message.clone(),
-                };
-                summary.rejected += 1;
-                write_reject(&mut rejects, *line, &reason, record)?;
-            }
+            names_in_flight.pop_front();
+            record_payload(&mut summary, &mut rejects, &done, payload)?;
             bar.set_position(reader.position().byte());
             bar.set_message(format!("{} rows", summary.rows));
         }
@@ -131,6 +143,44 @@ pub async fn import_file(
     bar.finish_and_clear();
     summary.elapsed = started.elapsed();
     Ok(summary)
+}
+
+/// The emails and phones a batch's rows name, as the import compares them.
+fn names(batch: &Batch) -> HashSet<String> {
+    let mut names = HashSet::new();
+    for (_, _, input) in batch {
+        if let Some(Ok(Some(email))) = input.email.as_deref().map(|e| input::email("", e)) {
+            names.insert(format!("email:{email}"));
+        }
+        if let Some(Ok(Some(phone))) = input.phone.as_deref().map(|p| input::phone("", p)) {
+            names.insert(format!("phone:{phone}"));
+        }
+    }
+    names
+}
+
+/// Adds a finished batch to the summary and its failed rows to the
+/// rejected file.
+fn record_payload(
+    summary: &mut Summary,
+    rejects: &mut csv::Writer<std::fs::File>,
+    done: &[(u64, csv::StringRecord, CustomerInput)],
+    payload: AppResult<ImportPayload>,
+) -> anyhow::Result<()> {
+    let payload = payload.map_err(|e| e.into_anyhow().context("import failed"))?;
+    summary.created += payload.created as u64;
+    summary.updated += payload.updated as u64;
+    summary.skipped += payload.skipped as u64;
+    for failure in &payload.failed {
+        let (line, record, _) = &done[failure.index as usize];
+        let reason = match &failure.field {
+            Some(field) => format!("{field}: {}", failure.message),
+            None => failure.message.clone(),
+        };
+        summary.rejected += 1;
+        write_reject(rejects, *line, &reason, record)?;
+    }
+    Ok(())
 }
 
 /// `FILE.rejected.csv` beside the input.

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use entity::customer;
 use sea_orm::{DatabaseConnection, DbErr, SqlErr};
+use tokio::sync::oneshot;
 
 use super::input::{CustomerInput, Patch, final_tags};
 use super::{events, repo};
@@ -77,13 +78,38 @@ struct Slot {
     original_tags: Vec<String>,
 }
 
+/// Where an import stands among imports of one file that run at once, so
+/// that they apply in file order: it looks customers up only once `after`
+/// fires (the previous import holds the customers it updates), and fires
+/// `locked` once it holds its own. An import that needs a customer an
+/// earlier one holds then waits for that one to commit, and a later row
+/// naming the same customer lands last. (Rows naming the same email or
+/// phone must still go to the same import: a customer both would create
+/// is held by neither until written.)
+#[derive(Debug, Default)]
+pub struct Turn {
+    pub after: Option<oneshot::Receiver<()>>,
+    pub locked: Option<oneshot::Sender<()>>,
+}
+
 /// Imports `rows` into the tenant.
-#[tracing::instrument(skip_all, fields(tenant = %tenant, rows = rows.len()))]
 pub async fn import(
     db: &DatabaseConnection,
     tenant: &TenantId,
     rows: Vec<CustomerInput>,
     mode: ImportMode,
+) -> AppResult<ImportPayload> {
+    import_in_turn(db, tenant, rows, mode, Turn::default()).await
+}
+
+/// [`import`], taking its turn among imports of one file that run at once.
+#[tracing::instrument(skip_all, fields(tenant = %tenant, rows = rows.len()))]
+pub async fn import_in_turn(
+    db: &DatabaseConnection,
+    tenant: &TenantId,
+    rows: Vec<CustomerInput>,
+    mode: ImportMode,
+    mut turn: Turn,
 ) -> AppResult<ImportPayload> {
     if rows.len() > MAX_ROWS {
         return Err(bad_input(
@@ -107,7 +133,7 @@ pub async fn import(
         }
     }
     for _ in 0..ATTEMPTS {
-        match attempt(db, tenant, &patches, mode).await {
+        match attempt(db, tenant, &patches, mode, &mut turn).await {
             Ok(mut payload) => {
                 payload.failed.extend(failed);
                 payload.failed.sort_by_key(|f| f.index);
@@ -153,7 +179,13 @@ async fn attempt(
     tenant: &TenantId,
     patches: &[(usize, Patch)],
     mode: ImportMode,
+    turn: &mut Turn,
 ) -> Result<ImportPayload, Attempt> {
+    if let Some(after) = turn.after.take() {
+        // Fired or dropped: either way the previous import holds its rows
+        // or has finished.
+        let _ = after.await;
+    }
     let txn = begin_write(db).await?;
     let emails: Vec<String> = patches
         .iter()
@@ -164,6 +196,9 @@ async fn attempt(
         .filter_map(|(_, p)| p.phone.value().cloned())
         .collect();
     let existing = repo::lock_by_emails_or_phones(&txn, tenant, &emails, &phones).await?;
+    if let Some(locked) = turn.locked.take() {
+        let _ = locked.send(());
+    }
     let keys: Vec<String> = existing.iter().map(|row| row.id.clone()).collect();
     let mut tags = if mode == ImportMode::Upsert && !keys.is_empty() {
         repo::tags(&txn, tenant, &keys).await?
@@ -234,7 +269,9 @@ async fn attempt(
         .filter_map(|slot| slot.original.clone().map(|row| (row.id.clone(), row)))
         .collect();
     let mut rows = Vec::new();
+    let mut created = Vec::new();
     let mut tag_sets = Vec::new();
+    let mut new_tags = Vec::new();
     let mut entries = Vec::new();
     for slot in &slots {
         match &slot.original {
@@ -248,17 +285,21 @@ async fn attempt(
         }
     }
     for slot in slots {
+        if slot.original.is_none() {
+            // A new customer: a plain insert, and tags with nothing to replace.
+            if !slot.tags.is_empty() {
+                new_tags.push((slot.row.id.clone(), slot.tags));
+            }
+            created.push(slot.row);
+            continue;
+        }
+        if slot.tags != slot.original_tags {
+            tag_sets.push((slot.row.id.clone(), slot.tags));
+        }
         if slot.original.as_ref() != Some(&slot.row) {
             let mut row = slot.row;
-            if slot.original.is_some() {
-                row.updated_at = now;
-            }
-            if slot.tags != slot.original_tags {
-                tag_sets.push((row.id.clone(), slot.tags));
-            }
+            row.updated_at = now;
             rows.push(row);
-        } else if slot.tags != slot.original_tags {
-            tag_sets.push((slot.row.id.clone(), slot.tags));
         }
     }
     // Unique emails and phones are checked row by row: an existing customer
@@ -286,7 +327,9 @@ async fn attempt(
         repo::write_many(&txn, releasing).await?;
     }
     repo::write_many(&txn, rows).await?;
+    repo::insert_many(&txn, &created).await?;
     repo::replace_tags_many(&txn, tenant, &tag_sets).await?;
+    repo::add_tags(&txn, tenant, &new_tags).await?;
     activity::repo::insert_many(&txn, tenant, entries).await?;
     txn.commit().await?;
     Ok(payload)
