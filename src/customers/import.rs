@@ -14,7 +14,7 @@ use sea_orm::{DatabaseConnection, DbErr, SqlErr};
 use tokio::sync::oneshot;
 
 use super::input::{CustomerInput, Patch, final_tags};
-use super::{events, repo};
+use super::{counts, events, repo};
 use crate::activity;
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult, bad_input, conflict};
@@ -137,6 +137,9 @@ pub async fn import_in_turn(
             Ok(mut payload) => {
                 payload.failed.extend(failed);
                 payload.failed.sort_by_key(|f| f.index);
+                if payload.created > 0 {
+                    keep_statistics(db, tenant).await;
+                }
                 return Ok(payload);
             }
             Err(Attempt::Race) => continue,
@@ -147,6 +150,48 @@ pub async fn import_in_turn(
         "customers",
         "the customers are being written concurrently; try again",
     ))
+}
+
+/// Tenants smaller than this are cheap to read whatever the plan.
+const STATISTICS_FROM: u64 = 1000;
+
+/// Keeps PostgreSQL's statistics in step with a tenant that imports grow.
+/// A tenant that grew from nothing inside a large shared table looks empty
+/// to the planner until `ANALYZE` runs (autovacuum's threshold is a share
+/// of the whole table, so it may never run for one tenant's rows), and the
+/// planner then answers every lookup by email or phone, the import's own
+/// included, by reading the tenant's rows: each batch slower than the last.
+/// After an import creates customers, statistics are gathered again when
+/// the planner expects fewer than a tenth of the tenant's customers, so at
+/// most once each time the tenant grows tenfold.
+async fn keep_statistics(db: &DatabaseConnection, tenant: &TenantId) {
+    let refreshed = async {
+        let Some(planned) = crate::db::planned_customers(db, tenant.as_str()).await? else {
+            return Ok::<bool, AppError>(false);
+        };
+        let Some(all) = counts::Facet::of(None) else {
+            return Ok(false);
+        };
+        let actual = counts::count(db, tenant, Some(&all), sea_orm::Condition::all()).await?;
+        #[expect(
+            clippy::cast_precision_loss,
+            reason = "a row count, compared by order of magnitude"
+        )]
+        let stale = actual >= STATISTICS_FROM && planned * 10.0 < actual as f64;
+        if stale {
+            crate::db::analyze(db).await?;
+        }
+        Ok(stale)
+    };
+    match refreshed.await {
+        Ok(true) => {
+            tracing::info!(tenant = %tenant, "refreshed customer statistics after an import")
+        }
+        Ok(false) => {}
+        Err(err) => {
+            tracing::warn!(tenant = %tenant, error = %err.message(), "checking customer statistics failed")
+        }
+    }
 }
 
 enum Attempt {

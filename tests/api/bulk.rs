@@ -731,7 +731,36 @@ async fn maintained_counts_follow_every_write(backend: Backend) {
     counts_follow(&app, "an erasure", &after).await;
 }
 
+/// Imports keep PostgreSQL's statistics in step with a growing tenant, so
+/// lookups by email and phone stay index lookups: after 1,500 customers
+/// arrive in a tenant the planner knew nothing of, it expects more than a
+/// tenth of them (untouched, it would expect a handful).
+async fn imports_keep_the_planner_statistics_current(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for call in 0..2 {
+        let rows: Vec<Value> = (call * 1000..call * 1000 + [1000, 500][call])
+            .map(|i| json!({ "name": format!("Grower {i}"), "email": format!("grower{i}@example.com") }))
+            .collect();
+        let created = app.gql("acme", IMPORT, json!({ "rows": rows })).await.ok()["importCustomers"]["created"].clone();
+        assert_eq!(created, [1000, 500][call]);
+    }
+    let db = app.db.connect().await;
+    let planned = crm::db::planned_customers(&db, "acme").await.unwrap();
+    db.close().await.unwrap();
+    match planned {
+        None => assert!(
+            app.db.schema().is_none(),
+            "only SQLite plans without statistics"
+        ),
+        Some(rows) => assert!(
+            rows >= 150.0,
+            "the planner expects {rows} of 1,500 customers"
+        ),
+    }
+}
+
 backend_tests!(
+    imports_keep_the_planner_statistics_current,
     import_takes_the_good_rows_and_reports_each_bad_one,
     import_handles_duplicates_within_a_call,
     tag_customers_adds_and_removes_without_replacing,
