@@ -18,7 +18,7 @@ use async_graphql::Json;
 use futures_util::StreamExt as _;
 use futures_util::stream::FuturesOrdered;
 use indicatif::{ProgressBar, ProgressStyle};
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DbBackend};
 use serde_json::{Map, Value};
 use tokio::sync::oneshot;
 
@@ -27,11 +27,13 @@ use super::input::{self, AddressInput, CustomerInput, CustomerStatus};
 use crate::error::AppResult;
 use crate::tenancy::TenantId;
 
-/// Batches in flight. They still apply in file order (a later row naming
-/// the same customer as an earlier one wins): a batch naming an email or
-/// phone that a batch in flight names waits for it, and batches take their
-/// turn to hold the customers they update ([`Turn`]).
-const IN_FLIGHT: usize = 2;
+/// Batches in flight on PostgreSQL. They still apply in file order (a
+/// later row naming the same customer as an earlier one wins): a batch
+/// naming an email or phone that a batch in flight names waits for it, and
+/// batches take their turn to hold the customers they update ([`Turn`]).
+/// SQLite has one writer, so there a second batch would only queue for the
+/// write lock: one at a time, the next read and checked meanwhile.
+const IN_FLIGHT_POSTGRES: usize = 2;
 
 /// Rows of the file with their line numbers, as read and as input.
 type Batch = Vec<(u64, csv::StringRecord, CustomerInput)>;
@@ -87,6 +89,10 @@ pub async fn import_file(
     let mut summary = Summary::default();
     let mut batch: Batch = Vec::with_capacity(MAX_ROWS);
     let mut record = csv::StringRecord::new();
+    let most_in_flight = match db.get_database_backend() {
+        DbBackend::Postgres => IN_FLIGHT_POSTGRES,
+        _ => 1,
+    };
     let mut in_flight = FuturesOrdered::new();
     let mut names_in_flight: VecDeque<HashSet<String>> = VecDeque::new();
     let mut previous_locked: Option<oneshot::Receiver<()>> = None;
@@ -126,7 +132,7 @@ pub async fn import_file(
                 (taken, payload)
             });
         }
-        while in_flight.len() >= IN_FLIGHT || (!more && !in_flight.is_empty()) {
+        while in_flight.len() >= most_in_flight || (!more && !in_flight.is_empty()) {
             let Some((done, payload)) = in_flight.next().await else {
                 break;
             };

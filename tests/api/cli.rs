@@ -169,8 +169,8 @@ async fn crm_import_streams_a_csv_and_reports_each_rejected_row(backend: Backend
     );
 }
 
-/// `crm import` writes batches two at a time, yet a later row naming a
-/// customer lands after an earlier one: by an existing customer's email in
+/// `crm import` writes batches two at a time on PostgreSQL (one at a time
+/// on SQLite), yet a later row naming a customer lands after an earlier one: by an existing customer's email in
 /// one batch and its phone in the next (batches written at once; the first
 /// has 1,000 phones to check, the second one row), and by the same email in
 /// three batches (each waits for the one before).
