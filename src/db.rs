@@ -194,45 +194,28 @@ pub async fn scrub_free_space(db: &DatabaseConnection) {
     }
 }
 
+/// What an insert does with a row whose unique key another row has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Taken {
+    /// The statement fails.
+    Fail,
+    /// The row is left out.
+    Skip,
+}
+
 /// Inserts rows in statements of at most `per_statement` rows.
-pub async fn insert_rows<E, M>(
-    db: &impl ConnectionTrait,
-    rows: &[M],
-    per_statement: usize,
-) -> Result<(), DbErr>
-where
-    E: sea_orm::EntityTrait,
-    E::ActiveModel: sea_orm::ActiveModelTrait<Entity = E> + Send,
-    M: sea_orm::IntoActiveModel<E::ActiveModel> + Clone,
-{
-    insert::<E, M>(db, rows, per_statement, false).await
-}
-
-/// [`insert_rows`], leaving out rows that would repeat a unique key.
-pub async fn insert_new_rows<E, M>(
-    db: &impl ConnectionTrait,
-    rows: &[M],
-    per_statement: usize,
-) -> Result<(), DbErr>
-where
-    E: sea_orm::EntityTrait,
-    E::ActiveModel: sea_orm::ActiveModelTrait<Entity = E> + Send,
-    M: sea_orm::IntoActiveModel<E::ActiveModel> + Clone,
-{
-    insert::<E, M>(db, rows, per_statement, true).await
-}
-
+///
 /// On PostgreSQL the rows travel as one JSON parameter that
 /// `jsonb_populate_recordset` turns into the table's rows: the statement's
 /// text is the same whatever the number of rows, so it is parsed and planned
 /// once a connection, where a multi-row `VALUES` of 26,000 parameters costs
 /// more to bind and plan than the rows cost to insert. SQLite takes
 /// multi-row `VALUES`.
-async fn insert<E, M>(
+pub async fn insert_rows<E, M>(
     db: &impl ConnectionTrait,
     rows: &[M],
     per_statement: usize,
-    skip_conflicts: bool,
+    taken: Taken,
 ) -> Result<(), DbErr>
 where
     E: sea_orm::EntityTrait,
@@ -249,7 +232,7 @@ where
             .map(|row| row.into_active_model().reset_all());
         if !postgres {
             let mut insert = E::insert_many(models);
-            if skip_conflicts {
+            if taken == Taken::Skip {
                 insert = insert.on_conflict(OnConflict::new().do_nothing().to_owned());
             }
             insert.exec_without_returning(db).await?;
@@ -279,10 +262,9 @@ where
         let table = E::default().table_name().to_owned();
         let sql = format!(
             "INSERT INTO \"{table}\" ({names}) SELECT {names} FROM jsonb_populate_recordset(NULL::\"{table}\", $1){}",
-            if skip_conflicts {
-                " ON CONFLICT DO NOTHING"
-            } else {
-                ""
+            match taken {
+                Taken::Fail => "",
+                Taken::Skip => " ON CONFLICT DO NOTHING",
             }
         );
         db.execute_raw(sea_orm::Statement::from_sql_and_values(

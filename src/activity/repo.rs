@@ -109,7 +109,13 @@ pub async fn insert_many(
             created_at: now,
         })
         .collect();
-    crate::db::insert_rows::<activity::Entity, _>(db, &rows, ROWS_PER_STATEMENT).await?;
+    crate::db::insert_rows::<activity::Entity, _>(
+        db,
+        &rows,
+        ROWS_PER_STATEMENT,
+        crate::db::Taken::Fail,
+    )
+    .await?;
     crate::webhooks::outbox::customer_entries(db, tenant, &rows).await?;
     for row in &rows {
         record_events(row);

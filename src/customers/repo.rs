@@ -311,7 +311,13 @@ pub async fn write_many(
 
 /// Inserts new customers in multi-row statements.
 pub async fn insert_many(db: &impl ConnectionTrait, rows: &[customer::Model]) -> Result<(), DbErr> {
-    crate::db::insert_rows::<customer::Entity, _>(db, rows, ROWS_PER_STATEMENT).await
+    crate::db::insert_rows::<customer::Entity, _>(
+        db,
+        rows,
+        ROWS_PER_STATEMENT,
+        crate::db::Taken::Fail,
+    )
+    .await
 }
 
 /// Inserts rows in multi-row statements, leaving out any whose key, email
@@ -369,7 +375,13 @@ pub async fn add_tags(
             })
         })
         .collect();
-    crate::db::insert_new_rows::<customer_tag::Entity, _>(db, &rows, TAGS_PER_STATEMENT).await?;
+    crate::db::insert_rows::<customer_tag::Entity, _>(
+        db,
+        &rows,
+        TAGS_PER_STATEMENT,
+        crate::db::Taken::Skip,
+    )
+    .await?;
     Ok(())
 }
 

@@ -144,14 +144,26 @@ pub async fn insert_events(
     db: &impl ConnectionTrait,
     rows: &[webhook_event::Model],
 ) -> AppResult<()> {
-    Ok(crate::db::insert_rows::<webhook_event::Entity, _>(db, rows, ROWS_PER_STATEMENT).await?)
+    Ok(crate::db::insert_rows::<webhook_event::Entity, _>(
+        db,
+        rows,
+        ROWS_PER_STATEMENT,
+        crate::db::Taken::Fail,
+    )
+    .await?)
 }
 
 pub async fn insert_deliveries(
     db: &impl ConnectionTrait,
     rows: &[webhook_delivery::Model],
 ) -> AppResult<()> {
-    Ok(crate::db::insert_rows::<webhook_delivery::Entity, _>(db, rows, ROWS_PER_STATEMENT).await?)
+    Ok(crate::db::insert_rows::<webhook_delivery::Entity, _>(
+        db,
+        rows,
+        ROWS_PER_STATEMENT,
+        crate::db::Taken::Fail,
+    )
+    .await?)
 }
 
 pub async fn find_event(
