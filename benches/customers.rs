@@ -186,40 +186,44 @@ async fn import(
         )
         .unwrap();
     let run = Instant::now().elapsed().as_nanos() ^ u128::from(std::process::id());
-    let started = Instant::now();
-    for batch in 0..args.import_rows / 1000 {
+    let call = |batch: usize, clients: usize| {
         let rows: Vec<Value> = (0..1000)
             .map(|i| {
                 let n = batch * 1000 + i;
-                json!({ "firstName": format!("Api{n}"), "lastName": "Bench", "email": format!("api{run}.{n}@bench.example"),
+                json!({ "firstName": format!("Api{n}"), "lastName": "Bench", "email": format!("api{run}.{clients}.{n}@bench.example"),
                         "tags": ["bench", format!("b{}", n % 7)], "metadata": { "n": n }, "address": { "city": "Lyon", "country": "FR" } })
             })
             .collect();
         let body = json!({ "query": "mutation($rows: [CustomerInput!]!) { importCustomers(customers: $rows) { created failed { index } } }", "variables": { "rows": rows } });
-        let response: Value = client
-            .post(url)
-            .bearer_auth(&token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(
-            response["data"]["importCustomers"]["created"], 1000,
-            "{response}"
+        let request = client.post(url).bearer_auth(&token).json(&body);
+        async move {
+            let response: Value = request.send().await.unwrap().json().await.unwrap();
+            assert_eq!(
+                response["data"]["importCustomers"]["created"], 1000,
+                "{response}"
+            );
+        }
+    };
+    // One client, then two calling at once (each call its own transaction).
+    for clients in [1, 2] {
+        let started = Instant::now();
+        let batches = args.import_rows / 1000;
+        for first in (0..batches).step_by(clients) {
+            futures_util::future::join_all(
+                (first..(first + clients).min(batches)).map(|batch| call(batch, clients)),
+            )
+            .await;
+        }
+        let secs = started.elapsed().as_secs_f64();
+        report.row(
+            &format!("`importCustomers` (1,000 rows a call, {clients} client(s))"),
+            format!(
+                "{} rows in {secs:.1} s: **{:.0} rows/s**",
+                args.import_rows,
+                args.import_rows as f64 / secs
+            ),
         );
     }
-    let secs = started.elapsed().as_secs_f64();
-    report.row(
-        "`importCustomers` (1,000 rows a call, one client)",
-        format!(
-            "{} rows in {secs:.1} s: **{:.0} rows/s**",
-            args.import_rows,
-            args.import_rows as f64 / secs
-        ),
-    );
 
     // Import through `crm import`'s code path, from a CSV file.
     let dir = std::env::temp_dir().join(format!("crm-bench-{run}"));
