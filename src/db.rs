@@ -225,6 +225,20 @@ where
     use sea_orm::sea_query::{Iden as _, OnConflict};
     use sea_orm::{ActiveModelTrait as _, Iterable as _};
     let postgres = db.get_database_backend() == DbBackend::Postgres;
+    let columns: Vec<(E::Column, String)> = E::Column::iter().map(|c| (c, c.to_string())).collect();
+    let table = E::default().table_name().to_owned();
+    let names = columns
+        .iter()
+        .map(|(_, name)| format!("\"{name}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "INSERT INTO \"{table}\" ({names}) SELECT {names} FROM jsonb_populate_recordset(NULL::\"{table}\", $1){}",
+        match taken {
+            Taken::Fail => "",
+            Taken::Skip => " ON CONFLICT DO NOTHING",
+        }
+    );
     for chunk in rows.chunks(per_statement) {
         let models = chunk
             .iter()
@@ -238,38 +252,24 @@ where
             insert.exec_without_returning(db).await?;
             continue;
         }
-        let columns: Vec<E::Column> = E::Column::iter().collect();
         let records: Vec<serde_json::Value> = models
             .map(|model| {
                 let record = columns
                     .iter()
-                    .map(|column| {
+                    .map(|(column, name)| {
                         let value = model
                             .get(*column)
                             .into_value()
                             .unwrap_or(sea_orm::Value::Bool(None));
-                        (column.to_string(), json_value(&value))
+                        (name.clone(), json_value(&value))
                     })
                     .collect();
                 serde_json::Value::Object(record)
             })
             .collect();
-        let names = columns
-            .iter()
-            .map(|c| format!("\"{}\"", c.to_string()))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let table = E::default().table_name().to_owned();
-        let sql = format!(
-            "INSERT INTO \"{table}\" ({names}) SELECT {names} FROM jsonb_populate_recordset(NULL::\"{table}\", $1){}",
-            match taken {
-                Taken::Fail => "",
-                Taken::Skip => " ON CONFLICT DO NOTHING",
-            }
-        );
         db.execute_raw(sea_orm::Statement::from_sql_and_values(
             DbBackend::Postgres,
-            sql,
+            sql.as_str(),
             [sea_orm::Value::Json(Some(Box::new(
                 serde_json::Value::Array(records),
             )))],

@@ -24,15 +24,20 @@ pub struct Facet {
 }
 
 impl Facet {
+    /// The key that counts all of a tenant's customers.
+    pub fn all() -> Facet {
+        Facet {
+            facet: "all",
+            value: String::new(),
+        }
+    }
+
     /// The key that counts exactly the customers `filter` matches (all of
     /// them when there is no filter), when there is one. `filter` is
     /// compiled too (which rejects what is invalid).
     pub fn of(filter: Option<&CustomerFilter>) -> Option<Facet> {
         let Some(filter) = filter else {
-            return Some(Facet {
-                facet: "all",
-                value: String::new(),
-            });
+            return Some(Facet::all());
         };
         let CustomerFilter {
             search,

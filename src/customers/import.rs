@@ -169,9 +169,7 @@ async fn keep_statistics(db: &DatabaseConnection, tenant: &TenantId) {
         let Some(planned) = crate::db::planned_customers(db, tenant.as_str()).await? else {
             return Ok::<bool, AppError>(false);
         };
-        let Some(all) = counts::Facet::of(None) else {
-            return Ok(false);
-        };
+        let all = counts::Facet::all();
         let actual = counts::count(db, tenant, Some(&all), sea_orm::Condition::all()).await?;
         #[expect(
             clippy::cast_precision_loss,

@@ -309,7 +309,7 @@ pub async fn write_many(
     Ok(())
 }
 
-/// Inserts new customers in multi-row statements.
+/// Inserts new customers, 1,000 a statement ([`crate::db::insert_rows`]).
 pub async fn insert_many(db: &impl ConnectionTrait, rows: &[customer::Model]) -> Result<(), DbErr> {
     crate::db::insert_rows::<customer::Entity, _>(
         db,
