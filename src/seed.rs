@@ -3,7 +3,8 @@
 //! The same `--seed` gives the same customers (names from several
 //! cultures, addresses, phones, tags, custom fields, creation dates spread
 //! over three years), down to their IDs, so running it again adds nothing.
-//! Rows are written with multi-row inserts, 1,000 a statement.
+//! Rows are written with multi-row inserts, 1,000 customers a transaction,
+//! two transactions in flight on PostgreSQL.
 
 use std::time::{Duration, Instant};
 
@@ -271,45 +272,41 @@ pub async fn seed(
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ tenant_hash);
     let now = Utc::now();
     let span_ms = 3 * 365 * 24 * 3600 * 1000_i64;
+    // Batches are made here, in order (the generator is deterministic), and
+    // written by their own tasks, a few at a time.
+    let most_in_flight = crate::db::batches_in_flight(db);
+    let mut writing = tokio::task::JoinSet::new();
     let mut done = 0;
     while done < count {
         let n = BATCH.min(count - done);
-        let mut rows = Vec::with_capacity(n);
-        let mut tags = Vec::with_capacity(n);
-        let mut histories = Vec::with_capacity(n);
+        let mut batch = Batch {
+            rows: Vec::with_capacity(n),
+            tags: Vec::with_capacity(n),
+            histories: Vec::with_capacity(n),
+        };
         for i in done..done + n {
             let created = now
                 - chrono::Duration::milliseconds(
                     span_ms - (span_ms / count.max(1) as i64) * i as i64,
                 );
             let (mut row, own) = customer(&mut rng, tenant, seed, i, created);
-            histories.push(history(&mut rng, &mut row, now, activities));
-            tags.push((row.id.clone(), own));
-            rows.push(row);
+            batch
+                .histories
+                .push(history(&mut rng, &mut row, now, activities));
+            batch.tags.push((row.id.clone(), own));
+            batch.rows.push(row);
         }
-        let txn = crate::db::begin_write(db).await?;
-        // A row left out (its email or phone taken by another customer) gets no tags.
-        let written: std::collections::HashSet<String> = repo::insert_new_many(&txn, rows)
-            .await?
-            .into_iter()
-            .collect();
-        tags.retain(|(key, _)| written.contains(key));
-        repo::add_tags(&txn, tenant, &tags)
-            .await
-            .map_err(AppError::into_anyhow)?;
-        let (mut orders, mut entries, mut notes) = (Vec::new(), Vec::new(), Vec::new());
-        for history in histories {
-            if written.contains(&history.customer) {
-                orders.extend(history.orders);
-                entries.extend(history.activity);
-                notes.extend(history.notes);
+        while writing.len() >= most_in_flight {
+            if let Some(written) = writing.join_next().await {
+                written??;
             }
         }
-        write_history(&txn, tenant, orders, entries, notes)
-            .await
-            .map_err(AppError::into_anyhow)?;
-        txn.commit().await?;
+        let (db, tenant) = (db.clone(), tenant.clone());
+        writing.spawn(async move { write(&db, &tenant, batch).await });
         done += n;
+    }
+    while let Some(written) = writing.join_next().await {
+        written??;
     }
     // Fresh statistics for the planner after a bulk load.
     crate::db::analyze(db).await?;
@@ -317,6 +314,46 @@ pub async fn seed(
         customers: count,
         elapsed: started.elapsed(),
     })
+}
+
+/// Customers made together, with their tags and histories.
+struct Batch {
+    rows: Vec<customer::Model>,
+    tags: Vec<(String, Vec<String>)>,
+    histories: Vec<History>,
+}
+
+/// Writes a batch in one transaction. A row left out (its key, email or
+/// phone taken by another customer, or written by an earlier run) gets
+/// no tags and no history.
+async fn write(db: &DatabaseConnection, tenant: &TenantId, batch: Batch) -> anyhow::Result<()> {
+    let Batch {
+        rows,
+        mut tags,
+        histories,
+    } = batch;
+    let txn = crate::db::begin_write(db).await?;
+    let written: std::collections::HashSet<String> = repo::insert_new_many(&txn, &rows)
+        .await?
+        .into_iter()
+        .collect();
+    tags.retain(|(key, _)| written.contains(key));
+    repo::add_tags(&txn, tenant, &tags)
+        .await
+        .map_err(AppError::into_anyhow)?;
+    let (mut orders, mut entries, mut notes) = (Vec::new(), Vec::new(), Vec::new());
+    for history in histories {
+        if written.contains(&history.customer) {
+            orders.extend(history.orders);
+            entries.extend(history.activity);
+            notes.extend(history.notes);
+        }
+    }
+    write_history(&txn, tenant, orders, entries, notes)
+        .await
+        .map_err(AppError::into_anyhow)?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// Customer `i` of the seed: the same every run.

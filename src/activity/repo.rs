@@ -109,7 +109,7 @@ pub async fn insert_many(
             created_at: now,
         })
         .collect();
-    crate::db::insert_rows::<activity::Entity, _>(
+    crate::db::insert_rows::<activity::Entity>(
         db,
         &rows,
         ROWS_PER_STATEMENT,

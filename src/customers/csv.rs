@@ -18,7 +18,7 @@ use async_graphql::Json;
 use futures_util::StreamExt as _;
 use futures_util::stream::FuturesOrdered;
 use indicatif::{ProgressBar, ProgressStyle};
-use sea_orm::{DatabaseConnection, DbBackend};
+use sea_orm::DatabaseConnection;
 use serde_json::{Map, Value};
 use tokio::sync::oneshot;
 
@@ -26,14 +26,6 @@ use super::import::{self, ImportMode, ImportPayload, MAX_ROWS, Turn};
 use super::input::{self, AddressInput, CustomerInput, CustomerStatus};
 use crate::error::AppResult;
 use crate::tenancy::TenantId;
-
-/// Batches in flight on PostgreSQL. They still apply in file order (a
-/// later row naming the same customer as an earlier one wins): a batch
-/// naming an email or phone that a batch in flight names waits for it, and
-/// batches take their turn to hold the customers they update ([`Turn`]).
-/// SQLite has one writer, so there a second batch would only queue for the
-/// write lock: one at a time, the next read and checked meanwhile.
-const IN_FLIGHT_POSTGRES: usize = 2;
 
 /// Rows of the file with their line numbers, as read and as input.
 type Batch = Vec<(u64, csv::StringRecord, CustomerInput)>;
@@ -89,10 +81,13 @@ pub async fn import_file(
     let mut summary = Summary::default();
     let mut batch: Batch = Vec::with_capacity(MAX_ROWS);
     let mut record = csv::StringRecord::new();
-    let most_in_flight = match db.get_database_backend() {
-        DbBackend::Postgres => IN_FLIGHT_POSTGRES,
-        _ => 1,
-    };
+    // Batches in flight ([`crate::db::batches_in_flight`]) still apply in
+    // file order (a later row naming the same customer as an earlier one
+    // wins): a batch naming an email or phone that a batch in flight names
+    // waits for it, and batches take their turn to hold the customers they
+    // update ([`Turn`]). On SQLite, one at a time, the next read and
+    // checked meanwhile.
+    let most_in_flight = crate::db::batches_in_flight(db);
     let mut in_flight = FuturesOrdered::new();
     let mut names_in_flight: VecDeque<HashSet<String>> = VecDeque::new();
     let mut previous_locked: Option<oneshot::Receiver<()>> = None;

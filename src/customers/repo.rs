@@ -311,35 +311,24 @@ pub async fn write_many(
 
 /// Inserts new customers, 1,000 a statement ([`crate::db::insert_rows`]).
 pub async fn insert_many(db: &impl ConnectionTrait, rows: &[customer::Model]) -> Result<(), DbErr> {
-    crate::db::insert_rows::<customer::Entity, _>(
+    crate::db::insert_rows::<customer::Entity>(db, rows, ROWS_PER_STATEMENT, crate::db::Taken::Fail)
+        .await
+}
+
+/// Inserts customers, leaving out any whose key, email or phone is taken
+/// (so re-running a deterministic seed adds nothing), and returns the keys
+/// of the rows it wrote.
+pub async fn insert_new_many(
+    db: &impl ConnectionTrait,
+    rows: &[customer::Model],
+) -> Result<Vec<String>, DbErr> {
+    crate::db::insert_new_rows::<customer::Entity>(
         db,
         rows,
         ROWS_PER_STATEMENT,
-        crate::db::Taken::Fail,
+        customer::Column::Id,
     )
     .await
-}
-
-/// Inserts rows in multi-row statements, leaving out any whose key, email
-/// or phone is taken (so re-running a deterministic seed adds nothing), and
-/// returns the keys of the rows it wrote.
-pub async fn insert_new_many(
-    db: &impl ConnectionTrait,
-    rows: Vec<customer::Model>,
-) -> Result<Vec<String>, DbErr> {
-    let mut written = Vec::with_capacity(rows.len());
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let models = chunk
-            .iter()
-            .cloned()
-            .map(|m| m.into_active_model().reset_all());
-        let keys = customer::Entity::insert_many(models)
-            .on_conflict(OnConflict::new().do_nothing().to_owned())
-            .exec_with_returning_keys(db)
-            .await?;
-        written.extend(keys.into_iter().map(|(_, key)| key));
-    }
-    Ok(written)
 }
 
 /// Replaces the tags of many customers: one delete, then multi-row inserts.
@@ -375,7 +364,7 @@ pub async fn add_tags(
             })
         })
         .collect();
-    crate::db::insert_rows::<customer_tag::Entity, _>(
+    crate::db::insert_rows::<customer_tag::Entity>(
         db,
         &rows,
         TAGS_PER_STATEMENT,

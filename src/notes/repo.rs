@@ -65,5 +65,5 @@ pub async fn delete(db: &impl ConnectionTrait, tenant: &TenantId, key: &str) -> 
 
 /// Inserts rows in multi-row statements (demo data).
 pub async fn insert_many(db: &impl ConnectionTrait, rows: Vec<note::Model>) -> AppResult<()> {
-    Ok(crate::db::insert_rows::<note::Entity, _>(db, &rows, 1000, crate::db::Taken::Fail).await?)
+    Ok(crate::db::insert_rows::<note::Entity>(db, &rows, 1000, crate::db::Taken::Fail).await?)
 }

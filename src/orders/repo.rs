@@ -4,8 +4,8 @@
 use entity::order;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Func, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel,
-    QueryFilter, QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, IntoActiveModel, QueryFilter,
+    QuerySelect,
 };
 
 use crate::error::AppResult;
@@ -142,15 +142,5 @@ pub async fn detach(
 
 /// Inserts rows in multi-row statements (demo data).
 pub async fn insert_many(db: &impl ConnectionTrait, rows: Vec<order::Model>) -> AppResult<()> {
-    for chunk in rows.chunks(1000) {
-        order::Entity::insert_many(
-            chunk
-                .iter()
-                .cloned()
-                .map(|row| row.into_active_model().reset_all()),
-        )
-        .exec_without_returning(db)
-        .await?;
-    }
-    Ok(())
+    Ok(crate::db::insert_rows::<order::Entity>(db, &rows, 1000, crate::db::Taken::Fail).await?)
 }

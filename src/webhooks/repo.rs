@@ -144,7 +144,7 @@ pub async fn insert_events(
     db: &impl ConnectionTrait,
     rows: &[webhook_event::Model],
 ) -> AppResult<()> {
-    Ok(crate::db::insert_rows::<webhook_event::Entity, _>(
+    Ok(crate::db::insert_rows::<webhook_event::Entity>(
         db,
         rows,
         ROWS_PER_STATEMENT,
@@ -157,7 +157,7 @@ pub async fn insert_deliveries(
     db: &impl ConnectionTrait,
     rows: &[webhook_delivery::Model],
 ) -> AppResult<()> {
-    Ok(crate::db::insert_rows::<webhook_delivery::Entity, _>(
+    Ok(crate::db::insert_rows::<webhook_delivery::Entity>(
         db,
         rows,
         ROWS_PER_STATEMENT,

@@ -768,3 +768,4 @@ backend_tests!(
     search_is_substring_case_and_accent_insensitive,
     maintained_counts_follow_every_write,
 );
+

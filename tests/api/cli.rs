@@ -260,13 +260,17 @@ fn seed_demo(app: &crate::helpers::TestApp, customers: &str, seed: &str) {
 
 async fn seed_demo_is_realistic_and_deterministic(backend: Backend) {
     let app = spawn_app(backend).await;
-    seed_demo(&app, "600", "7");
-    let query = "{ customerCount customers(first: 100) { nodes { id name email country: address { country } tags metadata } } }";
+    // Three batches, written two at a time on PostgreSQL.
+    seed_demo(&app, "2500", "7");
+    let query = "{ customerCount customers(first: 100) { nodes { id name email country: address { country } tags metadata orders { totalCount } activity { totalCount } } } }";
     let first = app.gql("demo", query, json!({})).await.ok();
-    assert_eq!(first["customerCount"], 600);
-    seed_demo(&app, "600", "7");
+    assert_eq!(first["customerCount"], 2500);
+    seed_demo(&app, "2500", "7");
     let again = app.gql("demo", query, json!({})).await.ok();
-    assert_eq!(again, first, "the same seed gives the same customers, once");
+    assert_eq!(
+        again, first,
+        "the same seed gives the same customers, once, and their histories once"
+    );
 
     let nodes = first["customers"]["nodes"].as_array().unwrap();
     let countries: std::collections::HashSet<&str> = nodes
@@ -284,6 +288,13 @@ async fn seed_demo_is_realistic_and_deterministic(backend: Backend) {
             .iter()
             .any(|n| !n["tags"].as_array().unwrap().is_empty())
     );
+    assert!(
+        nodes
+            .iter()
+            .any(|n| n["orders"]["totalCount"].as_i64() > Some(0)
+                && n["activity"]["totalCount"].as_i64() > Some(0)),
+        "histories came with the customers"
+    );
     let accented = app
         .gql(
             "demo",
@@ -298,7 +309,7 @@ async fn seed_demo_is_realistic_and_deterministic(backend: Backend) {
     );
 
     seed_demo(&app, "100", "8");
-    assert_eq!(app.count("demo").await, 700);
+    assert_eq!(app.count("demo").await, 2600);
 }
 
 backend_tests!(
