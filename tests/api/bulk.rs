@@ -769,3 +769,30 @@ backend_tests!(
     maintained_counts_follow_every_write,
 );
 
+/// A server on the same machine as PostgreSQL talks to it without TLS
+/// (nothing to protect there, and TLS records held back by Nagle's
+/// algorithm cost bulk writes 40 ms a statement), unless the URL asks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loopback_postgresql_connection_goes_without_tls() {
+    use sea_orm::ConnectionTrait as _;
+    let Some(backend) = Backend::postgres() else {
+        return;
+    };
+    let app = spawn_app(backend).await;
+    assert!(
+        app.db.url.contains("127.0.0.1") || app.db.url.contains("localhost"),
+        "the test database is on this machine: {}",
+        app.db.url
+    );
+    let row = app
+        .app
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!row.try_get_by_index::<bool>(0).unwrap());
+}
