@@ -152,8 +152,9 @@ pub async fn import_in_turn(
     ))
 }
 
-/// Tenants smaller than this are cheap to read whatever the plan.
-const STATISTICS_FROM: u64 = 1000;
+/// Tenants smaller than this are cheap to read whatever the plan (a few
+/// milliseconds a batch), and refreshing the statistics costs a second.
+const STATISTICS_FROM: u64 = 10_000;
 
 /// Keeps PostgreSQL's statistics in step with a tenant that imports grow.
 /// A tenant that grew from nothing inside a large shared table looks empty
@@ -176,10 +177,7 @@ async fn keep_statistics(db: &DatabaseConnection, tenant: &TenantId) {
             reason = "a row count, compared by order of magnitude"
         )]
         let stale = actual >= STATISTICS_FROM && planned * 10.0 < actual as f64;
-        if stale {
-            crate::db::analyze(db).await?;
-        }
-        Ok(stale)
+        Ok(stale && crate::db::analyze(db).await?)
     };
     match refreshed.await {
         Ok(true) => {
