@@ -184,7 +184,7 @@ pub async fn analyze(db: &DatabaseConnection) -> Result<bool, DbErr> {
     let row = txn
         .query_one_raw(sea_orm::Statement::from_string(
             DbBackend::Postgres,
-            "SELECT pg_try_advisory_xact_lock(7270121, hashtext(current_schema())) AS ours",
+            "SELECT pg_try_advisory_xact_lock(7270121, hashtext(coalesce(current_schema(), ''))) AS ours",
         ))
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("pg_try_advisory_xact_lock".into()))?;

@@ -79,15 +79,9 @@ pub fn new_job(
 /// Enqueues jobs, in the caller's transaction. The worker of this instance
 /// is woken by [`wake`] once that transaction has committed.
 pub async fn enqueue(db: &impl ConnectionTrait, jobs: Vec<job::Model>) -> AppResult<()> {
-    Ok(
-        crate::db::insert_rows::<job::Entity>(
-            db,
-            &jobs,
-            ROWS_PER_STATEMENT,
-            crate::db::Taken::Fail,
-        )
-        .await?,
-    )
+    crate::db::insert_rows::<job::Entity>(db, &jobs, ROWS_PER_STATEMENT, crate::db::Taken::Fail)
+        .await?;
+    Ok(())
 }
 
 static WAKE: LazyLock<Notify> = LazyLock::new(Notify::new);
