@@ -13,6 +13,7 @@ mod m20261121_000006_customer_fact_indexes;
 mod m20261121_000007_data_protection;
 mod m20261121_000008_rate_buckets;
 mod m20261121_000009_customer_counts;
+mod m20261122_000010_byte_order_keys;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000007_data_protection::Migration),
             Box::new(m20261121_000008_rate_buckets::Migration),
             Box::new(m20261121_000009_customer_counts::Migration),
+            Box::new(m20261122_000010_byte_order_keys::Migration),
         ]
     }
 }

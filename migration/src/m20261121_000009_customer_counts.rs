@@ -32,6 +32,12 @@ const BACKFILL: &str = "INSERT INTO customer_counts (tenant_id, facet, value, n)
     UNION ALL SELECT tenant_id, 'country', COALESCE(country, ''), COUNT(*) FROM customers GROUP BY tenant_id, COALESCE(country, '')
     UNION ALL SELECT tenant_id, 'tag', tag, COUNT(*) FROM customer_tags GROUP BY tenant_id, tag";
 
+/// PostgreSQL's trigger for a customer changing status or country (a later
+/// migration drops and makes it again around changing those columns).
+pub(crate) const COUNTED_UPDATE: &str = "CREATE TRIGGER customers_counted_update AFTER UPDATE OF status, country ON customers
+     FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.country IS DISTINCT FROM NEW.country)
+     EXECUTE FUNCTION customer_counts_moved()";
+
 const POSTGRES_UP: &[&str] = &[
     "CREATE TABLE customer_counts (
         tenant_id varchar(64) NOT NULL,
@@ -73,9 +79,7 @@ const POSTGRES_UP: &[&str] = &[
         END IF;
         RETURN NULL;
      END $$",
-    "CREATE TRIGGER customers_counted_update AFTER UPDATE OF status, country ON customers
-     FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.country IS DISTINCT FROM NEW.country)
-     EXECUTE FUNCTION customer_counts_moved()",
+    COUNTED_UPDATE,
     "CREATE FUNCTION customer_counts_tags() RETURNS trigger LANGUAGE plpgsql
      SET search_path FROM CURRENT AS $$
      DECLARE sign bigint := CASE TG_OP WHEN 'INSERT' THEN 1 ELSE -1 END;
