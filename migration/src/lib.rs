@@ -14,6 +14,7 @@ mod m20261121_000007_data_protection;
 mod m20261121_000008_rate_buckets;
 mod m20261121_000009_customer_counts;
 mod m20261122_000010_byte_order_keys;
+mod m20261202_000011_segment_members_by_customer;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000008_rate_buckets::Migration),
             Box::new(m20261121_000009_customer_counts::Migration),
             Box::new(m20261122_000010_byte_order_keys::Migration),
+            Box::new(m20261202_000011_segment_members_by_customer::Migration),
         ]
     }
 }
