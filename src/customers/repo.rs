@@ -254,11 +254,12 @@ pub async fn lock_by_emails_or_phones(
 
 /// The ids of the tenant's customers with any of these lower-cased emails,
 /// one lookup each in the `lower(email)` unique index. SQLite plans without
-/// statistics, so it takes `tenant_id = ?` for a handful of rows and, for a
-/// long list, reads the tenant's whole range of the `email` sort index
-/// instead (it covers `id` and yields `lower(email)`): a scan of every
+/// statistics, so it takes `tenant_id = ?` for a handful of rows and, for
+/// two emails or more, reads the tenant's whole range of the `email` sort
+/// index instead (it covers `id` and yields `lower(email)`): a scan of every
 /// customer of the tenant for each import batch. `INDEXED BY` holds it to
-/// the lookups.
+/// the lookups; the statement is written out because the query builder has
+/// no `INDEXED BY`, and it scopes the tenant itself.
 async fn ids_by_emails(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
