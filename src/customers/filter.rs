@@ -193,15 +193,30 @@ impl CustomerFilter {
         }
         Ok(cond)
     }
+
+    /// Whether the filter searches through SQLite's FTS5 index: a search
+    /// term of three characters or more (after folding), whose matches can
+    /// drive a count.
+    pub fn searches_fts(&self) -> bool {
+        self.search
+            .as_deref()
+            .map(str::trim)
+            .is_some_and(|s| fts_answers(&fold(s)))
+    }
+}
+
+/// Whether SQLite's FTS5 trigram index can answer `term`: it needs three
+/// characters.
+fn fts_answers(term: &str) -> bool {
+    term.chars().count() >= 3
 }
 
 /// A substring of `search_text`; a phone-like term also matches by its
 /// digits. PostgreSQL answers `LIKE '%term%'` from its trigram index; SQLite
-/// asks its FTS5 trigram index, which needs three characters (shorter terms
-/// fall back to `LIKE`).
+/// asks its FTS5 trigram index (shorter terms fall back to `LIKE`).
 fn search_condition(search: &str, backend: DbBackend) -> Condition {
     let matches = |term: &str| -> Expr {
-        if backend == DbBackend::Sqlite && term.chars().count() >= 3 {
+        if backend == DbBackend::Sqlite && fts_answers(term) {
             let phrase = format!("\"{}\"", term.replace('"', "\"\""));
             return Expr::cust_with_values(
                 r#""customers"."rowid" IN (SELECT rowid FROM customer_search WHERE customer_search MATCH ?)"#,

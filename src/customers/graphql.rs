@@ -7,7 +7,7 @@ use async_graphql::{Context, ID, Json, Object, Result, SimpleObject};
 use entity::customer;
 use futures_util::FutureExt as _;
 
-use super::counts::{self, Facet};
+use super::counts::{self, Counting};
 use super::filter::{CustomerFilter, CustomerSort, SortDirection};
 use super::import::{self, ImportMode, ImportPayload};
 use super::input::{
@@ -250,10 +250,7 @@ pub async fn customer_connection(
 ) -> Result<CustomerConnection> {
     let session = ctx.session()?;
     let sort = sort.unwrap_or_default();
-    let facet = scope
-        .is_none()
-        .then(|| Facet::of(filter.as_ref()))
-        .flatten();
+    let counting = Counting::of(filter.as_ref(), scope.is_some());
     let condition = Condition::all()
         .add(scope.unwrap_or_else(Condition::all))
         .add(filter_condition(ctx, filter).await?);
@@ -269,8 +266,8 @@ pub async fn customer_connection(
     let (db, tenant) = (session.db.clone(), session.tenant().clone());
     let total = TotalCount::new(move || {
         let (db, tenant, condition) = (db.clone(), tenant.clone(), condition.clone());
-        let facet = facet.clone();
-        async move { Ok(counts::count(&db, &tenant, facet.as_ref(), condition).await?) }.boxed()
+        let counting = counting.clone();
+        async move { Ok(counts::count(&db, &tenant, &counting, condition).await?) }.boxed()
     });
     Ok(keyset.connection(rows, Customer, total))
 }
@@ -358,9 +355,9 @@ impl CustomerQuery {
         filter: Option<CustomerFilter>,
     ) -> Result<i64> {
         let session = ctx.session()?;
-        let facet = Facet::of(filter.as_ref());
+        let counting = Counting::of(filter.as_ref(), false);
         let condition = filter_condition(ctx, filter).await?;
-        let n = counts::count(&session.db, session.tenant(), facet.as_ref(), condition).await?;
+        let n = counts::count(&session.db, session.tenant(), &counting, condition).await?;
         Ok(i64::try_from(n).unwrap_or(i64::MAX))
     }
 }

@@ -170,8 +170,8 @@ async fn keep_statistics(db: &DatabaseConnection, tenant: &TenantId) {
         let Some(planned) = crate::db::planned_customers(db, tenant.as_str()).await? else {
             return Ok::<bool, AppError>(false);
         };
-        let all = counts::Facet::all();
-        let actual = counts::count(db, tenant, Some(&all), sea_orm::Condition::all()).await?;
+        let all = counts::Counting::Kept(counts::Facet::all());
+        let actual = counts::count(db, tenant, &all, sea_orm::Condition::all()).await?;
         #[expect(
             clippy::cast_precision_loss,
             reason = "a row count, compared by order of magnitude"

@@ -312,7 +312,95 @@ async fn seed_demo_is_realistic_and_deterministic(backend: Backend) {
     assert_eq!(app.count("demo").await, 2600);
 }
 
+/// In a tenant of `MATCHES_FROM` customers and more, SQLite counts a search
+/// from the search index's matches, which span every tenant: the counts
+/// are the tenant's own, and what its rows say.
+async fn a_search_in_a_large_tenant_counts_only_its_own_matches(backend: Backend) {
+    use sea_orm::ConnectionTrait as _;
+    let app = spawn_app(backend).await;
+    let seed = |tenant: &str, customers: usize, seed: &str| {
+        crm_on(
+            &app,
+            &[
+                "seed-demo",
+                "--tenant",
+                tenant,
+                "--customers",
+                &customers.to_string(),
+                "--seed",
+                seed,
+                "--activities",
+                "0",
+            ],
+        );
+    };
+    let large = usize::try_from(crm::customers::counts::MATCHES_FROM).unwrap();
+    seed("other", 2000, "3");
+    seed("demo", large, "7");
+    // Each term, and the folded substrings whose rows it matches.
+    let cases: [(&str, &[&str]); 6] = [
+        ("garcia", &["garcia"]),
+        ("Müller", &["muller"]),
+        ("SMITH", &["smith"]),
+        ("example", &["example"]),
+        ("+34 61", &["+34 61", "3461"]),
+        ("ma", &["ma"]),
+    ];
+    let query = "query($q: String, $f: CustomerFilter) { customerCount(filter: { search: $q }) customers(first: 1, filter: $f) { totalCount } }";
+    for tenant in ["demo", "other"] {
+        for (term, substrings) in cases {
+            let like = substrings
+                .iter()
+                .map(|s| format!("search_text LIKE '%{s}%'"))
+                .collect::<Vec<_>>()
+                .join(" OR ");
+            let row = app
+                .app
+                .db
+                .query_one_raw(sea_orm::Statement::from_string(
+                    app.app.db.get_database_backend(),
+                    format!(
+                        "SELECT count(*) AS n FROM customers WHERE tenant_id = '{tenant}' AND ({like})"
+                    ),
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            let expected: i64 = row.try_get("", "n").unwrap();
+            assert!(expected > 0, "{tenant} has customers matching {term:?}");
+            let data = app
+                .gql(
+                    tenant,
+                    query,
+                    json!({ "q": term, "f": { "search": term, "status": "ACTIVE" } }),
+                )
+                .await
+                .ok();
+            assert_eq!(data["customerCount"], expected, "{tenant}: {term:?}");
+            let active = app
+                .app
+                .db
+                .query_one_raw(sea_orm::Statement::from_string(
+                    app.app.db.get_database_backend(),
+                    format!(
+                        "SELECT count(*) AS n FROM customers WHERE tenant_id = '{tenant}' AND status = 'ACTIVE' AND ({like})"
+                    ),
+                ))
+                .await
+                .unwrap()
+                .unwrap()
+                .try_get::<i64>("", "n")
+                .unwrap();
+            assert_eq!(
+                data["customers"]["totalCount"], active,
+                "{tenant}: {term:?} and ACTIVE"
+            );
+        }
+    }
+}
+
 backend_tests!(
+    a_search_in_a_large_tenant_counts_only_its_own_matches,
     a_token_from_crm_token_works_against_the_server,
     crm_import_streams_a_csv_and_reports_each_rejected_row,
     crm_import_applies_rows_in_file_order_across_batches,
