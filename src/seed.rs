@@ -270,7 +270,7 @@ pub async fn seed(
             (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
         });
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ tenant_hash);
-    let now = Utc::now();
+    let now = crate::db::now();
     let span_ms = 3 * 365 * 24 * 3600 * 1000_i64;
     // Batches are made here, in order (the generator is deterministic), and
     // written by their own tasks, a few at a time.
