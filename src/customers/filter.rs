@@ -194,6 +194,11 @@ impl CustomerFilter {
         Ok(cond)
     }
 
+    /// Whether the filter holds a search.
+    pub fn searches(&self) -> bool {
+        self.search.as_deref().is_some_and(|s| !s.trim().is_empty())
+    }
+
     /// Whether the filter searches through SQLite's FTS5 index: a search
     /// term of three characters or more (after folding), whose matches can
     /// drive a count.

@@ -251,6 +251,7 @@ pub async fn customer_connection(
     let session = ctx.session()?;
     let sort = sort.unwrap_or_default();
     let counting = Counting::of(filter.as_ref(), scope.is_some());
+    let searched = filter.as_ref().is_some_and(CustomerFilter::searches);
     let condition = Condition::all()
         .add(scope.unwrap_or_else(Condition::all))
         .add(filter_condition(ctx, filter).await?);
@@ -262,7 +263,14 @@ pub async fn customer_connection(
         page: &page,
         id_of: |m: &customer::Model| m.id.as_str(),
     };
-    let rows = repo::list(&session.db, session.tenant(), condition.clone(), &keyset).await?;
+    let rows = repo::list(
+        &session.db,
+        session.tenant(),
+        condition.clone(),
+        searched,
+        &keyset,
+    )
+    .await?;
     let (db, tenant) = (session.db.clone(), session.tenant().clone());
     let total = TotalCount::new(move || {
         let (db, tenant, condition) = (db.clone(), tenant.clone(), condition.clone());

@@ -154,20 +154,23 @@ pub async fn find_by_phone(
         .await?)
 }
 
-/// One page of the customers matching `filter`.
+/// One page of the customers matching `filter`; `searched` when it holds
+/// a search, whose matches PostgreSQL cannot foresee
+/// ([`Keyset::fetch_searched`]).
 #[tracing::instrument(skip_all, fields(tenant = %tenant))]
 pub async fn list(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
     filter: Condition,
+    searched: bool,
     keyset: &Keyset<'_, customer::Entity>,
 ) -> AppResult<Vec<customer::Model>> {
-    keyset
-        .fetch_deferred(
-            db,
-            tenancy::select::<customer::Entity>(tenant).filter(filter),
-        )
-        .await
+    let tenant_rows = tenancy::select::<customer::Entity>(tenant);
+    if searched {
+        keyset.fetch_searched(db, tenant_rows, filter).await
+    } else {
+        keyset.fetch_deferred(db, tenant_rows.filter(filter)).await
+    }
 }
 
 #[tracing::instrument(skip_all, fields(tenant = %tenant))]

@@ -19,11 +19,12 @@ use std::collections::HashMap;
 use std::hash::Hash;
 
 use sea_orm::sea_query::{
-    Alias, Asterisk, Expr, ExprTrait as _, Func, NullOrdering, Order, Query, WindowStatement,
+    Alias, Asterisk, Expr, ExprTrait as _, Func, NullOrdering, Order, Query, SelectStatement,
+    WindowStatement,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Select,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Select,
 };
 use serde::{Deserialize, Serialize};
 
@@ -192,6 +193,33 @@ pub struct Keyset<'a, E: EntityTrait> {
     pub id_of: fn(&E::Model) -> &str,
 }
 
+/// How many rows of a searched list, in the sort's order, PostgreSQL reads
+/// for a page before it turns to the search's index instead
+/// ([`Keyset::fetch_searched`]): a few milliseconds' worth.
+pub const PROBE_WINDOW: u64 = 4000;
+
+/// How [`Keyset::read`] reads each range.
+enum Read {
+    /// The page's rows, in one statement.
+    Direct,
+    /// The page's ids in a subquery, then their rows.
+    Deferred,
+    /// As `Deferred`, the ids of the rows that meet the condition: among the
+    /// next [`PROBE_WINDOW`] rows first, then among all.
+    Probing(Condition),
+}
+
+/// Whether a statement orders its rows as the sort's index holds them (and
+/// PostgreSQL may walk the index) or with NULLs placed against the index's
+/// order, which no row's value changes (the key columns a range reads are
+/// NOT NULL) but which keeps PostgreSQL from walking the index: it sorts
+/// what the other conditions find.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum KeyOrder {
+    Index,
+    Sorted,
+}
+
 /// Where a scan starts: the cursor's key (`None` for NULL) and id.
 type Position = (Option<sea_orm::Value>, String);
 
@@ -219,7 +247,7 @@ where
         db: &impl ConnectionTrait,
         query: Select<E>,
     ) -> AppResult<Vec<E::Model>> {
-        self.read(db, query, false).await
+        self.read(db, query, Read::Direct).await
     }
 
     /// [`Keyset::fetch`] for a filtered list of wide rows: on PostgreSQL,
@@ -234,15 +262,40 @@ where
         db: &impl ConnectionTrait,
         query: Select<E>,
     ) -> AppResult<Vec<E::Model>> {
-        let postgres = db.get_database_backend() == sea_orm::DbBackend::Postgres;
-        self.read(db, query, postgres).await
+        let read = if db.get_database_backend() == DbBackend::Postgres {
+            Read::Deferred
+        } else {
+            Read::Direct
+        };
+        self.read(db, query, read).await
+    }
+
+    /// [`Keyset::fetch_deferred`] for a list narrowed by `filter`, a search
+    /// whose matches PostgreSQL's planner can misjudge a hundredfold either
+    /// way: it estimates `LIKE '%term%'` from a sample of a hundred values.
+    /// A rare term taken for a common one walks the sort's index through
+    /// most of the tenant (seconds); a common one taken for rare sorts every
+    /// match. So on PostgreSQL each statement first looks for the page among
+    /// the next [`PROBE_WINDOW`] rows in the sort's order, and only when
+    /// fewer match sorts the matches that the search's index finds.
+    pub async fn fetch_searched(
+        &self,
+        db: &impl ConnectionTrait,
+        query: Select<E>,
+        filter: Condition,
+    ) -> AppResult<Vec<E::Model>> {
+        if db.get_database_backend() == DbBackend::Postgres {
+            self.read(db, query, Read::Probing(filter)).await
+        } else {
+            self.read(db, query.filter(filter), Read::Direct).await
+        }
     }
 
     async fn read(
         &self,
         db: &impl ConnectionTrait,
         query: Select<E>,
-        deferred: bool,
+        read: Read,
     ) -> AppResult<Vec<E::Model>> {
         let scan_ascending = self.ascending == (self.page.direction == Direction::Forward);
         let position = self.position()?;
@@ -267,24 +320,78 @@ where
         for (n, segment) in segments[start..].iter().enumerate() {
             let from = if n == 0 { position.clone() } else { None };
             let need = limit - rows.len() as u64;
-            let select = self.segment(query.clone(), *segment, from, scan_ascending);
-            let page = if deferred {
-                let ids = select
-                    .clone()
-                    .select_only()
-                    .column(self.id)
-                    .limit(need)
-                    .into_query();
-                select.filter(Expr::col(self.id).in_subquery(ids))
-            } else {
-                select.limit(need)
+            let range = |query: Select<E>, order: KeyOrder| {
+                self.segment(query, *segment, from.clone(), scan_ascending, order)
             };
-            rows.extend(page.all(db).await?);
+            let ids = |select: Select<E>| select.select_only().column(self.id).limit(need);
+            let page = match &read {
+                Read::Direct => {
+                    range(query.clone(), KeyOrder::Index)
+                        .limit(need)
+                        .all(db)
+                        .await?
+                }
+                Read::Deferred => {
+                    let select = range(query.clone(), KeyOrder::Index);
+                    let ids = ids(select.clone()).into_query();
+                    select
+                        .filter(Expr::col(self.id).in_subquery(ids))
+                        .all(db)
+                        .await?
+                }
+                Read::Probing(filter) => {
+                    let select = range(query.clone().filter(filter.clone()), KeyOrder::Index);
+                    let window = range(query.clone(), KeyOrder::Index)
+                        .limit(PROBE_WINDOW)
+                        .into_query();
+                    let probe = self.probe(window, filter, *segment, scan_ascending, need);
+                    let found = select
+                        .clone()
+                        .filter(Expr::col(self.id).in_subquery(probe))
+                        .all(db)
+                        .await?;
+                    if found.len() as u64 >= need {
+                        found
+                    } else {
+                        let sorted = range(query.clone().filter(filter.clone()), KeyOrder::Sorted);
+                        let ids = ids(sorted).into_query();
+                        select
+                            .filter(Expr::col(self.id).in_subquery(ids))
+                            .all(db)
+                            .await?
+                    }
+                }
+            };
+            rows.extend(page);
             if rows.len() as u64 >= limit {
                 break;
             }
         }
         Ok(rows)
+    }
+
+    /// The ids of the first `need` rows of `window` (a range of the list in
+    /// scan order, as a subquery named after the table, so that `filter`'s
+    /// columns name its columns) that meet `filter`.
+    fn probe(
+        &self,
+        window: SelectStatement,
+        filter: &Condition,
+        segment: Segment,
+        ascending: bool,
+        need: u64,
+    ) -> SelectStatement {
+        let order = if ascending { Order::Asc } else { Order::Desc };
+        let mut ids = Query::select();
+        ids.column((E::default(), self.id))
+            .from_subquery(window, E::default())
+            .cond_where(filter.clone());
+        if segment == Segment::Values {
+            ids.order_by((E::default(), self.sort.column), order.clone());
+        }
+        ids.order_by((E::default(), self.id), order)
+            .limit(need)
+            .to_owned()
     }
 
     /// Reads the page of each of many parents in one statement: the rows of
@@ -352,9 +459,21 @@ where
         segment: Segment,
         from: Option<Position>,
         ascending: bool,
+        key_order: KeyOrder,
     ) -> Select<E> {
         let (col, id) = (self.sort.column, self.id);
         let order = if ascending { Order::Asc } else { Order::Desc };
+        // NULLs first ascending and last descending, as the `(…, key, id)`
+        // indexes of nullable keys hold them; the opposite for NOT NULL keys
+        // and ids, as PostgreSQL's default does.
+        let nulls = |nullable: bool| {
+            let first = ascending == (nullable == (key_order == KeyOrder::Index));
+            if first {
+                NullOrdering::First
+            } else {
+                NullOrdering::Last
+            }
+        };
         match segment {
             Segment::Null => {
                 let mut query = query.filter(col.is_null());
@@ -365,7 +484,7 @@ where
                         id.lt(after)
                     });
                 }
-                query.order_by(id, order)
+                Self::order_by(query, id, order, nulls(false), key_order)
             }
             Segment::Values => {
                 let mut query = query;
@@ -388,18 +507,28 @@ where
                 // PostgreSQL walks the index instead of sorting. A NOT NULL
                 // key keeps the plain order: an explicit NULLS clause that
                 // differs from the index's would force a sort too.
-                query = if self.sort.nullable {
-                    let nulls = if ascending {
-                        NullOrdering::First
-                    } else {
-                        NullOrdering::Last
-                    };
-                    query.order_by_with_nulls(col, order.clone(), nulls)
-                } else {
+                let plain = !self.sort.nullable && key_order == KeyOrder::Index;
+                query = if plain {
                     query.order_by(col, order.clone())
+                } else {
+                    query.order_by_with_nulls(col, order.clone(), nulls(self.sort.nullable))
                 };
-                query.order_by(id, order)
+                Self::order_by(query, id, order, nulls(false), key_order)
             }
+        }
+    }
+
+    /// `ORDER BY column`, with the NULLS clause only where it matters.
+    fn order_by(
+        query: Select<E>,
+        column: E::Column,
+        order: Order,
+        nulls: NullOrdering,
+        key_order: KeyOrder,
+    ) -> Select<E> {
+        match key_order {
+            KeyOrder::Index => query.order_by(column, order),
+            KeyOrder::Sorted => query.order_by_with_nulls(column, order, nulls),
         }
     }
 
