@@ -435,7 +435,14 @@ pub fn derive(row: &mut customer::Model) {
         digits.as_deref(),
         row.company_name.as_deref(),
     ];
-    row.search_text = fold(&parts.into_iter().flatten().collect::<Vec<_>>().join("\n"));
+    // Each part folded on its own: folding drops line breaks from text that
+    // is not all ASCII, which would join the parts into one another.
+    row.search_text = parts
+        .into_iter()
+        .flatten()
+        .map(fold)
+        .collect::<Vec<_>>()
+        .join("\n");
 }
 
 fn opt<T>(

@@ -508,6 +508,9 @@ async fn search_is_substring_case_and_accent_insensitive(backend: Backend) {
         ("(415) 555", vec![&li]),
         ("dragon", vec![&li]),
         ("a", vec![&jonathan, &jose, &li]),
+        // Name, email, phone and company are searched apart, accents or not.
+        ("nunezjose", vec![]),
+        ("678346", vec![]),
         ("zz", vec![]),
         ("\"quoted\"", vec![]),
     ];
