@@ -128,16 +128,15 @@ pub async fn count(
     counting: &Counting,
     condition: Condition,
 ) -> AppResult<u64> {
-    match counting {
-        Counting::Kept(facet) => kept(db, tenant, facet).await,
-        Counting::Matches
-            if db.get_database_backend() == DbBackend::Sqlite
-                && kept(db, tenant, &Facet::all()).await? >= MATCHES_FROM =>
-        {
-            repo::count_matches(db, tenant, condition).await
+    let by_matches = match counting {
+        Counting::Kept(facet) => return kept(db, tenant, facet).await,
+        Counting::Rows => false,
+        Counting::Matches => {
+            db.get_database_backend() == DbBackend::Sqlite
+                && kept(db, tenant, &Facet::all()).await? >= MATCHES_FROM
         }
-        Counting::Rows | Counting::Matches => repo::count(db, tenant, condition).await,
-    }
+    };
+    repo::count(db, tenant, condition, by_matches).await
 }
 
 /// The tenant's count of `facet`: the sum of its key's rows.

@@ -173,34 +173,23 @@ pub async fn list(
     }
 }
 
+/// How many of the tenant's customers meet `filter`. `by_matches` on SQLite,
+/// for a search in a large tenant: the search index's matches drive the
+/// count and the tenant is tested on each ([`tenancy::select_tested`]),
+/// rather than the tenant read whole.
 #[tracing::instrument(skip_all, fields(tenant = %tenant))]
 pub async fn count(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
     filter: Condition,
+    by_matches: bool,
 ) -> AppResult<u64> {
-    pagination::count(
-        db,
-        tenancy::select::<customer::Entity>(tenant).filter(filter),
-        customer::Column::Id,
-    )
-    .await
-}
-
-/// [`count`] on SQLite, driven by the search index's matches: for a search
-/// in a large tenant, looking each match up beats reading the tenant.
-#[tracing::instrument(skip_all, fields(tenant = %tenant))]
-pub async fn count_matches(
-    db: &impl ConnectionTrait,
-    tenant: &TenantId,
-    filter: Condition,
-) -> AppResult<u64> {
-    pagination::count(
-        db,
-        tenancy::select_tested::<customer::Entity>(tenant).filter(filter),
-        customer::Column::Id,
-    )
-    .await
+    let rows = if by_matches {
+        tenancy::select_tested::<customer::Entity>(tenant)
+    } else {
+        tenancy::select::<customer::Entity>(tenant)
+    };
+    pagination::count(db, rows.filter(filter), customer::Column::Id).await
 }
 
 /// Inserts a row built by [`blank`]; a unique violation is left to the

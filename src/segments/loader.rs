@@ -74,7 +74,7 @@ impl Loader<String> for MemberCountLoader {
         let mut dynamic = dynamic_conditions(&defs, &env(&self.db, &self.tenant, &defs).await?);
         if let [(key, condition)] = dynamic.as_mut_slice() {
             // One segment: a plain `WHERE`, which its indexes can serve.
-            let n = customers::count(&self.db, &self.tenant, condition.clone()).await?;
+            let n = customers::count(&self.db, &self.tenant, condition.clone(), false).await?;
             counts.insert(std::mem::take(key), i64::try_from(n).unwrap_or(i64::MAX));
         } else if !dynamic.is_empty() {
             counts.extend(repo::counts(&self.db, &self.tenant, &dynamic).await?);

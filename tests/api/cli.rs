@@ -351,6 +351,20 @@ async fn a_search_in_a_large_tenant_counts_only_its_own_matches(backend: Backend
         ("ma", &["ma"]),
     ];
     let query = "query($q: String, $f: CustomerFilter) { customerCount(filter: { search: $q }) customers(first: 1, filter: $f) { totalCount } }";
+    let rows_where = |condition: String| {
+        let db = &app.app.db;
+        async move {
+            db.query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                format!("SELECT count(*) AS n FROM customers WHERE {condition}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap()
+        }
+    };
     for tenant in ["demo", "other"] {
         for (term, substrings) in cases {
             let like = substrings
@@ -358,19 +372,7 @@ async fn a_search_in_a_large_tenant_counts_only_its_own_matches(backend: Backend
                 .map(|s| format!("search_text LIKE '%{s}%'"))
                 .collect::<Vec<_>>()
                 .join(" OR ");
-            let row = app
-                .app
-                .db
-                .query_one_raw(sea_orm::Statement::from_string(
-                    app.app.db.get_database_backend(),
-                    format!(
-                        "SELECT count(*) AS n FROM customers WHERE tenant_id = '{tenant}' AND ({like})"
-                    ),
-                ))
-                .await
-                .unwrap()
-                .unwrap();
-            let expected: i64 = row.try_get("", "n").unwrap();
+            let expected = rows_where(format!("tenant_id = '{tenant}' AND ({like})")).await;
             assert!(expected > 0, "{tenant} has customers matching {term:?}");
             let data = app
                 .gql(
@@ -381,20 +383,10 @@ async fn a_search_in_a_large_tenant_counts_only_its_own_matches(backend: Backend
                 .await
                 .ok();
             assert_eq!(data["customerCount"], expected, "{tenant}: {term:?}");
-            let active = app
-                .app
-                .db
-                .query_one_raw(sea_orm::Statement::from_string(
-                    app.app.db.get_database_backend(),
-                    format!(
-                        "SELECT count(*) AS n FROM customers WHERE tenant_id = '{tenant}' AND status = 'ACTIVE' AND ({like})"
-                    ),
-                ))
-                .await
-                .unwrap()
-                .unwrap()
-                .try_get::<i64>("", "n")
-                .unwrap();
+            let active = rows_where(format!(
+                "tenant_id = '{tenant}' AND status = 'ACTIVE' AND ({like})"
+            ))
+            .await;
             assert_eq!(
                 data["customers"]["totalCount"], active,
                 "{tenant}: {term:?} and ACTIVE"
