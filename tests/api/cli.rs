@@ -397,7 +397,8 @@ async fn a_search_in_a_large_tenant_counts_only_its_own_matches(backend: Backend
 
 /// Pages of a search, common or rare, in a tenant larger than the window
 /// PostgreSQL probes before it turns to the search's index: every match
-/// once, in the sort's order, under a NOT NULL and a nullable key.
+/// once, in the sort's order, under a NOT NULL and a nullable key, paged
+/// forward and backward.
 async fn a_search_in_a_large_tenant_pages_through_every_match_in_order(backend: Backend) {
     use sea_orm::ConnectionTrait as _;
     let app = spawn_app(backend).await;
@@ -406,7 +407,8 @@ async fn a_search_in_a_large_tenant_pages_through_every_match_in_order(backend: 
     const {
         assert!(crm::customers::counts::MATCHES_FROM > crm::graphql::pagination::PROBE_WINDOW);
     }
-    let query = "query($f: CustomerFilter, $s: CustomerSort, $after: String) { customers(first: 25, after: $after, filter: $f, sort: $s) { nodes { id } pageInfo { hasNextPage endCursor } } }";
+    let forward = "query($f: CustomerFilter, $s: CustomerSort, $at: String) { customers(first: 25, after: $at, filter: $f, sort: $s) { nodes { id } pageInfo { more: hasNextPage next: endCursor } } }";
+    let backward = "query($f: CustomerFilter, $s: CustomerSort, $at: String) { customers(last: 25, before: $at, filter: $f, sort: $s) { nodes { id } pageInfo { more: hasPreviousPage next: startCursor } } }";
     let sorts = [
         ("CREATED_AT", "ASC", "created_at ASC, id ASC"),
         ("CREATED_AT", "DESC", "created_at DESC, id DESC"),
@@ -440,35 +442,51 @@ async fn a_search_in_a_large_tenant_pages_through_every_match_in_order(backend: 
                 .map(|r| r.try_get::<String>("", "id").unwrap())
                 .collect();
             assert!(!expected.is_empty(), "{term:?} matches");
-            let mut got = Vec::new();
-            let mut after = serde_json::Value::Null;
-            loop {
-                let data = app
-                    .gql(
-                        "demo",
-                        query,
-                        json!({
-                            "f": { "search": term },
-                            "s": { "field": field, "direction": direction },
-                            "after": after,
-                        }),
-                    )
-                    .await
-                    .ok();
-                let page = &data["customers"];
-                got.extend(page["nodes"].as_array().unwrap().iter().map(|n| {
-                    crm::graphql::id::decode(
-                        crm::graphql::id::Kind::Customer,
-                        n["id"].as_str().unwrap(),
-                    )
-                    .unwrap()
-                }));
-                if page["pageInfo"]["hasNextPage"] != true {
-                    break;
+            for query in [forward, backward] {
+                let mut pages = Vec::new();
+                let mut at = serde_json::Value::Null;
+                loop {
+                    let data = app
+                        .gql(
+                            "demo",
+                            query,
+                            json!({
+                                "f": { "search": term },
+                                "s": { "field": field, "direction": direction },
+                                "at": at,
+                            }),
+                        )
+                        .await
+                        .ok();
+                    let page = &data["customers"];
+                    pages.push(
+                        page["nodes"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|n| {
+                                crm::graphql::id::decode(
+                                    crm::graphql::id::Kind::Customer,
+                                    n["id"].as_str().unwrap(),
+                                )
+                                .unwrap()
+                            })
+                            .collect::<Vec<_>>(),
+                    );
+                    if page["pageInfo"]["more"] != true {
+                        break;
+                    }
+                    at = page["pageInfo"]["next"].clone();
                 }
-                after = page["pageInfo"]["endCursor"].clone();
+                let way = if query == backward {
+                    pages.reverse();
+                    "backward"
+                } else {
+                    "forward"
+                };
+                let got: Vec<String> = pages.concat();
+                assert_eq!(got, expected, "{term:?} by {field} {direction}, {way}");
             }
-            assert_eq!(got, expected, "{term:?} by {field} {direction}");
         }
     }
 }
