@@ -41,7 +41,7 @@ impl Facet {
             return Some(Facet::all());
         };
         let CustomerFilter {
-            search,
+            search: _,
             tags,
             tags_any,
             status,
@@ -58,7 +58,7 @@ impl Facet {
         else {
             return None;
         };
-        if search.as_deref().is_some_and(|s| !s.trim().is_empty()) {
+        if filter.searches() {
             return None;
         }
         let single_tag = |list: &Option<Vec<String>>| match list.as_deref() {

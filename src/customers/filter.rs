@@ -139,12 +139,7 @@ impl CustomerFilter {
                 format!("at most {MAX_SEARCH_CHARS} characters"),
             ));
         }
-        if let Some(search) = self
-            .search
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
+        if let Some(search) = self.search_term() {
             cond = cond.add(search_condition(search, backend));
         }
         for tag in self.tags.iter().flatten() {
@@ -194,19 +189,24 @@ impl CustomerFilter {
         Ok(cond)
     }
 
+    /// The search, trimmed, when there is one.
+    fn search_term(&self) -> Option<&str> {
+        self.search
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    }
+
     /// Whether the filter holds a search.
     pub fn searches(&self) -> bool {
-        self.search.as_deref().is_some_and(|s| !s.trim().is_empty())
+        self.search_term().is_some()
     }
 
     /// Whether the filter searches through SQLite's FTS5 index: a search
     /// term of three characters or more (after folding), whose matches can
     /// drive a count.
     pub fn searches_fts(&self) -> bool {
-        self.search
-            .as_deref()
-            .map(str::trim)
-            .is_some_and(|s| fts_answers(&fold(s)))
+        self.search_term().is_some_and(|s| fts_answers(&fold(s)))
     }
 }
 

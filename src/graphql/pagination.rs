@@ -323,7 +323,17 @@ where
             let range = |query: Select<E>, order: KeyOrder| {
                 self.segment(query, *segment, from.clone(), scan_ascending, order)
             };
-            let ids = |select: Select<E>| select.select_only().column(self.id).limit(need);
+            // The first `need` ids of a range, and the range's rows among them.
+            let ids = |select: Select<E>| {
+                select
+                    .select_only()
+                    .column(self.id)
+                    .limit(need)
+                    .into_query()
+            };
+            let rows_among = |select: Select<E>, ids: SelectStatement| {
+                select.filter(Expr::col(self.id).in_subquery(ids)).all(db)
+            };
             let page = match &read {
                 Read::Direct => {
                     range(query.clone(), KeyOrder::Index)
@@ -333,11 +343,7 @@ where
                 }
                 Read::Deferred => {
                     let select = range(query.clone(), KeyOrder::Index);
-                    let ids = ids(select.clone()).into_query();
-                    select
-                        .filter(Expr::col(self.id).in_subquery(ids))
-                        .all(db)
-                        .await?
+                    rows_among(select.clone(), ids(select)).await?
                 }
                 Read::Probing(filter) => {
                     let select = range(query.clone().filter(filter.clone()), KeyOrder::Index);
@@ -345,20 +351,12 @@ where
                         .limit(PROBE_WINDOW)
                         .into_query();
                     let probe = self.probe(window, filter, *segment, scan_ascending, need);
-                    let found = select
-                        .clone()
-                        .filter(Expr::col(self.id).in_subquery(probe))
-                        .all(db)
-                        .await?;
+                    let found = rows_among(select.clone(), probe).await?;
                     if found.len() as u64 >= need {
                         found
                     } else {
                         let sorted = range(query.clone().filter(filter.clone()), KeyOrder::Sorted);
-                        let ids = ids(sorted).into_query();
-                        select
-                            .filter(Expr::col(self.id).in_subquery(ids))
-                            .all(db)
-                            .await?
+                        rows_among(select, ids(sorted)).await?
                     }
                 }
             };
@@ -463,9 +461,10 @@ where
     ) -> Select<E> {
         let (col, id) = (self.sort.column, self.id);
         let order = if ascending { Order::Asc } else { Order::Desc };
-        // NULLs first ascending and last descending, as the `(…, key, id)`
-        // indexes of nullable keys hold them; the opposite for NOT NULL keys
-        // and ids, as PostgreSQL's default does.
+        // In index order, NULLs first ascending and last descending, as the
+        // `(…, key, id)` indexes of nullable keys hold them, and the opposite
+        // for NOT NULL keys and ids, as PostgreSQL's default does;
+        // `KeyOrder::Sorted` turns each around.
         let nulls = |nullable: bool| {
             let first = ascending == (nullable == (key_order == KeyOrder::Index));
             if first {
