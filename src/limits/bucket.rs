@@ -4,12 +4,18 @@
 //! bucket lacks it.
 //!
 //! On SQLite (one server) the buckets live in this process. On PostgreSQL
-//! they live in the database (`rate_buckets`, one atomic upsert a request,
-//! measured by the database's clock), so every instance draws on the same
-//! budget; that statement runs on a small pool of its own.
+//! every instance draws on one bucket per tenant in the database
+//! (`rate_buckets`, measured by the database's clock), but not once a
+//! request: an instance leases points from it a [`chunk`](Budget::chunk) at
+//! a time and spends them in memory, so a read writes nothing. No instance
+//! spends a point it has not taken from the shared bucket, so across
+//! instances a tenant never gets more than the bucket and its refill; the
+//! tolerance is the other way: points an instance leased and has not spent
+//! (at most a chunk plus the cost of the request that leased them) are not
+//! available to the tenant's requests on other instances.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use sea_orm::DatabaseConnection;
@@ -21,6 +27,20 @@ use crate::error::AppError;
 pub struct Budget {
     pub bucket: f64,
     pub restore: f64,
+}
+
+impl Budget {
+    /// How many points an instance leases from the shared bucket at once:
+    /// a twentieth of the bucket (50 points, one second of refill, with
+    /// the defaults).
+    pub fn chunk(self) -> f64 {
+        (self.bucket / 20.0).max(1.0)
+    }
+
+    /// What a bucket that held `available` at `since` holds now.
+    fn refilled(self, available: f64, since: Instant) -> f64 {
+        (available + self.restore * since.elapsed().as_secs_f64()).min(self.bucket)
+    }
 }
 
 /// The state of a tenant's bucket after a request.
@@ -39,14 +59,42 @@ impl Throttle {
     }
 }
 
-pub enum Buckets {
-    Memory(Mutex<HashMap<String, (f64, Instant)>>),
-    Database(DatabaseConnection),
+/// A tenant's bucket as this process holds it.
+#[derive(Debug)]
+struct Held {
+    /// On SQLite the whole bucket; on PostgreSQL the points leased and not
+    /// yet spent.
+    points: f64,
+    /// On PostgreSQL, what the shared bucket held after the last lease.
+    shared: f64,
+    /// When `points` (SQLite) or `shared` (PostgreSQL) was read.
+    at: Instant,
+}
+
+/// Every tenant's bucket, as this process keeps it.
+pub struct Buckets(Kept);
+
+enum Kept {
+    Memory(Mutex<HashMap<String, Held>>),
+    Leased {
+        db: DatabaseConnection,
+        /// Per tenant, behind an async lock: one lease statement at a time
+        /// per tenant on this instance; the tenant's other requests wait
+        /// for it and spend what it brought.
+        held: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Held>>>>,
+    },
 }
 
 impl Buckets {
     pub fn memory() -> Self {
-        Buckets::Memory(Mutex::new(HashMap::new()))
+        Buckets(Kept::Memory(Mutex::new(HashMap::new())))
+    }
+
+    pub fn leased(db: DatabaseConnection) -> Self {
+        Buckets(Kept::Leased {
+            db,
+            held: Mutex::new(HashMap::new()),
+        })
     }
 
     /// Takes `cost` from the tenant's bucket when it holds that much.
@@ -57,30 +105,124 @@ impl Buckets {
         cost: u64,
     ) -> Result<Throttle, AppError> {
         let cost = cost as f64;
-        match self {
-            Buckets::Memory(buckets) => {
-                let now = Instant::now();
+        match &self.0 {
+            Kept::Memory(buckets) => {
                 let mut buckets = buckets.lock().unwrap_or_else(|e| e.into_inner());
-                let (available, updated) = buckets
-                    .entry(tenant.to_owned())
-                    .or_insert((budget.bucket, now));
-                let refilled = (*available
-                    + budget.restore * now.duration_since(*updated).as_secs_f64())
-                .min(budget.bucket);
-                let granted = refilled >= cost;
-                *available = if granted { refilled - cost } else { refilled };
-                *updated = now;
+                let held = buckets.entry(tenant.to_owned()).or_insert_with(|| Held {
+                    points: budget.bucket,
+                    shared: 0.0,
+                    at: Instant::now(),
+                });
+                let available = budget.refilled(held.points, held.at);
+                let granted = available >= cost;
+                held.points = if granted { available - cost } else { available };
+                held.at = Instant::now();
                 Ok(Throttle {
                     granted,
-                    available: *available,
+                    available: held.points,
                 })
             }
-            Buckets::Database(db) => {
-                let (available, granted) =
-                    crate::db::take_from_bucket(db, tenant, budget.bucket, budget.restore, cost)
+            Kept::Leased { db, held } => {
+                let lease = held
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .entry(tenant.to_owned())
+                    .or_insert_with(|| {
+                        Arc::new(tokio::sync::Mutex::new(Held {
+                            points: 0.0,
+                            shared: budget.bucket,
+                            at: Instant::now(),
+                        }))
+                    })
+                    .clone();
+                let mut lease = lease.lock().await;
+                if lease.points < cost {
+                    // A chunk and what this request lacks; when the shared
+                    // bucket has less, just what it lacks.
+                    let lacking = cost - lease.points;
+                    for amount in [lacking + budget.chunk(), lacking] {
+                        let (shared, granted) = crate::db::take_from_bucket(
+                            db,
+                            tenant,
+                            budget.bucket,
+                            budget.restore,
+                            amount,
+                        )
                         .await?;
-                Ok(Throttle { granted, available })
+                        lease.shared = shared;
+                        lease.at = Instant::now();
+                        if granted {
+                            lease.points += amount;
+                            break;
+                        }
+                    }
+                }
+                let granted = lease.points >= cost;
+                if granted {
+                    lease.points -= cost;
+                }
+                Ok(Throttle {
+                    granted,
+                    available: Self::leased_view(budget, &lease),
+                })
             }
         }
+    }
+
+    /// What the tenant's bucket holds now, as this process last saw it
+    /// plus what has been restored since (no statement runs).
+    pub fn peek(&self, budget: Budget, tenant: &str) -> f64 {
+        match &self.0 {
+            Kept::Memory(buckets) => {
+                let buckets = buckets.lock().unwrap_or_else(|e| e.into_inner());
+                buckets
+                    .get(tenant)
+                    .map_or(budget.bucket, |held| budget.refilled(held.points, held.at))
+            }
+            Kept::Leased { held, .. } => {
+                let held = held.lock().unwrap_or_else(|e| e.into_inner());
+                held.get(tenant)
+                    .and_then(|lease| {
+                        lease
+                            .try_lock()
+                            .ok()
+                            .map(|lease| Self::leased_view(budget, &lease))
+                    })
+                    .unwrap_or(budget.bucket)
+            }
+        }
+    }
+
+    /// A leasing instance's view of the tenant's budget: its unspent lease
+    /// and what the shared bucket held at the last lease, refilled since.
+    fn leased_view(budget: Budget, lease: &Held) -> f64 {
+        (lease.points + budget.refilled(lease.shared, lease.at)).min(budget.bucket)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_bucket_in_memory_grants_until_it_is_empty() {
+        let budget = Budget {
+            bucket: 10.0,
+            restore: 0.001,
+        };
+        let buckets = Buckets::memory();
+        for _ in 0..3 {
+            assert!(buckets.take(budget, "t", 3).await.expect("take").granted);
+        }
+        let refused = buckets.take(budget, "t", 3).await.expect("take");
+        assert!(!refused.granted);
+        assert!(refused.available < 3.0);
+        assert!(
+            buckets
+                .take(budget, "other", 3)
+                .await
+                .expect("take")
+                .granted
+        );
     }
 }

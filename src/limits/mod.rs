@@ -7,10 +7,6 @@ pub mod analysis;
 mod bucket;
 mod shape;
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::Instant;
-
 use async_graphql::Request;
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
@@ -130,14 +126,12 @@ pub struct Gate {
     budget: Budget,
     shape: Shape,
     buckets: Buckets,
-    /// On PostgreSQL, the last state of each tenant's bucket this instance
-    /// saw, for the responses that take nothing from it.
-    seen: Mutex<HashMap<String, (f64, Instant)>>,
 }
 
 impl Gate {
-    /// `bucket_db` keeps the budgets in the database (shared by every
-    /// instance); without it, they are kept in this process.
+    /// With `bucket_db`, the budgets are kept in the database and leased
+    /// from it (shared by every instance); without it, they are kept in
+    /// this process.
     pub fn new(
         limits: Limits,
         budget: Budget,
@@ -148,8 +142,7 @@ impl Gate {
             limits,
             budget,
             shape,
-            buckets: bucket_db.map_or_else(Buckets::memory, Buckets::Database),
-            seen: Mutex::new(HashMap::new()),
+            buckets: bucket_db.map_or_else(Buckets::memory, Buckets::leased),
         }
     }
 
@@ -203,7 +196,6 @@ impl Gate {
                 }
             }
         };
-        self.remember(tenant, throttle.available);
         let cost = Cost {
             requested,
             available: throttle.available,
@@ -310,18 +302,8 @@ impl Gate {
     }
 
     /// What the tenant's bucket holds now, as this instance last saw it
-    /// plus what has been restored since (no statement runs).
+    /// (no statement runs).
     fn peek(&self, tenant: &str) -> f64 {
-        let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        match seen.get(tenant) {
-            Some((available, at)) => (available + self.budget.restore * at.elapsed().as_secs_f64())
-                .min(self.budget.bucket),
-            None => self.budget.bucket,
-        }
-    }
-
-    fn remember(&self, tenant: &str, available: f64) {
-        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        seen.insert(tenant.to_owned(), (available, Instant::now()));
+        self.buckets.peek(self.budget, tenant)
     }
 }
