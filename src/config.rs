@@ -174,12 +174,6 @@ pub struct ServeArgs {
     #[arg(long, env = "CRM_RFM_REFRESH", default_value = "1m", value_parser = humantime::parse_duration)]
     pub rfm_refresh: Duration,
 
-    /// How long a loader gathers the keys of one nesting level before it
-    /// runs its one statement (async-graphql's DataLoader delay). Longer
-    /// batches more on a slow machine, at that much latency per level.
-    #[arg(long, env = "CRM_BATCH_WINDOW", default_value = "2ms", value_parser = humantime::parse_duration)]
-    pub batch_window: Duration,
-
     /// Where GraphiQL's page loads React and GraphiQL from: a base URL laid
     /// out like unpkg.com (`graphiql@4/graphiql.min.js`,
     /// `react@18/umd/react.development.js`, …), for machines that cannot

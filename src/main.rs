@@ -1,6 +1,12 @@
 use clap::Parser;
 use crm::cli::{Cli, Command};
 
+/// A request makes thousands of small, short-lived allocations (values,
+/// rows, response trees) across the runtime's threads: mimalloc serves them
+/// from per-thread pages, where glibc's allocator contends on its arenas.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();

@@ -104,11 +104,12 @@ pub async fn archive(
 }
 
 async fn run(app: &App, viewer: &Viewer, query: &str, variables: Value) -> AppResult<Value> {
-    let session = Session::new(app.db.clone(), viewer.clone(), app.config.batch_window);
+    let session = Session::new(app.db.clone(), viewer.clone());
+    let dispatch = session.loaders.dispatch().clone();
     let request = Request::new(query)
         .variables(Variables::from_json(variables))
         .data(session);
-    let response = app.schema.execute(request).await;
+    let response = dispatch.run(app.schema.execute(request)).await;
     if let Some(error) = response.errors.first() {
         return Err(AppError::Internal(anyhow::anyhow!(
             "the export query failed: {}",

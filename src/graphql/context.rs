@@ -1,7 +1,6 @@
 //! What a resolver may reach: the request's [`Session`], and nothing global.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_graphql::Context;
 use sea_orm::DatabaseConnection;
@@ -21,8 +20,8 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn new(db: DatabaseConnection, viewer: Viewer, batch_window: Duration) -> Self {
-        let loaders = Arc::new(Loaders::new(&db, &viewer.tenant, batch_window));
+    pub fn new(db: DatabaseConnection, viewer: Viewer) -> Self {
+        let loaders = Arc::new(Loaders::new(&db, &viewer.tenant));
         Self {
             db,
             viewer,

@@ -1,14 +1,17 @@
 //! The loaders of one request. Built per request with the viewer's tenant
 //! inside, so nothing is cached across requests or tenants; each is made on
-//! first use (a subscription, which lives long, uses one or two).
+//! first use (a subscription, which lives long, uses one or two). A batch
+//! runs when the request is idle ([`Dispatch`]): one statement per loader
+//! per level.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_graphql::dataloader::DataLoader;
 use sea_orm::DatabaseConnection;
 
 use super::children::ChildLoader;
+use super::dispatch::Dispatch;
 use crate::activity::loader::Timeline;
 use crate::customers::loader::{CustomerLoader, TagLoader};
 use crate::data_requests::loader::{AuditLoader, DataRequestLoader, ExportLinkLoader};
@@ -25,27 +28,40 @@ macro_rules! loaders {
         pub struct Loaders {
             db: DatabaseConnection,
             tenant: TenantId,
-            window: Duration,
+            dispatch: Arc<Dispatch>,
             $($name: OnceLock<DataLoader<$loader>>,)*
         }
 
         impl Loaders {
-            /// Loaders of `tenant` that gather keys for `window` before
-            /// loading.
-            pub fn new(db: &DatabaseConnection, tenant: &TenantId, window: Duration) -> Self {
+            /// Loaders of `tenant`.
+            pub fn new(db: &DatabaseConnection, tenant: &TenantId) -> Self {
                 Self {
                     db: db.clone(),
                     tenant: tenant.clone(),
-                    window,
+                    dispatch: Arc::default(),
                     $($name: OnceLock::new(),)*
                 }
+            }
+
+            /// The request's polls and batches, which the loaders' batches
+            /// wait on.
+            pub fn dispatch(&self) -> &Arc<Dispatch> {
+                &self.dispatch
             }
 
             $(
                 pub fn $name(&self) -> &DataLoader<$loader> {
                     self.$name.get_or_init(|| {
                         let ($db, $tenant) = (self.db.clone(), self.tenant.clone());
-                        DataLoader::new($make, tokio::spawn).delay(self.window)
+                        let dispatch = self.dispatch.clone();
+                        DataLoader::new($make, move |batch| {
+                            let dispatch = dispatch.clone();
+                            tokio::spawn(async move {
+                                let _running = dispatch.turn().await;
+                                batch.await
+                            })
+                        })
+                        .delay(Duration::ZERO)
                     })
                 }
             )*

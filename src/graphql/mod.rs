@@ -3,6 +3,7 @@
 
 pub mod children;
 mod context;
+mod dispatch;
 pub mod id;
 pub mod input;
 mod loaders;
@@ -13,6 +14,7 @@ mod query;
 pub mod scalars;
 
 pub use context::{ContextExt, Session};
+pub use dispatch::Dispatch;
 pub use loaders::Loaders;
 pub use mutation::Mutation;
 pub use node::{MAX_IDS, Node};
@@ -45,11 +47,15 @@ pub struct Settings {
 /// Builds the schema; per-request data (the [`Session`]) is added by the
 /// HTTP layer.
 pub fn build_schema(settings: Settings) -> AppSchema {
-    // Resolver spans (target `async_graphql::graphql`), off unless
-    // `CRM_LOG` asks for them; at most 5 directives on one field.
-    let mut builder = Schema::build(Query::default(), Mutation::default(), EventSubscription)
-        .extension(async_graphql::extensions::Tracing)
-        .limit_directives(5);
+    // At most 5 directives on one field.
+    let mut builder =
+        Schema::build(Query::default(), Mutation::default(), EventSubscription).limit_directives(5);
+    // Resolver spans (target `async_graphql::graphql`) only when the log
+    // filter (`CRM_LOG`) asks for them: the extension wraps every resolved
+    // field, whether or not its spans are kept.
+    if tracing::enabled!(target: "async_graphql::graphql", tracing::Level::INFO) {
+        builder = builder.extension(async_graphql::extensions::Tracing);
+    }
     if !settings.introspection {
         builder = builder.disable_introspection().disable_suggestions();
     }

@@ -144,7 +144,7 @@ async fn produce(
     viewer: Viewer,
     request: Request,
 ) {
-    let session = Session::new(app.db.clone(), viewer, app.config.batch_window);
+    let session = Session::new(app.db.clone(), viewer);
     let request = request.data(session).data(app.bus.clone());
     let mut responses = app.schema.execute_stream(request);
     let mut idle_check = tokio::time::interval(IDLE_CHECK);

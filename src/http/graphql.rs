@@ -376,10 +376,13 @@ fn prepare(app: &AppState, session: &Session, params: Params) -> Result<Request,
     Ok(request)
 }
 
-/// Runs a query or mutation, publishes the events its writes recorded
-/// (after their transactions committed), and gives every error a code.
-pub(super) async fn run_query(app: &AppState, request: Request) -> Response {
-    let (mut response, events) = crate::events::recording(app.schema.execute(request)).await;
+/// Runs a query or mutation in `session`, publishes the events its writes
+/// recorded (after their transactions committed), and gives every error a
+/// code.
+pub(super) async fn run_query(app: &AppState, session: Session, request: Request) -> Response {
+    let dispatch = session.loaders.dispatch().clone();
+    let execution = app.schema.execute(request.data(session));
+    let (mut response, events) = dispatch.run(crate::events::recording(execution)).await;
     if !events.is_empty() {
         app.bus.publish(events).await;
         // Writes that raise events may have enqueued jobs (webhook
@@ -429,11 +432,7 @@ fn authenticate(app: &AppState, headers: &HeaderMap) -> Result<Session, Refused>
         .and_then(|v| bearer(v).ok_or(AppError::Unauthenticated))
         .and_then(|token| app.keys.verify(token));
     match viewer {
-        Ok(viewer) => Ok(Session::new(
-            app.db.clone(),
-            viewer,
-            app.config.batch_window,
-        )),
+        Ok(viewer) => Ok(Session::new(app.db.clone(), viewer)),
         Err(err) => {
             telemetry::metrics()
                 .requests
@@ -460,35 +459,40 @@ async fn execute(
     let labels = app.gate.labels(&mut request);
     tracing::Span::current().record("operation", labels.operation.as_str());
     let tenant = session.tenant().as_str().to_owned();
-    let (status, mut body, outcome, cost) = match app.gate.admit(&tenant, &mut request).await {
+    let (status, answer, outcome) = match app.gate.admit(&tenant, &mut request).await {
         Err(refusal) => {
             let (status, outcome) = match &refusal {
                 Refusal::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, Outcome::Throttled),
                 Refusal::Limit { .. } => (rejected_status(format), Outcome::Rejected),
             };
-            let body = json!({ "errors": [refusal.error()] });
-            (status, body, outcome, refusal.cost())
+            let body = json!({
+                "errors": [refusal.error()],
+                "extensions": { "cost": refusal.cost().to_json() },
+            });
+            (status, Answer::Refused(body), outcome)
         }
         Ok(cost) => {
             let timeout = app.config.limits.request_timeout;
-            match tokio::time::timeout(timeout, run_query(app, request.data(session))).await {
+            match tokio::time::timeout(timeout, run_query(app, session, request)).await {
                 Err(_) => {
                     let message = format!(
                         "the request did not finish within {}: ask for less (smaller pages, fewer fields)",
                         humantime::format_duration(timeout)
                     );
-                    let body = json!({ "errors": [{
-                        "message": message,
-                        "extensions": { "code": code::QUERY_TOO_COMPLEX }
-                    }]});
+                    let body = json!({
+                        "errors": [{
+                            "message": message,
+                            "extensions": { "code": code::QUERY_TOO_COMPLEX }
+                        }],
+                        "extensions": { "cost": cost.to_json() },
+                    });
                     (
                         StatusCode::SERVICE_UNAVAILABLE,
-                        body,
+                        Answer::Refused(body),
                         Outcome::Timeout,
-                        cost,
                     )
                 }
-                Ok(response) => {
+                Ok(mut response) => {
                     // A request that failed before execution (parse or
                     // validation) has no data; under
                     // graphql-response+json that is a 400.
@@ -500,42 +504,92 @@ async fn execute(
                     } else {
                         (StatusCode::OK, Outcome::Error)
                     };
-                    let mut body = serde_json::to_value(&response).unwrap_or_else(|_| {
-                        json!({"errors":[{"message":"internal server error","extensions":{"code":code::INTERNAL_SERVER_ERROR}}]})
-                    });
-                    if rejected && let Some(map) = body.as_object_mut() {
-                        // The request never ran: no `data` entry at all.
-                        map.remove("data");
-                    }
-                    (status, body, outcome, cost)
+                    response.extensions.insert(
+                        "cost".to_owned(),
+                        async_graphql::Value::from_json(cost.to_json()).unwrap_or_default(),
+                    );
+                    (status, Answer::Ran { response, rejected }, outcome)
                 }
             }
         }
     };
-    if let Some(map) = body.as_object_mut() {
-        let extensions = map
-            .entry("extensions")
-            .or_insert_with(|| Value::Object(Default::default()));
-        if let Some(extensions) = extensions.as_object_mut() {
-            extensions.insert("cost".into(), cost.to_json());
-        }
-    }
-    record(&labels, outcome, &body, started);
+    record(&labels, outcome, answer.codes(), started);
+    let retry_after = answer.retry_after();
     let mut response = (
         status,
         [(header::CONTENT_TYPE, format.content_type())],
-        body.to_string(),
+        answer.into_body(),
     )
         .into_response();
-    if status == StatusCode::TOO_MANY_REQUESTS {
-        let retry_after = body["errors"][0]["extensions"]["retryAfter"]
-            .as_u64()
-            .unwrap_or(1);
+    if let Some(seconds) = retry_after.filter(|_| status == StatusCode::TOO_MANY_REQUESTS) {
         response
             .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
     response
+}
+
+/// What a request got: a refusal written here, or the schema's response.
+enum Answer {
+    Refused(Value),
+    Ran {
+        response: Response,
+        /// Refused by parsing or validation: no `data` entry at all.
+        rejected: bool,
+    },
+}
+
+impl Answer {
+    /// The codes of its errors.
+    fn codes(&self) -> Vec<&str> {
+        match self {
+            Answer::Refused(body) => body["errors"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|error| error["extensions"]["code"].as_str())
+                .collect(),
+            Answer::Ran { response, .. } => response
+                .errors
+                .iter()
+                .filter_map(|error| match error.extensions.as_ref()?.get("code")? {
+                    async_graphql::Value::String(code) => Some(code.as_str()),
+                    _ => None,
+                })
+                .collect(),
+        }
+    }
+
+    /// `retryAfter` of its first error.
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            Answer::Refused(body) => body["errors"][0]["extensions"]["retryAfter"].as_u64(),
+            Answer::Ran { .. } => None,
+        }
+    }
+
+    /// The response body, serialized straight from the response tree.
+    fn into_body(self) -> Vec<u8> {
+        #[derive(serde::Serialize)]
+        struct Body<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            data: Option<&'a async_graphql::Value>,
+            #[serde(skip_serializing_if = "<[_]>::is_empty")]
+            errors: &'a [async_graphql::ServerError],
+            extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
+        }
+        let written = match &self {
+            Answer::Refused(body) => serde_json::to_vec(body),
+            Answer::Ran { response, rejected } => serde_json::to_vec(&Body {
+                data: (!rejected).then_some(&response.data),
+                errors: &response.errors,
+                extensions: &response.extensions,
+            }),
+        };
+        written.unwrap_or_else(|_| {
+            br#"{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}"#.to_vec()
+        })
+    }
 }
 
 /// The status of a request refused before it ran (syntax, validation,
@@ -549,7 +603,7 @@ fn rejected_status(format: Format) -> StatusCode {
 }
 
 /// Counts the request and its errors, and times it.
-fn record(labels: &OperationLabels, outcome: Outcome, body: &Value, started: Instant) {
+fn record(labels: &OperationLabels, outcome: Outcome, codes: Vec<&str>, started: Instant) {
     let metrics = telemetry::metrics();
     metrics
         .requests
@@ -563,15 +617,13 @@ fn record(labels: &OperationLabels, outcome: Outcome, body: &Value, started: Ins
         .latency
         .get_or_create(labels)
         .observe(started.elapsed().as_secs_f64());
-    for error in body["errors"].as_array().into_iter().flatten() {
-        if let Some(code) = error["extensions"]["code"].as_str() {
-            metrics
-                .errors
-                .get_or_create(&CodeLabels {
-                    code: code.to_owned(),
-                })
-                .inc();
-        }
+    for code in codes {
+        metrics
+            .errors
+            .get_or_create(&CodeLabels {
+                code: code.to_owned(),
+            })
+            .inc();
     }
 }
 

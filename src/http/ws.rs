@@ -391,8 +391,8 @@ async fn run(
     request: Request,
     out: mpsc::Sender<Out>,
 ) {
-    let session = Session::new(app.db.clone(), viewer, app.config.batch_window);
-    let request = request.data(session).data(app.bus.clone());
+    let session = Session::new(app.db.clone(), viewer);
+    let request = request.data(app.bus.clone());
     let send = |value: Value, last: bool| {
         out.send(Out {
             id: id.clone(),
@@ -401,7 +401,7 @@ async fn run(
             last,
         })
     };
-    let response = run_query(&app, request).await;
+    let response = run_query(&app, session, request).await;
     if rejected(&response) {
         let errors = serde_json::to_value(&response.errors).unwrap_or(Value::Null);
         let _ = send(
