@@ -94,7 +94,7 @@ impl Activity {
             .customers()
             .load_one(self.0.customer_id.clone())
             .await?;
-        Ok(row.map(Customer))
+        Ok(row)
     }
 }
 

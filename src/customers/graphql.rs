@@ -32,7 +32,28 @@ use crate::segments::{Segment, customer_segments, segment_filter};
 use sea_orm::Condition;
 
 /// A person or company the tenant does business with.
-pub struct Customer(pub customer::Model);
+#[derive(Clone)]
+pub struct Customer {
+    pub row: customer::Model,
+    /// The tags, when they were read with the row.
+    tags: Option<Vec<String>>,
+}
+
+impl From<customer::Model> for Customer {
+    fn from(row: customer::Model) -> Self {
+        Customer { row, tags: None }
+    }
+}
+
+impl Customer {
+    /// A row read with its tags (alphabetically).
+    pub fn with_tags(row: customer::Model, tags: Vec<String>) -> Self {
+        Customer {
+            row,
+            tags: Some(tags),
+        }
+    }
+}
 
 /// A postal address.
 #[derive(SimpleObject)]
@@ -50,62 +71,65 @@ pub struct Address {
 impl Customer {
     /// `cus_` followed by a time-ordered key.
     pub async fn id(&self) -> ID {
-        id::encode(Kind::Customer, &self.0.id)
+        id::encode(Kind::Customer, &self.row.id)
     }
 
     /// Display name; "first last" when only those are set.
     async fn name(&self) -> Option<String> {
-        display_name(&self.0)
+        display_name(&self.row)
     }
 
     async fn first_name(&self) -> Option<&str> {
-        self.0.first_name.as_deref()
+        self.row.first_name.as_deref()
     }
 
     async fn last_name(&self) -> Option<&str> {
-        self.0.last_name.as_deref()
+        self.row.last_name.as_deref()
     }
 
     /// Lower-cased; unique per tenant.
     async fn email(&self) -> Option<&str> {
-        self.0.email.as_deref()
+        self.row.email.as_deref()
     }
 
     /// E.164; unique per tenant.
     async fn phone(&self) -> Option<&str> {
-        self.0.phone.as_deref()
+        self.row.phone.as_deref()
     }
 
     async fn company_name(&self) -> Option<&str> {
-        self.0.company_name.as_deref()
+        self.row.company_name.as_deref()
     }
 
     async fn avatar_url(&self) -> Option<&str> {
-        self.0.avatar_url.as_deref()
+        self.row.avatar_url.as_deref()
     }
 
     async fn status(&self) -> CustomerStatus {
-        CustomerStatus::from_db(&self.0.status)
+        CustomerStatus::from_db(&self.row.status)
     }
 
     /// Where the customer came from.
     async fn source(&self) -> Option<&str> {
-        self.0.source.as_deref()
+        self.row.source.as_deref()
     }
 
     /// Tags, alphabetically.
     async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        if let Some(tags) = &self.tags {
+            return Ok(tags.clone());
+        }
         let loaded = ctx
             .session()?
             .loaders
             .tags()
-            .load_one(self.0.id.clone())
+            .load_one(self.row.id.clone())
             .await?;
         Ok(loaded.unwrap_or_default())
     }
 
     async fn address(&self) -> Option<Address> {
-        let m = &self.0;
+        let m = &self.row;
         has_address(m).then(|| Address {
             line1: m.address_line1.clone(),
             line2: m.address_line2.clone(),
@@ -118,34 +142,34 @@ impl Customer {
 
     /// Custom fields: a JSON object.
     async fn metadata(&self) -> Json<&serde_json::Value> {
-        Json(&self.0.metadata)
+        Json(&self.row.metadata)
     }
 
     async fn created_at(&self) -> DateTime {
-        DateTime(self.0.created_at)
+        DateTime(self.row.created_at)
     }
 
     async fn updated_at(&self) -> DateTime {
-        DateTime(self.0.updated_at)
+        DateTime(self.row.updated_at)
     }
 
     /// Paid orders.
     async fn total_orders(&self) -> i64 {
-        self.0.total_orders
+        self.row.total_orders
     }
 
     /// Sum of paid orders.
     async fn total_spent(&self) -> Decimal {
-        Decimal(self.0.total_spent_cents)
+        Decimal(self.row.total_spent_cents)
     }
 
     async fn last_order_at(&self) -> Option<DateTime> {
-        self.0.last_order_at.map(DateTime)
+        self.row.last_order_at.map(DateTime)
     }
 
     /// Order metrics: totals, rhythm, churn risk and RFM scores.
     async fn metrics(&self, ctx: &Context<'_>) -> Result<CustomerMetrics> {
-        customer_metrics(ctx, &self.0).await
+        customer_metrics(ctx, &self.row).await
     }
 
     /// Orders, newest first.
@@ -157,7 +181,7 @@ impl Customer {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<OrderConnection> {
-        customer_orders(ctx, &self.0.id, first, after, last, before).await
+        customer_orders(ctx, &self.row.id, first, after, last, before).await
     }
 
     /// The timeline, newest first: `types` keeps only those kinds,
@@ -173,7 +197,7 @@ impl Customer {
     ) -> Result<ActivityConnection> {
         customer_activity(
             ctx,
-            &self.0.id,
+            &self.row.id,
             first,
             after,
             types,
@@ -192,13 +216,13 @@ impl Customer {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<NoteConnection> {
-        customer_notes(ctx, &self.0.id, first, after, last, before).await
+        customer_notes(ctx, &self.row.id, first, after, last, before).await
     }
 
     /// The segments the customer belongs to now, by name.
     #[graphql(guard = "ScopeGuard(Scope::ReadSegments)")]
     async fn segments(&self, ctx: &Context<'_>) -> Result<Vec<Segment>> {
-        customer_segments(ctx, &self.0.id).await
+        customer_segments(ctx, &self.row.id).await
     }
 }
 
@@ -214,11 +238,11 @@ impl From<Written> for CreateCustomerPayload {
     fn from(written: Written) -> Self {
         match written {
             Written::Created(row) => CreateCustomerPayload {
-                customer: Customer(row),
+                customer: Customer::from(row),
                 created: true,
             },
             Written::Existing(row) => CreateCustomerPayload {
-                customer: Customer(row),
+                customer: Customer::from(row),
                 created: false,
             },
         }
@@ -277,7 +301,7 @@ pub async fn customer_connection(
         let counting = counting.clone();
         async move { Ok(counts::count(&db, &tenant, &counting, condition).await?) }.boxed()
     });
-    Ok(keyset.connection(rows, Customer, total))
+    Ok(keyset.connection(rows, Customer::from, total))
 }
 
 #[derive(Default)]
@@ -292,12 +316,7 @@ impl CustomerQuery {
             return Ok(None);
         };
         let session = ctx.session()?;
-        Ok(session
-            .loaders
-            .customers()
-            .load_one(key)
-            .await?
-            .map(Customer))
+        Ok(session.loaders.customers().load_one(key).await?)
     }
 
     /// A customer by email (case-insensitive), else by phone.
@@ -326,10 +345,12 @@ impl CustomerQuery {
         if let Some(email) = email
             && let Some(row) = repo::find_by_email(db, tenant, &email).await?
         {
-            return Ok(Some(Customer(row)));
+            return Ok(Some(Customer::from(row)));
         }
         match phone {
-            Some(phone) => Ok(repo::find_by_phone(db, tenant, &phone).await?.map(Customer)),
+            Some(phone) => Ok(repo::find_by_phone(db, tenant, &phone)
+                .await?
+                .map(Customer::from)),
             None => Ok(None),
         }
     }
@@ -428,9 +449,9 @@ impl CustomerMutation {
         let session = ctx.session()?;
         let key = id::decode(Kind::Customer, &id).ok_or(not_found("customer"))?;
         let patch = Patch::from_update(input, "input")?;
-        Ok(Customer(
-            upsert::update(&session.db, session.tenant(), &key, patch).await?,
-        ))
+        Ok(upsert::update(&session.db, session.tenant(), &key, patch)
+            .await?
+            .into())
     }
 
     /// Imports up to 1,000 customers in one transaction. `UPSERT` (the
@@ -470,7 +491,7 @@ impl CustomerMutation {
         let add = input::tags("add", add.unwrap_or_default())?;
         let remove = input::tags("remove", remove.unwrap_or_default())?;
         let rows = tagging::tag(&session.db, session.tenant(), &keys, &add, &remove).await?;
-        Ok(rows.into_iter().map(Customer).collect())
+        Ok(rows.into_iter().map(Customer::from).collect())
     }
 
     /// Merges `mergeId` into `keepId`: the kept customer takes the other's
@@ -486,9 +507,9 @@ impl CustomerMutation {
         let session = ctx.session()?;
         let keep = id::decode(Kind::Customer, &keep_id).ok_or(not_found("customer"))?;
         let merged = id::decode(Kind::Customer, &merge_id).ok_or(not_found("customer"))?;
-        Ok(Customer(
-            merge::merge(&session.db, session.tenant(), &keep, &merged).await?,
-        ))
+        Ok(merge::merge(&session.db, session.tenant(), &keep, &merged)
+            .await?
+            .into())
     }
 
     /// Deletes a customer and its tags.

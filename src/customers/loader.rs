@@ -1,28 +1,31 @@
-//! Per-request batch loaders for customers and their tags, keyed by row key
-//! within the request's tenant.
+//! Per-request batch loaders for customers (read with their tags) and for
+//! tags alone, keyed by row key within the request's tenant.
 
 use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
-use entity::customer;
 use sea_orm::DatabaseConnection;
 
+use super::graphql::Customer;
 use super::repo;
 use crate::tenancy::TenantId;
 
-/// Customers by key.
+/// Customers by key, with their tags.
 pub struct CustomerLoader {
     pub db: DatabaseConnection,
     pub tenant: TenantId,
 }
 
 impl Loader<String> for CustomerLoader {
-    type Value = customer::Model;
+    type Value = Customer;
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
-        let rows = repo::find_many(&self.db, &self.tenant, keys).await?;
-        Ok(rows.into_iter().map(|row| (row.id.clone(), row)).collect())
+        let rows = repo::find_many_with_tags(&self.db, &self.tenant, keys).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(row, tags)| (row.id.clone(), Customer::with_tags(row, tags)))
+            .collect())
     }
 }
 

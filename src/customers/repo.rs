@@ -7,7 +7,7 @@ use entity::{customer, customer_tag};
 use sea_orm::sea_query::{Expr, ExprTrait as _, Func, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Statement,
+    FromQueryResult, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 
 use crate::error::AppResult;
@@ -126,6 +126,58 @@ pub async fn find_many(
         .filter(customer::Column::Id.is_in(keys.iter().cloned()))
         .all(db)
         .await?)
+}
+
+/// [`find_many`], each row with its tags (alphabetically) in the same
+/// statement: a subquery per row reads them from the tags' primary key.
+pub async fn find_many_with_tags(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    keys: &[String],
+) -> AppResult<Vec<(customer::Model, Vec<String>)>> {
+    #[derive(FromQueryResult)]
+    struct WithTags {
+        #[sea_orm(nested)]
+        row: customer::Model,
+        /// A JSON array of the tags.
+        tag_list: String,
+    }
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = tenancy::select::<customer::Entity>(tenant)
+        .filter(customer::Column::Id.is_in(keys.iter().cloned()))
+        .expr_as(tag_list(tenant, db.get_database_backend()), "tag_list")
+        .into_model::<WithTags>()
+        .all(db)
+        .await?;
+    rows.into_iter()
+        .map(|WithTags { row, tag_list }| {
+            let tags = serde_json::from_str(&tag_list)
+                .map_err(|e| DbErr::Type(format!("tag_list: {e}")))?;
+            Ok((row, tags))
+        })
+        .collect()
+}
+
+/// The customer's tags as a JSON array in tag order, for the row of the
+/// outer query.
+fn tag_list(tenant: &TenantId, backend: DbBackend) -> Expr {
+    use customer_tag::Column as T;
+    let aggregate = match backend {
+        DbBackend::Postgres => {
+            r#"COALESCE(json_agg("customer_tags"."tag" ORDER BY "customer_tags"."tag"), '[]')::text"#
+        }
+        _ => r#"json_group_array("customer_tags"."tag" ORDER BY "customer_tags"."tag")"#,
+    };
+    let tags = tenancy::subquery::<customer_tag::Entity>(tenant)
+        .expr(Expr::cust(aggregate))
+        .and_where(
+            Expr::col((customer_tag::Entity, T::CustomerId))
+                .equals((customer::Entity, customer::Column::Id)),
+        )
+        .to_owned();
+    Expr::SubQuery(None, Box::new(tags.into()))
 }
 
 /// By email, case-insensitively (served by the `lower(email)` unique index).

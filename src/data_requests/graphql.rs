@@ -143,7 +143,7 @@ impl RemovalRequest {
             .customers()
             .load_one(self.0.customer_id.clone())
             .await?;
-        Ok(row.map(Customer))
+        Ok(row)
     }
 
     #[graphql(name = "type")]

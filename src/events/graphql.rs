@@ -269,6 +269,6 @@ async fn committed_change(
         kind,
         customer_id: id::encode(Kind::Customer, &event.customer),
         fields,
-        customer: customer.map(Customer),
+        customer: customer.map(Customer::from),
     }))
 }

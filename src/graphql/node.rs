@@ -79,11 +79,7 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
     }
     let loaders = &session.loaders;
     Ok(match kind {
-        Kind::Customer => loaders
-            .customers()
-            .load_one(key)
-            .await?
-            .map(|r| Node::Customer(Customer(r))),
+        Kind::Customer => loaders.customers().load_one(key).await?.map(Node::Customer),
         Kind::Order => loaders
             .orders()
             .load_one(key)

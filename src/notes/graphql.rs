@@ -56,7 +56,7 @@ impl Note {
             .customers()
             .load_one(self.0.customer_id.clone())
             .await?;
-        Ok(row.map(Customer))
+        Ok(row)
     }
 }
 

@@ -84,12 +84,7 @@ impl Order {
             return Ok(None);
         };
         let session = ctx.session()?;
-        Ok(session
-            .loaders
-            .customers()
-            .load_one(key.clone())
-            .await?
-            .map(Customer))
+        Ok(session.loaders.customers().load_one(key.clone()).await?)
     }
 }
 
