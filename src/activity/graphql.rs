@@ -1,7 +1,6 @@
 //! The timeline part of the schema: `Activity`, `Customer.activity` and
 //! `recordActivity`.
 
-use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Result};
 use entity::activity;
 
@@ -13,7 +12,8 @@ use crate::db::begin_write;
 use crate::error::{bad_input, not_found};
 use crate::graphql::children;
 use crate::graphql::id::{self, Kind};
-use crate::graphql::pagination::{Page, TotalCount};
+use crate::graphql::pagination::ListConnection;
+use crate::graphql::pagination::Page;
 use crate::graphql::scalars::DateTime;
 use crate::graphql::{ContextExt, input};
 
@@ -98,7 +98,7 @@ impl Activity {
     }
 }
 
-pub type ActivityConnection = Connection<String, Activity, TotalCount, EmptyFields>;
+pub type ActivityConnection = ListConnection<Activity>;
 
 /// `Customer.activity`: one page of the customer's timeline, newest first,
 /// loaded together with the pages of the other customers of the response.

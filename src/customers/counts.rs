@@ -4,7 +4,9 @@
 //! rows; on SQLite a search in a large tenant counts from the search
 //! index's matches.
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use entity::customer_count;
 use sea_orm::sea_query::{Expr, ExprTrait as _};
@@ -42,6 +44,7 @@ impl Facet {
         };
         let CustomerFilter {
             search: _,
+            email_starts_with: None,
             tags,
             tags_any,
             status,
@@ -155,6 +158,38 @@ async fn kept(
         .one(db)
         .await?;
     Ok(u64::try_from(n.flatten().unwrap_or(0)).unwrap_or(0))
+}
+
+/// How long a tenant's size, once read, is taken as it is.
+const SIZE_KEPT_FOR: Duration = Duration::from_secs(30);
+
+/// How many customers each tenant has, read from the maintained counts and
+/// kept for [`SIZE_KEPT_FOR`]: how a searched page is read depends on it
+/// (never which rows it holds), and a size a little stale reads it as well.
+#[derive(Debug, Default)]
+pub struct TenantSizes(Mutex<HashMap<TenantId, (u64, Instant)>>);
+
+impl TenantSizes {
+    pub async fn of(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+        tenant: &TenantId,
+    ) -> AppResult<u64> {
+        let kept_size = {
+            let sizes = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            sizes
+                .get(tenant)
+                .filter(|(_, at)| at.elapsed() < SIZE_KEPT_FOR)
+                .map(|(n, _)| *n)
+        };
+        if let Some(n) = kept_size {
+            return Ok(n);
+        }
+        let n = kept(db, tenant, &Facet::all()).await?;
+        let mut sizes = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        sizes.insert(tenant.clone(), (n, Instant::now()));
+        Ok(n)
+    }
 }
 
 /// How often the server folds PostgreSQL's delta rows.

@@ -3,7 +3,7 @@
 
 use async_graphql::{Enum, ID, InputObject, Json};
 use entity::{customer, customer_tag};
-use sea_orm::sea_query::{Expr, ExprTrait as _, LikeExpr};
+use sea_orm::sea_query::{Expr, ExprTrait as _, Func, LikeExpr};
 use sea_orm::{ColumnTrait, Condition, DbBackend};
 use serde_json::Value;
 
@@ -18,6 +18,9 @@ use crate::tenancy::{self, TenantId};
 pub struct CustomerFilter {
     /// Case- and accent-insensitive substring of name, email, phone or company.
     pub search: Option<String>,
+    /// The email begins with this text (case-insensitive): a range of the
+    /// email index, for type-ahead on addresses.
+    pub email_starts_with: Option<String>,
     /// Has all of these tags.
     pub tags: Option<Vec<String>>,
     /// Has at least one of these tags.
@@ -142,6 +145,18 @@ impl CustomerFilter {
         if let Some(search) = self.search_term() {
             cond = cond.add(search_condition(search, backend));
         }
+        if let Some(prefix) = &self.email_starts_with {
+            if prefix.chars().count() > MAX_SEARCH_CHARS {
+                return Err(bad_input(
+                    format!("{FIELD}.emailStartsWith"),
+                    format!("at most {MAX_SEARCH_CHARS} characters"),
+                ));
+            }
+            let prefix = prefix.trim().to_lowercase();
+            if !prefix.is_empty() {
+                cond = cond.add(email_prefix_condition(&prefix));
+            }
+        }
         for tag in self.tags.iter().flatten() {
             cond = cond.add(has_tag(tenant, std::slice::from_ref(tag)));
         }
@@ -242,6 +257,35 @@ fn search_condition(search: &str, backend: DbBackend) -> Condition {
         .all(|c| c.is_ascii_digit() || " +-().".contains(c));
     if phone_like && digits.len() >= 3 && digits != folded {
         cond = cond.add(matches(&digits));
+    }
+    cond
+}
+
+/// `lower(email)` from `prefix` up to the next prefix: a range of the
+/// `(tenant_id, lower(email))` index on both backends (which compare text
+/// byte by byte there, and UTF-8 keeps code point order), narrowed by
+/// `LIKE` so that only the prefix's own emails remain.
+fn email_prefix_condition(prefix: &str) -> Condition {
+    let email = || {
+        Expr::expr(Func::lower(Expr::col((
+            customer::Entity,
+            customer::Column::Email,
+        ))))
+    };
+    let escaped = prefix
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    let mut cond = Condition::all()
+        .add(email().gte(prefix))
+        .add(email().like(LikeExpr::new(format!("{escaped}%")).escape('\\')));
+    let mut chars: Vec<char> = prefix.chars().collect();
+    if let Some(next) = chars
+        .pop()
+        .and_then(|last| char::from_u32(u32::from(last) + 1))
+    {
+        chars.push(next);
+        cond = cond.add(email().lt(chars.into_iter().collect::<String>()));
     }
     cond
 }

@@ -2,12 +2,11 @@
 //! its mutations. Resolvers are thin: validation is in `input`, SQL in
 //! `repo`, writes in `upsert`.
 
-use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, ID, Json, Object, Result, SimpleObject};
 use entity::customer;
 use futures_util::FutureExt as _;
 
-use super::counts::{self, Counting};
+use super::counts::{self, Counting, TenantSizes};
 use super::filter::{CustomerFilter, CustomerSort, SortDirection};
 use super::import::{self, ImportMode, ImportPayload};
 use super::input::{
@@ -22,6 +21,7 @@ use crate::auth::{Scope, ScopeGuard};
 use crate::error::{bad_input, not_found};
 use crate::graphql::MAX_IDS;
 use crate::graphql::id::{self, Kind};
+use crate::graphql::pagination::ListConnection;
 use crate::graphql::pagination::{Keyset, Page, TotalCount};
 use crate::graphql::scalars::{DateTime, Decimal};
 use crate::graphql::{ContextExt, DeletePayload};
@@ -29,7 +29,7 @@ use crate::metrics::{CustomerMetrics, customer_metrics};
 use crate::notes::{NoteConnection, customer_notes};
 use crate::orders::{OrderConnection, customer_orders};
 use crate::segments::{Segment, customer_segments, segment_filter};
-use sea_orm::Condition;
+use sea_orm::{Condition, DbBackend};
 
 /// A person or company the tenant does business with.
 #[derive(Clone)]
@@ -249,7 +249,7 @@ impl From<Written> for CreateCustomerPayload {
     }
 }
 
-pub type CustomerConnection = Connection<String, Customer, TotalCount, EmptyFields>;
+pub type CustomerConnection = ListConnection<Customer>;
 
 /// The condition of a `CustomerFilter`, its `segmentId` included.
 async fn filter_condition(ctx: &Context<'_>, filter: Option<CustomerFilter>) -> Result<Condition> {
@@ -287,11 +287,19 @@ pub async fn customer_connection(
         page: &page,
         id_of: |m: &customer::Model| m.id.as_str(),
     };
+    let listing = if searched && session.db.get_database_backend() == DbBackend::Postgres {
+        let sizes = ctx.data::<TenantSizes>()?;
+        repo::Listing::Searched {
+            tenant_size: sizes.of(&session.db, session.tenant()).await?,
+        }
+    } else {
+        repo::Listing::Filtered
+    };
     let rows = repo::list(
         &session.db,
         session.tenant(),
         condition.clone(),
-        searched,
+        listing,
         &keyset,
     )
     .await?;
@@ -315,8 +323,14 @@ impl CustomerQuery {
         let Some(key) = id::decode(Kind::Customer, &id) else {
             return Ok(None);
         };
+        // Read at once rather than through the loader: a root field has no
+        // siblings of its level to wait for but its own aliases.
         let session = ctx.session()?;
-        Ok(session.loaders.customers().load_one(key).await?)
+        let found = repo::find_many_with_tags(&session.db, session.tenant(), &[key]).await?;
+        Ok(found
+            .into_iter()
+            .next()
+            .map(|(row, tags)| Customer::with_tags(row, tags)))
     }
 
     /// A customer by email (case-insensitive), else by phone.

@@ -206,22 +206,32 @@ pub async fn find_by_phone(
         .await?)
 }
 
-/// One page of the customers matching `filter`; `searched` when it holds
-/// a search, whose matches PostgreSQL cannot foresee
-/// ([`Keyset::fetch_searched`]).
+/// How a customer list is read.
+pub enum Listing {
+    /// Through the sort's index, the filter tested on the way.
+    Filtered,
+    /// The filter holds a search, whose matches PostgreSQL cannot foresee
+    /// ([`Keyset::fetch_searched`]), in a tenant of this many customers.
+    Searched { tenant_size: u64 },
+}
+
+/// One page of the customers matching `filter`.
 #[tracing::instrument(skip_all, fields(tenant = %tenant))]
 pub async fn list(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
     filter: Condition,
-    searched: bool,
+    listing: Listing,
     keyset: &Keyset<'_, customer::Entity>,
 ) -> AppResult<Vec<customer::Model>> {
     let tenant_rows = tenancy::select::<customer::Entity>(tenant);
-    if searched {
-        keyset.fetch_searched(db, tenant_rows, filter).await
-    } else {
-        keyset.fetch_deferred(db, tenant_rows.filter(filter)).await
+    match listing {
+        Listing::Searched { tenant_size } => {
+            keyset
+                .fetch_searched(db, tenant_rows, filter, tenant_size)
+                .await
+        }
+        Listing::Filtered => keyset.fetch_deferred(db, tenant_rows.filter(filter)).await,
     }
 }
 

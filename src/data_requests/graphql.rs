@@ -1,7 +1,6 @@
 //! The data request part of the schema: `RemovalRequest`,
 //! `createRemovalRequest`, `removalRequest` and `removalRequests`.
 
-use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use entity::data_request;
 use futures_util::FutureExt as _;
@@ -11,6 +10,7 @@ use crate::auth::{Scope, ScopeGuard};
 use crate::customers::Customer;
 use crate::error::{AppError, not_found};
 use crate::graphql::id::{self, Kind};
+use crate::graphql::pagination::ListConnection;
 use crate::graphql::pagination::{Page, TotalCount};
 use crate::graphql::scalars::DateTime;
 use crate::graphql::{ContextExt, Settings, input};
@@ -255,7 +255,7 @@ impl RemovalRequest {
     }
 }
 
-pub type RemovalRequestConnection = Connection<String, RemovalRequest, TotalCount, EmptyFields>;
+pub type RemovalRequestConnection = ListConnection<RemovalRequest>;
 
 #[derive(Default)]
 pub struct DataRequestQuery;

@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::marker::PhantomData;
 
-use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, OutputType};
 use futures_util::FutureExt as _;
@@ -20,8 +19,8 @@ use sea_orm::{
 };
 
 use super::pagination::{
-    ChildCount, ChildPage, Keyset, Page, TotalCount, count_per_parent, load_child_counts,
-    load_child_pages,
+    ChildCount, ChildPage, Keyset, ListConnection, Page, TotalCount, count_per_parent,
+    load_child_counts, load_child_pages,
 };
 use super::{ContextExt, Loaders};
 use crate::error::{AppError, AppResult};
@@ -133,7 +132,7 @@ pub async fn connection<C: ChildList, N: OutputType>(
     page: Page,
     filter: C::Filter,
     node: impl Fn(Row<C>) -> N,
-) -> async_graphql::Result<Connection<String, N, TotalCount, EmptyFields>> {
+) -> async_graphql::Result<ListConnection<N>> {
     let session = ctx.session()?;
     let key = ChildPage {
         parent: parent.to_owned(),

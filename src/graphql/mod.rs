@@ -59,7 +59,10 @@ pub fn build_schema(settings: Settings) -> AppSchema {
     if !settings.introspection {
         builder = builder.disable_introspection().disable_suggestions();
     }
-    builder.data(settings).finish()
+    builder
+        .data(settings)
+        .data(crate::customers::counts::TenantSizes::default())
+        .finish()
 }
 
 /// The SDL that `crm schema` prints and `schema.graphql` holds.

@@ -10,11 +10,12 @@
 //! Cursors are base64 JSON of `(sort, key, id)`, like Shopify's: opaque to
 //! clients by contract, not secret (a key is a value the client was shown).
 
-use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::connection::{Connection, CursorType, Edge, EmptyFields};
 use async_graphql::{Object, OutputType};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures_util::future::BoxFuture;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::Hash;
 
@@ -127,28 +128,56 @@ pub enum KeyValue {
     Null,
     Int(i64),
     Text(String),
+    /// Written as RFC 3339 text (to the microsecond), which a cursor reads
+    /// back as `Text`.
+    #[serde(serialize_with = "rfc3339", skip_deserializing)]
+    Time(chrono::DateTime<chrono::Utc>),
 }
 
 impl KeyValue {
     pub fn time(t: &chrono::DateTime<chrono::Utc>) -> Self {
-        KeyValue::Text(t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+        KeyValue::Time(*t)
     }
 }
 
-/// The opaque position of a row in a sorted list.
+fn rfc3339<S: serde::Serializer>(
+    t: &chrono::DateTime<chrono::Utc>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+}
+
+/// The opaque position of a row in a sorted list. A connection holds one
+/// per row and writes it out only when `cursor`, `startCursor` or
+/// `endCursor` is asked for.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Cursor {
     /// The sort the cursor was made under.
-    s: String,
+    s: Cow<'static, str>,
     k: KeyValue,
     i: String,
 }
+
+impl CursorType for Cursor {
+    type Error = &'static str;
+
+    fn decode_cursor(raw: &str) -> Result<Self, Self::Error> {
+        Cursor::decode(raw).ok_or("the cursor is not valid")
+    }
+
+    fn encode_cursor(&self) -> String {
+        self.encode()
+    }
+}
+
+/// A Relay connection of `N` with keyset cursors and a lazy `totalCount`.
+pub type ListConnection<N> = Connection<Cursor, N, TotalCount, EmptyFields>;
 
 impl Cursor {
     /// The cursor of a row of a list sorted by `sort`.
     pub fn of<E: EntityTrait>(sort: &SortKey<E>, row: &E::Model, id: &str) -> Self {
         Cursor {
-            s: sort.name.to_owned(),
+            s: Cow::Borrowed(sort.name),
             k: (sort.value)(row),
             i: id.to_owned(),
         }
@@ -193,10 +222,22 @@ pub struct Keyset<'a, E: EntityTrait> {
     pub id_of: fn(&E::Model) -> &str,
 }
 
-/// How many rows of a searched list, in the sort's order, PostgreSQL reads
+/// The most rows of a searched list, in the sort's order, PostgreSQL reads
 /// for a page before it turns to the search's index instead
-/// ([`Keyset::fetch_searched`]): a few milliseconds' worth.
+/// ([`Keyset::fetch_searched`]).
 pub const PROBE_WINDOW: u64 = 4000;
+/// The fewest.
+const MIN_PROBE_WINDOW: u64 = 250;
+
+/// How many rows to probe for `need` matches among `size` rows: reading a
+/// window of `w` rows finds the page when the search matches at least
+/// `need / w` of them; otherwise the index's matches, under that share of
+/// `size`, are sorted. `√(need × size)` makes the two costs meet, so that
+/// neither a common nor a rare term pays much more than its best plan.
+pub fn probe_window(need: u64, size: u64) -> u64 {
+    let balanced = (need.saturating_mul(size) as f64).sqrt().ceil() as u64;
+    balanced.clamp(MIN_PROBE_WINDOW, PROBE_WINDOW)
+}
 
 /// How [`Keyset::read`] reads each range.
 enum Read {
@@ -205,8 +246,8 @@ enum Read {
     /// The page's ids in a subquery, then their rows.
     Deferred,
     /// As `Deferred`, the ids of the rows that meet the condition: among the
-    /// next [`PROBE_WINDOW`] rows first, then among all.
-    Probing(Condition),
+    /// next so many rows first, then among all.
+    Probing(Condition, u64),
 }
 
 /// Whether a statement orders its rows as the sort's index holds them (and
@@ -276,16 +317,19 @@ where
     /// A rare term taken for a common one walks the sort's index through
     /// most of the tenant (seconds); a common one taken for rare sorts every
     /// match. So on PostgreSQL each statement first looks for the page among
-    /// the next [`PROBE_WINDOW`] rows in the sort's order, and only when
-    /// fewer match sorts the matches that the search's index finds.
+    /// the next rows in the sort's order ([`probe_window`] of `size`, the
+    /// rows the list holds), and only when fewer match sorts the matches
+    /// that the search's index finds.
     pub async fn fetch_searched(
         &self,
         db: &impl ConnectionTrait,
         query: Select<E>,
         filter: Condition,
+        size: u64,
     ) -> AppResult<Vec<E::Model>> {
         if db.get_database_backend() == DbBackend::Postgres {
-            self.read(db, query, Read::Probing(filter)).await
+            let window = probe_window(self.page.limit + 1, size);
+            self.read(db, query, Read::Probing(filter, window)).await
         } else {
             self.read(db, query.filter(filter), Read::Direct).await
         }
@@ -345,10 +389,10 @@ where
                     let select = range(query.clone(), KeyOrder::Index);
                     rows_among(select.clone(), ids(select)).await?
                 }
-                Read::Probing(filter) => {
+                Read::Probing(filter, window) => {
                     let select = range(query.clone().filter(filter.clone()), KeyOrder::Index);
                     let window = range(query.clone(), KeyOrder::Index)
-                        .limit(PROBE_WINDOW)
+                        .limit(*window)
                         .into_query();
                     let probe = self.probe(window, filter, *segment, scan_ascending, need);
                     let found = rows_among(select.clone(), probe).await?;
@@ -552,6 +596,7 @@ where
             (KeyValue::Null, _) if self.sort.nullable => None,
             (KeyValue::Int(n), KeyKind::Int) => Some((*n).into()),
             (KeyValue::Text(s), KeyKind::Text) => Some(s.clone().into()),
+            (KeyValue::Time(t), KeyKind::Time) => Some((*t).into()),
             (KeyValue::Text(s), KeyKind::Time) => Some(
                 chrono::DateTime::parse_from_rfc3339(s)
                     .map_err(|_| invalid())?
@@ -568,7 +613,7 @@ where
         mut rows: Vec<E::Model>,
         node: impl Fn(E::Model) -> N,
         total: TotalCount,
-    ) -> Connection<String, N, TotalCount, EmptyFields> {
+    ) -> ListConnection<N> {
         let more = rows.len() as u64 > self.page.limit;
         rows.truncate(self.page.limit as usize);
         let from_cursor = self.page.cursor.is_some();
@@ -584,7 +629,7 @@ where
             .into_iter()
             .map(|row| {
                 let cursor = Cursor::of(self.sort, &row, (self.id_of)(&row));
-                Edge::new(cursor.encode(), node(row))
+                Edge::new(cursor, node(row))
             })
             .collect();
         connection

@@ -373,6 +373,7 @@ fn prepare(app: &AppState, session: &Session, params: Params) -> Result<Request,
     if let Some(variables) = params.variables {
         request = request.variables(variables);
     }
+    app.gate.parse(&mut request);
     Ok(request)
 }
 

@@ -319,6 +319,7 @@ async fn serve(mut socket: WebSocket, app: AppState) {
                             }
                             continue;
                         }
+                        app.gate.parse(&mut request);
                         if let Err(refusal) = app.gate.admit(viewer.tenant.as_str(), &mut request).await {
                             let refusal = json!({ "id": id, "type": "error", "payload": [refusal.error()] });
                             if socket.send(text(&refusal)).await.is_err() {

@@ -5,6 +5,7 @@
 
 pub mod analysis;
 mod bucket;
+mod documents;
 mod shape;
 
 use async_graphql::Request;
@@ -17,6 +18,7 @@ use serde_json::{Value, json};
 pub use analysis::Analysis;
 use bucket::Buckets;
 pub use bucket::{Budget, Throttle};
+use documents::Documents;
 pub use shape::Shape;
 
 use crate::error::code;
@@ -126,6 +128,7 @@ pub struct Gate {
     budget: Budget,
     shape: Shape,
     buckets: Buckets,
+    documents: Documents,
 }
 
 impl Gate {
@@ -143,6 +146,7 @@ impl Gate {
             budget,
             shape,
             buckets: bucket_db.map_or_else(Buckets::memory, Buckets::leased),
+            documents: Documents::default(),
         }
     }
 
@@ -210,6 +214,12 @@ impl Gate {
                 cost,
             })
         }
+    }
+
+    /// Parses the request's document (once per distinct text, see
+    /// [`Documents`]), before [`Gate::labels`] and [`Gate::admit`] read it.
+    pub fn parse(&self, request: &mut Request) {
+        self.documents.parse(request);
     }
 
     /// The operation's kind and first root field, for metrics and logs:

@@ -1,7 +1,6 @@
 //! The note part of the schema: `Note`, `Customer.notes`, `addNote`,
 //! `updateNote` and `deleteNote`.
 
-use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, ID, Object, Result};
 use entity::note;
 use serde_json::json;
@@ -15,7 +14,8 @@ use crate::db::begin_write;
 use crate::error::{AppResult, bad_input, not_found};
 use crate::graphql::children;
 use crate::graphql::id::{self, Kind};
-use crate::graphql::pagination::{Page, TotalCount};
+use crate::graphql::pagination::ListConnection;
+use crate::graphql::pagination::Page;
 use crate::graphql::scalars::DateTime;
 use crate::graphql::{ContextExt, DeletePayload, input};
 
@@ -60,7 +60,7 @@ impl Note {
     }
 }
 
-pub type NoteConnection = Connection<String, Note, TotalCount, EmptyFields>;
+pub type NoteConnection = ListConnection<Note>;
 
 /// `Customer.notes`: one page of the customer's notes, newest first, loaded
 /// together with the pages of the other customers of the response.

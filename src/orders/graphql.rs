@@ -1,7 +1,6 @@
 //! The order part of the schema: `Order`, `Customer.orders` and
 //! `recordOrder`.
 
-use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use entity::order;
 
@@ -13,7 +12,8 @@ use crate::customers::Customer;
 use crate::error::{AppResult, bad_input, not_found};
 use crate::graphql::children;
 use crate::graphql::id::{self, Kind};
-use crate::graphql::pagination::{Page, TotalCount};
+use crate::graphql::pagination::ListConnection;
+use crate::graphql::pagination::Page;
 use crate::graphql::scalars::{DateTime, Decimal};
 use crate::graphql::{ContextExt, input};
 
@@ -84,11 +84,11 @@ impl Order {
             return Ok(None);
         };
         let session = ctx.session()?;
-        Ok(session.loaders.customers().load_one(key.clone()).await?)
+        session.loaders.customers().load_one(key.clone()).await
     }
 }
 
-pub type OrderConnection = Connection<String, Order, TotalCount, EmptyFields>;
+pub type OrderConnection = ListConnection<Order>;
 
 /// `Customer.orders`: one page of the customer's orders, newest first,
 /// loaded together with the pages of the other customers of the response.

@@ -1,7 +1,6 @@
 //! The segment part of the schema: `Segment`, `segment`, `segments`,
 //! `Customer.segments`, the `segmentId` filter, and the mutations.
 
-use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, Enum, ID, InputObject, Json, MaybeUndefined, Object, Result};
 use entity::segment;
 use futures_util::FutureExt as _;
@@ -17,6 +16,7 @@ use crate::customers::{
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult, bad_input, conflict, not_found};
 use crate::graphql::id::{self, Kind};
+use crate::graphql::pagination::ListConnection;
 use crate::graphql::pagination::{Page, TotalCount};
 use crate::graphql::scalars::DateTime;
 use crate::graphql::{ContextExt, DeletePayload, MAX_IDS, Session, input};
@@ -276,7 +276,7 @@ impl Segment {
     }
 }
 
-pub type SegmentConnection = Connection<String, Segment, TotalCount, EmptyFields>;
+pub type SegmentConnection = ListConnection<Segment>;
 
 /// The evaluation context of these segments, with the tenant's RFM
 /// breakpoints (read once per request) when a rule needs them.

@@ -2,7 +2,6 @@
 //! `createWebhookEndpoint`, `deleteWebhookEndpoint`, `webhookEndpoint` and
 //! `webhookEndpoints`.
 
-use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, Enum, ID, Json, Object, Result, SimpleObject};
 use entity::{webhook_delivery, webhook_endpoint};
 use futures_util::FutureExt as _;
@@ -13,6 +12,7 @@ use crate::auth::{Scope, ScopeGuard};
 use crate::db::begin_write;
 use crate::error::{bad_input, not_found};
 use crate::graphql::id::{self, Kind};
+use crate::graphql::pagination::ListConnection;
 use crate::graphql::pagination::{Page, TotalCount};
 use crate::graphql::scalars::DateTime;
 use crate::graphql::{ContextExt, DeletePayload, Settings, input};
@@ -251,8 +251,8 @@ impl WebhookDelivery {
     }
 }
 
-pub type WebhookEndpointConnection = Connection<String, WebhookEndpoint, TotalCount, EmptyFields>;
-pub type WebhookDeliveryConnection = Connection<String, WebhookDelivery, TotalCount, EmptyFields>;
+pub type WebhookEndpointConnection = ListConnection<WebhookEndpoint>;
+pub type WebhookDeliveryConnection = ListConnection<WebhookDelivery>;
 
 fn endpoint(row: webhook_endpoint::Model) -> WebhookEndpoint {
     WebhookEndpoint { row, secret: None }

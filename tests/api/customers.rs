@@ -377,6 +377,20 @@ async fn filters_select_the_right_customers(backend: Backend) {
         (json!({ "search": "n_x" }), vec!["sql"]),
         (json!({ "search": "%" }), vec!["sql"]),
         (json!({ "search": "o'brien" }), vec!["sql"]),
+        (json!({ "emailStartsWith": "MJ." }), vec!["maria"]),
+        (json!({ "emailStartsWith": "o" }), vec!["olu", "sql"]),
+        (json!({ "emailStartsWith": "olu@example.com" }), vec!["olu"]),
+        (json!({ "emailStartsWith": "olu@example.comx" }), vec![]),
+        (json!({ "emailStartsWith": "%" }), vec![]),
+        (json!({ "emailStartsWith": "o_u" }), vec![]),
+        (
+            json!({ "emailStartsWith": " " }),
+            vec!["maria", "li", "olu", "sql"],
+        ),
+        (
+            json!({ "emailStartsWith": "o", "search": "brien" }),
+            vec!["sql"],
+        ),
         (json!({ "tags": ["vip", "eu"] }), vec!["maria"]),
         (json!({ "tags": ["vip"] }), vec!["maria", "li"]),
         (json!({ "tagsAny": ["eu", "nope"] }), vec!["maria", "olu"]),
@@ -445,6 +459,10 @@ async fn filters_select_the_right_customers(backend: Backend) {
             "filter.tagsAny",
         ),
         (json!({ "search": "x".repeat(256) }), "filter.search"),
+        (
+            json!({ "emailStartsWith": "x".repeat(256) }),
+            "filter.emailStartsWith",
+        ),
         (json!({ "metadata": [1] }), "filter.metadata"),
         (json!({ "metadata": { "a\"b": 1 } }), "filter.metadata"),
         (
