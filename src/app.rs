@@ -105,17 +105,18 @@ impl Application {
             Arc::new(PgBus::start(&config.db.database_url, db.clone(), buffer).await?)
         };
         // On PostgreSQL the cost budgets are shared by every instance, in
-        // the database, on a few connections of their own.
+        // the database, on a few connections of their own (counted with
+        // the others).
         let bucket_db = if config.db.is_sqlite() {
             None
         } else {
-            Some(
-                crate::db::connect(&crate::config::DatabaseArgs {
-                    database_url: config.db.database_url.clone(),
-                    db_pool: Some(4),
-                })
-                .await?,
-            )
+            let mut bucket_db = crate::db::connect(&crate::config::DatabaseArgs {
+                database_url: config.db.database_url.clone(),
+                db_pool: Some(4),
+            })
+            .await?;
+            crate::db::count_into(&mut bucket_db, &statements);
+            Some(bucket_db)
         };
         let schema = build_schema(Settings {
             introspection: config.introspection,

@@ -24,14 +24,46 @@ pub async fn connect(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> 
     Ok(connect_counted(args, None).await?.0)
 }
 
-/// How many SQL statements a pool has run.
+/// How many SQL statements a pool has run, and how many of them wrote (or
+/// locked rows to write them).
 #[derive(Clone, Debug, Default)]
-pub struct StatementCount(Arc<AtomicU64>);
+pub struct StatementCount(Arc<[AtomicU64; 2]>);
 
 impl StatementCount {
     pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
+        self.0[0].load(Ordering::Relaxed)
     }
+
+    pub fn writes(&self) -> u64 {
+        self.0[1].load(Ordering::Relaxed)
+    }
+
+    fn count(&self, sql: &str) {
+        self.0[0].fetch_add(1, Ordering::Relaxed);
+        if writes(sql) {
+            self.0[1].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Counts the statements of another pool into `count` as well.
+pub fn count_into(db: &mut DatabaseConnection, count: &StatementCount) {
+    let counter = count.clone();
+    db.set_metric_callback(move |info| counter.count(&info.statement.sql));
+}
+
+/// Whether a statement writes: it begins with a writing verb, or locks the
+/// rows it reads.
+fn writes(sql: &str) -> bool {
+    let verb = sql
+        .trim_start()
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or_default();
+    ["INSERT", "UPDATE", "DELETE", "MERGE", "REPLACE"]
+        .iter()
+        .any(|w| verb.eq_ignore_ascii_case(w))
+        || sql.contains(" FOR UPDATE")
 }
 
 /// [`connect`], counting the statements the pool runs. On PostgreSQL,
@@ -51,10 +83,13 @@ pub async fn connect_counted(
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
     if !args.is_sqlite() {
-        // Statements are prepared once per connection. With a generic plan,
-        // PostgreSQL cannot see a bound `LIMIT 26` or tenant value and may
-        // choose a parallel scan of the whole table; plan each execution
-        // with its values instead (planning costs well under a millisecond).
+        // Statements are prepared once per connection, and PostgreSQL's
+        // own choice (`plan_cache_mode = auto`) plans each of the first
+        // five executions with its values, then keeps a generic plan only
+        // where that plan's estimate is no worse than theirs: lookups by
+        // key stop paying for planning (most of their cost), while a plan
+        // that depends on its values (a bound `LIMIT`, a search pattern)
+        // goes on being made for them.
         // JIT compilation pays off for long analytical queries only; for a
         // segment count it adds tens of milliseconds of compiling.
         // Without a timeout of ours, the role's or server's own applies.
@@ -66,7 +101,7 @@ pub async fn connect_counted(
             } else {
                 o
             };
-            o.options([("plan_cache_mode", "force_custom_plan"), ("jit", "off")])
+            o.options([("plan_cache_mode", "auto"), ("jit", "off")])
                 .options(timeout)
         });
     }
@@ -81,10 +116,7 @@ pub async fn connect_counted(
     }
     let mut db = Database::connect(options).await?;
     let count = StatementCount::default();
-    let counter = count.0.clone();
-    db.set_metric_callback(move |_| {
-        counter.fetch_add(1, Ordering::Relaxed);
-    });
+    count_into(&mut db, &count);
     Ok((db, count))
 }
 
@@ -151,13 +183,6 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
             ..Default::default()
         })
         .await?;
-    if !sqlite {
-        // Writes look rows up by key and insert up to 1,000 rows a statement:
-        // a cached generic plan serves them, and re-planning a 26,000-value
-        // INSERT at every execution would cost more than the insert.
-        txn.execute_unprepared("SET LOCAL plan_cache_mode = auto")
-            .await?;
-    }
     Ok(txn)
 }
 
@@ -519,6 +544,24 @@ pub async fn fold_customer_counts(db: &impl ConnectionTrait) -> Result<i64, DbEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statements_that_write_are_told_from_reads() {
+        for sql in [
+            "INSERT INTO t VALUES (1)",
+            "  update t SET a = 1",
+            "DELETE FROM t",
+            r#"SELECT "t"."id" FROM "t" WHERE "t"."id" = $1 FOR UPDATE"#,
+        ] {
+            assert!(writes(sql), "{sql}");
+        }
+        for sql in [
+            r#"SELECT "t"."updated_at" FROM "t""#,
+            "WITH x AS (SELECT 1) SELECT * FROM x",
+        ] {
+            assert!(!writes(sql), "{sql}");
+        }
+    }
 
     #[test]
     fn only_this_machine_goes_without_tls_and_only_unless_asked() {

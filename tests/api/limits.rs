@@ -544,6 +544,49 @@ async fn nul_characters_are_refused_and_extreme_numbers_round_trip(backend: Back
     assert_eq!(read["customer"]["activity"]["nodes"][0]["data"], max);
 }
 
+/// Two instances on one PostgreSQL spend one tenant's budget between them:
+/// never more than the bucket and its refill, and all but what each holds
+/// leased and unspent (under a request's cost) and what the shared bucket
+/// keeps under a request's cost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_share_one_tenant_budget_within_a_request_each() {
+    let Some(backend) = Backend::postgres() else {
+        return;
+    };
+    let budget = ["--rate-bucket", "1000", "--rate-restore", "1"];
+    let mut args = vec!["--jwt-secret", crate::helpers::SECRET];
+    args.extend(budget);
+    let first = spawn_app_with(backend, &args).await;
+    let second = first.another_instance_with(&budget).await;
+    let started = Instant::now();
+    let (mut granted, mut cost, mut refused) = (0.0, 0.0, [false, false]);
+    for i in 0..40 {
+        let instance = if i % 2 == 0 { &first } else { &second };
+        let response = instance.gql("acme", COSTS_100, json!({})).await;
+        cost = response.body["extensions"]["cost"]["requestedQueryCost"]
+            .as_f64()
+            .unwrap();
+        match response.status {
+            200 => granted += cost,
+            429 => refused[i % 2] = true,
+            other => panic!("{other}: {:#}", response.body),
+        }
+        if refused == [true, true] {
+            break;
+        }
+    }
+    assert_eq!(refused, [true, true], "both instances refuse in the end");
+    let refill = started.elapsed().as_secs_f64();
+    assert!(
+        granted <= 1000.0 + refill,
+        "granted {granted} of 1,000 and {refill:.1} refilled"
+    );
+    assert!(
+        granted > 1000.0 - 3.0 * cost,
+        "granted {granted} of 1,000 at {cost} a request"
+    );
+}
+
 backend_tests!(
     nul_characters_are_refused_and_extreme_numbers_round_trip,
     depth_counts_fields_through_fragments_and_exempts_introspection,

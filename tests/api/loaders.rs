@@ -161,4 +161,132 @@ async fn nested_lists_cost_one_statement_per_level(backend: Backend) {
     );
 }
 
-backend_tests!(nested_lists_cost_one_statement_per_level);
+/// The benchmark's three reads ((a) a page with each customer's newest
+/// notes and orders, (b) one customer, (c) a page of a search or of an
+/// email prefix).
+const PAGE_WITH_CHILDREN: &str = "query($n: Int!) { customers(first: $n, sort: { field: CREATED_AT, direction: ASC }) { nodes { id email firstName tags metadata totalSpent createdAt notes(first: 5) { nodes { id body createdAt } } orders(first: 5) { nodes { id amount status placedAt } } } pageInfo { hasNextPage endCursor } } }";
+const BY_ID: &str = "query($id: ID!) { customer(id: $id) { id email firstName tags metadata totalSpent createdAt } }";
+const SEARCHED: &str = "query($n: Int!, $f: CustomerFilter) { customers(first: $n, filter: $f, sort: { field: CREATED_AT, direction: ASC }) { nodes { id email createdAt } pageInfo { hasNextPage endCursor } } }";
+
+/// Statements and writes of one request, and its data.
+async fn counted_request(app: &TestApp, query: &str, variables: Value) -> (u64, u64, Value) {
+    let (before, writes) = (app.app.statements.get(), app.app.statements.writes());
+    let data = app.gql("acme", query, variables).await.ok();
+    (
+        app.app.statements.get() - before,
+        app.app.statements.writes() - writes,
+        data,
+    )
+}
+
+async fn the_benchmark_reads_run_a_fixed_number_of_statements_and_write_nothing(backend: Backend) {
+    let app = spawn_app_with(
+        backend,
+        &[
+            "--jwt-secret",
+            SECRET,
+            "--rfm-refresh",
+            "1h",
+            "--worker",
+            "false",
+            "--max-cost",
+            "100000000",
+        ],
+    )
+    .await;
+    let rows: Vec<Value> = (0..130)
+        .map(|i| json!({ "email": format!("ana.{i}@acme.example"), "firstName": "Ana", "tags": ["t"], "metadata": { "n": i } }))
+        .chain((0..20).map(|i| json!({ "email": format!("li.{i}@acme.example") })))
+        .collect();
+    app.gql(
+        "acme",
+        "mutation($c: [CustomerInput!]!) { importCustomers(customers: $c) { created } }",
+        json!({ "c": rows }),
+    )
+    .await
+    .ok();
+    let page = app
+        .gql("acme", PAGE_WITH_CHILDREN, json!({ "n": 100 }))
+        .await
+        .ok();
+    let ids: Vec<String> = page["customers"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap().to_owned())
+        .collect();
+    for (i, id) in ids.iter().enumerate().step_by(3) {
+        for j in 0..6 {
+            record(
+                &app,
+                "acme",
+                id,
+                json!({ "externalId": format!("{i}-{j}"), "amount": "9.50", "currency": "EUR" }),
+            )
+            .await;
+        }
+        app.gql(
+            "acme",
+            "mutation($c: ID!) { addNote(customerId: $c, body: \"hello\") { id } }",
+            json!({ "c": id }),
+        )
+        .await
+        .ok();
+    }
+    let reads: [(&str, &str, Value); 4] = [
+        ("(a)", PAGE_WITH_CHILDREN, json!({})),
+        ("(c) search", SEARCHED, json!({ "f": { "search": "ana." } })),
+        (
+            "(c) prefix",
+            SEARCHED,
+            json!({ "f": { "emailStartsWith": "ana." } }),
+        ),
+        ("(b)", BY_ID, json!({ "id": ids[4] })),
+    ];
+    for (name, query, variables) in reads {
+        let at = |n: i64| {
+            let mut variables = variables.clone();
+            variables["n"] = json!(n);
+            variables
+        };
+        // The instance's first request of the tenant leases budget and
+        // reads the tenant's size; the counted ones come after.
+        app.gql("acme", query, at(1)).await.ok();
+        let (few, few_writes, small) = counted_request(&app, query, at(5)).await;
+        let (many, many_writes, large) = counted_request(&app, query, at(100)).await;
+        assert_eq!(few, many, "{name}: {few} statements for 5, {many} for 100");
+        assert_eq!((few_writes, many_writes), (0, 0), "{name} writes nothing");
+        if name == "(b)" {
+            assert_eq!(few, 1, "{name}: one statement");
+            assert_eq!(large["customer"]["id"], json!(ids[4]));
+            assert_eq!(large["customer"]["tags"], json!(["t"]));
+            continue;
+        }
+        let (small, large) = (
+            small["customers"]["nodes"].as_array().unwrap(),
+            large["customers"]["nodes"].as_array().unwrap(),
+        );
+        assert_eq!(small.len(), 5, "{name}");
+        assert_eq!(large.len(), 100, "{name}");
+        assert!(
+            large
+                .iter()
+                .all(|n| name == "(a)" || n["email"].as_str().unwrap().starts_with("ana.")),
+            "{name}"
+        );
+        if name == "(a)" {
+            // customers with their tags, then notes and orders together.
+            assert!(few <= 4, "{name}: {few} statements");
+            let with_orders = large
+                .iter()
+                .filter(|n| n["orders"]["nodes"].as_array().unwrap().len() == 5)
+                .count();
+            assert_eq!(with_orders, ids.iter().step_by(3).count(), "{name}");
+        }
+    }
+}
+
+backend_tests!(
+    nested_lists_cost_one_statement_per_level,
+    the_benchmark_reads_run_a_fixed_number_of_statements_and_write_nothing,
+);
