@@ -239,6 +239,10 @@ pub fn probe_window(need: u64, size: u64) -> u64 {
     balanced.clamp(MIN_PROBE_WINDOW, PROBE_WINDOW)
 }
 
+/// Up to this many rows in a list, a searched page on PostgreSQL looks at
+/// the search index's matches first ([`Keyset::fetch_searched`]).
+pub const INDEX_FIRST_UP_TO: u64 = 100_000;
+
 /// How [`Keyset::read`] reads each range.
 enum Read {
     /// The page's rows, in one statement.
@@ -248,6 +252,10 @@ enum Read {
     /// As `Deferred`, the ids of the rows that meet the condition: among the
     /// next so many rows first, then among all.
     Probing(Condition, u64),
+    /// As `Deferred`, the ids of the rows that meet the condition, sorted,
+    /// when the search's index finds at most so many of them (else none,
+    /// and the range is read as `Probing`).
+    IndexFirst(Condition, u64),
 }
 
 /// Whether a statement orders its rows as the sort's index holds them (and
@@ -319,7 +327,11 @@ where
     /// match. So on PostgreSQL each statement first looks for the page among
     /// the next rows in the sort's order ([`probe_window`] of `size`, the
     /// rows the list holds), and only when fewer match sorts the matches
-    /// that the search's index finds.
+    /// that the search's index finds. In a list of up to
+    /// [`INDEX_FIRST_UP_TO`] rows, under a key without NULLs, the order is
+    /// the other way around (a search box's terms are mostly rare): the
+    /// index's matches are sorted when there are at most that window's
+    /// worth of them, in one statement; a common term then probes.
     pub async fn fetch_searched(
         &self,
         db: &impl ConnectionTrait,
@@ -329,7 +341,12 @@ where
     ) -> AppResult<Vec<E::Model>> {
         if db.get_database_backend() == DbBackend::Postgres {
             let window = probe_window(self.page.limit + 1, size);
-            self.read(db, query, Read::Probing(filter, window)).await
+            let read = if size <= INDEX_FIRST_UP_TO && !self.sort.nullable {
+                Read::IndexFirst(filter, window)
+            } else {
+                Read::Probing(filter, window)
+            };
+            self.read(db, query, read).await
         } else {
             self.read(db, query.filter(filter), Read::Direct).await
         }
@@ -389,19 +406,45 @@ where
                     let select = range(query.clone(), KeyOrder::Index);
                     rows_among(select.clone(), ids(select)).await?
                 }
-                Read::Probing(filter, window) => {
+                Read::IndexFirst(filter, cap) => {
                     let select = range(query.clone().filter(filter.clone()), KeyOrder::Index);
-                    let window = range(query.clone(), KeyOrder::Index)
-                        .limit(*window)
+                    let mut matches = range(query.clone().filter(filter.clone()), KeyOrder::Sorted)
+                        .select_only()
+                        .column(self.id)
+                        .column(self.sort.column)
                         .into_query();
-                    let probe = self.probe(window, filter, *segment, scan_ascending, need);
-                    let found = rows_among(select.clone(), probe).await?;
-                    if found.len() as u64 >= need {
-                        found
+                    matches.clear_order_by().limit(cap + 1);
+                    let page = self.first_of_few(matches, *cap, *segment, scan_ascending, need);
+                    let found = rows_among(select, page).await?;
+                    if found.is_empty() {
+                        // Too many matches to sort, or none at all.
+                        self.probing(
+                            db,
+                            query.clone(),
+                            filter,
+                            *cap,
+                            *segment,
+                            &from,
+                            scan_ascending,
+                            need,
+                        )
+                        .await?
                     } else {
-                        let sorted = range(query.clone().filter(filter.clone()), KeyOrder::Sorted);
-                        rows_among(select, ids(sorted)).await?
+                        found
                     }
+                }
+                Read::Probing(filter, window) => {
+                    self.probing(
+                        db,
+                        query.clone(),
+                        filter,
+                        *window,
+                        *segment,
+                        &from,
+                        scan_ascending,
+                        need,
+                    )
+                    .await?
                 }
             };
             rows.extend(page);
@@ -410,6 +453,72 @@ where
             }
         }
         Ok(rows)
+    }
+
+    /// A range's ids that meet `filter`: the first `need` among the next
+    /// `window` rows in scan order, or when fewer are there, the first
+    /// `need` of all the index's matches, sorted.
+    #[expect(clippy::too_many_arguments, reason = "one range of one read")]
+    async fn probing(
+        &self,
+        db: &impl ConnectionTrait,
+        query: Select<E>,
+        filter: &Condition,
+        window: u64,
+        segment: Segment,
+        from: &Option<Position>,
+        ascending: bool,
+        need: u64,
+    ) -> AppResult<Vec<E::Model>> {
+        let range = |query: Select<E>, order: KeyOrder| {
+            self.segment(query, segment, from.clone(), ascending, order)
+        };
+        let rows_among = |select: Select<E>, ids: SelectStatement| {
+            select.filter(Expr::col(self.id).in_subquery(ids)).all(db)
+        };
+        let select = range(query.clone().filter(filter.clone()), KeyOrder::Index);
+        let window = range(query.clone(), KeyOrder::Index)
+            .limit(window)
+            .into_query();
+        let probe = self.probe(window, filter, segment, ascending, need);
+        let found = rows_among(select.clone(), probe).await?;
+        if found.len() as u64 >= need {
+            return Ok(found);
+        }
+        let sorted = range(query.filter(filter.clone()), KeyOrder::Sorted)
+            .select_only()
+            .column(self.id)
+            .limit(need)
+            .into_query();
+        Ok(rows_among(select, sorted).await?)
+    }
+
+    /// The ids of the first `need` of `matches` (some rows of a range, as a
+    /// subquery of id and sort key) in scan order, when there are at most
+    /// `cap` of them; none when there are more.
+    fn first_of_few(
+        &self,
+        matches: SelectStatement,
+        cap: u64,
+        segment: Segment,
+        ascending: bool,
+        need: u64,
+    ) -> SelectStatement {
+        let order = if ascending { Order::Asc } else { Order::Desc };
+        let mut first = Query::select();
+        first
+            .column((E::default(), self.id))
+            .expr_window_as(Expr::cust("COUNT(*)"), WindowStatement::new(), "matched")
+            .from_subquery(matches, E::default());
+        if segment == Segment::Values {
+            first.order_by((E::default(), self.sort.column), order.clone());
+        }
+        first.order_by((E::default(), self.id), order).limit(need);
+        Query::select()
+            .column(self.id)
+            .from_subquery(first, Alias::new("page"))
+            .and_where(Expr::col(Alias::new("matched")).lte(cap))
+            .to_owned()
     }
 
     /// The ids of the first `need` rows of `window` (a range of the list in
