@@ -6,56 +6,119 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-/// Whether an address is on the public internet: not loopback, private,
-/// link-local (cloud metadata at 169.254.169.254 included), shared
-/// (carrier-grade NAT), multicast, documentation, benchmarking or
-/// reserved space, nor an IPv6 address that embeds one of those.
+use ipnet::{Ipv4Net, Ipv6Net};
+
+/// The IANA IPv4 Special-Purpose Address Registry's blocks that are not
+/// globally reachable (its "Globally Reachable" column false or N/A),
+/// plus multicast and the limited broadcast address. `192.0.0.9/32` and
+/// `192.0.0.10/32` are reachable, so `192.0.0.0/24` is listed in parts.
+const SPECIAL_V4: &[(Ipv4Addr, u8)] = &[
+    (Ipv4Addr::new(0, 0, 0, 0), 8),       // "this network" (RFC 791)
+    (Ipv4Addr::new(10, 0, 0, 0), 8),      // private use (RFC 1918)
+    (Ipv4Addr::new(100, 64, 0, 0), 10),   // shared address space (RFC 6598)
+    (Ipv4Addr::new(127, 0, 0, 0), 8),     // loopback (RFC 1122)
+    (Ipv4Addr::new(169, 254, 0, 0), 16),  // link local (RFC 3927)
+    (Ipv4Addr::new(172, 16, 0, 0), 12),   // private use (RFC 1918)
+    (Ipv4Addr::new(192, 0, 0, 0), 29),    // IETF protocol assignments, DS-Lite (RFC 6890, 6333)
+    (Ipv4Addr::new(192, 0, 0, 8), 32),    // IPv4 dummy address (RFC 7600)
+    (Ipv4Addr::new(192, 0, 0, 11), 32),   // IETF protocol assignments (RFC 6890)
+    (Ipv4Addr::new(192, 0, 0, 12), 30),   // IETF protocol assignments (RFC 6890)
+    (Ipv4Addr::new(192, 0, 0, 16), 28),   // IETF protocol assignments (RFC 6890)
+    (Ipv4Addr::new(192, 0, 0, 32), 27),   // IETF protocol assignments (RFC 6890)
+    (Ipv4Addr::new(192, 0, 0, 64), 26),   // IETF protocol assignments (RFC 6890)
+    (Ipv4Addr::new(192, 0, 0, 128), 25),  // IETF protocol assignments (RFC 6890)
+    (Ipv4Addr::new(192, 0, 2, 0), 24),    // documentation, TEST-NET-1 (RFC 5737)
+    (Ipv4Addr::new(192, 31, 196, 0), 24), // AS112-v4 (RFC 7535)
+    (Ipv4Addr::new(192, 52, 193, 0), 24), // AMT (RFC 7450)
+    (Ipv4Addr::new(192, 88, 99, 0), 24),  // deprecated 6to4 relay anycast (RFC 7526)
+    (Ipv4Addr::new(192, 168, 0, 0), 16),  // private use (RFC 1918)
+    (Ipv4Addr::new(192, 175, 48, 0), 24), // direct delegation AS112 service (RFC 7534)
+    (Ipv4Addr::new(198, 18, 0, 0), 15),   // benchmarking (RFC 2544)
+    (Ipv4Addr::new(198, 51, 100, 0), 24), // documentation, TEST-NET-2 (RFC 5737)
+    (Ipv4Addr::new(203, 0, 113, 0), 24),  // documentation, TEST-NET-3 (RFC 5737)
+    (Ipv4Addr::new(224, 0, 0, 0), 4),     // multicast (RFC 5771)
+    (Ipv4Addr::new(240, 0, 0, 0), 4),     // reserved, and the limited broadcast (RFC 1112, 919)
+];
+
+/// The IANA IPv6 Special-Purpose Address Registry's blocks that are not
+/// globally reachable, plus multicast and the blocks that carry an IPv4
+/// address (their IPv4 address is checked instead, by [`embedded_v4`]).
+const SPECIAL_V6: &[(Ipv6Addr, u8)] = &[
+    (Ipv6Addr::new(0, 0, 0, 0, 0, 0, 0, 0), 128), // unspecified (RFC 4291)
+    (Ipv6Addr::new(0, 0, 0, 0, 0, 0, 0, 1), 128), // loopback (RFC 4291)
+    (Ipv6Addr::new(0x100, 0, 0, 0, 0, 0, 0, 0), 64), // discard-only (RFC 6666)
+    (Ipv6Addr::new(0x2001, 0, 0, 0, 0, 0, 0, 0), 23), // IETF protocol assignments (RFC 2928)
+    (Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0), 32), // documentation (RFC 3849)
+    (Ipv6Addr::new(0x3fff, 0, 0, 0, 0, 0, 0, 0), 20), // documentation (RFC 9637)
+    (Ipv6Addr::new(0x5f00, 0, 0, 0, 0, 0, 0, 0), 16), // segment routing SIDs (RFC 9602)
+    (Ipv6Addr::new(0xfc00, 0, 0, 0, 0, 0, 0, 0), 7), // unique local (RFC 4193)
+    (Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0), 10), // link-local unicast (RFC 4291)
+    (Ipv6Addr::new(0xfec0, 0, 0, 0, 0, 0, 0, 0), 10), // deprecated site-local (RFC 3879)
+    (Ipv6Addr::new(0xff00, 0, 0, 0, 0, 0, 0, 0), 8), // multicast (RFC 4291)
+];
+
+/// The blocks of `2001::/23` the IPv6 registry marks globally reachable.
+const REACHABLE_IN_2001_23: &[(Ipv6Addr, u8)] = &[
+    (Ipv6Addr::new(0x2001, 0x1, 0, 0, 0, 0, 0, 0x1), 128), // port control protocol anycast (RFC 7723)
+    (Ipv6Addr::new(0x2001, 0x1, 0, 0, 0, 0, 0, 0x2), 128), // TURN anycast (RFC 8155)
+    (Ipv6Addr::new(0x2001, 0x1, 0, 0, 0, 0, 0, 0x3), 128), // DNS-SD SRP anycast (RFC 9665)
+    (Ipv6Addr::new(0x2001, 0x3, 0, 0, 0, 0, 0, 0), 32),    // AMT (RFC 7450)
+    (Ipv6Addr::new(0x2001, 0x4, 0x112, 0, 0, 0, 0, 0), 48), // AS112-v6 (RFC 7535)
+    (Ipv6Addr::new(0x2001, 0x20, 0, 0, 0, 0, 0, 0), 28),   // ORCHIDv2 (RFC 7343)
+    (Ipv6Addr::new(0x2001, 0x30, 0, 0, 0, 0, 0, 0), 28),   // drone remote ID (RFC 9374)
+];
+
+fn in_v4(ip: Ipv4Addr, blocks: &[(Ipv4Addr, u8)]) -> bool {
+    blocks
+        .iter()
+        .filter_map(|(net, len)| Ipv4Net::new(*net, *len).ok())
+        .any(|net| net.contains(&ip))
+}
+
+fn in_v6(ip: Ipv6Addr, blocks: &[(Ipv6Addr, u8)]) -> bool {
+    blocks
+        .iter()
+        .filter_map(|(net, len)| Ipv6Net::new(*net, *len).ok())
+        .any(|net| net.contains(&ip))
+}
+
+/// The IPv4 address an IPv6 address stands for or carries: IPv4-mapped
+/// (`::ffff:0:0/96`), IPv4-translated (`::ffff:0:0:0/96`), IPv4-compatible
+/// (`::/96`), NAT64 (`64:ff9b::/96` and the local-use `64:ff9b:1::/48`,
+/// whose last 32 bits hold it) and 6to4 (`2002::/16`, in the next 32).
+fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = ip.segments();
+    let last = || Ipv4Addr::from((u32::from(s[6]) << 16) | u32::from(s[7]));
+    let prefix = |net: Ipv6Addr, len: u8| in_v6(ip, &[(net, len)]);
+    if prefix(Ipv6Addr::new(0, 0, 0, 0, 0, 0xffff, 0, 0), 96)
+        || prefix(Ipv6Addr::new(0, 0, 0, 0, 0xffff, 0, 0, 0), 96)
+        || prefix(Ipv6Addr::new(0x64, 0xff9b, 0, 0, 0, 0, 0, 0), 96)
+        || prefix(Ipv6Addr::new(0x64, 0xff9b, 1, 0, 0, 0, 0, 0), 48)
+        || (prefix(Ipv6Addr::UNSPECIFIED, 96) && !ip.is_unspecified() && !ip.is_loopback())
+    {
+        return Some(last());
+    }
+    if s[0] == 0x2002 {
+        return Some(Ipv4Addr::from((u32::from(s[1]) << 16) | u32::from(s[2])));
+    }
+    None
+}
+
+/// Whether an address is globally reachable, as the IANA special-purpose
+/// registries define it: no loopback, private, link-local (cloud metadata
+/// at 169.254.169.254 included), shared, documentation, benchmarking,
+/// reserved or multicast address, nor an IPv6 address that carries one.
+/// (The standard library's `is_global` says the same, but is not stable;
+/// no well-kept crate offers it, so the registries are listed here, each
+/// block tested.)
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v4) => is_public_v4(v4),
-        IpAddr::V6(v6) => is_public_v6(v6),
+        IpAddr::V4(v4) => !in_v4(v4, SPECIAL_V4),
+        IpAddr::V6(v6) => match embedded_v4(v6) {
+            Some(v4) => !in_v4(v4, SPECIAL_V4),
+            None => !in_v6(v6, SPECIAL_V6) || in_v6(v6, REACHABLE_IN_2001_23),
+        },
     }
-}
-
-fn is_public_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, c, _] = ip.octets();
-    !(ip.is_unspecified()
-        || ip.is_loopback()
-        || ip.is_private()
-        || ip.is_link_local()
-        || ip.is_broadcast()
-        || ip.is_documentation()
-        || ip.is_multicast()
-        || a == 0
-        || (a == 100 && (64..128).contains(&b))
-        || (a == 192 && b == 0 && c == 0)
-        || (a == 198 && (b == 18 || b == 19))
-        || a >= 240)
-}
-
-fn is_public_v6(ip: Ipv6Addr) -> bool {
-    if let Some(v4) = ip.to_ipv4_mapped() {
-        return is_public_v4(v4);
-    }
-    let segments = ip.segments();
-    // NAT64 (64:ff9b::/96) and IPv4-compatible (::/96) addresses embed an
-    // IPv4 address; 6to4 (2002::/16) carries one in its next 32 bits.
-    let embedded = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
-    if segments[0] == 0x64 && segments[1] == 0xff9b && segments[2..6] == [0; 4] {
-        return is_public_v4(embedded(segments[6], segments[7]));
-    }
-    if segments[0] == 0x2002 {
-        return is_public_v4(embedded(segments[1], segments[2]));
-    }
-    !(ip.is_unspecified()
-        || ip.is_loopback()
-        || ip.is_multicast()
-        || ip.is_unique_local()
-        || ip.is_unicast_link_local()
-        || segments[0..6] == [0; 6]
-        || (segments[0] & 0xffc0) == 0xfec0
-        || (segments[0] == 0x2001 && segments[1] == 0x0db8)
-        || (segments[0] == 0x2001 && segments[1] == 0))
 }
 
 /// Why a webhook URL is refused.
@@ -135,30 +198,49 @@ mod tests {
         s.parse().unwrap_or_else(|_| unreachable!("{s}"))
     }
 
+    /// One address inside each block that is not globally reachable, and
+    /// its first and last address.
     #[test]
-    fn internal_addresses_are_not_public() {
+    fn every_special_purpose_block_is_refused() {
+        for (net, len) in SPECIAL_V4 {
+            let block = Ipv4Net::new(*net, *len).expect("block");
+            for a in [block.network(), block.broadcast()] {
+                assert!(!is_public(IpAddr::V4(a)), "{a} in {block}");
+                // The same address carried in each IPv6 form.
+                let [x, y, z, w] = a.octets();
+                let (hi, lo) = (u16::from_be_bytes([x, y]), u16::from_be_bytes([z, w]));
+                for v6 in [
+                    Ipv6Addr::new(0, 0, 0, 0, 0, 0xffff, hi, lo),
+                    Ipv6Addr::new(0, 0, 0, 0, 0xffff, 0, hi, lo),
+                    Ipv6Addr::new(0x64, 0xff9b, 0, 0, 0, 0, hi, lo),
+                    Ipv6Addr::new(0x64, 0xff9b, 1, 0, 0, 0, hi, lo),
+                    Ipv6Addr::new(0x2002, hi, lo, 0, 0, 0, 0, 1),
+                ] {
+                    assert!(!is_public(IpAddr::V6(v6)), "{v6} carries {a}");
+                }
+            }
+        }
+        for (net, len) in SPECIAL_V6 {
+            let block = Ipv6Net::new(*net, *len).expect("block");
+            for a in [block.network(), block.broadcast()] {
+                let reachable = in_v6(a, REACHABLE_IN_2001_23);
+                assert_eq!(is_public(IpAddr::V6(a)), reachable, "{a} in {block}");
+            }
+        }
         for s in [
             "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
             "169.254.169.254",
-            "100.64.0.1",
-            "0.0.0.0",
-            "255.255.255.255",
-            "224.0.0.1",
-            "198.18.0.1",
-            "::1",
-            "::",
-            "fe80::1",
-            "fd00::1",
-            "fec0::1",
-            "::ffff:127.0.0.1",
-            "::ffff:169.254.169.254",
+            "::ffff:0:7f00:1",
+            "64:ff9b:1::7f00:1",
             "64:ff9b::a9fe:a9fe",
-            "2002:7f00:1::",
-            "2001:db8::1",
             "::127.0.0.1",
+            "2001:db8::1",
+            "2001:2::1",
+            "fd00::1",
+            "fe80::1",
+            "ff02::1",
+            "100::1",
+            "192.0.0.170",
         ] {
             assert!(!is_public(ip(s)), "{s}");
         }
@@ -169,8 +251,16 @@ mod tests {
         for s in [
             "93.184.216.34",
             "8.8.8.8",
+            "192.0.0.9",
+            "192.0.0.10",
             "2606:4700::1111",
             "::ffff:8.8.8.8",
+            "::ffff:0:808:808",
+            "64:ff9b::808:808",
+            "64:ff9b:1::808:808",
+            "2002:808:808::1",
+            "2001:1::1",
+            "2001:20::1",
         ] {
             assert!(is_public(ip(s)), "{s}");
         }
