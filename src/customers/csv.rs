@@ -9,6 +9,7 @@
 //! that is interrupted and started again finds what it already imported:
 //! nothing is lost and nothing doubles.
 
+use std::borrow::Cow;
 use std::collections::{HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -198,10 +199,22 @@ fn write_reject(
     record: &csv::StringRecord,
 ) -> anyhow::Result<()> {
     let line = line.to_string();
-    let mut fields: Vec<&str> = vec![&line, reason];
-    fields.extend(record.iter());
-    out.write_record(&fields)?;
+    let mut fields: Vec<Cow<'_, str>> = vec![line.as_str().into(), neutralised(reason)];
+    fields.extend(record.iter().map(neutralised));
+    out.write_record(fields.iter().map(|f| f.as_bytes()))?;
     Ok(())
+}
+
+/// A cell as a spreadsheet shows it rather than runs it: one that begins
+/// with `=`, `+`, `-`, `@`, a tab or a carriage return is a formula to
+/// Excel, LibreOffice and Google Sheets, so it gets a leading `'` (OWASP's
+/// rule against CSV injection).
+pub fn neutralised(cell: &str) -> Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
 }
 
 /// One CSV row as a customer input, or why it cannot be imported.
@@ -292,4 +305,19 @@ pub fn print_summary(
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_that_a_spreadsheet_would_run_are_written_as_text() {
+        for cell in ["=cmd|' /C calc'!A0", "+SUM(1)", "-2+3", "@x", "\tx", "\rx"] {
+            assert_eq!(neutralised(cell), format!("'{cell}"));
+        }
+        for cell in ["ana@example.com", "plain", "", "1-2", "'quoted"] {
+            assert_eq!(neutralised(cell), cell);
+        }
+    }
 }

@@ -81,6 +81,28 @@ fn crm_token_refuses_a_short_secret() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("at least 32"));
 }
 
+#[test]
+fn crm_token_refuses_a_lifetime_the_server_would_refuse() {
+    let output = crm()
+        .args(["token", "--tenant", "acme", "--ttl", "48h"])
+        .env("CRM_JWT_SECRET", SECRET)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("CRM_JWT_MAX_TTL"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let longer = crm()
+        .args(["token", "--tenant", "acme", "--ttl", "48h"])
+        .env("CRM_JWT_SECRET", SECRET)
+        .env("CRM_JWT_MAX_TTL", "7d")
+        .output()
+        .unwrap();
+    assert!(longer.status.success());
+}
+
 /// Runs `crm` against the app's database.
 fn crm_on(app: &crate::helpers::TestApp, args: &[&str]) -> std::process::Output {
     let output = crm()
@@ -115,6 +137,11 @@ async fn crm_import_streams_a_csv_and_reports_each_rejected_row(backend: Backend
             30 => {
                 bad += 1;
                 format!("Bad Country {i},bc{i}@example.com,,vip,Nowhere,QQ,pro,\n")
+            }
+            40 => {
+                bad += 1;
+                // Formulas, were a spreadsheet to run them.
+                format!("=cmd|' /C calc'!A{i},@SUM(1),,+vip,-2+3,QQ,pro,\n")
             }
             _ => format!(
                 "Person {i},p{i}@example.com,+1415{:07},vip; eu|b{},Lagos,NG,pro,\"said \"\"hi\"\", twice\"\n",
@@ -155,6 +182,29 @@ async fn crm_import_streams_a_csv_and_reports_each_rejected_row(backend: Backend
     );
     assert!(rejected.contains("needs an email or a phone"), "{rejected}");
     assert!(rejected.contains("address.country"), "{rejected}");
+    let formulas: Vec<&str> = lines
+        .iter()
+        .filter(|l| l.contains("cmd|"))
+        .copied()
+        .collect();
+    assert_eq!(formulas.len(), 10, "{rejected}");
+    for line in formulas {
+        let cells: Vec<&str> = line.split(',').collect();
+        for cell in &cells[1..] {
+            let cell = cell.trim_start_matches('"');
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "a live formula in {line}"
+            );
+        }
+        assert!(
+            line.contains("'=cmd|")
+                && line.contains("'@SUM(1)")
+                && line.contains("'+vip")
+                && line.contains("'-2+3"),
+            "{line}"
+        );
+    }
 
     let again = crm_on(
         &app,
