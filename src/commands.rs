@@ -1,7 +1,5 @@
 //! What each `crm` subcommand does.
 
-use std::time::Duration;
-
 use anyhow::Context as _;
 
 use crate::app::Application;
@@ -11,22 +9,24 @@ use crate::config::{DatabaseArgs, ServeArgs};
 use crate::customers::csv;
 use crate::tenancy::TenantId;
 
-/// How long the development token printed at start stays valid.
-const DEV_TOKEN_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
-
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let application = Application::build(args).await?;
     let app = application.app();
     let url = format!("http://{}:{}", app.config.listen.ip(), application.port());
     if let Some(path) = &app.dev_secret {
+        // As long as a token may live (CRM_JWT_MAX_TTL).
+        let ttl = app.config.auth.jwt_max_ttl;
         let token = app
             .keys
-            .mint("demo", "developer", &Scope::all_joined(), DEV_TOKEN_TTL)?;
+            .mint("demo", "developer", &Scope::all_joined(), ttl)?;
         println!(
             "No CRM_JWT_SECRET is set: using the development secret in {}.",
             path.display()
         );
-        println!("A token for tenant `demo` with every scope (valid 30 days):\n\n  {token}\n");
+        println!(
+            "A token for tenant `demo` with every scope (valid {}):\n\n  {token}\n",
+            humantime::format_duration(ttl)
+        );
         println!("GraphiQL, with a token for tenant `demo` filled in: {url}/");
     }
     tracing::info!(%url, "serving GraphQL at {url}/graphql");

@@ -74,6 +74,11 @@ pub struct AuthArgs {
     /// Required `aud` claim, checked when set (unset: `aud` is ignored).
     #[arg(long, env = "CRM_JWT_AUDIENCE")]
     pub jwt_audience: Option<String>,
+
+    /// The longest a token may be valid for: one whose `exp` lies further
+    /// ahead is refused (and `crm token` will not mint it).
+    #[arg(long, env = "CRM_JWT_MAX_TTL", default_value = "24h", value_parser = humantime::parse_duration)]
+    pub jwt_max_ttl: Duration,
 }
 
 /// How the server's keys were found.
@@ -92,6 +97,11 @@ impl AuthArgs {
     /// Loads the configured keys, or the development secret (created when
     /// `create` is set and none exists yet).
     pub fn keys(&self, db: &DatabaseArgs, create: bool) -> anyhow::Result<(Keys, KeySource)> {
+        let (keys, source) = self.found_keys(db, create)?;
+        Ok((keys.with_max_ttl(self.jwt_max_ttl), source))
+    }
+
+    fn found_keys(&self, db: &DatabaseArgs, create: bool) -> anyhow::Result<(Keys, KeySource)> {
         let (iss, aud) = (self.jwt_issuer.clone(), self.jwt_audience.clone());
         if let Some(path) = &self.jwt_public_key {
             let pem = std::fs::read(path)

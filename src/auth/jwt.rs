@@ -22,6 +22,8 @@ pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 const LEEWAY_SECONDS: u64 = 60;
 /// RFC 7518 §3.2: an HS256 key must be at least 256 bits.
 pub const MIN_SECRET_BYTES: usize = 32;
+/// The longest lifetime a token may have, unless configured otherwise.
+pub const DEFAULT_MAX_TTL: Duration = Duration::from_secs(24 * 3600);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 #[value(rename_all = "UPPER")]
@@ -39,6 +41,19 @@ impl From<JwtAlgorithm> for Algorithm {
             JwtAlgorithm::ES256 => Algorithm::ES256,
         }
     }
+}
+
+/// Whether the token's header lists critical extensions (`crit`): none is
+/// understood here, so RFC 7515 §4.1.11 says to refuse the token.
+fn has_critical_extensions(token: &str) -> bool {
+    use base64::Engine as _;
+    let header = token.split('.').next().unwrap_or_default();
+    let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header) else {
+        // Not a header at all: the signature check refuses it.
+        return false;
+    };
+    serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&bytes)
+        .is_ok_and(|fields| fields.contains_key("crit"))
 }
 
 /// The claims crm-graphql reads and writes.
@@ -67,6 +82,8 @@ pub struct Keys {
     validation: Validation,
     issuer: Option<String>,
     audience: Option<String>,
+    /// Tokens whose `exp` lies further ahead are refused.
+    max_ttl: Duration,
 }
 
 impl Keys {
@@ -126,6 +143,13 @@ impl Keys {
         Ok(self)
     }
 
+    /// Refuses tokens valid for longer than `max_ttl` from now (and will
+    /// not mint them).
+    pub fn with_max_ttl(mut self, max_ttl: Duration) -> Self {
+        self.max_ttl = max_ttl;
+        self
+    }
+
     fn new(
         algorithm: Algorithm,
         decoding: DecodingKey,
@@ -158,6 +182,7 @@ impl Keys {
             validation,
             issuer,
             audience,
+            max_ttl: DEFAULT_MAX_TTL,
         }
     }
 
@@ -168,7 +193,7 @@ impl Keys {
             && token
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-        if !well_formed {
+        if !well_formed || has_critical_extensions(token) {
             return Err(AppError::Unauthenticated);
         }
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
@@ -177,6 +202,12 @@ impl Keys {
                 AppError::Unauthenticated
             })?;
         let claims = data.claims;
+        let latest = jsonwebtoken::get_current_timestamp()
+            .saturating_add(self.max_ttl.as_secs())
+            .saturating_add(LEEWAY_SECONDS);
+        if claims.exp > latest {
+            return Err(AppError::Unauthenticated);
+        }
         let tenant = TenantId::parse(&claims.tenant).ok_or(AppError::Unauthenticated)?;
         if claims.sub.trim().is_empty() || claims.sub.len() > 255 {
             return Err(AppError::Unauthenticated);
@@ -204,6 +235,13 @@ impl Keys {
             );
         };
         TenantId::parse(tenant).context("a tenant is 1-64 letters, digits, '-', '_' or '.'")?;
+        if ttl > self.max_ttl {
+            bail!(
+                "a token valid for {} would be refused: tokens live at most {} (CRM_JWT_MAX_TTL)",
+                humantime::format_duration(ttl),
+                humantime::format_duration(self.max_ttl)
+            );
+        }
         let now = jsonwebtoken::get_current_timestamp();
         let claims = Claims {
             tenant: tenant.to_owned(),

@@ -683,7 +683,7 @@ pub async fn graphiql(State(app): State<AppState>) -> Html<String> {
                 "demo",
                 "developer",
                 &Scope::all_joined(),
-                Duration::from_secs(24 * 3600),
+                Duration::from_secs(24 * 3600).min(app.config.auth.jwt_max_ttl),
             )
             .ok()
     });

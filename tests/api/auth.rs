@@ -36,6 +36,19 @@ fn hs256(secret: &str, claims: &Value) -> String {
     )
 }
 
+/// An HS256 token with any header, signed with `secret`.
+fn hs256_with_header(secret: &str, header: Value, claims: &Value) -> String {
+    use hmac::Mac as _;
+    let part = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    let input = format!("{}.{}", part(&header), part(claims));
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(input.as_bytes());
+    format!(
+        "{input}.{}",
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    )
+}
+
 fn unsigned(header: Value, claims: &Value) -> String {
     let part = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
     format!("{}.{}.", part(&header), part(claims))
@@ -166,6 +179,31 @@ async fn every_bad_token_is_one_identical_401(backend: Backend) {
                 hs256(SECRET, &claims(json!({ "sub": "" })))
             )),
         ),
+        (
+            "a critical extension",
+            Some(format!(
+                "Bearer {}",
+                hs256_with_header(
+                    SECRET,
+                    json!({ "alg": "HS256", "typ": "JWT", "crit": ["exp"] }),
+                    &claims(json!({}))
+                )
+            )),
+        ),
+        (
+            "exp 2^64 - 1",
+            Some(format!(
+                "Bearer {}",
+                hs256(SECRET, &claims(json!({ "exp": u64::MAX })))
+            )),
+        ),
+        (
+            "valid for 25 hours",
+            Some(format!(
+                "Bearer {}",
+                hs256(SECRET, &claims(json!({ "exp": now() + 25 * 3600 })))
+            )),
+        ),
         ("five-part JWE", Some("Bearer a.b.c.d.e".into())),
         ("non-ASCII", Some(format!("Bearer {good}é"))),
         (
@@ -197,6 +235,27 @@ async fn expiry_has_sixty_seconds_of_leeway(backend: Backend) {
     let token = hs256(SECRET, &claims(json!({ "exp": now() - 30 })));
     let (status, _) = status_and_body(&app, Some(format!("Bearer {token}"))).await;
     assert_eq!(status, 200);
+    // The longest lifetime (CRM_JWT_MAX_TTL, 24 h by default) and the same
+    // header as the control token without `crit` pass.
+    for token in [
+        hs256(SECRET, &claims(json!({ "exp": now() + 23 * 3600 }))),
+        hs256_with_header(
+            SECRET,
+            json!({ "alg": "HS256", "typ": "JWT", "kid": "k1" }),
+            &claims(json!({})),
+        ),
+    ] {
+        let (status, body) = status_and_body(&app, Some(format!("Bearer {token}"))).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let strict = spawn_app_with(
+        Backend::Sqlite,
+        &["--jwt-secret", SECRET, "--jwt-max-ttl", "1h"],
+    )
+    .await;
+    let two_hours = hs256(SECRET, &claims(json!({ "exp": now() + 7200 })));
+    let (status, _) = status_and_body(&strict, Some(format!("Bearer {two_hours}"))).await;
+    assert_eq!(status, 401, "CRM_JWT_MAX_TTL refuses longer-lived tokens");
 }
 
 async fn rs256_server_accepts_rs256_and_refuses_hs256(backend: Backend) {
