@@ -1,5 +1,6 @@
 //! The HTTP surface: routes and the layers around them.
 
+mod errors;
 mod exports;
 pub mod fanout;
 mod graphql;
@@ -34,11 +35,12 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(health::metrics))
         .route("/exports/{id}", get(exports::get))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(errors::coded))
         .layer(cors)
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .layer(CatchPanicLayer::new())
+        .layer(CatchPanicLayer::custom(errors::panicked))
         .with_state(state)
 }
 

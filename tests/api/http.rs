@@ -236,7 +236,86 @@ async fn a_development_server_makes_its_secret_and_fills_in_graphiql() {
     assert_eq!(response.status(), 200);
 }
 
+/// Every refusal of the HTTP layer is JSON with a code: a body over 1 MiB,
+/// a malformed query string, an unknown path, a method a route lacks, a
+/// WebSocket upgrade without its headers.
+async fn every_http_error_is_coded_json(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let huge =
+        json!({ "query": format!("{{ __typename }} #{}", "x".repeat(1024 * 1024)) }).to_string();
+    let cases = [
+        (
+            post(&app, Some("application/json"), None, huge).await,
+            413,
+            "BAD_USER_INPUT",
+            Some("body"),
+        ),
+        (
+            app.client
+                .get(format!("{}/exports/drr_x?expires=soon&sig=a", app.url))
+                .send()
+                .await
+                .unwrap(),
+            400,
+            "BAD_USER_INPUT",
+            None,
+        ),
+        (
+            app.client
+                .get(format!("{}/nowhere", app.url))
+                .send()
+                .await
+                .unwrap(),
+            404,
+            "NOT_FOUND",
+            None,
+        ),
+        (
+            app.client
+                .put(format!("{}/graphql", app.url))
+                .send()
+                .await
+                .unwrap(),
+            405,
+            "BAD_USER_INPUT",
+            Some("method"),
+        ),
+        (
+            app.client
+                .get(format!("{}/graphql/ws", app.url))
+                .send()
+                .await
+                .unwrap(),
+            400,
+            "BAD_USER_INPUT",
+            None,
+        ),
+    ];
+    for (response, status, code, field) in cases {
+        assert_eq!(response.status(), status);
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            content_type.starts_with("application/json"),
+            "{content_type}"
+        );
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["errors"][0]["extensions"]["code"], code, "{body}");
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+        if let Some(field) = field {
+            assert_eq!(body["errors"][0]["extensions"]["field"], field, "{body}");
+        }
+    }
+}
+
 backend_tests!(
+    every_http_error_is_coded_json,
     mutations_over_get_are_refused_and_run_nothing,
     only_single_json_requests_are_accepted,
     status_codes_follow_the_accepted_media_type,
