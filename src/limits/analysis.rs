@@ -11,6 +11,8 @@
 //!   `last` (default [`DEFAULT_PAGE`], counted up to [`MAX_PAGE`]) times
 //!   what one of its edges or nodes costs, a list of objects asked for by ID
 //!   as many times as IDs are given, and each mutation field 10 more.
+//!   Introspection is priced too: `__schema` [`SCHEMA_COST`], `__type`
+//!   [`TYPE_COST`].
 //! - Fragments are measured once each, so a fragment used many times cannot
 //!   make the measuring itself expensive.
 
@@ -30,6 +32,11 @@ pub const DEFAULT_PAGE: u64 = 25;
 pub const MAX_PAGE: u64 = 100;
 /// What each mutation field adds.
 pub const MUTATION_COST: u64 = 10;
+/// What `__schema` costs: it writes out the whole type system (about
+/// 100 KB), so a client may ask for it now and then, not by the dozen.
+pub const SCHEMA_COST: u64 = 100;
+/// What `__type` costs: one type's description.
+pub const TYPE_COST: u64 = 2;
 /// Lists of IDs beyond this are refused by the field itself.
 const MAX_LIST: u64 = 250;
 /// Fields visited inside introspection before the document counts as too
@@ -201,7 +208,14 @@ impl<'a> Walker<'a> {
         let alias = u64::from(field.alias.is_some());
         if name == "__schema" || name == "__type" {
             let mut path = Vec::new();
-            let mut measured = Analysis::default();
+            let mut measured = Analysis {
+                cost: if name == "__schema" {
+                    SCHEMA_COST
+                } else {
+                    TYPE_COST
+                },
+                ..Analysis::default()
+            };
             self.introspection(&field.selection_set.node, &mut path, &mut measured);
             measured.aliases = measured.aliases.saturating_add(alias);
             return measured;

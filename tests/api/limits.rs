@@ -117,9 +117,24 @@ async fn depth_counts_fields_through_fragments_and_exempts_introspection(backend
     let deep = format!("{{ customer(id: \"cus_x\") {{ {deep} }} }}");
     refused(&app, &deep, "QUERY_TOO_DEEP").await;
 
-    // GraphiQL's introspection query (15 levels) runs.
-    let schema = app.gql("acme", INTROSPECTION, json!({})).await.ok();
-    assert!(schema["__schema"]["types"].as_array().unwrap().len() > 50);
+    // GraphiQL's introspection query (15 levels) runs, and costs what
+    // writing out the type system does.
+    let schema = app.gql("acme", INTROSPECTION, json!({})).await;
+    assert_eq!(
+        schema.body["extensions"]["cost"]["requestedQueryCost"],
+        crm::limits::analysis::SCHEMA_COST
+    );
+    assert!(schema.ok()["__schema"]["types"].as_array().unwrap().len() > 50);
+    // Introspection by the dozen is refused, by its cost.
+    let many: Vec<String> = (0..11)
+        .map(|i| format!("s{i}: __schema {{ types {{ name fields {{ name }} }} }}"))
+        .collect();
+    refused(
+        &app,
+        &format!("{{ {} }}", many.join(" ")),
+        "QUERY_TOO_COMPLEX",
+    )
+    .await;
     // Introspection that nests a type-system list within itself does not.
     refused(
         &app,
