@@ -186,11 +186,11 @@ impl CustomerFilter {
                 cond = cond.add(column.lt(t));
             }
         }
-        if let Some(Decimal(cents)) = self.min_total_spent {
-            cond = cond.add(C::TotalSpentCents.gte(cents));
+        if let Some(amount) = self.min_total_spent {
+            cond = cond.add(C::TotalSpentCents.gte(amount.cents()));
         }
-        if let Some(Decimal(cents)) = self.max_total_spent {
-            cond = cond.add(C::TotalSpentCents.lte(cents));
+        if let Some(amount) = self.max_total_spent {
+            cond = cond.add(C::TotalSpentCents.lte(amount.cents()));
         }
         if let Some(code) = &self.country {
             match country(&format!("{FIELD}.country"), code)? {

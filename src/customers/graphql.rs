@@ -160,7 +160,7 @@ impl Customer {
 
     /// Sum of paid orders.
     async fn total_spent(&self) -> Decimal {
-        Decimal(self.row.total_spent_cents)
+        Decimal::from(self.row.total_spent_cents)
     }
 
     async fn last_order_at(&self) -> Option<DateTime> {

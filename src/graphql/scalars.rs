@@ -38,11 +38,25 @@ impl ScalarType for DateTime {
     }
 }
 
-/// An amount of money, exact to the cent: `"12840.00"`. Held as cents.
+/// An amount of money, exact to the cent: `"12840.00"`. Held as cents, in
+/// 128 bits: an input has at most 15 digits before the point, so it fits
+/// the 64-bit columns ([`Decimal::cents`]), while a tenant's sums may not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Decimal(pub i64);
+pub struct Decimal(pub i128);
+
+impl From<i64> for Decimal {
+    fn from(cents: i64) -> Self {
+        Decimal(i128::from(cents))
+    }
+}
 
 impl Decimal {
+    /// The amount in cents, as a 64-bit column holds it (every parsed
+    /// input fits; a larger sum is held at the bound).
+    pub fn cents(self) -> i64 {
+        i64::try_from(self.0).unwrap_or(if self.0 < 0 { i64::MIN } else { i64::MAX })
+    }
+
     /// Parses `"12"`, `"12.5"`, `"-0.05"`; more than two decimals is refused.
     pub fn parse_str(s: &str) -> Option<Self> {
         let s = s.trim();
@@ -59,7 +73,8 @@ impl Decimal {
         if !valid {
             return None;
         }
-        let cents = whole.parse::<i64>().ok()? * 100 + format!("{frac:0<2}").parse::<i64>().ok()?;
+        let cents =
+            whole.parse::<i128>().ok()? * 100 + format!("{frac:0<2}").parse::<i128>().ok()?;
         Some(Decimal(if negative { -cents } else { cents }))
     }
 }
@@ -111,12 +126,16 @@ mod tests {
             ("0.05", 5, "0.05"),
             ("-3.10", -310, "-3.10"),
         ] {
-            let d = Decimal::parse_str(input).unwrap_or(Decimal(i64::MIN));
+            let d = Decimal::parse_str(input).unwrap_or(Decimal(i128::MIN));
             assert_eq!(d.0, cents, "{input}");
             assert_eq!(d.to_string(), shown);
         }
-        for bad in ["", "1.234", "abc", "1e5", "--1", "."] {
+        for bad in ["", "1.234", "abc", "1e5", "--1", ".", "1234567890123456"] {
             assert!(Decimal::parse_str(bad).is_none(), "{bad}");
         }
+        let largest = Decimal::parse_str("999999999999999.99").unwrap_or(Decimal(0));
+        assert_eq!(largest.cents(), 99_999_999_999_999_999);
+        let sum = Decimal(i128::from(i64::MAX) * 3);
+        assert_eq!(sum.to_string(), "276701161105643274.21");
     }
 }

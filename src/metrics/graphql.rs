@@ -45,11 +45,12 @@ pub struct CustomerMetrics {
 }
 
 /// Half-up division of cents.
-fn average(total_cents: i64, n: i64) -> i64 {
+fn average(total_cents: impl Into<i128>, n: i64) -> Decimal {
+    let (total, n) = (total_cents.into(), i128::from(n));
     if n <= 0 {
-        0
+        Decimal(0)
     } else {
-        (2 * total_cents + n) / (2 * n)
+        Decimal((2 * total + n) / (2 * n))
     }
 }
 
@@ -83,10 +84,10 @@ pub async fn customer_metrics(ctx: &Context<'_>, row: &customer::Model) -> Resul
     };
     Ok(CustomerMetrics {
         rfm,
-        lifetime_value: Decimal(row.total_spent_cents),
-        average_order_value: Decimal(average(row.total_spent_cents, row.total_orders)),
+        lifetime_value: Decimal::from(row.total_spent_cents),
+        average_order_value: average(row.total_spent_cents, row.total_orders),
         total_orders: row.total_orders,
-        total_spent: Decimal(row.total_spent_cents),
+        total_spent: Decimal::from(row.total_spent_cents),
         purchase_frequency_days: churn::purchase_frequency_days(
             row.total_orders,
             row.first_order_at,
@@ -203,8 +204,8 @@ impl MetricsQuery {
             active_customers: f.active_customers,
             total_orders: f.total_orders,
             revenue: Decimal(f.revenue_cents),
-            average_order_value: Decimal(average(f.revenue_cents, f.total_orders)),
-            average_lifetime_value: Decimal(average(f.paying_spent_cents, f.paying_customers)),
+            average_order_value: average(f.revenue_cents, f.total_orders),
+            average_lifetime_value: average(f.paying_spent_cents, f.paying_customers),
             rfm_distribution: RfmSegment::ALL
                 .into_iter()
                 .map(|segment| RfmSegmentCount {
@@ -222,12 +223,12 @@ impl MetricsQuery {
 
 #[cfg(test)]
 mod tests {
-    use super::average;
+    use super::{Decimal, average};
 
     #[test]
     fn averages_round_half_up_to_the_cent() {
-        assert_eq!(average(1000, 3), 333);
-        assert_eq!(average(1001, 2), 501);
-        assert_eq!(average(5, 0), 0);
+        assert_eq!(average(1000, 3), Decimal(333));
+        assert_eq!(average(1001, 2), Decimal(501));
+        assert_eq!(average(5, 0), Decimal(0));
     }
 }

@@ -62,7 +62,7 @@ impl Order {
     }
 
     async fn amount(&self) -> Decimal {
-        Decimal(self.0.amount_cents)
+        Decimal::from(self.0.amount_cents)
     }
 
     /// ISO 4217 code.
@@ -127,6 +127,12 @@ impl OrderInput {
         if self.amount.0 < 0 {
             return Err(bad_input("input.amount", "must not be negative"));
         }
+        if self.amount.0 > i128::from(super::MAX_ORDER_CENTS) {
+            return Err(bad_input(
+                "input.amount",
+                format!("must be at most {}", Decimal::from(super::MAX_ORDER_CENTS)),
+            ));
+        }
         let currency = self.currency.trim().to_ascii_uppercase();
         if iso_currency::Currency::from_code(&currency).is_none() {
             return Err(bad_input(
@@ -144,7 +150,7 @@ impl OrderInput {
         };
         Ok(NewOrder {
             external_id,
-            amount_cents: self.amount.0,
+            amount_cents: self.amount.cents(),
             currency,
             status: self.status.as_str(),
             placed_at,

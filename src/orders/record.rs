@@ -10,7 +10,7 @@ use super::repo;
 use crate::activity::{self, NewActivity};
 use crate::customers::repo as customers;
 use crate::db::begin_write;
-use crate::error::{AppError, AppResult, conflict, not_found};
+use crate::error::{AppError, AppResult, bad_input, conflict, not_found};
 use crate::graphql::id::{self, Kind};
 use crate::graphql::scalars::Decimal;
 use crate::tenancy::TenantId;
@@ -131,6 +131,16 @@ async fn attempt(
         }
     };
     let totals = repo::paid_totals(&txn, tenant, customer_key).await?;
+    if totals.spent_cents > super::MAX_PAID_CENTS {
+        return Err(bad_input(
+            "input.amount",
+            format!(
+                "the customer's paid orders would add up to more than {}",
+                Decimal::from(super::MAX_PAID_CENTS)
+            ),
+        )
+        .into());
+    }
     customers::set_totals(&txn, tenant, customer_key, &totals).await?;
     let (title, occurred_at) = event;
     let entry = NewActivity {
@@ -140,7 +150,7 @@ async fn attempt(
         data: Some(json!({
             "orderId": id::encode(Kind::Order, &row.id).0,
             "externalId": row.external_id,
-            "amount": Decimal(row.amount_cents).to_string(),
+            "amount": Decimal::from(row.amount_cents).to_string(),
             "currency": row.currency,
             "status": row.status,
         })),

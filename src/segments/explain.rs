@@ -21,7 +21,7 @@ pub fn actual(field: &Field, row: &customer::Model, tags: &[String], env: &Env) 
         })
     };
     match field {
-        Field::TotalSpent => json!(Decimal(row.total_spent_cents).to_string()),
+        Field::TotalSpent => json!(Decimal::from(row.total_spent_cents).to_string()),
         Field::TotalOrders => json!(row.total_orders),
         Field::ChurnRisk => json!(churn::churn_risk(
             row.total_orders,

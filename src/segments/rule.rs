@@ -330,9 +330,9 @@ fn scalar(field: &Field, op: Op, value: &Value, at: &str) -> AppResult<Scalar> {
                 Value::String(s) => s.clone(),
                 _ => String::new(),
             };
-            let Decimal(cents) = Decimal::parse_str(&raw)
+            let amount = Decimal::parse_str(&raw)
                 .ok_or_else(|| wrong(at, "an amount such as 100 or \"99.90\""))?;
-            Scalar::Int(cents)
+            Scalar::Int(amount.cents())
         }
         Kind::Count => Scalar::Int(value.as_i64().ok_or_else(|| wrong(at, "a whole number"))?),
         Kind::Ratio => Scalar::Float(

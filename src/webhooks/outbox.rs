@@ -228,7 +228,7 @@ fn customer_data(row: &customer::Model, tags: Vec<String>) -> Value {
         "address": address,
         "metadata": row.metadata,
         "totalOrders": row.total_orders,
-        "totalSpent": Decimal(row.total_spent_cents).to_string(),
+        "totalSpent": Decimal::from(row.total_spent_cents).to_string(),
         "lastOrderAt": row.last_order_at.map(time),
         "createdAt": time(row.created_at),
         "updatedAt": time(row.updated_at),

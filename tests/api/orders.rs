@@ -276,7 +276,87 @@ async fn orders_activity_and_notes_belong_to_their_tenant(backend: Backend) {
     assert_eq!(mine["customer"]["activity"]["totalCount"], 1);
 }
 
+/// Money never overflows: an order and a customer's paid orders have
+/// documented maxima (a clear `BAD_USER_INPUT`, nothing changed), and the
+/// tenant's sums are right far past 64 bits of cents.
+async fn money_stops_at_its_limits_and_sums_past_64_bits(backend: Backend) {
+    use sea_orm::ConnectionTrait as _;
+    let app = spawn_app(backend).await;
+    let ana = app
+        .create_customer("acme", json!({ "email": "ana@acme.example" }))
+        .await;
+    let too_big = app
+        .gql("acme", RECORD, json!({ "c": ana, "i": { "externalId": "X", "amount": "1000000000000.01", "currency": "EUR" } }))
+        .await;
+    assert_eq!(
+        (too_big.code(), too_big.field()),
+        ("BAD_USER_INPUT", "input.amount")
+    );
+    // A hundred orders of the largest amount fill the customer's limit.
+    for i in 0..100 {
+        record(&app, "acme", &ana, json!({ "externalId": format!("M-{i}"), "amount": "1000000000000.00", "currency": "EUR" })).await;
+    }
+    let over = app
+        .gql("acme", RECORD, json!({ "c": ana, "i": { "externalId": "M-100", "amount": "0.01", "currency": "EUR" } }))
+        .await;
+    assert_eq!(
+        (over.code(), over.field()),
+        ("BAD_USER_INPUT", "input.amount"),
+        "{:#}",
+        over.body
+    );
+    let seen = totals(&app, &ana).await;
+    assert_eq!(seen["totalSpent"], "100000000000000.00");
+    assert_eq!(
+        seen["orders"]["totalCount"], 100,
+        "the refused order is not kept"
+    );
+
+    // 100,000 orders of the largest amount (10^19 cents, past 2^63) and
+    // 1,000 customers at the limit, written directly.
+    let db = &app.app.db;
+    let postgres = db.get_database_backend() == sea_orm::DbBackend::Postgres;
+    let (now, key) = if postgres {
+        ("now()", "md5(i::text)")
+    } else {
+        (
+            "strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')",
+            "printf('%032x', i)",
+        )
+    };
+    db.execute_unprepared(&format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000) \
+         INSERT INTO orders (tenant_id, id, customer_id, external_id, amount_cents, currency, status, placed_at, created_at, updated_at) \
+         SELECT 'acme', {key}, NULL, 'bulk-' || i, 100000000000000, 'EUR', 'PAID', {now}, {now}, {now} FROM n"
+    ))
+    .await
+    .unwrap();
+    db.execute_unprepared(&format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) \
+         INSERT INTO customers (tenant_id, id, status, metadata, search_text, total_orders, total_spent_cents, last_order_at, first_order_at, created_at, updated_at) \
+         SELECT 'acme', 'f' || substr({key}, 2), 'ACTIVE', '{{}}', '', 100, 10000000000000000, {now}, {now}, {now}, {now} FROM n"
+    ))
+    .await
+    .unwrap();
+    let stats = app
+        .gql(
+            "acme",
+            "{ customerStats { totalOrders revenue averageOrderValue averageLifetimeValue } }",
+            json!({}),
+        )
+        .await
+        .ok();
+    let stats = &stats["customerStats"];
+    assert_eq!(stats["totalOrders"], 100_100);
+    // (100,000 + 100) orders of 1,000,000,000,000.00.
+    assert_eq!(stats["revenue"], "100100000000000000.00");
+    assert_eq!(stats["averageOrderValue"], "1000000000000.00");
+    // Ana and 1,000 customers, each at the limit.
+    assert_eq!(stats["averageLifetimeValue"], "100000000000000.00");
+}
+
 backend_tests!(
+    money_stops_at_its_limits_and_sums_past_64_bits,
     recording_is_idempotent_and_moves_the_totals,
     bad_orders_are_refused_and_change_nothing,
     a_deleted_customers_orders_still_count_as_revenue,
