@@ -1,8 +1,9 @@
 //! Connecting to SQLite or PostgreSQL, migrations, readiness and write
 //! transactions.
 
+use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
@@ -22,6 +23,64 @@ use crate::config::DatabaseArgs;
 /// others waits as long as its request may run).
 pub async fn connect(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> {
     Ok(connect_counted(args, None).await?.0)
+}
+
+/// A request's hold on the statements it runs: a request cut off at its
+/// time limit is cancelled, and SQLite interrupts any statement of it still
+/// running at its next progress check (PostgreSQL's `statement_timeout`
+/// stops them there), so its connection is free again at once.
+#[derive(Debug, Default)]
+pub struct Cancel(AtomicBool);
+
+impl Cancel {
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+
+    fn cancelled(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
+tokio::task_local! {
+    /// The request the running task works for.
+    static WORKING_FOR: Arc<Cancel>;
+}
+
+/// Runs `work` for the request `cancel` belongs to: the statements it runs
+/// are interrupted once the request is cancelled.
+pub async fn working_for<F: Future>(cancel: Arc<Cancel>, work: F) -> F::Output {
+    WORKING_FOR.scope(cancel, work).await
+}
+
+/// `work`, for the request the caller works for (if any): for the tasks a
+/// request spawns, such as its loaders' batches.
+pub fn for_same_request<F: Future>(work: F) -> impl Future<Output = F::Output> {
+    let cancel = WORKING_FOR.try_with(Arc::clone).ok();
+    async move {
+        match cancel {
+            Some(cancel) => WORKING_FOR.scope(cancel, work).await,
+            None => work.await,
+        }
+    }
+}
+
+/// How many SQLite virtual machine steps pass between checks of a
+/// statement's request (a few microseconds' worth).
+const PROGRESS_STEPS: i32 = 1000;
+
+/// Arms a SQLite connection for whoever takes it: the statements of a
+/// request are interrupted once it is cancelled; others run unwatched.
+async fn watch(
+    conn: &mut sea_orm::sqlx::sqlite::SqliteConnection,
+) -> Result<(), sea_orm::sqlx::Error> {
+    let cancel = WORKING_FOR.try_with(Arc::clone).ok();
+    let mut handle = conn.lock_handle().await?;
+    match cancel {
+        Some(cancel) => handle.set_progress_handler(PROGRESS_STEPS, move || !cancel.cancelled()),
+        None => handle.remove_progress_handler(),
+    }
+    Ok(())
 }
 
 /// How many SQL statements a pool has run, and how many of them wrote (or
@@ -77,10 +136,13 @@ pub async fn connect_counted(
     statement_timeout: Option<Duration>,
 ) -> anyhow::Result<(DatabaseConnection, StatementCount)> {
     let mut options = ConnectOptions::new(args.database_url.clone());
+    // A connection is tested (pinged) only after it sat idle: testing it
+    // on every acquire cost a round trip per statement.
     options
         .max_connections(args.pool_size())
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(10))
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false);
     if !args.is_sqlite() {
         // Statements are prepared once per connection, and PostgreSQL's
@@ -106,6 +168,11 @@ pub async fn connect_counted(
         });
     }
     if args.is_sqlite() {
+        options
+            .map_sqlx_sqlite_before_acquire(|conn, _| {
+                Box::pin(async move { watch(conn).await.map(|()| true) })
+            })
+            .map_sqlx_sqlite_pool_opts(|pool| pool.after_connect(|conn, _| Box::pin(watch(conn))));
         options.map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)

@@ -56,10 +56,10 @@ macro_rules! loaders {
                         let dispatch = self.dispatch.clone();
                         DataLoader::new($make, move |batch| {
                             let dispatch = dispatch.clone();
-                            tokio::spawn(async move {
+                            tokio::spawn(crate::db::for_same_request(async move {
                                 let _running = dispatch.turn().await;
                                 batch.await
-                            })
+                            }))
                         })
                         .delay(Duration::ZERO)
                     })

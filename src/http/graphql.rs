@@ -394,6 +394,34 @@ pub(super) async fn run_query(app: &AppState, session: Session, request: Request
     response
 }
 
+/// [`run_query`] for at most the request timeout. Past it the request is
+/// cut off: its future dropped, and any of its statements still running
+/// on SQLite interrupted ([`crate::db::Cancel`]); `None` is returned.
+pub(super) async fn run_in_time(
+    app: &AppState,
+    session: Session,
+    request: Request,
+) -> Option<Response> {
+    let cancel = std::sync::Arc::new(crate::db::Cancel::default());
+    let run = crate::db::working_for(cancel.clone(), run_query(app, session, request));
+    match tokio::time::timeout(app.config.limits.request_timeout, run).await {
+        Ok(response) => Some(response),
+        Err(_) => {
+            cancel.cancel();
+            None
+        }
+    }
+}
+
+/// The error of a request cut off at its time limit.
+pub(super) fn cut_off(app: &AppState) -> Value {
+    let message = format!(
+        "the request did not finish within {}: ask for less (smaller pages, fewer fields)",
+        humantime::format_duration(app.config.limits.request_timeout)
+    );
+    json!({ "message": message, "extensions": { "code": code::QUERY_TOO_COMPLEX } })
+}
+
 /// Whether a response refuses its request before execution (parse or
 /// validation errors, none tied to a field, and no data).
 pub(super) fn rejected(response: &Response) -> bool {
@@ -460,10 +488,22 @@ async fn execute(
     let labels = app.gate.labels(&mut request);
     tracing::Span::current().record("operation", labels.operation.as_str());
     let tenant = session.tenant().as_str().to_owned();
-    let (status, answer, outcome) = match app.gate.admit(&tenant, &mut request).await {
+    let admitted = match app.gate.admit(&tenant, &mut request).await {
+        Ok(cost) => {
+            let wait = app.config.limits.request_timeout;
+            match app.gate.slot(session.tenant(), wait, cost).await {
+                Ok(slot) => Ok((cost, slot)),
+                Err(refusal) => Err(refusal),
+            }
+        }
+        Err(refusal) => Err(refusal),
+    };
+    let (status, answer, outcome) = match admitted {
         Err(refusal) => {
             let (status, outcome) = match &refusal {
-                Refusal::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, Outcome::Throttled),
+                Refusal::Throttled { .. } | Refusal::Busy { .. } => {
+                    (StatusCode::TOO_MANY_REQUESTS, Outcome::Throttled)
+                }
                 Refusal::Limit { .. } => (rejected_status(format), Outcome::Rejected),
             };
             let body = json!({
@@ -472,19 +512,11 @@ async fn execute(
             });
             (status, Answer::Refused(body), outcome)
         }
-        Ok(cost) => {
-            let timeout = app.config.limits.request_timeout;
-            match tokio::time::timeout(timeout, run_query(app, session, request)).await {
-                Err(_) => {
-                    let message = format!(
-                        "the request did not finish within {}: ask for less (smaller pages, fewer fields)",
-                        humantime::format_duration(timeout)
-                    );
+        Ok((cost, _slot)) => {
+            match run_in_time(app, session, request).await {
+                None => {
                     let body = json!({
-                        "errors": [{
-                            "message": message,
-                            "extensions": { "code": code::QUERY_TOO_COMPLEX }
-                        }],
+                        "errors": [cut_off(app)],
                         "extensions": { "cost": cost.to_json() },
                     });
                     (
@@ -493,7 +525,7 @@ async fn execute(
                         Outcome::Timeout,
                     )
                 }
-                Ok(mut response) => {
+                Some(mut response) => {
                     // A request that failed before execution (parse or
                     // validation) has no data; under
                     // graphql-response+json that is a 400.

@@ -27,7 +27,7 @@ use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
 use super::fanout::Frame;
-use super::graphql::{operation_type, rejected, run_query};
+use super::graphql::{cut_off, operation_type, rejected, run_in_time};
 use crate::app::AppState;
 use crate::auth::{Viewer, bearer};
 use crate::graphql::Session;
@@ -320,13 +320,16 @@ async fn serve(mut socket: WebSocket, app: AppState) {
                             continue;
                         }
                         app.gate.parse(&mut request);
-                        if let Err(refusal) = app.gate.admit(viewer.tenant.as_str(), &mut request).await {
-                            let refusal = json!({ "id": id, "type": "error", "payload": [refusal.error()] });
-                            if socket.send(text(&refusal)).await.is_err() {
-                                break None;
+                        let cost = match app.gate.admit(viewer.tenant.as_str(), &mut request).await {
+                            Ok(cost) => cost,
+                            Err(refusal) => {
+                                let refusal = json!({ "id": id, "type": "error", "payload": [refusal.error()] });
+                                if socket.send(text(&refusal)).await.is_err() {
+                                    break None;
+                                }
+                                continue;
                             }
-                            continue;
-                        }
+                        };
                         if operation_type(&mut request) == Some(OperationType::Subscription) {
                             let frames = app.fanout.join(&app, &viewer, request);
                             live.insert(id, BroadcastStream::new(frames));
@@ -336,8 +339,7 @@ async fn serve(mut socket: WebSocket, app: AppState) {
                         let task = tokio::spawn(run(
                             app.clone(),
                             viewer.clone(),
-                            id.clone(),
-                            generation,
+                            Operation { id: id.clone(), generation, cost },
                             request,
                             out.clone(),
                         ));
@@ -382,16 +384,45 @@ fn request(payload: &Value) -> Option<Request> {
     Some(request)
 }
 
-/// Runs a query or mutation, sending its result and `complete`, or
+/// A query or mutation of a socket: its id, which run of that id it is,
+/// and what it was found to cost.
+struct Operation {
+    id: String,
+    generation: u64,
+    cost: crate::limits::Cost,
+}
+
+/// Runs a query or mutation in one of its tenant's slots, for at most the
+/// request timeout, as over HTTP, sending its result and `complete`, or
 /// `error` when it was refused.
 async fn run(
     app: AppState,
     viewer: Viewer,
-    id: String,
-    generation: u64,
+    operation: Operation,
     request: Request,
     out: mpsc::Sender<Out>,
 ) {
+    let Operation {
+        id,
+        generation,
+        cost,
+    } = operation;
+    let wait = app.config.limits.request_timeout;
+    let _slot = match app.gate.slot(&viewer.tenant, wait, cost).await {
+        Ok(slot) => slot,
+        Err(refusal) => {
+            let refusal = json!({ "id": id, "type": "error", "payload": [refusal.error()] });
+            let _ = out
+                .send(Out {
+                    id: id.clone(),
+                    generation,
+                    message: refusal.to_string(),
+                    last: true,
+                })
+                .await;
+            return;
+        }
+    };
     let session = Session::new(app.db.clone(), viewer);
     let request = request.data(app.bus.clone());
     let send = |value: Value, last: bool| {
@@ -402,7 +433,17 @@ async fn run(
             last,
         })
     };
-    let response = run_query(&app, session, request).await;
+    let Some(response) = run_in_time(&app, session, request).await else {
+        // Cut off at the time limit, as over HTTP.
+        let payload = json!({ "errors": [cut_off(&app)] });
+        let _ = send(
+            json!({ "id": id, "type": "next", "payload": payload }),
+            false,
+        )
+        .await;
+        let _ = send(json!({ "id": id, "type": "complete" }), true).await;
+        return;
+    };
     if rejected(&response) {
         let errors = serde_json::to_value(&response.errors).unwrap_or(Value::Null);
         let _ = send(

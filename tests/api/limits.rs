@@ -380,6 +380,47 @@ async fn a_request_past_its_timeout_is_cut_off_and_changes_nothing(backend: Back
     }
 }
 
+/// A request cut off at its time limit stops its SQLite statement at once:
+/// on a pool of one connection, the next statement runs straight after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_off_request_stops_its_sqlite_statement_and_frees_its_connection() {
+    use sea_orm::{ConnectionTrait as _, DbBackend, Statement};
+    let app = spawn_app(Backend::Sqlite).await;
+    let db = crm::db::connect(&crm::config::DatabaseArgs {
+        database_url: app.db.url.clone(),
+        db_pool: Some(1),
+    })
+    .await
+    .unwrap();
+    let endless =
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c";
+    let cancel = std::sync::Arc::new(crm::db::Cancel::default());
+    let request = crm::db::working_for(
+        cancel.clone(),
+        db.query_one_raw(Statement::from_string(DbBackend::Sqlite, endless)),
+    );
+    // As the server does at a request's time limit: the request is dropped
+    // and cancelled.
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), request)
+            .await
+            .is_err()
+    );
+    cancel.cancel();
+    let started = Instant::now();
+    let next = db
+        .query_one_raw(Statement::from_string(DbBackend::Sqlite, "SELECT 1 AS one"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(next.try_get::<i32>("", "one").unwrap(), 1);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "the connection came back after {:?}",
+        started.elapsed()
+    );
+}
+
 fn sha256(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }

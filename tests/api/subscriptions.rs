@@ -326,6 +326,37 @@ async fn the_protocol_refuses_with_its_close_codes(backend: Backend) {
     assert!(tokio_tungstenite::connect_async(request).await.is_err());
 }
 
+/// A query over the socket has the same time limit as over HTTP.
+async fn a_query_over_the_socket_is_cut_off_at_the_time_limit(backend: Backend) {
+    let app = spawn_app_with(
+        backend,
+        &["--jwt-secret", SECRET, "--request-timeout", "1ms"],
+    )
+    .await;
+    let mut ws = Ws::ready(&app, &app.token("acme")).await;
+    let rows: Vec<Value> = (0..500)
+        .map(|i| json!({ "email": format!("slow{i}@example.com") }))
+        .collect();
+    ws.subscribe(
+        "slow",
+        "mutation($rows: [CustomerInput!]!) { importCustomers(customers: $rows) { created } }",
+        json!({ "rows": rows }),
+    )
+    .await;
+    let next = ws.recv().await.unwrap();
+    assert_eq!(next["type"], "next", "{next}");
+    assert_eq!(
+        next["payload"]["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX",
+        "{next}"
+    );
+    let complete = ws.recv().await.unwrap();
+    assert_eq!(complete["type"], "complete");
+    // The import's transaction was rolled back (as seen by a server
+    // without the 1 ms limit).
+    let patient = app.another_instance().await;
+    assert_eq!(patient.count("acme").await, 0);
+}
+
 async fn a_socket_closes_when_its_token_expires(backend: Backend) {
     let app = spawn_app(backend).await;
     let token = app.token_for("acme", "read:customers", Duration::from_secs(2));
@@ -493,6 +524,7 @@ backend_tests!(
     customer_changes_are_published_after_they_commit,
     the_protocol_refuses_with_its_close_codes,
     a_socket_closes_when_its_token_expires,
+    a_query_over_the_socket_is_cut_off_at_the_time_limit,
     data_requests_are_followed_as_they_progress,
 );
 
