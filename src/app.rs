@@ -136,6 +136,11 @@ impl Application {
             },
             Shape::from_sdl(&schema.sdl())?,
             bucket_db,
+            crate::limits::Slots::new(
+                limits
+                    .tenant_concurrency
+                    .map_or_else(|| (config.db.pool_size() / 2) as usize, |n| n as usize),
+            ),
         );
         let listener = TcpListener::bind(config.listen).await?;
         let app = Arc::new(App {

@@ -247,6 +247,13 @@ pub struct LimitArgs {
     /// plus one second, also the limit of each statement the server runs.
     #[arg(long, env = "CRM_REQUEST_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
     pub request_timeout: Duration,
+
+    /// How many of one tenant's requests this instance runs at once; the
+    /// tenant's next ones wait (up to the request timeout, then 429), so
+    /// one tenant cannot hold all the database connections [default: half
+    /// the pool, at least one].
+    #[arg(long, env = "CRM_TENANT_CONCURRENCY", value_parser = clap::value_parser!(u32).range(1..))]
+    pub tenant_concurrency: Option<u32>,
 }
 
 fn positive(text: &str) -> Result<f64, String> {

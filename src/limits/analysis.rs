@@ -12,7 +12,8 @@
 //!   what one of its edges or nodes costs, a list of objects asked for by ID
 //!   as many times as IDs are given, and each mutation field 10 more.
 //!   Introspection is priced too: `__schema` [`SCHEMA_COST`], `__type`
-//!   [`TYPE_COST`].
+//!   [`TYPE_COST`]; and so are the fields that evaluate segments or
+//!   aggregate a tenant ([`FIELD_COSTS`]).
 //! - Fragments are measured once each, so a fragment used many times cannot
 //!   make the measuring itself expensive.
 
@@ -37,6 +38,31 @@ pub const MUTATION_COST: u64 = 10;
 pub const SCHEMA_COST: u64 = 100;
 /// What `__type` costs: one type's description.
 pub const TYPE_COST: u64 = 2;
+
+/// Fields that do more than read what their parent holds, and what each
+/// costs on top of its shape: every one evaluates rules or aggregates over
+/// a tenant's customers.
+pub const FIELD_COSTS: &[(&str, &str, u64)] = &[
+    // Counts the segment's members: its rules over every customer.
+    ("Segment", "memberCount", 20),
+    ("Segment", "explain", 5),
+    // Tests every dynamic segment's rules on the customer.
+    ("Customer", "segments", 10),
+    ("Query", "customerCount", 5),
+    // Aggregates over the tenant's customers and orders.
+    ("Query", "customerStats", 20),
+    // Counts every segment's members.
+    ("CustomerStats", "segmentDistribution", 100),
+    ("CustomerStats", "rfmDistribution", 10),
+];
+
+/// What a field costs beyond its shape ([`FIELD_COSTS`]).
+fn field_cost(parent: &str, field: &str) -> u64 {
+    FIELD_COSTS
+        .iter()
+        .find(|(p, f, _)| *p == parent && *f == field)
+        .map_or(0, |(_, _, cost)| *cost)
+}
 /// Lists of IDs beyond this are refused by the field itself.
 const MAX_LIST: u64 = 250;
 /// Fields visited inside introspection before the document counts as too
@@ -231,7 +257,9 @@ impl<'a> Walker<'a> {
         }
         let shape = parent.and_then(|p| self.shape.field(p, name));
         let ty = shape.map(|s| s.type_name.as_str());
+        let work = parent.map_or(0, |p| field_cost(p, name));
         if ty.is_some_and(|t| self.shape.is_leaf(t)) {
+            measured.cost = work;
             return measured;
         }
         let set = &field.selection_set.node;
@@ -281,7 +309,7 @@ impl<'a> Walker<'a> {
         measured.aliases = measured.aliases.saturating_add(children.aliases);
         measured.fields = measured.fields.saturating_add(children.fields);
         measured.runaway_introspection = children.runaway_introspection;
-        measured.cost = cost;
+        measured.cost = cost.saturating_add(work);
         measured
     }
 

@@ -7,6 +7,9 @@ pub mod analysis;
 mod bucket;
 mod documents;
 mod shape;
+mod slots;
+
+use std::time::Duration;
 
 use async_graphql::Request;
 use async_graphql::parser::types::{
@@ -20,9 +23,11 @@ use bucket::Buckets;
 pub use bucket::{Budget, Throttle};
 use documents::Documents;
 pub use shape::Shape;
+pub use slots::{Slot, Slots};
 
 use crate::error::code;
 use crate::telemetry::OperationLabels;
+use crate::tenancy::TenantId;
 
 /// Most field selections one query may make, fragments expanded
 /// (introspection aside): enough for any screen, and a cap on documents
@@ -73,12 +78,16 @@ pub enum Refusal {
     },
     /// The tenant's budget lacks the cost: 429 with `Retry-After`.
     Throttled { retry_after: u64, cost: Cost },
+    /// The tenant's slots stayed taken by its other requests: 429.
+    Busy { slots: usize, cost: Cost },
 }
 
 impl Refusal {
     pub fn cost(&self) -> Cost {
         match self {
-            Refusal::Limit { cost, .. } | Refusal::Throttled { cost, .. } => *cost,
+            Refusal::Limit { cost, .. }
+            | Refusal::Throttled { cost, .. }
+            | Refusal::Busy { cost, .. } => *cost,
         }
     }
 
@@ -101,6 +110,12 @@ impl Refusal {
                     cost.available.floor()
                 ),
                 "extensions": { "code": code::RATE_LIMITED, "retryAfter": retry_after }
+            }),
+            Refusal::Busy { slots, .. } => json!({
+                "message": format!(
+                    "{slots} of this tenant's requests are running on this server; retry when one has finished"
+                ),
+                "extensions": { "code": code::RATE_LIMITED, "retryAfter": 1 }
             }),
         }
     }
@@ -129,6 +144,7 @@ pub struct Gate {
     shape: Shape,
     buckets: Buckets,
     documents: Documents,
+    slots: Slots,
 }
 
 impl Gate {
@@ -140,6 +156,7 @@ impl Gate {
         budget: Budget,
         shape: Shape,
         bucket_db: Option<DatabaseConnection>,
+        slots: Slots,
     ) -> Self {
         Gate {
             limits,
@@ -147,6 +164,7 @@ impl Gate {
             shape,
             buckets: bucket_db.map_or_else(Buckets::memory, Buckets::leased),
             documents: Documents::default(),
+            slots,
         }
     }
 
@@ -220,6 +238,19 @@ impl Gate {
     /// [`Documents`]), before [`Gate::labels`] and [`Gate::admit`] read it.
     pub fn parse(&self, request: &mut Request) {
         self.documents.parse(request);
+    }
+
+    /// One of the tenant's slots ([`Slots`]), waiting up to `wait` for it.
+    pub async fn slot(
+        &self,
+        tenant: &TenantId,
+        wait: Duration,
+        cost: Cost,
+    ) -> Result<Slot, Refusal> {
+        self.slots.take(tenant, wait).await.ok_or(Refusal::Busy {
+            slots: self.slots.per_tenant(),
+            cost,
+        })
     }
 
     /// The operation's kind and first root field, for metrics and logs:

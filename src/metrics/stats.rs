@@ -98,22 +98,21 @@ pub async fn figures(
     let (spent_high, spent_low) = sum_money(Expr::col(C::TotalSpentCents));
     // Scores (recency, frequency, monetary), customers, money sum parts.
     type Group = (i64, i64, i64, i64, Option<i64>, Option<i64>);
-    let groups: Vec<Group> =
-        tenancy::select::<customer::Entity>(tenant)
-            .filter(C::TotalOrders.gt(0))
-            .select_only()
-            .column_as(score_expr(C::LastOrderAt, &breakpoints.recency), "r")
-            .column_as(score_expr(C::TotalOrders, &breakpoints.frequency), "f")
-            .column_as(score_expr(C::TotalSpentCents, &breakpoints.monetary), "m")
-            .column_as(count(), "n")
-            .column_as(spent_high, "spent_high")
-            .column_as(spent_low, "spent_low")
-            .group_by(Expr::col(Alias::new("r")))
-            .group_by(Expr::col(Alias::new("f")))
-            .group_by(Expr::col(Alias::new("m")))
-            .into_tuple()
-            .all(db)
-            .await?;
+    let groups: Vec<Group> = tenancy::select::<customer::Entity>(tenant)
+        .filter(C::TotalOrders.gt(0))
+        .select_only()
+        .column_as(score_expr(C::LastOrderAt, &breakpoints.recency), "r")
+        .column_as(score_expr(C::TotalOrders, &breakpoints.frequency), "f")
+        .column_as(score_expr(C::TotalSpentCents, &breakpoints.monetary), "m")
+        .column_as(count(), "n")
+        .column_as(spent_high, "spent_high")
+        .column_as(spent_low, "spent_low")
+        .group_by(Expr::col(Alias::new("r")))
+        .group_by(Expr::col(Alias::new("f")))
+        .group_by(Expr::col(Alias::new("m")))
+        .into_tuple()
+        .all(db)
+        .await?;
     let all_customers: Option<i64> = tenancy::select::<customer::Entity>(tenant)
         .select_only()
         .column_as(count(), "n")

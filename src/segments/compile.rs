@@ -123,6 +123,15 @@ fn positive(field: &Field, op: Op, operand: &Operand, env: &Env) -> Expr {
                 .collect();
             return has_tag(&env.tenant, Some(&tags));
         }
+        // A plain value among many: one `IN`, which both backends answer
+        // from an index or a lookup table however long the list.
+        let plain = matches!(
+            field.kind(),
+            Kind::Money | Kind::Count | Kind::Ratio | Kind::Date | Kind::Text | Kind::Country
+        );
+        if plain {
+            return subject(field, env).is_in(items.iter().map(|item| value(item, env)));
+        }
         return any_of(
             items
                 .iter()
@@ -228,24 +237,21 @@ fn starts_with(subject: Expr, s: &Scalar, v: sea_orm::Value) -> Expr {
     Expr::from(Func::cust("substr").arg(subject).arg(1i32).arg(n)).eq(v)
 }
 
-/// `EXISTS (SELECT … FROM customer_tags WHERE customer_id = customers.id
-/// …)`: with one of `tags`, or with any tag at all. Correlated, so
-/// PostgreSQL probes the tag index for a handful of customers (a segment
-/// evaluated for one page) and hashes the tags for a whole tenant (a count,
-/// a rule under `ANY`), as the row counts call for.
+/// `customers.id IN (SELECT customer_id FROM customer_tags WHERE
+/// tenant_id = ? …)`: with one of `tags` (the `(tenant_id, tag)` index
+/// finds them, however many tags are listed), or with any tag at all (the
+/// primary key's tenant range). Each backend reads the tagged customers
+/// once per statement; a correlated test per customer took 100 index
+/// probes a customer on SQLite for a list of 100 tags.
 fn has_tag(tenant: &TenantId, tags: Option<&[String]>) -> Expr {
     use customer_tag::Column as T;
     let mut tagged = tenancy::subquery::<customer_tag::Entity>(tenant)
-        .expr(Expr::val(1))
-        .and_where(
-            Expr::col((customer_tag::Entity, T::CustomerId))
-                .equals((customer::Entity, customer::Column::Id)),
-        )
+        .column((customer_tag::Entity, T::CustomerId))
         .to_owned();
     if let Some(tags) = tags {
         tagged.and_where(Expr::col((customer_tag::Entity, T::Tag)).is_in(tags.iter().cloned()));
     }
-    Expr::exists(tagged)
+    column(customer::Column::Id).in_subquery(tagged)
 }
 
 /// Days since the Unix epoch of a timestamp column, as a float.

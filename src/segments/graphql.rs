@@ -23,6 +23,9 @@ use crate::graphql::{ContextExt, DeletePayload, MAX_IDS, Session, input};
 use crate::tenancy::TenantId;
 
 const MAX_NAME: usize = 255;
+/// Segments one tenant may have: each is evaluated by `segmentDistribution`
+/// and by `Customer.segments`.
+pub const MAX_SEGMENTS: u64 = 200;
 const MAX_DESCRIPTION: usize = 2_000;
 
 /// Whether membership follows rules or a list.
@@ -459,6 +462,13 @@ impl SegmentMutation {
             .into());
         }
         let txn = begin_write(&session.db).await?;
+        if repo::count(&txn, tenant).await? >= MAX_SEGMENTS {
+            return Err(bad_input(
+                "input",
+                format!("a tenant has at most {MAX_SEGMENTS} segments"),
+            )
+            .into());
+        }
         let members = customer_keys(&txn, tenant, &ids, "input.customerIds").await?;
         let now = crate::db::now();
         let row = repo::insert(

@@ -104,7 +104,7 @@ fn crm_token_refuses_a_lifetime_the_server_would_refuse() {
 }
 
 /// Runs `crm` against the app's database.
-fn crm_on(app: &crate::helpers::TestApp, args: &[&str]) -> std::process::Output {
+pub(crate) fn crm_on(app: &crate::helpers::TestApp, args: &[&str]) -> std::process::Output {
     let output = crm()
         .args(args)
         .env("DATABASE_URL", &app.db.url)

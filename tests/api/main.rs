@@ -12,6 +12,7 @@ mod bulk;
 mod cli;
 mod customers;
 mod data_requests;
+mod fairness;
 mod http;
 mod limits;
 mod loaders;

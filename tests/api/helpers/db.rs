@@ -33,6 +33,68 @@ pub struct TestDb {
     _dir: Option<tempfile::TempDir>,
     /// The PostgreSQL base URL and the test's schema, dropped with the test.
     schema: Option<(String, String)>,
+    /// The test's turn on the machine ([`TestDb::alone`]).
+    _turn: Turn,
+}
+
+/// Tests share the machine, except those that measure latency, which run
+/// alone: the others' servers and seeding processes would be their noise.
+/// A shared turn is taken at once unless a lone test is running (a test
+/// may hold several databases, so waiting behind a lone test that waits
+/// for it would deadlock); a lone test waits until no other test runs.
+struct Turn {
+    alone: bool,
+}
+
+struct Machine {
+    shared: usize,
+    alone: bool,
+}
+
+static MACHINE: std::sync::Mutex<Machine> = std::sync::Mutex::new(Machine {
+    shared: 0,
+    alone: false,
+});
+static TURN_ENDED: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+fn machine() -> std::sync::MutexGuard<'static, Machine> {
+    MACHINE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Turn {
+    async fn take(alone: bool) -> Turn {
+        loop {
+            let ended = TURN_ENDED.notified();
+            tokio::pin!(ended);
+            ended.as_mut().enable();
+            {
+                let mut machine = machine();
+                if alone && machine.shared == 0 && !machine.alone {
+                    machine.alone = true;
+                    return Turn { alone };
+                }
+                if !alone && !machine.alone {
+                    machine.shared += 1;
+                    return Turn { alone };
+                }
+            }
+            ended.await;
+        }
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        {
+            let mut machine = machine();
+            if self.alone {
+                machine.alone = false;
+            } else {
+                machine.shared -= 1;
+            }
+        }
+        TURN_ENDED.notify_waiters();
+    }
 }
 
 impl Drop for TestDb {
@@ -61,6 +123,16 @@ impl Drop for TestDb {
 
 impl TestDb {
     pub async fn new(backend: Backend) -> TestDb {
+        Self::with_turn(backend, Turn::take(false).await).await
+    }
+
+    /// A database for a test that runs with no other test beside it: it
+    /// waits for the running ones to end, and the next ones wait for it.
+    pub async fn alone(backend: Backend) -> TestDb {
+        Self::with_turn(backend, Turn::take(true).await).await
+    }
+
+    async fn with_turn(backend: Backend, turn: Turn) -> TestDb {
         match &backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();
@@ -69,6 +141,7 @@ impl TestDb {
                     url,
                     _dir: Some(dir),
                     schema: None,
+                    _turn: turn,
                 }
             }
             Backend::Postgres(base) => {
@@ -85,6 +158,7 @@ impl TestDb {
                     url,
                     _dir: None,
                     schema: Some((base.clone(), schema)),
+                    _turn: turn,
                 }
             }
         }

@@ -76,12 +76,22 @@ pub async fn spawn_app_unlimited(backend: Backend) -> TestApp {
 
 /// A server with extra command-line options (auth configuration).
 pub async fn spawn_app_with(backend: Backend, extra: &[&str]) -> TestApp {
+    spawn_on(TestDb::new(backend).await, extra).await
+}
+
+/// [`spawn_app_with`] for a test that measures latency: no other test runs
+/// beside it ([`TestDb::alone`]).
+pub async fn spawn_app_alone(backend: Backend, extra: &[&str]) -> TestApp {
+    spawn_on(TestDb::alone(backend).await, extra).await
+}
+
+async fn spawn_on(db: TestDb, extra: &[&str]) -> TestApp {
     // Server logs (internal errors above all) show with a failing test.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(std::env::var("CRM_LOG").unwrap_or_else(|_| "warn".into()))
         .with_test_writer()
         .try_init();
-    let db = std::sync::Arc::new(TestDb::new(backend).await);
+    let db = std::sync::Arc::new(db);
     let args = serve_args(&db, extra);
     let keys = match extra.iter().position(|a| *a == "--jwt-secret") {
         Some(i) => Keys::hs256(
