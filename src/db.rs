@@ -141,7 +141,7 @@ pub async fn connect_counted(
     options
         .max_connections(args.pool_size())
         .min_connections(1)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false);
     if !args.is_sqlite() {
@@ -231,12 +231,23 @@ pub async fn lift_statement_timeout(txn: &DatabaseTransaction) -> Result<(), DbE
     Ok(())
 }
 
-/// True when the database answers and every migration is applied.
+/// How long a statement waits for a pooled connection before its request
+/// is answered 503 (`SERVICE_UNAVAILABLE`): all connections busy, or the
+/// database out of reach.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// True when the database answers within two seconds and every migration
+/// is applied.
 pub async fn ready(db: &DatabaseConnection) -> bool {
-    db.ping().await.is_ok()
-        && Migrator::get_pending_migrations(db)
-            .await
-            .is_ok_and(|pending| pending.is_empty())
+    let check = async {
+        db.ping().await.is_ok()
+            && Migrator::get_pending_migrations(db)
+                .await
+                .is_ok_and(|pending| pending.is_empty())
+    };
+    tokio::time::timeout(Duration::from_secs(2), check)
+        .await
+        .unwrap_or(false)
 }
 
 /// Begins a transaction that will write. On SQLite it takes the write lock

@@ -20,6 +20,9 @@ pub mod code {
     pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
     pub const QUERY_TOO_DEEP: &str = "QUERY_TOO_DEEP";
     pub const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
+    /// The database cannot be reached for now (HTTP 503 with
+    /// `Retry-After`): nothing was done, and the request may be retried.
+    pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
 }
 
 pub type AppResult<T> = Result<T, AppError>;
@@ -27,10 +30,23 @@ pub type AppResult<T> = Result<T, AppError>;
 #[derive(Debug)]
 pub enum AppError {
     Unauthenticated,
-    Forbidden { scope: &'static str },
-    NotFound { kind: &'static str },
-    BadUserInput { field: String, message: String },
-    Conflict { field: String, message: String },
+    Forbidden {
+        scope: &'static str,
+    },
+    NotFound {
+        kind: &'static str,
+    },
+    BadUserInput {
+        field: String,
+        message: String,
+    },
+    Conflict {
+        field: String,
+        message: String,
+    },
+    /// The database is out of reach (restarting, refusing connections, or
+    /// every pooled connection busy past the wait).
+    Unavailable(anyhow::Error),
     Internal(anyhow::Error),
 }
 
@@ -63,6 +79,7 @@ impl AppError {
             AppError::NotFound { .. } => code::NOT_FOUND,
             AppError::BadUserInput { .. } => code::BAD_USER_INPUT,
             AppError::Conflict { .. } => code::CONFLICT,
+            AppError::Unavailable(_) => code::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => code::INTERNAL_SERVER_ERROR,
         }
     }
@@ -76,6 +93,7 @@ impl AppError {
             AppError::BadUserInput { message, .. } | AppError::Conflict { message, .. } => {
                 message.clone()
             }
+            AppError::Unavailable(_) => "the database is unavailable for now; retry shortly".into(),
             AppError::Internal(_) => "internal server error".into(),
         }
     }
@@ -85,7 +103,7 @@ impl AppError {
     /// For the command line, where the whole cause may be shown.
     pub fn into_anyhow(self) -> anyhow::Error {
         match self {
-            AppError::Internal(inner) => inner,
+            AppError::Internal(inner) | AppError::Unavailable(inner) => inner,
             other => anyhow::anyhow!("{}: {}", other.code(), other.message()),
         }
     }
@@ -93,7 +111,37 @@ impl AppError {
 
 impl From<sea_orm::DbErr> for AppError {
     fn from(err: sea_orm::DbErr) -> Self {
-        AppError::Internal(err.into())
+        if out_of_reach(&err) {
+            AppError::Unavailable(err.into())
+        } else {
+            AppError::Internal(err.into())
+        }
+    }
+}
+
+/// Whether an error says the database could not be reached, rather than
+/// that a statement failed: no connection came free, the connection broke,
+/// or the server is shutting down, starting or out of connections
+/// (PostgreSQL's classes 08 and 57P, and 53300).
+fn out_of_reach(err: &sea_orm::DbErr) -> bool {
+    use sea_orm::sqlx::Error as Sqlx;
+    use sea_orm::{DbErr, RuntimeErr};
+    let sqlx = match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    match sqlx.as_ref() {
+        Sqlx::Io(_)
+        | Sqlx::PoolTimedOut
+        | Sqlx::PoolClosed
+        | Sqlx::WorkerCrashed
+        | Sqlx::Tls(_)
+        | Sqlx::Protocol(_) => true,
+        Sqlx::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P") || c == "53300"),
+        _ => false,
     }
 }
 
@@ -105,8 +153,12 @@ impl From<anyhow::Error> for AppError {
 
 impl From<AppError> for async_graphql::Error {
     fn from(err: AppError) -> Self {
-        if let AppError::Internal(inner) = &err {
-            tracing::error!(error = ?inner, "internal error");
+        match &err {
+            AppError::Internal(inner) => tracing::error!(error = ?inner, "internal error"),
+            AppError::Unavailable(inner) => {
+                tracing::warn!(error = ?inner, "the database is out of reach");
+            }
+            _ => {}
         }
         let code = err.code();
         async_graphql::Error::new(err.message()).extend_with(|_, ext| {
@@ -146,6 +198,14 @@ mod tests {
             (conflict("input.email", "taken"), code::CONFLICT),
             (
                 AppError::Internal(anyhow::anyhow!("SELECT secret")),
+                code::INTERNAL_SERVER_ERROR,
+            ),
+            (
+                sea_orm::DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout).into(),
+                code::SERVICE_UNAVAILABLE,
+            ),
+            (
+                sea_orm::DbErr::Custom("no such row".into()).into(),
                 code::INTERNAL_SERVER_ERROR,
             ),
         ];

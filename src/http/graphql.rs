@@ -532,6 +532,8 @@ async fn execute(
                     let rejected = rejected(&response);
                     let (status, outcome) = if rejected {
                         (rejected_status(format), Outcome::Rejected)
+                    } else if unavailable(&response) {
+                        (StatusCode::SERVICE_UNAVAILABLE, Outcome::Error)
                     } else if response.errors.is_empty() {
                         (StatusCode::OK, Outcome::Ok)
                     } else {
@@ -554,7 +556,11 @@ async fn execute(
         answer.into_body(),
     )
         .into_response();
-    if let Some(seconds) = retry_after.filter(|_| status == StatusCode::TOO_MANY_REQUESTS) {
+    let retried = matches!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+    );
+    if let Some(seconds) = retry_after.filter(|_| retried) {
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
@@ -593,11 +599,12 @@ impl Answer {
         }
     }
 
-    /// `retryAfter` of its first error.
+    /// `retryAfter` of its first error; a second when the database was out
+    /// of reach.
     fn retry_after(&self) -> Option<u64> {
         match self {
             Answer::Refused(body) => body["errors"][0]["extensions"]["retryAfter"].as_u64(),
-            Answer::Ran { .. } => None,
+            Answer::Ran { response, .. } => unavailable(response).then_some(1),
         }
     }
 
@@ -623,6 +630,15 @@ impl Answer {
             br#"{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}"#.to_vec()
         })
     }
+}
+
+/// Whether the database was out of reach for some field of the response:
+/// the request as a whole is answered 503, to be retried.
+fn unavailable(response: &Response) -> bool {
+    response.errors.iter().any(|error| {
+        error.extensions.as_ref().and_then(|e| e.get("code"))
+            == Some(&async_graphql::Value::from(code::SERVICE_UNAVAILABLE))
+    })
 }
 
 /// The status of a request refused before it ran (syntax, validation,
