@@ -56,6 +56,12 @@ pub const FIELD_COSTS: &[(&str, &str, u64)] = &[
     ("CustomerStats", "rfmDistribution", 10),
 ];
 
+/// From this price on ([`FIELD_COSTS`]) a field makes its request heavy: a
+/// tenant runs one heavy request at a time on an instance
+/// ([`super::Slots`]), so its evaluations of segments and aggregates hold
+/// one core at most.
+pub const HEAVY_FIELD: u64 = 20;
+
 /// What a field costs beyond its shape ([`FIELD_COSTS`]).
 fn field_cost(parent: &str, field: &str) -> u64 {
     FIELD_COSTS
@@ -90,6 +96,9 @@ pub struct Analysis {
     /// Introspection that nests a type-system list within itself, or too
     /// large to measure.
     pub runaway_introspection: bool,
+    /// Asks for a field that evaluates segments or aggregates a tenant
+    /// ([`HEAVY_FIELD`] or more of [`FIELD_COSTS`]).
+    pub heavy: bool,
 }
 
 impl Analysis {
@@ -99,6 +108,7 @@ impl Analysis {
         self.fields = self.fields.saturating_add(other.fields);
         self.cost = self.cost.saturating_add(other.cost);
         self.runaway_introspection |= other.runaway_introspection;
+        self.heavy |= other.heavy;
     }
 }
 
@@ -133,6 +143,7 @@ pub fn analyze(
         largest.fields = largest.fields.max(measured.fields);
         largest.cost = largest.cost.max(measured.cost);
         largest.runaway_introspection |= measured.runaway_introspection;
+        largest.heavy |= measured.heavy;
     }
     largest
 }
@@ -258,6 +269,7 @@ impl<'a> Walker<'a> {
         let shape = parent.and_then(|p| self.shape.field(p, name));
         let ty = shape.map(|s| s.type_name.as_str());
         let work = parent.map_or(0, |p| field_cost(p, name));
+        measured.heavy = work >= HEAVY_FIELD;
         if ty.is_some_and(|t| self.shape.is_leaf(t)) {
             measured.cost = work;
             return measured;
@@ -309,6 +321,7 @@ impl<'a> Walker<'a> {
         measured.aliases = measured.aliases.saturating_add(children.aliases);
         measured.fields = measured.fields.saturating_add(children.fields);
         measured.runaway_introspection = children.runaway_introspection;
+        measured.heavy |= children.heavy;
         measured.cost = cost.saturating_add(work);
         measured
     }

@@ -48,6 +48,9 @@ pub struct Cost {
     pub requested: u64,
     pub available: f64,
     pub budget: Budget,
+    /// The request evaluates segments or aggregates a tenant
+    /// ([`analysis::HEAVY_FIELD`]).
+    pub heavy: bool,
 }
 
 impl Cost {
@@ -198,6 +201,7 @@ impl Gate {
                 requested,
                 available: self.peek(tenant),
                 budget: self.budget,
+                heavy: analysis.heavy,
             };
             return Err(Refusal::Limit {
                 code,
@@ -222,6 +226,7 @@ impl Gate {
             requested,
             available: throttle.available,
             budget: self.budget,
+            heavy: analysis.heavy,
         };
         if throttle.granted {
             Ok(cost)
@@ -247,10 +252,13 @@ impl Gate {
         wait: Duration,
         cost: Cost,
     ) -> Result<Slot, Refusal> {
-        self.slots.take(tenant, wait).await.ok_or(Refusal::Busy {
-            slots: self.slots.per_tenant(),
-            cost,
-        })
+        self.slots
+            .take(tenant, wait, cost.heavy)
+            .await
+            .ok_or(Refusal::Busy {
+                slots: self.slots.per_tenant(),
+                cost,
+            })
     }
 
     /// The operation's kind and first root field, for metrics and logs:
