@@ -1,62 +1,30 @@
-//! The application: its state, and a server bound to a port.
+//! The application: everything wired together, and a server bound to a
+//! port. The top of the house: it builds the layers below and hands each
+//! part only what it needs; nothing imports it.
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::serve::ListenerExt as _;
-use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
-use crate::auth::Keys;
 use crate::config::{KeySource, ServeArgs};
 use crate::events::EventBus;
 use crate::events::local::LocalBus;
 use crate::events::postgres::PgBus;
-use crate::graphql::{AppSchema, Settings, build_schema};
+use crate::graphql::Settings;
+use crate::http::{App, AppState};
+use crate::jobs::{Handler, Wake, Worker};
 use crate::limits::{Budget, Gate, Limits, Shape};
-
-/// Everything a request needs, shared by all requests.
-pub struct App {
-    pub db: DatabaseConnection,
-    pub keys: Keys,
-    pub schema: AppSchema,
-    pub config: ServeArgs,
-    /// The development secret's path when no key is configured: GraphiQL
-    /// then comes with a ready token for tenant `demo`.
-    pub dev_secret: Option<std::path::PathBuf>,
-    /// SQL statements run so far.
-    pub statements: crate::db::StatementCount,
-    /// Live events: published by requests, heard by subscriptions.
-    pub bus: Arc<dyn EventBus>,
-    /// Subscriptions shared among WebSockets.
-    pub fanout: Arc<crate::http::fanout::Fanout>,
-    /// The HTTP client webhook deliveries go out with.
-    pub webhook_client: reqwest::Client,
-    /// Query limits and the tenants' cost budgets.
-    pub gate: crate::limits::Gate,
-    /// Automatic persisted queries.
-    pub persisted: crate::http::persisted::PersistedQueries,
-    /// Turns true when the server begins to shut down: WebSockets then
-    /// close with 1001.
-    pub stopping: tokio::sync::watch::Sender<bool>,
-}
-
-/// Axum state: the shared [`App`].
-#[derive(Clone)]
-pub struct AppState(pub Arc<App>);
-
-impl std::ops::Deref for AppState {
-    type Target = App;
-    fn deref(&self) -> &App {
-        &self.0
-    }
-}
+use crate::schema::{SchemaQueries, build_schema};
 
 /// A server with its listener bound, ready to run.
 pub struct Application {
     listener: TcpListener,
     router: Router,
     app: Arc<App>,
+    /// The job worker's handlers, one per kind of job.
+    handlers: Vec<Arc<dyn Handler>>,
 }
 
 impl Application {
@@ -158,13 +126,29 @@ impl Application {
             statements,
             bus,
             fanout: Arc::new(crate::http::fanout::Fanout::new(buffer)),
-            webhook_client,
+            wake: Wake::default(),
         });
         let router = crate::http::router(AppState(app.clone()));
+        let handlers: Vec<Arc<dyn Handler>> = vec![
+            Arc::new(crate::data_requests::DataRequests {
+                db: app.db.clone(),
+                queries: Arc::new(SchemaQueries {
+                    db: app.db.clone(),
+                    schema: app.schema.clone(),
+                }),
+                retention: app.config.exports.export_retention,
+            }),
+            Arc::new(crate::webhooks::Deliveries {
+                db: app.db.clone(),
+                client: webhook_client,
+                settings: app.config.webhooks.clone(),
+            }),
+        ];
         Ok(Self {
             listener,
             router,
             app,
+            handlers,
         })
     }
 
@@ -187,12 +171,18 @@ impl Application {
             self.app.config.db.clone(),
         ));
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let worker = self
-            .app
-            .config
-            .jobs
-            .worker
-            .then(|| tokio::spawn(crate::jobs::worker::run(self.app.clone(), stopped)));
+        let jobs = &self.app.config.jobs;
+        let worker = jobs.worker.then(|| {
+            let worker = Worker {
+                db: self.app.db.clone(),
+                bus: self.app.bus.clone(),
+                wake: self.app.wake.clone(),
+                handlers: self.handlers,
+                poll: jobs.worker_poll,
+                lease: jobs.job_lease,
+            };
+            tokio::spawn(worker.run(stopped))
+        });
         let app = self.app.clone();
         // No Nagle delay: small writes (a subscription's event, a ping)
         // go out at once instead of waiting for the client's delayed ACK.

@@ -3,6 +3,10 @@
 
 use async_graphql::ID;
 
+/// Most IDs one argument takes at once (`nodes`, `customers(ids:)`, bulk
+/// mutations).
+pub const MAX_IDS: usize = 250;
+
 /// The kinds of object that have an ID.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {

@@ -19,7 +19,7 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Import(args)) => crm::commands::import(args).await,
         Some(Command::SeedDemo(args)) => crm::commands::seed_demo(args).await,
         Some(Command::Schema) => {
-            print!("{}", crm::graphql::sdl());
+            print!("{}", crm::schema::sdl());
             Ok(())
         }
     }

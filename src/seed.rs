@@ -19,7 +19,7 @@ use serde_json::json;
 use crate::activity::{ActivityType, NewActivity};
 use crate::customers::{input, repo};
 use crate::error::AppError;
-use crate::graphql::id;
+use crate::ids;
 use crate::tenancy::TenantId;
 
 const BATCH: usize = 1000;
@@ -490,7 +490,7 @@ fn history(
         }
         history.orders.push(entity::order::Model {
             tenant_id: row.tenant_id.clone(),
-            id: id::new_key(),
+            id: ids::new_key(),
             customer_id: Some(row.id.clone()),
             external_id,
             amount_cents,
@@ -520,7 +520,7 @@ fn history(
         let created_at = at(rng);
         history.notes.push(entity::note::Model {
             tenant_id: row.tenant_id.clone(),
-            id: id::new_key(),
+            id: ids::new_key(),
             customer_id: row.id.clone(),
             body: NOTES[rng.random_range(0..NOTES.len())].to_owned(),
             author: "demo".to_owned(),

@@ -6,16 +6,18 @@ use entity::activity;
 
 use super::loader::Timeline;
 use super::repo::{self, ActivityFilter, NewActivity};
-use crate::auth::{Scope, ScopeGuard};
+use crate::auth::Scope;
+use crate::customers::loader::CustomerLoader;
 use crate::customers::{Customer, repo as customers};
 use crate::db::begin_write;
 use crate::error::{bad_input, not_found};
+use crate::graphql::ScopeGuard;
 use crate::graphql::children;
-use crate::graphql::id::{self, Kind};
 use crate::graphql::pagination::ListConnection;
 use crate::graphql::pagination::Page;
 use crate::graphql::scalars::DateTime;
 use crate::graphql::{ContextExt, input};
+use crate::ids::{self, Kind};
 
 /// What kind of thing happened.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -65,7 +67,7 @@ pub struct Activity(pub activity::Model);
 impl Activity {
     /// `act_` followed by a time-ordered key.
     pub async fn id(&self) -> ID {
-        id::encode(Kind::Activity, &self.0.id)
+        ids::encode(Kind::Activity, &self.0.id)
     }
 
     #[graphql(name = "type")]
@@ -91,7 +93,7 @@ impl Activity {
         let session = ctx.session()?;
         let row = session
             .loaders
-            .customers()
+            .get::<CustomerLoader>()
             .load_one(self.0.customer_id.clone())
             .await?;
         Ok(row)
@@ -155,7 +157,7 @@ impl ActivityMutation {
         input: ActivityInput,
     ) -> Result<Activity> {
         let session = ctx.session()?;
-        let key = id::decode(Kind::Customer, &customer_id).ok_or(not_found("customer"))?;
+        let key = ids::decode(Kind::Customer, &customer_id).ok_or(not_found("customer"))?;
         let title = input
             .title
             .map(|t| input::text("input.title", t, MAX_TITLE))

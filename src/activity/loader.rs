@@ -1,12 +1,10 @@
 //! The timeline as a [`ChildList`] of customers, for batch loading.
 
-use async_graphql::dataloader::DataLoader;
 use entity::activity;
 use sea_orm::Condition;
 
 use super::repo::{self, ActivityFilter};
-use crate::graphql::Loaders;
-use crate::graphql::children::{ChildList, ChildLoader};
+use crate::graphql::children::ChildList;
 use crate::graphql::pagination::{Keyset, Page};
 
 pub struct Timeline;
@@ -33,10 +31,6 @@ impl ChildList for Timeline {
 
     fn keyset(page: &Page) -> Keyset<'_, activity::Entity> {
         repo::keyset(page)
-    }
-
-    fn loader(loaders: &Loaders) -> &DataLoader<ChildLoader<Self>> {
-        loaders.activity()
     }
 
     fn condition(filter: &ActivityFilter) -> Condition {

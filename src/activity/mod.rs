@@ -9,8 +9,10 @@
 mod graphql;
 pub mod loader;
 pub mod repo;
+mod subscription;
 
 pub use graphql::{
     Activity, ActivityConnection, ActivityMutation, ActivityType, customer_activity,
 };
 pub use repo::NewActivity;
+pub use subscription::{ActivitySubscription, entry};

@@ -8,8 +8,8 @@ use serde_json::Value;
 use super::ActivityType;
 use crate::error::AppResult;
 use crate::events;
-use crate::graphql::id;
 use crate::graphql::pagination::{KeyKind, KeyValue, Keyset, Page, SortKey};
+use crate::ids;
 use crate::tenancy::TenantId;
 
 /// Rows per multi-row insert (9 columns, far under the bound-parameter
@@ -100,7 +100,7 @@ pub async fn insert_many(
         .into_iter()
         .map(|entry| activity::Model {
             tenant_id: tenant.as_str().to_owned(),
-            id: id::new_key(),
+            id: ids::new_key(),
             customer_id: entry.customer_id,
             kind: entry.kind.as_str().to_owned(),
             title: entry.title,

@@ -5,7 +5,7 @@ mod jwt;
 mod scope;
 
 pub use jwt::{Claims, JwtAlgorithm, Keys, MAX_TOKEN_BYTES};
-pub use scope::{Scope, ScopeGuard, ScopeSet};
+pub use scope::{Scope, ScopeSet};
 
 use crate::tenancy::TenantId;
 

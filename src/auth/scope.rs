@@ -1,9 +1,5 @@
-//! OAuth-style scopes and the guard that enforces them per field.
-
-use async_graphql::{Context, Guard};
-
-use crate::error::AppError;
-use crate::graphql::ContextExt;
+//! OAuth-style scopes: what a token may do (the guard that enforces them
+//! per field is `graphql::ScopeGuard`).
 
 /// A permission a token can carry in its space-separated `scope` claim.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,22 +64,6 @@ impl ScopeSet {
 
     pub fn contains(self, scope: Scope) -> bool {
         self.0 & scope.bit() != 0
-    }
-}
-
-/// Refuses a field with `FORBIDDEN` unless the viewer holds the scope.
-pub struct ScopeGuard(pub Scope);
-
-impl Guard for ScopeGuard {
-    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
-        if ctx.session()?.viewer.scopes.contains(self.0) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden {
-                scope: self.0.as_str(),
-            }
-            .into())
-        }
     }
 }
 

@@ -6,7 +6,7 @@ use entity::customer;
 use serde_json::json;
 
 use crate::activity::NewActivity;
-use crate::graphql::id::{self, Kind};
+use crate::ids::{self, Kind};
 
 pub fn created(row: &customer::Model) -> NewActivity {
     NewActivity::customer(&row.id, "Customer created", json!({ "action": "created" }))
@@ -68,6 +68,6 @@ pub fn merged(keep: &str, merged: &str) -> NewActivity {
     NewActivity::customer(
         keep,
         "Customer merged",
-        json!({ "action": "merged", "mergedId": id::encode(Kind::Customer, merged).0 }),
+        json!({ "action": "merged", "mergedId": ids::encode(Kind::Customer, merged).0 }),
     )
 }

@@ -13,18 +13,19 @@ use super::input::{
     CustomerField, CustomerInput, CustomerStatus, CustomerUpdateInput, Patch, display_name, email,
     has_address, phone,
 };
+use super::loader::TagLoader;
 use super::repo;
 use super::upsert::{self, Written};
 use super::{input, merge, tagging};
 use crate::activity::{ActivityConnection, ActivityType, customer_activity};
-use crate::auth::{Scope, ScopeGuard};
+use crate::auth::Scope;
 use crate::error::{bad_input, not_found};
-use crate::graphql::MAX_IDS;
-use crate::graphql::id::{self, Kind};
+use crate::graphql::ScopeGuard;
 use crate::graphql::pagination::ListConnection;
 use crate::graphql::pagination::{Keyset, Page, TotalCount};
 use crate::graphql::scalars::{DateTime, Decimal};
 use crate::graphql::{ContextExt, DeletePayload};
+use crate::ids::{self, Kind, MAX_IDS};
 use crate::metrics::{CustomerMetrics, customer_metrics};
 use crate::notes::{NoteConnection, customer_notes};
 use crate::orders::{OrderConnection, customer_orders};
@@ -71,7 +72,7 @@ pub struct Address {
 impl Customer {
     /// `cus_` followed by a time-ordered key.
     pub async fn id(&self) -> ID {
-        id::encode(Kind::Customer, &self.row.id)
+        ids::encode(Kind::Customer, &self.row.id)
     }
 
     /// Display name; "first last" when only those are set.
@@ -122,7 +123,7 @@ impl Customer {
         let loaded = ctx
             .session()?
             .loaders
-            .tags()
+            .get::<TagLoader>()
             .load_one(self.row.id.clone())
             .await?;
         Ok(loaded.unwrap_or_default())
@@ -320,7 +321,7 @@ impl CustomerQuery {
     /// A customer by ID; null when there is none in your tenant.
     #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
     async fn customer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Customer>> {
-        let Some(key) = id::decode(Kind::Customer, &id) else {
+        let Some(key) = ids::decode(Kind::Customer, &id) else {
             return Ok(None);
         };
         // Read at once rather than through the loader: a root field has no
@@ -461,7 +462,7 @@ impl CustomerMutation {
         input: CustomerUpdateInput,
     ) -> Result<Customer> {
         let session = ctx.session()?;
-        let key = id::decode(Kind::Customer, &id).ok_or(not_found("customer"))?;
+        let key = ids::decode(Kind::Customer, &id).ok_or(not_found("customer"))?;
         let patch = Patch::from_update(input, "input")?;
         Ok(upsert::update(&session.db, session.tenant(), &key, patch)
             .await?
@@ -500,7 +501,7 @@ impl CustomerMutation {
         }
         let keys = ids
             .iter()
-            .map(|id| id::decode(Kind::Customer, id).ok_or(not_found("customer")))
+            .map(|id| ids::decode(Kind::Customer, id).ok_or(not_found("customer")))
             .collect::<Result<Vec<_>, _>>()?;
         let add = input::tags("add", add.unwrap_or_default())?;
         let remove = input::tags("remove", remove.unwrap_or_default())?;
@@ -519,8 +520,8 @@ impl CustomerMutation {
         merge_id: ID,
     ) -> Result<Customer> {
         let session = ctx.session()?;
-        let keep = id::decode(Kind::Customer, &keep_id).ok_or(not_found("customer"))?;
-        let merged = id::decode(Kind::Customer, &merge_id).ok_or(not_found("customer"))?;
+        let keep = ids::decode(Kind::Customer, &keep_id).ok_or(not_found("customer"))?;
+        let merged = ids::decode(Kind::Customer, &merge_id).ok_or(not_found("customer"))?;
         Ok(merge::merge(&session.db, session.tenant(), &keep, &merged)
             .await?
             .into())
@@ -530,7 +531,7 @@ impl CustomerMutation {
     #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
     async fn delete_customer(&self, ctx: &Context<'_>, id: ID) -> Result<DeletePayload> {
         let session = ctx.session()?;
-        let key = id::decode(Kind::Customer, &id).ok_or(not_found("customer"))?;
+        let key = ids::decode(Kind::Customer, &id).ok_or(not_found("customer"))?;
         upsert::delete(&session.db, session.tenant(), &key).await?;
         Ok(DeletePayload { deleted_id: id })
     }

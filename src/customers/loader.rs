@@ -43,3 +43,5 @@ impl Loader<String> for TagLoader {
         Ok(repo::tags(&self.db, &self.tenant, keys).await?)
     }
 }
+
+crate::tenant_loaders!(CustomerLoader, TagLoader);

@@ -19,6 +19,7 @@ pub mod input;
 pub mod loader;
 mod merge;
 pub mod repo;
+mod subscription;
 mod tagging;
 mod upsert;
 
@@ -26,3 +27,4 @@ pub use filter::{CustomerFilter, CustomerSort, CustomerSortField};
 pub use graphql::{
     Customer, CustomerConnection, CustomerMutation, CustomerQuery, customer_connection,
 };
+pub use subscription::CustomerSubscription;

@@ -11,8 +11,8 @@ use sea_orm::{
 };
 
 use crate::error::AppResult;
-use crate::graphql::id;
 use crate::graphql::pagination::{self, Keyset};
+use crate::ids;
 use crate::tenancy::{self, TenantId};
 
 /// A new, empty customer row of the tenant.
@@ -20,7 +20,7 @@ pub fn blank(tenant: &TenantId) -> customer::Model {
     let now = crate::db::now();
     customer::Model {
         tenant_id: tenant.as_str().to_owned(),
-        id: id::new_key(),
+        id: ids::new_key(),
         name: None,
         first_name: None,
         last_name: None,

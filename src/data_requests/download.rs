@@ -9,7 +9,7 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::graphql::id::{self, Kind};
+use crate::ids::{self, Kind};
 use crate::tenancy::TenantId;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -21,7 +21,7 @@ pub fn new_link_key() -> String {
 
 fn mac(link_key: &str, tenant: &TenantId, request_key: &str, expires: i64) -> Option<HmacSha256> {
     let mut mac = HmacSha256::new_from_slice(link_key.as_bytes()).ok()?;
-    let id = id::encode(Kind::DataRequest, request_key).0;
+    let id = ids::encode(Kind::DataRequest, request_key).0;
     mac.update(format!("{tenant}.{id}.{expires}").as_bytes());
     Some(mac)
 }
@@ -37,7 +37,7 @@ pub fn link(
     let sig = mac(link_key, tenant, request_key, expires)
         .map(|mac| hex::encode(mac.finalize().into_bytes()))
         .unwrap_or_default();
-    let id = id::encode(Kind::DataRequest, request_key).0;
+    let id = ids::encode(Kind::DataRequest, request_key).0;
     format!(
         "{}/exports/{id}?tenant={tenant}&expires={expires}&sig={sig}",
         base.trim_end_matches('/')

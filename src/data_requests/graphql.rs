@@ -5,15 +5,18 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject
 use entity::data_request;
 use futures_util::FutureExt as _;
 
+use super::loader::{AuditLoader, DataRequestLoader, ExportLinkLoader};
 use super::{NewRequest, Removed, download, repo};
-use crate::auth::{Scope, ScopeGuard};
+use crate::auth::Scope;
 use crate::customers::Customer;
+use crate::customers::loader::CustomerLoader;
 use crate::error::{AppError, not_found};
-use crate::graphql::id::{self, Kind};
+use crate::graphql::ScopeGuard;
 use crate::graphql::pagination::ListConnection;
 use crate::graphql::pagination::{Page, TotalCount};
 use crate::graphql::scalars::DateTime;
 use crate::graphql::{ContextExt, Settings, input};
+use crate::ids::{self, Kind};
 
 /// Most characters of a request's reason.
 const MAX_REASON: usize = 2_000;
@@ -121,12 +124,12 @@ pub struct ErasureAudit {
 impl RemovalRequest {
     /// `drr_` followed by a time-ordered key.
     pub async fn id(&self) -> ID {
-        id::encode(Kind::DataRequest, &self.0.id)
+        ids::encode(Kind::DataRequest, &self.0.id)
     }
 
     /// The customer's ID (which no longer resolves after an erasure).
     async fn customer_id(&self) -> ID {
-        id::encode(Kind::Customer, &self.0.customer_id)
+        ids::encode(Kind::Customer, &self.0.customer_id)
     }
 
     /// The customer; null once erased or deleted.
@@ -140,7 +143,7 @@ impl RemovalRequest {
         }
         let row = session
             .loaders
-            .customers()
+            .get::<CustomerLoader>()
             .load_one(self.0.customer_id.clone())
             .await?;
         Ok(row)
@@ -210,7 +213,7 @@ impl RemovalRequest {
         let session = ctx.session()?;
         let Some((link_key, archive_expires)) = session
             .loaders
-            .export_links()
+            .get::<ExportLinkLoader>()
             .load_one(self.0.id.clone())
             .await?
         else {
@@ -234,7 +237,12 @@ impl RemovalRequest {
             return Ok(None);
         }
         let session = ctx.session()?;
-        let Some(row) = session.loaders.audits().load_one(self.0.id.clone()).await? else {
+        let Some(row) = session
+            .loaders
+            .get::<AuditLoader>()
+            .load_one(self.0.id.clone())
+            .await?
+        else {
             return Ok(None);
         };
         let removed: Removed = serde_json::from_value(row.removed).unwrap_or_default();
@@ -266,10 +274,14 @@ impl DataRequestQuery {
     #[graphql(guard = "ScopeGuard(Scope::ReadDataRequests)")]
     async fn removal_request(&self, ctx: &Context<'_>, id: ID) -> Result<Option<RemovalRequest>> {
         let session = ctx.session()?;
-        let Some(key) = id::decode(Kind::DataRequest, &id) else {
+        let Some(key) = ids::decode(Kind::DataRequest, &id) else {
             return Ok(None);
         };
-        let row = session.loaders.data_requests().load_one(key).await?;
+        let row = session
+            .loaders
+            .get::<DataRequestLoader>()
+            .load_one(key)
+            .await?;
         Ok(row.map(RemovalRequest))
     }
 
@@ -291,7 +303,7 @@ impl DataRequestQuery {
         let page = Page::from_params(first, after, last, before)?;
         let keyset = repo::keyset(&page);
         // An ID of no customer of yours lists nothing.
-        let customer = customer_id.map(|id| id::decode(Kind::Customer, &id).unwrap_or_default());
+        let customer = customer_id.map(|id| ids::decode(Kind::Customer, &id).unwrap_or_default());
         let filter = repo::Filter {
             status: status.map(RemovalRequestStatus::as_str),
             customer,
@@ -323,7 +335,7 @@ impl DataRequestMutation {
         input: RemovalRequestInput,
     ) -> Result<RemovalRequest> {
         let session = ctx.session()?;
-        let key = id::decode(Kind::Customer, &customer_id).ok_or(not_found("customer"))?;
+        let key = ids::decode(Kind::Customer, &customer_id).ok_or(not_found("customer"))?;
         let reason = match input.reason {
             Some(reason) => input::multiline("input.reason", reason, MAX_REASON)?,
             None => None,

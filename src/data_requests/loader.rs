@@ -61,3 +61,5 @@ impl Loader<String> for ExportLinkLoader {
             .collect())
     }
 }
+
+crate::tenant_loaders!(DataRequestLoader, AuditLoader, ExportLinkLoader);

@@ -18,18 +18,23 @@ mod export;
 mod graphql;
 pub mod loader;
 pub mod repo;
+mod subscription;
 
 pub use erase::{Removed, forget_copies, reassign};
+pub use export::Queries;
 pub use graphql::{DataRequestMutation, DataRequestQuery, RemovalRequest};
+pub use subscription::DataRequestSubscription;
+
+use std::sync::Arc;
 
 use entity::{data_request, erasure_audit, export as export_row, job};
+use futures_util::future::BoxFuture;
 use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter};
 
-use crate::app::App;
 use crate::db::begin_write;
 use crate::error::{AppResult, not_found};
 use crate::events::{Change, Event};
-use crate::jobs::{self, JobKind};
+use crate::jobs;
 use crate::tenancy::{self, TenantId};
 
 pub const PENDING: &str = "PENDING";
@@ -74,7 +79,7 @@ pub async fn create(
         &txn,
         data_request::Model {
             tenant_id: tenant.as_str().to_owned(),
-            id: crate::graphql::id::new_key(),
+            id: crate::ids::new_key(),
             customer_id: customer.to_owned(),
             kind: new.kind.to_owned(),
             status: PENDING.to_owned(),
@@ -90,11 +95,7 @@ pub async fn create(
         },
     )
     .await?;
-    jobs::enqueue(
-        &txn,
-        vec![jobs::new_job(tenant, JobKind::DataRequest, &row.id, now)],
-    )
-    .await?;
+    jobs::enqueue(&txn, vec![jobs::new_job(tenant, KIND, &row.id, now)]).await?;
     txn.commit().await?;
     crate::events::record(event(&row));
     Ok(row)
@@ -111,8 +112,38 @@ fn event(row: &data_request::Model) -> Event {
     }
 }
 
+/// The kind of a data request's job (`subject_id` is the request's key).
+const KIND: &str = "data_request";
+
+/// Carries out data requests: the worker's handler of their jobs.
+pub struct DataRequests {
+    pub db: DatabaseConnection,
+    /// Runs the export's queries.
+    pub queries: Arc<dyn Queries>,
+    /// How long an export's archive is kept.
+    pub retention: std::time::Duration,
+}
+
+impl jobs::Handler for DataRequests {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    fn run<'a>(&'a self, job: &'a job::Model) -> BoxFuture<'a, AppResult<()>> {
+        Box::pin(process(self, job))
+    }
+
+    fn sweep(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {
+            if let Err(err) = sweep_expired_exports(&self.db).await {
+                tracing::warn!(error = ?err, "removing expired exports failed");
+            }
+        })
+    }
+}
+
 /// Runs the job of a data request.
-pub async fn process(app: &App, job: &job::Model) -> AppResult<()> {
+async fn process(app: &DataRequests, job: &job::Model) -> AppResult<()> {
     let Some(tenant) = jobs::tenant_of(job) else {
         jobs::finish(&app.db, job).await?;
         return Ok(());
@@ -137,7 +168,8 @@ pub async fn process(app: &App, job: &job::Model) -> AppResult<()> {
     if repo::mark_processing(&app.db, &tenant, key).await? {
         let mut processing = request.clone();
         processing.status = PROCESSING.to_owned();
-        app.bus.publish(vec![event(&processing)]).await;
+        crate::events::record(event(&processing));
+        crate::events::flush().await;
     }
     tracing::info!(request = %key, kind = %request.kind, "carrying out a data request");
     if request.kind == ERASURE {
@@ -147,7 +179,12 @@ pub async fn process(app: &App, job: &job::Model) -> AppResult<()> {
     }
 }
 
-async fn erasure(app: &App, tenant: &TenantId, job: &job::Model, key: &str) -> AppResult<()> {
+async fn erasure(
+    app: &DataRequests,
+    tenant: &TenantId,
+    job: &job::Model,
+    key: &str,
+) -> AppResult<()> {
     let txn = begin_write(&app.db).await?;
     let Some(mut request) = repo::find_for_update(&txn, tenant, key).await? else {
         return Ok(());
@@ -191,28 +228,21 @@ async fn erasure(app: &App, tenant: &TenantId, job: &job::Model, key: &str) -> A
     txn.commit().await?;
     crate::db::scrub_free_space(&app.db).await;
     tracing::info!(request = %key, "erasure completed");
-    let mut events = Vec::new();
     if existed {
-        events.push(Event {
-            tenant: tenant.as_str().to_owned(),
-            customer,
-            change: Change::Deleted,
-        });
+        crate::events::customer_deleted(tenant, &customer);
     }
-    events.push(event(&request));
-    app.bus.publish(events).await;
-    jobs::wake();
+    crate::events::record(event(&request));
     Ok(())
 }
 
 async fn export(
-    app: &App,
+    app: &DataRequests,
     tenant: &TenantId,
     job: &job::Model,
     request: &data_request::Model,
 ) -> AppResult<()> {
     let archive = export::archive(
-        app,
+        app.queries.as_ref(),
         tenant,
         &request.actor,
         &request.id,
@@ -237,8 +267,8 @@ async fn export(
     request.updated_at = now;
     match archive {
         Some(archive) if exists => {
-            let retention = chrono::Duration::from_std(app.config.exports.export_retention)
-                .unwrap_or(chrono::Duration::days(7));
+            let retention =
+                chrono::Duration::from_std(app.retention).unwrap_or(chrono::Duration::days(7));
             repo::insert_export(
                 &txn,
                 export_row::Model {
@@ -271,13 +301,17 @@ async fn export(
     }
     txn.commit().await?;
     tracing::info!(request = %request.id, status = %request.status, "export finished");
-    app.bus.publish(vec![event(&request)]).await;
-    jobs::wake();
+    crate::events::record(event(&request));
     Ok(())
 }
 
 /// Marks a request `FAILED` with a message for the client.
-async fn fail(app: &App, tenant: &TenantId, job: &job::Model, message: &str) -> AppResult<()> {
+async fn fail(
+    app: &DataRequests,
+    tenant: &TenantId,
+    job: &job::Model,
+    message: &str,
+) -> AppResult<()> {
     let txn = begin_write(&app.db).await?;
     let Some(mut request) = repo::find_for_update(&txn, tenant, &job.subject_id).await? else {
         return Ok(());
@@ -294,12 +328,12 @@ async fn fail(app: &App, tenant: &TenantId, job: &job::Model, message: &str) -> 
     }
     txn.commit().await?;
     tracing::warn!(request = %request.id, "data request failed");
-    app.bus.publish(vec![event(&request)]).await;
+    crate::events::record(event(&request));
     Ok(())
 }
 
 /// Removes the export archives whose retention has passed (all tenants).
-pub async fn sweep_expired_exports(db: &DatabaseConnection) -> AppResult<u64> {
+async fn sweep_expired_exports(db: &DatabaseConnection) -> AppResult<u64> {
     Ok(tenancy::across_tenants_delete::<export_row::Entity>()
         .filter(export_row::Column::ExpiresAt.lte(crate::db::now()))
         .exec(db)

@@ -14,11 +14,8 @@
 //!   events): one that falls behind loses its oldest events and is told
 //!   how many.
 
-mod graphql;
 pub mod local;
 pub mod postgres;
-
-pub use graphql::{CustomerChange, EventSubscription, dropped};
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -98,14 +95,20 @@ pub trait EventBus: Send + Sync {
     fn subscribe(&self) -> broadcast::Receiver<Arc<Heard>>;
 }
 
-tokio::task_local! {
-    static RECORDED: RefCell<Vec<Event>>;
+/// The events a running request or job has recorded, and where they go.
+struct Recorder {
+    bus: Arc<dyn EventBus>,
+    events: RefCell<Vec<Event>>,
 }
 
-/// Notes an event of the running request; outside a request (the CLI, the
-/// demo seeder) there is no one to tell, and nothing is kept.
+tokio::task_local! {
+    static RECORDED: Recorder;
+}
+
+/// Notes an event of the running request or job; outside one (the CLI,
+/// the demo seeder) there is no one to tell, and nothing is kept.
 pub fn record(event: Event) {
-    let _ = RECORDED.try_with(|events| events.borrow_mut().push(event));
+    let _ = RECORDED.try_with(|recorder| recorder.events.borrow_mut().push(event));
 }
 
 /// Notes that a customer was deleted (deletes leave no timeline entry).
@@ -117,13 +120,37 @@ pub fn customer_deleted(tenant: &crate::tenancy::TenantId, customer: &str) {
     });
 }
 
-/// Runs a request, returning its output and the events its writes recorded.
-pub async fn recording<F: Future>(request: F) -> (F::Output, Vec<Event>) {
-    RECORDED
-        .scope(RefCell::new(Vec::new()), async move {
-            let output = request.await;
-            let events = RECORDED.with(|events| events.take());
-            (output, events)
+/// Runs a request or a job, then publishes on `bus` the events its writes
+/// recorded (each recorded after its transaction committed). Returns the
+/// output and how many events were published. The one way events are
+/// published.
+pub async fn publishing<F: Future>(bus: &Arc<dyn EventBus>, work: F) -> (F::Output, usize) {
+    let recorder = Recorder {
+        bus: bus.clone(),
+        events: RefCell::default(),
+    };
+    let (output, events) = RECORDED
+        .scope(recorder, async move {
+            let output = work.await;
+            (output, RECORDED.with(|recorder| recorder.events.take()))
         })
-        .await
+        .await;
+    let published = events.len();
+    if published > 0 {
+        bus.publish(events).await;
+    }
+    (output, published)
+}
+
+/// Publishes what the running job has recorded so far, for a step that
+/// others should see before the job ends (a request taken up).
+pub async fn flush() {
+    let Ok((bus, events)) =
+        RECORDED.try_with(|recorder| (recorder.bus.clone(), recorder.events.take()))
+    else {
+        return;
+    };
+    if !events.is_empty() {
+        bus.publish(events).await;
+    }
 }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::marker::PhantomData;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::Loader;
 use async_graphql::{Context, OutputType};
 use futures_util::FutureExt as _;
 use sea_orm::sea_query::Expr;
@@ -22,7 +22,7 @@ use super::pagination::{
     ChildCount, ChildPage, Keyset, ListConnection, Page, TotalCount, count_per_parent,
     load_child_counts, load_child_pages,
 };
-use super::{ContextExt, Loaders};
+use super::{ContextExt, TenantLoader};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::{self, TenantId, TenantOwned};
 
@@ -39,11 +39,6 @@ pub trait ChildList: Send + Sync + 'static {
     fn parent(row: &<Self::Entity as EntityTrait>::Model) -> &str;
     /// The list's order.
     fn keyset(page: &Page) -> Keyset<'_, Self::Entity>;
-    /// The list's loader in the request's [`Loaders`].
-    fn loader(loaders: &Loaders) -> &DataLoader<ChildLoader<Self>>
-    where
-        Self: Sized;
-
     /// The filter as a condition; none by default.
     fn condition(_filter: &Self::Filter) -> Condition {
         Condition::all()
@@ -66,6 +61,12 @@ impl<C> ChildLoader<C> {
             tenant: tenant.clone(),
             list: PhantomData,
         }
+    }
+}
+
+impl<C: ChildList> TenantLoader for ChildLoader<C> {
+    fn for_tenant(db: DatabaseConnection, tenant: TenantId) -> Self {
+        Self::new(&db, &tenant)
     }
 }
 
@@ -139,7 +140,9 @@ pub async fn connection<C: ChildList, N: OutputType>(
         page: page.clone(),
         filter: filter.clone(),
     };
-    let rows = C::loader(&session.loaders)
+    let rows = session
+        .loaders
+        .get::<ChildLoader<C>>()
         .load_one(key)
         .await?
         .unwrap_or_default();
@@ -150,7 +153,11 @@ pub async fn connection<C: ChildList, N: OutputType>(
     };
     let total = TotalCount::new(move || {
         let (loaders, key) = (loaders.clone(), count_key.clone());
-        async move { Ok(C::loader(&loaders).load_one(key).await?.unwrap_or_default()) }.boxed()
+        async move {
+            let loader = loaders.get::<ChildLoader<C>>();
+            Ok(loader.load_one(key).await?.unwrap_or_default())
+        }
+        .boxed()
     });
     Ok(C::keyset(&page).connection(rows, node, total))
 }

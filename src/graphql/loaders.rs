@@ -1,88 +1,90 @@
 //! The loaders of one request. Built per request with the viewer's tenant
 //! inside, so nothing is cached across requests or tenants; each is made on
-//! first use (a subscription, which lives long, uses one or two). A batch
-//! runs when the request is idle ([`Dispatch`]): one statement per loader
-//! per level.
+//! first use, by its type (a subscription, which lives long, uses one or
+//! two). A batch runs when the request is idle ([`Dispatch`]): one
+//! statement per loader per level.
+//!
+//! Features declare their loaders with [`TenantLoader`]; this module names
+//! none of them.
 
-use std::sync::{Arc, OnceLock};
+use std::any::{Any, TypeId};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_graphql::dataloader::DataLoader;
 use sea_orm::DatabaseConnection;
 
-use super::children::ChildLoader;
 use super::dispatch::Dispatch;
-use crate::activity::loader::Timeline;
-use crate::customers::loader::{CustomerLoader, TagLoader};
-use crate::data_requests::loader::{AuditLoader, DataRequestLoader, ExportLinkLoader};
-use crate::metrics::BreakpointLoader;
-use crate::notes::loader::Notes;
-use crate::orders::loader::Orders;
-use crate::segments::loader::{CustomerSegmentsLoader, MemberCountLoader, SegmentLoader};
 use crate::tenancy::TenantId;
-use crate::webhooks::loader::{WebhookAttemptLoader, WebhookEndpointLoader, WebhookEventLoader};
 
-/// A field per loader and its accessor, which builds it on first use.
-macro_rules! loaders {
-    ($($name:ident: $loader:ty = |$db:ident, $tenant:ident| $make:expr;)*) => {
-        pub struct Loaders {
-            db: DatabaseConnection,
-            tenant: TenantId,
-            dispatch: Arc<Dispatch>,
-            $($name: OnceLock<DataLoader<$loader>>,)*
-        }
+/// A batch loader of one tenant's rows.
+pub trait TenantLoader: Send + Sync + 'static {
+    fn for_tenant(db: DatabaseConnection, tenant: TenantId) -> Self;
+}
 
-        impl Loaders {
-            /// Loaders of `tenant`.
-            pub fn new(db: &DatabaseConnection, tenant: &TenantId) -> Self {
-                Self {
-                    db: db.clone(),
-                    tenant: tenant.clone(),
-                    dispatch: Arc::default(),
-                    $($name: OnceLock::new(),)*
-                }
+/// Implements [`TenantLoader`] for loaders that are a `db` and a `tenant`.
+#[macro_export]
+macro_rules! tenant_loaders {
+    ($($loader:ty),+ $(,)?) => {
+        $(impl $crate::graphql::TenantLoader for $loader {
+            fn for_tenant(db: sea_orm::DatabaseConnection, tenant: $crate::tenancy::TenantId) -> Self {
+                Self { db, tenant }
             }
-
-            /// The request's polls and batches, which the loaders' batches
-            /// wait on.
-            pub fn dispatch(&self) -> &Arc<Dispatch> {
-                &self.dispatch
-            }
-
-            $(
-                pub fn $name(&self) -> &DataLoader<$loader> {
-                    self.$name.get_or_init(|| {
-                        let ($db, $tenant) = (self.db.clone(), self.tenant.clone());
-                        let dispatch = self.dispatch.clone();
-                        DataLoader::new($make, move |batch| {
-                            let dispatch = dispatch.clone();
-                            tokio::spawn(crate::db::for_same_request(async move {
-                                let _running = dispatch.turn().await;
-                                batch.await
-                            }))
-                        })
-                        .delay(Duration::ZERO)
-                    })
-                }
-            )*
-        }
+        })+
     };
 }
 
-loaders! {
-    customers: CustomerLoader = |db, tenant| CustomerLoader { db, tenant };
-    tags: TagLoader = |db, tenant| TagLoader { db, tenant };
-    orders: ChildLoader<Orders> = |db, tenant| ChildLoader::new(&db, &tenant);
-    activity: ChildLoader<Timeline> = |db, tenant| ChildLoader::new(&db, &tenant);
-    notes: ChildLoader<Notes> = |db, tenant| ChildLoader::new(&db, &tenant);
-    rfm: BreakpointLoader = |db, tenant| BreakpointLoader { db, tenant };
-    segments: SegmentLoader = |db, tenant| SegmentLoader { db, tenant };
-    member_counts: MemberCountLoader = |db, tenant| MemberCountLoader { db, tenant };
-    customer_segments: CustomerSegmentsLoader = |db, tenant| CustomerSegmentsLoader { db, tenant };
-    data_requests: DataRequestLoader = |db, tenant| DataRequestLoader { db, tenant };
-    audits: AuditLoader = |db, tenant| AuditLoader { db, tenant };
-    export_links: ExportLinkLoader = |db, tenant| ExportLinkLoader { db, tenant };
-    webhook_endpoints: WebhookEndpointLoader = |db, tenant| WebhookEndpointLoader { db, tenant };
-    webhook_events: WebhookEventLoader = |db, tenant| WebhookEventLoader { db, tenant };
-    webhook_attempts: WebhookAttemptLoader = |db, tenant| WebhookAttemptLoader { db, tenant };
+type Made = Vec<(TypeId, Arc<dyn Any + Send + Sync>)>;
+
+pub struct Loaders {
+    db: DatabaseConnection,
+    tenant: TenantId,
+    dispatch: Arc<Dispatch>,
+    /// The loaders made so far: a request uses a handful.
+    made: Mutex<Made>,
+}
+
+impl Loaders {
+    /// Loaders of `tenant`.
+    pub fn new(db: &DatabaseConnection, tenant: &TenantId) -> Self {
+        Self {
+            db: db.clone(),
+            tenant: tenant.clone(),
+            dispatch: Arc::default(),
+            made: Mutex::default(),
+        }
+    }
+
+    /// The request's polls and batches, which the loaders' batches wait on.
+    pub fn dispatch(&self) -> &Arc<Dispatch> {
+        &self.dispatch
+    }
+
+    /// The request's loader of type `T`, made on first use.
+    pub fn get<T: TenantLoader>(&self) -> Arc<DataLoader<T>> {
+        let mut made = self.made.lock().unwrap_or_else(|e| e.into_inner());
+        let found = made
+            .iter()
+            .find(|(id, _)| *id == TypeId::of::<T>())
+            .map(|(_, loader)| loader.clone());
+        if let Some(loader) = found.and_then(|loader| loader.downcast().ok()) {
+            return loader;
+        }
+        let loader = Arc::new(self.make::<T>());
+        made.push((TypeId::of::<T>(), loader.clone()));
+        loader
+    }
+
+    fn make<T: TenantLoader>(&self) -> DataLoader<T> {
+        let dispatch = self.dispatch.clone();
+        let loader = T::for_tenant(self.db.clone(), self.tenant.clone());
+        DataLoader::new(loader, move |batch| {
+            let dispatch = dispatch.clone();
+            tokio::spawn(crate::db::for_same_request(async move {
+                let _running = dispatch.turn().await;
+                batch.await
+            }))
+        })
+        .delay(Duration::ZERO)
+    }
 }

@@ -9,11 +9,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::app::AppState;
+use super::state::AppState;
 use crate::auth::{Scope, bearer};
 use crate::data_requests::{download, repo};
 use crate::error::{AppError, code};
-use crate::graphql::id::{self, Kind};
+use crate::ids::{self, Kind};
 use crate::tenancy::TenantId;
 
 #[derive(Deserialize)]
@@ -29,7 +29,7 @@ pub async fn get(
     Query(link): Query<Link>,
     headers: HeaderMap,
 ) -> Response {
-    let key = id::decode(Kind::DataRequest, &id);
+    let key = ids::decode(Kind::DataRequest, &id);
     if link.sig.is_some() {
         return signed(&app, key, link, &id).await;
     }

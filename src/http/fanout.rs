@@ -14,7 +14,7 @@ use futures_util::StreamExt as _;
 use tokio::sync::broadcast;
 
 use super::graphql::normalize_errors;
-use crate::app::AppState;
+use super::state::AppState;
 use crate::auth::{ScopeSet, Viewer};
 use crate::error::code;
 use crate::graphql::Session;

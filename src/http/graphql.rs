@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use serde_json::{Value, json};
 
-use crate::app::AppState;
+use super::state::AppState;
 use crate::auth::{Scope, bearer};
 use crate::error::{AppError, code};
 use crate::graphql::Session;
@@ -383,12 +383,12 @@ fn prepare(app: &AppState, session: &Session, params: Params) -> Result<Request,
 pub(super) async fn run_query(app: &AppState, session: Session, request: Request) -> Response {
     let dispatch = session.loaders.dispatch().clone();
     let execution = app.schema.execute(request.data(session));
-    let (mut response, events) = dispatch.run(crate::events::recording(execution)).await;
-    if !events.is_empty() {
-        app.bus.publish(events).await;
+    let (mut response, published) =
+        crate::events::publishing(&app.bus, dispatch.run(execution)).await;
+    if published > 0 {
         // Writes that raise events may have enqueued jobs (webhook
         // deliveries, data requests), now committed.
-        crate::jobs::wake();
+        app.wake.wake();
     }
     normalize_errors(&mut response);
     response

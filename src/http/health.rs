@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 
-use crate::app::AppState;
+use super::state::AppState;
 
 /// 200 while the process runs.
 pub async fn healthz() -> &'static str {

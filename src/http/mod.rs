@@ -6,6 +6,7 @@ pub mod fanout;
 mod graphql;
 mod health;
 pub mod persisted;
+mod state;
 mod ws;
 
 use std::time::Duration;
@@ -19,7 +20,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::app::AppState;
+pub use state::{App, AppState};
 
 /// Largest request body accepted (larger: 413).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;

@@ -28,7 +28,7 @@ use tokio::time::Instant;
 
 use super::fanout::Frame;
 use super::graphql::{cut_off, operation_type, rejected, run_in_time};
-use crate::app::AppState;
+use super::state::AppState;
 use crate::auth::{Viewer, bearer};
 use crate::graphql::Session;
 use std::sync::Arc;
@@ -231,7 +231,7 @@ async fn serve(mut socket: WebSocket, app: AppState) {
                     },
                     Err(BroadcastStreamRecvError::Lagged(n)) => {
                         // The same notice a lagging execution yields.
-                        let notice = crate::events::dropped(n);
+                        let notice = crate::graphql::events::dropped(n);
                         let mut error = async_graphql::ServerError::new(notice.message, None);
                         error.extensions = notice.extensions;
                         let payload = async_graphql::Response::from_errors(vec![error]);

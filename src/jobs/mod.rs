@@ -14,7 +14,9 @@
 
 pub mod worker;
 
-use std::sync::LazyLock;
+pub use worker::{Handler, Worker};
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use entity::job;
@@ -27,32 +29,8 @@ use tokio::sync::Notify;
 
 use crate::db::begin_write;
 use crate::error::AppResult;
-use crate::graphql::id;
+use crate::ids;
 use crate::tenancy::{self, TenantId};
-
-/// What a job does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum JobKind {
-    /// Carry out a data request (`subject_id` is the request's key).
-    DataRequest,
-    /// Send a webhook delivery (`subject_id` is the delivery's key).
-    WebhookDelivery,
-}
-
-impl JobKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobKind::DataRequest => "data_request",
-            JobKind::WebhookDelivery => "webhook_delivery",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        [JobKind::DataRequest, JobKind::WebhookDelivery]
-            .into_iter()
-            .find(|kind| kind.as_str() == raw)
-    }
-}
 
 /// Rows per multi-row insert.
 const ROWS_PER_STATEMENT: usize = 1000;
@@ -60,14 +38,14 @@ const ROWS_PER_STATEMENT: usize = 1000;
 /// A job row to enqueue.
 pub fn new_job(
     tenant: &TenantId,
-    kind: JobKind,
+    kind: &'static str,
     subject: &str,
     run_at: chrono::DateTime<chrono::Utc>,
 ) -> job::Model {
     job::Model {
         tenant_id: tenant.as_str().to_owned(),
-        id: id::new_key(),
-        kind: kind.as_str().to_owned(),
+        id: ids::new_key(),
+        kind: kind.to_owned(),
         subject_id: subject.to_owned(),
         run_at,
         attempts: 0,
@@ -77,24 +55,28 @@ pub fn new_job(
 }
 
 /// Enqueues jobs, in the caller's transaction. The worker of this instance
-/// is woken by [`wake`] once that transaction has committed.
+/// is woken by [`Wake`] once that transaction has committed.
 pub async fn enqueue(db: &impl ConnectionTrait, jobs: Vec<job::Model>) -> AppResult<()> {
     crate::db::insert_rows::<job::Entity>(db, &jobs, ROWS_PER_STATEMENT, crate::db::Taken::Fail)
         .await?;
     Ok(())
 }
 
-static WAKE: LazyLock<Notify> = LazyLock::new(Notify::new);
-
 /// Tells this process's worker that jobs may be due now (it also looks
-/// every poll interval, which is how other instances' jobs are found).
-pub fn wake() {
-    WAKE.notify_one();
-}
+/// every poll interval, which is how other instances' jobs are found, and
+/// whenever one of its own jobs ends).
+#[derive(Clone, Default)]
+pub struct Wake(Arc<Notify>);
 
-/// Waits for [`wake`].
-pub async fn woken() {
-    WAKE.notified().await;
+impl Wake {
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+
+    /// Waits for [`Wake::wake`].
+    pub async fn woken(&self) {
+        self.0.notified().await;
+    }
 }
 
 /// How many jobs of every tenant are due and not taken (`/metrics`).

@@ -3,12 +3,15 @@
 use async_graphql::{ComplexObject, Context, Object, Result, SimpleObject};
 use entity::customer;
 
+use super::rfm::BreakpointLoader;
 use super::rfm::RfmSegment;
 use super::{churn, stats};
-use crate::auth::{Scope, ScopeGuard};
+use crate::auth::Scope;
 use crate::error::bad_input;
 use crate::graphql::ContextExt;
+use crate::graphql::ScopeGuard;
 use crate::graphql::scalars::{DateTime, Decimal};
+use crate::segments::loader::MemberCountLoader;
 use crate::segments::{self, Segment};
 
 /// RFM scores: quintiles within the tenant's paying customers, 5 best;
@@ -63,7 +66,7 @@ pub async fn customer_metrics(ctx: &Context<'_>, row: &customer::Model) -> Resul
         Some(last) if row.total_orders > 0 => {
             let breakpoints = session
                 .loaders
-                .rfm()
+                .get::<BreakpointLoader>()
                 .load_one(())
                 .await?
                 .unwrap_or_default();
@@ -158,7 +161,7 @@ impl CustomerStats {
         let rows = segments::repo::all(&session.db, session.tenant()).await?;
         let counts = session
             .loaders
-            .member_counts()
+            .get::<MemberCountLoader>()
             .load_many(rows.iter().map(|r| r.id.clone()))
             .await?;
         Ok(rows
@@ -193,7 +196,7 @@ impl MetricsQuery {
         }
         let breakpoints = session
             .loaders
-            .rfm()
+            .get::<BreakpointLoader>()
             .load_one(())
             .await?
             .unwrap_or_default();

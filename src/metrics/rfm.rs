@@ -361,6 +361,8 @@ impl Loader<()> for BreakpointLoader {
     }
 }
 
+crate::tenant_loaders!(BreakpointLoader);
+
 #[cfg(test)]
 mod tests {
     use super::*;

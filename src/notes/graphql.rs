@@ -8,16 +8,18 @@ use serde_json::json;
 use super::loader::Notes;
 use super::repo;
 use crate::activity::{self, NewActivity};
-use crate::auth::{Scope, ScopeGuard};
+use crate::auth::Scope;
+use crate::customers::loader::CustomerLoader;
 use crate::customers::{Customer, repo as customers};
 use crate::db::begin_write;
 use crate::error::{AppResult, bad_input, not_found};
+use crate::graphql::ScopeGuard;
 use crate::graphql::children;
-use crate::graphql::id::{self, Kind};
 use crate::graphql::pagination::ListConnection;
 use crate::graphql::pagination::Page;
 use crate::graphql::scalars::DateTime;
 use crate::graphql::{ContextExt, DeletePayload, input};
+use crate::ids::{self, Kind};
 
 /// Most characters of a note.
 const MAX_BODY: usize = 10_000;
@@ -29,7 +31,7 @@ pub struct Note(pub note::Model);
 impl Note {
     /// `note_` followed by a time-ordered key.
     pub async fn id(&self) -> ID {
-        id::encode(Kind::Note, &self.0.id)
+        ids::encode(Kind::Note, &self.0.id)
     }
 
     async fn body(&self) -> &str {
@@ -53,7 +55,7 @@ impl Note {
         let session = ctx.session()?;
         let row = session
             .loaders
-            .customers()
+            .get::<CustomerLoader>()
             .load_one(self.0.customer_id.clone())
             .await?;
         Ok(row)
@@ -90,7 +92,7 @@ impl NoteMutation {
     #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
     async fn add_note(&self, ctx: &Context<'_>, customer_id: ID, body: String) -> Result<Note> {
         let session = ctx.session()?;
-        let key = id::decode(Kind::Customer, &customer_id).ok_or(not_found("customer"))?;
+        let key = ids::decode(Kind::Customer, &customer_id).ok_or(not_found("customer"))?;
         let body = self::body(body)?;
         let tenant = session.tenant();
         let txn = begin_write(&session.db).await?;
@@ -102,7 +104,7 @@ impl NoteMutation {
             &txn,
             note::Model {
                 tenant_id: tenant.as_str().to_owned(),
-                id: id::new_key(),
+                id: ids::new_key(),
                 customer_id: key.clone(),
                 body,
                 author: session.viewer.sub.clone(),
@@ -115,7 +117,7 @@ impl NoteMutation {
             customer_id: key,
             kind: activity::ActivityType::Note,
             title: Some("Note added".to_owned()),
-            data: Some(json!({ "noteId": id::encode(Kind::Note, &row.id).0 })),
+            data: Some(json!({ "noteId": ids::encode(Kind::Note, &row.id).0 })),
             occurred_at: now,
         };
         activity::repo::insert(&txn, tenant, entry).await?;
@@ -127,7 +129,7 @@ impl NoteMutation {
     #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
     async fn update_note(&self, ctx: &Context<'_>, id: ID, body: String) -> Result<Note> {
         let session = ctx.session()?;
-        let key = id::decode(Kind::Note, &id).ok_or(not_found("note"))?;
+        let key = ids::decode(Kind::Note, &id).ok_or(not_found("note"))?;
         let body = self::body(body)?;
         let txn = begin_write(&session.db).await?;
         let mut row = repo::find_for_update(&txn, session.tenant(), &key)
@@ -145,7 +147,7 @@ impl NoteMutation {
     #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
     async fn delete_note(&self, ctx: &Context<'_>, id: ID) -> Result<DeletePayload> {
         let session = ctx.session()?;
-        let key = id::decode(Kind::Note, &id).ok_or(not_found("note"))?;
+        let key = ids::decode(Kind::Note, &id).ok_or(not_found("note"))?;
         if !repo::delete(&session.db, session.tenant(), &key).await? {
             return Err(not_found("note").into());
         }

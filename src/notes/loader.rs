@@ -1,11 +1,9 @@
 //! A customer's notes as a [`ChildList`], for batch loading.
 
-use async_graphql::dataloader::DataLoader;
 use entity::note;
 
 use super::repo;
-use crate::graphql::Loaders;
-use crate::graphql::children::{ChildList, ChildLoader};
+use crate::graphql::children::ChildList;
 use crate::graphql::pagination::{Keyset, Page};
 
 pub struct Notes;
@@ -32,9 +30,5 @@ impl ChildList for Notes {
 
     fn keyset(page: &Page) -> Keyset<'_, note::Entity> {
         repo::keyset(page)
-    }
-
-    fn loader(loaders: &Loaders) -> &DataLoader<ChildLoader<Self>> {
-        loaders.notes()
     }
 }

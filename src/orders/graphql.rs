@@ -7,15 +7,17 @@ use entity::order;
 use super::loader::Orders;
 use super::record::{self, NewOrder};
 use super::repo;
-use crate::auth::{Scope, ScopeGuard};
+use crate::auth::Scope;
 use crate::customers::Customer;
+use crate::customers::loader::CustomerLoader;
 use crate::error::{AppResult, bad_input, not_found};
+use crate::graphql::ScopeGuard;
 use crate::graphql::children;
-use crate::graphql::id::{self, Kind};
 use crate::graphql::pagination::ListConnection;
 use crate::graphql::pagination::Page;
 use crate::graphql::scalars::{DateTime, Decimal};
 use crate::graphql::{ContextExt, input};
+use crate::ids::{self, Kind};
 
 /// Where an order stands. Only `PAID` orders count toward spend.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,7 +55,7 @@ pub struct Order(pub order::Model);
 impl Order {
     /// `ord_` followed by a time-ordered key.
     pub async fn id(&self) -> ID {
-        id::encode(Kind::Order, &self.0.id)
+        ids::encode(Kind::Order, &self.0.id)
     }
 
     /// The order's ID in the system it comes from; unique per tenant.
@@ -84,7 +86,11 @@ impl Order {
             return Ok(None);
         };
         let session = ctx.session()?;
-        session.loaders.customers().load_one(key.clone()).await
+        session
+            .loaders
+            .get::<CustomerLoader>()
+            .load_one(key.clone())
+            .await
     }
 }
 
@@ -175,7 +181,7 @@ impl OrderMutation {
         input: OrderInput,
     ) -> Result<Order> {
         let session = ctx.session()?;
-        let key = id::decode(Kind::Customer, &customer_id).ok_or(not_found("customer"))?;
+        let key = ids::decode(Kind::Customer, &customer_id).ok_or(not_found("customer"))?;
         let order = input.check()?;
         Ok(Order(
             record::record(&session.db, session.tenant(), &key, order).await?,

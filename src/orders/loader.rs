@@ -1,11 +1,9 @@
 //! A customer's orders as a [`ChildList`], for batch loading.
 
-use async_graphql::dataloader::DataLoader;
 use entity::order;
 
 use super::repo;
-use crate::graphql::Loaders;
-use crate::graphql::children::{ChildList, ChildLoader};
+use crate::graphql::children::ChildList;
 use crate::graphql::pagination::{Keyset, Page};
 
 pub struct Orders;
@@ -32,9 +30,5 @@ impl ChildList for Orders {
 
     fn keyset(page: &Page) -> Keyset<'_, order::Entity> {
         repo::keyset(page)
-    }
-
-    fn loader(loaders: &Loaders) -> &DataLoader<ChildLoader<Self>> {
-        loaders.orders()
     }
 }

@@ -11,8 +11,8 @@ use crate::activity::{self, NewActivity};
 use crate::customers::repo as customers;
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult, bad_input, conflict, not_found};
-use crate::graphql::id::{self, Kind};
 use crate::graphql::scalars::Decimal;
+use crate::ids::{self, Kind};
 use crate::tenancy::TenantId;
 
 const ATTEMPTS: usize = 4;
@@ -115,7 +115,7 @@ async fn attempt(
         None => {
             let row = order::Model {
                 tenant_id: tenant.as_str().to_owned(),
-                id: id::new_key(),
+                id: ids::new_key(),
                 customer_id: Some(customer_key.to_owned()),
                 external_id: order.external_id.clone(),
                 amount_cents: order.amount_cents,
@@ -148,7 +148,7 @@ async fn attempt(
         kind: activity::ActivityType::Order,
         title: Some(title),
         data: Some(json!({
-            "orderId": id::encode(Kind::Order, &row.id).0,
+            "orderId": ids::encode(Kind::Order, &row.id).0,
             "externalId": row.external_id,
             "amount": Decimal::from(row.amount_cents).to_string(),
             "currency": row.currency,

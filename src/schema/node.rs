@@ -3,20 +3,25 @@
 
 use async_graphql::{Context, ID, Interface, Object, Result};
 
-use super::ContextExt;
-use super::id::{self, Kind};
 use crate::activity::Activity;
+use crate::activity::loader::Timeline;
 use crate::auth::Scope;
 use crate::customers::Customer;
+use crate::customers::loader::CustomerLoader;
 use crate::data_requests::RemovalRequest;
+use crate::data_requests::loader::DataRequestLoader;
 use crate::error::{AppError, bad_input};
+use crate::graphql::ContextExt;
+use crate::graphql::children::ChildLoader;
+use crate::ids::{self, Kind, MAX_IDS};
 use crate::notes::Note;
+use crate::notes::loader::Notes;
 use crate::orders::Order;
+use crate::orders::loader::Orders;
 use crate::segments::Segment;
+use crate::segments::loader::SegmentLoader;
 use crate::webhooks::WebhookEndpoint;
-
-/// Most IDs `nodes` takes at once.
-pub const MAX_IDS: usize = 250;
+use crate::webhooks::loader::WebhookEndpointLoader;
 
 /// An object with a global ID.
 #[derive(Interface)]
@@ -59,7 +64,7 @@ impl NodeQuery {
 
 async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
     let session = ctx.session()?;
-    let Some((kind, key)) = id::decode_any(id) else {
+    let Some((kind, key)) = ids::decode_any(id) else {
         return Ok(None);
     };
     // Customers, and what hangs off them, are read with one scope.
@@ -79,34 +84,38 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
     }
     let loaders = &session.loaders;
     Ok(match kind {
-        Kind::Customer => loaders.customers().load_one(key).await?.map(Node::Customer),
+        Kind::Customer => loaders
+            .get::<CustomerLoader>()
+            .load_one(key)
+            .await?
+            .map(Node::Customer),
         Kind::Order => loaders
-            .orders()
+            .get::<ChildLoader<Orders>>()
             .load_one(key)
             .await?
             .map(|r| Node::Order(Order(r))),
         Kind::Activity => loaders
-            .activity()
+            .get::<ChildLoader<Timeline>>()
             .load_one(key)
             .await?
             .map(|r| Node::Activity(Activity(r))),
         Kind::Note => loaders
-            .notes()
+            .get::<ChildLoader<Notes>>()
             .load_one(key)
             .await?
             .map(|r| Node::Note(Note(r))),
         Kind::Segment => loaders
-            .segments()
+            .get::<SegmentLoader>()
             .load_one(key)
             .await?
             .map(|r| Node::Segment(Segment(r))),
         Kind::DataRequest => loaders
-            .data_requests()
+            .get::<DataRequestLoader>()
             .load_one(key)
             .await?
             .map(|r| Node::RemovalRequest(RemovalRequest(r))),
         Kind::WebhookEndpoint => loaders
-            .webhook_endpoints()
+            .get::<WebhookEndpointLoader>()
             .load_one(key)
             .await?
             .map(|row| Node::WebhookEndpoint(WebhookEndpoint { row, secret: None })),

@@ -7,19 +7,22 @@ use futures_util::FutureExt as _;
 use sea_orm::{Condition, ConnectionTrait, DbErr, SqlErr};
 use serde_json::Value;
 
+use super::loader::{CustomerSegmentsLoader, MemberCountLoader, SegmentLoader};
 use super::rule::{self, MAX_RULES, RawRule, Rule};
 use super::{DYNAMIC, Definition, Env, Match, STATIC, explain, repo};
-use crate::auth::{Scope, ScopeGuard};
+use crate::auth::Scope;
 use crate::customers::{
     CustomerConnection, CustomerFilter, CustomerSort, customer_connection, repo as customers,
 };
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult, bad_input, conflict, not_found};
-use crate::graphql::id::{self, Kind};
+use crate::graphql::ScopeGuard;
 use crate::graphql::pagination::ListConnection;
 use crate::graphql::pagination::{Page, TotalCount};
 use crate::graphql::scalars::DateTime;
-use crate::graphql::{ContextExt, DeletePayload, MAX_IDS, Session, input};
+use crate::graphql::{ContextExt, DeletePayload, Session, input};
+use crate::ids::{self, Kind, MAX_IDS};
+use crate::metrics::BreakpointLoader;
 use crate::tenancy::TenantId;
 
 const MAX_NAME: usize = 255;
@@ -172,7 +175,7 @@ fn stored_rules(row: &segment::Model) -> Vec<RawRule> {
 impl Segment {
     /// `seg_` followed by a time-ordered key.
     pub async fn id(&self) -> ID {
-        id::encode(Kind::Segment, &self.0.id)
+        ids::encode(Kind::Segment, &self.0.id)
     }
 
     async fn name(&self) -> &str {
@@ -209,7 +212,7 @@ impl Segment {
         let session = ctx.session()?;
         let n = session
             .loaders
-            .member_counts()
+            .get::<MemberCountLoader>()
             .load_one(self.0.id.clone())
             .await?;
         Ok(n.unwrap_or(0))
@@ -242,7 +245,7 @@ impl Segment {
     #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
     async fn explain(&self, ctx: &Context<'_>, customer_id: ID) -> Result<Vec<RuleMatch>> {
         let session = ctx.session()?;
-        let key = id::decode(Kind::Customer, &customer_id).ok_or(not_found("customer"))?;
+        let key = ids::decode(Kind::Customer, &customer_id).ok_or(not_found("customer"))?;
         let def = Definition::of(&self.0)?;
         let env = env(session, std::slice::from_ref(&def)).await?;
         let (db, tenant) = (&session.db, session.tenant());
@@ -285,7 +288,7 @@ pub type SegmentConnection = ListConnection<Segment>;
 /// breakpoints (read once per request) when a rule needs them.
 async fn env(session: &Session, defs: &[Definition]) -> AppResult<Env> {
     let breakpoints = if defs.iter().any(Definition::needs_breakpoints) {
-        let loaded = session.loaders.rfm().load_one(()).await;
+        let loaded = session.loaders.get::<BreakpointLoader>().load_one(()).await;
         Some(
             loaded
                 .map_err(|e| AppError::Internal(anyhow::anyhow!("{}", e.message)))?
@@ -312,10 +315,10 @@ async fn membership(session: &Session, row: &segment::Model) -> AppResult<Condit
 /// of the segment; an unknown segment is `NOT_FOUND`.
 pub async fn segment_filter(ctx: &Context<'_>, id: &ID) -> Result<Condition> {
     let session = ctx.session()?;
-    let key = id::decode(Kind::Segment, id).ok_or(not_found("segment"))?;
+    let key = ids::decode(Kind::Segment, id).ok_or(not_found("segment"))?;
     let row = session
         .loaders
-        .segments()
+        .get::<SegmentLoader>()
         .load_one(key)
         .await?
         .ok_or(not_found("segment"))?;
@@ -327,7 +330,7 @@ pub async fn customer_segments(ctx: &Context<'_>, customer_key: &str) -> Result<
     let session = ctx.session()?;
     let rows = session
         .loaders
-        .customer_segments()
+        .get::<CustomerSegmentsLoader>()
         .load_one(customer_key.to_owned())
         .await?;
     Ok(rows.unwrap_or_default().into_iter().map(Segment).collect())
@@ -341,11 +344,16 @@ impl SegmentQuery {
     /// A segment by ID; null when there is none in your tenant.
     #[graphql(guard = "ScopeGuard(Scope::ReadSegments)")]
     async fn segment(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Segment>> {
-        let Some(key) = id::decode(Kind::Segment, &id) else {
+        let Some(key) = ids::decode(Kind::Segment, &id) else {
             return Ok(None);
         };
         let session = ctx.session()?;
-        Ok(session.loaders.segments().load_one(key).await?.map(Segment))
+        Ok(session
+            .loaders
+            .get::<SegmentLoader>()
+            .load_one(key)
+            .await?
+            .map(Segment))
     }
 
     /// The tenant's segments, newest first.
@@ -406,7 +414,7 @@ async fn customer_keys(
     }
     let mut keys = ids
         .iter()
-        .map(|id| id::decode(Kind::Customer, id).ok_or(not_found("customer")))
+        .map(|id| ids::decode(Kind::Customer, id).ok_or(not_found("customer")))
         .collect::<AppResult<Vec<_>>>()?;
     keys.sort();
     keys.dedup();
@@ -475,7 +483,7 @@ impl SegmentMutation {
             &txn,
             segment::Model {
                 tenant_id: tenant.as_str().to_owned(),
-                id: id::new_key(),
+                id: ids::new_key(),
                 name,
                 description,
                 kind: if dynamic { DYNAMIC } else { STATIC }.to_owned(),
@@ -501,7 +509,7 @@ impl SegmentMutation {
         input: SegmentUpdateInput,
     ) -> Result<Segment> {
         let session = ctx.session()?;
-        let key = id::decode(Kind::Segment, &id).ok_or(not_found("segment"))?;
+        let key = ids::decode(Kind::Segment, &id).ok_or(not_found("segment"))?;
         let name = input.name.map(|n| name(n, "input.name")).transpose()?;
         let description = match input.description {
             MaybeUndefined::Undefined => None,
@@ -544,7 +552,7 @@ impl SegmentMutation {
     #[graphql(guard = "ScopeGuard(Scope::WriteSegments)")]
     async fn delete_segment(&self, ctx: &Context<'_>, id: ID) -> Result<DeletePayload> {
         let session = ctx.session()?;
-        let key = id::decode(Kind::Segment, &id).ok_or(not_found("segment"))?;
+        let key = ids::decode(Kind::Segment, &id).ok_or(not_found("segment"))?;
         if !repo::delete(&session.db, session.tenant(), &key).await? {
             return Err(not_found("segment").into());
         }
@@ -579,7 +587,7 @@ impl SegmentMutation {
 async fn change_members(ctx: &Context<'_>, id: &ID, ids: &[ID], add: bool) -> Result<Segment> {
     let session = ctx.session()?;
     let tenant = session.tenant();
-    let key = id::decode(Kind::Segment, id).ok_or(not_found("segment"))?;
+    let key = ids::decode(Kind::Segment, id).ok_or(not_found("segment"))?;
     let txn = begin_write(&session.db).await?;
     let mut row = repo::find_for_update(&txn, tenant, &key)
         .await?
@@ -597,7 +605,7 @@ async fn change_members(ctx: &Context<'_>, id: &ID, ids: &[ID], add: bool) -> Re
         }
         let keys: Vec<String> = ids
             .iter()
-            .filter_map(|id| id::decode(Kind::Customer, id))
+            .filter_map(|id| ids::decode(Kind::Customer, id))
             .collect();
         repo::remove_members(&txn, tenant, &key, &keys).await?;
     }

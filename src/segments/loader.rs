@@ -129,3 +129,5 @@ impl Loader<String> for CustomerSegmentsLoader {
         Ok(out)
     }
 }
+
+crate::tenant_loaders!(SegmentLoader, MemberCountLoader, CustomerSegmentsLoader);

@@ -6,14 +6,16 @@
 use std::time::Instant;
 
 use entity::{job, webhook_attempt};
+use futures_util::future::BoxFuture;
 use hmac::{Hmac, Mac};
+use sea_orm::DatabaseConnection;
 use sha2::Sha256;
 
 use super::{FAILED, PENDING, SUCCEEDED, guard, repo};
-use crate::app::App;
+use crate::config::WebhookArgs;
 use crate::db::begin_write;
 use crate::error::AppResult;
-use crate::graphql::id::{self, Kind};
+use crate::ids::{self, Kind};
 use crate::jobs;
 use crate::tenancy::TenantId;
 
@@ -35,7 +37,36 @@ struct Sent {
     error: Option<String>,
 }
 
-pub async fn deliver(app: &App, job: &job::Model) -> AppResult<()> {
+/// The kind of a delivery's job (`subject_id` is the delivery's key).
+pub(super) const KIND: &str = "webhook_delivery";
+
+/// Sends webhook deliveries: the worker's handler of their jobs.
+pub struct Deliveries {
+    pub db: DatabaseConnection,
+    /// See [`super::client`].
+    pub client: reqwest::Client,
+    pub settings: WebhookArgs,
+}
+
+impl jobs::Handler for Deliveries {
+    fn kind(&self) -> &'static str {
+        KIND
+    }
+
+    fn run<'a>(&'a self, job: &'a job::Model) -> BoxFuture<'a, AppResult<()>> {
+        Box::pin(deliver(self, job))
+    }
+
+    fn sweep(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {
+            if let Err(err) = super::sweep_old_events(&self.db).await {
+                tracing::warn!(error = ?err, "removing old webhook events failed");
+            }
+        })
+    }
+}
+
+async fn deliver(app: &Deliveries, job: &job::Model) -> AppResult<()> {
     let Some(tenant) = jobs::tenant_of(job) else {
         jobs::finish(&app.db, job).await?;
         return Ok(());
@@ -68,7 +99,12 @@ pub async fn deliver(app: &App, job: &job::Model) -> AppResult<()> {
     settle(app, &tenant, job, &delivery.id, sent).await
 }
 
-async fn send(app: &App, url: &str, secret: &str, event: &entity::webhook_event::Model) -> Sent {
+async fn send(
+    app: &Deliveries,
+    url: &str,
+    secret: &str,
+    event: &entity::webhook_event::Model,
+) -> Sent {
     let started = Instant::now();
     let refused = |error: &str| Sent {
         status: None,
@@ -80,7 +116,7 @@ async fn send(app: &App, url: &str, secret: &str, event: &entity::webhook_event:
         Err(why) => return refused(why),
     };
     // Names are checked by the client's resolver; literal addresses here.
-    if !app.config.webhooks.webhook_allow_private {
+    if !app.settings.webhook_allow_private {
         let literal = match url.host() {
             Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
             Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
@@ -92,12 +128,12 @@ async fn send(app: &App, url: &str, secret: &str, event: &entity::webhook_event:
     }
     let t = chrono::Utc::now().timestamp();
     let result = app
-        .webhook_client
+        .client
         .post(url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .header(SIGNATURE_HEADER, signature(secret, t, &event.body))
         .header("Crm-Event", event.event.as_str())
-        .header("Crm-Event-Id", id::encode(Kind::WebhookEvent, &event.id).0)
+        .header("Crm-Event-Id", ids::encode(Kind::WebhookEvent, &event.id).0)
         .body(event.body.clone())
         .send()
         .await;
@@ -138,13 +174,13 @@ fn describe(err: &reqwest::Error) -> String {
 /// Records the attempt (none when the endpoint was disabled) and decides
 /// what becomes of the delivery, in one transaction with the job's end.
 async fn settle(
-    app: &App,
+    app: &Deliveries,
     tenant: &TenantId,
     job: &job::Model,
     delivery_key: &str,
     sent: Option<Sent>,
 ) -> AppResult<()> {
-    let settings = &app.config.webhooks;
+    let settings = &app.settings;
     let txn = begin_write(&app.db).await?;
     let Some(mut delivery) = repo::find_delivery_for_update(&txn, tenant, delivery_key).await?
     else {
@@ -170,7 +206,7 @@ async fn settle(
                 &txn,
                 webhook_attempt::Model {
                     tenant_id: tenant.as_str().to_owned(),
-                    id: id::new_key(),
+                    id: ids::new_key(),
                     delivery_id: delivery.id.clone(),
                     attempted_at: now,
                     status_code: sent.status.map(i32::from),

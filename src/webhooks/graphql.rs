@@ -7,15 +7,17 @@ use entity::{webhook_delivery, webhook_endpoint};
 use futures_util::FutureExt as _;
 use serde_json::Value;
 
+use super::loader::{WebhookAttemptLoader, WebhookEndpointLoader, WebhookEventLoader};
 use super::{guard, outbox, repo};
-use crate::auth::{Scope, ScopeGuard};
+use crate::auth::Scope;
 use crate::db::begin_write;
 use crate::error::{bad_input, not_found};
-use crate::graphql::id::{self, Kind};
+use crate::graphql::ScopeGuard;
 use crate::graphql::pagination::ListConnection;
 use crate::graphql::pagination::{Page, TotalCount};
 use crate::graphql::scalars::DateTime;
 use crate::graphql::{ContextExt, DeletePayload, Settings, input};
+use crate::ids::{self, Kind};
 
 /// Most endpoints a tenant may register.
 const MAX_ENDPOINTS: u64 = 20;
@@ -34,7 +36,7 @@ pub struct WebhookEndpoint {
 impl WebhookEndpoint {
     /// `whk_` followed by a time-ordered key.
     pub async fn id(&self) -> ID {
-        id::encode(Kind::WebhookEndpoint, &self.row.id)
+        ids::encode(Kind::WebhookEndpoint, &self.row.id)
     }
 
     async fn url(&self) -> &str {
@@ -165,13 +167,13 @@ pub struct WebhookAttempt {
 impl WebhookDelivery {
     /// `whd_` followed by a time-ordered key.
     async fn id(&self) -> ID {
-        id::encode(Kind::WebhookDelivery, &self.0.id)
+        ids::encode(Kind::WebhookDelivery, &self.0.id)
     }
 
     /// The event's `id`, the same in every attempt (receivers deduplicate
     /// by it).
     async fn event_id(&self) -> ID {
-        id::encode(Kind::WebhookEvent, &self.0.event_id)
+        ids::encode(Kind::WebhookEvent, &self.0.event_id)
     }
 
     /// The event's name (`customer.created`, …); null once an erasure
@@ -180,7 +182,7 @@ impl WebhookDelivery {
         let session = ctx.session()?;
         let row = session
             .loaders
-            .webhook_events()
+            .get::<WebhookEventLoader>()
             .load_one(self.0.event_id.clone())
             .await?;
         Ok(row.map(|row| row.event))
@@ -198,7 +200,7 @@ impl WebhookDelivery {
         }
         let row = session
             .loaders
-            .webhook_events()
+            .get::<WebhookEventLoader>()
             .load_one(self.0.event_id.clone())
             .await?;
         Ok(row.and_then(|row| serde_json::from_str(&row.body).ok().map(Json)))
@@ -218,7 +220,7 @@ impl WebhookDelivery {
         let session = ctx.session()?;
         let rows = session
             .loaders
-            .webhook_attempts()
+            .get::<WebhookAttemptLoader>()
             .load_one(self.0.id.clone())
             .await?
             .unwrap_or_default();
@@ -267,10 +269,14 @@ impl WebhookQuery {
     #[graphql(guard = "ScopeGuard(Scope::ReadWebhooks)")]
     async fn webhook_endpoint(&self, ctx: &Context<'_>, id: ID) -> Result<Option<WebhookEndpoint>> {
         let session = ctx.session()?;
-        let Some(key) = id::decode(Kind::WebhookEndpoint, &id) else {
+        let Some(key) = ids::decode(Kind::WebhookEndpoint, &id) else {
             return Ok(None);
         };
-        let row = session.loaders.webhook_endpoints().load_one(key).await?;
+        let row = session
+            .loaders
+            .get::<WebhookEndpointLoader>()
+            .load_one(key)
+            .await?;
         Ok(row.map(endpoint))
     }
 
@@ -361,7 +367,7 @@ impl WebhookMutation {
             &txn,
             webhook_endpoint::Model {
                 tenant_id: tenant.as_str().to_owned(),
-                id: id::new_key(),
+                id: ids::new_key(),
                 url: checked.to_string(),
                 events: Value::from(names),
                 secret: secret.clone(),
@@ -384,7 +390,7 @@ impl WebhookMutation {
     #[graphql(guard = "ScopeGuard(Scope::WriteWebhooks)")]
     async fn delete_webhook_endpoint(&self, ctx: &Context<'_>, id: ID) -> Result<DeletePayload> {
         let session = ctx.session()?;
-        let key = id::decode(Kind::WebhookEndpoint, &id).ok_or(not_found("webhook endpoint"))?;
+        let key = ids::decode(Kind::WebhookEndpoint, &id).ok_or(not_found("webhook endpoint"))?;
         if !repo::delete_endpoint(&session.db, session.tenant(), &key).await? {
             return Err(not_found("webhook endpoint").into());
         }

@@ -58,3 +58,9 @@ impl Loader<String> for WebhookAttemptLoader {
         Ok(out)
     }
 }
+
+crate::tenant_loaders!(
+    WebhookEndpointLoader,
+    WebhookEventLoader,
+    WebhookAttemptLoader
+);

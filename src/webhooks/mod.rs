@@ -9,7 +9,7 @@ pub mod loader;
 pub mod outbox;
 pub mod repo;
 
-pub use deliver::{SIGNATURE_HEADER, deliver, signature};
+pub use deliver::{Deliveries, SIGNATURE_HEADER, signature};
 pub use graphql::{WebhookEndpoint, WebhookMutation, WebhookQuery};
 
 pub const PENDING: &str = "PENDING";
@@ -41,7 +41,7 @@ pub fn client(settings: &crate::config::WebhookArgs) -> anyhow::Result<reqwest::
 
 /// Removes the events older than [`RETENTION_DAYS`] (all tenants), with
 /// their deliveries and attempts.
-pub async fn sweep_old_events(db: &sea_orm::DatabaseConnection) -> crate::error::AppResult<u64> {
+async fn sweep_old_events(db: &sea_orm::DatabaseConnection) -> crate::error::AppResult<u64> {
     use sea_orm::{ColumnTrait as _, QueryFilter as _};
     let before = crate::db::now() - chrono::Duration::days(RETENTION_DAYS);
     Ok(

@@ -12,9 +12,9 @@ use serde_json::{Value, json};
 use super::repo;
 use crate::activity::ActivityType;
 use crate::error::AppResult;
-use crate::graphql::id::{self, Kind};
 use crate::graphql::scalars::{DateTime, Decimal};
-use crate::jobs::{self, JobKind};
+use crate::ids::{self, Kind};
+use crate::jobs;
 use crate::tenancy::TenantId;
 
 pub const CUSTOMER_CREATED: &str = "customer.created";
@@ -62,9 +62,9 @@ async fn write(
         if targets.is_empty() {
             continue;
         }
-        let key = id::new_key();
+        let key = ids::new_key();
         let body = json!({
-            "id": id::encode(Kind::WebhookEvent, &key).0,
+            "id": ids::encode(Kind::WebhookEvent, &key).0,
             "event": item.event,
             "createdAt": time(now),
             "data": item.data,
@@ -78,13 +78,8 @@ async fn write(
             created_at: now,
         });
         for endpoint in targets {
-            let delivery = id::new_key();
-            queued.push(jobs::new_job(
-                tenant,
-                JobKind::WebhookDelivery,
-                &delivery,
-                now,
-            ));
+            let delivery = ids::new_key();
+            queued.push(jobs::new_job(tenant, super::deliver::KIND, &delivery, now));
             deliveries.push(webhook_delivery::Model {
                 tenant_id: tenant.as_str().to_owned(),
                 id: delivery,
@@ -173,7 +168,7 @@ pub async fn customer_deleted(
     let pending = Pending {
         event: CUSTOMER_DELETED,
         customer: None,
-        data: json!({ "id": id::encode(Kind::Customer, key).0 }),
+        data: json!({ "id": ids::encode(Kind::Customer, key).0 }),
     };
     write(db, tenant, &endpoints, vec![pending]).await
 }
@@ -189,8 +184,8 @@ pub async fn data_request_completed(
         event: DATA_REQUEST_COMPLETED,
         customer: None,
         data: json!({
-            "id": id::encode(Kind::DataRequest, &request.id).0,
-            "customerId": id::encode(Kind::Customer, &request.customer_id).0,
+            "id": ids::encode(Kind::DataRequest, &request.id).0,
+            "customerId": ids::encode(Kind::Customer, &request.customer_id).0,
             "type": request.kind,
             "status": request.status,
             "notifyCustomer": request.notify_customer,
@@ -214,7 +209,7 @@ fn customer_data(row: &customer::Model, tags: Vec<String>) -> Value {
         })
     });
     json!({
-        "id": id::encode(Kind::Customer, &row.id).0,
+        "id": ids::encode(Kind::Customer, &row.id).0,
         "name": row.name,
         "firstName": row.first_name,
         "lastName": row.last_name,

@@ -517,8 +517,8 @@ async fn a_search_in_a_large_tenant_pages_through_every_match_in_order(backend: 
                             .unwrap()
                             .iter()
                             .map(|n| {
-                                crm::graphql::id::decode(
-                                    crm::graphql::id::Kind::Customer,
+                                crm::ids::decode(
+                                    crm::ids::Kind::Customer,
                                     n["id"].as_str().unwrap(),
                                 )
                                 .unwrap()

@@ -14,6 +14,7 @@ mod crash;
 mod customers;
 mod data_requests;
 mod fairness;
+mod house;
 mod http;
 mod limits;
 mod loaders;

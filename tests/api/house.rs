@@ -1,0 +1,174 @@
+//! The shape of the code, checked: layers that only point down (as
+//! `docs/architecture.md` writes them) and no import cycle between
+//! top-level modules.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// The fenced block of `docs/architecture.md` whose info string is
+/// `text <name>`, as lines of words.
+fn block(name: &str) -> Vec<Vec<String>> {
+    let doc = std::fs::read_to_string(Path::new(ROOT).join("docs/architecture.md")).unwrap();
+    let fence = format!("```text {name}");
+    let start = doc
+        .find(&fence)
+        .unwrap_or_else(|| panic!("no {fence} block"))
+        + fence.len();
+    let end = start + doc[start..].find("```").unwrap();
+    doc[start..end]
+        .lines()
+        .map(|line| line.split_whitespace().map(str::to_owned).collect())
+        .filter(|words: &Vec<String>| !words.is_empty())
+        .collect()
+}
+
+/// Every top-level module of `src/` with the top-level modules its code
+/// names (`crate::x`, `crate::{x, y}`, `$crate::x`), comments left out.
+fn imports() -> BTreeMap<String, BTreeSet<String>> {
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let src = Path::new(ROOT).join("src");
+    let mut files = vec![src.clone()];
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let rel = path
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let top = rel
+            .split('/')
+            .next()
+            .unwrap()
+            .trim_end_matches(".rs")
+            .to_owned();
+        if ["lib", "main"].contains(&top.as_str()) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let named = graph.entry(top.clone()).or_default();
+        for line in text.lines() {
+            let code = line.split("//").next().unwrap();
+            for (at, _) in code.match_indices("crate::") {
+                let rest = &code[at + "crate::".len()..];
+                let names: Vec<&str> = match rest.strip_prefix('{') {
+                    Some(group) => group
+                        .split([',', '}'])
+                        .map(|item| item.trim().split("::").next().unwrap())
+                        .collect(),
+                    None => vec![
+                        rest.split(|c: char| !c.is_alphanumeric() && c != '_')
+                            .next()
+                            .unwrap(),
+                    ],
+                };
+                named.extend(
+                    names
+                        .into_iter()
+                        .filter(|name| !name.is_empty() && *name != top)
+                        .map(str::to_owned),
+                );
+            }
+        }
+    }
+    graph
+}
+
+#[test]
+fn modules_import_only_their_own_layer_or_lower_ones() {
+    let layers = block("layers");
+    let layer_of: BTreeMap<&str, usize> = layers
+        .iter()
+        .enumerate()
+        .flat_map(|(i, layer)| layer.iter().map(move |m| (m.as_str(), i)))
+        .collect();
+    let peers: BTreeSet<(String, String)> = block("peers")
+        .into_iter()
+        .map(|pair| (pair[0].clone(), pair[1].clone()))
+        .collect();
+    let graph = imports();
+    let mut wrong = Vec::new();
+    let mut seen_peers = BTreeSet::new();
+    for (module, named) in &graph {
+        let Some(&own) = layer_of.get(module.as_str()) else {
+            wrong.push(format!("{module} is in no layer of docs/architecture.md"));
+            continue;
+        };
+        for other in named {
+            // A name that is no module (a macro exported at the root).
+            let Some(&theirs) = layer_of.get(other.as_str()) else {
+                continue;
+            };
+            if theirs < own {
+                wrong.push(format!("{module} imports {other}, a higher layer"));
+            } else if theirs == own {
+                let pair = (module.clone(), other.clone());
+                if peers.contains(&pair) {
+                    seen_peers.insert(pair);
+                } else {
+                    wrong.push(format!("{module} imports {other}, of its own layer"));
+                }
+            }
+        }
+    }
+    for gone in peers.difference(&seen_peers) {
+        wrong.push(format!(
+            "{} no longer imports {}: strike the pair from docs/architecture.md",
+            gone.0, gone.1
+        ));
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn no_import_cycle_between_top_level_modules_outside_the_listed_pairs() {
+    let peers: BTreeSet<(String, String)> = block("peers")
+        .into_iter()
+        .map(|pair| (pair[0].clone(), pair[1].clone()))
+        .collect();
+    let graph = imports();
+    // Depth-first search for a back edge, leaving the listed pairs out.
+    fn visit<'a>(
+        module: &'a str,
+        graph: &'a BTreeMap<String, BTreeSet<String>>,
+        peers: &BTreeSet<(String, String)>,
+        path: &mut Vec<&'a str>,
+        done: &mut BTreeSet<&'a str>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|m| *m == module) {
+            return Some(path[at..].iter().map(|m| m.to_string()).collect());
+        }
+        if !done.insert(module) {
+            return None;
+        }
+        path.push(module);
+        for next in graph.get(module).into_iter().flatten() {
+            if peers.contains(&(module.to_owned(), next.clone())) || !graph.contains_key(next) {
+                continue;
+            }
+            if let Some(cycle) = visit(next, graph, peers, path, done) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        None
+    }
+    for module in graph.keys() {
+        let cycle = visit(
+            module,
+            &graph,
+            &peers,
+            &mut Vec::new(),
+            &mut BTreeSet::new(),
+        );
+        assert!(
+            cycle.is_none(),
+            "import cycle: {}",
+            cycle.unwrap().join(" -> ")
+        );
+    }
+}
