@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use crm::cli::Cli;
-use crm::customers::CustomerSortField;
 use crm::customers::csv;
 use crm::customers::import::ImportMode;
 use crm::graphql::pagination::Cursor;
+use crm::profiles::CustomerSortField;
 use crm::tenancy::TenantId;
 use entity::customer;
 use sea_orm::{ConnectionTrait, PaginatorTrait, QueryOrder, QuerySelect};

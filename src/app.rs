@@ -13,6 +13,7 @@ use crate::events::EventBus;
 use crate::events::local::LocalBus;
 use crate::events::postgres::PgBus;
 use crate::graphql::Settings;
+use crate::http::fanout::Fanout;
 use crate::http::{App, AppState};
 use crate::jobs::{Handler, Wake, Worker};
 use crate::limits::{Budget, Gate, Limits, Shape};
@@ -111,6 +112,7 @@ impl Application {
             ),
         );
         let listener = TcpListener::bind(config.listen).await?;
+        let fanout = Arc::new(Fanout::new(buffer, db.clone(), bus.clone(), schema.clone()));
         let app = Arc::new(App {
             db,
             keys,
@@ -125,7 +127,7 @@ impl Application {
             config,
             statements,
             bus,
-            fanout: Arc::new(crate::http::fanout::Fanout::new(buffer)),
+            fanout,
             wake: Wake::default(),
         });
         let router = crate::http::router(AppState(app.clone()));
@@ -163,11 +165,11 @@ impl Application {
     /// Serves until SIGINT or SIGTERM, then finishes in-flight requests
     /// and the jobs the worker holds.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let refresher = tokio::spawn(crate::metrics::rfm::refresh_forever(
+        let refresher = tokio::spawn(crate::analytics::rfm::refresh_forever(
             self.app.db.clone(),
             self.app.config.rfm_refresh,
         ));
-        let folder = tokio::spawn(crate::customers::counts::fold_forever(
+        let compactor = tokio::spawn(crate::profiles::counts::compact_forever(
             self.app.config.db.clone(),
         ));
         let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -200,7 +202,7 @@ impl Application {
             })
             .await;
         refresher.abort();
-        folder.abort();
+        compactor.abort();
         let _ = stop.send(true);
         if let Some(worker) = worker {
             let _ = worker.await;

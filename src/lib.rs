@@ -1,6 +1,7 @@
 //! crm-graphql: a multi-tenant customer CRM served as one GraphQL API.
 
 pub mod activity;
+pub mod analytics;
 pub mod app;
 pub mod auth;
 pub mod cli;
@@ -16,9 +17,10 @@ pub mod http;
 pub mod ids;
 pub mod jobs;
 pub mod limits;
-pub mod metrics;
+
 pub mod notes;
 pub mod orders;
+pub mod profiles;
 pub mod schema;
 pub mod seed;
 pub mod segments;

@@ -17,9 +17,9 @@ use sea_orm::DatabaseConnection;
 use serde_json::json;
 
 use crate::activity::{ActivityType, NewActivity};
-use crate::customers::{input, repo};
 use crate::error::AppError;
 use crate::ids;
+use crate::profiles::{input, repo};
 use crate::tenancy::TenantId;
 
 const BATCH: usize = 1000;

@@ -4,9 +4,10 @@
 //! nowhere else. Every query of a tenant-owned table starts from [`select`]
 //! (or [`select_tested`]), [`update`] or [`delete`] here, which add
 //! `tenant_id = ?`, or is a [`subquery`], which does the same.
-//! No other module starts a query from an entity or builds SQL text (a test
-//! scans the source for it). Inserts take the tenant from the same
-//! [`TenantId`].
+//! No other module starts a query from an entity (a test scans the source
+//! for it); the few statements written as SQL text (the PostgreSQL search,
+//! bulk inserts) bind the tenant as a parameter the same way. Inserts take
+//! the tenant from the same [`TenantId`].
 
 use sea_orm::sea_query::{Expr, ExprTrait as _, Query, SelectStatement};
 use sea_orm::{ColumnTrait, DeleteMany, EntityTrait, IdenStatic, QueryFilter, Select, UpdateMany};

@@ -7,8 +7,6 @@ use entity::activity;
 use super::loader::Timeline;
 use super::repo::{self, ActivityFilter, NewActivity};
 use crate::auth::Scope;
-use crate::customers::loader::CustomerLoader;
-use crate::customers::{Customer, repo as customers};
 use crate::db::begin_write;
 use crate::error::{bad_input, not_found};
 use crate::graphql::ScopeGuard;
@@ -18,6 +16,8 @@ use crate::graphql::pagination::Page;
 use crate::graphql::scalars::DateTime;
 use crate::graphql::{ContextExt, input};
 use crate::ids::{self, Kind};
+use crate::profiles::loader::CustomerLoader;
+use crate::profiles::{Customer, repo as customers};
 
 /// What kind of thing happened.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

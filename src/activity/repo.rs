@@ -11,6 +11,7 @@ use crate::events;
 use crate::graphql::pagination::{KeyKind, KeyValue, Keyset, Page, SortKey};
 use crate::ids;
 use crate::tenancy::TenantId;
+use crate::webhooks::outbox::{self, CustomerChanged};
 
 /// Rows per multi-row insert (9 columns, far under the bound-parameter
 /// limits of both backends).
@@ -116,7 +117,15 @@ pub async fn insert_many(
         crate::db::Taken::Fail,
     )
     .await?;
-    crate::webhooks::outbox::customer_entries(db, tenant, &rows).await?;
+    let changed: Vec<CustomerChanged> = rows
+        .iter()
+        .filter(|row| row.kind == ActivityType::Customer.as_str())
+        .map(|row| CustomerChanged {
+            customer: &row.customer_id,
+            created: row.data.as_ref().is_some_and(|d| d["action"] == "created"),
+        })
+        .collect();
+    outbox::customers_changed(db, tenant, &changed).await?;
     for row in &rows {
         record_events(row);
     }

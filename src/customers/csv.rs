@@ -24,8 +24,8 @@ use serde_json::{Map, Value};
 use tokio::sync::oneshot;
 
 use super::import::{self, ImportMode, ImportPayload, MAX_ROWS, Turn};
-use super::input::{self, AddressInput, CustomerInput, CustomerStatus};
 use crate::error::AppResult;
+use crate::profiles::input::{self, AddressInput, CustomerInput, CustomerStatus};
 use crate::tenancy::TenantId;
 
 /// Rows of the file with their line numbers, as read and as input.

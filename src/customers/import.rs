@@ -8,16 +8,18 @@
 //! its index and field; the others go in.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use entity::customer;
-use sea_orm::{DatabaseConnection, DbErr, SqlErr};
+use sea_orm::DatabaseConnection;
 use tokio::sync::oneshot;
 
-use super::input::{CustomerInput, Patch, final_tags};
-use super::{counts, events, repo};
+use super::events;
 use crate::activity;
-use crate::db::begin_write;
+use crate::db::{Attempt, begin_write, retry_on_race};
 use crate::error::{AppError, AppResult, bad_input, conflict};
+use crate::profiles::input::{CustomerInput, Patch, final_tags};
+use crate::profiles::{counts, repo};
 use crate::tenancy::TenantId;
 
 /// Most rows one call takes.
@@ -109,7 +111,7 @@ pub async fn import_in_turn(
     tenant: &TenantId,
     rows: Vec<CustomerInput>,
     mode: ImportMode,
-    mut turn: Turn,
+    turn: Turn,
 ) -> AppResult<ImportPayload> {
     if rows.len() > MAX_ROWS {
         return Err(bad_input(
@@ -132,28 +134,28 @@ pub async fn import_in_turn(
             Err(err) => failed.push(ImportFailure::from_error(index, err)),
         }
     }
-    for _ in 0..ATTEMPTS {
-        match attempt(db, tenant, &patches, mode, &mut turn).await {
-            Ok(mut payload) => {
-                payload.failed.extend(failed);
-                payload.failed.sort_by_key(|f| f.index);
-                if payload.created > 0 {
-                    keep_statistics(db, tenant).await;
-                }
-                return Ok(payload);
-            }
-            Err(Attempt::Race) => continue,
-            Err(Attempt::Fail(err)) => return Err(err),
-        }
+    let turn = Mutex::new(turn);
+    let mut payload = retry_on_race(
+        ATTEMPTS,
+        || attempt(db, tenant, &patches, mode, &turn),
+        || {
+            conflict(
+                "customers",
+                "the customers are being written concurrently; try again",
+            )
+        },
+    )
+    .await?;
+    payload.failed.extend(failed);
+    payload.failed.sort_by_key(|f| f.index);
+    if payload.created > 0 {
+        keep_statistics(db, tenant).await;
     }
-    Err(conflict(
-        "customers",
-        "the customers are being written concurrently; try again",
-    ))
+    Ok(payload)
 }
 
-/// Tenants smaller than this are cheap to read whatever the plan (a few
-/// milliseconds a batch), and refreshing the statistics costs a second.
+/// Tenants smaller than this are cheap to read whatever the plan, while
+/// refreshing the statistics samples the whole table.
 const STATISTICS_FROM: u64 = 10_000;
 
 /// Keeps PostgreSQL's statistics in step with a tenant that imports grow.
@@ -190,39 +192,15 @@ async fn keep_statistics(db: &DatabaseConnection, tenant: &TenantId) {
     }
 }
 
-enum Attempt {
-    Race,
-    Fail(AppError),
-}
-
-impl From<AppError> for Attempt {
-    fn from(err: AppError) -> Self {
-        Attempt::Fail(err)
-    }
-}
-
-impl From<DbErr> for Attempt {
-    fn from(err: DbErr) -> Self {
-        // PostgreSQL reports deadlocks and serialization failures by SQLSTATE
-        // 40P01 / 40001; like a lost race for a unique key, a retry resolves them.
-        let text = err.to_string();
-        let transient = text.contains("deadlock detected") || text.contains("could not serialize");
-        match err.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => Attempt::Race,
-            _ if transient => Attempt::Race,
-            _ => Attempt::Fail(err.into()),
-        }
-    }
-}
-
 async fn attempt(
     db: &DatabaseConnection,
     tenant: &TenantId,
     patches: &[(usize, Patch)],
     mode: ImportMode,
-    turn: &mut Turn,
+    turn: &Mutex<Turn>,
 ) -> Result<ImportPayload, Attempt> {
-    if let Some(after) = turn.after.take() {
+    let after = turn.lock().unwrap_or_else(|e| e.into_inner()).after.take();
+    if let Some(after) = after {
         // Fired or dropped: either way the previous import holds its rows
         // or has finished.
         let _ = after.await;
@@ -237,7 +215,8 @@ async fn attempt(
         .filter_map(|(_, p)| p.phone.value().cloned())
         .collect();
     let existing = repo::lock_by_emails_or_phones(&txn, tenant, &emails, &phones).await?;
-    if let Some(locked) = turn.locked.take() {
+    let locked = turn.lock().unwrap_or_else(|e| e.into_inner()).locked.take();
+    if let Some(locked) = locked {
         let _ = locked.send(());
     }
     let keys: Vec<String> = existing.iter().map(|row| row.id.clone()).collect();

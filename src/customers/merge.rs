@@ -13,14 +13,15 @@ use entity::customer;
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
 
-use super::input::{MAX_TAGS, check_metadata_size, derive, has_address};
-use super::{events, repo};
+use super::events;
 use crate::activity::{self, loader::Timeline};
 use crate::db::begin_write;
 use crate::error::{AppResult, bad_input, not_found};
 use crate::graphql::children;
 use crate::notes::loader::Notes;
 use crate::orders;
+use crate::profiles::input::{MAX_TAGS, check_metadata_size, derive, has_address};
+use crate::profiles::repo;
 use crate::segments;
 use crate::tenancy::TenantId;
 

@@ -7,8 +7,6 @@ use async_graphql::{Context, Enum, ID, Result, SimpleObject, Subscription};
 use futures_util::{Stream, StreamExt as _};
 use sea_orm::DatabaseConnection;
 
-use super::graphql::Customer;
-use super::repo;
 use crate::activity::entry;
 use crate::activity::loader::Timeline;
 use crate::auth::Scope;
@@ -17,6 +15,8 @@ use crate::graphql::ScopeGuard;
 use crate::graphql::children::ChildLoader;
 use crate::graphql::events::tenant_events;
 use crate::ids::{self, Kind};
+use crate::profiles::Customer;
+use crate::profiles::repo;
 use crate::tenancy::TenantId;
 
 /// What happened to a customer.

@@ -4,11 +4,12 @@
 use entity::customer;
 use sea_orm::DatabaseConnection;
 
-use super::input::MAX_TAGS;
-use super::{events, repo};
+use super::events;
 use crate::activity;
 use crate::db::begin_write;
 use crate::error::{AppResult, bad_input, not_found};
+use crate::profiles::input::MAX_TAGS;
+use crate::profiles::repo;
 use crate::tenancy::TenantId;
 
 /// Adds `add` and removes `remove` on the customers `keys` (all of the

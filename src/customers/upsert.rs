@@ -7,13 +7,14 @@
 //! the winner's row.
 
 use entity::customer;
-use sea_orm::{DatabaseConnection, DbErr, SqlErr};
+use sea_orm::DatabaseConnection;
 
-use super::input::{CustomerField, Patch, final_tags};
-use super::{events, repo};
+use super::events;
 use crate::activity;
-use crate::db::begin_write;
+use crate::db::{Attempt, begin_write, retry_on_race, settle};
 use crate::error::{AppError, AppResult, conflict, not_found};
+use crate::profiles::input::{CustomerField, Patch, final_tags};
+use crate::profiles::repo;
 use crate::tenancy::TenantId;
 
 const PREFIX: &str = "input";
@@ -54,37 +55,32 @@ async fn write_new_or(
     patch: Patch,
     update_existing: Option<&[CustomerField]>,
 ) -> AppResult<Written> {
-    for _ in 0..ATTEMPTS {
-        let txn = begin_write(db).await?;
-        let existing = match find_existing(&txn, tenant, &patch).await? {
-            Some(row) => repo::find_for_update(&txn, tenant, &row.id).await?,
-            None => None,
-        };
-        let result = match (existing, update_existing) {
-            (Some(row), None) => Ok(Written::Existing(row)),
-            (Some(row), Some(skip)) => {
-                let patch = patch.clone().without(skip);
-                apply_and_save(&txn, tenant, row, patch)
+    let patch = &patch;
+    retry_on_race(
+        ATTEMPTS,
+        move || async move {
+            let txn = begin_write(db).await?;
+            let existing = match find_existing(&txn, tenant, patch).await? {
+                Some(row) => repo::find_for_update(&txn, tenant, &row.id).await?,
+                None => None,
+            };
+            let result = match (existing, update_existing) {
+                (Some(row), None) => Ok(Written::Existing(row)),
+                (Some(row), Some(skip)) => {
+                    let patch = patch.clone().without(skip);
+                    apply_and_save(&txn, tenant, row, patch)
+                        .await
+                        .map(Written::Existing)
+                }
+                (None, _) => insert(&txn, tenant, patch.clone())
                     .await
-                    .map(Written::Existing)
-            }
-            (None, _) => insert(&txn, tenant, patch.clone())
-                .await
-                .map(Written::Created),
-        };
-        match result {
-            Ok(written) => {
-                txn.commit().await?;
-                return Ok(written);
-            }
-            Err(Retry::Race) => txn.rollback().await?,
-            Err(Retry::Fail(err)) => return Err(err),
-        }
-    }
-    Err(conflict(
-        PREFIX,
-        "the customer is being written concurrently; try again",
-    ))
+                    .map(Written::Created),
+            };
+            settle(txn, result).await
+        },
+        concurrently,
+    )
+    .await
 }
 
 /// Applies a patch to the tenant's customer `key`.
@@ -95,24 +91,27 @@ pub async fn update(
     key: &str,
     patch: Patch,
 ) -> AppResult<customer::Model> {
-    for _ in 0..ATTEMPTS {
-        let txn = begin_write(db).await?;
-        let row = repo::find_for_update(&txn, tenant, key)
-            .await?
-            .ok_or(not_found("customer"))?;
-        match apply_and_save(&txn, tenant, row, patch.clone()).await {
-            Ok(row) => {
-                txn.commit().await?;
-                return Ok(row);
-            }
-            Err(Retry::Race) => txn.rollback().await?,
-            Err(Retry::Fail(err)) => return Err(err),
-        }
-    }
-    Err(conflict(
+    let patch = &patch;
+    retry_on_race(
+        ATTEMPTS,
+        move || async move {
+            let txn = begin_write(db).await?;
+            let row = repo::find_for_update(&txn, tenant, key)
+                .await?
+                .ok_or(not_found("customer"))?;
+            let result = apply_and_save(&txn, tenant, row, patch.clone()).await;
+            settle(txn, result).await
+        },
+        concurrently,
+    )
+    .await
+}
+
+fn concurrently() -> AppError {
+    conflict(
         PREFIX,
         "the customer is being written concurrently; try again",
-    ))
+    )
 }
 
 #[tracing::instrument(skip_all, fields(tenant = %tenant))]
@@ -129,28 +128,6 @@ pub async fn delete(db: &DatabaseConnection, tenant: &TenantId, key: &str) -> Ap
     txn.commit().await?;
     crate::events::customer_deleted(tenant, key);
     Ok(())
-}
-
-/// Why a write attempt stopped.
-enum Retry {
-    /// A concurrent writer took a unique email or phone first.
-    Race,
-    Fail(AppError),
-}
-
-impl From<AppError> for Retry {
-    fn from(err: AppError) -> Self {
-        Retry::Fail(err)
-    }
-}
-
-impl From<DbErr> for Retry {
-    fn from(err: DbErr) -> Self {
-        match err.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => Retry::Race,
-            _ => Retry::Fail(err.into()),
-        }
-    }
 }
 
 async fn find_existing(
@@ -173,7 +150,7 @@ async fn insert(
     db: &impl sea_orm::ConnectionTrait,
     tenant: &TenantId,
     patch: Patch,
-) -> Result<customer::Model, Retry> {
+) -> Result<customer::Model, Attempt> {
     let tags = final_tags(Vec::new(), &patch, PREFIX)?;
     let mut row = repo::blank(tenant);
     patch.apply(&mut row, PREFIX)?;
@@ -190,7 +167,7 @@ async fn apply_and_save(
     tenant: &TenantId,
     mut row: customer::Model,
     patch: Patch,
-) -> Result<customer::Model, Retry> {
+) -> Result<customer::Model, Attempt> {
     let existing_tags = repo::tags(db, tenant, std::slice::from_ref(&row.id))
         .await?
         .remove(&row.id)

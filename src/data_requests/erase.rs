@@ -35,7 +35,7 @@ pub struct Removed {
 /// request about them (which may quote them). Whether the customer still
 /// existed is `removed.customers`.
 pub async fn erase(db: &impl ConnectionTrait, tenant: &TenantId, key: &str) -> AppResult<Removed> {
-    crate::customers::repo::find_for_update(db, tenant, key).await?;
+    crate::profiles::repo::find_for_update(db, tenant, key).await?;
     tenancy::update::<data_request::Entity>(tenant)
         .col_expr(
             data_request::Column::Reason,
@@ -72,7 +72,7 @@ pub async fn erase(db: &impl ConnectionTrait, tenant: &TenantId, key: &str) -> A
             .await?
             .rows_affected,
         exports: super::repo::delete_exports_of(db, tenant, key).await?,
-        customers: u64::from(crate::customers::repo::delete(db, tenant, key).await?),
+        customers: u64::from(crate::profiles::repo::delete(db, tenant, key).await?),
     };
     Ok(removed)
 }

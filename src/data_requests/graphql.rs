@@ -8,8 +8,6 @@ use futures_util::FutureExt as _;
 use super::loader::{AuditLoader, DataRequestLoader, ExportLinkLoader};
 use super::{NewRequest, Removed, download, repo};
 use crate::auth::Scope;
-use crate::customers::Customer;
-use crate::customers::loader::CustomerLoader;
 use crate::error::{AppError, not_found};
 use crate::graphql::ScopeGuard;
 use crate::graphql::pagination::ListConnection;
@@ -17,6 +15,8 @@ use crate::graphql::pagination::{Page, TotalCount};
 use crate::graphql::scalars::DateTime;
 use crate::graphql::{ContextExt, Settings, input};
 use crate::ids::{self, Kind};
+use crate::profiles::Customer;
+use crate::profiles::loader::CustomerLoader;
 
 /// Most characters of a request's reason.
 const MAX_REASON: usize = 2_000;

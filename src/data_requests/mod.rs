@@ -71,7 +71,7 @@ pub async fn create(
     new: NewRequest,
 ) -> AppResult<data_request::Model> {
     let txn = begin_write(db).await?;
-    crate::customers::repo::find(&txn, tenant, customer)
+    crate::profiles::repo::find(&txn, tenant, customer)
         .await?
         .ok_or(not_found("customer"))?;
     let now = crate::db::now();
@@ -260,7 +260,7 @@ async fn export(
     }
     // The customer still exists now (locked, on PostgreSQL): an erasure
     // cannot have removed them since the archive was read.
-    let exists = crate::customers::repo::find_for_update(&txn, tenant, &request.customer_id)
+    let exists = crate::profiles::repo::find_for_update(&txn, tenant, &request.customer_id)
         .await?
         .is_some();
     let now = crate::db::now();

@@ -1,9 +1,9 @@
 //! Live events: what a change did, published once it is committed, to the
 //! subscribers of every server instance.
 //!
-//! - Writes record what they did ([`record`]) while a request runs; the
-//!   request's handler publishes the recorded events when the request is
-//!   done, so nothing is published before its transaction commits. A
+//! - Writes record what they did ([`record`]), each after its transaction
+//!   commits; the request or job they run in publishes what was recorded
+//!   when it ends ([`publishing`], the one way events are published). A
 //!   subscriber reads the row an event names, in its own tenant, before
 //!   delivering it: an event of a rolled-back write finds nothing and is
 //!   dropped.

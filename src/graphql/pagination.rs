@@ -276,7 +276,7 @@ type Position = (Option<sea_orm::Value>, String);
 /// nullable key a page is read from these two index ranges in turn, so each
 /// query is one keyset range scan.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Segment {
+enum Range {
     Null,
     Values,
 }
@@ -360,19 +360,16 @@ where
     ) -> AppResult<Vec<E::Model>> {
         let scan_ascending = self.ascending == (self.page.direction == Direction::Forward);
         let position = self.position()?;
-        let segments: &[Segment] = match (self.sort.nullable, scan_ascending) {
-            (false, _) => &[Segment::Values],
-            (true, true) => &[Segment::Null, Segment::Values],
-            (true, false) => &[Segment::Values, Segment::Null],
+        let segments: &[Range] = match (self.sort.nullable, scan_ascending) {
+            (false, _) => &[Range::Values],
+            (true, true) => &[Range::Null, Range::Values],
+            (true, false) => &[Range::Values, Range::Null],
         };
         let start = match &position {
-            Some((None, _)) => segments
-                .iter()
-                .position(|s| *s == Segment::Null)
-                .unwrap_or(0),
+            Some((None, _)) => segments.iter().position(|s| *s == Range::Null).unwrap_or(0),
             Some((Some(_), _)) => segments
                 .iter()
-                .position(|s| *s == Segment::Values)
+                .position(|s| *s == Range::Values)
                 .unwrap_or(0),
             None => 0,
         };
@@ -465,7 +462,7 @@ where
         query: Select<E>,
         filter: &Condition,
         window: u64,
-        segment: Segment,
+        segment: Range,
         from: &Option<Position>,
         ascending: bool,
         need: u64,
@@ -500,7 +497,7 @@ where
         &self,
         matches: SelectStatement,
         cap: u64,
-        segment: Segment,
+        segment: Range,
         ascending: bool,
         need: u64,
     ) -> SelectStatement {
@@ -510,7 +507,7 @@ where
             .column((E::default(), self.id))
             .expr_window_as(Expr::cust("COUNT(*)"), WindowStatement::new(), "matched")
             .from_subquery(matches, E::default());
-        if segment == Segment::Values {
+        if segment == Range::Values {
             first.order_by((E::default(), self.sort.column), order.clone());
         }
         first.order_by((E::default(), self.id), order).limit(need);
@@ -528,7 +525,7 @@ where
         &self,
         window: SelectStatement,
         filter: &Condition,
-        segment: Segment,
+        segment: Range,
         ascending: bool,
         need: u64,
     ) -> SelectStatement {
@@ -537,7 +534,7 @@ where
         ids.column((E::default(), self.id))
             .from_subquery(window, E::default())
             .cond_where(filter.clone());
-        if segment == Segment::Values {
+        if segment == Range::Values {
             ids.order_by((E::default(), self.sort.column), order.clone());
         }
         ids.order_by((E::default(), self.id), order)
@@ -607,7 +604,7 @@ where
     fn segment(
         &self,
         query: Select<E>,
-        segment: Segment,
+        segment: Range,
         from: Option<Position>,
         ascending: bool,
         key_order: KeyOrder,
@@ -627,7 +624,7 @@ where
             }
         };
         match segment {
-            Segment::Null => {
+            Range::Null => {
                 let mut query = query.filter(col.is_null());
                 if let Some((_, after)) = from {
                     query = query.filter(if ascending {
@@ -638,7 +635,7 @@ where
                 }
                 Self::order_by(query, id, order, nulls(false), key_order)
             }
-            Segment::Values => {
+            Range::Values => {
                 let mut query = query;
                 if self.sort.nullable {
                     query = query.filter(col.is_not_null());

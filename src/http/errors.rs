@@ -94,6 +94,51 @@ pub fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
         .into_response()
 }
 
+/// Errors raised by async-graphql itself (parse, validation, argument and
+/// variable coercion) carry no code: they are the client's input, so they
+/// get `BAD_USER_INPUT`, naming the argument or variable when the message
+/// does, else the query. Any other uncoded error of a field is a resolver's
+/// unexpected failure (a database error passed through, say): it becomes
+/// `INTERNAL_SERVER_ERROR`, its message kept for the log only.
+pub fn normalize_errors(response: &mut async_graphql::Response) {
+    for error in &mut response.errors {
+        let has_code = error
+            .extensions
+            .as_ref()
+            .is_some_and(|ext| ext.get("code").is_some());
+        if has_code {
+            continue;
+        }
+        let input = error.path.is_empty()
+            || error.message.starts_with("Invalid value for argument")
+            || error.message.starts_with("Failed to parse")
+            || error.message.contains("ariable \"$");
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if input {
+            let field = input_path(&error.message).unwrap_or_else(|| "query".to_owned());
+            extensions.set("code", code::BAD_USER_INPUT);
+            extensions.set("field", field);
+        } else {
+            tracing::error!(error = %error.message, path = ?error.path, "internal error");
+            extensions.set("code", code::INTERNAL_SERVER_ERROR);
+            error.message = "internal server error".to_owned();
+        }
+    }
+}
+
+/// `input.status` from `Invalid value for argument "input.status", …`, or
+/// `input` from `… variable "$input" …`.
+fn input_path(message: &str) -> Option<String> {
+    let quoted_after = |marker: &str| {
+        let start = message.find(marker)? + marker.len();
+        let rest = &message[start..];
+        Some(rest[..rest.find('"')?].to_owned())
+    };
+    quoted_after("argument \"")
+        .or_else(|| quoted_after("ariable \"$"))
+        .filter(|path| !path.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

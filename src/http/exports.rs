@@ -4,13 +4,14 @@
 //! unexpired link (otherwise 403, whatever is wrong with it).
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::bearer::Bearer;
 use super::state::AppState;
-use crate::auth::{Scope, bearer};
+use crate::auth::Scope;
 use crate::data_requests::{download, repo};
 use crate::error::{AppError, code};
 use crate::ids::{self, Kind};
@@ -27,18 +28,12 @@ pub async fn get(
     State(app): State<AppState>,
     Path(id): Path<String>,
     Query(link): Query<Link>,
-    headers: HeaderMap,
+    Bearer(viewer): Bearer,
 ) -> Response {
     let key = ids::decode(Kind::DataRequest, &id);
     if link.sig.is_some() {
         return signed(&app, key, link, &id).await;
     }
-    let viewer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(bearer)
-        .ok_or(AppError::Unauthenticated)
-        .and_then(|token| app.keys.verify(token));
     let viewer = match viewer {
         Ok(viewer) => viewer,
         Err(err) => return refuse(StatusCode::UNAUTHORIZED, err.code(), &err.message()),

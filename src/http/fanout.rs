@@ -11,13 +11,15 @@ use std::time::Duration;
 
 use async_graphql::Request;
 use futures_util::StreamExt as _;
+use sea_orm::DatabaseConnection;
 use tokio::sync::broadcast;
 
-use super::graphql::normalize_errors;
-use super::state::AppState;
+use super::errors::normalize_errors;
 use crate::auth::{ScopeSet, Viewer};
 use crate::error::code;
+use crate::events::EventBus;
 use crate::graphql::Session;
+use crate::schema::AppSchema;
 
 /// One result of a shared operation, its JSON serialized once.
 pub enum Frame {
@@ -45,17 +47,30 @@ type Frames = broadcast::Sender<Arc<Frame>>;
 pub struct Fanout {
     groups: Mutex<HashMap<Key, Frames>>,
     buffer: usize,
+    /// What a group runs its operation with.
+    db: DatabaseConnection,
+    bus: Arc<dyn EventBus>,
+    schema: AppSchema,
 }
 
 /// How often an idle group checks that it still has sockets.
 const IDLE_CHECK: Duration = Duration::from_secs(30);
 
 impl Fanout {
-    /// Groups whose sockets may each fall `buffer` results behind.
-    pub fn new(buffer: usize) -> Self {
+    /// Groups running their operations on `schema`, whose sockets may
+    /// each fall `buffer` results behind.
+    pub fn new(
+        buffer: usize,
+        db: DatabaseConnection,
+        bus: Arc<dyn EventBus>,
+        schema: AppSchema,
+    ) -> Self {
         Fanout {
             groups: Mutex::new(HashMap::new()),
             buffer: buffer.max(1),
+            db,
+            bus,
+            schema,
         }
     }
 
@@ -63,7 +78,6 @@ impl Fanout {
     /// running it or from a new one.
     pub fn join(
         self: &Arc<Self>,
-        app: &AppState,
         viewer: &Viewer,
         request: Request,
     ) -> broadcast::Receiver<Arc<Frame>> {
@@ -82,14 +96,7 @@ impl Fanout {
         let (frames, receiver) = broadcast::channel(self.buffer);
         groups.insert(key.clone(), frames.clone());
         drop(groups);
-        tokio::spawn(produce(
-            self.clone(),
-            key,
-            frames,
-            app.clone(),
-            viewer.clone(),
-            request,
-        ));
+        tokio::spawn(produce(self.clone(), key, frames, viewer.clone(), request));
         receiver
     }
 
@@ -136,17 +143,10 @@ fn refused(response: &async_graphql::Response) -> bool {
         })
 }
 
-async fn produce(
-    fanout: Arc<Fanout>,
-    key: Key,
-    frames: Frames,
-    app: AppState,
-    viewer: Viewer,
-    request: Request,
-) {
-    let session = Session::new(app.db.clone(), viewer);
-    let request = request.data(session).data(app.bus.clone());
-    let mut responses = app.schema.execute_stream(request);
+async fn produce(fanout: Arc<Fanout>, key: Key, frames: Frames, viewer: Viewer, request: Request) {
+    let session = Session::new(fanout.db.clone(), viewer);
+    let request = request.data(session).data(fanout.bus.clone());
+    let mut responses = fanout.schema.execute_stream(request);
     let mut idle_check = tokio::time::interval(IDLE_CHECK);
     idle_check.tick().await;
     let mut first = true;

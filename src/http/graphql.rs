@@ -4,19 +4,21 @@
 //! (405), `Accept` negotiation between `application/graphql-response+json`
 //! and `application/json`, and every error carrying `extensions.code`.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use async_graphql::http::GraphiQLSource;
-use async_graphql::parser::types::OperationType;
-use async_graphql::{Request, Response, Variables};
+use async_graphql::{Request, Response};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse};
+use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
+use super::bearer::Bearer;
+use super::format::{Format, bad_param, refuse, refuse_with, rejected_status};
+use super::params::{Params, new_request};
+use super::run::{cut_off, is_query, rejected, run_in_time};
 use super::state::AppState;
-use crate::auth::{Scope, bearer};
+use crate::auth::Viewer;
 use crate::error::{AppError, code};
 use crate::graphql::Session;
 use crate::limits::Refusal;
@@ -24,113 +26,9 @@ use crate::telemetry::{self, CodeLabels, OperationLabels, Outcome, RequestLabels
 
 use super::persisted;
 
-const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
-const APPLICATION_JSON: &str = "application/json";
-
-/// The media type the client asked for.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Format {
-    GraphqlResponse,
-    Json,
-}
-
-impl Format {
-    fn content_type(self) -> &'static str {
-        match self {
-            Format::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
-            Format::Json => "application/json; charset=utf-8",
-        }
-    }
-
-    /// From `Accept`: the acceptable type with the highest quality (the
-    /// first on ties); `None` when nothing acceptable is listed.
-    fn negotiate(headers: &HeaderMap) -> Option<Format> {
-        let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
-            return Some(Format::Json);
-        };
-        if accept.trim().is_empty() {
-            return Some(Format::Json);
-        }
-        let mut best: Option<(f32, Format)> = None;
-        for item in accept.split(',') {
-            let mut parts = item.split(';');
-            let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
-            let quality = parts
-                .filter_map(|p| p.trim().strip_prefix("q="))
-                .find_map(|q| q.trim().parse::<f32>().ok())
-                .unwrap_or(1.0);
-            let format = match media.as_str() {
-                GRAPHQL_RESPONSE_JSON => Format::GraphqlResponse,
-                APPLICATION_JSON | "application/*" | "*/*" => Format::Json,
-                _ => continue,
-            };
-            if quality > 0.0 && best.is_none_or(|(q, _)| quality > q) {
-                best = Some((quality, format));
-            }
-        }
-        best.map(|(_, format)| format)
-    }
-}
-
-/// An HTTP-level refusal, in the GraphQL error shape.
-fn refuse(
-    status: StatusCode,
-    format: Format,
-    code: &str,
-    message: &str,
-) -> axum::response::Response {
-    refuse_with(status, format, code, message, refused_field(status))
-}
-
-fn refuse_with(
-    status: StatusCode,
-    format: Format,
-    code: &str,
-    message: &str,
-    field: &str,
-) -> axum::response::Response {
-    let extensions = match code {
-        code::BAD_USER_INPUT => json!({ "code": code, "field": field }),
-        _ => json!({ "code": code }),
-    };
-    let body = json!({ "errors": [{ "message": message, "extensions": extensions }] });
-    let mut response = (
-        status,
-        [(header::CONTENT_TYPE, format.content_type())],
-        body.to_string(),
-    )
-        .into_response();
-    if status == StatusCode::UNAUTHORIZED {
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    }
-    response
-}
-
-/// 400 for a request parameter that is missing or of the wrong type.
-fn bad_param(format: Format, field: &str, message: &str) -> axum::response::Response {
-    refuse_with(
-        StatusCode::BAD_REQUEST,
-        format,
-        code::BAD_USER_INPUT,
-        message,
-        field,
-    )
-}
-
-/// What a refused request got wrong, by status.
-fn refused_field(status: StatusCode) -> &'static str {
-    match status {
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "Content-Type",
-        StatusCode::NOT_ACCEPTABLE => "Accept",
-        StatusCode::METHOD_NOT_ALLOWED => "query",
-        _ => "body",
-    }
-}
-
 pub async fn post(
     State(app): State<AppState>,
+    Bearer(viewer): Bearer,
     headers: HeaderMap,
     body: Bytes,
 ) -> axum::response::Response {
@@ -156,7 +54,7 @@ pub async fn post(
             "send the request as application/json",
         );
     }
-    let session = match authenticate(&app, &headers) {
+    let session = match authenticate(&app, viewer) {
         Ok(session) => session,
         Err(response) => return response(format),
     };
@@ -205,6 +103,7 @@ pub async fn post(
 
 pub async fn get(
     State(app): State<AppState>,
+    Bearer(viewer): Bearer,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> axum::response::Response {
@@ -251,7 +150,7 @@ pub async fn get(
     {
         return not_over_get(format);
     }
-    let session = match authenticate(&app, &headers) {
+    let session = match authenticate(&app, viewer) {
         Ok(session) => session,
         Err(response) => return response(format),
     };
@@ -276,66 +175,6 @@ fn not_over_get(format: Format) -> axum::response::Response {
         .headers_mut()
         .insert(header::ALLOW, HeaderValue::from_static("POST"));
     response
-}
-
-/// The request's parameters, checked as GraphQL over HTTP asks.
-struct Params {
-    /// Absent when a persisted query's hash stands for it.
-    query: Option<String>,
-    operation_name: Option<String>,
-    variables: Option<Variables>,
-    extensions: Option<Value>,
-}
-
-impl Params {
-    fn parse(
-        query: Option<Value>,
-        operation_name: Option<Value>,
-        variables: Option<Value>,
-        extensions: Option<Value>,
-    ) -> Result<Params, (&'static str, &'static str)> {
-        let query = match query {
-            None | Some(Value::Null) => None,
-            Some(Value::String(query)) => Some(query),
-            Some(_) => return Err(("query", "`query` must be a string")),
-        };
-        let operation_name = match operation_name {
-            None | Some(Value::Null) => None,
-            Some(Value::String(name)) => Some(name),
-            Some(_) => return Err(("operationName", "`operationName` must be a string")),
-        };
-        let variables = match variables {
-            None | Some(Value::Null) => None,
-            Some(v @ Value::Object(_)) => Some(Variables::from_json(v)),
-            Some(_) => return Err(("variables", "`variables` must be an object")),
-        };
-        let extensions = match extensions {
-            None | Some(Value::Null) => None,
-            Some(v @ Value::Object(_)) => Some(v),
-            Some(_) => return Err(("extensions", "`extensions` must be an object")),
-        };
-        if query.is_none()
-            && extensions
-                .as_ref()
-                .is_none_or(|e| e.get("persistedQuery").is_none())
-        {
-            return Err(("query", "`query` must be a string"));
-        }
-        Ok(Params {
-            query,
-            operation_name,
-            variables,
-            extensions,
-        })
-    }
-}
-
-/// A request for `query`, naming its operation when one is given.
-fn new_request(query: String, operation_name: &Option<String>) -> Request {
-    match operation_name {
-        Some(name) => Request::new(query).operation_name(name.clone()),
-        None => Request::new(query),
-    }
 }
 
 /// The request to run: its query sent, or known by its persisted hash.
@@ -377,89 +216,12 @@ fn prepare(app: &AppState, session: &Session, params: Params) -> Result<Request,
     Ok(request)
 }
 
-/// Runs a query or mutation in `session`, publishes the events its writes
-/// recorded (after their transactions committed), and gives every error a
-/// code.
-pub(super) async fn run_query(app: &AppState, session: Session, request: Request) -> Response {
-    let dispatch = session.loaders.dispatch().clone();
-    let execution = app.schema.execute(request.data(session));
-    let (mut response, published) =
-        crate::events::publishing(&app.bus, dispatch.run(execution)).await;
-    if published > 0 {
-        // Writes that raise events may have enqueued jobs (webhook
-        // deliveries, data requests), now committed.
-        app.wake.wake();
-    }
-    normalize_errors(&mut response);
-    response
-}
-
-/// [`run_query`] for at most the request timeout. Past it the request is
-/// cut off: its future dropped, and any of its statements still running
-/// on SQLite interrupted ([`crate::db::Cancel`]); `None` is returned.
-pub(super) async fn run_in_time(
-    app: &AppState,
-    session: Session,
-    request: Request,
-) -> Option<Response> {
-    let cancel = std::sync::Arc::new(crate::db::Cancel::default());
-    let run = crate::db::working_for(cancel.clone(), run_query(app, session, request));
-    match tokio::time::timeout(app.config.limits.request_timeout, run).await {
-        Ok(response) => Some(response),
-        Err(_) => {
-            cancel.cancel();
-            None
-        }
-    }
-}
-
-/// The error of a request cut off at its time limit.
-pub(super) fn cut_off(app: &AppState) -> Value {
-    let message = format!(
-        "the request did not finish within {}: ask for less (smaller pages, fewer fields)",
-        humantime::format_duration(app.config.limits.request_timeout)
-    );
-    json!({ "message": message, "extensions": { "code": code::QUERY_TOO_COMPLEX } })
-}
-
-/// Whether a response refuses its request before execution (parse or
-/// validation errors, none tied to a field, and no data).
-pub(super) fn rejected(response: &Response) -> bool {
-    response.data == async_graphql::Value::Null
-        && !response.errors.is_empty()
-        && response.errors.iter().all(|e| e.path.is_empty())
-}
-
-/// The type of the operation a request runs; `None` when it does not parse
-/// or names no single operation (execution then reports why).
-pub(super) fn operation_type(request: &mut Request) -> Option<OperationType> {
-    let name = request.operation_name.clone();
-    let document = request.parsed_query().ok()?;
-    crate::limits::chosen_operation(document, name.as_deref()).map(|op| op.ty)
-}
-
-/// True unless the document parses and the chosen operation is a mutation
-/// or subscription (an unparseable document is left for execution to
-/// report).
-fn is_query(request: &mut Request) -> bool {
-    !matches!(
-        operation_type(request),
-        Some(OperationType::Mutation | OperationType::Subscription)
-    )
-}
-
 /// An answer refusing the request, in the negotiated format.
 type Refused = Box<dyn FnOnce(Format) -> axum::response::Response>;
 
 /// The verified viewer of the request, or the 401 answer (one body for
 /// every reason).
-fn authenticate(app: &AppState, headers: &HeaderMap) -> Result<Session, Refused> {
-    let viewer = headers
-        .get(header::AUTHORIZATION)
-        .ok_or(AppError::Unauthenticated)
-        .and_then(|v| v.to_str().map_err(|_| AppError::Unauthenticated))
-        .and_then(|v| bearer(v).ok_or(AppError::Unauthenticated))
-        .and_then(|token| app.keys.verify(token));
+fn authenticate(app: &AppState, viewer: Result<Viewer, AppError>) -> Result<Session, Refused> {
     match viewer {
         Ok(viewer) => Ok(Session::new(app.db.clone(), viewer)),
         Err(err) => {
@@ -641,16 +403,6 @@ fn unavailable(response: &Response) -> bool {
     })
 }
 
-/// The status of a request refused before it ran (syntax, validation,
-/// limits): 200 under `application/json`, 400 under
-/// `application/graphql-response+json`, as GraphQL over HTTP asks.
-fn rejected_status(format: Format) -> StatusCode {
-    match format {
-        Format::GraphqlResponse => StatusCode::BAD_REQUEST,
-        Format::Json => StatusCode::OK,
-    }
-}
-
 /// Counts the request and its errors, and times it.
 fn record(labels: &OperationLabels, outcome: Outcome, codes: Vec<&str>, started: Instant) {
     let metrics = telemetry::metrics();
@@ -674,81 +426,4 @@ fn record(labels: &OperationLabels, outcome: Outcome, codes: Vec<&str>, started:
             })
             .inc();
     }
-}
-
-/// Errors raised by async-graphql itself (parse, validation, argument and
-/// variable coercion) carry no code: they are the client's input, so they
-/// get `BAD_USER_INPUT`, naming the argument or variable when the message
-/// does, else the query. Any other uncoded error of a field is a resolver's
-/// unexpected failure (a database error passed through, say): it becomes
-/// `INTERNAL_SERVER_ERROR`, its message kept for the log only.
-pub(super) fn normalize_errors(response: &mut Response) {
-    for error in &mut response.errors {
-        let has_code = error
-            .extensions
-            .as_ref()
-            .is_some_and(|ext| ext.get("code").is_some());
-        if has_code {
-            continue;
-        }
-        let input = error.path.is_empty()
-            || error.message.starts_with("Invalid value for argument")
-            || error.message.starts_with("Failed to parse")
-            || error.message.contains("ariable \"$");
-        let extensions = error.extensions.get_or_insert_with(Default::default);
-        if input {
-            let field = input_path(&error.message).unwrap_or_else(|| "query".to_owned());
-            extensions.set("code", code::BAD_USER_INPUT);
-            extensions.set("field", field);
-        } else {
-            tracing::error!(error = %error.message, path = ?error.path, "internal error");
-            extensions.set("code", code::INTERNAL_SERVER_ERROR);
-            error.message = "internal server error".to_owned();
-        }
-    }
-}
-
-/// `input.status` from `Invalid value for argument "input.status", …`, or
-/// `input` from `… variable "$input" …`.
-fn input_path(message: &str) -> Option<String> {
-    let quoted_after = |marker: &str| {
-        let start = message.find(marker)? + marker.len();
-        let rest = &message[start..];
-        Some(rest[..rest.find('"')?].to_owned())
-    };
-    quoted_after("argument \"")
-        .or_else(|| quoted_after("ariable \"$"))
-        .filter(|path| !path.is_empty())
-}
-
-/// GraphiQL, wired to `/graphql` and `/graphql/ws`. When the server runs on
-/// its development secret, the page carries a fresh token for tenant
-/// `demo`, so the first query just works.
-pub async fn graphiql(State(app): State<AppState>) -> Html<String> {
-    let token = app.dev_secret.as_ref().and_then(|_| {
-        app.keys
-            .mint(
-                "demo",
-                "developer",
-                &Scope::all_joined(),
-                Duration::from_secs(24 * 3600).min(app.config.auth.jwt_max_ttl),
-            )
-            .ok()
-    });
-    let authorization = token.map(|t| format!("Bearer {t}"));
-    let mut source = GraphiQLSource::build()
-        .endpoint("/graphql")
-        .subscription_endpoint("/graphql/ws")
-        .title("crm-graphql");
-    if let Some(value) = &authorization {
-        source = source
-            .header("Authorization", value)
-            .ws_connection_param("Authorization", value);
-    }
-    let mut page = source.finish();
-    let assets = app.config.graphiql_assets.trim_end_matches('/');
-    if assets != "https://unpkg.com" {
-        page = page.replace("https://unpkg.com", assets);
-    }
-    Html(page)
 }

@@ -1,11 +1,16 @@
 //! The HTTP surface: routes and the layers around them.
 
+mod bearer;
 mod errors;
 mod exports;
 pub mod fanout;
+mod format;
+mod graphiql;
 mod graphql;
 mod health;
+mod params;
 pub mod persisted;
+mod run;
 mod state;
 mod ws;
 
@@ -30,7 +35,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(ws::upgrade))
-        .route("/", get(graphql::graphiql))
+        .route("/", get(graphiql::graphiql))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

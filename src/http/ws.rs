@@ -27,7 +27,7 @@ use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
 use super::fanout::Frame;
-use super::graphql::{cut_off, operation_type, rejected, run_in_time};
+use super::run::{cut_off, operation_type, rejected, run_in_time};
 use super::state::AppState;
 use crate::auth::{Viewer, bearer};
 use crate::graphql::Session;
@@ -331,7 +331,7 @@ async fn serve(mut socket: WebSocket, app: AppState) {
                             }
                         };
                         if operation_type(&mut request) == Some(OperationType::Subscription) {
-                            let frames = app.fanout.join(&app, &viewer, request);
+                            let frames = app.fanout.join(&viewer, request);
                             live.insert(id, BroadcastStream::new(frames));
                             continue;
                         }

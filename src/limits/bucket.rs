@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait as _, DatabaseConnection, DbBackend, DbErr};
 
 use crate::error::AppError;
 
@@ -141,14 +141,9 @@ impl Buckets {
                     // bucket has less, just what it lacks.
                     let lacking = cost - lease.points;
                     for amount in [lacking + budget.chunk(), lacking] {
-                        let (shared, granted) = crate::db::take_from_bucket(
-                            db,
-                            tenant,
-                            budget.bucket,
-                            budget.restore,
-                            amount,
-                        )
-                        .await?;
+                        let (shared, granted) =
+                            take_from_bucket(db, tenant, budget.bucket, budget.restore, amount)
+                                .await?;
                         lease.shared = shared;
                         lease.at = Instant::now();
                         if granted {
@@ -198,6 +193,42 @@ impl Buckets {
     fn leased_view(budget: Budget, lease: &Held) -> f64 {
         (lease.points + budget.refilled(lease.shared, lease.at)).min(budget.bucket)
     }
+}
+
+/// Takes `cost` from a tenant's shared cost budget (`rate_buckets`, on
+/// PostgreSQL) in one atomic statement: first restores what `restore` per
+/// second has refilled since the last request, up to `bucket`, then takes
+/// the cost when it is all there. Returns what is left and whether it was
+/// taken. The database's clock measures the refill, so every instance
+/// agrees.
+async fn take_from_bucket(
+    db: &DatabaseConnection,
+    tenant: &str,
+    bucket: f64,
+    restore: f64,
+    cost: f64,
+) -> Result<(f64, bool), DbErr> {
+    const UPSERT: &str = r#"
+        INSERT INTO rate_buckets AS b (tenant_id, available, granted, updated_at)
+        VALUES ($1, GREATEST($2 - $4, 0), $4 <= $2, now())
+        ON CONFLICT (tenant_id) DO UPDATE SET
+            available = CASE
+                WHEN LEAST($2, b.available + $3 * EXTRACT(EPOCH FROM now() - b.updated_at)) >= $4
+                THEN LEAST($2, b.available + $3 * EXTRACT(EPOCH FROM now() - b.updated_at)) - $4
+                ELSE LEAST($2, b.available + $3 * EXTRACT(EPOCH FROM now() - b.updated_at))
+            END,
+            granted = LEAST($2, b.available + $3 * EXTRACT(EPOCH FROM now() - b.updated_at)) >= $4,
+            updated_at = now()
+        RETURNING available, granted"#;
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            UPSERT,
+            [tenant.into(), bucket.into(), restore.into(), cost.into()],
+        ))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("rate_buckets".into()))?;
+    Ok((row.try_get("", "available")?, row.try_get("", "granted")?))
 }
 
 #[cfg(test)]

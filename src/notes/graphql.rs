@@ -9,8 +9,6 @@ use super::loader::Notes;
 use super::repo;
 use crate::activity::{self, NewActivity};
 use crate::auth::Scope;
-use crate::customers::loader::CustomerLoader;
-use crate::customers::{Customer, repo as customers};
 use crate::db::begin_write;
 use crate::error::{AppResult, bad_input, not_found};
 use crate::graphql::ScopeGuard;
@@ -20,6 +18,8 @@ use crate::graphql::pagination::Page;
 use crate::graphql::scalars::DateTime;
 use crate::graphql::{ContextExt, DeletePayload, input};
 use crate::ids::{self, Kind};
+use crate::profiles::loader::CustomerLoader;
+use crate::profiles::{Customer, repo as customers};
 
 /// Most characters of a note.
 const MAX_BODY: usize = 10_000;

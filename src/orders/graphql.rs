@@ -8,8 +8,6 @@ use super::loader::Orders;
 use super::record::{self, NewOrder};
 use super::repo;
 use crate::auth::Scope;
-use crate::customers::Customer;
-use crate::customers::loader::CustomerLoader;
 use crate::error::{AppResult, bad_input, not_found};
 use crate::graphql::ScopeGuard;
 use crate::graphql::children;
@@ -18,6 +16,8 @@ use crate::graphql::pagination::Page;
 use crate::graphql::scalars::{DateTime, Decimal};
 use crate::graphql::{ContextExt, input};
 use crate::ids::{self, Kind};
+use crate::profiles::Customer;
+use crate::profiles::loader::CustomerLoader;
 
 /// Where an order stands. Only `PAID` orders count toward spend.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,16 +3,16 @@
 //! the timeline, all in one transaction.
 
 use entity::order;
-use sea_orm::{DatabaseConnection, DbErr, SqlErr};
+use sea_orm::DatabaseConnection;
 use serde_json::json;
 
 use super::repo;
 use crate::activity::{self, NewActivity};
-use crate::customers::repo as customers;
-use crate::db::begin_write;
+use crate::db::{Attempt, begin_write, retry_on_race};
 use crate::error::{AppError, AppResult, bad_input, conflict, not_found};
 use crate::graphql::scalars::Decimal;
 use crate::ids::{self, Kind};
+use crate::profiles::repo as customers;
 use crate::tenancy::TenantId;
 
 const ATTEMPTS: usize = 4;
@@ -34,38 +34,17 @@ pub async fn record(
     customer_key: &str,
     order: NewOrder,
 ) -> AppResult<order::Model> {
-    for _ in 0..ATTEMPTS {
-        match attempt(db, tenant, customer_key, &order).await {
-            Err(Attempt::Race) => continue,
-            Err(Attempt::Fail(err)) => return Err(err),
-            Ok(row) => return Ok(row),
-        }
-    }
-    Err(conflict(
-        "input.externalId",
-        "the order is being recorded concurrently; try again",
-    ))
-}
-
-enum Attempt {
-    /// A concurrent writer inserted the same external ID first.
-    Race,
-    Fail(AppError),
-}
-
-impl From<AppError> for Attempt {
-    fn from(err: AppError) -> Self {
-        Attempt::Fail(err)
-    }
-}
-
-impl From<DbErr> for Attempt {
-    fn from(err: DbErr) -> Self {
-        match err.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => Attempt::Race,
-            _ => Attempt::Fail(err.into()),
-        }
-    }
+    retry_on_race(
+        ATTEMPTS,
+        || attempt(db, tenant, customer_key, &order),
+        || {
+            conflict(
+                "input.externalId",
+                "the order is being recorded concurrently; try again",
+            )
+        },
+    )
+    .await
 }
 
 async fn attempt(

@@ -10,6 +10,7 @@ use sea_orm::{
 
 use crate::error::AppResult;
 use crate::graphql::pagination::{KeyKind, KeyValue, Keyset, Page, SortKey};
+use crate::profiles::repo::Totals;
 use crate::tenancy::{self, TenantId};
 
 /// The status whose orders count toward spend.
@@ -61,15 +62,6 @@ pub async fn insert(db: &impl ConnectionTrait, row: order::Model) -> Result<orde
 /// Writes every column of an order found through the scoped queries.
 pub async fn save(db: &impl ConnectionTrait, row: order::Model) -> Result<order::Model, DbErr> {
     row.into_active_model().reset_all().update(db).await
-}
-
-/// A customer's paid orders, summed up.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Totals {
-    pub orders: i64,
-    pub spent_cents: i64,
-    pub first_at: Option<chrono::DateTime<chrono::Utc>>,
-    pub last_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The totals of a customer's paid orders, from the orders themselves.

@@ -40,7 +40,7 @@ pub fn build_schema(settings: Settings) -> AppSchema {
     }
     builder
         .data(settings)
-        .data(crate::customers::counts::TenantSizes::default())
+        .data(crate::profiles::counts::TenantSizes::default())
         .finish()
 }
 

@@ -3,9 +3,9 @@
 use async_graphql::MergedObject;
 
 use super::node::NodeQuery;
+use crate::analytics::MetricsQuery;
 use crate::customers::CustomerQuery;
 use crate::data_requests::DataRequestQuery;
-use crate::metrics::MetricsQuery;
 use crate::segments::SegmentQuery;
 use crate::webhooks::WebhookQuery;
 

@@ -9,7 +9,7 @@
 //!   other text exactly; `contains` and `starts_with` take `%` and `_`
 //!   literally;
 //! - `churn_risk` and `rfm_segment` are computed in SQL by the formulas of
-//!   [`crate::metrics`], with the clock and the tenant's breakpoints bound.
+//!   [`crate::analytics`], with the clock and the tenant's breakpoints bound.
 
 use chrono::Utc;
 use entity::{customer, customer_tag, segment_member};
@@ -17,9 +17,9 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Func};
 use sea_orm::{Condition, DbBackend};
 
 use super::rule::{Field, Kind, Op, Operand, Rule, Scalar};
-use crate::metrics::RfmSegment;
-use crate::metrics::churn::PRIOR_INTERVAL_DAYS;
-use crate::metrics::rfm::{Breakpoints, Scores, score_expr};
+use crate::analytics::RfmSegment;
+use crate::analytics::churn::PRIOR_INTERVAL_DAYS;
+use crate::analytics::rfm::{Breakpoints, Scores, score_expr};
 use crate::tenancy::{self, TenantId};
 
 type Time = chrono::DateTime<Utc>;
@@ -268,7 +268,7 @@ fn non_negative(e: Expr) -> Expr {
     Expr::case(e.clone().gt(0.0), e).finally(0.0).into()
 }
 
-/// [`crate::metrics::churn::churn_risk`] in SQL: NULL without a paid order.
+/// [`crate::analytics::churn::churn_risk`] in SQL: NULL without a paid order.
 fn churn_risk(env: &Env) -> Expr {
     use customer::Column as C;
     let now_days = env.now.timestamp_micros() as f64 / 86_400e6;

@@ -8,10 +8,10 @@ use serde_json::{Value, json};
 
 use super::compile::Env;
 use super::rule::{Field, rfm_name};
-use crate::customers::input::display_name;
+use crate::analytics::RfmSegment;
+use crate::analytics::churn;
 use crate::graphql::scalars::Decimal;
-use crate::metrics::RfmSegment;
-use crate::metrics::churn;
+use crate::profiles::input::display_name;
 
 /// The customer's value of a rule's field (`null` when it has none).
 pub fn actual(field: &Field, row: &customer::Model, tags: &[String], env: &Env) -> Value {

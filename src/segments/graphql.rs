@@ -10,10 +10,8 @@ use serde_json::Value;
 use super::loader::{CustomerSegmentsLoader, MemberCountLoader, SegmentLoader};
 use super::rule::{self, MAX_RULES, RawRule, Rule};
 use super::{DYNAMIC, Definition, Env, Match, STATIC, explain, repo};
+use crate::analytics::BreakpointLoader;
 use crate::auth::Scope;
-use crate::customers::{
-    CustomerConnection, CustomerFilter, CustomerSort, customer_connection, repo as customers,
-};
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult, bad_input, conflict, not_found};
 use crate::graphql::ScopeGuard;
@@ -22,7 +20,9 @@ use crate::graphql::pagination::{Page, TotalCount};
 use crate::graphql::scalars::DateTime;
 use crate::graphql::{ContextExt, DeletePayload, Session, input};
 use crate::ids::{self, Kind, MAX_IDS};
-use crate::metrics::BreakpointLoader;
+use crate::profiles::{
+    CustomerConnection, CustomerFilter, CustomerSort, customer_connection, repo as customers,
+};
 use crate::tenancy::TenantId;
 
 const MAX_NAME: usize = 255;
@@ -235,9 +235,12 @@ impl Segment {
         sort: Option<CustomerSort>,
     ) -> Result<CustomerConnection> {
         let session = ctx.session()?;
-        let membership = membership(session, &self.0).await?;
+        let mut scope = membership(session, &self.0).await?;
+        if let Some(segment) = segment_scope(ctx, filter.as_ref()).await? {
+            scope = scope.add(segment);
+        }
         let page = Page::from_params(first, after, last, before)?;
-        customer_connection(ctx, page, filter, sort, Some(membership)).await
+        customer_connection(ctx, page, filter, sort, Some(scope)).await
     }
 
     /// Rule by rule, whether the customer meets it and the customer's
@@ -313,7 +316,7 @@ async fn membership(session: &Session, row: &segment::Model) -> AppResult<Condit
 
 /// The `segmentId` filter of `customers` and `customerCount`: the members
 /// of the segment; an unknown segment is `NOT_FOUND`.
-pub async fn segment_filter(ctx: &Context<'_>, id: &ID) -> Result<Condition> {
+async fn segment_filter(ctx: &Context<'_>, id: &ID) -> Result<Condition> {
     let session = ctx.session()?;
     let key = ids::decode(Kind::Segment, id).ok_or(not_found("segment"))?;
     let row = session
@@ -323,6 +326,18 @@ pub async fn segment_filter(ctx: &Context<'_>, id: &ID) -> Result<Condition> {
         .await?
         .ok_or(not_found("segment"))?;
     Ok(membership(session, &row).await?)
+}
+
+/// The members of the segment a filter names in `segmentId`; none when it
+/// names none.
+pub async fn segment_scope(
+    ctx: &Context<'_>,
+    filter: Option<&CustomerFilter>,
+) -> Result<Option<Condition>> {
+    match filter.and_then(|f| f.segment_id.as_ref()) {
+        Some(id) => Ok(Some(segment_filter(ctx, id).await?)),
+        None => Ok(None),
+    }
 }
 
 /// `Customer.segments`: the segments the customer belongs to, by name.

@@ -9,9 +9,9 @@ use entity::segment;
 use sea_orm::{Condition, DatabaseConnection};
 
 use super::{Definition, Env, repo};
-use crate::customers::repo as customers;
+use crate::analytics::rfm;
 use crate::error::AppResult;
-use crate::metrics::rfm;
+use crate::profiles::repo as customers;
 use crate::tenancy::TenantId;
 
 /// Segments by key.

@@ -12,6 +12,7 @@
 //! - names are unique per tenant.
 
 mod compile;
+mod distribution;
 mod explain;
 mod graphql;
 pub mod loader;
@@ -22,10 +23,10 @@ use entity::segment;
 use sea_orm::{Condition, DbBackend};
 
 pub use compile::{Env, Match};
-pub use graphql::{Segment, SegmentMutation, SegmentQuery, customer_segments, segment_filter};
+pub use graphql::{Segment, SegmentMutation, SegmentQuery, customer_segments, segment_scope};
 
+use crate::analytics::rfm::Breakpoints;
 use crate::error::{AppError, AppResult};
-use crate::metrics::rfm::Breakpoints;
 use crate::tenancy::TenantId;
 use rule::{RawRule, Rule};
 

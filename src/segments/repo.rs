@@ -325,7 +325,7 @@ pub async fn rule_matches(
     rules: &[Rule],
     env: &Env,
 ) -> AppResult<Option<(customer::Model, Vec<bool>)>> {
-    let Some(row) = crate::customers::repo::find(db, tenant, customer_key).await? else {
+    let Some(row) = crate::profiles::repo::find(db, tenant, customer_key).await? else {
         return Ok(None);
     };
     let conditions: Vec<(String, Condition)> = rules

@@ -8,10 +8,10 @@
 use chrono::{Duration, Utc};
 use serde_json::Value;
 
-use crate::customers::input::{country, fold};
+use crate::analytics::RfmSegment;
 use crate::error::{AppError, AppResult, bad_input};
 use crate::graphql::scalars::Decimal;
-use crate::metrics::RfmSegment;
+use crate::profiles::input::{country, fold};
 
 type Time = chrono::DateTime<Utc>;
 

@@ -6,11 +6,10 @@
 //! data }`, with `data` in the API's field names), so every attempt signs
 //! and sends the same bytes.
 
-use entity::{activity, customer, data_request, webhook_delivery, webhook_endpoint, webhook_event};
+use entity::{customer, data_request, webhook_delivery, webhook_endpoint, webhook_event};
 use serde_json::{Value, json};
 
 use super::repo;
-use crate::activity::ActivityType;
 use crate::error::AppResult;
 use crate::graphql::scalars::{DateTime, Decimal};
 use crate::ids::{self, Kind};
@@ -109,24 +108,29 @@ fn time(t: chrono::DateTime<chrono::Utc>) -> Value {
         .unwrap_or(Value::Null)
 }
 
-/// `customer.created` / `customer.updated` for the `CUSTOMER` timeline
-/// entries just written (created, updated, merged into).
-pub async fn customer_entries(
+/// A customer created or changed (updated, merged into), as its timeline
+/// entry records it.
+pub struct CustomerChanged<'a> {
+    pub customer: &'a str,
+    pub created: bool,
+}
+
+/// `customer.created` / `customer.updated` for customers just changed, in
+/// the transaction of the change.
+pub async fn customers_changed(
     db: &impl sea_orm::ConnectionTrait,
     tenant: &TenantId,
-    rows: &[activity::Model],
+    changed: &[CustomerChanged<'_>],
 ) -> AppResult<()> {
-    let changes: Vec<(&str, &'static str)> = rows
+    let changes: Vec<(&str, &'static str)> = changed
         .iter()
-        .filter(|row| row.kind == ActivityType::Customer.as_str())
-        .map(|row| {
-            let created = row.data.as_ref().is_some_and(|d| d["action"] == "created");
-            let event = if created {
+        .map(|change| {
+            let event = if change.created {
                 CUSTOMER_CREATED
             } else {
                 CUSTOMER_UPDATED
             };
-            (row.customer_id.as_str(), event)
+            (change.customer, event)
         })
         .collect();
     if changes.is_empty() {
@@ -140,8 +144,8 @@ pub async fn customer_entries(
         return Ok(());
     }
     let keys: Vec<String> = changes.iter().map(|(key, _)| (*key).to_owned()).collect();
-    let customers = crate::customers::repo::find_many(db, tenant, &keys).await?;
-    let mut tags = crate::customers::repo::tags(db, tenant, &keys).await?;
+    let customers = crate::profiles::repo::find_many(db, tenant, &keys).await?;
+    let mut tags = crate::profiles::repo::tags(db, tenant, &keys).await?;
     let pending = changes
         .into_iter()
         .filter_map(|(key, event)| {
@@ -198,7 +202,7 @@ pub async fn data_request_completed(
 
 /// A customer as the API shows it (its scalar fields).
 fn customer_data(row: &customer::Model, tags: Vec<String>) -> Value {
-    let address = crate::customers::input::has_address(row).then(|| {
+    let address = crate::profiles::input::has_address(row).then(|| {
         json!({
             "line1": row.address_line1,
             "line2": row.address_line2,

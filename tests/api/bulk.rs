@@ -624,7 +624,9 @@ async fn counts_follow(app: &TestApp, step: &str, acme: &[i64]) {
     if app.db.schema().is_some() {
         use sea_orm::ConnectionTrait as _;
         let db = app.db.connect().await;
-        crm::db::fold_customer_counts(&db).await.unwrap();
+        crm::profiles::counts::compact_customer_counts(&db)
+            .await
+            .unwrap();
         let keys: Vec<(String, i64)> = db
             .query_all_raw(sea_orm::Statement::from_string(
                 sea_orm::DbBackend::Postgres,

@@ -365,7 +365,7 @@ async fn seed_demo_is_realistic_and_deterministic(backend: Backend) {
 /// A tenant `demo` of `MATCHES_FROM` customers (seed 7, orders but no
 /// other activity) beside a tenant `other` of 2,000.
 fn seed_large_tenant(app: &crate::helpers::TestApp) {
-    let large = crm::customers::counts::MATCHES_FROM.to_string();
+    let large = crm::profiles::counts::MATCHES_FROM.to_string();
     for (tenant, customers, seed) in [("other", "2000", "3"), ("demo", large.as_str(), "7")] {
         crm_on(
             app,
@@ -455,7 +455,7 @@ async fn a_search_in_a_large_tenant_pages_through_every_match_in_order(backend: 
     seed_large_tenant(&app);
     // The tenant is larger than the window.
     const {
-        assert!(crm::customers::counts::MATCHES_FROM > crm::graphql::pagination::PROBE_WINDOW);
+        assert!(crm::profiles::counts::MATCHES_FROM > crm::graphql::pagination::PROBE_WINDOW);
     }
     let forward = "query($f: CustomerFilter, $s: CustomerSort, $at: String) { customers(first: 25, after: $at, filter: $f, sort: $s) { nodes { id } pageInfo { more: hasNextPage next: endCursor } } }";
     let backward = "query($f: CustomerFilter, $s: CustomerSort, $at: String) { customers(last: 25, before: $at, filter: $f, sort: $s) { nodes { id } pageInfo { more: hasPreviousPage next: startCursor } } }";

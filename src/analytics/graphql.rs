@@ -1,6 +1,6 @@
 //! The metrics part of the schema: `Customer.metrics` and `customerStats`.
 
-use async_graphql::{ComplexObject, Context, Object, Result, SimpleObject};
+use async_graphql::{Context, Object, Result, SimpleObject};
 use entity::customer;
 
 use super::rfm::BreakpointLoader;
@@ -11,8 +11,6 @@ use crate::error::bad_input;
 use crate::graphql::ContextExt;
 use crate::graphql::ScopeGuard;
 use crate::graphql::scalars::{DateTime, Decimal};
-use crate::segments::loader::MemberCountLoader;
-use crate::segments::{self, Segment};
 
 /// RFM scores: quintiles within the tenant's paying customers, 5 best;
 /// null without a paid order.
@@ -117,13 +115,6 @@ pub struct Period {
     pub end: DateTime,
 }
 
-/// How many customers a segment holds.
-#[derive(SimpleObject)]
-pub struct SegmentCount {
-    pub segment: Segment,
-    pub count: i64,
-}
-
 /// The tenant's figures for a period.
 #[derive(SimpleObject)]
 #[graphql(complex)]
@@ -151,28 +142,6 @@ pub struct CustomerStats {
 
 /// Default period: the last 30 days.
 const DEFAULT_DAYS: i64 = 30;
-
-#[ComplexObject]
-impl CustomerStats {
-    /// Today's members of each of the tenant's segments, by segment name.
-    #[graphql(guard = "ScopeGuard(Scope::ReadSegments)")]
-    async fn segment_distribution(&self, ctx: &Context<'_>) -> Result<Vec<SegmentCount>> {
-        let session = ctx.session()?;
-        let rows = segments::repo::all(&session.db, session.tenant()).await?;
-        let counts = session
-            .loaders
-            .get::<MemberCountLoader>()
-            .load_many(rows.iter().map(|r| r.id.clone()))
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| SegmentCount {
-                count: counts.get(&row.id).copied().unwrap_or(0),
-                segment: Segment(row),
-            })
-            .collect())
-    }
-}
 
 #[derive(Default)]
 pub struct MetricsQuery;

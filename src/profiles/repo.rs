@@ -525,13 +525,23 @@ pub async fn replace_tags(
     replace_tags_many(db, tenant, &[(key.to_owned(), tags.to_vec())]).await
 }
 
+/// A customer's paid orders, summed up: what the customer row keeps of
+/// them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub orders: i64,
+    pub spent_cents: i64,
+    pub first_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub last_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// Writes a customer's order totals (recomputed from its paid orders by
 /// the caller), bumping `updated_at`.
 pub async fn set_totals(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
     key: &str,
-    totals: &crate::orders::repo::Totals,
+    totals: &Totals,
 ) -> AppResult<()> {
     tenancy::update::<customer::Entity>(tenant)
         .col_expr(customer::Column::TotalOrders, Expr::val(totals.orders))

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use async_graphql::dataloader::Loader;
 use sea_orm::DatabaseConnection;
 
-use super::graphql::Customer;
+use super::Customer;
 use super::repo;
 use crate::tenancy::TenantId;
 

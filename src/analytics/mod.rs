@@ -11,5 +11,5 @@ mod graphql;
 pub mod rfm;
 mod stats;
 
-pub use graphql::{CustomerMetrics, MetricsQuery, customer_metrics};
+pub use graphql::{CustomerMetrics, CustomerStats, MetricsQuery, customer_metrics};
 pub use rfm::{BreakpointLoader, RfmSegment};

@@ -1,0 +1,169 @@
+//! The customer mutations: create, upsert, update, import, tag, merge and
+//! delete. Resolvers are thin: validation is in `profiles::input`, writes
+//! in `upsert`, `import`, `tagging` and `merge`.
+
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
+
+use super::import::{self, ImportMode, ImportPayload};
+use super::upsert::{self, Written};
+use super::{merge, tagging};
+use crate::auth::Scope;
+use crate::error::{bad_input, not_found};
+use crate::graphql::{ContextExt, DeletePayload, ScopeGuard};
+use crate::ids::{self, Kind, MAX_IDS};
+use crate::profiles::Customer;
+use crate::profiles::input::{self, CustomerField, CustomerInput, CustomerUpdateInput, Patch};
+
+/// The result of `createCustomer` and `upsertCustomer`.
+#[derive(SimpleObject)]
+pub struct CreateCustomerPayload {
+    pub customer: Customer,
+    /// False when an existing customer was returned (or updated).
+    pub created: bool,
+}
+
+impl From<Written> for CreateCustomerPayload {
+    fn from(written: Written) -> Self {
+        match written {
+            Written::Created(row) => CreateCustomerPayload {
+                customer: Customer::from(row),
+                created: true,
+            },
+            Written::Existing(row) => CreateCustomerPayload {
+                customer: Customer::from(row),
+                created: false,
+            },
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct CustomerMutation;
+
+#[Object]
+impl CustomerMutation {
+    /// Creates a customer. When the email (or phone) already belongs to a
+    /// customer, returns that one with `created: false` and changes nothing.
+    #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
+    async fn create_customer(
+        &self,
+        ctx: &Context<'_>,
+        input: CustomerInput,
+    ) -> Result<CreateCustomerPayload> {
+        let session = ctx.session()?;
+        let patch = Patch::from_input(input, "input", false)?;
+        if patch.identifies_nobody() {
+            return Err(bad_input(
+                "input",
+                "a customer needs at least one of name, firstName, lastName, email or phone",
+            )
+            .into());
+        }
+        Ok(upsert::create(&session.db, session.tenant(), patch)
+            .await?
+            .into())
+    }
+
+    /// Finds a customer by email, then phone, and updates it, or creates
+    /// one. `doNotUpdate` lists fields an existing customer keeps;
+    /// `input.addTags` adds tags; `input.metadata` merges into the existing
+    /// custom fields.
+    #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
+    async fn upsert_customer(
+        &self,
+        ctx: &Context<'_>,
+        input: CustomerInput,
+        do_not_update: Option<Vec<CustomerField>>,
+    ) -> Result<CreateCustomerPayload> {
+        let session = ctx.session()?;
+        let patch = Patch::from_input(input, "input", true)?;
+        let skip = do_not_update.unwrap_or_default();
+        Ok(upsert::upsert(&session.db, session.tenant(), patch, &skip)
+            .await?
+            .into())
+    }
+
+    /// Changes a customer: an absent field is unchanged, an explicit `null`
+    /// clears it.
+    #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
+    async fn update_customer(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: CustomerUpdateInput,
+    ) -> Result<Customer> {
+        let session = ctx.session()?;
+        let key = ids::decode(Kind::Customer, &id).ok_or(not_found("customer"))?;
+        let patch = Patch::from_update(input, "input")?;
+        Ok(upsert::update(&session.db, session.tenant(), &key, patch)
+            .await?
+            .into())
+    }
+
+    /// Imports up to 1,000 customers in one transaction. `UPSERT` (the
+    /// default) updates the customers their email, then phone, names;
+    /// `CREATE_ONLY` skips them. A bad row fails alone, with its index and
+    /// field, and the others go in; a row that changes nothing is skipped.
+    #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
+    async fn import_customers(
+        &self,
+        ctx: &Context<'_>,
+        customers: Vec<CustomerInput>,
+        #[graphql(default_with = "Some(ImportMode::Upsert)")] mode: Option<ImportMode>,
+    ) -> Result<ImportPayload> {
+        let session = ctx.session()?;
+        let mode = mode.unwrap_or(ImportMode::Upsert);
+        Ok(import::import(&session.db, session.tenant(), customers, mode).await?)
+    }
+
+    /// Adds and removes tags on up to 250 customers at once, keeping their
+    /// other tags.
+    #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
+    async fn tag_customers(
+        &self,
+        ctx: &Context<'_>,
+        ids: Vec<ID>,
+        add: Option<Vec<String>>,
+        remove: Option<Vec<String>>,
+    ) -> Result<Vec<Customer>> {
+        let session = ctx.session()?;
+        if ids.len() > MAX_IDS {
+            return Err(bad_input("ids", format!("at most {MAX_IDS} IDs")).into());
+        }
+        let keys = ids
+            .iter()
+            .map(|id| ids::decode(Kind::Customer, id).ok_or(not_found("customer")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let add = input::tags("add", add.unwrap_or_default())?;
+        let remove = input::tags("remove", remove.unwrap_or_default())?;
+        let rows = tagging::tag(&session.db, session.tenant(), &keys, &add, &remove).await?;
+        Ok(rows.into_iter().map(Customer::from).collect())
+    }
+
+    /// Merges `mergeId` into `keepId`: the kept customer takes the other's
+    /// tags (and orders, activity, notes and segment memberships), fills its
+    /// empty fields from it, and the other is deleted.
+    #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
+    async fn merge_customers(
+        &self,
+        ctx: &Context<'_>,
+        keep_id: ID,
+        merge_id: ID,
+    ) -> Result<Customer> {
+        let session = ctx.session()?;
+        let keep = ids::decode(Kind::Customer, &keep_id).ok_or(not_found("customer"))?;
+        let merged = ids::decode(Kind::Customer, &merge_id).ok_or(not_found("customer"))?;
+        Ok(merge::merge(&session.db, session.tenant(), &keep, &merged)
+            .await?
+            .into())
+    }
+
+    /// Deletes a customer and its tags.
+    #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
+    async fn delete_customer(&self, ctx: &Context<'_>, id: ID) -> Result<DeletePayload> {
+        let session = ctx.session()?;
+        let key = ids::decode(Kind::Customer, &id).ok_or(not_found("customer"))?;
+        upsert::delete(&session.db, session.tenant(), &key).await?;
+        Ok(DeletePayload { deleted_id: id })
+    }
+}

@@ -1,0 +1,189 @@
+//! The `Customer` object: the profile's own fields, and its edges to every
+//! feature (orders, notes, the timeline, metrics, segments). The record it
+//! wraps lives below, in `profiles`, so that those features can name it.
+
+use async_graphql::{Context, ID, Json, Object, Result, SimpleObject};
+
+use crate::activity::{ActivityConnection, ActivityType, customer_activity};
+use crate::analytics::{CustomerMetrics, customer_metrics};
+use crate::auth::Scope;
+use crate::graphql::scalars::{DateTime, Decimal};
+use crate::graphql::{ContextExt, ScopeGuard};
+use crate::ids::{self, Kind};
+use crate::notes::{NoteConnection, customer_notes};
+use crate::orders::{OrderConnection, customer_orders};
+use crate::profiles::Customer;
+use crate::profiles::input::{CustomerStatus, display_name, has_address};
+use crate::profiles::loader::TagLoader;
+use crate::segments::{Segment, customer_segments};
+
+/// A postal address.
+#[derive(SimpleObject)]
+pub struct Address {
+    pub line1: Option<String>,
+    pub line2: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2 code.
+    pub country: Option<String>,
+}
+
+#[Object]
+impl Customer {
+    /// `cus_` followed by a time-ordered key.
+    pub async fn id(&self) -> ID {
+        ids::encode(Kind::Customer, &self.row.id)
+    }
+
+    /// Display name; "first last" when only those are set.
+    async fn name(&self) -> Option<String> {
+        display_name(&self.row)
+    }
+
+    async fn first_name(&self) -> Option<&str> {
+        self.row.first_name.as_deref()
+    }
+
+    async fn last_name(&self) -> Option<&str> {
+        self.row.last_name.as_deref()
+    }
+
+    /// Lower-cased; unique per tenant.
+    async fn email(&self) -> Option<&str> {
+        self.row.email.as_deref()
+    }
+
+    /// E.164; unique per tenant.
+    async fn phone(&self) -> Option<&str> {
+        self.row.phone.as_deref()
+    }
+
+    async fn company_name(&self) -> Option<&str> {
+        self.row.company_name.as_deref()
+    }
+
+    async fn avatar_url(&self) -> Option<&str> {
+        self.row.avatar_url.as_deref()
+    }
+
+    async fn status(&self) -> CustomerStatus {
+        CustomerStatus::from_db(&self.row.status)
+    }
+
+    /// Where the customer came from.
+    async fn source(&self) -> Option<&str> {
+        self.row.source.as_deref()
+    }
+
+    /// Tags, alphabetically.
+    async fn tags(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        if let Some(tags) = &self.tags {
+            return Ok(tags.clone());
+        }
+        let loaded = ctx
+            .session()?
+            .loaders
+            .get::<TagLoader>()
+            .load_one(self.row.id.clone())
+            .await?;
+        Ok(loaded.unwrap_or_default())
+    }
+
+    async fn address(&self) -> Option<Address> {
+        let m = &self.row;
+        has_address(m).then(|| Address {
+            line1: m.address_line1.clone(),
+            line2: m.address_line2.clone(),
+            city: m.city.clone(),
+            state: m.state.clone(),
+            postal_code: m.postal_code.clone(),
+            country: m.country.clone(),
+        })
+    }
+
+    /// Custom fields: a JSON object.
+    async fn metadata(&self) -> Json<&serde_json::Value> {
+        Json(&self.row.metadata)
+    }
+
+    async fn created_at(&self) -> DateTime {
+        DateTime(self.row.created_at)
+    }
+
+    async fn updated_at(&self) -> DateTime {
+        DateTime(self.row.updated_at)
+    }
+
+    /// Paid orders.
+    async fn total_orders(&self) -> i64 {
+        self.row.total_orders
+    }
+
+    /// Sum of paid orders.
+    async fn total_spent(&self) -> Decimal {
+        Decimal::from(self.row.total_spent_cents)
+    }
+
+    async fn last_order_at(&self) -> Option<DateTime> {
+        self.row.last_order_at.map(DateTime)
+    }
+
+    /// Order metrics: totals, rhythm, churn risk and RFM scores.
+    async fn metrics(&self, ctx: &Context<'_>) -> Result<CustomerMetrics> {
+        customer_metrics(ctx, &self.row).await
+    }
+
+    /// Orders, newest first.
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<OrderConnection> {
+        customer_orders(ctx, &self.row.id, first, after, last, before).await
+    }
+
+    /// The timeline, newest first: `types` keeps only those kinds,
+    /// `occurredAfter`/`occurredBefore` bound the time (both exclusive).
+    async fn activity(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        types: Option<Vec<ActivityType>>,
+        occurred_after: Option<DateTime>,
+        occurred_before: Option<DateTime>,
+    ) -> Result<ActivityConnection> {
+        customer_activity(
+            ctx,
+            &self.row.id,
+            first,
+            after,
+            types,
+            occurred_after,
+            occurred_before,
+        )
+        .await
+    }
+
+    /// Notes, newest first.
+    async fn notes(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<NoteConnection> {
+        customer_notes(ctx, &self.row.id, first, after, last, before).await
+    }
+
+    /// The segments the customer belongs to now, by name.
+    #[graphql(guard = "ScopeGuard(Scope::ReadSegments)")]
+    async fn segments(&self, ctx: &Context<'_>) -> Result<Vec<Segment>> {
+        customer_segments(ctx, &self.row.id).await
+    }
+}

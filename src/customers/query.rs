@@ -1,0 +1,114 @@
+//! The customer queries: one by ID or by email or phone, the list, and
+//! the count.
+
+use async_graphql::{Context, ID, Object, Result};
+
+use crate::auth::Scope;
+use crate::error::bad_input;
+use crate::graphql::pagination::Page;
+use crate::graphql::{ContextExt, ScopeGuard};
+use crate::ids::{self, Kind};
+use crate::profiles::counts::{self, Counting};
+use crate::profiles::input::{email, phone};
+use crate::profiles::{
+    Customer, CustomerConnection, CustomerFilter, CustomerSort, customer_connection, repo,
+};
+use crate::segments::segment_scope;
+
+#[derive(Default)]
+pub struct CustomerQuery;
+
+#[Object]
+impl CustomerQuery {
+    /// A customer by ID; null when there is none in your tenant.
+    #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
+    async fn customer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Customer>> {
+        let Some(key) = ids::decode(Kind::Customer, &id) else {
+            return Ok(None);
+        };
+        // Read at once rather than through the loader: a root field has no
+        // siblings of its level to wait for but its own aliases.
+        let session = ctx.session()?;
+        let found = repo::find_many_with_tags(&session.db, session.tenant(), &[key]).await?;
+        Ok(found
+            .into_iter()
+            .next()
+            .map(|(row, tags)| Customer::with_tags(row, tags)))
+    }
+
+    /// A customer by email (case-insensitive), else by phone.
+    #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
+    async fn customer_lookup(
+        &self,
+        ctx: &Context<'_>,
+        email: Option<String>,
+        phone: Option<String>,
+    ) -> Result<Option<Customer>> {
+        let session = ctx.session()?;
+        let (db, tenant) = (&session.db, session.tenant());
+        let email = email
+            .as_deref()
+            .map(|e| self::email("email", e))
+            .transpose()?
+            .flatten();
+        let phone = phone
+            .as_deref()
+            .map(|p| self::phone("phone", p))
+            .transpose()?
+            .flatten();
+        if email.is_none() && phone.is_none() {
+            return Err(bad_input("email", "give an email or a phone").into());
+        }
+        if let Some(email) = email
+            && let Some(row) = repo::find_by_email(db, tenant, &email).await?
+        {
+            return Ok(Some(Customer::from(row)));
+        }
+        match phone {
+            Some(phone) => Ok(repo::find_by_phone(db, tenant, &phone)
+                .await?
+                .map(Customer::from)),
+            None => Ok(None),
+        }
+    }
+
+    /// Customers, filtered and sorted (newest first by default), with keyset
+    /// cursors.
+    #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the Relay and filter arguments of the field"
+    )]
+    async fn customers(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<CustomerFilter>,
+        sort: Option<CustomerSort>,
+    ) -> Result<CustomerConnection> {
+        let page = Page::from_params(first, after, last, before)?;
+        let scope = segment_scope(ctx, filter.as_ref()).await?;
+        customer_connection(ctx, page, filter, sort, scope).await
+    }
+
+    /// How many customers match the filter.
+    #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
+    async fn customer_count(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<CustomerFilter>,
+    ) -> Result<i64> {
+        let session = ctx.session()?;
+        let counting = Counting::of(filter.as_ref(), false);
+        let scope = segment_scope(ctx, filter.as_ref()).await?;
+        let condition = filter
+            .unwrap_or_default()
+            .compile(session.db.get_database_backend(), session.tenant())?
+            .add(scope.unwrap_or_else(sea_orm::Condition::all));
+        let n = counts::count(&session.db, session.tenant(), &counting, condition).await?;
+        Ok(i64::try_from(n).unwrap_or(i64::MAX))
+    }
+}

@@ -1,0 +1,71 @@
+//! The customer list: a page of customers by filter, sort and keyset
+//! cursor, with a total counted only when asked.
+
+use async_graphql::{Context, Result};
+use entity::customer;
+use futures_util::FutureExt as _;
+use sea_orm::{Condition, DbBackend};
+
+use super::Customer;
+use super::counts::{self, Counting, TenantSizes};
+use super::filter::{CustomerFilter, CustomerSort, SortDirection};
+use super::repo;
+use crate::graphql::ContextExt;
+use crate::graphql::pagination::{Keyset, ListConnection, Page, TotalCount};
+
+pub type CustomerConnection = ListConnection<Customer>;
+
+/// A page of the customers that meet `scope` (all of them when `None`) and
+/// the filter, in the sort's order: `customers`, and `Segment.members` with
+/// the segment as scope. The filter's `segmentId` is the caller's to turn
+/// into `scope` (segments are a feature above this one).
+pub async fn customer_connection(
+    ctx: &Context<'_>,
+    page: Page,
+    filter: Option<CustomerFilter>,
+    sort: Option<CustomerSort>,
+    scope: Option<Condition>,
+) -> Result<CustomerConnection> {
+    let session = ctx.session()?;
+    let sort = sort.unwrap_or_default();
+    let counting = Counting::of(filter.as_ref(), scope.is_some());
+    let searched = filter.as_ref().is_some_and(CustomerFilter::searches);
+    let condition = Condition::all()
+        .add(scope.unwrap_or_else(Condition::all))
+        .add(
+            filter
+                .unwrap_or_default()
+                .compile(session.db.get_database_backend(), session.tenant())?,
+        );
+    let key = sort.field.key();
+    let keyset = Keyset {
+        sort: &key,
+        id: customer::Column::Id,
+        ascending: sort.direction == SortDirection::Asc,
+        page: &page,
+        id_of: |m: &customer::Model| m.id.as_str(),
+    };
+    let listing = if searched && session.db.get_database_backend() == DbBackend::Postgres {
+        let sizes = ctx.data::<TenantSizes>()?;
+        repo::Listing::Searched {
+            tenant_size: sizes.of(&session.db, session.tenant()).await?,
+        }
+    } else {
+        repo::Listing::Filtered
+    };
+    let rows = repo::list(
+        &session.db,
+        session.tenant(),
+        condition.clone(),
+        listing,
+        &keyset,
+    )
+    .await?;
+    let (db, tenant) = (session.db.clone(), session.tenant().clone());
+    let total = TotalCount::new(move || {
+        let (db, tenant, condition) = (db.clone(), tenant.clone(), condition.clone());
+        let counting = counting.clone();
+        async move { Ok(counts::count(&db, &tenant, &counting, condition).await?) }.boxed()
+    });
+    Ok(keyset.connection(rows, Customer::from, total))
+}

@@ -1,0 +1,50 @@
+//! Customer profiles: the record itself (a person or company with tags,
+//! an address and custom fields), its validation, filters, search, counts
+//! and loaders. The features above join it: the `Customer` object's own
+//! fields and its edges to orders, notes, the timeline, metrics and
+//! segments are resolved in `customers`, which also holds the writes.
+//!
+//! Invariants:
+//! - email is unique per tenant, case-insensitively (stored lower-cased);
+//!   phone is unique per tenant, stored in E.164;
+//! - a customer always has at least one of name, first name, last name,
+//!   email or phone;
+//! - `sort_name` and `search_text` are derived from the profile on every
+//!   write (`input::derive`), never set directly;
+//! - tags are trimmed, 1–64 characters, at most 100 per customer.
+
+pub mod counts;
+mod filter;
+pub mod input;
+mod listing;
+pub mod loader;
+pub mod repo;
+
+pub use filter::{CustomerFilter, CustomerSort, CustomerSortField, SortDirection};
+pub use listing::{CustomerConnection, customer_connection};
+
+use entity::customer;
+
+/// A person or company the tenant does business with.
+#[derive(Clone)]
+pub struct Customer {
+    pub row: customer::Model,
+    /// The tags, when they were read with the row.
+    pub tags: Option<Vec<String>>,
+}
+
+impl From<customer::Model> for Customer {
+    fn from(row: customer::Model) -> Self {
+        Customer { row, tags: None }
+    }
+}
+
+impl Customer {
+    /// A row read with its tags (alphabetically).
+    pub fn with_tags(row: customer::Model, tags: Vec<String>) -> Self {
+        Customer {
+            row,
+            tags: Some(tags),
+        }
+    }
+}
