@@ -38,4 +38,8 @@ impl EventBus for LocalBus {
     fn subscribe(&self) -> broadcast::Receiver<Arc<Heard>> {
         self.sender.subscribe()
     }
+
+    fn listeners(&self) -> usize {
+        self.sender.receiver_count()
+    }
 }

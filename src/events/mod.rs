@@ -93,6 +93,9 @@ pub trait EventBus: Send + Sync {
     fn publish(&self, events: Vec<Event>) -> BoxFuture<'_, ()>;
     /// A new subscriber, hearing events published from now on.
     fn subscribe(&self) -> broadcast::Receiver<Arc<Heard>>;
+    /// How many subscribers hear this instance's events now (sockets
+    /// running the same subscription share one).
+    fn listeners(&self) -> usize;
 }
 
 /// The events a running request or job has recorded, and where they go.

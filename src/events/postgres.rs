@@ -122,6 +122,10 @@ impl EventBus for PgBus {
     fn subscribe(&self) -> broadcast::Receiver<Arc<Heard>> {
         self.local.subscribe()
     }
+
+    fn listeners(&self) -> usize {
+        self.local.listeners()
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, spawn_app, unknown_customer_id};
-use crate::orders::{days_ago, record};
+use crate::helpers::{days_ago, record_order};
 
 const TIMELINE: &str = "query($id: ID!, $first: Int, $after: String, $types: [ActivityType!], $oa: DateTime, $ob: DateTime) { customer(id: $id) { activity(first: $first, after: $after, types: $types, occurredAfter: $oa, occurredBefore: $ob) { totalCount pageInfo { hasNextPage endCursor } nodes { id type title data occurredAt customer { id } } } } }";
 
@@ -28,7 +28,7 @@ async fn the_timeline_holds_every_kind_of_entry_newest_first(backend: Backend) {
     app.gql("acme", "mutation($id: ID!) { updateCustomer(id: $id, input: { name: \"Ana Maria\", tags: [\"vip\"] }) { id } }", json!({ "id": ana }))
         .await
         .ok();
-    record(&app, "acme", &ana, json!({ "externalId": "A-1", "amount": "5.00", "currency": "EUR", "placedAt": days_ago(0.5) })).await;
+    record_order(&app, "acme", &ana, json!({ "externalId": "A-1", "amount": "5.00", "currency": "EUR", "placedAt": days_ago(0.5) })).await;
     app.gql(
         "acme",
         "mutation($c: ID!) { addNote(customerId: $c, body: \"Called about the invoice\") { id } }",

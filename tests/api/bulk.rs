@@ -334,7 +334,7 @@ async fn merge_moves_everything_and_deletes_the_duplicate(backend: Backend) {
         )
         .await;
     for (customer, external_id, amount) in [(&keep, "K-1", "10.00"), (&dup, "D-1", "32.50")] {
-        crate::orders::record(
+        crate::helpers::record_order(
             &app,
             "acme",
             customer,

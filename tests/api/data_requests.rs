@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::receiver::Receiver;
 use crate::helpers::{Backend, SECRET, TestApp, spawn_app_with, unknown_customer_id};
-use crate::orders::record;
+use crate::helpers::record_order;
 use crate::segments;
 
 /// A server whose webhooks may go to local receivers and whose worker
@@ -68,7 +68,7 @@ async fn marked_customer(app: &TestApp, tenant: &str) -> Marked {
     )
     .await
     .ok();
-    record(
+    record_order(
         app,
         tenant,
         &id,
@@ -171,7 +171,7 @@ async fn erasure_leaves_no_trace(backend: Backend) {
             json!({ "email": "stays@example.org", "name": "Stays" }),
         )
         .await;
-    record(
+    record_order(
         &app,
         "acme",
         &other,

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, SECRET, TestApp, spawn_app_with};
-use crate::orders::record;
+use crate::helpers::record_order;
 
 const NESTED: &str = "query($n: Int!) { customers(first: $n) { nodes { id tags
     metrics { rfm { segment } churnRisk averageOrderValue }
@@ -62,7 +62,7 @@ async fn nested_lists_cost_one_statement_per_level(backend: Backend) {
         .collect();
     for (i, id) in ids.iter().enumerate().step_by(7) {
         for j in 0..4 {
-            record(
+            record_order(
                 &app,
                 "acme",
                 id,
@@ -217,7 +217,7 @@ async fn the_benchmark_reads_run_a_fixed_number_of_statements_and_write_nothing(
         .collect();
     for (i, id) in ids.iter().enumerate().step_by(3) {
         for j in 0..6 {
-            record(
+            record_order(
                 &app,
                 "acme",
                 id,

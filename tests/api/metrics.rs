@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, spawn_app};
-use crate::orders::{days_ago, record};
+use crate::helpers::{days_ago, record_order};
 
 const METRICS: &str = "query($id: ID!) { customer(id: $id) { metrics { rfm { recencyScore frequencyScore monetaryScore segment } lifetimeValue averageOrderValue totalOrders totalSpent purchaseFrequencyDays churnRisk firstOrderAt lastOrderAt computedAt } } }";
 
@@ -57,7 +57,7 @@ async fn fixture(app: &TestApp) -> Vec<String> {
                 "currency": "USD",
                 "placedAt": days_ago((i + 10 * j) as f64),
             });
-            record(app, "shop", &id, input).await;
+            record_order(app, "shop", &id, input).await;
         }
         ids.push(id);
     }
@@ -73,7 +73,7 @@ async fn metrics_match_the_hand_computed_fixture(backend: Backend) {
     let pending = app
         .create_customer("shop", json!({ "email": "pending@shop.example" }))
         .await;
-    record(
+    record_order(
         &app,
         "shop",
         &pending,
@@ -188,7 +188,7 @@ async fn metrics_match_the_hand_computed_fixture(backend: Backend) {
     // Refunding customer 19's latest order: 4 orders, 76.00, and its
     // frequency score drops to 4 at once.
     let c19 = &ids[18];
-    record(&app, "shop", c19, json!({ "externalId": "19-0", "amount": "19.00", "currency": "USD", "status": "REFUNDED", "placedAt": days_ago(19.0) })).await;
+    record_order(&app, "shop", c19, json!({ "externalId": "19-0", "amount": "19.00", "currency": "USD", "status": "REFUNDED", "placedAt": days_ago(19.0) })).await;
     let m = metrics(&app, c19).await;
     assert_eq!(m["totalOrders"], 4);
     assert_eq!(m["totalSpent"], "76.00");
@@ -198,7 +198,7 @@ async fn metrics_match_the_hand_computed_fixture(backend: Backend) {
     let age = chrono::Utc::now().signed_duration_since(last).num_hours();
     assert!((29 * 24 - 1..=29 * 24 + 1).contains(&age), "{age} hours");
     // Re-recording customer 1's first order at 3.00 corrects its totals.
-    record(&app, "shop", &ids[0], json!({ "externalId": "1-0", "amount": "3.00", "currency": "USD", "placedAt": days_ago(1.0) })).await;
+    record_order(&app, "shop", &ids[0], json!({ "externalId": "1-0", "amount": "3.00", "currency": "USD", "placedAt": days_ago(1.0) })).await;
     let m = metrics(&app, &ids[0]).await;
     assert_eq!(m["totalSpent"], "4.00");
     assert_eq!(m["averageOrderValue"], "2.00");
@@ -214,7 +214,7 @@ async fn churn_risk_follows_the_documented_properties(backend: Backend) {
         let app = &app;
         async move {
             for (j, d) in days.into_iter().enumerate() {
-                record(app, "shop", &id, json!({ "externalId": format!("{id}-{j}"), "amount": "10.00", "currency": "USD", "placedAt": days_ago(d) })).await;
+                record_order(app, "shop", &id, json!({ "externalId": format!("{id}-{j}"), "amount": "10.00", "currency": "USD", "placedAt": days_ago(d) })).await;
             }
             id
         }

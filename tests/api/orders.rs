@@ -3,23 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, spawn_app, unknown_customer_id};
-
-pub const RECORD: &str = "mutation($c: ID!, $i: OrderInput!) { recordOrder(customerId: $c, input: $i) { id externalId amount currency status placedAt customer { id } } }";
-
-/// An RFC 3339 time `days` days ago.
-pub fn days_ago(days: f64) -> String {
-    let t = chrono::Utc::now() - chrono::Duration::milliseconds((days * 86_400_000.0) as i64);
-    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
-
-/// Records an order and returns it.
-pub async fn record(app: &TestApp, tenant: &str, customer: &str, input: Value) -> Value {
-    app.gql(tenant, RECORD, json!({ "c": customer, "i": input }))
-        .await
-        .ok()["recordOrder"]
-        .clone()
-}
+use crate::helpers::{
+    Backend, RECORD_ORDER, TestApp, days_ago, record_order, spawn_app, unknown_customer_id,
+};
 
 async fn totals(app: &TestApp, id: &str) -> Value {
     app.gql(
@@ -38,13 +24,13 @@ async fn recording_is_idempotent_and_moves_the_totals(backend: Backend) {
         .create_customer("acme", json!({ "email": "ana@acme.example" }))
         .await;
 
-    let first = record(&app, "acme", &ana, json!({ "externalId": "A-1", "amount": "100.00", "currency": "eur", "placedAt": days_ago(3.0) })).await;
+    let first = record_order(&app, "acme", &ana, json!({ "externalId": "A-1", "amount": "100.00", "currency": "eur", "placedAt": days_ago(3.0) })).await;
     assert!(first["id"].as_str().unwrap().starts_with("ord_"));
     assert_eq!(first["currency"], "EUR");
     assert_eq!(first["status"], "PAID");
     assert_eq!(first["customer"]["id"], ana);
-    record(&app, "acme", &ana, json!({ "externalId": "A-2", "amount": "50.50", "currency": "EUR", "placedAt": days_ago(1.0) })).await;
-    record(
+    record_order(&app, "acme", &ana, json!({ "externalId": "A-2", "amount": "50.50", "currency": "EUR", "placedAt": days_ago(1.0) })).await;
+    record_order(
         &app,
         "acme",
         &ana,
@@ -61,12 +47,12 @@ async fn recording_is_idempotent_and_moves_the_totals(backend: Backend) {
     assert_eq!(t["activity"]["totalCount"], 3);
 
     // The same order again changes nothing and adds no timeline entry.
-    let again = record(&app, "acme", &ana, json!({ "externalId": "A-1", "amount": "100.00", "currency": "EUR", "placedAt": first["placedAt"] })).await;
+    let again = record_order(&app, "acme", &ana, json!({ "externalId": "A-1", "amount": "100.00", "currency": "EUR", "placedAt": first["placedAt"] })).await;
     assert_eq!(again["id"], first["id"]);
     assert_eq!(totals(&app, &ana).await["activity"]["totalCount"], 3);
 
     // A refund moves the spend at once.
-    record(&app, "acme", &ana, json!({ "externalId": "A-1", "amount": "100.00", "currency": "EUR", "status": "REFUNDED", "placedAt": first["placedAt"] })).await;
+    record_order(&app, "acme", &ana, json!({ "externalId": "A-1", "amount": "100.00", "currency": "EUR", "status": "REFUNDED", "placedAt": first["placedAt"] })).await;
     let t = totals(&app, &ana).await;
     assert_eq!(t["totalOrders"], 1);
     assert_eq!(t["totalSpent"], "50.50");
@@ -75,7 +61,7 @@ async fn recording_is_idempotent_and_moves_the_totals(backend: Backend) {
     assert_eq!(t["activity"]["totalCount"], 4);
 
     // Re-recording with another amount corrects the totals.
-    record(&app, "acme", &ana, json!({ "externalId": "A-2", "amount": "70.00", "currency": "EUR", "placedAt": days_ago(1.0) })).await;
+    record_order(&app, "acme", &ana, json!({ "externalId": "A-2", "amount": "70.00", "currency": "EUR", "placedAt": days_ago(1.0) })).await;
     let t = totals(&app, &ana).await;
     assert_eq!(t["totalSpent"], "70.00");
     assert_eq!(t["orders"]["nodes"][0]["externalId"], "A-3", "newest first");
@@ -89,7 +75,7 @@ async fn bad_orders_are_refused_and_change_nothing(backend: Backend) {
     let bob = app
         .create_customer("acme", json!({ "email": "bob@acme.example" }))
         .await;
-    record(
+    record_order(
         &app,
         "acme",
         &ana,
@@ -121,7 +107,7 @@ async fn bad_orders_are_refused_and_change_nothing(backend: Backend) {
     ];
     for (input, field) in cases {
         let r = app
-            .gql("acme", RECORD, json!({ "c": bob, "i": input }))
+            .gql("acme", RECORD_ORDER, json!({ "c": bob, "i": input }))
             .await;
         assert_eq!(r.code(), "BAD_USER_INPUT", "{input}: {:#}", r.body);
         assert_eq!(r.field(), field, "{input}");
@@ -130,14 +116,14 @@ async fn bad_orders_are_refused_and_change_nothing(backend: Backend) {
     let r = app
         .gql(
             "acme",
-            RECORD,
+            RECORD_ORDER,
             json!({ "c": bob, "i": { "externalId": "A-1", "amount": "5.00", "currency": "EUR" } }),
         )
         .await;
     assert_eq!(r.code(), "CONFLICT");
     assert_eq!(r.field(), "input.externalId");
     let r = app
-        .gql("acme", RECORD, json!({ "c": unknown_customer_id(), "i": { "externalId": "C-1", "amount": "5.00", "currency": "EUR" } }))
+        .gql("acme", RECORD_ORDER, json!({ "c": unknown_customer_id(), "i": { "externalId": "C-1", "amount": "5.00", "currency": "EUR" } }))
         .await;
     assert_eq!(r.code(), "NOT_FOUND");
 
@@ -150,7 +136,7 @@ async fn a_deleted_customers_orders_still_count_as_revenue(backend: Backend) {
     let ana = app
         .create_customer("acme", json!({ "email": "ana@acme.example" }))
         .await;
-    let order = record(&app, "acme", &ana, json!({ "externalId": "A-1", "amount": "42.00", "currency": "EUR", "placedAt": days_ago(2.0) })).await;
+    let order = record_order(&app, "acme", &ana, json!({ "externalId": "A-1", "amount": "42.00", "currency": "EUR", "placedAt": days_ago(2.0) })).await;
     let stats = "{ customerStats { revenue totalOrders totalCustomers } }";
     let before = app.gql("acme", stats, json!({})).await.ok();
     assert_eq!(before["customerStats"]["revenue"], "42.00");
@@ -185,7 +171,7 @@ async fn orders_activity_and_notes_belong_to_their_tenant(backend: Backend) {
     let ana = app
         .create_customer("acme", json!({ "email": "ana@acme.example" }))
         .await;
-    let order = record(
+    let order = record_order(
         &app,
         "acme",
         &ana,
@@ -248,7 +234,7 @@ async fn orders_activity_and_notes_belong_to_their_tenant(backend: Backend) {
     let other = app
         .create_customer("other", json!({ "email": "ana@acme.example" }))
         .await;
-    record(
+    record_order(
         &app,
         "other",
         &other,
@@ -286,7 +272,7 @@ async fn money_stops_at_its_limits_and_sums_past_64_bits(backend: Backend) {
         .create_customer("acme", json!({ "email": "ana@acme.example" }))
         .await;
     let too_big = app
-        .gql("acme", RECORD, json!({ "c": ana, "i": { "externalId": "X", "amount": "1000000000000.01", "currency": "EUR" } }))
+        .gql("acme", RECORD_ORDER, json!({ "c": ana, "i": { "externalId": "X", "amount": "1000000000000.01", "currency": "EUR" } }))
         .await;
     assert_eq!(
         (too_big.code(), too_big.field()),
@@ -294,10 +280,10 @@ async fn money_stops_at_its_limits_and_sums_past_64_bits(backend: Backend) {
     );
     // A hundred orders of the largest amount fill the customer's limit.
     for i in 0..100 {
-        record(&app, "acme", &ana, json!({ "externalId": format!("M-{i}"), "amount": "1000000000000.00", "currency": "EUR" })).await;
+        record_order(&app, "acme", &ana, json!({ "externalId": format!("M-{i}"), "amount": "1000000000000.00", "currency": "EUR" })).await;
     }
     let over = app
-        .gql("acme", RECORD, json!({ "c": ana, "i": { "externalId": "M-100", "amount": "0.01", "currency": "EUR" } }))
+        .gql("acme", RECORD_ORDER, json!({ "c": ana, "i": { "externalId": "M-100", "amount": "0.01", "currency": "EUR" } }))
         .await;
     assert_eq!(
         (over.code(), over.field()),

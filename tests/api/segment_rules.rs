@@ -17,7 +17,7 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, spawn_app_unlimited};
-use crate::orders::days_ago;
+use crate::helpers::days_ago;
 use crate::segments::{CREATE, members};
 
 const FIXTURE: usize = 240;

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, spawn_app, unknown_customer_id};
-use crate::orders::{days_ago, record};
+use crate::helpers::{days_ago, record_order};
 
 pub const CREATE: &str = "mutation($i: SegmentInput!) { createSegment(input: $i) { id name description type match rules { field operator value } memberCount createdAt updatedAt } }";
 
@@ -191,8 +191,8 @@ async fn dynamic_segments_are_current_and_explain_themselves(backend: Backend) {
     assert!(members(&app, "acme", &big).await.is_empty());
 
     // An order moves Ana in at once; an old one does not move Bo.
-    record(&app, "acme", &ana, json!({ "externalId": "A-1", "amount": "120.00", "currency": "EUR", "placedAt": days_ago(3.0) })).await;
-    record(&app, "acme", &bo, json!({ "externalId": "B-1", "amount": "500.00", "currency": "EUR", "placedAt": days_ago(200.0) })).await;
+    record_order(&app, "acme", &ana, json!({ "externalId": "A-1", "amount": "120.00", "currency": "EUR", "placedAt": days_ago(3.0) })).await;
+    record_order(&app, "acme", &bo, json!({ "externalId": "B-1", "amount": "500.00", "currency": "EUR", "placedAt": days_ago(200.0) })).await;
     assert_eq!(members(&app, "acme", &big).await, vec![ana.clone()]);
 
     let explain = "query($s: ID!, $c: ID!) { segment(id: $s) { explain(customerId: $c) { index matched actual rule { field operator value } } } }";
@@ -219,7 +219,7 @@ async fn dynamic_segments_are_current_and_explain_themselves(backend: Backend) {
     );
 
     // Refunding Ana's order moves her out.
-    record(&app, "acme", &ana, json!({ "externalId": "A-1", "amount": "120.00", "currency": "EUR", "status": "REFUNDED", "placedAt": days_ago(3.0) })).await;
+    record_order(&app, "acme", &ana, json!({ "externalId": "A-1", "amount": "120.00", "currency": "EUR", "status": "REFUNDED", "placedAt": days_ago(3.0) })).await;
     assert!(members(&app, "acme", &big).await.is_empty());
 
     // Rules change with updateSegment; the name and match too.

@@ -2,13 +2,9 @@
 
 use std::time::Duration;
 
-use futures_util::{SinkExt as _, StreamExt as _};
 use serde_json::{Value, json};
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use crate::helpers::ws::{Ended, Ws};
 use crate::helpers::{
     Backend, SECRET, TestApp, TestDb, free_port, serve_process, spawn_app, spawn_app_with,
     until_healthy,
@@ -17,99 +13,6 @@ use crate::helpers::{
 const ACTIVITY: &str =
     "subscription($c: ID) { activityAdded(customerId: $c) { id type title customer { id } } }";
 const RECORD: &str = "mutation($c: ID!, $t: String!) { recordActivity(customerId: $c, input: { type: EMAIL, title: $t }) { id } }";
-
-/// A `graphql-transport-ws` client.
-struct Ws(WebSocketStream<MaybeTlsStream<TcpStream>>);
-
-/// How a socket ended.
-#[derive(Debug, PartialEq)]
-enum Ended {
-    Closed(u16),
-    Open,
-}
-
-impl Ws {
-    async fn open(app: &TestApp) -> Ws {
-        let url = format!("{}/graphql/ws", app.url.replace("http://", "ws://"));
-        let mut request = url.into_client_request().unwrap();
-        request.headers_mut().insert(
-            "Sec-WebSocket-Protocol",
-            "graphql-transport-ws".parse().unwrap(),
-        );
-        let (socket, response) = tokio_tungstenite::connect_async(request).await.unwrap();
-        assert_eq!(
-            response.headers()["sec-websocket-protocol"],
-            "graphql-transport-ws"
-        );
-        Ws(socket)
-    }
-
-    /// A socket past `connection_ack`, for `token`.
-    async fn ready(app: &TestApp, token: &str) -> Ws {
-        let mut ws = Ws::open(app).await;
-        ws.send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } }))
-            .await;
-        assert_eq!(ws.recv().await.unwrap()["type"], "connection_ack");
-        ws
-    }
-
-    async fn send(&mut self, value: Value) {
-        self.0
-            .send(Message::Text(value.to_string().into()))
-            .await
-            .unwrap();
-    }
-
-    async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
-        self.send(json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } }))
-            .await;
-    }
-
-    /// The next protocol message within five seconds (server pings
-    /// skipped); `None` when the socket closed.
-    async fn recv(&mut self) -> Option<Value> {
-        self.within(Duration::from_secs(5)).await
-    }
-
-    async fn within(&mut self, wait: Duration) -> Option<Value> {
-        let deadline = tokio::time::Instant::now() + wait;
-        loop {
-            let message = tokio::time::timeout_at(deadline, self.0.next())
-                .await
-                .ok()??;
-            match message.ok()? {
-                Message::Text(text) => {
-                    let value: Value = serde_json::from_str(text.as_str()).unwrap();
-                    if value["type"] != "ping" {
-                        return Some(value);
-                    }
-                }
-                Message::Close(_) => return None,
-                _ => {}
-            }
-        }
-    }
-
-    /// Nothing arrives for a while.
-    async fn quiet(&mut self) -> bool {
-        self.within(Duration::from_millis(700)).await.is_none()
-    }
-
-    /// How the socket ends within `wait`.
-    async fn ended(&mut self, wait: Duration) -> Ended {
-        let deadline = tokio::time::Instant::now() + wait;
-        loop {
-            match tokio::time::timeout_at(deadline, self.0.next()).await {
-                Err(_) => return Ended::Open,
-                Ok(Some(Ok(Message::Close(frame)))) => {
-                    return Ended::Closed(frame.map_or(1005, |f| f.code.into()));
-                }
-                Ok(Some(Ok(_))) => {}
-                Ok(_) => return Ended::Closed(1006),
-            }
-        }
-    }
-}
 
 async fn record(app: &TestApp, tenant: &str, customer: &str, title: &str) {
     app.gql(tenant, RECORD, json!({ "c": customer, "t": title }))
@@ -135,8 +38,8 @@ async fn subscribers_receive_their_tenants_activity_as_it_is_recorded(backend: B
     all.subscribe("a", ACTIVITY, json!({})).await;
     let mut evil = Ws::ready(&app, &app.token("evil")).await;
     evil.subscribe("e", ACTIVITY, json!({})).await;
-    // Subscriptions are live once the server has read the subscribe.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Subscriptions are live once they hear the server's events.
+    app.until_listening(3).await;
 
     record(&app, "acme", &ana, "Newsletter opened").await;
     let got = anas.recv().await.unwrap();
@@ -168,7 +71,7 @@ async fn subscribers_receive_their_tenants_activity_as_it_is_recorded(backend: B
 
     // `complete` ends a subscription; the socket stays usable.
     anas.send(json!({ "id": "1", "type": "complete" })).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    anas.handled().await;
     record(&app, "acme", &ana, "After complete").await;
     assert!(anas.quiet().await);
     anas.send(json!({ "type": "ping" })).await;
@@ -184,7 +87,7 @@ async fn customer_changes_are_published_after_they_commit(backend: Backend) {
         json!({}),
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.until_listening(1).await;
 
     let ana = app
         .create_customer("acme", json!({ "email": "ana@acme.example" }))
@@ -266,7 +169,7 @@ async fn the_protocol_refuses_with_its_close_codes(backend: Backend) {
     // Not JSON, or not a protocol message: 4400.
     for bad in ["{nope", "{\"type\":\"launch\"}"] {
         let mut ws = Ws::ready(&app, &app.token("acme")).await;
-        ws.0.send(Message::Text(bad.into())).await.unwrap();
+        ws.send_text(bad).await;
         assert_eq!(
             ws.ended(Duration::from_secs(2)).await,
             Ended::Closed(4400),
@@ -318,12 +221,7 @@ async fn the_protocol_refuses_with_its_close_codes(backend: Backend) {
     assert_eq!(ws.ended(Duration::from_secs(5)).await, Ended::Closed(4408));
 
     // Another subprotocol: the handshake is refused.
-    let url = format!("{}/graphql/ws", app.url.replace("http://", "ws://"));
-    let mut request = url.into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("Sec-WebSocket-Protocol", "graphql-ws".parse().unwrap());
-    assert!(tokio_tungstenite::connect_async(request).await.is_err());
+    assert!(Ws::try_open(&app, "graphql-ws").await.is_err());
 }
 
 /// A query over the socket has the same time limit as over HTTP.
@@ -373,7 +271,7 @@ async fn a_slow_subscriber_loses_its_oldest_events_and_is_told(backend: Backend)
     let mut ws = Ws::ready(&app, &app.token("acme")).await;
     ws.subscribe("a", "subscription { activityAdded { id } }", json!({}))
         .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.until_listening(1).await;
 
     // 300 customers in one import: 300 timeline entries at once.
     let rows: Vec<Value> = (0..300)
@@ -422,7 +320,7 @@ async fn sockets_running_the_same_subscription_share_it_independently(backend: B
     let mut two = Ws::ready(&app, &app.token("acme")).await;
     one.subscribe("a", ACTIVITY, json!({ "c": ana })).await;
     two.subscribe("b", ACTIVITY, json!({ "c": ana })).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.until_listening(1).await;
 
     record(&app, "acme", &ana, "Both hear this").await;
     for (ws, id) in [(&mut one, "a"), (&mut two, "b")] {
@@ -435,7 +333,7 @@ async fn sockets_running_the_same_subscription_share_it_independently(backend: B
     }
     // One leaves; the other still hears.
     one.send(json!({ "id": "a", "type": "complete" })).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    one.handled().await;
     record(&app, "acme", &ana, "Only two").await;
     assert_eq!(
         two.recv().await.unwrap()["payload"]["data"]["activityAdded"]["title"],
@@ -561,7 +459,7 @@ async fn data_requests_are_followed_as_they_progress(backend: Backend) {
         refused["payload"][0]["extensions"]["code"], "FORBIDDEN",
         "{refused}"
     );
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.until_listening(2).await;
 
     let first = app.request_data("acme", &ana, "ERASURE", "").await;
     let statuses = statuses_until_completed(&mut all, &first).await;
@@ -578,7 +476,7 @@ async fn data_requests_are_followed_as_they_progress(backend: Backend) {
     // Following one request hears no other.
     let mut one = Ws::ready(&app, &app.token("acme")).await;
     one.subscribe("1", REQUESTS, json!({ "id": first })).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.until_listening(3).await;
     let second = app.request_data("acme", &bea, "EXPORT", "").await;
     let statuses = statuses_until_completed(&mut all, &second).await;
     assert_eq!(statuses.last().unwrap(), "COMPLETED");
@@ -599,7 +497,7 @@ async fn events_cross_server_instances_on_postgres() {
         .await;
     let mut ws = Ws::ready(&a, &a.token("acme")).await;
     ws.subscribe("1", ACTIVITY, json!({ "c": ana })).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    a.until_listening(1).await;
 
     record(&b, "acme", &ana, "Recorded through B").await;
     let got = ws.recv().await.unwrap();
@@ -622,17 +520,18 @@ async fn subscribers_are_told_when_the_event_listener_reconnects() {
         .await;
     let mut ws = Ws::ready(&app, &app.token("acme")).await;
     ws.subscribe("1", ACTIVITY, json!({ "c": ana })).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.until_listening(1).await;
 
     // This server's listener only: its channel names the test's schema.
     let channel = format!("%crm_events_{}%", app.db.schema().unwrap());
     let db = app.db.connect().await;
+    until_listener(&db, &channel, 1).await;
     let stopped = sea_orm::ConnectionTrait::query_one_raw(
         &db,
         sea_orm::Statement::from_sql_and_values(
             sea_orm::DbBackend::Postgres,
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE $1",
-            [channel.into()],
+            [channel.clone().into()],
         ),
     )
     .await
@@ -649,12 +548,35 @@ async fn subscribers_are_told_when_the_event_listener_reconnects() {
         notice["payload"]["errors"][0]["extensions"]["dropped"],
         Value::Null
     );
-    // Listening again within a couple of seconds.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Listening again: a new connection waits on the channel.
+    until_listener(&db, &channel, 1).await;
     record(&app, "acme", &ana, "After the reconnect").await;
     let got = ws.recv().await.unwrap();
     assert_eq!(
         got["payload"]["data"]["activityAdded"]["title"], "After the reconnect",
         "{got}"
     );
+}
+
+/// Waits until `n` connections listen on the events channel `like` names.
+async fn until_listener(db: &sea_orm::DatabaseConnection, like: &str, n: i64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let row = sea_orm::ConnectionTrait::query_one_raw(
+            db,
+            sea_orm::Statement::from_sql_and_values(
+                sea_orm::DbBackend::Postgres,
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE $1 AND pid <> pg_backend_pid()",
+                [like.into()],
+            ),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        if row.try_get_by_index::<i64>(0).unwrap() == n {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "no listener on {like}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

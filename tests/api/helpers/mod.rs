@@ -3,6 +3,7 @@
 
 mod db;
 pub mod receiver;
+pub mod ws;
 
 use std::time::Duration;
 
@@ -256,6 +257,21 @@ impl TestApp {
     }
 
     /// How many customers `tenant` has.
+    /// Waits until exactly `n` subscriptions hear this instance's events
+    /// (sockets running the same one count once): a subscription sent is
+    /// live from then on, a completed one gone.
+    pub async fn until_listening(&self, n: usize) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while self.app.bus.listeners() != n {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{} subscriptions listening, not {n}",
+                self.app.bus.listeners()
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
     pub async fn count(&self, tenant: &str) -> i64 {
         self.gql(tenant, "{ customerCount }", json!({})).await.ok()["customerCount"]
             .as_i64()
@@ -325,6 +341,23 @@ impl TestApp {
             .unwrap()
             .to_owned()
     }
+}
+
+/// `recordOrder`, returning the order with its customer.
+pub const RECORD_ORDER: &str = "mutation($c: ID!, $i: OrderInput!) { recordOrder(customerId: $c, input: $i) { id externalId amount currency status placedAt customer { id } } }";
+
+/// An RFC 3339 time `days` days ago.
+pub fn days_ago(days: f64) -> String {
+    let t = chrono::Utc::now() - chrono::Duration::milliseconds((days * 86_400_000.0) as i64);
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// Records an order and returns it.
+pub async fn record_order(app: &TestApp, tenant: &str, customer: &str, input: Value) -> Value {
+    app.gql(tenant, RECORD_ORDER, json!({ "c": customer, "i": input }))
+        .await
+        .ok()["recordOrder"]
+        .clone()
 }
 
 /// A well-formed customer ID that never existed.
