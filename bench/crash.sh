@@ -8,5 +8,5 @@
 #   ROUNDS=100 CRM_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test bench/crash.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CRM_CRASH_ROUNDS=${ROUNDS:-100} cargo test --release --test api \
+CRM_CRASH_ROUNDS=${ROUNDS:-100} cargo test --test api \
   acknowledged_writes_survive_sigkill -- --nocapture 2>&1 | grep -E "kills,|test result"

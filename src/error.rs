@@ -23,6 +23,20 @@ pub mod code {
     /// The database cannot be reached for now (HTTP 503 with
     /// `Retry-After`): nothing was done, and the request may be retried.
     pub const SERVICE_UNAVAILABLE: &str = "SERVICE_UNAVAILABLE";
+
+    /// Every code an error may carry.
+    pub const ALL: [&str; 10] = [
+        UNAUTHENTICATED,
+        FORBIDDEN,
+        NOT_FOUND,
+        BAD_USER_INPUT,
+        CONFLICT,
+        RATE_LIMITED,
+        QUERY_TOO_COMPLEX,
+        QUERY_TOO_DEEP,
+        INTERNAL_SERVER_ERROR,
+        SERVICE_UNAVAILABLE,
+    ];
 }
 
 pub type AppResult<T> = Result<T, AppError>;

@@ -13,6 +13,7 @@ mod cli;
 mod crash;
 mod customers;
 mod data_requests;
+mod docs;
 mod fairness;
 mod house;
 mod http;
