@@ -16,8 +16,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, spawn_app_unlimited};
-use crate::helpers::days_ago;
+use crate::helpers::{Backend, TestApp, days_ago, spawn_app_unlimited};
 use crate::segments::{CREATE, members};
 
 const FIXTURE: usize = 240;

@@ -576,7 +576,10 @@ async fn until_listener(db: &sea_orm::DatabaseConnection, like: &str, n: i64) {
         if row.try_get_by_index::<i64>(0).unwrap() == n {
             return;
         }
-        assert!(std::time::Instant::now() < deadline, "no listener on {like}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no listener on {like}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
