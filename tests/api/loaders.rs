@@ -3,8 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, SECRET, TestApp, spawn_app_with};
-use crate::helpers::record_order;
+use crate::helpers::{Backend, SECRET, TestApp, record_order, spawn_app_with};
 
 const NESTED: &str = "query($n: Int!) { customers(first: $n) { nodes { id tags
     metrics { rfm { segment } churnRisk averageOrderValue }
