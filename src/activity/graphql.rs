@@ -24,13 +24,17 @@ use crate::profiles::{Customer, repo as customers};
 pub enum ActivityType {
     /// An order was recorded or changed.
     Order,
+    /// An email, sent to or received from the customer.
     Email,
+    /// The customer viewed a page.
     PageView,
+    /// A support conversation or ticket.
     Support,
     /// A note was added.
     Note,
     /// The customer was created or changed.
     Customer,
+    /// Anything else: `title` and `data` say what.
     Custom,
 }
 
@@ -63,6 +67,8 @@ impl ActivityType {
 /// One entry of a customer's timeline.
 pub struct Activity(pub activity::Model);
 
+/// One entry of a customer's timeline: recorded with `recordActivity`, or
+/// added by the API itself when a customer, order or note changes.
 #[Object]
 impl Activity {
     /// `act_` followed by a time-ordered key.
@@ -70,11 +76,14 @@ impl Activity {
         ids::encode(Kind::Activity, &self.0.id)
     }
 
+    /// What kind of thing happened.
     #[graphql(name = "type")]
     async fn kind(&self) -> ActivityType {
         ActivityType::from_db(&self.0.kind)
     }
 
+    /// A one-line summary (up to 500 characters), such as "Order A-1001
+    /// placed"; null when none was given.
     async fn title(&self) -> Option<&str> {
         self.0.title.as_deref()
     }
@@ -84,6 +93,7 @@ impl Activity {
         self.0.data.as_ref().map(Json)
     }
 
+    /// When it happened. The timeline is ordered by it, newest first.
     async fn occurred_at(&self) -> DateTime {
         DateTime(self.0.occurred_at)
     }
@@ -130,11 +140,13 @@ pub async fn customer_activity(
 /// An entry for `recordActivity`.
 #[derive(InputObject)]
 pub struct ActivityInput {
+    /// What kind of thing happened.
     #[graphql(name = "type")]
     pub kind: ActivityType,
     /// Up to 500 characters.
     pub title: Option<String>,
-    /// When it happened; now by default, never in the future.
+    /// When it happened; now by default, and not in the future (a few
+    /// minutes of clock difference aside).
     pub occurred_at: Option<DateTime>,
     /// Any JSON value, up to 16 KiB.
     pub data: Option<Json<serde_json::Value>>,
@@ -148,13 +160,13 @@ pub struct ActivityMutation;
 
 #[Object]
 impl ActivityMutation {
-    /// Adds an entry to a customer's timeline.
+    /// Adds an entry to a customer's timeline. Needs `write:customers`.
     #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
     async fn record_activity(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        input: ActivityInput,
+        #[graphql(desc = "The customer's ID (`cus_…`).")] customer_id: ID,
+        #[graphql(desc = "The entry to add.")] input: ActivityInput,
     ) -> Result<Activity> {
         let session = ctx.session()?;
         let key = ids::decode(Kind::Customer, &customer_id).ok_or(not_found("customer"))?;

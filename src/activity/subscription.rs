@@ -22,7 +22,8 @@ pub struct ActivitySubscription;
 #[Subscription]
 impl ActivitySubscription {
     /// Timeline entries as they are added, of one customer or (without
-    /// `customerId`) of every customer of the tenant.
+    /// `customerId`) of every customer of the tenant. Needs
+    /// `read:customers`.
     #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
     async fn activity_added(
         &self,

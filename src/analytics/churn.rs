@@ -1,5 +1,5 @@
 //! Purchase rhythm and churn risk, as pure functions of a customer's paid
-//! orders and the clock (the README states the same formula).
+//! orders and the clock (`docs/api.md` §7 states the same formula).
 //!
 //! With `n` paid orders, the first at `first` and the last at `last`, and
 //! `t` days since the last one:

@@ -16,15 +16,20 @@ use crate::graphql::scalars::{DateTime, Decimal};
 /// null without a paid order.
 #[derive(SimpleObject)]
 pub struct RfmScore {
+    /// 1–5 by the time of the last paid order: 5 for the most recent.
     pub recency_score: Option<i32>,
+    /// 1–5 by the number of paid orders: 5 for the most.
     pub frequency_score: Option<i32>,
+    /// 1–5 by the spend to date: 5 for the most.
     pub monetary_score: Option<i32>,
+    /// The segment the scores name; `NONE` without a paid order.
     pub segment: RfmSegment,
 }
 
 /// What a customer's orders say about them.
 #[derive(SimpleObject)]
 pub struct CustomerMetrics {
+    /// Recency, frequency and monetary scores, and the segment they name.
     pub rfm: RfmScore,
     /// Spent to date: the sum of paid orders.
     pub lifetime_value: Decimal,
@@ -32,14 +37,17 @@ pub struct CustomerMetrics {
     pub average_order_value: Decimal,
     /// Paid orders.
     pub total_orders: i64,
+    /// Sum of paid orders.
     pub total_spent: Decimal,
     /// Mean days between paid orders; null below 2 orders.
     pub purchase_frequency_days: Option<f64>,
     /// 0..1, growing with the time since the last order measured against
-    /// the customer's own rhythm (the README has the formula); null with no
-    /// paid order.
+    /// the customer's own rhythm (`docs/api.md` §7 has the formula); null
+    /// with no paid order.
     pub churn_risk: Option<f64>,
+    /// When the first paid order was placed; null without one.
     pub first_order_at: Option<DateTime>,
+    /// When the latest paid order was placed; null without one.
     pub last_order_at: Option<DateTime>,
     /// When these figures were computed.
     pub computed_at: DateTime,
@@ -104,14 +112,18 @@ pub async fn customer_metrics(ctx: &Context<'_>, row: &customer::Model) -> Resul
 /// How many customers an RFM segment holds.
 #[derive(SimpleObject)]
 pub struct RfmSegmentCount {
+    /// The RFM segment.
     pub segment: RfmSegment,
+    /// How many of the tenant's customers are in it now.
     pub count: i64,
 }
 
 /// A span of time, `start` included, `end` excluded.
 #[derive(SimpleObject)]
 pub struct Period {
+    /// The first instant of the period (included).
     pub start: DateTime,
+    /// The instant the period ends (excluded).
     pub end: DateTime,
 }
 
@@ -129,7 +141,7 @@ pub struct CustomerStats {
     pub total_orders: i64,
     /// The sum of those orders.
     pub revenue: Decimal,
-    /// `revenue / totalOrders`.
+    /// `revenue / totalOrders`, to the cent (0 without orders).
     pub average_order_value: Decimal,
     /// Mean spend to date of the customers with a paid order (today's
     /// figure, whatever the period).
@@ -137,6 +149,7 @@ pub struct CustomerStats {
     /// Today's customers per RFM segment, `NONE` for those without a paid
     /// order; every segment listed, in a fixed order.
     pub rfm_distribution: Vec<RfmSegmentCount>,
+    /// The period the figures cover.
     pub period: Period,
 }
 
@@ -149,13 +162,16 @@ pub struct MetricsQuery;
 #[Object]
 impl MetricsQuery {
     /// The tenant's figures from `from` (default: 30 days before `to`) to
-    /// `to` (default: now).
+    /// `to` (default: now). Needs `read:customers`.
     #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
     async fn customer_stats(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The period's start (included); 30 days before `to` when absent. Must be before `to`."
+        )]
         from: Option<DateTime>,
-        to: Option<DateTime>,
+        #[graphql(desc = "The period's end (excluded); now when absent.")] to: Option<DateTime>,
     ) -> Result<CustomerStats> {
         let session = ctx.session()?;
         let to = to.map_or_else(crate::db::now, |t| t.0);

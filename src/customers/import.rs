@@ -26,6 +26,8 @@ use crate::tenancy::TenantId;
 pub const MAX_ROWS: usize = 1000;
 const ATTEMPTS: usize = 4;
 
+/// What an import does with a row naming an existing customer (by email,
+/// then phone).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, async_graphql::Enum, clap::ValueEnum)]
 pub enum ImportMode {
     /// Create new customers; rows naming an existing one are skipped.
@@ -39,7 +41,10 @@ pub enum ImportMode {
 pub struct ImportFailure {
     /// The row's position in the call, from 0.
     pub index: i32,
+    /// The error's code, as in `extensions.code`, such as `BAD_USER_INPUT`
+    /// or `CONFLICT`.
     pub code: String,
+    /// What is wrong with the row, in words.
     pub message: String,
     /// The row's field at fault (`email`, `address.country`), if one is.
     pub field: Option<String>,
@@ -48,9 +53,14 @@ pub struct ImportFailure {
 /// What an import did.
 #[derive(Clone, Debug, Default, async_graphql::SimpleObject)]
 pub struct ImportPayload {
+    /// Rows that created a customer.
     pub created: i32,
+    /// Rows that updated an existing customer.
     pub updated: i32,
+    /// Rows that changed nothing, or named an existing customer under
+    /// `CREATE_ONLY`.
     pub skipped: i32,
+    /// Rows that were refused, each with why; the other rows went in.
     pub failed: Vec<ImportFailure>,
 }
 

@@ -17,6 +17,7 @@ use crate::profiles::input::{self, CustomerField, CustomerInput, CustomerUpdateI
 /// The result of `createCustomer` and `upsertCustomer`.
 #[derive(SimpleObject)]
 pub struct CreateCustomerPayload {
+    /// The customer created, found or updated.
     pub customer: Customer,
     /// False when an existing customer was returned (or updated).
     pub created: bool,
@@ -44,10 +45,14 @@ pub struct CustomerMutation;
 impl CustomerMutation {
     /// Creates a customer. When the email (or phone) already belongs to a
     /// customer, returns that one with `created: false` and changes nothing.
+    /// Needs `write:customers`.
     #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
     async fn create_customer(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The profile: at least one of `name`, `firstName`, `lastName`, `email` or `phone`."
+        )]
         input: CustomerInput,
     ) -> Result<CreateCustomerPayload> {
         let session = ctx.session()?;
@@ -67,12 +72,16 @@ impl CustomerMutation {
     /// Finds a customer by email, then phone, and updates it, or creates
     /// one. `doNotUpdate` lists fields an existing customer keeps;
     /// `input.addTags` adds tags; `input.metadata` merges into the existing
-    /// custom fields.
+    /// custom fields. Needs `write:customers`.
     #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
     async fn upsert_customer(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The profile; its `email`, then `phone`, finds an existing customer.")]
         input: CustomerInput,
+        #[graphql(
+            desc = "Fields an existing customer keeps as they are; a new customer takes every field given."
+        )]
         do_not_update: Option<Vec<CustomerField>>,
     ) -> Result<CreateCustomerPayload> {
         let session = ctx.session()?;
@@ -84,13 +93,14 @@ impl CustomerMutation {
     }
 
     /// Changes a customer: an absent field is unchanged, an explicit `null`
-    /// clears it.
+    /// clears it. An email or phone another customer has is `CONFLICT`.
+    /// Needs `write:customers`.
     #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
     async fn update_customer(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        input: CustomerUpdateInput,
+        #[graphql(desc = "The customer's ID (`cus_…`).")] id: ID,
+        #[graphql(desc = "The fields to change.")] input: CustomerUpdateInput,
     ) -> Result<Customer> {
         let session = ctx.session()?;
         let key = ids::decode(Kind::Customer, &id).ok_or(not_found("customer"))?;
@@ -104,12 +114,19 @@ impl CustomerMutation {
     /// default) updates the customers their email, then phone, names;
     /// `CREATE_ONLY` skips them. A bad row fails alone, with its index and
     /// field, and the others go in; a row that changes nothing is skipped.
+    /// Needs `write:customers`.
     #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
     async fn import_customers(
         &self,
         ctx: &Context<'_>,
-        customers: Vec<CustomerInput>,
-        #[graphql(default_with = "Some(ImportMode::Upsert)")] mode: Option<ImportMode>,
+        #[graphql(desc = "The rows, applied in order; at most 1,000.")] customers: Vec<
+            CustomerInput,
+        >,
+        #[graphql(
+            default_with = "Some(ImportMode::Upsert)",
+            desc = "What a row naming an existing customer does."
+        )]
+        mode: Option<ImportMode>,
     ) -> Result<ImportPayload> {
         let session = ctx.session()?;
         let mode = mode.unwrap_or(ImportMode::Upsert);
@@ -117,14 +134,17 @@ impl CustomerMutation {
     }
 
     /// Adds and removes tags on up to 250 customers at once, keeping their
-    /// other tags.
+    /// other tags. An unknown ID is `NOT_FOUND` and changes nothing. Needs
+    /// `write:customers`.
     #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
     async fn tag_customers(
         &self,
         ctx: &Context<'_>,
-        ids: Vec<ID>,
-        add: Option<Vec<String>>,
-        remove: Option<Vec<String>>,
+        #[graphql(desc = "The customers' IDs (`cus_…`); at most 250.")] ids: Vec<ID>,
+        #[graphql(desc = "Tags to add (1–64 characters each).")] add: Option<Vec<String>>,
+        #[graphql(desc = "Tags to remove; those a customer lacks are ignored.")] remove: Option<
+            Vec<String>,
+        >,
     ) -> Result<Vec<Customer>> {
         let session = ctx.session()?;
         if ids.len() > MAX_IDS {
@@ -140,14 +160,17 @@ impl CustomerMutation {
         Ok(rows.into_iter().map(Customer::from).collect())
     }
 
-    /// Merges `mergeId` into `keepId`: the kept customer takes the other's
-    /// tags (and orders, activity, notes and segment memberships), fills its
-    /// empty fields from it, and the other is deleted.
+    /// Merges `mergeId` into `keepId`, in one transaction: the kept customer
+    /// takes the other's tags, orders, timeline, notes and static segment
+    /// memberships, fills its empty fields and custom-field keys from it,
+    /// and its order totals are recomputed; then the other is deleted.
+    /// Needs `write:customers`.
     #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
     async fn merge_customers(
         &self,
         ctx: &Context<'_>,
-        keep_id: ID,
+        #[graphql(desc = "The customer that stays (`cus_…`).")] keep_id: ID,
+        #[graphql(desc = "The duplicate, deleted once merged (`cus_…`); not `keepId`.")]
         merge_id: ID,
     ) -> Result<Customer> {
         let session = ctx.session()?;
@@ -158,9 +181,16 @@ impl CustomerMutation {
             .into())
     }
 
-    /// Deletes a customer and its tags.
+    /// Deletes a customer with its tags, notes, timeline, segment
+    /// memberships, webhook events and export archives. Its orders stay,
+    /// unlinked (`customer: null`), so revenue statistics do not move.
+    /// Needs `write:customers`.
     #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
-    async fn delete_customer(&self, ctx: &Context<'_>, id: ID) -> Result<DeletePayload> {
+    async fn delete_customer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The customer's ID (`cus_…`).")] id: ID,
+    ) -> Result<DeletePayload> {
         let session = ctx.session()?;
         let key = ids::decode(Kind::Customer, &id).ok_or(not_found("customer"))?;
         upsert::delete(&session.db, session.tenant(), &key).await?;

@@ -20,15 +20,23 @@ use crate::segments::{Segment, customer_segments};
 /// A postal address.
 #[derive(SimpleObject)]
 pub struct Address {
+    /// The first line of the street address.
     pub line1: Option<String>,
+    /// The second line of the street address (apartment, suite, …).
     pub line2: Option<String>,
+    /// The city or town.
     pub city: Option<String>,
+    /// The state, province or region.
     pub state: Option<String>,
+    /// The postal or ZIP code.
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2 code.
     pub country: Option<String>,
 }
 
+/// A person or company the tenant does business with: a profile with
+/// tags, an address and custom fields, and its orders, timeline, notes,
+/// metrics and segments.
 #[Object]
 impl Customer {
     /// `cus_` followed by a time-ordered key.
@@ -41,10 +49,12 @@ impl Customer {
         display_name(&self.row)
     }
 
+    /// Given name.
     async fn first_name(&self) -> Option<&str> {
         self.row.first_name.as_deref()
     }
 
+    /// Family name.
     async fn last_name(&self) -> Option<&str> {
         self.row.last_name.as_deref()
     }
@@ -59,14 +69,17 @@ impl Customer {
         self.row.phone.as_deref()
     }
 
+    /// The name of the customer's company.
     async fn company_name(&self) -> Option<&str> {
         self.row.company_name.as_deref()
     }
 
+    /// An http(s) URL of the customer's picture.
     async fn avatar_url(&self) -> Option<&str> {
         self.row.avatar_url.as_deref()
     }
 
+    /// Whether the customer is active or archived.
     async fn status(&self) -> CustomerStatus {
         CustomerStatus::from_db(&self.row.status)
     }
@@ -90,6 +103,7 @@ impl Customer {
         Ok(loaded.unwrap_or_default())
     }
 
+    /// The postal address; null when no part of it is set.
     async fn address(&self) -> Option<Address> {
         let m = &self.row;
         has_address(m).then(|| Address {
@@ -107,10 +121,12 @@ impl Customer {
         Json(&self.row.metadata)
     }
 
+    /// When the customer was created.
     async fn created_at(&self) -> DateTime {
         DateTime(self.row.created_at)
     }
 
+    /// When the customer last changed.
     async fn updated_at(&self) -> DateTime {
         DateTime(self.row.updated_at)
     }
@@ -125,6 +141,7 @@ impl Customer {
         Decimal::from(self.row.total_spent_cents)
     }
 
+    /// When the latest paid order was placed; null without a paid order.
     async fn last_order_at(&self) -> Option<DateTime> {
         self.row.last_order_at.map(DateTime)
     }
@@ -138,10 +155,10 @@ impl Customer {
     async fn orders(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Returns the first n items (1–100; 25 by default).")] first: Option<i32>,
+        #[graphql(desc = "Returns the items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Returns the last n items (1–100; 25 by default).")] last: Option<i32>,
+        #[graphql(desc = "Returns the items before this cursor.")] before: Option<String>,
     ) -> Result<OrderConnection> {
         customer_orders(ctx, &self.row.id, first, after, last, before).await
     }
@@ -151,10 +168,14 @@ impl Customer {
     async fn activity(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        types: Option<Vec<ActivityType>>,
+        #[graphql(desc = "Returns the first n items (1–100; 25 by default).")] first: Option<i32>,
+        #[graphql(desc = "Returns the items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Only entries of these kinds; every kind when absent.")] types: Option<
+            Vec<ActivityType>,
+        >,
+        #[graphql(desc = "Only entries that occurred after this time (exclusive).")]
         occurred_after: Option<DateTime>,
+        #[graphql(desc = "Only entries that occurred before this time (exclusive).")]
         occurred_before: Option<DateTime>,
     ) -> Result<ActivityConnection> {
         customer_activity(
@@ -173,15 +194,16 @@ impl Customer {
     async fn notes(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Returns the first n items (1–100; 25 by default).")] first: Option<i32>,
+        #[graphql(desc = "Returns the items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Returns the last n items (1–100; 25 by default).")] last: Option<i32>,
+        #[graphql(desc = "Returns the items before this cursor.")] before: Option<String>,
     ) -> Result<NoteConnection> {
         customer_notes(ctx, &self.row.id, first, after, last, before).await
     }
 
-    /// The segments the customer belongs to now, by name.
+    /// The segments the customer belongs to now, by name. Needs
+    /// `read:segments`.
     #[graphql(guard = "ScopeGuard(Scope::ReadSegments)")]
     async fn segments(&self, ctx: &Context<'_>) -> Result<Vec<Segment>> {
         customer_segments(ctx, &self.row.id).await

@@ -20,9 +20,14 @@ pub struct CustomerQuery;
 
 #[Object]
 impl CustomerQuery {
-    /// A customer by ID; null when there is none in your tenant.
+    /// A customer by ID; null when there is none in your tenant. Needs
+    /// `read:customers`.
     #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
-    async fn customer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Customer>> {
+    async fn customer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The customer's ID (`cus_…`).")] id: ID,
+    ) -> Result<Option<Customer>> {
         let Some(key) = ids::decode(Kind::Customer, &id) else {
             return Ok(None);
         };
@@ -36,12 +41,17 @@ impl CustomerQuery {
             .map(|(row, tags)| Customer::with_tags(row, tags)))
     }
 
-    /// A customer by email (case-insensitive), else by phone.
+    /// A customer by email (case-insensitive), else by phone; one of them
+    /// is required. Null when no customer of your tenant has either.
+    /// Needs `read:customers`.
     #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
     async fn customer_lookup(
         &self,
         ctx: &Context<'_>,
-        email: Option<String>,
+        #[graphql(desc = "An email address, matched ignoring case.")] email: Option<String>,
+        #[graphql(
+            desc = "A phone number with its country code (`+34 612 345 678`); used when the email finds no one, or none is given."
+        )]
         phone: Option<String>,
     ) -> Result<Option<Customer>> {
         let session = ctx.session()?;
@@ -73,7 +83,7 @@ impl CustomerQuery {
     }
 
     /// Customers, filtered and sorted (newest first by default), with keyset
-    /// cursors.
+    /// cursors. Needs `read:customers`.
     #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
     #[expect(
         clippy::too_many_arguments,
@@ -82,11 +92,14 @@ impl CustomerQuery {
     async fn customers(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-        filter: Option<CustomerFilter>,
+        #[graphql(desc = "Returns the first n items (1–100; 25 by default).")] first: Option<i32>,
+        #[graphql(desc = "Returns the items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Returns the last n items (1–100; 25 by default).")] last: Option<i32>,
+        #[graphql(desc = "Returns the items before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Which customers to list; every customer when absent.")] filter: Option<
+            CustomerFilter,
+        >,
+        #[graphql(desc = "The order; newest first (`CREATED_AT`, `DESC`) when absent.")]
         sort: Option<CustomerSort>,
     ) -> Result<CustomerConnection> {
         let page = Page::from_params(first, after, last, before)?;
@@ -94,12 +107,14 @@ impl CustomerQuery {
         customer_connection(ctx, page, filter, sort, scope).await
     }
 
-    /// How many customers match the filter.
+    /// How many customers match the filter. Needs `read:customers`.
     #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
     async fn customer_count(
         &self,
         ctx: &Context<'_>,
-        filter: Option<CustomerFilter>,
+        #[graphql(desc = "Which customers to count; every customer when absent.")] filter: Option<
+            CustomerFilter,
+        >,
     ) -> Result<i64> {
         let session = ctx.session()?;
         let counting = Counting::of(filter.as_ref(), false);

@@ -52,7 +52,7 @@ pub struct CustomerSubscription;
 #[Subscription]
 impl CustomerSubscription {
     /// Customers of the tenant as they are created, updated, merged into
-    /// or deleted.
+    /// or deleted. Needs `read:customers`.
     #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
     async fn customer_changed(
         &self,

@@ -21,6 +21,7 @@ use crate::profiles::loader::CustomerLoader;
 /// Most characters of a request's reason.
 const MAX_REASON: usize = 2_000;
 
+/// What a data request asks for.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum RemovalRequestType {
     /// Remove the customer's personal data everywhere.
@@ -38,11 +39,18 @@ impl RemovalRequestType {
     }
 }
 
+/// Where a data request stands: `PENDING`, then `PROCESSING`, then
+/// `COMPLETED` or `FAILED`.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum RemovalRequestStatus {
+    /// Recorded and queued; the background worker has not started it.
     Pending,
+    /// The background worker is carrying it out.
     Processing,
+    /// Carried out: the data is erased (see `audit`), or the export's
+    /// archive is ready (see `downloadUrl`).
     Completed,
+    /// Given up; `error` says why.
     Failed,
 }
 
@@ -72,12 +80,15 @@ impl RemovalRequestStatus {
 /// The format of an export archive.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
 pub enum ExportFormat {
+    /// One JSON document (the default).
     #[default]
     Json,
 }
 
+/// A data request for `createRemovalRequest`.
 #[derive(InputObject)]
 pub struct RemovalRequestInput {
+    /// Erasure or export.
     #[graphql(name = "type")]
     pub kind: RemovalRequestType,
     /// Why the request was made (at most 2,000 characters). An erasure of
@@ -98,15 +109,23 @@ pub struct RemovalRequest(pub data_request::Model);
 /// What an erasure removed: counts only.
 #[derive(SimpleObject)]
 pub struct ErasureCounts {
+    /// The profile: 1, or 0 when it was already deleted.
     pub customers: u64,
+    /// Tags removed.
     pub tags: u64,
+    /// Notes removed.
     pub notes: u64,
+    /// Timeline entries removed, with their titles and data.
     pub activities: u64,
+    /// Static segment memberships removed.
     pub segment_memberships: u64,
     /// Orders kept, with their amounts, for revenue statistics, and no
     /// longer linked to anyone.
     pub orders_anonymized: u64,
+    /// Webhook events about the customer removed, queued or sent, with
+    /// their deliveries.
     pub webhook_events: u64,
+    /// Export archives of the customer removed.
     pub exports: u64,
 }
 
@@ -114,12 +133,16 @@ pub struct ErasureCounts {
 /// removed; no personal data.
 #[derive(SimpleObject)]
 pub struct ErasureAudit {
+    /// When the erasure was carried out.
     pub erased_at: DateTime,
     /// The `sub` of the token that requested the erasure.
     pub requested_by: String,
+    /// What was removed, counted.
     pub removed: ErasureCounts,
 }
 
+/// A request to erase a customer's personal data or to export it (GDPR /
+/// CCPA), carried out by the background worker.
 #[Object]
 impl RemovalRequest {
     /// `drr_` followed by a time-ordered key.
@@ -132,7 +155,7 @@ impl RemovalRequest {
         ids::encode(Kind::Customer, &self.0.customer_id)
     }
 
-    /// The customer; null once erased or deleted.
+    /// The customer; null once erased or deleted. Needs `read:customers`.
     async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
         let session = ctx.session()?;
         if !session.viewer.scopes.contains(Scope::ReadCustomers) {
@@ -149,6 +172,7 @@ impl RemovalRequest {
         Ok(row)
     }
 
+    /// Erasure or export.
     #[graphql(name = "type")]
     async fn kind(&self) -> RemovalRequestType {
         if self.0.kind == super::ERASURE {
@@ -158,18 +182,24 @@ impl RemovalRequest {
         }
     }
 
+    /// Where the request stands.
     async fn status(&self) -> RemovalRequestStatus {
         RemovalRequestStatus::of(&self.0.status)
     }
 
+    /// Why the request was made, as given; null when none was, and once an
+    /// erasure of the customer cleared it.
     async fn reason(&self) -> Option<&str> {
         self.0.reason.as_deref()
     }
 
+    /// Whether the customer asked to be told when it is done: recorded for
+    /// your own notification flow, and sent in the webhook.
     async fn notify_customer(&self) -> bool {
         self.0.notify_customer
     }
 
+    /// The archive's format (exports).
     async fn format(&self) -> ExportFormat {
         ExportFormat::Json
     }
@@ -180,20 +210,22 @@ impl RemovalRequest {
     }
 
     /// When the request will have been carried out at the latest: the
-    /// one-month deadline of GDPR Art. 12(3). The worker usually takes
-    /// seconds.
+    /// one-month deadline of GDPR Art. 12(3).
     async fn estimated_completion(&self) -> DateTime {
         DateTime(self.0.estimated_completion)
     }
 
+    /// When the request was made.
     async fn created_at(&self) -> DateTime {
         DateTime(self.0.created_at)
     }
 
+    /// When the request last changed.
     async fn updated_at(&self) -> DateTime {
         DateTime(self.0.updated_at)
     }
 
+    /// When the request was carried out; null until it is `COMPLETED`.
     async fn completed_at(&self) -> Option<DateTime> {
         self.0.completed_at.map(DateTime)
     }
@@ -270,9 +302,14 @@ pub struct DataRequestQuery;
 
 #[Object]
 impl DataRequestQuery {
-    /// A data request by ID; null when there is none in your tenant.
+    /// A data request by ID; null when there is none in your tenant. Needs
+    /// `read:data_requests`.
     #[graphql(guard = "ScopeGuard(Scope::ReadDataRequests)")]
-    async fn removal_request(&self, ctx: &Context<'_>, id: ID) -> Result<Option<RemovalRequest>> {
+    async fn removal_request(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The request's ID (`drr_…`).")] id: ID,
+    ) -> Result<Option<RemovalRequest>> {
         let session = ctx.session()?;
         let Some(key) = ids::decode(Kind::DataRequest, &id) else {
             return Ok(None);
@@ -286,18 +323,18 @@ impl DataRequestQuery {
     }
 
     /// The tenant's data requests, newest first; `status` and `customerId`
-    /// narrow the list.
+    /// narrow the list. Needs `read:data_requests`.
     #[graphql(guard = "ScopeGuard(Scope::ReadDataRequests)")]
     #[expect(clippy::too_many_arguments, reason = "the GraphQL signature")]
     async fn removal_requests(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-        status: Option<RemovalRequestStatus>,
-        customer_id: Option<ID>,
+        #[graphql(desc = "Returns the first n items (1–100; 25 by default).")] first: Option<i32>,
+        #[graphql(desc = "Returns the items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Returns the last n items (1–100; 25 by default).")] last: Option<i32>,
+        #[graphql(desc = "Returns the items before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Only requests with this status.")] status: Option<RemovalRequestStatus>,
+        #[graphql(desc = "Only requests about this customer (`cus_…`).")] customer_id: Option<ID>,
     ) -> Result<RemovalRequestConnection> {
         let session = ctx.session()?;
         let page = Page::from_params(first, after, last, before)?;
@@ -326,13 +363,13 @@ impl DataRequestMutation {
     /// Asks for a customer's erasure or export, carried out by the
     /// background worker: follow it with `removalRequest`, the
     /// `removalRequestUpdated` subscription or the `data_request.completed`
-    /// webhook.
+    /// webhook. Needs `write:data_requests`.
     #[graphql(guard = "ScopeGuard(Scope::WriteDataRequests)")]
     async fn create_removal_request(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        input: RemovalRequestInput,
+        #[graphql(desc = "The customer's ID (`cus_…`).")] customer_id: ID,
+        #[graphql(desc = "What to do, and why.")] input: RemovalRequestInput,
     ) -> Result<RemovalRequest> {
         let session = ctx.session()?;
         let key = ids::decode(Kind::Customer, &customer_id).ok_or(not_found("customer"))?;

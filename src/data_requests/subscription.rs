@@ -19,7 +19,7 @@ pub struct DataRequestSubscription;
 #[Subscription]
 impl DataRequestSubscription {
     /// Data requests as they are created and change status: one request's
-    /// (`id`) or every request of the tenant.
+    /// (`id`) or every request of the tenant. Needs `read:data_requests`.
     #[graphql(guard = "ScopeGuard(Scope::ReadDataRequests)")]
     async fn removal_request_updated(
         &self,

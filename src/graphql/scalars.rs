@@ -13,6 +13,9 @@ pub struct DateTime(pub chrono::DateTime<Utc>);
     name = "DateTime",
     specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339"
 )]
+/// An instant as RFC 3339 text, written in UTC with microseconds, e.g.
+/// `"2026-11-21T09:30:00.000000Z"`. Input may carry any offset; digits
+/// finer than microseconds are dropped.
 impl ScalarType for DateTime {
     fn is_valid(value: &Value) -> bool {
         matches!(value, Value::String(s) if chrono::DateTime::parse_from_rfc3339(s).is_ok())
@@ -88,7 +91,9 @@ impl std::fmt::Display for Decimal {
 }
 
 #[Scalar(name = "Decimal")]
-/// Money as a string with two decimals, e.g. `"12840.00"`; never a float.
+/// Money in the currency's major unit, as a string with two decimals, e.g.
+/// `"12840.00"`; never a float. Input may also be a number; either has at
+/// most two decimals and 15 digits before the point.
 impl ScalarType for Decimal {
     fn is_valid(value: &Value) -> bool {
         match value {

@@ -27,6 +27,7 @@ const MAX_BODY: usize = 10_000;
 /// A note about a customer.
 pub struct Note(pub note::Model);
 
+/// A free-text note about a customer.
 #[Object]
 impl Note {
     /// `note_` followed by a time-ordered key.
@@ -34,6 +35,7 @@ impl Note {
         ids::encode(Kind::Note, &self.0.id)
     }
 
+    /// The text: 1 to 10,000 characters, possibly several lines.
     async fn body(&self) -> &str {
         &self.0.body
     }
@@ -43,14 +45,17 @@ impl Note {
         &self.0.author
     }
 
+    /// When the note was written.
     async fn created_at(&self) -> DateTime {
         DateTime(self.0.created_at)
     }
 
+    /// When the note's text last changed.
     async fn updated_at(&self) -> DateTime {
         DateTime(self.0.updated_at)
     }
 
+    /// The customer the note is about.
     async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
         let session = ctx.session()?;
         let row = session
@@ -88,9 +93,14 @@ pub struct NoteMutation;
 #[Object]
 impl NoteMutation {
     /// Adds a note to a customer, written by the token's `sub`; a `NOTE`
-    /// entry joins the timeline.
+    /// entry joins the timeline. Needs `write:customers`.
     #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
-    async fn add_note(&self, ctx: &Context<'_>, customer_id: ID, body: String) -> Result<Note> {
+    async fn add_note(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The customer's ID (`cus_…`).")] customer_id: ID,
+        #[graphql(desc = "The text: 1 to 10,000 characters, possibly several lines.")] body: String,
+    ) -> Result<Note> {
         let session = ctx.session()?;
         let key = ids::decode(Kind::Customer, &customer_id).ok_or(not_found("customer"))?;
         let body = self::body(body)?;
@@ -125,9 +135,14 @@ impl NoteMutation {
         Ok(Note(row))
     }
 
-    /// Replaces a note's text.
+    /// Replaces a note's text; its author stays. Needs `write:customers`.
     #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
-    async fn update_note(&self, ctx: &Context<'_>, id: ID, body: String) -> Result<Note> {
+    async fn update_note(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The note's ID (`note_…`).")] id: ID,
+        #[graphql(desc = "The new text: 1 to 10,000 characters.")] body: String,
+    ) -> Result<Note> {
         let session = ctx.session()?;
         let key = ids::decode(Kind::Note, &id).ok_or(not_found("note"))?;
         let body = self::body(body)?;
@@ -144,8 +159,13 @@ impl NoteMutation {
         Ok(Note(row))
     }
 
+    /// Deletes a note. Needs `write:customers`.
     #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
-    async fn delete_note(&self, ctx: &Context<'_>, id: ID) -> Result<DeletePayload> {
+    async fn delete_note(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The note's ID (`note_…`).")] id: ID,
+    ) -> Result<DeletePayload> {
         let session = ctx.session()?;
         let key = ids::decode(Kind::Note, &id).ok_or(not_found("note"))?;
         if !repo::delete(&session.db, session.tenant(), &key).await? {

@@ -22,9 +22,13 @@ use crate::profiles::loader::CustomerLoader;
 /// Where an order stands. Only `PAID` orders count toward spend.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OrderStatus {
+    /// Paid: counts toward the customer's totals and the statistics.
     Paid,
+    /// Not paid yet; does not count.
     Pending,
+    /// Refunded; no longer counts.
     Refunded,
+    /// Cancelled; does not count.
     Cancelled,
 }
 
@@ -51,6 +55,7 @@ impl OrderStatus {
 /// A customer's order.
 pub struct Order(pub order::Model);
 
+/// A customer's order, as recorded from the shop or billing system.
 #[Object]
 impl Order {
     /// `ord_` followed by a time-ordered key.
@@ -63,6 +68,7 @@ impl Order {
         &self.0.external_id
     }
 
+    /// The order's total in `currency`.
     async fn amount(&self) -> Decimal {
         Decimal::from(self.0.amount_cents)
     }
@@ -72,10 +78,13 @@ impl Order {
         &self.0.currency
     }
 
+    /// Where the order stands; only `PAID` orders count toward spend.
     async fn status(&self) -> OrderStatus {
         OrderStatus::from_db(&self.0.status)
     }
 
+    /// When the order was placed. `Customer.orders` is ordered by it,
+    /// newest first.
     async fn placed_at(&self) -> DateTime {
         DateTime(self.0.placed_at)
     }
@@ -120,9 +129,11 @@ pub struct OrderInput {
     pub amount: Decimal,
     /// ISO 4217 code, such as `EUR`.
     pub currency: String,
+    /// Where the order stands; `PAID` by default.
     #[graphql(default_with = "OrderStatus::Paid")]
     pub status: OrderStatus,
-    /// When it was placed; now by default, never in the future.
+    /// When it was placed; now by default, and not in the future (a few
+    /// minutes of clock difference aside).
     pub placed_at: Option<DateTime>,
 }
 
@@ -172,13 +183,15 @@ impl OrderMutation {
     /// Records an order, or updates the one with the same `externalId`
     /// (a status change such as `PAID` → `REFUNDED` moves the customer's
     /// spend). The customer's totals and metrics change in the same
-    /// transaction, and an `ORDER` entry joins the timeline.
+    /// transaction, and an `ORDER` entry joins the timeline. An
+    /// `externalId` recorded for another customer is `CONFLICT`. Needs
+    /// `write:customers`.
     #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
     async fn record_order(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
-        input: OrderInput,
+        #[graphql(desc = "The customer's ID (`cus_…`).")] customer_id: ID,
+        #[graphql(desc = "The order.")] input: OrderInput,
     ) -> Result<Order> {
         let session = ctx.session()?;
         let key = ids::decode(Kind::Customer, &customer_id).ok_or(not_found("customer"))?;

@@ -25,12 +25,19 @@ pub struct CustomerFilter {
     pub tags: Option<Vec<String>>,
     /// Has at least one of these tags.
     pub tags_any: Option<Vec<String>>,
+    /// Has this status.
     pub status: Option<CustomerStatus>,
+    /// Created after this time (exclusive).
     pub created_after: Option<DateTime>,
+    /// Created before this time (exclusive).
     pub created_before: Option<DateTime>,
+    /// The last paid order was placed after this time (exclusive).
     pub last_order_after: Option<DateTime>,
+    /// The last paid order was placed before this time (exclusive).
     pub last_order_before: Option<DateTime>,
+    /// Has spent at least this much to date (the sum of paid orders).
     pub min_total_spent: Option<Decimal>,
+    /// Has spent at most this much to date (the sum of paid orders).
     pub max_total_spent: Option<Decimal>,
     /// ISO 3166-1 alpha-2 country of the address.
     pub country: Option<String>,
@@ -44,19 +51,29 @@ pub struct CustomerFilter {
 /// What a customer list is ordered by.
 #[derive(Enum, Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub enum CustomerSortField {
+    /// When the customer was created (the default).
     #[default]
     CreatedAt,
+    /// When the customer last changed.
     UpdatedAt,
+    /// The display name, ignoring case and accents.
     Name,
+    /// The email, ignoring case.
     Email,
+    /// When the last paid order was placed.
     LastOrderAt,
+    /// The sum of paid orders.
     TotalSpent,
+    /// The number of paid orders.
     TotalOrders,
 }
 
+/// Which way a list is sorted.
 #[derive(Enum, Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub enum SortDirection {
+    /// Smallest, earliest or A first.
     Asc,
+    /// Largest, latest or Z first (the default).
     #[default]
     Desc,
 }
@@ -65,8 +82,10 @@ pub enum SortDirection {
 /// a value (no email, never ordered) come last descending, first ascending.
 #[derive(InputObject, Clone, Copy, Debug, Default)]
 pub struct CustomerSort {
+    /// What to sort by.
     #[graphql(default)]
     pub field: CustomerSortField,
+    /// Which way.
     #[graphql(default)]
     pub direction: SortDirection,
 }

@@ -16,7 +16,9 @@ const MAX_URL_CHARS: usize = 2048;
 /// Whether a customer is current or archived.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum CustomerStatus {
+    /// A current customer (the default).
     Active,
+    /// Kept on record but no longer current.
     Archived,
 }
 
@@ -40,27 +42,44 @@ impl CustomerStatus {
 /// A customer field, as named by `upsertCustomer(doNotUpdate:)`.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum CustomerField {
+    /// `name`.
     Name,
+    /// `firstName`.
     FirstName,
+    /// `lastName`.
     LastName,
+    /// `email`.
     Email,
+    /// `phone`.
     Phone,
+    /// `companyName`.
     CompanyName,
+    /// `avatarUrl`.
     AvatarUrl,
+    /// `status`.
     Status,
+    /// `source`.
     Source,
+    /// `tags` and `addTags`: the customer keeps its tags.
     Tags,
+    /// `address`, as a whole.
     Address,
+    /// `metadata`: the custom fields are neither replaced nor merged.
     Metadata,
 }
 
 /// A postal address.
 #[derive(InputObject, Clone, Debug, Default)]
 pub struct AddressInput {
+    /// The first line of the street address; at most 255 characters.
     pub line1: Option<String>,
+    /// The second line of the street address; at most 255 characters.
     pub line2: Option<String>,
+    /// The city or town; at most 255 characters.
     pub city: Option<String>,
+    /// The state, province or region; at most 255 characters.
     pub state: Option<String>,
+    /// The postal or ZIP code; at most 255 characters.
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2 code, e.g. `DE`.
     pub country: Option<String>,
@@ -72,15 +91,19 @@ pub struct AddressInput {
 pub struct CustomerInput {
     /// Display name; "first last" is used when only those are given.
     pub name: Option<String>,
+    /// Given name; at most 255 characters.
     pub first_name: Option<String>,
+    /// Family name; at most 255 characters.
     pub last_name: Option<String>,
     /// A valid address; unique per tenant, case-insensitively.
     pub email: Option<String>,
     /// A phone number with country code; stored in E.164, unique per tenant.
     pub phone: Option<String>,
+    /// The name of the customer's company; at most 255 characters.
     pub company_name: Option<String>,
     /// An http(s) URL.
     pub avatar_url: Option<String>,
+    /// `ACTIVE` for a new customer unless given.
     pub status: Option<CustomerStatus>,
     /// Where the customer came from (`shopify`, `import`, …).
     pub source: Option<String>,
@@ -88,6 +111,7 @@ pub struct CustomerInput {
     pub tags: Option<Vec<String>>,
     /// Adds tags, keeping the existing ones.
     pub add_tags: Option<Vec<String>>,
+    /// Replaces the whole address.
     pub address: Option<AddressInput>,
     /// Custom fields: a JSON object of at most 16 KiB. `upsertCustomer`
     /// merges its keys into the existing ones.
@@ -98,15 +122,23 @@ pub struct CustomerInput {
 /// `null` clears it.
 #[derive(InputObject, Clone, Debug, Default)]
 pub struct CustomerUpdateInput {
+    /// Display name; at most 255 characters.
     pub name: MaybeUndefined<String>,
+    /// Given name; at most 255 characters.
     pub first_name: MaybeUndefined<String>,
+    /// Family name; at most 255 characters.
     pub last_name: MaybeUndefined<String>,
+    /// A valid address; unique per tenant, case-insensitively.
     pub email: MaybeUndefined<String>,
+    /// A phone number with country code; stored in E.164, unique per tenant.
     pub phone: MaybeUndefined<String>,
+    /// The name of the customer's company; at most 255 characters.
     pub company_name: MaybeUndefined<String>,
+    /// An http(s) URL.
     pub avatar_url: MaybeUndefined<String>,
     /// Cannot be cleared.
     pub status: MaybeUndefined<CustomerStatus>,
+    /// Where the customer came from; at most 255 characters.
     pub source: MaybeUndefined<String>,
     /// Replaces the tags; `null` removes them all.
     pub tags: MaybeUndefined<Vec<String>>,

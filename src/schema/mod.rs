@@ -13,9 +13,17 @@ pub use node::Node;
 pub use query::Query;
 pub use subscription::Subscription;
 
-use async_graphql::Schema;
+use async_graphql::{Schema, SchemaBuilder};
 
+use crate::activity::Activity;
+use crate::data_requests::RemovalRequest;
 use crate::graphql::Settings;
+use crate::graphql::pagination::ListConnection;
+use crate::notes::Note;
+use crate::orders::Order;
+use crate::profiles::Customer;
+use crate::segments::Segment;
+use crate::webhooks::{WebhookDelivery, WebhookEndpoint};
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
@@ -29,6 +37,7 @@ pub fn build_schema(settings: Settings) -> AppSchema {
         Subscription::default(),
     )
     .limit_directives(5);
+    builder = describe_connections(builder);
     // Resolver spans (target `async_graphql::graphql`) only when the log
     // filter (`CRM_LOG`) asks for them: the extension wraps every resolved
     // field, whether or not its spans are kept.
@@ -42,6 +51,32 @@ pub fn build_schema(settings: Settings) -> AppSchema {
         .data(settings)
         .data(crate::profiles::counts::TenantSizes::default())
         .finish()
+}
+
+/// Describes each connection as a page of its nodes: async-graphql's
+/// `Connection` type takes no description from a doc comment.
+macro_rules! describe_pages {
+    ($builder:expr, $($node:ty => $noun:literal),+ $(,)?) => {
+        $builder$(.override_output_type_description::<ListConnection<$node>>(concat!(
+            "A page of ", $noun, ": `edges` (each with its cursor) or `nodes`,\n",
+            "`pageInfo` to page on, and the list's `totalCount`."
+        )))+
+    };
+}
+
+fn describe_connections(
+    builder: SchemaBuilder<Query, Mutation, Subscription>,
+) -> SchemaBuilder<Query, Mutation, Subscription> {
+    describe_pages!(builder,
+        Customer => "customers",
+        Order => "orders",
+        Activity => "timeline entries",
+        Note => "notes",
+        Segment => "segments",
+        RemovalRequest => "data requests",
+        WebhookEndpoint => "webhook endpoints",
+        WebhookDelivery => "webhook deliveries",
+    )
 }
 
 /// The SDL that `crm schema` prints and `schema.graphql` holds.

@@ -10,6 +10,8 @@ use crate::orders::OrderMutation;
 use crate::segments::SegmentMutation;
 use crate::webhooks::WebhookMutation;
 
+/// What a token may change: every field is confined to the token's tenant
+/// and needs the write scope it names.
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     CustomerMutation,

@@ -45,14 +45,27 @@ pub struct NodeQuery;
 
 #[Object]
 impl NodeQuery {
-    /// Any object by its ID; null when there is none in your tenant.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+    /// Any object by its ID; null when there is none in your tenant. Needs
+    /// the read scope of the object's type (`read:customers` for customers,
+    /// orders, activities and notes).
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The object's ID (`cus_…`, `ord_…`, `act_…`, `note_…`, `seg_…`, `drr_…` or `whk_…`)."
+        )]
+        id: ID,
+    ) -> Result<Option<Node>> {
         resolve(ctx, &id).await
     }
 
     /// Objects by ID, in the order asked (null where there is none); at most
-    /// 250.
-    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
+    /// 250. Needs the read scope of each object's type, as `node` does.
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The objects' IDs; at most 250.")] ids: Vec<ID>,
+    ) -> Result<Vec<Option<Node>>> {
         if ids.len() > MAX_IDS {
             return Err(bad_input("ids", format!("at most {MAX_IDS} IDs")).into());
         }

@@ -9,6 +9,8 @@ use crate::data_requests::DataRequestQuery;
 use crate::segments::SegmentQuery;
 use crate::webhooks::WebhookQuery;
 
+/// What a token may read: every field is confined to the token's tenant
+/// and needs the read scope it names.
 #[derive(MergedObject, Default)]
 pub struct Query(
     CustomerQuery,

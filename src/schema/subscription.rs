@@ -6,6 +6,9 @@ use crate::activity::ActivitySubscription;
 use crate::customers::CustomerSubscription;
 use crate::data_requests::DataRequestSubscription;
 
+/// Changes as they are committed, over the WebSocket at `/graphql/ws`:
+/// every field is confined to the token's tenant and needs the read scope
+/// it names.
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(
     ActivitySubscription,

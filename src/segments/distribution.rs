@@ -13,13 +13,16 @@ use crate::graphql::{ContextExt, ScopeGuard};
 /// How many customers a segment holds.
 #[derive(SimpleObject)]
 pub struct SegmentCount {
+    /// The segment.
     pub segment: Segment,
+    /// How many customers are members now.
     pub count: i64,
 }
 
 #[ComplexObject]
 impl CustomerStats {
     /// Today's members of each of the tenant's segments, by segment name.
+    /// Needs `read:segments`.
     #[graphql(guard = "ScopeGuard(Scope::ReadSegments)")]
     async fn segment_distribution(&self, ctx: &Context<'_>) -> Result<Vec<SegmentCount>> {
         let session = ctx.session()?;

@@ -62,8 +62,8 @@ impl From<MatchInput> for Match {
 }
 
 /// A rule: `field operator value`, e.g. `total_spent gte 500` or
-/// `last_order_at before "90_days_ago"`. The README lists the fields, the
-/// operators each takes and the values they compare with.
+/// `last_order_at before "90_days_ago"`. `docs/api.md` §8 lists the fields,
+/// the operators each takes and the values they compare with.
 #[derive(InputObject, Clone, Debug)]
 #[graphql(name = "SegmentRuleInput")]
 pub struct RuleInput {
@@ -90,12 +90,17 @@ impl From<RuleInput> for RawRule {
     }
 }
 
+/// A new segment for `createSegment`.
 #[derive(InputObject)]
 pub struct SegmentInput {
+    /// 1 to 255 characters, unique in the tenant.
     pub name: String,
+    /// Up to 2,000 characters.
     pub description: Option<String>,
+    /// Dynamic (by rules, the default) or static (by list).
     #[graphql(name = "type", default)]
     pub kind: SegmentType,
+    /// How a dynamic segment's rules combine; `ALL` by default.
     #[graphql(default)]
     pub r#match: MatchInput,
     /// Dynamic segments: 1 to 50 rules.
@@ -107,9 +112,11 @@ pub struct SegmentInput {
 /// A change to a segment: an absent field is unchanged.
 #[derive(InputObject)]
 pub struct SegmentUpdateInput {
+    /// A new name: 1 to 255 characters, unique in the tenant.
     pub name: Option<String>,
-    /// `null` clears it.
+    /// Up to 2,000 characters; `null` clears it.
     pub description: MaybeUndefined<String>,
+    /// How the rules combine.
     pub r#match: Option<MatchInput>,
     /// Replaces the rules of a dynamic segment.
     pub rules: Option<Vec<RuleInput>>,
@@ -118,16 +125,22 @@ pub struct SegmentUpdateInput {
 /// A stored rule, as given.
 pub struct SegmentRule(RawRule);
 
+/// A segment's rule, as it was given: `field operator value`.
 #[Object]
 impl SegmentRule {
+    /// The customer field compared, such as `total_spent` or
+    /// `metadata.plan`.
     async fn field(&self) -> &str {
         &self.0.field
     }
 
+    /// How it is compared, such as `gte` or `before`.
     async fn operator(&self) -> &str {
         &self.0.operator
     }
 
+    /// What it is compared with, as given: a list for `in` and `not_in`,
+    /// null for `is_set` and `is_not_set`.
     async fn value(&self) -> Json<&Value> {
         Json(&self.0.value)
     }
@@ -141,8 +154,11 @@ pub struct RuleMatch {
     actual: Value,
 }
 
+/// Whether a customer meets one rule of a segment, and the customer's
+/// value.
 #[Object]
 impl RuleMatch {
+    /// The rule, as given.
     async fn rule(&self) -> SegmentRule {
         SegmentRule(self.rule.clone())
     }
@@ -171,6 +187,7 @@ fn stored_rules(row: &segment::Model) -> Vec<RawRule> {
     serde_json::from_value(row.rules.clone()).unwrap_or_default()
 }
 
+/// A named group of customers: by rules (dynamic) or by list (static).
 #[Object]
 impl Segment {
     /// `seg_` followed by a time-ordered key.
@@ -178,14 +195,17 @@ impl Segment {
         ids::encode(Kind::Segment, &self.0.id)
     }
 
+    /// 1 to 255 characters, unique in the tenant.
     async fn name(&self) -> &str {
         &self.0.name
     }
 
+    /// What the segment is for; null when none was given.
     async fn description(&self) -> Option<&str> {
         self.0.description.as_deref()
     }
 
+    /// Dynamic (by rules) or static (by list).
     #[graphql(name = "type")]
     async fn kind(&self) -> SegmentType {
         if self.0.kind == STATIC {
@@ -195,6 +215,7 @@ impl Segment {
         }
     }
 
+    /// How a dynamic segment's rules combine.
     async fn r#match(&self) -> MatchInput {
         match Match::from_db(&self.0.match_mode) {
             Match::All => MatchInput::All,
@@ -218,7 +239,8 @@ impl Segment {
         Ok(n.unwrap_or(0))
     }
 
-    /// The members, with the filters and sorts of `customers`.
+    /// The members, with the filters and sorts of `customers`. Needs
+    /// `read:customers`.
     #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
     #[expect(
         clippy::too_many_arguments,
@@ -227,11 +249,14 @@ impl Segment {
     async fn members(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-        filter: Option<CustomerFilter>,
+        #[graphql(desc = "Returns the first n items (1–100; 25 by default).")] first: Option<i32>,
+        #[graphql(desc = "Returns the items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Returns the last n items (1–100; 25 by default).")] last: Option<i32>,
+        #[graphql(desc = "Returns the items before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Which members to list; every member when absent.")] filter: Option<
+            CustomerFilter,
+        >,
+        #[graphql(desc = "The order; newest first (`CREATED_AT`, `DESC`) when absent.")]
         sort: Option<CustomerSort>,
     ) -> Result<CustomerConnection> {
         let session = ctx.session()?;
@@ -244,9 +269,13 @@ impl Segment {
     }
 
     /// Rule by rule, whether the customer meets it and the customer's
-    /// value (empty for a static segment).
+    /// value (empty for a static segment). Needs `read:customers`.
     #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
-    async fn explain(&self, ctx: &Context<'_>, customer_id: ID) -> Result<Vec<RuleMatch>> {
+    async fn explain(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The customer's ID (`cus_…`).")] customer_id: ID,
+    ) -> Result<Vec<RuleMatch>> {
         let session = ctx.session()?;
         let key = ids::decode(Kind::Customer, &customer_id).ok_or(not_found("customer"))?;
         let def = Definition::of(&self.0)?;
@@ -276,10 +305,12 @@ impl Segment {
             .collect())
     }
 
+    /// When the segment was created.
     async fn created_at(&self) -> DateTime {
         DateTime(self.0.created_at)
     }
 
+    /// When the segment's definition or (static) members last changed.
     async fn updated_at(&self) -> DateTime {
         DateTime(self.0.updated_at)
     }
@@ -356,9 +387,14 @@ pub struct SegmentQuery;
 
 #[Object]
 impl SegmentQuery {
-    /// A segment by ID; null when there is none in your tenant.
+    /// A segment by ID; null when there is none in your tenant. Needs
+    /// `read:segments`.
     #[graphql(guard = "ScopeGuard(Scope::ReadSegments)")]
-    async fn segment(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Segment>> {
+    async fn segment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The segment's ID (`seg_…`).")] id: ID,
+    ) -> Result<Option<Segment>> {
         let Some(key) = ids::decode(Kind::Segment, &id) else {
             return Ok(None);
         };
@@ -371,15 +407,15 @@ impl SegmentQuery {
             .map(Segment))
     }
 
-    /// The tenant's segments, newest first.
+    /// The tenant's segments, newest first. Needs `read:segments`.
     #[graphql(guard = "ScopeGuard(Scope::ReadSegments)")]
     async fn segments(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Returns the first n items (1–100; 25 by default).")] first: Option<i32>,
+        #[graphql(desc = "Returns the items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Returns the last n items (1–100; 25 by default).")] last: Option<i32>,
+        #[graphql(desc = "Returns the items before this cursor.")] before: Option<String>,
     ) -> Result<SegmentConnection> {
         let session = ctx.session()?;
         let page = Page::from_params(first, after, last, before)?;
@@ -456,9 +492,14 @@ pub struct SegmentMutation;
 #[Object]
 impl SegmentMutation {
     /// Creates a segment: dynamic with `rules`, or static with
-    /// `customerIds` (optional).
+    /// `customerIds` (optional). A tenant holds at most 200 segments.
+    /// Needs `write:segments`.
     #[graphql(guard = "ScopeGuard(Scope::WriteSegments)")]
-    async fn create_segment(&self, ctx: &Context<'_>, input: SegmentInput) -> Result<Segment> {
+    async fn create_segment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new segment.")] input: SegmentInput,
+    ) -> Result<Segment> {
         let session = ctx.session()?;
         let tenant = session.tenant();
         let name = name(input.name, "input.name")?;
@@ -516,12 +557,13 @@ impl SegmentMutation {
     }
 
     /// Changes a segment's name, description, match or (dynamic) rules.
+    /// Needs `write:segments`.
     #[graphql(guard = "ScopeGuard(Scope::WriteSegments)")]
     async fn update_segment(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        input: SegmentUpdateInput,
+        #[graphql(desc = "The segment's ID (`seg_…`).")] id: ID,
+        #[graphql(desc = "The fields to change.")] input: SegmentUpdateInput,
     ) -> Result<Segment> {
         let session = ctx.session()?;
         let key = ids::decode(Kind::Segment, &id).ok_or(not_found("segment"))?;
@@ -563,9 +605,13 @@ impl SegmentMutation {
         Ok(Segment(row))
     }
 
-    /// Deletes a segment; its customers stay.
+    /// Deletes a segment; its customers stay. Needs `write:segments`.
     #[graphql(guard = "ScopeGuard(Scope::WriteSegments)")]
-    async fn delete_segment(&self, ctx: &Context<'_>, id: ID) -> Result<DeletePayload> {
+    async fn delete_segment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The segment's ID (`seg_…`).")] id: ID,
+    ) -> Result<DeletePayload> {
         let session = ctx.session()?;
         let key = ids::decode(Kind::Segment, &id).ok_or(not_found("segment"))?;
         if !repo::delete(&session.db, session.tenant(), &key).await? {
@@ -575,25 +621,26 @@ impl SegmentMutation {
     }
 
     /// Adds customers (at most 250) to a static segment; those already in
-    /// it stay once.
+    /// it stay once. An unknown customer is `NOT_FOUND` and adds nothing.
+    /// Needs `write:segments`.
     #[graphql(guard = "ScopeGuard(Scope::WriteSegments)")]
     async fn add_segment_members(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        customer_ids: Vec<ID>,
+        #[graphql(desc = "The static segment's ID (`seg_…`).")] id: ID,
+        #[graphql(desc = "The customers to add (`cus_…`); at most 250.")] customer_ids: Vec<ID>,
     ) -> Result<Segment> {
         change_members(ctx, &id, &customer_ids, true).await
     }
 
     /// Removes customers (at most 250) from a static segment; those not in
-    /// it are ignored.
+    /// it are ignored. Needs `write:segments`.
     #[graphql(guard = "ScopeGuard(Scope::WriteSegments)")]
     async fn remove_segment_members(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        customer_ids: Vec<ID>,
+        #[graphql(desc = "The static segment's ID (`seg_…`).")] id: ID,
+        #[graphql(desc = "The customers to remove (`cus_…`); at most 250.")] customer_ids: Vec<ID>,
     ) -> Result<Segment> {
         change_members(ctx, &id, &customer_ids, false).await
     }

@@ -32,6 +32,7 @@ pub struct WebhookEndpoint {
     pub secret: Option<String>,
 }
 
+/// A URL the tenant's events are POSTed to, signed with its secret.
 #[Object]
 impl WebhookEndpoint {
     /// `whk_` followed by a time-ordered key.
@@ -39,6 +40,7 @@ impl WebhookEndpoint {
         ids::encode(Kind::WebhookEndpoint, &self.row.id)
     }
 
+    /// Where the events are POSTed.
     async fn url(&self) -> &str {
         &self.row.url
     }
@@ -56,6 +58,7 @@ impl WebhookEndpoint {
             .unwrap_or_default()
     }
 
+    /// What the endpoint is for; null when none was given.
     async fn description(&self) -> Option<&str> {
         self.row.description.as_deref()
     }
@@ -71,32 +74,38 @@ impl WebhookEndpoint {
         self.row.disabled_at.is_none()
     }
 
+    /// When the endpoint was disabled; null while it is enabled.
     async fn disabled_at(&self) -> Option<DateTime> {
         self.row.disabled_at.map(DateTime)
     }
 
+    /// Why the endpoint was disabled; null while it is enabled.
     async fn disabled_reason(&self) -> Option<&str> {
         self.row.disabled_reason.as_deref()
     }
 
+    /// When the endpoint was registered.
     async fn created_at(&self) -> DateTime {
         DateTime(self.row.created_at)
     }
 
+    /// When the endpoint last changed.
     async fn updated_at(&self) -> DateTime {
         DateTime(self.row.updated_at)
     }
 
     /// Events sent (or to be sent) here, newest first, each with its
-    /// attempts.
+    /// attempts. Sent events are kept 30 days.
     async fn deliveries(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-        status: Option<WebhookDeliveryStatus>,
+        #[graphql(desc = "Returns the first n items (1–100; 25 by default).")] first: Option<i32>,
+        #[graphql(desc = "Returns the items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Returns the last n items (1–100; 25 by default).")] last: Option<i32>,
+        #[graphql(desc = "Returns the items before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Only deliveries with this status.")] status: Option<
+            WebhookDeliveryStatus,
+        >,
     ) -> Result<WebhookDeliveryConnection> {
         let session = ctx.session()?;
         let page = Page::from_params(first, after, last, before)?;
@@ -119,6 +128,7 @@ impl WebhookEndpoint {
     }
 }
 
+/// Where a delivery stands.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum WebhookDeliveryStatus {
     /// Waiting for its first or next attempt.
@@ -154,15 +164,18 @@ pub struct WebhookDelivery(pub webhook_delivery::Model);
 /// One POST of a delivery.
 #[derive(SimpleObject)]
 pub struct WebhookAttempt {
+    /// When the POST was made.
     pub attempted_at: DateTime,
     /// The receiver's HTTP status; null when none came (see `error`).
     pub status_code: Option<i32>,
-    /// From sending the request to the answer's status line.
+    /// Milliseconds from sending the request to the answer's status line.
     pub latency_ms: i64,
     /// Why no status came: a timeout, a refused or failed connection.
     pub error: Option<String>,
 }
 
+/// One event for one endpoint: the POSTs made to deliver it, and how they
+/// went. Delivery is at least once.
 #[Object]
 impl WebhookDelivery {
     /// `whd_` followed by a time-ordered key.
@@ -206,6 +219,7 @@ impl WebhookDelivery {
         Ok(row.and_then(|row| serde_json::from_str(&row.body).ok().map(Json)))
     }
 
+    /// Where the delivery stands.
     async fn status(&self) -> WebhookDeliveryStatus {
         WebhookDeliveryStatus::of(&self.0.status)
     }
@@ -235,6 +249,8 @@ impl WebhookDelivery {
             .collect())
     }
 
+    /// The HTTP status of the latest attempt; null before the first, or
+    /// when the latest got no answer.
     async fn last_status_code(&self) -> Option<i32> {
         self.0.last_status_code
     }
@@ -244,10 +260,12 @@ impl WebhookDelivery {
         self.0.next_attempt_at.map(DateTime)
     }
 
+    /// When a 2xx answer came; null unless `SUCCEEDED`.
     async fn delivered_at(&self) -> Option<DateTime> {
         self.0.delivered_at.map(DateTime)
     }
 
+    /// When the event was written for this endpoint.
     async fn created_at(&self) -> DateTime {
         DateTime(self.0.created_at)
     }
@@ -266,8 +284,13 @@ pub struct WebhookQuery;
 #[Object]
 impl WebhookQuery {
     /// A webhook endpoint by ID; null when there is none in your tenant.
+    /// Needs `read:webhooks`.
     #[graphql(guard = "ScopeGuard(Scope::ReadWebhooks)")]
-    async fn webhook_endpoint(&self, ctx: &Context<'_>, id: ID) -> Result<Option<WebhookEndpoint>> {
+    async fn webhook_endpoint(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The endpoint's ID (`whk_…`).")] id: ID,
+    ) -> Result<Option<WebhookEndpoint>> {
         let session = ctx.session()?;
         let Some(key) = ids::decode(Kind::WebhookEndpoint, &id) else {
             return Ok(None);
@@ -280,15 +303,15 @@ impl WebhookQuery {
         Ok(row.map(endpoint))
     }
 
-    /// The tenant's webhook endpoints, newest first.
+    /// The tenant's webhook endpoints, newest first. Needs `read:webhooks`.
     #[graphql(guard = "ScopeGuard(Scope::ReadWebhooks)")]
     async fn webhook_endpoints(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Returns the first n items (1–100; 25 by default).")] first: Option<i32>,
+        #[graphql(desc = "Returns the items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Returns the last n items (1–100; 25 by default).")] last: Option<i32>,
+        #[graphql(desc = "Returns the items before this cursor.")] before: Option<String>,
     ) -> Result<WebhookEndpointConnection> {
         let session = ctx.session()?;
         let page = Page::from_params(first, after, last, before)?;
@@ -311,14 +334,20 @@ impl WebhookMutation {
     /// Registers a URL for events (`customer.created`, `customer.updated`,
     /// `customer.deleted`, `data_request.completed`). The response carries
     /// the signing secret, shown this once. URLs on loopback, private or
-    /// link-local addresses are refused (unless the server allows them).
+    /// link-local addresses are refused (unless the server allows them). A
+    /// tenant has at most 20 endpoints. Needs `write:webhooks`.
     #[graphql(guard = "ScopeGuard(Scope::WriteWebhooks)")]
     async fn create_webhook_endpoint(
         &self,
         ctx: &Context<'_>,
-        url: String,
+        #[graphql(desc = "An http(s) URL of a public host; at most 2,048 characters.")] url: String,
+        #[graphql(
+            desc = "The events to send there, at least one: `customer.created`, `customer.updated`, `customer.deleted`, `data_request.completed`."
+        )]
         events: Vec<String>,
-        description: Option<String>,
+        #[graphql(desc = "What the endpoint is for; up to 500 characters.")] description: Option<
+            String,
+        >,
     ) -> Result<WebhookEndpoint> {
         let session = ctx.session()?;
         let settings = ctx.data::<Settings>()?;
@@ -387,8 +416,13 @@ impl WebhookMutation {
     }
 
     /// Deletes an endpoint with its deliveries; no more events go there.
+    /// Needs `write:webhooks`.
     #[graphql(guard = "ScopeGuard(Scope::WriteWebhooks)")]
-    async fn delete_webhook_endpoint(&self, ctx: &Context<'_>, id: ID) -> Result<DeletePayload> {
+    async fn delete_webhook_endpoint(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The endpoint's ID (`whk_…`).")] id: ID,
+    ) -> Result<DeletePayload> {
         let session = ctx.session()?;
         let key = ids::decode(Kind::WebhookEndpoint, &id).ok_or(not_found("webhook endpoint"))?;
         if !repo::delete_endpoint(&session.db, session.tenant(), &key).await? {

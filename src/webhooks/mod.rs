@@ -10,7 +10,7 @@ pub mod outbox;
 pub mod repo;
 
 pub use deliver::{Deliveries, SIGNATURE_HEADER, signature};
-pub use graphql::{WebhookEndpoint, WebhookMutation, WebhookQuery};
+pub use graphql::{WebhookDelivery, WebhookEndpoint, WebhookMutation, WebhookQuery};
 
 pub const PENDING: &str = "PENDING";
 /// How long sent events (with their deliveries and attempts) are kept for

@@ -1,9 +1,11 @@
 //! The shape of the code, checked: layers that only point down (as
-//! `docs/architecture.md` writes them) and no import cycle between
-//! top-level modules.
+//! `docs/architecture.md` writes them), no import cycle between
+//! top-level modules, and a description on every element of the schema.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+
+use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -143,4 +145,67 @@ fn no_import_cycle_between_top_level_modules() {
             cycle.unwrap().join(" -> ")
         );
     }
+}
+
+#[test]
+fn every_element_of_the_schema_has_a_description() {
+    let sdl = crm::schema::sdl();
+    let document = async_graphql::parser::parse_schema(&sdl).unwrap();
+    let mut missing = Vec::new();
+    for definition in &document.definitions {
+        let TypeSystemDefinition::Type(ty) = definition else {
+            continue;
+        };
+        let ty = &ty.node;
+        let name = ty.name.node.as_str();
+        if ty.description.is_none() {
+            missing.push(format!("type {name}"));
+        }
+        match &ty.kind {
+            TypeKind::Object(object) => {
+                for field in &object.fields {
+                    let field = &field.node;
+                    if field.description.is_none() {
+                        missing.push(format!("field {name}.{}", field.name.node));
+                    }
+                    for arg in &field.arguments {
+                        if arg.node.description.is_none() {
+                            missing.push(format!(
+                                "argument {name}.{}({})",
+                                field.name.node, arg.node.name.node
+                            ));
+                        }
+                    }
+                }
+            }
+            TypeKind::Interface(interface) => {
+                for field in &interface.fields {
+                    if field.node.description.is_none() {
+                        missing.push(format!("field {name}.{}", field.node.name.node));
+                    }
+                }
+            }
+            TypeKind::Enum(values) => {
+                for value in &values.values {
+                    if value.node.description.is_none() {
+                        missing.push(format!("enum value {name}.{}", value.node.value.node));
+                    }
+                }
+            }
+            TypeKind::InputObject(input) => {
+                for field in &input.fields {
+                    if field.node.description.is_none() {
+                        missing.push(format!("input field {name}.{}", field.node.name.node));
+                    }
+                }
+            }
+            TypeKind::Scalar | TypeKind::Union(_) => {}
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "{} schema elements have no description:\n{}",
+        missing.len(),
+        missing.join("\n")
+    );
 }
