@@ -9,8 +9,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
     pub customer_id: String,
-    pub kind: String,
-    pub status: String,
+    pub kind: RequestKind,
+    pub status: RequestStatus,
     #[sea_orm(column_type = "Text", nullable)]
     pub reason: Option<String>,
     pub notify_customer: bool,
@@ -25,3 +25,34 @@ pub struct Model {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// What a data request asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum RequestKind {
+    #[sea_orm(string_value = "ERASURE")]
+    Erasure,
+    #[sea_orm(string_value = "EXPORT")]
+    Export,
+}
+
+/// Where a data request stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum RequestStatus {
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "PROCESSING")]
+    Processing,
+    #[sea_orm(string_value = "COMPLETED")]
+    Completed,
+    #[sea_orm(string_value = "FAILED")]
+    Failed,
+}
+
+impl RequestStatus {
+    /// Completed or failed: nothing more happens to the request.
+    pub fn finished(self) -> bool {
+        matches!(self, RequestStatus::Completed | RequestStatus::Failed)
+    }
+}

@@ -11,8 +11,8 @@ pub struct Model {
     pub name: String,
     #[sea_orm(column_type = "Text", nullable)]
     pub description: Option<String>,
-    pub kind: String,
-    pub match_mode: String,
+    pub kind: SegmentKind,
+    pub match_mode: MatchMode,
     #[sea_orm(column_type = "JsonBinary")]
     pub rules: Json,
     pub created_at: DateTimeUtc,
@@ -20,3 +20,23 @@ pub struct Model {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// How a segment's members are decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum SegmentKind {
+    #[sea_orm(string_value = "DYNAMIC")]
+    Dynamic,
+    #[sea_orm(string_value = "STATIC")]
+    Static,
+}
+
+/// Which of a dynamic segment's rules a member meets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum MatchMode {
+    #[sea_orm(string_value = "ALL")]
+    All,
+    #[sea_orm(string_value = "ANY")]
+    Any,
+}

@@ -2,6 +2,7 @@
 //! the caller's transaction. This is the one list of where such data
 //! lives; a table that starts holding customer data joins it.
 
+use entity::data_request::RequestStatus;
 use entity::{activity, customer_tag, data_request, export, note, segment_member, webhook_event};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
@@ -115,7 +116,9 @@ pub async fn reassign(
     tenancy::update::<data_request::Entity>(tenant)
         .col_expr(data_request::Column::CustomerId, Expr::val(to))
         .filter(data_request::Column::CustomerId.eq(from))
-        .filter(data_request::Column::Status.is_in([super::PENDING, super::PROCESSING]))
+        .filter(
+            data_request::Column::Status.is_in([RequestStatus::Pending, RequestStatus::Processing]),
+        )
         .exec(db)
         .await?;
     Ok(())

@@ -2,7 +2,7 @@
 //! `createRemovalRequest`, `removalRequest` and `removalRequests`.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
-use entity::data_request;
+use entity::data_request::{self, RequestKind, RequestStatus};
 use futures_util::FutureExt as _;
 
 use super::loader::{AuditLoader, DataRequestLoader, ExportLinkLoader};
@@ -30,11 +30,11 @@ pub enum RemovalRequestType {
     Export,
 }
 
-impl RemovalRequestType {
-    fn as_str(self) -> &'static str {
-        match self {
-            RemovalRequestType::Erasure => super::ERASURE,
-            RemovalRequestType::Export => super::EXPORT,
+impl From<RemovalRequestType> for RequestKind {
+    fn from(kind: RemovalRequestType) -> Self {
+        match kind {
+            RemovalRequestType::Erasure => RequestKind::Erasure,
+            RemovalRequestType::Export => RequestKind::Export,
         }
     }
 }
@@ -54,26 +54,25 @@ pub enum RemovalRequestStatus {
     Failed,
 }
 
-impl RemovalRequestStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            RemovalRequestStatus::Pending => super::PENDING,
-            RemovalRequestStatus::Processing => super::PROCESSING,
-            RemovalRequestStatus::Completed => super::COMPLETED,
-            RemovalRequestStatus::Failed => super::FAILED,
+impl From<RemovalRequestStatus> for RequestStatus {
+    fn from(status: RemovalRequestStatus) -> Self {
+        match status {
+            RemovalRequestStatus::Pending => RequestStatus::Pending,
+            RemovalRequestStatus::Processing => RequestStatus::Processing,
+            RemovalRequestStatus::Completed => RequestStatus::Completed,
+            RemovalRequestStatus::Failed => RequestStatus::Failed,
         }
     }
+}
 
-    fn of(raw: &str) -> Self {
-        [
-            RemovalRequestStatus::Pending,
-            RemovalRequestStatus::Processing,
-            RemovalRequestStatus::Completed,
-            RemovalRequestStatus::Failed,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == raw)
-        .unwrap_or(RemovalRequestStatus::Failed)
+impl From<RequestStatus> for RemovalRequestStatus {
+    fn from(status: RequestStatus) -> Self {
+        match status {
+            RequestStatus::Pending => RemovalRequestStatus::Pending,
+            RequestStatus::Processing => RemovalRequestStatus::Processing,
+            RequestStatus::Completed => RemovalRequestStatus::Completed,
+            RequestStatus::Failed => RemovalRequestStatus::Failed,
+        }
     }
 }
 
@@ -175,7 +174,7 @@ impl RemovalRequest {
     /// Erasure or export.
     #[graphql(name = "type")]
     async fn kind(&self) -> RemovalRequestType {
-        if self.0.kind == super::ERASURE {
+        if self.0.kind == RequestKind::Erasure {
             RemovalRequestType::Erasure
         } else {
             RemovalRequestType::Export
@@ -184,7 +183,7 @@ impl RemovalRequest {
 
     /// Where the request stands.
     async fn status(&self) -> RemovalRequestStatus {
-        RemovalRequestStatus::of(&self.0.status)
+        self.0.status.into()
     }
 
     /// Why the request was made, as given; null when none was, and once an
@@ -239,7 +238,7 @@ impl RemovalRequest {
     /// valid for `CRM_EXPORT_LINK_TTL` from this read (and no longer than
     /// the archive is kept). Null otherwise.
     async fn download_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        if self.0.kind != super::EXPORT || self.0.status != super::COMPLETED {
+        if self.0.kind != RequestKind::Export || self.0.status != RequestStatus::Completed {
             return Ok(None);
         }
         let session = ctx.session()?;
@@ -265,7 +264,7 @@ impl RemovalRequest {
 
     /// A completed erasure's audit record.
     async fn audit(&self, ctx: &Context<'_>) -> Result<Option<ErasureAudit>> {
-        if self.0.kind != super::ERASURE || self.0.status != super::COMPLETED {
+        if self.0.kind != RequestKind::Erasure || self.0.status != RequestStatus::Completed {
             return Ok(None);
         }
         let session = ctx.session()?;
@@ -342,7 +341,7 @@ impl DataRequestQuery {
         // An ID of no customer of yours lists nothing.
         let customer = customer_id.map(|id| ids::decode(Kind::Customer, &id).unwrap_or_default());
         let filter = repo::Filter {
-            status: status.map(RemovalRequestStatus::as_str),
+            status: status.map(RequestStatus::from),
             customer,
         };
         let rows = repo::list(&session.db, session.tenant(), &keyset, &filter).await?;
@@ -383,7 +382,7 @@ impl DataRequestMutation {
             &session.viewer.sub,
             &key,
             NewRequest {
-                kind: input.kind.as_str(),
+                kind: input.kind.into(),
                 reason,
                 notify_customer: input.notify_customer,
                 format: "JSON",

@@ -27,8 +27,10 @@ pub use subscription::DataRequestSubscription;
 
 use std::sync::Arc;
 
+use entity::data_request::{RequestKind, RequestStatus};
 use entity::{data_request, erasure_audit, export as export_row, job};
 use futures_util::future::BoxFuture;
+use sea_orm::ActiveEnum as _;
 use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter};
 
 use crate::db::begin_write;
@@ -37,25 +39,14 @@ use crate::events::{Change, Event};
 use crate::jobs;
 use crate::tenancy::{self, TenantId};
 
-pub const PENDING: &str = "PENDING";
-pub const PROCESSING: &str = "PROCESSING";
-pub const COMPLETED: &str = "COMPLETED";
-pub const FAILED: &str = "FAILED";
-pub const ERASURE: &str = "ERASURE";
-pub const EXPORT: &str = "EXPORT";
-
 /// GDPR Art. 12(3): a request is answered within one month.
 pub const DEADLINE_DAYS: i64 = 30;
 /// Runs of a request's job before it is marked `FAILED`.
 const MAX_ATTEMPTS: i32 = 5;
 
-fn finished(row: &data_request::Model) -> bool {
-    row.status == COMPLETED || row.status == FAILED
-}
-
 /// What `createRemovalRequest` asks for.
 pub struct NewRequest {
-    pub kind: &'static str,
+    pub kind: RequestKind,
     pub reason: Option<String>,
     pub notify_customer: bool,
     pub format: &'static str,
@@ -81,8 +72,8 @@ pub async fn create(
             tenant_id: tenant.as_str().to_owned(),
             id: crate::ids::new_key(),
             customer_id: customer.to_owned(),
-            kind: new.kind.to_owned(),
-            status: PENDING.to_owned(),
+            kind: new.kind,
+            status: RequestStatus::Pending,
             reason: new.reason,
             notify_customer: new.notify_customer,
             format: new.format.to_owned(),
@@ -107,7 +98,7 @@ fn event(row: &data_request::Model) -> Event {
         customer: row.customer_id.clone(),
         change: Change::DataRequest {
             id: row.id.clone(),
-            status: row.status.clone(),
+            status: row.status.to_value(),
         },
     }
 }
@@ -150,7 +141,7 @@ async fn process(app: &DataRequests, job: &job::Model) -> AppResult<()> {
     };
     let key = job.subject_id.as_str();
     let request = match repo::find(&app.db, &tenant, key).await? {
-        Some(row) if !finished(&row) => row,
+        Some(row) if !row.status.finished() => row,
         _ => {
             jobs::finish(&app.db, job).await?;
             return Ok(());
@@ -167,12 +158,12 @@ async fn process(app: &DataRequests, job: &job::Model) -> AppResult<()> {
     }
     if repo::mark_processing(&app.db, &tenant, key).await? {
         let mut processing = request.clone();
-        processing.status = PROCESSING.to_owned();
+        processing.status = RequestStatus::Processing;
         crate::events::record(event(&processing));
         crate::events::flush().await;
     }
-    tracing::info!(request = %key, kind = %request.kind, "carrying out a data request");
-    if request.kind == ERASURE {
+    tracing::info!(request = %key, kind = ?request.kind, "carrying out a data request");
+    if request.kind == RequestKind::Erasure {
         erasure(app, &tenant, job, key).await
     } else {
         export(app, &tenant, job, &request).await
@@ -189,7 +180,7 @@ async fn erasure(
     let Some(mut request) = repo::find_for_update(&txn, tenant, key).await? else {
         return Ok(());
     };
-    if finished(&request) {
+    if request.status.finished() {
         jobs::finish(&txn, job).await?;
         txn.commit().await?;
         return Ok(());
@@ -210,7 +201,7 @@ async fn erasure(
         },
     )
     .await?;
-    request.status = COMPLETED.to_owned();
+    request.status = RequestStatus::Completed;
     request.error = None;
     request.updated_at = now;
     request.completed_at = Some(now);
@@ -253,7 +244,7 @@ async fn export(
     let Some(mut request) = repo::find_for_update(&txn, tenant, &request.id).await? else {
         return Ok(());
     };
-    if finished(&request) {
+    if request.status.finished() {
         jobs::finish(&txn, job).await?;
         txn.commit().await?;
         return Ok(());
@@ -283,16 +274,16 @@ async fn export(
                 },
             )
             .await?;
-            request.status = COMPLETED.to_owned();
+            request.status = RequestStatus::Completed;
             request.completed_at = Some(now);
         }
         _ => {
-            request.status = FAILED.to_owned();
+            request.status = RequestStatus::Failed;
             request.error = Some("the customer no longer exists".to_owned());
         }
     }
     let request = repo::save(&txn, request).await?;
-    if request.status == COMPLETED {
+    if request.status == RequestStatus::Completed {
         crate::webhooks::outbox::data_request_completed(&txn, tenant, &request).await?;
     }
     if !jobs::finish(&txn, job).await? {
@@ -300,7 +291,7 @@ async fn export(
         return Ok(());
     }
     txn.commit().await?;
-    tracing::info!(request = %request.id, status = %request.status, "export finished");
+    tracing::info!(request = %request.id, status = ?request.status, "export finished");
     crate::events::record(event(&request));
     Ok(())
 }
@@ -316,8 +307,8 @@ async fn fail(
     let Some(mut request) = repo::find_for_update(&txn, tenant, &job.subject_id).await? else {
         return Ok(());
     };
-    if !finished(&request) {
-        request.status = FAILED.to_owned();
+    if !request.status.finished() {
+        request.status = RequestStatus::Failed;
         request.error = Some(message.to_owned());
         request.updated_at = crate::db::now();
         request = repo::save(&txn, request).await?;

@@ -2,6 +2,7 @@
 //! function takes the tenant and starts from the tenant-scoped queries of
 //! [`crate::tenancy`].
 
+use entity::data_request::RequestStatus;
 use entity::{data_request, erasure_audit, export};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -39,7 +40,7 @@ pub fn keyset(page: &Page) -> Keyset<'_, data_request::Entity> {
 /// The filter of `removalRequests`.
 #[derive(Clone, Debug, Default)]
 pub struct Filter {
-    pub status: Option<&'static str>,
+    pub status: Option<RequestStatus>,
     pub customer: Option<String>,
 }
 
@@ -139,10 +140,13 @@ pub async fn mark_processing(
     key: &str,
 ) -> AppResult<bool> {
     let result = tenancy::update::<data_request::Entity>(tenant)
-        .col_expr(data_request::Column::Status, Expr::val(super::PROCESSING))
+        .col_expr(
+            data_request::Column::Status,
+            Expr::val(RequestStatus::Processing),
+        )
         .col_expr(data_request::Column::UpdatedAt, Expr::val(crate::db::now()))
         .filter(data_request::Column::Id.eq(key))
-        .filter(data_request::Column::Status.eq(super::PENDING))
+        .filter(data_request::Column::Status.eq(RequestStatus::Pending))
         .exec(db)
         .await?;
     Ok(result.rows_affected > 0)

@@ -6,6 +6,8 @@ use futures_util::{Stream, StreamExt as _};
 
 use super::graphql::RemovalRequest;
 use super::repo;
+use sea_orm::ActiveEnum as _;
+
 use crate::auth::Scope;
 use crate::error::not_found;
 use crate::events::Change;
@@ -54,7 +56,9 @@ impl DataRequestSubscription {
                     .get_or_try_init(|| repo::find(&db, &tenant, key))
                     .await;
                 match row {
-                    Ok(Some(row)) if row.status == *status => Some(Ok(RemovalRequest(row.clone()))),
+                    Ok(Some(row)) if row.status.to_value() == *status => {
+                        Some(Ok(RemovalRequest(row.clone())))
+                    }
                     Ok(_) => None,
                     Err(err) => Some(Err(err.into())),
                 }

@@ -34,11 +34,7 @@ pub struct Env {
 }
 
 /// How a segment's rules combine.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Match {
-    All,
-    Any,
-}
+pub use entity::segment::MatchMode as Match;
 
 /// True when a rule needs the tenant's RFM breakpoints.
 pub fn needs_breakpoints<'a>(rules: impl IntoIterator<Item = &'a Rule>) -> bool {

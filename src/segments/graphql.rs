@@ -2,14 +2,14 @@
 //! `Customer.segments`, the `segmentId` filter, and the mutations.
 
 use async_graphql::{Context, Enum, ID, InputObject, Json, MaybeUndefined, Object, Result};
-use entity::segment;
+use entity::segment::{self, SegmentKind};
 use futures_util::FutureExt as _;
 use sea_orm::{Condition, ConnectionTrait, DbErr, SqlErr};
 use serde_json::Value;
 
 use super::loader::{CustomerSegmentsLoader, MemberCountLoader, SegmentLoader};
 use super::rule::{self, MAX_RULES, RawRule, Rule};
-use super::{DYNAMIC, Definition, Env, Match, STATIC, explain, repo};
+use super::{Definition, Env, Match, explain, repo};
 use crate::analytics::BreakpointLoader;
 use crate::auth::Scope;
 use crate::db::begin_write;
@@ -208,7 +208,7 @@ impl Segment {
     /// Dynamic (by rules) or static (by list).
     #[graphql(name = "type")]
     async fn kind(&self) -> SegmentType {
-        if self.0.kind == STATIC {
+        if self.0.kind == SegmentKind::Static {
             SegmentType::Static
         } else {
             SegmentType::Dynamic
@@ -217,7 +217,7 @@ impl Segment {
 
     /// How a dynamic segment's rules combine.
     async fn r#match(&self) -> MatchInput {
-        match Match::from_db(&self.0.match_mode) {
+        match self.0.match_mode {
             Match::All => MatchInput::All,
             Match::Any => MatchInput::Any,
         }
@@ -542,8 +542,12 @@ impl SegmentMutation {
                 id: ids::new_key(),
                 name,
                 description,
-                kind: if dynamic { DYNAMIC } else { STATIC }.to_owned(),
-                match_mode: Match::from(input.r#match).as_str().to_owned(),
+                kind: if dynamic {
+                    SegmentKind::Dynamic
+                } else {
+                    SegmentKind::Static
+                },
+                match_mode: Match::from(input.r#match),
                 rules,
                 created_at: now,
                 updated_at: now,
@@ -579,7 +583,7 @@ impl SegmentMutation {
             .ok_or(not_found("segment"))?;
         let before = row.clone();
         if let Some(rules) = input.rules {
-            if row.kind != DYNAMIC {
+            if row.kind != SegmentKind::Dynamic {
                 return Err(
                     bad_input("input.rules", "a static segment has members, not rules").into(),
                 );
@@ -593,7 +597,7 @@ impl SegmentMutation {
             row.description = description;
         }
         if let Some(m) = input.r#match {
-            row.match_mode = Match::from(m).as_str().to_owned();
+            row.match_mode = Match::from(m);
         }
         if row != before {
             row.updated_at = crate::db::now();
@@ -654,7 +658,7 @@ async fn change_members(ctx: &Context<'_>, id: &ID, ids: &[ID], add: bool) -> Re
     let mut row = repo::find_for_update(&txn, tenant, &key)
         .await?
         .ok_or(not_found("segment"))?;
-    if row.kind != STATIC {
+    if row.kind != SegmentKind::Static {
         return Err(bad_input("id", "a dynamic segment's members follow its rules").into());
     }
     let now = crate::db::now();

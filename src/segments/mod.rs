@@ -25,28 +25,12 @@ use sea_orm::{Condition, DbBackend};
 pub use compile::{Env, Match};
 pub use graphql::{Segment, SegmentMutation, SegmentQuery, customer_segments, segment_scope};
 
+use entity::segment::SegmentKind;
+
 use crate::analytics::rfm::Breakpoints;
 use crate::error::{AppError, AppResult};
 use crate::tenancy::TenantId;
 use rule::{RawRule, Rule};
-
-pub const DYNAMIC: &str = "DYNAMIC";
-pub const STATIC: &str = "STATIC";
-const ALL: &str = "ALL";
-const ANY: &str = "ANY";
-
-impl Match {
-    fn as_str(self) -> &'static str {
-        match self {
-            Match::All => ALL,
-            Match::Any => ANY,
-        }
-    }
-
-    fn from_db(s: &str) -> Self {
-        if s == ANY { Match::Any } else { Match::All }
-    }
-}
 
 /// A stored segment, its rules parsed.
 pub struct Definition {
@@ -65,8 +49,8 @@ impl Definition {
         })?;
         Ok(Definition {
             key: row.id.clone(),
-            dynamic: row.kind == DYNAMIC,
-            mode: Match::from_db(&row.match_mode),
+            dynamic: row.kind == SegmentKind::Dynamic,
+            mode: row.match_mode,
             rules,
         })
     }

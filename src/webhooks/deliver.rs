@@ -5,13 +5,14 @@
 
 use std::time::Instant;
 
+use entity::webhook_delivery::DeliveryStatus;
 use entity::{job, webhook_attempt};
 use futures_util::future::BoxFuture;
 use hmac::{Hmac, Mac};
 use sea_orm::DatabaseConnection;
 use sha2::Sha256;
 
-use super::{FAILED, PENDING, SUCCEEDED, guard, repo};
+use super::{guard, repo};
 use crate::config::WebhookArgs;
 use crate::db::begin_write;
 use crate::error::AppResult;
@@ -72,7 +73,7 @@ async fn deliver(app: &Deliveries, job: &job::Model) -> AppResult<()> {
         return Ok(());
     };
     let delivery = match repo::find_delivery(&app.db, &tenant, &job.subject_id).await? {
-        Some(row) if row.status == PENDING => row,
+        Some(row) if row.status == DeliveryStatus::Pending => row,
         // Deleted with its endpoint or event (an erasure), or settled.
         _ => {
             jobs::finish(&app.db, job).await?;
@@ -188,7 +189,7 @@ async fn settle(
         txn.commit().await?;
         return Ok(());
     };
-    if delivery.status != PENDING {
+    if delivery.status != DeliveryStatus::Pending {
         jobs::finish(&txn, job).await?;
         txn.commit().await?;
         return Ok(());
@@ -198,7 +199,7 @@ async fn settle(
     let mut retry_at = None;
     match sent {
         None => {
-            delivery.status = FAILED.to_owned();
+            delivery.status = DeliveryStatus::Failed;
             delivery.next_attempt_at = None;
         }
         Some(sent) => {
@@ -219,12 +220,12 @@ async fn settle(
             delivery.last_status_code = sent.status.map(i32::from);
             match sent.status {
                 Some(200..=299) => {
-                    delivery.status = SUCCEEDED.to_owned();
+                    delivery.status = DeliveryStatus::Succeeded;
                     delivery.delivered_at = Some(now);
                     delivery.next_attempt_at = None;
                 }
                 Some(410) => {
-                    delivery.status = FAILED.to_owned();
+                    delivery.status = DeliveryStatus::Failed;
                     delivery.next_attempt_at = None;
                     repo::disable_endpoint(
                         &txn,
@@ -235,7 +236,7 @@ async fn settle(
                     .await?;
                 }
                 _ if delivery.attempts >= i32::from(settings.webhook_max_attempts) => {
-                    delivery.status = FAILED.to_owned();
+                    delivery.status = DeliveryStatus::Failed;
                     delivery.next_attempt_at = None;
                 }
                 _ => {
@@ -251,7 +252,7 @@ async fn settle(
             }
         }
     }
-    let status = delivery.status.clone();
+    let status = delivery.status;
     repo::save_delivery(&txn, delivery).await?;
     let held = match retry_at {
         Some(at) => jobs::reschedule(&txn, job, at).await?,
@@ -262,7 +263,7 @@ async fn settle(
         return Ok(());
     }
     txn.commit().await?;
-    tracing::info!(delivery = %delivery_key, %status, "webhook attempt recorded");
+    tracing::info!(delivery = %delivery_key, ?status, "webhook attempt recorded");
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 //! `webhookEndpoints`.
 
 use async_graphql::{Context, Enum, ID, Json, Object, Result, SimpleObject};
+use entity::webhook_delivery::DeliveryStatus;
 use entity::{webhook_delivery, webhook_endpoint};
 use futures_util::FutureExt as _;
 use serde_json::Value;
@@ -110,7 +111,7 @@ impl WebhookEndpoint {
         let session = ctx.session()?;
         let page = Page::from_params(first, after, last, before)?;
         let keyset = repo::delivery_keyset(&page);
-        let status = status.map(WebhookDeliveryStatus::as_str);
+        let status = status.map(DeliveryStatus::from);
         let rows =
             repo::list_deliveries(&session.db, session.tenant(), &self.row.id, status, &keyset)
                 .await?;
@@ -140,20 +141,22 @@ pub enum WebhookDeliveryStatus {
     Failed,
 }
 
-impl WebhookDeliveryStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            WebhookDeliveryStatus::Pending => super::PENDING,
-            WebhookDeliveryStatus::Succeeded => super::SUCCEEDED,
-            WebhookDeliveryStatus::Failed => super::FAILED,
+impl From<WebhookDeliveryStatus> for DeliveryStatus {
+    fn from(status: WebhookDeliveryStatus) -> Self {
+        match status {
+            WebhookDeliveryStatus::Pending => DeliveryStatus::Pending,
+            WebhookDeliveryStatus::Succeeded => DeliveryStatus::Succeeded,
+            WebhookDeliveryStatus::Failed => DeliveryStatus::Failed,
         }
     }
+}
 
-    fn of(raw: &str) -> Self {
-        match raw {
-            super::PENDING => WebhookDeliveryStatus::Pending,
-            super::SUCCEEDED => WebhookDeliveryStatus::Succeeded,
-            _ => WebhookDeliveryStatus::Failed,
+impl From<DeliveryStatus> for WebhookDeliveryStatus {
+    fn from(status: DeliveryStatus) -> Self {
+        match status {
+            DeliveryStatus::Pending => WebhookDeliveryStatus::Pending,
+            DeliveryStatus::Succeeded => WebhookDeliveryStatus::Succeeded,
+            DeliveryStatus::Failed => WebhookDeliveryStatus::Failed,
         }
     }
 }
@@ -221,7 +224,7 @@ impl WebhookDelivery {
 
     /// Where the delivery stands.
     async fn status(&self) -> WebhookDeliveryStatus {
-        WebhookDeliveryStatus::of(&self.0.status)
+        self.0.status.into()
     }
 
     /// How many POSTs were made.

@@ -12,12 +12,9 @@ pub mod repo;
 pub use deliver::{Deliveries, SIGNATURE_HEADER, signature};
 pub use graphql::{WebhookDelivery, WebhookEndpoint, WebhookMutation, WebhookQuery};
 
-pub const PENDING: &str = "PENDING";
 /// How long sent events (with their deliveries and attempts) are kept for
 /// `WebhookEndpoint.deliveries`; every delivery has settled long before.
 pub const RETENTION_DAYS: i64 = 30;
-pub const SUCCEEDED: &str = "SUCCEEDED";
-pub const FAILED: &str = "FAILED";
 
 /// The HTTP client deliveries go out with: a timeout, no redirects, no
 /// proxy, and (unless private addresses are allowed) a resolver that only

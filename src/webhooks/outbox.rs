@@ -6,7 +6,9 @@
 //! data }`, with `data` in the API's field names), so every attempt signs
 //! and sends the same bytes.
 
+use entity::webhook_delivery::DeliveryStatus;
 use entity::{customer, data_request, webhook_delivery, webhook_endpoint, webhook_event};
+use sea_orm::ActiveEnum as _;
 use serde_json::{Value, json};
 
 use super::repo;
@@ -84,7 +86,7 @@ async fn write(
                 id: delivery,
                 endpoint_id: endpoint.id.clone(),
                 event_id: key.clone(),
-                status: super::PENDING.to_owned(),
+                status: DeliveryStatus::Pending,
                 attempts: 0,
                 last_status_code: None,
                 next_attempt_at: Some(now),
@@ -190,8 +192,8 @@ pub async fn data_request_completed(
         data: json!({
             "id": ids::encode(Kind::DataRequest, &request.id).0,
             "customerId": ids::encode(Kind::Customer, &request.customer_id).0,
-            "type": request.kind,
-            "status": request.status,
+            "type": request.kind.to_value(),
+            "status": request.status.to_value(),
             "notifyCustomer": request.notify_customer,
             "createdAt": time(request.created_at),
             "completedAt": request.completed_at.map(time),

@@ -1,6 +1,7 @@
 //! Webhook rows: every function takes the tenant and starts from the
 //! tenant-scoped queries of [`crate::tenancy`].
 
+use entity::webhook_delivery::DeliveryStatus;
 use entity::{webhook_attempt, webhook_delivery, webhook_endpoint, webhook_event};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -219,7 +220,7 @@ pub async fn save_delivery(
     Ok(row.into_active_model().reset_all().update(db).await?)
 }
 
-fn delivery_condition(endpoint: &str, status: Option<&str>) -> Condition {
+fn delivery_condition(endpoint: &str, status: Option<DeliveryStatus>) -> Condition {
     let mut condition = Condition::all().add(webhook_delivery::Column::EndpointId.eq(endpoint));
     if let Some(status) = status {
         condition = condition.add(webhook_delivery::Column::Status.eq(status));
@@ -231,7 +232,7 @@ pub async fn list_deliveries(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
     endpoint: &str,
-    status: Option<&str>,
+    status: Option<DeliveryStatus>,
     keyset: &Keyset<'_, webhook_delivery::Entity>,
 ) -> AppResult<Vec<webhook_delivery::Model>> {
     keyset
@@ -247,7 +248,7 @@ pub async fn count_deliveries(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
     endpoint: &str,
-    status: Option<&str>,
+    status: Option<DeliveryStatus>,
 ) -> AppResult<u64> {
     pagination::count(
         db,
