@@ -1,0 +1,307 @@
+//! A list query positioned on a page: the keyset condition, its order and
+//! its limit, and the connection it answers with.
+
+use async_graphql::OutputType;
+use async_graphql::connection::{Connection, Edge};
+use sea_orm::sea_query::{
+    Alias, Asterisk, Expr, ExprTrait as _, Func, NullOrdering, Order, Query, WindowStatement,
+};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QueryTrait, Select,
+};
+
+use super::cursor::{Cursor, KeyValue};
+use super::read::Read;
+use super::{Direction, ListConnection, Page, TotalCount};
+use crate::error::{AppResult, bad_input};
+
+/// How a sort key's values are typed in SQL.
+#[derive(Clone, Copy, Debug)]
+pub enum KeyKind {
+    Int,
+    Text,
+    Time,
+}
+
+/// A sort order a list supports.
+pub struct SortKey<E: EntityTrait> {
+    /// Cursors made under one sort are refused under another.
+    pub name: &'static str,
+    pub column: E::Column,
+    pub kind: KeyKind,
+    pub nullable: bool,
+    /// The row's value of the key.
+    pub value: fn(&E::Model) -> KeyValue,
+}
+
+/// A list query positioned on a page: keyset condition, order and limit.
+pub struct Keyset<'a, E: EntityTrait> {
+    pub sort: &'a SortKey<E>,
+    pub id: E::Column,
+    pub ascending: bool,
+    pub page: &'a Page,
+    /// `id` of the row, for cursors.
+    pub id_of: fn(&E::Model) -> &str,
+}
+
+/// Whether a statement orders its rows as the sort's index holds them (and
+/// PostgreSQL may walk the index) or with NULLs placed against the index's
+/// order, which no row's value changes (the key columns a range reads are
+/// NOT NULL) but which keeps PostgreSQL from walking the index: it sorts
+/// what the other conditions find.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum KeyOrder {
+    Index,
+    Sorted,
+}
+
+/// Where a scan starts: the cursor's key (`None` for NULL) and id.
+pub(super) type Position = (Option<sea_orm::Value>, String);
+
+/// The rows sharing NULL as their key, and the rows with a value: for a
+/// nullable key a page is read from these two index ranges in turn, so each
+/// query is one keyset range scan.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Range {
+    Null,
+    Values,
+}
+
+impl<E: EntityTrait> Keyset<'_, E>
+where
+    E::Model: Send + Sync,
+{
+    /// Reads the page (`limit + 1` rows at most, in scan order) from `query`.
+    ///
+    /// Each statement is a range scan of the `(tenant_id, key, id)` index:
+    /// the cursor is compared as a row value, `(key, id) > (v, i)`, which
+    /// both backends turn into an index bound. A nullable key reads its NULL
+    /// rows and its valued rows as separate ranges.
+    pub async fn fetch(
+        &self,
+        db: &impl ConnectionTrait,
+        query: Select<E>,
+    ) -> AppResult<Vec<E::Model>> {
+        self.read(db, query, Read::Direct).await
+    }
+
+    /// [`Keyset::fetch`] for a filtered list of wide rows: on PostgreSQL,
+    /// each statement finds the page's ids first, in a subquery that may be
+    /// answered from an index alone (its filter tested on the index's
+    /// columns, skipped rows never read), then reads the page's rows by key.
+    /// SQLite, which plans without statistics, would read the outer query
+    /// through the sort's index and test every row of the tenant against
+    /// the subquery's ids; it reads the page directly.
+    pub async fn fetch_deferred(
+        &self,
+        db: &impl ConnectionTrait,
+        query: Select<E>,
+    ) -> AppResult<Vec<E::Model>> {
+        let read = if db.get_database_backend() == DbBackend::Postgres {
+            Read::Deferred
+        } else {
+            Read::Direct
+        };
+        self.read(db, query, read).await
+    }
+
+    /// Reads the page of each of many parents in one statement: the rows of
+    /// `query` whose `parent` column is one of `parents`, numbered per
+    /// parent in scan order (`ROW_NUMBER() OVER (PARTITION BY parent …)`),
+    /// keeping `limit + 1` per parent. Rows come grouped by parent, each
+    /// group in scan order. For lists with a NOT NULL sort key.
+    pub async fn fetch_per_parent(
+        &self,
+        db: &impl ConnectionTrait,
+        query: Select<E>,
+        parent: E::Column,
+        parents: &[String],
+    ) -> AppResult<Vec<E::Model>>
+    where
+        E::Model: FromQueryResult,
+    {
+        if parents.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ascending = self.ascending == (self.page.direction == Direction::Forward);
+        let order = if ascending { Order::Asc } else { Order::Desc };
+        let (col, id) = (self.sort.column, self.id);
+        let mut query = query.filter(parent.is_in(parents.iter().cloned()));
+        if let Some((value, after)) = self.position()? {
+            let value = value.ok_or_else(|| {
+                bad_input(
+                    self.page.cursor_field(),
+                    "the cursor is not valid for this list",
+                )
+            })?;
+            let row = Expr::tuple([
+                Expr::col(col.as_column_ref()),
+                Expr::col(id.as_column_ref()),
+            ]);
+            let bound = Expr::tuple([Expr::val(value), Expr::val(after)]);
+            query = query.filter(if ascending {
+                row.gt(bound)
+            } else {
+                row.lt(bound)
+            });
+        }
+        let mut inner = query.into_query();
+        inner.expr_window_as(
+            Func::cust("ROW_NUMBER"),
+            WindowStatement::partition_by(parent.as_column_ref())
+                .order_by(col.as_column_ref(), order.clone())
+                .order_by(id.as_column_ref(), order)
+                .to_owned(),
+            "page_row",
+        );
+        let outer = Query::select()
+            .column(Asterisk)
+            .from_subquery(inner, "paged")
+            .and_where(Expr::col(Alias::new("page_row")).lte(self.page.limit + 1))
+            .order_by(Alias::new("page_row"), Order::Asc)
+            .to_owned();
+        let statement = db.get_database_backend().build(&outer);
+        Ok(E::Model::find_by_statement(statement).all(db).await?)
+    }
+
+    pub(super) fn segment(
+        &self,
+        query: Select<E>,
+        segment: Range,
+        from: Option<Position>,
+        ascending: bool,
+        key_order: KeyOrder,
+    ) -> Select<E> {
+        let (col, id) = (self.sort.column, self.id);
+        let order = if ascending { Order::Asc } else { Order::Desc };
+        // In index order, NULLs first ascending and last descending, as the
+        // `(…, key, id)` indexes of nullable keys hold them, and the opposite
+        // for NOT NULL keys and ids, as PostgreSQL's default does;
+        // `KeyOrder::Sorted` turns each around.
+        let nulls = |nullable: bool| {
+            let first = ascending == (nullable == (key_order == KeyOrder::Index));
+            if first {
+                NullOrdering::First
+            } else {
+                NullOrdering::Last
+            }
+        };
+        match segment {
+            Range::Null => {
+                let mut query = query.filter(col.is_null());
+                if let Some((_, after)) = from {
+                    query = query.filter(if ascending {
+                        id.gt(after)
+                    } else {
+                        id.lt(after)
+                    });
+                }
+                Self::order_by(query, id, order, nulls(false), key_order)
+            }
+            Range::Values => {
+                let mut query = query;
+                if self.sort.nullable {
+                    query = query.filter(col.is_not_null());
+                }
+                if let Some((Some(value), after)) = from {
+                    let row = Expr::tuple([
+                        Expr::col(col.as_column_ref()),
+                        Expr::col(id.as_column_ref()),
+                    ]);
+                    let bound = Expr::tuple([Expr::val(value), Expr::val(after)]);
+                    query = query.filter(if ascending {
+                        row.gt(bound)
+                    } else {
+                        row.lt(bound)
+                    });
+                }
+                // A nullable key's NULLs order as in its index (smallest), so
+                // PostgreSQL walks the index instead of sorting. A NOT NULL
+                // key keeps the plain order: an explicit NULLS clause that
+                // differs from the index's would force a sort too.
+                let plain = !self.sort.nullable && key_order == KeyOrder::Index;
+                query = if plain {
+                    query.order_by(col, order.clone())
+                } else {
+                    query.order_by_with_nulls(col, order.clone(), nulls(self.sort.nullable))
+                };
+                Self::order_by(query, id, order, nulls(false), key_order)
+            }
+        }
+    }
+
+    /// `ORDER BY column`, with the NULLS clause only where it matters.
+    pub(super) fn order_by(
+        query: Select<E>,
+        column: E::Column,
+        order: Order,
+        nulls: NullOrdering,
+        key_order: KeyOrder,
+    ) -> Select<E> {
+        match key_order {
+            KeyOrder::Index => query.order_by(column, order),
+            KeyOrder::Sorted => query.order_by_with_nulls(column, order, nulls),
+        }
+    }
+
+    /// The cursor's position, checked against this list's sort.
+    pub(super) fn position(&self) -> AppResult<Option<Position>> {
+        let Some(cursor) = &self.page.cursor else {
+            return Ok(None);
+        };
+        if cursor.s != self.sort.name {
+            return Err(bad_input(
+                self.page.cursor_field(),
+                "the cursor was made under another sort",
+            ));
+        }
+        Ok(Some((self.sql_value(&cursor.k)?, cursor.i.clone())))
+    }
+
+    pub(super) fn sql_value(&self, key: &KeyValue) -> AppResult<Option<sea_orm::Value>> {
+        let field = self.page.cursor_field();
+        let invalid = || bad_input(field, "the cursor is not valid for this list");
+        Ok(match (key, self.sort.kind) {
+            (KeyValue::Null, _) if self.sort.nullable => None,
+            (KeyValue::Int(n), KeyKind::Int) => Some((*n).into()),
+            (KeyValue::Text(s), KeyKind::Text) => Some(s.clone().into()),
+            (KeyValue::Time(t), KeyKind::Time) => Some((*t).into()),
+            (KeyValue::Text(s), KeyKind::Time) => Some(
+                chrono::DateTime::parse_from_rfc3339(s)
+                    .map_err(|_| invalid())?
+                    .with_timezone(&chrono::Utc)
+                    .into(),
+            ),
+            _ => return Err(invalid()),
+        })
+    }
+
+    /// Turns the fetched rows (`limit + 1` at most) into a connection.
+    pub fn connection<N: OutputType>(
+        &self,
+        mut rows: Vec<E::Model>,
+        node: impl Fn(E::Model) -> N,
+        total: TotalCount,
+    ) -> ListConnection<N> {
+        let more = rows.len() as u64 > self.page.limit;
+        rows.truncate(self.page.limit as usize);
+        let from_cursor = self.page.cursor.is_some();
+        let (has_previous, has_next) = match self.page.direction {
+            Direction::Forward => (from_cursor, more),
+            Direction::Backward => {
+                rows.reverse();
+                (more, from_cursor)
+            }
+        };
+        let mut connection = Connection::with_additional_fields(has_previous, has_next, total);
+        connection.edges = rows
+            .into_iter()
+            .map(|row| {
+                let cursor = Cursor::of(self.sort, &row, (self.id_of)(&row));
+                Edge::new(cursor, node(row))
+            })
+            .collect();
+        connection
+    }
+}

@@ -1,0 +1,279 @@
+//! How a keyset page is read: directly, deferred (ids first, on
+//! PostgreSQL), or for a search, where PostgreSQL's planner would misjudge
+//! the search's matches.
+
+use sea_orm::sea_query::{
+    Alias, Expr, ExprTrait as _, Order, Query, SelectStatement, WindowStatement,
+};
+use sea_orm::{
+    Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+    Select,
+};
+
+use super::Direction;
+use super::keyset::{KeyOrder, Keyset, Position, Range};
+use crate::error::AppResult;
+
+/// The most rows of a searched list, in the sort's order, PostgreSQL reads
+/// for a page before it turns to the search's index instead
+/// ([`Keyset::fetch_searched`]).
+pub const PROBE_WINDOW: u64 = 4000;
+/// The fewest.
+pub(super) const MIN_PROBE_WINDOW: u64 = 250;
+
+/// How many rows to probe for `need` matches among `size` rows: reading a
+/// window of `w` rows finds the page when the search matches at least
+/// `need / w` of them; otherwise the index's matches, under that share of
+/// `size`, are sorted. `√(need × size)` makes the two costs meet, so that
+/// neither a common nor a rare term pays much more than its best plan.
+pub fn probe_window(need: u64, size: u64) -> u64 {
+    let balanced = (need.saturating_mul(size) as f64).sqrt().ceil() as u64;
+    balanced.clamp(MIN_PROBE_WINDOW, PROBE_WINDOW)
+}
+
+/// Up to this many rows in a list, a searched page on PostgreSQL looks at
+/// the search index's matches first ([`Keyset::fetch_searched`]).
+pub const INDEX_FIRST_UP_TO: u64 = 100_000;
+
+/// How [`Keyset::read`] reads each range.
+pub(super) enum Read {
+    /// The page's rows, in one statement.
+    Direct,
+    /// The page's ids in a subquery, then their rows.
+    Deferred,
+    /// As `Deferred`, the ids of the rows that meet the condition: among the
+    /// next so many rows first, then among all.
+    Probing(Condition, u64),
+    /// As `Deferred`, the ids of the rows that meet the condition, sorted,
+    /// when the search's index finds at most so many of them (else none,
+    /// and the range is read as `Probing`).
+    IndexFirst(Condition, u64),
+}
+
+impl<E: EntityTrait> Keyset<'_, E>
+where
+    E::Model: Send + Sync,
+{
+    /// [`Keyset::fetch_deferred`] for a list narrowed by `filter`, a search
+    /// whose matches PostgreSQL's planner can misjudge a hundredfold either
+    /// way: it estimates `LIKE '%term%'` from a sample of a hundred values.
+    /// A rare term taken for a common one walks the sort's index through
+    /// most of the tenant (seconds); a common one taken for rare sorts every
+    /// match. So on PostgreSQL each statement first looks for the page among
+    /// the next rows in the sort's order ([`probe_window`] of `size`, the
+    /// rows the list holds), and only when fewer match sorts the matches
+    /// that the search's index finds. In a list of up to
+    /// [`INDEX_FIRST_UP_TO`] rows, under a key without NULLs, the order is
+    /// the other way around (a search box's terms are mostly rare): the
+    /// index's matches are sorted when there are at most that window's
+    /// worth of them, in one statement; a common term then probes.
+    pub async fn fetch_searched(
+        &self,
+        db: &impl ConnectionTrait,
+        query: Select<E>,
+        filter: Condition,
+        size: u64,
+    ) -> AppResult<Vec<E::Model>> {
+        if db.get_database_backend() == DbBackend::Postgres {
+            let window = probe_window(self.page.limit + 1, size);
+            let read = if size <= INDEX_FIRST_UP_TO && !self.sort.nullable {
+                Read::IndexFirst(filter, window)
+            } else {
+                Read::Probing(filter, window)
+            };
+            self.read(db, query, read).await
+        } else {
+            self.read(db, query.filter(filter), Read::Direct).await
+        }
+    }
+
+    pub(super) async fn read(
+        &self,
+        db: &impl ConnectionTrait,
+        query: Select<E>,
+        read: Read,
+    ) -> AppResult<Vec<E::Model>> {
+        let scan_ascending = self.ascending == (self.page.direction == Direction::Forward);
+        let position = self.position()?;
+        let segments: &[Range] = match (self.sort.nullable, scan_ascending) {
+            (false, _) => &[Range::Values],
+            (true, true) => &[Range::Null, Range::Values],
+            (true, false) => &[Range::Values, Range::Null],
+        };
+        let start = match &position {
+            Some((None, _)) => segments.iter().position(|s| *s == Range::Null).unwrap_or(0),
+            Some((Some(_), _)) => segments
+                .iter()
+                .position(|s| *s == Range::Values)
+                .unwrap_or(0),
+            None => 0,
+        };
+        let limit = self.page.limit + 1;
+        let mut rows = Vec::new();
+        for (n, segment) in segments[start..].iter().enumerate() {
+            let from = if n == 0 { position.clone() } else { None };
+            let need = limit - rows.len() as u64;
+            let range = |query: Select<E>, order: KeyOrder| {
+                self.segment(query, *segment, from.clone(), scan_ascending, order)
+            };
+            // The first `need` ids of a range, and the range's rows among them.
+            let ids = |select: Select<E>| {
+                select
+                    .select_only()
+                    .column(self.id)
+                    .limit(need)
+                    .into_query()
+            };
+            let rows_among = |select: Select<E>, ids: SelectStatement| {
+                select.filter(Expr::col(self.id).in_subquery(ids)).all(db)
+            };
+            let page = match &read {
+                Read::Direct => {
+                    range(query.clone(), KeyOrder::Index)
+                        .limit(need)
+                        .all(db)
+                        .await?
+                }
+                Read::Deferred => {
+                    let select = range(query.clone(), KeyOrder::Index);
+                    rows_among(select.clone(), ids(select)).await?
+                }
+                Read::IndexFirst(filter, cap) => {
+                    let select = range(query.clone().filter(filter.clone()), KeyOrder::Index);
+                    let mut matches = range(query.clone().filter(filter.clone()), KeyOrder::Sorted)
+                        .select_only()
+                        .column(self.id)
+                        .column(self.sort.column)
+                        .into_query();
+                    matches.clear_order_by().limit(cap + 1);
+                    let page = self.first_of_few(matches, *cap, *segment, scan_ascending, need);
+                    let found = rows_among(select, page).await?;
+                    if found.is_empty() {
+                        // Too many matches to sort, or none at all.
+                        self.probing(
+                            db,
+                            query.clone(),
+                            filter,
+                            *cap,
+                            *segment,
+                            &from,
+                            scan_ascending,
+                            need,
+                        )
+                        .await?
+                    } else {
+                        found
+                    }
+                }
+                Read::Probing(filter, window) => {
+                    self.probing(
+                        db,
+                        query.clone(),
+                        filter,
+                        *window,
+                        *segment,
+                        &from,
+                        scan_ascending,
+                        need,
+                    )
+                    .await?
+                }
+            };
+            rows.extend(page);
+            if rows.len() as u64 >= limit {
+                break;
+            }
+        }
+        Ok(rows)
+    }
+
+    /// A range's ids that meet `filter`: the first `need` among the next
+    /// `window` rows in scan order, or when fewer are there, the first
+    /// `need` of all the index's matches, sorted.
+    #[expect(clippy::too_many_arguments, reason = "one range of one read")]
+    pub(super) async fn probing(
+        &self,
+        db: &impl ConnectionTrait,
+        query: Select<E>,
+        filter: &Condition,
+        window: u64,
+        segment: Range,
+        from: &Option<Position>,
+        ascending: bool,
+        need: u64,
+    ) -> AppResult<Vec<E::Model>> {
+        let range = |query: Select<E>, order: KeyOrder| {
+            self.segment(query, segment, from.clone(), ascending, order)
+        };
+        let rows_among = |select: Select<E>, ids: SelectStatement| {
+            select.filter(Expr::col(self.id).in_subquery(ids)).all(db)
+        };
+        let select = range(query.clone().filter(filter.clone()), KeyOrder::Index);
+        let window = range(query.clone(), KeyOrder::Index)
+            .limit(window)
+            .into_query();
+        let probe = self.probe(window, filter, segment, ascending, need);
+        let found = rows_among(select.clone(), probe).await?;
+        if found.len() as u64 >= need {
+            return Ok(found);
+        }
+        let sorted = range(query.filter(filter.clone()), KeyOrder::Sorted)
+            .select_only()
+            .column(self.id)
+            .limit(need)
+            .into_query();
+        Ok(rows_among(select, sorted).await?)
+    }
+
+    /// The ids of the first `need` of `matches` (some rows of a range, as a
+    /// subquery of id and sort key) in scan order, when there are at most
+    /// `cap` of them; none when there are more.
+    pub(super) fn first_of_few(
+        &self,
+        matches: SelectStatement,
+        cap: u64,
+        segment: Range,
+        ascending: bool,
+        need: u64,
+    ) -> SelectStatement {
+        let order = if ascending { Order::Asc } else { Order::Desc };
+        let mut first = Query::select();
+        first
+            .column((E::default(), self.id))
+            .expr_window_as(Expr::cust("COUNT(*)"), WindowStatement::new(), "matched")
+            .from_subquery(matches, E::default());
+        if segment == Range::Values {
+            first.order_by((E::default(), self.sort.column), order.clone());
+        }
+        first.order_by((E::default(), self.id), order).limit(need);
+        Query::select()
+            .column(self.id)
+            .from_subquery(first, Alias::new("page"))
+            .and_where(Expr::col(Alias::new("matched")).lte(cap))
+            .to_owned()
+    }
+
+    /// The ids of the first `need` rows of `window` (a range of the list in
+    /// scan order, as a subquery named after the table, so that `filter`'s
+    /// columns name its columns) that meet `filter`.
+    pub(super) fn probe(
+        &self,
+        window: SelectStatement,
+        filter: &Condition,
+        segment: Range,
+        ascending: bool,
+        need: u64,
+    ) -> SelectStatement {
+        let order = if ascending { Order::Asc } else { Order::Desc };
+        let mut ids = Query::select();
+        ids.column((E::default(), self.id))
+            .from_subquery(window, E::default())
+            .cond_where(filter.clone());
+        if segment == Range::Values {
+            ids.order_by((E::default(), self.sort.column), order.clone());
+        }
+        ids.order_by((E::default(), self.id), order)
+            .limit(need)
+            .to_owned()
+    }
+}
