@@ -3,8 +3,8 @@
 
 use async_graphql::{ComplexObject, Context, Result, SimpleObject};
 
-use super::graphql::Segment;
 use super::loader::MemberCountLoader;
+use super::object::Segment;
 use super::repo;
 use crate::analytics::CustomerStats;
 use crate::auth::Scope;

@@ -15,7 +15,11 @@ mod compile;
 mod distribution;
 mod explain;
 mod graphql;
+mod input;
 pub mod loader;
+mod members;
+mod mutation;
+mod object;
 pub mod repo;
 pub mod rule;
 
@@ -23,7 +27,10 @@ use entity::segment;
 use sea_orm::{Condition, DbBackend};
 
 pub use compile::{Env, Match};
-pub use graphql::{Segment, SegmentMutation, SegmentQuery, customer_segments, segment_scope};
+pub use graphql::SegmentQuery;
+pub use members::segment_scope;
+pub use mutation::SegmentMutation;
+pub use object::{Segment, customer_segments};
 
 use entity::segment::SegmentKind;
 

@@ -54,6 +54,40 @@ impl<E: EntityTrait> Keyset<'_, E>
 where
     E::Model: Send + Sync,
 {
+    /// Reads the page (`limit + 1` rows at most, in scan order) from `query`.
+    ///
+    /// Each statement is a range scan of the `(tenant_id, key, id)` index:
+    /// the cursor is compared as a row value, `(key, id) > (v, i)`, which
+    /// both backends turn into an index bound. A nullable key reads its NULL
+    /// rows and its valued rows as separate ranges.
+    pub async fn fetch(
+        &self,
+        db: &impl ConnectionTrait,
+        query: Select<E>,
+    ) -> AppResult<Vec<E::Model>> {
+        self.read(db, query, Read::Direct).await
+    }
+
+    /// [`Keyset::fetch`] for a filtered list of wide rows: on PostgreSQL,
+    /// each statement finds the page's ids first, in a subquery that may be
+    /// answered from an index alone (its filter tested on the index's
+    /// columns, skipped rows never read), then reads the page's rows by key.
+    /// SQLite, which plans without statistics, would read the outer query
+    /// through the sort's index and test every row of the tenant against
+    /// the subquery's ids; it reads the page directly.
+    pub async fn fetch_deferred(
+        &self,
+        db: &impl ConnectionTrait,
+        query: Select<E>,
+    ) -> AppResult<Vec<E::Model>> {
+        let read = if db.get_database_backend() == DbBackend::Postgres {
+            Read::Deferred
+        } else {
+            Read::Direct
+        };
+        self.read(db, query, read).await
+    }
+
     /// [`Keyset::fetch_deferred`] for a list narrowed by `filter`, a search
     /// whose matches PostgreSQL's planner can misjudge a hundredfold either
     /// way: it estimates `LIKE '%term%'` from a sample of a hundred values.

@@ -1,0 +1,67 @@
+//! Who is in a segment: its membership condition, and the members of the
+//! segment a customer filter names in `segmentId`.
+
+use async_graphql::{Context, ID, Result};
+use entity::segment::{self};
+use sea_orm::Condition;
+
+use super::loader::SegmentLoader;
+use super::{Definition, Env};
+use crate::analytics::BreakpointLoader;
+use crate::error::{AppError, AppResult, not_found};
+use crate::graphql::{ContextExt, Session};
+use crate::ids::{self, Kind};
+use crate::profiles::CustomerFilter;
+
+/// The evaluation context of these segments, with the tenant's RFM
+/// breakpoints (read once per request) when a rule needs them.
+pub(super) async fn env(session: &Session, defs: &[Definition]) -> AppResult<Env> {
+    let breakpoints = if defs.iter().any(Definition::needs_breakpoints) {
+        let loaded = session.loaders.get::<BreakpointLoader>().load_one(()).await;
+        Some(
+            loaded
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("{}", e.message)))?
+                .unwrap_or_default(),
+        )
+    } else {
+        None
+    };
+    Ok(Env::new(
+        session.db.get_database_backend(),
+        session.tenant(),
+        breakpoints,
+    ))
+}
+
+/// The condition a member of the segment meets.
+pub(super) async fn membership(session: &Session, row: &segment::Model) -> AppResult<Condition> {
+    let def = Definition::of(row)?;
+    let env = env(session, std::slice::from_ref(&def)).await?;
+    Ok(def.condition(&env))
+}
+
+/// The `segmentId` filter of `customers` and `customerCount`: the members
+/// of the segment; an unknown segment is `NOT_FOUND`.
+pub(super) async fn segment_filter(ctx: &Context<'_>, id: &ID) -> Result<Condition> {
+    let session = ctx.session()?;
+    let key = ids::decode(Kind::Segment, id).ok_or(not_found("segment"))?;
+    let row = session
+        .loaders
+        .get::<SegmentLoader>()
+        .load_one(key)
+        .await?
+        .ok_or(not_found("segment"))?;
+    Ok(membership(session, &row).await?)
+}
+
+/// The members of the segment a filter names in `segmentId`; none when it
+/// names none.
+pub async fn segment_scope(
+    ctx: &Context<'_>,
+    filter: Option<&CustomerFilter>,
+) -> Result<Option<Condition>> {
+    match filter.and_then(|f| f.segment_id.as_ref()) {
+        Some(id) => Ok(Some(segment_filter(ctx, id).await?)),
+        None => Ok(None),
+    }
+}
