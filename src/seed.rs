@@ -19,7 +19,7 @@ use serde_json::json;
 use crate::activity::{ActivityType, NewActivity};
 use crate::error::AppError;
 use crate::ids;
-use crate::profiles::{input, repo};
+use crate::profiles::{repo, row};
 use crate::tenancy::TenantId;
 
 const BATCH: usize = 1000;
@@ -381,7 +381,7 @@ fn customer(
     row.id = id;
     row.first_name = Some(first.to_owned());
     row.last_name = Some(last.to_owned());
-    let handle = input::fold(&format!("{first}.{last}")).replace(' ', "");
+    let handle = row::fold(&format!("{first}.{last}")).replace(' ', "");
     row.email = rng
         .random_bool(0.9)
         .then(|| format!("{handle}.{seed}.{i}@{domain}"));
@@ -412,7 +412,7 @@ fn customer(
     });
     row.created_at = created;
     row.updated_at = created;
-    input::derive(&mut row);
+    row::derive(&mut row);
     let n = rng.random_range(0..4);
     let own: Vec<String> = TAGS
         .choose_multiple(rng, n)

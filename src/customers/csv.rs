@@ -25,7 +25,8 @@ use tokio::sync::oneshot;
 
 use super::import::{self, ImportMode, ImportPayload, MAX_ROWS, Turn};
 use crate::error::AppResult;
-use crate::profiles::input::{self, AddressInput, CustomerInput, CustomerStatus};
+use crate::profiles::checks;
+use crate::profiles::input::{AddressInput, CustomerInput, CustomerStatus};
 use crate::tenancy::TenantId;
 
 /// Rows of the file with their line numbers, as read and as input.
@@ -151,10 +152,10 @@ pub async fn import_file(
 fn names(batch: &Batch) -> HashSet<String> {
     let mut names = HashSet::new();
     for (_, _, input) in batch {
-        if let Some(Ok(Some(email))) = input.email.as_deref().map(|e| input::email("", e)) {
+        if let Some(Ok(Some(email))) = input.email.as_deref().map(|e| checks::email("", e)) {
             names.insert(format!("email:{email}"));
         }
-        if let Some(Ok(Some(phone))) = input.phone.as_deref().map(|p| input::phone("", p)) {
+        if let Some(Ok(Some(phone))) = input.phone.as_deref().map(|p| checks::phone("", p)) {
             names.insert(format!("phone:{phone}"));
         }
     }

@@ -18,7 +18,8 @@ use super::events;
 use crate::activity;
 use crate::db::{Attempt, begin_write, retry_on_race};
 use crate::error::{AppError, AppResult, bad_input, conflict};
-use crate::profiles::input::{CustomerInput, Patch, final_tags};
+use crate::profiles::input::CustomerInput;
+use crate::profiles::patch::{Patch, final_tags};
 use crate::profiles::{counts, repo};
 use crate::tenancy::TenantId;
 

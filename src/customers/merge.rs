@@ -20,8 +20,10 @@ use crate::error::{AppResult, bad_input, not_found};
 use crate::graphql::children;
 use crate::notes::loader::Notes;
 use crate::orders;
-use crate::profiles::input::{MAX_TAGS, check_metadata_size, derive, has_address};
+use crate::profiles::checks::check_metadata_size;
+use crate::profiles::input::MAX_TAGS;
 use crate::profiles::repo;
+use crate::profiles::row::{derive, has_address};
 use crate::segments;
 use crate::tenancy::TenantId;
 

@@ -12,7 +12,9 @@ use crate::error::{bad_input, not_found};
 use crate::graphql::{ContextExt, DeletePayload, ScopeGuard};
 use crate::ids::{self, Kind, MAX_IDS};
 use crate::profiles::Customer;
-use crate::profiles::input::{self, CustomerField, CustomerInput, CustomerUpdateInput, Patch};
+use crate::profiles::checks;
+use crate::profiles::input::{CustomerField, CustomerInput, CustomerUpdateInput};
+use crate::profiles::patch::Patch;
 
 /// The result of `createCustomer` and `upsertCustomer`.
 #[derive(SimpleObject)]
@@ -154,8 +156,8 @@ impl CustomerMutation {
             .iter()
             .map(|id| ids::decode(Kind::Customer, id).ok_or(not_found("customer")))
             .collect::<Result<Vec<_>, _>>()?;
-        let add = input::tags("add", add.unwrap_or_default())?;
-        let remove = input::tags("remove", remove.unwrap_or_default())?;
+        let add = checks::tags("add", add.unwrap_or_default())?;
+        let remove = checks::tags("remove", remove.unwrap_or_default())?;
         let rows = tagging::tag(&session.db, session.tenant(), &keys, &add, &remove).await?;
         Ok(rows.into_iter().map(Customer::from).collect())
     }

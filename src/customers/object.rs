@@ -13,8 +13,9 @@ use crate::ids::{self, Kind};
 use crate::notes::{NoteConnection, customer_notes};
 use crate::orders::{OrderConnection, customer_orders};
 use crate::profiles::Customer;
-use crate::profiles::input::{CustomerStatus, display_name, has_address};
+use crate::profiles::input::CustomerStatus;
 use crate::profiles::loader::TagLoader;
+use crate::profiles::row::{display_name, has_address};
 use crate::segments::{Segment, customer_segments};
 
 /// A postal address.

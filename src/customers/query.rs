@@ -8,8 +8,8 @@ use crate::error::bad_input;
 use crate::graphql::pagination::Page;
 use crate::graphql::{ContextExt, ScopeGuard};
 use crate::ids::{self, Kind};
+use crate::profiles::checks::{email, phone};
 use crate::profiles::counts::{self, Counting};
-use crate::profiles::input::{email, phone};
 use crate::profiles::{
     Customer, CustomerConnection, CustomerFilter, CustomerSort, customer_connection, repo,
 };

@@ -13,7 +13,8 @@ use super::events;
 use crate::activity;
 use crate::db::{Attempt, begin_write, retry_on_race, settle};
 use crate::error::{AppError, AppResult, conflict, not_found};
-use crate::profiles::input::{CustomerField, Patch, final_tags};
+use crate::profiles::input::CustomerField;
+use crate::profiles::patch::{Patch, final_tags};
 use crate::profiles::repo;
 use crate::tenancy::TenantId;
 

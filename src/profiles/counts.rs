@@ -14,8 +14,8 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, QueryFilter, QuerySelect,
 };
 
+use super::checks::country;
 use super::filter::CustomerFilter;
-use super::input::country;
 use super::repo;
 use crate::config::DatabaseArgs;
 use crate::error::AppResult;

@@ -7,7 +7,9 @@ use sea_orm::sea_query::{Expr, ExprTrait as _, Func, LikeExpr};
 use sea_orm::{ColumnTrait, Condition, DbBackend};
 use serde_json::Value;
 
-use super::input::{CustomerStatus, MAX_TAGS, country, fold};
+use super::checks::country;
+use super::input::{CustomerStatus, MAX_TAGS};
+use super::row::fold;
 use crate::error::{AppResult, bad_input};
 use crate::graphql::pagination::{KeyKind, KeyValue, SortKey};
 use crate::graphql::scalars::{DateTime, Decimal};

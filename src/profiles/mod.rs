@@ -13,12 +13,15 @@
 //!   write (`input::derive`), never set directly;
 //! - tags are trimmed, 1–64 characters, at most 100 per customer.
 
+pub mod checks;
 pub mod counts;
 mod filter;
 pub mod input;
 mod listing;
 pub mod loader;
+pub mod patch;
 pub mod repo;
+pub mod row;
 
 pub use filter::{CustomerFilter, CustomerSort, CustomerSortField, SortDirection};
 pub use listing::{CustomerConnection, customer_connection};

@@ -11,7 +11,7 @@ use super::rule::{Field, rfm_name};
 use crate::analytics::RfmSegment;
 use crate::analytics::churn;
 use crate::graphql::scalars::Decimal;
-use crate::profiles::input::display_name;
+use crate::profiles::row::display_name;
 
 /// The customer's value of a rule's field (`null` when it has none).
 pub fn actual(field: &Field, row: &customer::Model, tags: &[String], env: &Env) -> Value {

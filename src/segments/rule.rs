@@ -11,7 +11,8 @@ use serde_json::Value;
 use crate::analytics::RfmSegment;
 use crate::error::{AppError, AppResult, bad_input};
 use crate::graphql::scalars::Decimal;
-use crate::profiles::input::{country, fold};
+use crate::profiles::checks::country;
+use crate::profiles::row::fold;
 
 type Time = chrono::DateTime<Utc>;
 

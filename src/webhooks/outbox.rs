@@ -204,7 +204,7 @@ pub async fn data_request_completed(
 
 /// A customer as the API shows it (its scalar fields).
 fn customer_data(row: &customer::Model, tags: Vec<String>) -> Value {
-    let address = crate::profiles::input::has_address(row).then(|| {
+    let address = crate::profiles::row::has_address(row).then(|| {
         json!({
             "line1": row.address_line1,
             "line2": row.address_line2,

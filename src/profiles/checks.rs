@@ -1,0 +1,253 @@
+//! The checks every customer value passes (text, email, phone, URL, tags,
+//! metadata, country, address) and what they give: a field's `Change`, an
+//! `Address`.
+
+use async_graphql::MaybeUndefined;
+use serde_json::{Map, Value};
+
+use super::input::{
+    AddressInput, MAX_METADATA_BYTES, MAX_TAG_CHARS, MAX_TAGS, MAX_TEXT_CHARS, MAX_URL_CHARS,
+};
+use crate::error::{AppResult, bad_input};
+
+/// What to do with one field.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Change<T> {
+    #[default]
+    Keep,
+    Set(T),
+    Clear,
+}
+
+impl<T> Change<T> {
+    pub(super) fn apply(self, slot: &mut Option<T>) {
+        match self {
+            Change::Keep => {}
+            Change::Set(v) => *slot = Some(v),
+            Change::Clear => *slot = None,
+        }
+    }
+
+    pub fn value(&self) -> Option<&T> {
+        match self {
+            Change::Set(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Address {
+    pub line1: Option<String>,
+    pub line2: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: Option<String>,
+}
+
+pub(super) fn opt<T>(
+    value: Option<String>,
+    parse: impl FnOnce(String) -> AppResult<Option<T>>,
+) -> AppResult<Option<T>> {
+    value.map_or(Ok(None), parse)
+}
+
+pub(super) fn change<T, U>(
+    value: MaybeUndefined<T>,
+    parse: impl FnOnce(T) -> AppResult<Option<U>>,
+) -> AppResult<Change<U>> {
+    Ok(match value {
+        MaybeUndefined::Undefined => Change::Keep,
+        MaybeUndefined::Null => Change::Clear,
+        MaybeUndefined::Value(v) => parse(v)?.map_or(Change::Clear, Change::Set),
+    })
+}
+
+/// Trimmed text of at most 255 characters; empty means no value.
+pub(super) fn text(field: &str, value: String) -> AppResult<Option<String>> {
+    crate::graphql::input::text(field, value, MAX_TEXT_CHARS)
+}
+
+/// A valid email address, lower-cased.
+pub fn email(field: &str, value: &str) -> AppResult<Option<String>> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let valid = value.len() <= 254
+        && email_address::EmailAddress::parse_with_options(
+            value,
+            email_address::Options::default(),
+        )
+        .is_ok_and(|e| e.domain().contains('.') && !e.domain().starts_with('['));
+    if !valid {
+        return Err(bad_input(
+            field,
+            format!("{value:?} is not a valid email address"),
+        ));
+    }
+    Ok(Some(value.to_lowercase()))
+}
+
+/// A phone number with its country code, normalized to E.164.
+pub fn phone(field: &str, value: &str) -> AppResult<Option<String>> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let invalid = || {
+        bad_input(
+            field,
+            format!(
+                "{value:?} is not a phone number with a country code (E.164, e.g. +14155552671)"
+            ),
+        )
+    };
+    if value.len() > 32 {
+        return Err(invalid());
+    }
+    let number = phonenumber::parse(None, value).map_err(|_| invalid())?;
+    if !phonenumber::is_valid(&number) {
+        return Err(invalid());
+    }
+    Ok(Some(
+        number.format().mode(phonenumber::Mode::E164).to_string(),
+    ))
+}
+
+pub(super) fn avatar_url(field: &str, value: String) -> AppResult<Option<String>> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let valid = value.len() <= MAX_URL_CHARS
+        && url::Url::parse(value)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host());
+    if !valid {
+        return Err(bad_input(field, "must be an http(s) URL"));
+    }
+    Ok(Some(value.to_owned()))
+}
+
+/// Trimmed, deduplicated tags of 1–64 characters, at most 100.
+pub fn tags(field: &str, values: Vec<String>) -> AppResult<Vec<String>> {
+    let mut out: Vec<String> = Vec::with_capacity(values.len());
+    for value in values {
+        let tag = value.trim();
+        let chars = tag.chars().count();
+        if chars == 0 || chars > MAX_TAG_CHARS || tag.chars().any(char::is_control) {
+            return Err(bad_input(
+                field,
+                format!("a tag is 1-{MAX_TAG_CHARS} characters: {tag:?}"),
+            ));
+        }
+        if !out.iter().any(|t| t == tag) {
+            out.push(tag.to_owned());
+        }
+    }
+    if out.len() > MAX_TAGS {
+        return Err(bad_input(
+            field,
+            format!("a customer has at most {MAX_TAGS} tags"),
+        ));
+    }
+    Ok(out)
+}
+
+pub(super) fn metadata(field: &str, value: Value) -> AppResult<Map<String, Value>> {
+    let Value::Object(map) = value else {
+        return Err(bad_input(field, "metadata must be a JSON object"));
+    };
+    check_metadata_size(field, &map)?;
+    Ok(map)
+}
+
+pub fn check_metadata_size(field: &str, map: &Map<String, Value>) -> AppResult<()> {
+    let size = serde_json::to_vec(map)
+        .map(|v| v.len())
+        .unwrap_or(usize::MAX);
+    if size > MAX_METADATA_BYTES {
+        return Err(bad_input(
+            field,
+            format!("metadata is {size} bytes; at most {MAX_METADATA_BYTES}"),
+        ));
+    }
+    Ok(())
+}
+
+/// An ISO 3166-1 alpha-2 country code, upper-cased.
+pub fn country(field: &str, value: &str) -> AppResult<Option<String>> {
+    let value = value.trim().to_ascii_uppercase();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    if isocountry::CountryCode::for_alpha2(&value).is_err() {
+        return Err(bad_input(
+            field,
+            format!("{value:?} is not an ISO 3166-1 alpha-2 country code"),
+        ));
+    }
+    Ok(Some(value))
+}
+
+pub(super) fn address(field: &str, a: AddressInput) -> AppResult<Option<Address>> {
+    let f = |name: &str| format!("{field}.{name}");
+    let address = Address {
+        line1: opt(a.line1, |v| text(&f("line1"), v))?,
+        line2: opt(a.line2, |v| text(&f("line2"), v))?,
+        city: opt(a.city, |v| text(&f("city"), v))?,
+        state: opt(a.state, |v| text(&f("state"), v))?,
+        postal_code: opt(a.postal_code, |v| text(&f("postalCode"), v))?,
+        country: opt(a.country, |v| country(&f("country"), &v))?,
+    };
+    Ok((address != Address::default()).then_some(address))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_validated_and_lower_cased() {
+        assert_eq!(
+            email("f", " Ana@Example.COM ").ok().flatten().as_deref(),
+            Some("ana@example.com")
+        );
+        for bad in [
+            "ana",
+            "ana@",
+            "@example.com",
+            "ana@localhost",
+            "a b@example.com",
+        ] {
+            assert!(email("f", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn phones_become_e164() {
+        assert_eq!(
+            phone("f", "+1 (415) 555-2671").ok().flatten().as_deref(),
+            Some("+14155552671")
+        );
+        assert_eq!(
+            phone("f", "+49 30 901820").ok().flatten().as_deref(),
+            Some("+4930901820")
+        );
+        for bad in ["12", "hello", "+999 123", "4155552671"] {
+            assert!(phone("f", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn tags_are_trimmed_deduplicated_and_bounded() {
+        assert_eq!(
+            tags("f", vec![" vip ".into(), "vip".into(), "eu".into()]).ok(),
+            Some(vec!["vip".into(), "eu".into()])
+        );
+        assert!(tags("f", vec!["  ".into()]).is_err());
+        assert!(tags("f", vec!["x".repeat(65)]).is_err());
+        assert!(tags("f", (0..101).map(|i| i.to_string()).collect()).is_err());
+    }
+}

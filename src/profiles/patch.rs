@@ -1,0 +1,238 @@
+//! A customer input parsed once into a validated `Patch`: every error is
+//! `BAD_USER_INPUT` naming the input path (`input.email`); applying it
+//! derives what a row keeps from its profile.
+
+use async_graphql::{Json, MaybeUndefined};
+use entity::customer;
+use serde_json::{Map, Value};
+
+use super::checks::{
+    Address, Change, address, avatar_url, change, check_metadata_size, email, metadata, opt, phone,
+    tags, text,
+};
+use super::input::{CustomerField, CustomerInput, CustomerStatus, CustomerUpdateInput, MAX_TAGS};
+use super::row::{derive, set_address};
+use crate::error::{AppResult, bad_input};
+
+#[derive(Clone, Debug, Default)]
+pub enum MetadataChange {
+    #[default]
+    Keep,
+    Replace(Map<String, Value>),
+    Merge(Map<String, Value>),
+}
+
+/// A validated change to a customer.
+#[derive(Clone, Debug, Default)]
+pub struct Patch {
+    pub name: Change<String>,
+    pub first_name: Change<String>,
+    pub last_name: Change<String>,
+    pub email: Change<String>,
+    pub phone: Change<String>,
+    pub company_name: Change<String>,
+    pub avatar_url: Change<String>,
+    pub status: Option<CustomerStatus>,
+    pub source: Change<String>,
+    pub address: Change<Address>,
+    pub metadata: MetadataChange,
+    /// Replace the tags with these.
+    pub tags: Option<Vec<String>>,
+    /// Then add these.
+    pub add_tags: Vec<String>,
+}
+
+impl Patch {
+    /// Validates a profile input; `merge_metadata` makes its custom fields
+    /// merge into the existing ones instead of replacing them.
+    pub fn from_input(input: CustomerInput, prefix: &str, merge_metadata: bool) -> AppResult<Self> {
+        let f = |name: &str| path(prefix, name);
+        let set = |v: Option<String>| v.map_or(Change::Keep, Change::Set);
+        Ok(Patch {
+            name: set(opt(input.name, |v| text(&f("name"), v))?),
+            first_name: set(opt(input.first_name, |v| text(&f("firstName"), v))?),
+            last_name: set(opt(input.last_name, |v| text(&f("lastName"), v))?),
+            email: set(opt(input.email, |v| email(&f("email"), &v))?),
+            phone: set(opt(input.phone, |v| phone(&f("phone"), &v))?),
+            company_name: set(opt(input.company_name, |v| text(&f("companyName"), v))?),
+            avatar_url: set(opt(input.avatar_url, |v| avatar_url(&f("avatarUrl"), v))?),
+            status: input.status,
+            source: set(opt(input.source, |v| text(&f("source"), v))?),
+            address: match input.address {
+                Some(a) => address(&f("address"), a)?.map_or(Change::Keep, Change::Set),
+                None => Change::Keep,
+            },
+            metadata: match input.metadata {
+                Some(Json(v)) if merge_metadata => {
+                    MetadataChange::Merge(metadata(&f("metadata"), v)?)
+                }
+                Some(Json(v)) => MetadataChange::Replace(metadata(&f("metadata"), v)?),
+                None => MetadataChange::Keep,
+            },
+            tags: input.tags.map(|t| tags(&f("tags"), t)).transpose()?,
+            add_tags: tags(&f("addTags"), input.add_tags.unwrap_or_default())?,
+        })
+    }
+
+    /// Validates an `updateCustomer` patch.
+    pub fn from_update(input: CustomerUpdateInput, prefix: &str) -> AppResult<Self> {
+        let f = |name: &str| path(prefix, name);
+        let status = match input.status {
+            MaybeUndefined::Value(s) => Some(s),
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => return Err(bad_input(f("status"), "status cannot be null")),
+        };
+        Ok(Patch {
+            name: change(input.name, |v| text(&f("name"), v))?,
+            first_name: change(input.first_name, |v| text(&f("firstName"), v))?,
+            last_name: change(input.last_name, |v| text(&f("lastName"), v))?,
+            email: change(input.email, |v| email(&f("email"), &v))?,
+            phone: change(input.phone, |v| phone(&f("phone"), &v))?,
+            company_name: change(input.company_name, |v| text(&f("companyName"), v))?,
+            avatar_url: change(input.avatar_url, |v| avatar_url(&f("avatarUrl"), v))?,
+            status,
+            source: change(input.source, |v| text(&f("source"), v))?,
+            address: change(input.address, |a| address(&f("address"), a))?,
+            metadata: match input.metadata {
+                MaybeUndefined::Undefined => MetadataChange::Keep,
+                MaybeUndefined::Null => MetadataChange::Replace(Map::new()),
+                MaybeUndefined::Value(Json(v)) => {
+                    MetadataChange::Replace(metadata(&f("metadata"), v)?)
+                }
+            },
+            tags: match input.tags {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(Vec::new()),
+                MaybeUndefined::Value(t) => Some(tags(&f("tags"), t)?),
+            },
+            add_tags: tags(&f("addTags"), input.add_tags.unwrap_or_default())?,
+        })
+    }
+
+    /// Drops the changes to the fields `upsertCustomer` must not update.
+    pub fn without(mut self, fields: &[CustomerField]) -> Self {
+        for field in fields {
+            match field {
+                CustomerField::Name => self.name = Change::Keep,
+                CustomerField::FirstName => self.first_name = Change::Keep,
+                CustomerField::LastName => self.last_name = Change::Keep,
+                CustomerField::Email => self.email = Change::Keep,
+                CustomerField::Phone => self.phone = Change::Keep,
+                CustomerField::CompanyName => self.company_name = Change::Keep,
+                CustomerField::AvatarUrl => self.avatar_url = Change::Keep,
+                CustomerField::Status => self.status = None,
+                CustomerField::Source => self.source = Change::Keep,
+                CustomerField::Address => self.address = Change::Keep,
+                CustomerField::Metadata => self.metadata = MetadataChange::Keep,
+                CustomerField::Tags => {
+                    self.tags = None;
+                    self.add_tags.clear();
+                }
+            }
+        }
+        self
+    }
+
+    /// True when the patch names none of the identifying fields.
+    pub fn identifies_nobody(&self) -> bool {
+        [
+            &self.name,
+            &self.first_name,
+            &self.last_name,
+            &self.email,
+            &self.phone,
+        ]
+        .iter()
+        .all(|c| c.value().is_none())
+    }
+
+    /// Applies the profile changes (not tags) to a row, and re-derives the
+    /// computed columns. Fails when nothing would identify the customer.
+    pub fn apply(self, row: &mut customer::Model, prefix: &str) -> AppResult<()> {
+        self.name.apply(&mut row.name);
+        self.first_name.apply(&mut row.first_name);
+        self.last_name.apply(&mut row.last_name);
+        self.email.apply(&mut row.email);
+        self.phone.apply(&mut row.phone);
+        self.company_name.apply(&mut row.company_name);
+        self.avatar_url.apply(&mut row.avatar_url);
+        self.source.apply(&mut row.source);
+        if let Some(status) = self.status {
+            row.status = status.as_str().to_owned();
+        }
+        match self.address {
+            Change::Keep => {}
+            Change::Set(a) => set_address(row, a),
+            Change::Clear => set_address(row, Address::default()),
+        }
+        match self.metadata {
+            MetadataChange::Keep => {}
+            MetadataChange::Replace(map) => row.metadata = Value::Object(map),
+            MetadataChange::Merge(map) => {
+                let mut merged = match std::mem::take(&mut row.metadata) {
+                    Value::Object(existing) => existing,
+                    _ => Map::new(),
+                };
+                merged.extend(map);
+                check_metadata_size(&path(prefix, "metadata"), &merged)?;
+                row.metadata = Value::Object(merged);
+            }
+        }
+        let identified = [
+            &row.name,
+            &row.first_name,
+            &row.last_name,
+            &row.email,
+            &row.phone,
+        ]
+        .iter()
+        .any(|v| v.is_some());
+        if !identified {
+            return Err(bad_input(
+                prefix,
+                "a customer needs at least one of name, firstName, lastName, email or phone",
+            ));
+        }
+        derive(row);
+        Ok(())
+    }
+}
+
+/// The tags a customer ends with: `replace` (or what it had), plus `add`.
+pub fn final_tags(
+    existing: Vec<String>,
+    patch: &Patch,
+    prefix: &str,
+) -> AppResult<Option<Vec<String>>> {
+    if patch.tags.is_none() && patch.add_tags.is_empty() {
+        return Ok(None);
+    }
+    let mut tags = patch.tags.clone().unwrap_or(existing);
+    for tag in &patch.add_tags {
+        if !tags.contains(tag) {
+            tags.push(tag.clone());
+        }
+    }
+    if tags.len() > MAX_TAGS {
+        let field = if patch.add_tags.is_empty() {
+            "tags"
+        } else {
+            "addTags"
+        };
+        return Err(bad_input(
+            path(prefix, field),
+            format!("a customer has at most {MAX_TAGS} tags"),
+        ));
+    }
+    Ok(Some(tags))
+}
+
+/// `prefix.name`, or `name` alone under an empty prefix (import rows name
+/// fields relative to the row).
+pub fn path(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}

@@ -1,0 +1,84 @@
+//! What a customer row's profile derives: its display name, whether it
+//! has an address, and the folded text it is sorted and searched by.
+
+use entity::customer;
+
+use super::checks::Address;
+
+/// True when any part of the row's address is set.
+pub fn has_address(row: &customer::Model) -> bool {
+    [
+        &row.address_line1,
+        &row.address_line2,
+        &row.city,
+        &row.state,
+        &row.postal_code,
+        &row.country,
+    ]
+    .iter()
+    .any(|v| v.is_some())
+}
+
+pub(super) fn set_address(row: &mut customer::Model, a: Address) {
+    row.address_line1 = a.line1;
+    row.address_line2 = a.line2;
+    row.city = a.city;
+    row.state = a.state;
+    row.postal_code = a.postal_code;
+    row.country = a.country;
+}
+
+/// The display name: `name`, or "first last".
+pub fn display_name(row: &customer::Model) -> Option<String> {
+    row.name.clone().or_else(|| {
+        let joined = [row.first_name.as_deref(), row.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        (!joined.is_empty()).then_some(joined)
+    })
+}
+
+/// Folds text for search and sorting: accents removed, lower-cased
+/// ("María" → "maria").
+pub fn fold(text: &str) -> String {
+    deunicode::deunicode(text).to_lowercase()
+}
+
+/// Recomputes `sort_name` and `search_text` from the profile.
+pub fn derive(row: &mut customer::Model) {
+    let display = display_name(row);
+    row.sort_name = display.as_deref().map(fold);
+    let digits: Option<String> = row
+        .phone
+        .as_deref()
+        .map(|p| p.chars().filter(char::is_ascii_digit).collect());
+    let parts = [
+        display.as_deref(),
+        row.first_name.as_deref(),
+        row.last_name.as_deref(),
+        row.email.as_deref(),
+        row.phone.as_deref(),
+        digits.as_deref(),
+        row.company_name.as_deref(),
+    ];
+    // Each part folded on its own: folding drops line breaks from text that
+    // is not all ASCII, which would join the parts into one another.
+    row.search_text = parts
+        .into_iter()
+        .flatten()
+        .map(fold)
+        .collect::<Vec<_>>()
+        .join("\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fold;
+
+    #[test]
+    fn folding_removes_accents_and_case() {
+        assert_eq!(fold("María Ñúñez"), "maria nunez");
+    }
+}
