@@ -82,7 +82,7 @@ async fn main() {
     // Seeding and vacuuming a million rows take longer than the server's
     // statement timeout: they get a connection of their own.
     let db = crm::db::connect(&cli.serve.db).await.unwrap();
-    let application = crm::Application::build(cli.serve).await.unwrap();
+    let application = crm::app::Application::build(cli.serve).await.unwrap();
     let url = format!("http://127.0.0.1:{}/graphql", application.port());
     let app = application.app();
     tokio::spawn(application.run_until_stopped());
@@ -168,7 +168,7 @@ fn client_for(
 
 /// `importCustomers` and `crm import` rates.
 async fn import(
-    app: &crm::App,
+    app: &crm::http::App,
     client: &reqwest::Client,
     url: &str,
     args: &Args,
@@ -262,7 +262,7 @@ async fn import(
 }
 
 /// Search, counts and pages in the big tenant.
-async fn reads(app: &crm::App, client: &reqwest::Client, url: &str, report: &mut Report) {
+async fn reads(app: &crm::http::App, client: &reqwest::Client, url: &str, report: &mut Report) {
     let (db, big) = (&app.db, TenantId::parse(BIG).unwrap());
     let token = app
         .keys
@@ -353,7 +353,7 @@ async fn reads(app: &crm::App, client: &reqwest::Client, url: &str, report: &mut
 
 /// A three-rule dynamic segment in the big tenant: its count and its first
 /// page of members.
-async fn segments(app: &crm::App, client: &reqwest::Client, url: &str, report: &mut Report) {
+async fn segments(app: &crm::http::App, client: &reqwest::Client, url: &str, report: &mut Report) {
     let token = app
         .keys
         .mint(

@@ -27,6 +27,3 @@ pub mod segments;
 pub mod telemetry;
 pub mod tenancy;
 pub mod webhooks;
-
-pub use app::Application;
-pub use http::App;

@@ -375,7 +375,7 @@ impl Loader<()> for BreakpointLoader {
     }
 }
 
-crate::tenant_loaders!(BreakpointLoader);
+crate::graphql::tenant_loaders!(BreakpointLoader);
 
 #[cfg(test)]
 mod tests {

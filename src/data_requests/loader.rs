@@ -62,4 +62,4 @@ impl Loader<String> for ExportLinkLoader {
     }
 }
 
-crate::tenant_loaders!(DataRequestLoader, AuditLoader, ExportLinkLoader);
+crate::graphql::tenant_loaders!(DataRequestLoader, AuditLoader, ExportLinkLoader);

@@ -23,16 +23,17 @@ pub trait TenantLoader: Send + Sync + 'static {
 }
 
 /// Implements [`TenantLoader`] for loaders that are a `db` and a `tenant`.
-#[macro_export]
 macro_rules! tenant_loaders {
     ($($loader:ty),+ $(,)?) => {
-        $(impl $crate::graphql::TenantLoader for $loader {
-            fn for_tenant(db: sea_orm::DatabaseConnection, tenant: $crate::tenancy::TenantId) -> Self {
+        $(impl crate::graphql::TenantLoader for $loader {
+            fn for_tenant(db: sea_orm::DatabaseConnection, tenant: crate::tenancy::TenantId) -> Self {
                 Self { db, tenant }
             }
         })+
     };
 }
+
+pub(crate) use tenant_loaders;
 
 type Made = Vec<(TypeId, Arc<dyn Any + Send + Sync>)>;
 

@@ -16,6 +16,7 @@ pub mod scalars;
 pub use context::{ContextExt, Session};
 pub use dispatch::Dispatch;
 pub use guard::ScopeGuard;
+pub(crate) use loaders::tenant_loaders;
 pub use loaders::{Loaders, TenantLoader};
 
 use async_graphql::{ID, SimpleObject};

@@ -44,4 +44,4 @@ impl Loader<String> for TagLoader {
     }
 }
 
-crate::tenant_loaders!(CustomerLoader, TagLoader);
+crate::graphql::tenant_loaders!(CustomerLoader, TagLoader);

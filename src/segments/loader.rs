@@ -130,4 +130,4 @@ impl Loader<String> for CustomerSegmentsLoader {
     }
 }
 
-crate::tenant_loaders!(SegmentLoader, MemberCountLoader, CustomerSegmentsLoader);
+crate::graphql::tenant_loaders!(SegmentLoader, MemberCountLoader, CustomerSegmentsLoader);

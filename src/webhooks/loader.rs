@@ -59,7 +59,7 @@ impl Loader<String> for WebhookAttemptLoader {
     }
 }
 
-crate::tenant_loaders!(
+crate::graphql::tenant_loaders!(
     WebhookEndpointLoader,
     WebhookEventLoader,
     WebhookAttemptLoader

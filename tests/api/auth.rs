@@ -397,7 +397,7 @@ async fn a_missing_scope_is_forbidden_on_that_field_only(backend: Backend) {
 async fn a_short_secret_stops_the_server(backend: Backend) {
     let db = crate::helpers::TestDb::new(backend).await;
     let args = crate::helpers::serve_args(&db, &["--jwt-secret", "too-short"]);
-    let err = crm::Application::build(args)
+    let err = crm::app::Application::build(args)
         .await
         .err()
         .expect("a short secret must be refused");

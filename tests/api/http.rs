@@ -201,7 +201,7 @@ async fn a_development_server_makes_its_secret_and_fills_in_graphiql() {
     let db = crate::helpers::TestDb::new(Backend::Sqlite).await;
     let dir = db.dir().unwrap();
     let args = crate::helpers::serve_args(&db, &[]);
-    let application = crm::Application::build(args).await.unwrap();
+    let application = crm::app::Application::build(args).await.unwrap();
     let url = format!("http://127.0.0.1:{}", application.port());
     tokio::spawn(application.run_until_stopped());
     let secret = dir.join("crm.db.jwt-secret");
@@ -328,7 +328,7 @@ async fn without_a_key_the_server_only_listens_on_loopback() {
     let db = crate::helpers::TestDb::new(Backend::Sqlite).await;
     let mut args = crate::helpers::serve_args(&db, &[]);
     args.listen = "0.0.0.0:0".parse().unwrap();
-    let err = crm::Application::build(args)
+    let err = crm::app::Application::build(args)
         .await
         .err()
         .expect("no key on a public address must be refused");
@@ -348,7 +348,7 @@ async fn a_malformed_cors_origin_stops_the_server() {
             "https://ok.example,not an origin",
         ],
     );
-    let err = crm::Application::build(args)
+    let err = crm::app::Application::build(args)
         .await
         .err()
         .expect("a bad origin must be refused");

@@ -49,7 +49,7 @@ pub struct TestApp {
     /// instance on it).
     pub db: std::sync::Arc<TestDb>,
     /// The server's shared state (its statement count, say).
-    pub app: std::sync::Arc<crm::App>,
+    pub app: std::sync::Arc<crm::http::App>,
     keys: Keys,
 }
 
@@ -103,7 +103,7 @@ async fn spawn_on(db: TestDb, extra: &[&str]) -> TestApp {
         .unwrap(),
         None => Keys::hs256(SECRET.as_bytes(), None, None).unwrap(),
     };
-    let application = crm::Application::build(args).await.unwrap();
+    let application = crm::app::Application::build(args).await.unwrap();
     let url = format!("http://127.0.0.1:{}", application.port());
     let app = application.app();
     tokio::spawn(application.run_until_stopped());
@@ -191,7 +191,7 @@ impl TestApp {
         let mut argv = vec!["--jwt-secret", SECRET];
         argv.extend_from_slice(extra);
         let args = serve_args(&self.db, &argv);
-        let application = crm::Application::build(args).await.unwrap();
+        let application = crm::app::Application::build(args).await.unwrap();
         let url = format!("http://127.0.0.1:{}", application.port());
         let app = application.app();
         tokio::spawn(application.run_until_stopped());
@@ -285,7 +285,7 @@ impl TestApp {
     /// application built on the same database (never run) stands in.
     pub async fn client_for(url: &str, db: TestDb) -> TestApp {
         let args = serve_args(&db, &["--jwt-secret", SECRET, "--worker", "false"]);
-        let idle = crm::Application::build(args).await.unwrap();
+        let idle = crm::app::Application::build(args).await.unwrap();
         TestApp {
             url: url.to_owned(),
             client: reqwest::Client::new(),
