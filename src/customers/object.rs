@@ -152,7 +152,9 @@ impl Customer {
         customer_metrics(ctx, &self.row).await
     }
 
-    /// Orders, newest first.
+    /// Orders, newest first. Needs `read:customers` (a write's payload
+    /// does not read past its scope).
+    #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
     async fn orders(
         &self,
         ctx: &Context<'_>,
@@ -166,6 +168,8 @@ impl Customer {
 
     /// The timeline, newest first: `types` keeps only those kinds,
     /// `occurredAfter`/`occurredBefore` bound the time (both exclusive).
+    /// Needs `read:customers`.
+    #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
     async fn activity(
         &self,
         ctx: &Context<'_>,
@@ -191,7 +195,8 @@ impl Customer {
         .await
     }
 
-    /// Notes, newest first.
+    /// Notes, newest first. Needs `read:customers`.
+    #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
     async fn notes(
         &self,
         ctx: &Context<'_>,

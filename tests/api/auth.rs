@@ -392,6 +392,31 @@ async fn a_missing_scope_is_forbidden_on_that_field_only(backend: Backend) {
         1,
         "a forbidden mutation changes nothing"
     );
+
+    // A write's payload does not read past the scope: the customer's lists
+    // need `read:customers`.
+    let note = app
+        .gql_as(
+            &writer,
+            "mutation($id: ID!) { addNote(customerId: $id, body: \"Called\") { id customer { email orders { totalCount } notes { totalCount } activity { totalCount } } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let customer = &note.data()["addNote"]["customer"];
+    assert_eq!(customer["email"], "ana@example.com", "{}", note.body);
+    let errors = note.body["errors"].as_array().unwrap();
+    let mut refused: Vec<&str> = errors
+        .iter()
+        .map(|error| {
+            assert_eq!(error["extensions"]["code"], "FORBIDDEN", "{error}");
+            error["path"][2].as_str().unwrap()
+        })
+        .collect();
+    refused.sort_unstable();
+    assert_eq!(refused, ["activity", "notes", "orders"]);
+    for list in refused {
+        assert!(customer.get(list).is_none_or(Value::is_null), "{customer}");
+    }
 }
 
 async fn a_short_secret_stops_the_server(backend: Backend) {
