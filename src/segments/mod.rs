@@ -22,6 +22,7 @@ mod mutation;
 mod object;
 pub mod repo;
 pub mod rule;
+mod terms;
 
 use entity::segment;
 use sea_orm::{Condition, DbBackend};
