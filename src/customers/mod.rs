@@ -16,6 +16,5 @@ mod tagging;
 mod upsert;
 
 pub use mutation::CustomerMutation;
-pub use object::Address;
 pub use query::CustomerQuery;
 pub use subscription::CustomerSubscription;

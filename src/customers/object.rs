@@ -2,7 +2,7 @@
 //! feature (orders, notes, the timeline, metrics, segments). The record it
 //! wraps lives below, in `profiles`, so that those features can name it.
 
-use async_graphql::{Context, ID, Json, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, Json, Object, Result};
 
 use crate::activity::{ActivityConnection, ActivityType, customer_activity};
 use crate::analytics::{CustomerMetrics, customer_metrics};
@@ -13,27 +13,11 @@ use crate::ids::{self, Kind};
 use crate::notes::{NoteConnection, customer_notes};
 use crate::orders::{OrderConnection, customer_orders};
 use crate::profiles::Customer;
+use crate::profiles::checks::Address;
 use crate::profiles::input::CustomerStatus;
 use crate::profiles::loader::TagLoader;
 use crate::profiles::row::{display_name, has_address};
 use crate::segments::{Segment, customer_segments};
-
-/// A postal address.
-#[derive(SimpleObject)]
-pub struct Address {
-    /// The first line of the street address.
-    pub line1: Option<String>,
-    /// The second line of the street address (apartment, suite, …).
-    pub line2: Option<String>,
-    /// The city or town.
-    pub city: Option<String>,
-    /// The state, province or region.
-    pub state: Option<String>,
-    /// The postal or ZIP code.
-    pub postal_code: Option<String>,
-    /// ISO 3166-1 alpha-2 code.
-    pub country: Option<String>,
-}
 
 /// A person or company the tenant does business with: a profile with
 /// tags, an address and custom fields, and its orders, timeline, notes,

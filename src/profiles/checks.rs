@@ -2,7 +2,7 @@
 //! metadata, country, address) and what they give: a field's `Change`, an
 //! `Address`.
 
-use async_graphql::MaybeUndefined;
+use async_graphql::{MaybeUndefined, SimpleObject};
 use serde_json::{Map, Value};
 
 use super::input::{
@@ -36,13 +36,21 @@ impl<T> Change<T> {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq)]
+// Checked once (`address`), kept on the row, and shown as `Customer.address`.
+/// A postal address.
+#[derive(SimpleObject, Clone, Debug, Default, PartialEq)]
 pub struct Address {
+    /// The first line of the street address.
     pub line1: Option<String>,
+    /// The second line of the street address (apartment, suite, …).
     pub line2: Option<String>,
+    /// The city or town.
     pub city: Option<String>,
+    /// The state, province or region.
     pub state: Option<String>,
+    /// The postal or ZIP code.
     pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2 code.
     pub country: Option<String>,
 }
 
