@@ -15,6 +15,7 @@ use crate::graphql::pagination::ListConnection;
 use crate::graphql::pagination::Page;
 use crate::graphql::scalars::DateTime;
 use crate::graphql::{ContextExt, input};
+use crate::ids::CustomerId;
 use crate::ids::{self, Kind};
 use crate::profiles::loader::CustomerLoader;
 use crate::profiles::{Customer, repo as customers};
@@ -169,7 +170,7 @@ impl ActivityMutation {
         #[graphql(desc = "The entry to add.")] input: ActivityInput,
     ) -> Result<Activity> {
         let session = ctx.session()?;
-        let key = ids::decode(Kind::Customer, &customer_id).ok_or(not_found("customer"))?;
+        let key = CustomerId::require(&customer_id)?;
         let title = input
             .title
             .map(|t| input::text("input.title", t, MAX_TITLE))
@@ -192,7 +193,7 @@ impl ActivityMutation {
             .await?
             .ok_or(not_found("customer"))?;
         let entry = NewActivity {
-            customer_id: key,
+            customer_id: key.into_string(),
             kind: input.kind,
             title,
             data,

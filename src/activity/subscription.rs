@@ -9,12 +9,11 @@ use futures_util::{Stream, StreamExt as _};
 use super::graphql::Activity;
 use super::loader::Timeline;
 use crate::auth::Scope;
-use crate::error::not_found;
 use crate::events::{Change, Heard};
 use crate::graphql::ScopeGuard;
 use crate::graphql::children::ChildLoader;
 use crate::graphql::events::tenant_events;
-use crate::ids::{self, Kind};
+use crate::ids::CustomerId;
 
 #[derive(Default)]
 pub struct ActivitySubscription;
@@ -31,7 +30,7 @@ impl ActivitySubscription {
         #[graphql(desc = "Only this customer's entries.")] customer_id: Option<ID>,
     ) -> Result<impl Stream<Item = Result<Activity>> + use<>> {
         let customer = match customer_id {
-            Some(id) => Some(ids::decode(Kind::Customer, &id).ok_or(not_found("customer"))?),
+            Some(id) => Some(CustomerId::require(&id)?),
             None => None,
         };
         let (db, tenant, events) = tenant_events(ctx)?;
@@ -45,7 +44,7 @@ impl ActivitySubscription {
                 };
                 if customer
                     .as_ref()
-                    .is_some_and(|c| *c != heard.event.customer)
+                    .is_some_and(|c| c.as_str() != heard.event.customer)
                 {
                     return None;
                 }

@@ -25,7 +25,7 @@ use tokio::sync::oneshot;
 
 use super::import::{self, ImportMode, ImportPayload, MAX_ROWS, Turn};
 use crate::error::AppResult;
-use crate::profiles::checks;
+use crate::profiles::contact::{Email, Phone};
 use crate::profiles::input::{AddressInput, CustomerInput, CustomerStatus};
 use crate::tenancy::TenantId;
 
@@ -152,10 +152,10 @@ pub async fn import_file(
 fn names(batch: &Batch) -> HashSet<String> {
     let mut names = HashSet::new();
     for (_, _, input) in batch {
-        if let Some(Ok(Some(email))) = input.email.as_deref().map(|e| checks::email("", e)) {
+        if let Some(Ok(Some(email))) = input.email.as_deref().map(|e| Email::parse("", e)) {
             names.insert(format!("email:{email}"));
         }
-        if let Some(Ok(Some(phone))) = input.phone.as_deref().map(|p| checks::phone("", p)) {
+        if let Some(Ok(Some(phone))) = input.phone.as_deref().map(|p| Phone::parse("", p)) {
             names.insert(format!("phone:{phone}"));
         }
     }

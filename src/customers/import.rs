@@ -18,6 +18,7 @@ use super::events;
 use crate::activity;
 use crate::db::{Attempt, begin_write, retry_on_race};
 use crate::error::{AppError, AppResult, bad_input, conflict};
+use crate::profiles::contact::{Email, Phone};
 use crate::profiles::input::CustomerInput;
 use crate::profiles::patch::{Patch, final_tags};
 use crate::profiles::{counts, repo};
@@ -217,11 +218,11 @@ async fn attempt(
         let _ = after.await;
     }
     let txn = begin_write(db).await?;
-    let emails: Vec<String> = patches
+    let emails: Vec<Email> = patches
         .iter()
         .filter_map(|(_, p)| p.email.value().cloned())
         .collect();
-    let phones: Vec<String> = patches
+    let phones: Vec<Phone> = patches
         .iter()
         .filter_map(|(_, p)| p.phone.value().cloned())
         .collect();
@@ -256,8 +257,8 @@ async fn attempt(
         let target = patch
             .email
             .value()
-            .and_then(|e| by_email.get(e))
-            .or_else(|| patch.phone.value().and_then(|p| by_phone.get(p)))
+            .and_then(|e| by_email.get(e.as_str()))
+            .or_else(|| patch.phone.value().and_then(|p| by_phone.get(p.as_str())))
             .copied();
         let before = target.map(|slot| (slots[slot].row.clone(), slots[slot].tags.clone()));
         let result = match target {
@@ -376,12 +377,16 @@ fn update_slot(
     by_phone: &HashMap<String, usize>,
 ) -> AppResult<usize> {
     if let Some(email) = patch.email.value()
-        && by_email.get(email).is_some_and(|other| *other != slot)
+        && by_email
+            .get(email.as_str())
+            .is_some_and(|other| *other != slot)
     {
         return Err(conflict("email", "another customer has this email"));
     }
     if let Some(phone) = patch.phone.value()
-        && by_phone.get(phone).is_some_and(|other| *other != slot)
+        && by_phone
+            .get(phone.as_str())
+            .is_some_and(|other| *other != slot)
     {
         return Err(conflict("phone", "another customer has this phone"));
     }

@@ -18,6 +18,7 @@ use crate::activity::{self, loader::Timeline};
 use crate::db::begin_write;
 use crate::error::{AppResult, bad_input, not_found};
 use crate::graphql::children;
+use crate::ids::CustomerId;
 use crate::notes::loader::Notes;
 use crate::orders;
 use crate::profiles::checks::check_metadata_size;
@@ -31,9 +32,10 @@ use crate::tenancy::TenantId;
 pub async fn merge(
     db: &DatabaseConnection,
     tenant: &TenantId,
-    keep_key: &str,
-    merge_key: &str,
+    keep_id: &CustomerId,
+    merge_id: &CustomerId,
 ) -> AppResult<customer::Model> {
+    let (keep_key, merge_key) = (keep_id.as_str(), merge_id.as_str());
     if keep_key == merge_key {
         return Err(bad_input(
             "mergeId",
@@ -75,14 +77,14 @@ pub async fn merge(
     // Webhook events, export archives and pending data requests follow.
     crate::data_requests::reassign(&txn, tenant, merge_key, keep_key).await?;
     // The duplicate goes before the save: its email and phone are unique.
-    repo::delete(&txn, tenant, merge_key).await?;
+    repo::delete(&txn, tenant, merge_id).await?;
     crate::webhooks::outbox::customer_deleted(&txn, tenant, merge_key).await?;
     repo::save(&txn, combined).await?;
     repo::replace_tags(&txn, tenant, keep_key, &all).await?;
     let totals = orders::repo::paid_totals(&txn, tenant, keep_key).await?;
     repo::set_totals(&txn, tenant, keep_key, &totals).await?;
     activity::repo::insert(&txn, tenant, events::merged(keep_key, merge_key)).await?;
-    let saved = repo::find(&txn, tenant, keep_key)
+    let saved = repo::find(&txn, tenant, keep_id)
         .await?
         .ok_or(not_found("customer"))?;
     txn.commit().await?;

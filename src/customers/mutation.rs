@@ -8,9 +8,10 @@ use super::import::{self, ImportMode, ImportPayload};
 use super::upsert::{self, Written};
 use super::{merge, tagging};
 use crate::auth::Scope;
-use crate::error::{bad_input, not_found};
+use crate::error::bad_input;
 use crate::graphql::{ContextExt, DeletePayload, ScopeGuard};
-use crate::ids::{self, Kind, MAX_IDS};
+use crate::ids::CustomerId;
+use crate::ids::MAX_IDS;
 use crate::profiles::Customer;
 use crate::profiles::checks;
 use crate::profiles::input::{CustomerField, CustomerInput, CustomerUpdateInput};
@@ -105,7 +106,7 @@ impl CustomerMutation {
         #[graphql(desc = "The fields to change.")] input: CustomerUpdateInput,
     ) -> Result<Customer> {
         let session = ctx.session()?;
-        let key = ids::decode(Kind::Customer, &id).ok_or(not_found("customer"))?;
+        let key = CustomerId::require(&id)?;
         let patch = Patch::from_update(input, "input")?;
         Ok(upsert::update(&session.db, session.tenant(), &key, patch)
             .await?
@@ -154,7 +155,7 @@ impl CustomerMutation {
         }
         let keys = ids
             .iter()
-            .map(|id| ids::decode(Kind::Customer, id).ok_or(not_found("customer")))
+            .map(|id| CustomerId::require(id))
             .collect::<Result<Vec<_>, _>>()?;
         let add = checks::tags("add", add.unwrap_or_default())?;
         let remove = checks::tags("remove", remove.unwrap_or_default())?;
@@ -176,8 +177,8 @@ impl CustomerMutation {
         merge_id: ID,
     ) -> Result<Customer> {
         let session = ctx.session()?;
-        let keep = ids::decode(Kind::Customer, &keep_id).ok_or(not_found("customer"))?;
-        let merged = ids::decode(Kind::Customer, &merge_id).ok_or(not_found("customer"))?;
+        let keep = CustomerId::require(&keep_id)?;
+        let merged = CustomerId::require(&merge_id)?;
         Ok(merge::merge(&session.db, session.tenant(), &keep, &merged)
             .await?
             .into())
@@ -194,7 +195,7 @@ impl CustomerMutation {
         #[graphql(desc = "The customer's ID (`cus_…`).")] id: ID,
     ) -> Result<DeletePayload> {
         let session = ctx.session()?;
-        let key = ids::decode(Kind::Customer, &id).ok_or(not_found("customer"))?;
+        let key = CustomerId::require(&id)?;
         upsert::delete(&session.db, session.tenant(), &key).await?;
         Ok(DeletePayload { deleted_id: id })
     }

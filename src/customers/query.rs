@@ -7,8 +7,8 @@ use crate::auth::Scope;
 use crate::error::bad_input;
 use crate::graphql::pagination::Page;
 use crate::graphql::{ContextExt, ScopeGuard};
-use crate::ids::{self, Kind};
-use crate::profiles::checks::{email, phone};
+use crate::ids::CustomerId;
+use crate::profiles::contact::{Email, Phone};
 use crate::profiles::counts::{self, Counting};
 use crate::profiles::{
     Customer, CustomerConnection, CustomerFilter, CustomerSort, customer_connection, repo,
@@ -28,13 +28,14 @@ impl CustomerQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The customer's ID (`cus_…`).")] id: ID,
     ) -> Result<Option<Customer>> {
-        let Some(key) = ids::decode(Kind::Customer, &id) else {
+        let Some(key) = CustomerId::decode(&id) else {
             return Ok(None);
         };
         // Read at once rather than through the loader: a root field has no
         // siblings of its level to wait for but its own aliases.
         let session = ctx.session()?;
-        let found = repo::find_many_with_tags(&session.db, session.tenant(), &[key]).await?;
+        let found =
+            repo::find_many_with_tags(&session.db, session.tenant(), &[key.into_string()]).await?;
         Ok(found
             .into_iter()
             .next()
@@ -58,12 +59,12 @@ impl CustomerQuery {
         let (db, tenant) = (&session.db, session.tenant());
         let email = email
             .as_deref()
-            .map(|e| self::email("email", e))
+            .map(|e| Email::parse("email", e))
             .transpose()?
             .flatten();
         let phone = phone
             .as_deref()
-            .map(|p| self::phone("phone", p))
+            .map(|p| Phone::parse("phone", p))
             .transpose()?
             .flatten();
         if email.is_none() && phone.is_none() {

@@ -14,7 +14,7 @@ use crate::events::{Change, Heard};
 use crate::graphql::ScopeGuard;
 use crate::graphql::children::ChildLoader;
 use crate::graphql::events::tenant_events;
-use crate::ids::{self, Kind};
+use crate::ids::{self, CustomerId, Kind};
 use crate::profiles::Customer;
 use crate::profiles::repo;
 use crate::tenancy::TenantId;
@@ -105,9 +105,10 @@ async fn committed_change(
         | Change::DataRequest { .. }
         | Change::Interrupted => return Ok(None),
     };
+    let key = CustomerId::of_row(event.customer.clone());
     let customer = heard
         .customer
-        .get_or_try_init(|| repo::find(db, tenant, &event.customer))
+        .get_or_try_init(|| repo::find(db, tenant, &key))
         .await?
         .clone();
     if kind == CustomerChangeType::Deleted && customer.is_some() {

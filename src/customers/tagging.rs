@@ -8,21 +8,22 @@ use super::events;
 use crate::activity;
 use crate::db::begin_write;
 use crate::error::{AppResult, bad_input, not_found};
+use crate::ids::CustomerId;
 use crate::profiles::input::MAX_TAGS;
 use crate::profiles::repo;
 use crate::tenancy::TenantId;
 
-/// Adds `add` and removes `remove` on the customers `keys` (all of the
+/// Adds `add` and removes `remove` on the customers `ids` (all of the
 /// tenant's, or nothing changes), returning them in the order asked.
-#[tracing::instrument(skip_all, fields(tenant = %tenant, customers = keys.len()))]
+#[tracing::instrument(skip_all, fields(tenant = %tenant, customers = ids.len()))]
 pub async fn tag(
     db: &DatabaseConnection,
     tenant: &TenantId,
-    keys: &[String],
+    ids: &[CustomerId],
     add: &[String],
     remove: &[String],
 ) -> AppResult<Vec<customer::Model>> {
-    let mut unique = keys.to_vec();
+    let mut unique: Vec<String> = ids.iter().map(|id| id.as_str().to_owned()).collect();
     unique.sort();
     unique.dedup();
     let txn = begin_write(db).await?;
@@ -59,7 +60,7 @@ pub async fn tag(
     txn.commit().await?;
     let by_key: std::collections::HashMap<&str, &customer::Model> =
         updated.iter().map(|row| (row.id.as_str(), row)).collect();
-    Ok(keys
+    Ok(ids
         .iter()
         .filter_map(|key| by_key.get(key.as_str()).map(|row| (*row).clone()))
         .collect())

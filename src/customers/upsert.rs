@@ -13,6 +13,7 @@ use super::events;
 use crate::activity;
 use crate::db::{Attempt, begin_write, retry_on_race, settle};
 use crate::error::{AppError, AppResult, conflict, not_found};
+use crate::ids::CustomerId;
 use crate::profiles::input::CustomerField;
 use crate::profiles::patch::{Patch, final_tags};
 use crate::profiles::repo;
@@ -62,7 +63,9 @@ async fn write_new_or(
         move || async move {
             let txn = begin_write(db).await?;
             let existing = match find_existing(&txn, tenant, patch).await? {
-                Some(row) => repo::find_for_update(&txn, tenant, &row.id).await?,
+                Some(row) => {
+                    repo::find_for_update(&txn, tenant, &CustomerId::of_row(row.id)).await?
+                }
                 None => None,
             };
             let result = match (existing, update_existing) {
@@ -89,7 +92,7 @@ async fn write_new_or(
 pub async fn update(
     db: &DatabaseConnection,
     tenant: &TenantId,
-    key: &str,
+    key: &CustomerId,
     patch: Patch,
 ) -> AppResult<customer::Model> {
     let patch = &patch;
@@ -116,12 +119,13 @@ fn concurrently() -> AppError {
 }
 
 #[tracing::instrument(skip_all, fields(tenant = %tenant))]
-pub async fn delete(db: &DatabaseConnection, tenant: &TenantId, key: &str) -> AppResult<()> {
+pub async fn delete(db: &DatabaseConnection, tenant: &TenantId, id: &CustomerId) -> AppResult<()> {
+    let key = id.as_str();
     let txn = begin_write(db).await?;
     // Orders outlive the customer, unlinked, for revenue statistics; its
     // tags, timeline and notes go with it.
     crate::orders::repo::detach(&txn, tenant, key).await?;
-    if !repo::delete(&txn, tenant, key).await? {
+    if !repo::delete(&txn, tenant, id).await? {
         return Err(not_found("customer"));
     }
     crate::data_requests::forget_copies(&txn, tenant, key).await?;

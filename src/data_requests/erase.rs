@@ -9,6 +9,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppResult;
+use crate::ids::CustomerId;
 use crate::tenancy::{self, TenantId};
 
 /// What an erasure removed: counts only, as the audit record keeps them.
@@ -31,12 +32,17 @@ pub struct Removed {
     pub exports: u64,
 }
 
-/// Removes the customer `key` and everything that names them, keeping the
+/// Removes the customer and everything that names them, keeping the
 /// amounts of their orders (unlinked), and clears the free text of every
 /// request about them (which may quote them). Whether the customer still
 /// existed is `removed.customers`.
-pub async fn erase(db: &impl ConnectionTrait, tenant: &TenantId, key: &str) -> AppResult<Removed> {
-    crate::profiles::repo::find_for_update(db, tenant, key).await?;
+pub async fn erase(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    customer: &CustomerId,
+) -> AppResult<Removed> {
+    let key = customer.as_str();
+    crate::profiles::repo::find_for_update(db, tenant, customer).await?;
     tenancy::update::<data_request::Entity>(tenant)
         .col_expr(
             data_request::Column::Reason,
@@ -73,7 +79,7 @@ pub async fn erase(db: &impl ConnectionTrait, tenant: &TenantId, key: &str) -> A
             .await?
             .rows_affected,
         exports: super::repo::delete_exports_of(db, tenant, key).await?,
-        customers: u64::from(crate::profiles::repo::delete(db, tenant, key).await?),
+        customers: u64::from(crate::profiles::repo::delete(db, tenant, customer).await?),
     };
     Ok(removed)
 }

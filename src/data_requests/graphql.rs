@@ -8,13 +8,14 @@ use futures_util::FutureExt as _;
 use super::loader::{AuditLoader, DataRequestLoader, ExportLinkLoader};
 use super::{NewRequest, Removed, download, repo};
 use crate::auth::Scope;
-use crate::error::{AppError, not_found};
+use crate::error::AppError;
 use crate::graphql::ScopeGuard;
 use crate::graphql::pagination::ListConnection;
 use crate::graphql::pagination::{Page, TotalCount};
 use crate::graphql::scalars::DateTime;
 use crate::graphql::{ContextExt, Settings, input};
 use crate::ids::{self, Kind};
+use crate::ids::{CustomerId, DataRequestId, Key};
 use crate::profiles::Customer;
 use crate::profiles::loader::CustomerLoader;
 
@@ -310,13 +311,13 @@ impl DataRequestQuery {
         #[graphql(desc = "The request's ID (`drr_…`).")] id: ID,
     ) -> Result<Option<RemovalRequest>> {
         let session = ctx.session()?;
-        let Some(key) = ids::decode(Kind::DataRequest, &id) else {
+        let Some(key) = DataRequestId::decode(&id) else {
             return Ok(None);
         };
         let row = session
             .loaders
             .get::<DataRequestLoader>()
-            .load_one(key)
+            .load_one(key.into_string())
             .await?;
         Ok(row.map(RemovalRequest))
     }
@@ -339,7 +340,11 @@ impl DataRequestQuery {
         let page = Page::from_params(first, after, last, before)?;
         let keyset = repo::keyset(&page);
         // An ID of no customer of yours lists nothing.
-        let customer = customer_id.map(|id| ids::decode(Kind::Customer, &id).unwrap_or_default());
+        let customer = customer_id.map(|id| {
+            CustomerId::decode(&id)
+                .map(Key::into_string)
+                .unwrap_or_default()
+        });
         let filter = repo::Filter {
             status: status.map(RequestStatus::from),
             customer,
@@ -371,7 +376,7 @@ impl DataRequestMutation {
         #[graphql(desc = "What to do, and why.")] input: RemovalRequestInput,
     ) -> Result<RemovalRequest> {
         let session = ctx.session()?;
-        let key = ids::decode(Kind::Customer, &customer_id).ok_or(not_found("customer"))?;
+        let key = CustomerId::require(&customer_id)?;
         let reason = match input.reason {
             Some(reason) => input::multiline("input.reason", reason, MAX_REASON)?,
             None => None,

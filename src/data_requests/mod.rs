@@ -36,6 +36,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, QueryFilter};
 use crate::db::begin_write;
 use crate::error::{AppResult, not_found};
 use crate::events::{Change, Event};
+use crate::ids::CustomerId;
 use crate::jobs;
 use crate::tenancy::{self, TenantId};
 
@@ -58,7 +59,7 @@ pub async fn create(
     db: &DatabaseConnection,
     tenant: &TenantId,
     actor: &str,
-    customer: &str,
+    customer: &CustomerId,
     new: NewRequest,
 ) -> AppResult<data_request::Model> {
     let txn = begin_write(db).await?;
@@ -71,7 +72,7 @@ pub async fn create(
         data_request::Model {
             tenant_id: tenant.as_str().to_owned(),
             id: crate::ids::new_key(),
-            customer_id: customer.to_owned(),
+            customer_id: customer.as_str().to_owned(),
             kind: new.kind,
             status: RequestStatus::Pending,
             reason: new.reason,
@@ -185,7 +186,7 @@ async fn erasure(
         txn.commit().await?;
         return Ok(());
     }
-    let customer = request.customer_id.clone();
+    let customer = CustomerId::of_row(request.customer_id.clone());
     let removed = erase::erase(&txn, tenant, &customer).await?;
     let existed = removed.customers > 0;
     let now = crate::db::now();
@@ -207,7 +208,7 @@ async fn erasure(
     request.completed_at = Some(now);
     let request = repo::save(&txn, request).await?;
     if existed {
-        crate::webhooks::outbox::customer_deleted(&txn, tenant, &customer).await?;
+        crate::webhooks::outbox::customer_deleted(&txn, tenant, customer.as_str()).await?;
     }
     crate::webhooks::outbox::data_request_completed(&txn, tenant, &request).await?;
     if !jobs::finish(&txn, job).await? {
@@ -220,7 +221,7 @@ async fn erasure(
     crate::db::scrub_free_space(&app.db).await;
     tracing::info!(request = %key, "erasure completed");
     if existed {
-        crate::events::customer_deleted(tenant, &customer);
+        crate::events::customer_deleted(tenant, customer.as_str());
     }
     crate::events::record(event(&request));
     Ok(())
@@ -251,9 +252,13 @@ async fn export(
     }
     // The customer still exists now (locked, on PostgreSQL): an erasure
     // cannot have removed them since the archive was read.
-    let exists = crate::profiles::repo::find_for_update(&txn, tenant, &request.customer_id)
-        .await?
-        .is_some();
+    let exists = crate::profiles::repo::find_for_update(
+        &txn,
+        tenant,
+        &CustomerId::of_row(request.customer_id.clone()),
+    )
+    .await?
+    .is_some();
     let now = crate::db::now();
     request.updated_at = now;
     match archive {

@@ -9,11 +9,10 @@ use super::repo;
 use sea_orm::ActiveEnum as _;
 
 use crate::auth::Scope;
-use crate::error::not_found;
 use crate::events::Change;
 use crate::graphql::ScopeGuard;
 use crate::graphql::events::tenant_events;
-use crate::ids::{self, Kind};
+use crate::ids::DataRequestId;
 
 #[derive(Default)]
 pub struct DataRequestSubscription;
@@ -29,9 +28,7 @@ impl DataRequestSubscription {
         #[graphql(desc = "Only this request's changes.")] id: Option<ID>,
     ) -> Result<impl Stream<Item = Result<RemovalRequest>> + use<>> {
         let only = match id {
-            Some(id) => {
-                Some(ids::decode(Kind::DataRequest, &id).ok_or(not_found("removal request"))?)
-            }
+            Some(id) => Some(DataRequestId::require(&id)?),
             None => None,
         };
         let (db, tenant, events) = tenant_events(ctx)?;
@@ -45,7 +42,7 @@ impl DataRequestSubscription {
                 let Change::DataRequest { id: key, status } = &heard.event.change else {
                     return None;
                 };
-                if only.as_ref().is_some_and(|only| only != key) {
+                if only.as_ref().is_some_and(|only| only.as_str() != key) {
                     return None;
                 }
                 // Read as it is now (once for all subscribers); a request

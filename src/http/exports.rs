@@ -14,7 +14,7 @@ use super::state::AppState;
 use crate::auth::Scope;
 use crate::data_requests::{download, repo};
 use crate::error::{AppError, code};
-use crate::ids::{self, Kind};
+use crate::ids::{DataRequestId, Key};
 use crate::tenancy::TenantId;
 
 #[derive(Deserialize)]
@@ -30,7 +30,7 @@ pub async fn get(
     Query(link): Query<Link>,
     Bearer(viewer): Bearer,
 ) -> Response {
-    let key = ids::decode(Kind::DataRequest, &id);
+    let key = DataRequestId::decode(&id).map(Key::into_string);
     if link.sig.is_some() {
         return signed(&app, key, link, &id).await;
     }

@@ -18,6 +18,7 @@ use crate::graphql::pagination::Page;
 use crate::graphql::scalars::DateTime;
 use crate::graphql::{ContextExt, DeletePayload, input};
 use crate::ids::{self, Kind};
+use crate::ids::{CustomerId, NoteId};
 use crate::profiles::loader::CustomerLoader;
 use crate::profiles::{Customer, repo as customers};
 
@@ -102,7 +103,7 @@ impl NoteMutation {
         #[graphql(desc = "The text: 1 to 10,000 characters, possibly several lines.")] body: String,
     ) -> Result<Note> {
         let session = ctx.session()?;
-        let key = ids::decode(Kind::Customer, &customer_id).ok_or(not_found("customer"))?;
+        let key = CustomerId::require(&customer_id)?;
         let body = self::body(body)?;
         let tenant = session.tenant();
         let txn = begin_write(&session.db).await?;
@@ -115,7 +116,7 @@ impl NoteMutation {
             note::Model {
                 tenant_id: tenant.as_str().to_owned(),
                 id: ids::new_key(),
-                customer_id: key.clone(),
+                customer_id: key.as_str().to_owned(),
                 body,
                 author: session.viewer.sub.clone(),
                 created_at: now,
@@ -124,7 +125,7 @@ impl NoteMutation {
         )
         .await?;
         let entry = NewActivity {
-            customer_id: key,
+            customer_id: key.into_string(),
             kind: activity::ActivityType::Note,
             title: Some("Note added".to_owned()),
             data: Some(json!({ "noteId": ids::encode(Kind::Note, &row.id).0 })),
@@ -144,7 +145,7 @@ impl NoteMutation {
         #[graphql(desc = "The new text: 1 to 10,000 characters.")] body: String,
     ) -> Result<Note> {
         let session = ctx.session()?;
-        let key = ids::decode(Kind::Note, &id).ok_or(not_found("note"))?;
+        let key = NoteId::require(&id)?;
         let body = self::body(body)?;
         let txn = begin_write(&session.db).await?;
         let mut row = repo::find_for_update(&txn, session.tenant(), &key)
@@ -167,7 +168,7 @@ impl NoteMutation {
         #[graphql(desc = "The note's ID (`note_…`).")] id: ID,
     ) -> Result<DeletePayload> {
         let session = ctx.session()?;
-        let key = ids::decode(Kind::Note, &id).ok_or(not_found("note"))?;
+        let key = NoteId::require(&id)?;
         if !repo::delete(&session.db, session.tenant(), &key).await? {
             return Err(not_found("note").into());
         }

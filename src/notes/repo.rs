@@ -8,6 +8,7 @@ use sea_orm::{
 
 use crate::error::AppResult;
 use crate::graphql::pagination::{KeyKind, KeyValue, Keyset, Page, SortKey};
+use crate::ids::NoteId;
 use crate::tenancy::{self, TenantId};
 
 fn created_at(row: &note::Model) -> KeyValue {
@@ -37,10 +38,10 @@ pub fn keyset(page: &Page) -> Keyset<'_, note::Entity> {
 pub async fn find_for_update(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
-    key: &str,
+    key: &NoteId,
 ) -> AppResult<Option<note::Model>> {
     Ok(tenancy::select::<note::Entity>(tenant)
-        .filter(note::Column::Id.eq(key))
+        .filter(note::Column::Id.eq(key.as_str()))
         .lock_exclusive()
         .one(db)
         .await?)
@@ -55,9 +56,9 @@ pub async fn save(db: &impl ConnectionTrait, row: note::Model) -> AppResult<note
 }
 
 /// Deletes a note; false when there was none.
-pub async fn delete(db: &impl ConnectionTrait, tenant: &TenantId, key: &str) -> AppResult<bool> {
+pub async fn delete(db: &impl ConnectionTrait, tenant: &TenantId, key: &NoteId) -> AppResult<bool> {
     let result = tenancy::delete::<note::Entity>(tenant)
-        .filter(note::Column::Id.eq(key))
+        .filter(note::Column::Id.eq(key.as_str()))
         .exec(db)
         .await?;
     Ok(result.rows_affected > 0)

@@ -8,13 +8,14 @@ use super::loader::Orders;
 use super::record::{self, NewOrder};
 use super::repo;
 use crate::auth::Scope;
-use crate::error::{AppResult, bad_input, not_found};
+use crate::error::{AppResult, bad_input};
 use crate::graphql::ScopeGuard;
 use crate::graphql::children;
 use crate::graphql::pagination::ListConnection;
 use crate::graphql::pagination::Page;
 use crate::graphql::scalars::{DateTime, Decimal};
 use crate::graphql::{ContextExt, input};
+use crate::ids::CustomerId;
 use crate::ids::{self, Kind};
 use crate::profiles::Customer;
 use crate::profiles::loader::CustomerLoader;
@@ -194,7 +195,7 @@ impl OrderMutation {
         #[graphql(desc = "The order.")] input: OrderInput,
     ) -> Result<Order> {
         let session = ctx.session()?;
-        let key = ids::decode(Kind::Customer, &customer_id).ok_or(not_found("customer"))?;
+        let key = CustomerId::require(&customer_id)?;
         let order = input.check()?;
         Ok(Order(
             record::record(&session.db, session.tenant(), &key, order).await?,

@@ -11,6 +11,7 @@ use crate::activity::{self, NewActivity};
 use crate::db::{Attempt, begin_write, retry_on_race};
 use crate::error::{AppError, AppResult, bad_input, conflict, not_found};
 use crate::graphql::scalars::Decimal;
+use crate::ids::CustomerId;
 use crate::ids::{self, Kind};
 use crate::profiles::repo as customers;
 use crate::tenancy::TenantId;
@@ -31,12 +32,12 @@ pub struct NewOrder {
 pub async fn record(
     db: &DatabaseConnection,
     tenant: &TenantId,
-    customer_key: &str,
+    customer: &CustomerId,
     order: NewOrder,
 ) -> AppResult<order::Model> {
     retry_on_race(
         ATTEMPTS,
-        || attempt(db, tenant, customer_key, &order),
+        || attempt(db, tenant, customer, &order),
         || {
             conflict(
                 "input.externalId",
@@ -50,13 +51,14 @@ pub async fn record(
 async fn attempt(
     db: &DatabaseConnection,
     tenant: &TenantId,
-    customer_key: &str,
+    customer: &CustomerId,
     order: &NewOrder,
 ) -> Result<order::Model, Attempt> {
+    let customer_key = customer.as_str();
     let txn = begin_write(db).await?;
     // The customer's row lock queues concurrent orders of one customer, so
     // each recomputes the totals with the others' orders in view.
-    customers::find_for_update(&txn, tenant, customer_key)
+    customers::find_for_update(&txn, tenant, customer)
         .await?
         .ok_or(not_found("customer"))?;
     let now = crate::db::now();

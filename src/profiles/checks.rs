@@ -1,5 +1,5 @@
-//! The checks every customer value passes (text, email, phone, URL, tags,
-//! metadata, country, address) and what they give: a field's `Change`, an
+//! The checks every customer value passes (text, URL, tags, metadata,
+//! country, address; email and phone are types of their own in `contact`) and what they give: a field's `Change`, an
 //! `Address`.
 
 use async_graphql::{MaybeUndefined, SimpleObject};
@@ -20,10 +20,12 @@ pub enum Change<T> {
 }
 
 impl<T> Change<T> {
-    pub(super) fn apply(self, slot: &mut Option<T>) {
+    /// Applies the change to a row's column (a checked value goes in as the
+    /// column's plain type).
+    pub(super) fn apply<U: From<T>>(self, slot: &mut Option<U>) {
         match self {
             Change::Keep => {}
-            Change::Set(v) => *slot = Some(v),
+            Change::Set(v) => *slot = Some(v.into()),
             Change::Clear => *slot = None,
         }
     }
@@ -75,53 +77,6 @@ pub(super) fn change<T, U>(
 /// Trimmed text of at most 255 characters; empty means no value.
 pub(super) fn text(field: &str, value: String) -> AppResult<Option<String>> {
     crate::graphql::input::text(field, value, MAX_TEXT_CHARS)
-}
-
-/// A valid email address, lower-cased.
-pub fn email(field: &str, value: &str) -> AppResult<Option<String>> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Ok(None);
-    }
-    let valid = value.len() <= 254
-        && email_address::EmailAddress::parse_with_options(
-            value,
-            email_address::Options::default(),
-        )
-        .is_ok_and(|e| e.domain().contains('.') && !e.domain().starts_with('['));
-    if !valid {
-        return Err(bad_input(
-            field,
-            format!("{value:?} is not a valid email address"),
-        ));
-    }
-    Ok(Some(value.to_lowercase()))
-}
-
-/// A phone number with its country code, normalized to E.164.
-pub fn phone(field: &str, value: &str) -> AppResult<Option<String>> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Ok(None);
-    }
-    let invalid = || {
-        bad_input(
-            field,
-            format!(
-                "{value:?} is not a phone number with a country code (E.164, e.g. +14155552671)"
-            ),
-        )
-    };
-    if value.len() > 32 {
-        return Err(invalid());
-    }
-    let number = phonenumber::parse(None, value).map_err(|_| invalid())?;
-    if !phonenumber::is_valid(&number) {
-        return Err(invalid());
-    }
-    Ok(Some(
-        number.format().mode(phonenumber::Mode::E164).to_string(),
-    ))
 }
 
 pub(super) fn avatar_url(field: &str, value: String) -> AppResult<Option<String>> {
@@ -215,38 +170,6 @@ pub(super) fn address(field: &str, a: AddressInput) -> AppResult<Option<Address>
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn emails_are_validated_and_lower_cased() {
-        assert_eq!(
-            email("f", " Ana@Example.COM ").ok().flatten().as_deref(),
-            Some("ana@example.com")
-        );
-        for bad in [
-            "ana",
-            "ana@",
-            "@example.com",
-            "ana@localhost",
-            "a b@example.com",
-        ] {
-            assert!(email("f", bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn phones_become_e164() {
-        assert_eq!(
-            phone("f", "+1 (415) 555-2671").ok().flatten().as_deref(),
-            Some("+14155552671")
-        );
-        assert_eq!(
-            phone("f", "+49 30 901820").ok().flatten().as_deref(),
-            Some("+4930901820")
-        );
-        for bad in ["12", "hello", "+999 123", "4155552671"] {
-            assert!(phone("f", bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn tags_are_trimmed_deduplicated_and_bounded() {

@@ -5,15 +5,16 @@
 //! segments are resolved in `customers`, which also holds the writes.
 //!
 //! Invariants:
-//! - email is unique per tenant, case-insensitively (stored lower-cased);
-//!   phone is unique per tenant, stored in E.164;
+//! - email is unique per tenant, case-insensitively (an `Email` is
+//!   lower-cased); phone is unique per tenant (a `Phone` is E.164);
 //! - a customer always has at least one of name, first name, last name,
 //!   email or phone;
 //! - `sort_name` and `search_text` are derived from the profile on every
-//!   write (`input::derive`), never set directly;
+//!   write (`row::derive`), never set directly;
 //! - tags are trimmed, 1–64 characters, at most 100 per customer.
 
 pub mod checks;
+pub mod contact;
 pub mod counts;
 mod filter;
 pub mod input;

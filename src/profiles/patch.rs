@@ -7,9 +7,9 @@ use entity::customer;
 use serde_json::{Map, Value};
 
 use super::checks::{
-    Address, Change, address, avatar_url, change, check_metadata_size, email, metadata, opt, phone,
-    tags, text,
+    Address, Change, address, avatar_url, change, check_metadata_size, metadata, opt, tags, text,
 };
+use super::contact::{Email, Phone};
 use super::input::{CustomerField, CustomerInput, CustomerStatus, CustomerUpdateInput, MAX_TAGS};
 use super::row::{derive, set_address};
 use crate::error::{AppResult, bad_input};
@@ -28,8 +28,8 @@ pub struct Patch {
     pub name: Change<String>,
     pub first_name: Change<String>,
     pub last_name: Change<String>,
-    pub email: Change<String>,
-    pub phone: Change<String>,
+    pub email: Change<Email>,
+    pub phone: Change<Phone>,
     pub company_name: Change<String>,
     pub avatar_url: Change<String>,
     pub status: Option<CustomerStatus>,
@@ -47,13 +47,12 @@ impl Patch {
     /// merge into the existing ones instead of replacing them.
     pub fn from_input(input: CustomerInput, prefix: &str, merge_metadata: bool) -> AppResult<Self> {
         let f = |name: &str| path(prefix, name);
-        let set = |v: Option<String>| v.map_or(Change::Keep, Change::Set);
         Ok(Patch {
             name: set(opt(input.name, |v| text(&f("name"), v))?),
             first_name: set(opt(input.first_name, |v| text(&f("firstName"), v))?),
             last_name: set(opt(input.last_name, |v| text(&f("lastName"), v))?),
-            email: set(opt(input.email, |v| email(&f("email"), &v))?),
-            phone: set(opt(input.phone, |v| phone(&f("phone"), &v))?),
+            email: set(opt(input.email, |v| Email::parse(&f("email"), &v))?),
+            phone: set(opt(input.phone, |v| Phone::parse(&f("phone"), &v))?),
             company_name: set(opt(input.company_name, |v| text(&f("companyName"), v))?),
             avatar_url: set(opt(input.avatar_url, |v| avatar_url(&f("avatarUrl"), v))?),
             status: input.status,
@@ -86,8 +85,8 @@ impl Patch {
             name: change(input.name, |v| text(&f("name"), v))?,
             first_name: change(input.first_name, |v| text(&f("firstName"), v))?,
             last_name: change(input.last_name, |v| text(&f("lastName"), v))?,
-            email: change(input.email, |v| email(&f("email"), &v))?,
-            phone: change(input.phone, |v| phone(&f("phone"), &v))?,
+            email: change(input.email, |v| Email::parse(&f("email"), &v))?,
+            phone: change(input.phone, |v| Phone::parse(&f("phone"), &v))?,
             company_name: change(input.company_name, |v| text(&f("companyName"), v))?,
             avatar_url: change(input.avatar_url, |v| avatar_url(&f("avatarUrl"), v))?,
             status,
@@ -136,14 +135,14 @@ impl Patch {
     /// True when the patch names none of the identifying fields.
     pub fn identifies_nobody(&self) -> bool {
         [
-            &self.name,
-            &self.first_name,
-            &self.last_name,
-            &self.email,
-            &self.phone,
+            self.name.value().is_none(),
+            self.first_name.value().is_none(),
+            self.last_name.value().is_none(),
+            self.email.value().is_none(),
+            self.phone.value().is_none(),
         ]
-        .iter()
-        .all(|c| c.value().is_none())
+        .into_iter()
+        .all(|unnamed| unnamed)
     }
 
     /// Applies the profile changes (not tags) to a row, and re-derives the
@@ -225,6 +224,11 @@ pub fn final_tags(
         ));
     }
     Ok(Some(tags))
+}
+
+/// A value given in a create input is set; one left out is kept.
+fn set<T>(value: Option<T>) -> Change<T> {
+    value.map_or(Change::Keep, Change::Set)
 }
 
 /// `prefix.name`, or `name` alone under an empty prefix (import rows name

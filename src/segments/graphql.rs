@@ -11,7 +11,7 @@ use crate::graphql::ContextExt;
 use crate::graphql::ScopeGuard;
 use crate::graphql::pagination::ListConnection;
 use crate::graphql::pagination::{Page, TotalCount};
-use crate::ids::{self, Kind};
+use crate::ids::SegmentId;
 
 pub type SegmentConnection = ListConnection<Segment>;
 
@@ -28,14 +28,14 @@ impl SegmentQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The segment's ID (`seg_…`).")] id: ID,
     ) -> Result<Option<Segment>> {
-        let Some(key) = ids::decode(Kind::Segment, &id) else {
+        let Some(key) = SegmentId::decode(&id) else {
             return Ok(None);
         };
         let session = ctx.session()?;
         Ok(session
             .loaders
             .get::<SegmentLoader>()
-            .load_one(key)
+            .load_one(key.into_string())
             .await?
             .map(Segment))
     }

@@ -10,7 +10,7 @@ use super::{Definition, Env};
 use crate::analytics::BreakpointLoader;
 use crate::error::{AppError, AppResult, not_found};
 use crate::graphql::{ContextExt, Session};
-use crate::ids::{self, Kind};
+use crate::ids::SegmentId;
 use crate::profiles::CustomerFilter;
 
 /// The evaluation context of these segments, with the tenant's RFM
@@ -44,11 +44,11 @@ pub(super) async fn membership(session: &Session, row: &segment::Model) -> AppRe
 /// of the segment; an unknown segment is `NOT_FOUND`.
 pub(super) async fn segment_filter(ctx: &Context<'_>, id: &ID) -> Result<Condition> {
     let session = ctx.session()?;
-    let key = ids::decode(Kind::Segment, id).ok_or(not_found("segment"))?;
+    let key = SegmentId::require(id)?;
     let row = session
         .loaders
         .get::<SegmentLoader>()
-        .load_one(key)
+        .load_one(key.into_string())
         .await?
         .ok_or(not_found("segment"))?;
     Ok(membership(session, &row).await?)

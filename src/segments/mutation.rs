@@ -16,7 +16,8 @@ use crate::db::begin_write;
 use crate::error::{AppError, AppResult, bad_input, conflict, not_found};
 use crate::graphql::ScopeGuard;
 use crate::graphql::{ContextExt, DeletePayload};
-use crate::ids::{self, Kind, MAX_IDS};
+use crate::ids::{self, MAX_IDS};
+use crate::ids::{CustomerId, SegmentId};
 use crate::profiles::repo as customers;
 use crate::tenancy::TenantId;
 
@@ -27,17 +28,18 @@ pub(super) async fn customer_keys(
     tenant: &TenantId,
     ids: &[ID],
     field: &str,
-) -> AppResult<Vec<String>> {
+) -> AppResult<Vec<CustomerId>> {
     if ids.len() > MAX_IDS {
         return Err(bad_input(field, format!("at most {MAX_IDS} IDs")));
     }
     let mut keys = ids
         .iter()
-        .map(|id| ids::decode(Kind::Customer, id).ok_or(not_found("customer")))
+        .map(|id| CustomerId::require(id))
         .collect::<AppResult<Vec<_>>>()?;
     keys.sort();
     keys.dedup();
-    let found = customers::find_many(db, tenant, &keys).await?;
+    let plain: Vec<String> = keys.iter().map(|k| k.as_str().to_owned()).collect();
+    let found = customers::find_many(db, tenant, &plain).await?;
     if found.len() != keys.len() {
         return Err(not_found("customer"));
     }
@@ -123,7 +125,8 @@ impl SegmentMutation {
         )
         .await
         .map_err(|e| on_name_conflict(e, "input.name"))?;
-        repo::add_members(&txn, tenant, &row.id, &members, now).await?;
+        let segment = SegmentId::of_row(row.id.clone());
+        repo::add_members(&txn, tenant, &segment, &members, now).await?;
         txn.commit().await?;
         Ok(Segment(row))
     }
@@ -138,7 +141,7 @@ impl SegmentMutation {
         #[graphql(desc = "The fields to change.")] input: SegmentUpdateInput,
     ) -> Result<Segment> {
         let session = ctx.session()?;
-        let key = ids::decode(Kind::Segment, &id).ok_or(not_found("segment"))?;
+        let key = SegmentId::require(&id)?;
         let name = input.name.map(|n| name(n, "input.name")).transpose()?;
         let description = match input.description {
             MaybeUndefined::Undefined => None,
@@ -185,7 +188,7 @@ impl SegmentMutation {
         #[graphql(desc = "The segment's ID (`seg_…`).")] id: ID,
     ) -> Result<DeletePayload> {
         let session = ctx.session()?;
-        let key = ids::decode(Kind::Segment, &id).ok_or(not_found("segment"))?;
+        let key = SegmentId::require(&id)?;
         if !repo::delete(&session.db, session.tenant(), &key).await? {
             return Err(not_found("segment").into());
         }
@@ -226,7 +229,7 @@ pub(super) async fn change_members(
 ) -> Result<Segment> {
     let session = ctx.session()?;
     let tenant = session.tenant();
-    let key = ids::decode(Kind::Segment, id).ok_or(not_found("segment"))?;
+    let key = SegmentId::require(id)?;
     let txn = begin_write(&session.db).await?;
     let mut row = repo::find_for_update(&txn, tenant, &key)
         .await?
@@ -242,10 +245,7 @@ pub(super) async fn change_members(
         if ids.len() > MAX_IDS {
             return Err(bad_input("customerIds", format!("at most {MAX_IDS} IDs")).into());
         }
-        let keys: Vec<String> = ids
-            .iter()
-            .filter_map(|id| ids::decode(Kind::Customer, id))
-            .collect();
+        let keys: Vec<CustomerId> = ids.iter().filter_map(|id| CustomerId::decode(id)).collect();
         repo::remove_members(&txn, tenant, &key, &keys).await?;
     }
     row.updated_at = now;

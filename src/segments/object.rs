@@ -15,6 +15,7 @@ use crate::graphql::ContextExt;
 use crate::graphql::ScopeGuard;
 use crate::graphql::pagination::Page;
 use crate::graphql::scalars::DateTime;
+use crate::ids::CustomerId;
 use crate::ids::{self, Kind};
 use crate::profiles::{
     CustomerConnection, CustomerFilter, CustomerSort, customer_connection, repo as customers,
@@ -175,7 +176,7 @@ impl Segment {
         #[graphql(desc = "The customer's ID (`cus_…`).")] customer_id: ID,
     ) -> Result<Vec<RuleMatch>> {
         let session = ctx.session()?;
-        let key = ids::decode(Kind::Customer, &customer_id).ok_or(not_found("customer"))?;
+        let key = CustomerId::require(&customer_id)?;
         let def = Definition::of(&self.0)?;
         let env = env(session, std::slice::from_ref(&def)).await?;
         let (db, tenant) = (&session.db, session.tenant());
@@ -183,9 +184,9 @@ impl Segment {
             .await?
             .ok_or(not_found("customer"))?;
         let tags = if def.rules.iter().any(|r| r.field == rule::Field::Tags) {
-            customers::tags(db, tenant, std::slice::from_ref(&key))
+            customers::tags(db, tenant, &[key.as_str().to_owned()])
                 .await?
-                .remove(&key)
+                .remove(key.as_str())
                 .unwrap_or_default()
         } else {
             Vec::new()

@@ -17,6 +17,7 @@ use super::compile::{self, Env};
 use super::rule::Rule;
 use crate::error::AppResult;
 use crate::graphql::pagination::{self, KeyKind, KeyValue, Keyset, Page, SortKey};
+use crate::ids::{CustomerId, SegmentId};
 use crate::tenancy::{self, TenantId};
 
 type Time = chrono::DateTime<chrono::Utc>;
@@ -101,10 +102,10 @@ pub async fn count(db: &impl ConnectionTrait, tenant: &TenantId) -> AppResult<u6
 pub async fn find_for_update(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
-    key: &str,
+    key: &SegmentId,
 ) -> AppResult<Option<segment::Model>> {
     Ok(tenancy::select::<segment::Entity>(tenant)
-        .filter(segment::Column::Id.eq(key))
+        .filter(segment::Column::Id.eq(key.as_str()))
         .lock_exclusive()
         .one(db)
         .await?)
@@ -145,9 +146,13 @@ pub async fn save(
 }
 
 /// Deletes a segment (its members go with it); false when there was none.
-pub async fn delete(db: &impl ConnectionTrait, tenant: &TenantId, key: &str) -> AppResult<bool> {
+pub async fn delete(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    key: &SegmentId,
+) -> AppResult<bool> {
     let result = tenancy::delete::<segment::Entity>(tenant)
-        .filter(segment::Column::Id.eq(key))
+        .filter(segment::Column::Id.eq(key.as_str()))
         .exec(db)
         .await?;
     Ok(result.rows_affected > 0)
@@ -157,18 +162,18 @@ pub async fn delete(db: &impl ConnectionTrait, tenant: &TenantId, key: &str) -> 
 pub async fn add_members(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
-    segment_key: &str,
-    customer_keys: &[String],
+    segment: &SegmentId,
+    customers: &[CustomerId],
     now: Time,
 ) -> AppResult<()> {
-    if customer_keys.is_empty() {
+    if customers.is_empty() {
         return Ok(());
     }
-    let rows = customer_keys.iter().map(|key| {
+    let rows = customers.iter().map(|customer| {
         segment_member::Model {
             tenant_id: tenant.as_str().to_owned(),
-            segment_id: segment_key.to_owned(),
-            customer_id: key.clone(),
+            segment_id: segment.as_str().to_owned(),
+            customer_id: customer.as_str().to_owned(),
             added_at: now,
         }
         .into_active_model()
@@ -184,12 +189,12 @@ pub async fn add_members(
 pub async fn remove_members(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
-    segment_key: &str,
-    customer_keys: &[String],
+    segment: &SegmentId,
+    customers: &[CustomerId],
 ) -> AppResult<()> {
     tenancy::delete::<segment_member::Entity>(tenant)
-        .filter(segment_member::Column::SegmentId.eq(segment_key))
-        .filter(segment_member::Column::CustomerId.is_in(customer_keys.iter().cloned()))
+        .filter(segment_member::Column::SegmentId.eq(segment.as_str()))
+        .filter(segment_member::Column::CustomerId.is_in(customers.iter().map(CustomerId::as_str)))
         .exec(db)
         .await?;
     Ok(())
@@ -212,7 +217,15 @@ pub async fn copy_memberships(
         .all(db)
         .await?;
     for segment_key in segments {
-        add_members(db, tenant, &segment_key, &[to.to_owned()], now).await?;
+        let customer = CustomerId::of_row(to.to_owned());
+        add_members(
+            db,
+            tenant,
+            &SegmentId::of_row(segment_key),
+            &[customer],
+            now,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -321,11 +334,11 @@ pub async fn matches(
 pub async fn rule_matches(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
-    customer_key: &str,
+    customer: &CustomerId,
     rules: &[Rule],
     env: &Env,
 ) -> AppResult<Option<(customer::Model, Vec<bool>)>> {
-    let Some(row) = crate::profiles::repo::find(db, tenant, customer_key).await? else {
+    let Some(row) = crate::profiles::repo::find(db, tenant, customer).await? else {
         return Ok(None);
     };
     let conditions: Vec<(String, Condition)> = rules
@@ -333,7 +346,7 @@ pub async fn rule_matches(
         .enumerate()
         .map(|(i, r)| (i.to_string(), Condition::all().add(compile::rule(r, env))))
         .collect();
-    let hits = matches(db, tenant, &[customer_key.to_owned()], &conditions).await?;
+    let hits = matches(db, tenant, &[customer.as_str().to_owned()], &conditions).await?;
     let matched = (0..rules.len())
         .map(|i| hits.iter().any(|(_, k)| *k == i.to_string()))
         .collect();

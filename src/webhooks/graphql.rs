@@ -18,6 +18,7 @@ use crate::graphql::pagination::ListConnection;
 use crate::graphql::pagination::{Page, TotalCount};
 use crate::graphql::scalars::DateTime;
 use crate::graphql::{ContextExt, DeletePayload, Settings, input};
+use crate::ids::WebhookEndpointId;
 use crate::ids::{self, Kind};
 
 /// Most endpoints a tenant may register.
@@ -295,13 +296,13 @@ impl WebhookQuery {
         #[graphql(desc = "The endpoint's ID (`whk_…`).")] id: ID,
     ) -> Result<Option<WebhookEndpoint>> {
         let session = ctx.session()?;
-        let Some(key) = ids::decode(Kind::WebhookEndpoint, &id) else {
+        let Some(key) = WebhookEndpointId::decode(&id) else {
             return Ok(None);
         };
         let row = session
             .loaders
             .get::<WebhookEndpointLoader>()
-            .load_one(key)
+            .load_one(key.into_string())
             .await?;
         Ok(row.map(endpoint))
     }
@@ -427,7 +428,7 @@ impl WebhookMutation {
         #[graphql(desc = "The endpoint's ID (`whk_…`).")] id: ID,
     ) -> Result<DeletePayload> {
         let session = ctx.session()?;
-        let key = ids::decode(Kind::WebhookEndpoint, &id).ok_or(not_found("webhook endpoint"))?;
+        let key = WebhookEndpointId::require(&id)?;
         if !repo::delete_endpoint(&session.db, session.tenant(), &key).await? {
             return Err(not_found("webhook endpoint").into());
         }

@@ -11,6 +11,7 @@ use sea_orm::{
 
 use crate::error::AppResult;
 use crate::graphql::pagination::{self, KeyKind, KeyValue, Keyset, Page, SortKey};
+use crate::ids::WebhookEndpointId;
 use crate::tenancy::{self, TenantId};
 
 /// Rows per multi-row insert.
@@ -114,10 +115,10 @@ pub async fn insert_endpoint(
 pub async fn delete_endpoint(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
-    key: &str,
+    key: &WebhookEndpointId,
 ) -> AppResult<bool> {
     let result = tenancy::delete::<webhook_endpoint::Entity>(tenant)
-        .filter(webhook_endpoint::Column::Id.eq(key))
+        .filter(webhook_endpoint::Column::Id.eq(key.as_str()))
         .exec(db)
         .await?;
     Ok(result.rows_affected > 0)

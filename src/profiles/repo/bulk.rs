@@ -11,6 +11,7 @@ use sea_orm::{
 };
 
 use crate::error::AppResult;
+use crate::profiles::contact::{Email, Phone};
 use crate::tenancy::{self, TenantId};
 
 /// Rows per multi-row statement: under SQLite's 32,766 bound parameters
@@ -33,8 +34,7 @@ pub async fn lock_many(
         .await?)
 }
 
-/// The tenant's customers with any of these (lower-cased) emails or E.164
-/// phones, locked for the transaction on PostgreSQL in key order (as
+/// The tenant's customers with any of these emails or phones, locked for the transaction on PostgreSQL in key order (as
 /// [`lock_many`] does), so concurrent writers never deadlock.
 ///
 /// The keys are found first, one lookup per unique index: with the two
@@ -45,14 +45,14 @@ pub async fn lock_many(
 pub async fn lock_by_emails_or_phones(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
-    emails: &[String],
-    phones: &[String],
+    emails: &[Email],
+    phones: &[Phone],
 ) -> AppResult<Vec<customer::Model>> {
     let mut keys = ids_by_emails(db, tenant, emails).await?;
     if !phones.is_empty() {
         keys.extend(
             tenancy::select::<customer::Entity>(tenant)
-                .filter(customer::Column::Phone.is_in(phones.iter().cloned()))
+                .filter(customer::Column::Phone.is_in(phones.iter().map(Phone::as_str)))
                 .select_only()
                 .column(customer::Column::Id)
                 .into_tuple::<String>()
@@ -65,8 +65,8 @@ pub async fn lock_by_emails_or_phones(
     }
     keys.sort_unstable();
     keys.dedup();
-    let emails: HashSet<&str> = emails.iter().map(String::as_str).collect();
-    let phones: HashSet<&str> = phones.iter().map(String::as_str).collect();
+    let emails: HashSet<&str> = emails.iter().map(Email::as_str).collect();
+    let phones: HashSet<&str> = phones.iter().map(Phone::as_str).collect();
     let mut rows = lock_many(db, tenant, &keys).await?;
     rows.retain(|row| {
         row.email
@@ -77,7 +77,7 @@ pub async fn lock_by_emails_or_phones(
     Ok(rows)
 }
 
-/// The ids of the tenant's customers with any of these lower-cased emails,
+/// The ids of the tenant's customers with any of these emails,
 /// one lookup each in the `lower(email)` unique index. SQLite plans without
 /// statistics, so it takes `tenant_id = ?` for a handful of rows and, for
 /// two emails or more, reads the tenant's whole range of the `email` sort
@@ -88,7 +88,7 @@ pub async fn lock_by_emails_or_phones(
 async fn ids_by_emails(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
-    emails: &[String],
+    emails: &[Email],
 ) -> AppResult<Vec<String>> {
     if emails.is_empty() {
         return Ok(Vec::new());
@@ -97,7 +97,7 @@ async fn ids_by_emails(
         return Ok(tenancy::select::<customer::Entity>(tenant)
             .filter(
                 Expr::expr(Func::lower(Expr::col(customer::Column::Email)))
-                    .is_in(emails.iter().cloned()),
+                    .is_in(emails.iter().map(Email::as_str)),
             )
             .select_only()
             .column(customer::Column::Id)

@@ -12,7 +12,8 @@ use sea_orm::{
 
 use crate::error::AppResult;
 use crate::graphql::pagination::{self, Keyset};
-use crate::ids;
+use crate::ids::{self, CustomerId};
+use crate::profiles::contact::{Email, Phone};
 use crate::tenancy::{self, TenantId};
 
 mod bulk;
@@ -58,10 +59,10 @@ pub fn blank(tenant: &TenantId) -> customer::Model {
 pub async fn find(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
-    key: &str,
+    key: &CustomerId,
 ) -> AppResult<Option<customer::Model>> {
     Ok(tenancy::select::<customer::Entity>(tenant)
-        .filter(customer::Column::Id.eq(key))
+        .filter(customer::Column::Id.eq(key.as_str()))
         .one(db)
         .await?)
 }
@@ -73,9 +74,11 @@ pub async fn find(
 pub async fn find_for_update(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
-    key: &str,
+    key: &CustomerId,
 ) -> AppResult<Option<customer::Model>> {
-    Ok(lock_many(db, tenant, &[key.to_owned()]).await?.pop())
+    Ok(lock_many(db, tenant, &[key.as_str().to_owned()])
+        .await?
+        .pop())
 }
 
 /// Sets `updated_at` of these customers.
@@ -176,12 +179,10 @@ fn tag_list(tenant: &TenantId, backend: DbBackend) -> Expr {
 pub async fn find_by_email(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
-    email: &str,
+    email: &Email,
 ) -> AppResult<Option<customer::Model>> {
     Ok(tenancy::select::<customer::Entity>(tenant)
-        .filter(
-            Expr::expr(Func::lower(Expr::col(customer::Column::Email))).eq(email.to_lowercase()),
-        )
+        .filter(Expr::expr(Func::lower(Expr::col(customer::Column::Email))).eq(email.as_str()))
         .one(db)
         .await?)
 }
@@ -190,10 +191,10 @@ pub async fn find_by_email(
 pub async fn find_by_phone(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
-    phone: &str,
+    phone: &Phone,
 ) -> AppResult<Option<customer::Model>> {
     Ok(tenancy::select::<customer::Entity>(tenant)
-        .filter(customer::Column::Phone.eq(phone))
+        .filter(customer::Column::Phone.eq(phone.as_str()))
         .one(db)
         .await?)
 }
@@ -266,9 +267,13 @@ pub async fn save(
 }
 
 /// Deletes a customer (its tags go with it); false when there was none.
-pub async fn delete(db: &impl ConnectionTrait, tenant: &TenantId, key: &str) -> AppResult<bool> {
+pub async fn delete(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    key: &CustomerId,
+) -> AppResult<bool> {
     let result = tenancy::delete::<customer::Entity>(tenant)
-        .filter(customer::Column::Id.eq(key))
+        .filter(customer::Column::Id.eq(key.as_str()))
         .exec(db)
         .await?;
     Ok(result.rows_affected > 0)
