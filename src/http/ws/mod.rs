@@ -2,7 +2,7 @@
 //! `graphql-ws` npm client's protocol), with the protocol's own close codes
 //! where async-graphql's stock handler uses others:
 //!
-//! - no `connection_init` within [`INIT_TIMEOUT`]: 4408; a second one: 4429;
+//! - no `connection_init` within `handshake::INIT_TIMEOUT`: 4408; a second one: 4429;
 //! - a bad token in `connection_init` (`Authorization: "Bearer …"` or
 //!   `authToken`): 4403, and 4403 again when the token expires;
 //! - `subscribe` before the acknowledgement: 4401; a duplicate id: 4409;
@@ -11,34 +11,35 @@
 //! Operation errors travel as `error` messages and leave the socket open.
 //! Mutations sent over the socket publish their events like HTTP ones.
 
+mod handshake;
+mod message;
+mod operation;
+
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::parser::types::OperationType;
-use async_graphql::{Request, Variables};
 use axum::extract::State;
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt as _;
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
-
-use super::fanout::Frame;
-use super::run::{cut_off, operation_type, rejected, run_in_time};
-use super::state::AppState;
-use crate::auth::{Viewer, bearer};
-use crate::graphql::Session;
-use std::sync::Arc;
 use tokio_stream::StreamMap;
 use tokio_stream::wrappers::BroadcastStream;
-use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+
+use self::handshake::{handshake, seconds_until};
+use self::message::{close, live_message, parse, request, text};
+use self::operation::{Operation, Out, run};
+use super::fanout::Frame;
+use super::run::operation_type;
+use super::state::AppState;
 
 const PROTOCOL: &str = "graphql-transport-ws";
-/// How long a new socket has to send `connection_init`.
-pub const INIT_TIMEOUT: Duration = Duration::from_secs(3);
 /// How often the server pings an idle client.
 const PING_EVERY: Duration = Duration::from_secs(20);
 /// Stands for "never" (a token whose expiry overflows an `Instant`).
@@ -78,45 +79,6 @@ pub async fn upgrade(
         .on_upgrade(move |socket| serve(socket, app))
 }
 
-/// A serialized message a query or mutation task hands the socket's loop,
-/// for operation `id` in its `generation` (ids may be used again).
-struct Out {
-    id: String,
-    generation: u64,
-    message: String,
-    /// The operation's last message: the id is free again before the
-    /// client reads it.
-    last: bool,
-}
-
-fn close(code: u16, reason: &'static str) -> Message {
-    Message::Close(Some(CloseFrame {
-        code,
-        reason: Utf8Bytes::from_static(reason),
-    }))
-}
-
-fn text(value: &Value) -> Message {
-    Message::Text(value.to_string().into())
-}
-
-/// The viewer of a `connection_init` payload.
-fn authenticate(app: &AppState, payload: &Value) -> Option<Viewer> {
-    let field = |name: &str| payload.get(name).and_then(Value::as_str);
-    let token = field("Authorization")
-        .or_else(|| field("authorization"))
-        .and_then(bearer)
-        .or_else(|| field("authToken").map(|t| bearer(t).unwrap_or(t)))?;
-    app.keys.verify(token).ok()
-}
-
-fn seconds_until(expires_at: u64) -> Duration {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    Duration::from_secs(expires_at.saturating_sub(now))
-}
-
 /// Counts an open socket in `/metrics` while it lives.
 struct OpenSocket;
 
@@ -135,58 +97,9 @@ impl Drop for OpenSocket {
 
 async fn serve(mut socket: WebSocket, app: AppState) {
     let _open = OpenSocket::new();
-
-    // Until `connection_init`: pings are answered, anything else closes.
-    let deadline = tokio::time::sleep(INIT_TIMEOUT);
-    tokio::pin!(deadline);
-    let viewer = loop {
-        let message = tokio::select! {
-            () = &mut deadline => {
-                let _ = socket.send(close(4408, "Connection initialisation timeout")).await;
-                return;
-            }
-            message = socket.recv() => message,
-        };
-        let Some(Ok(message)) = message else { return };
-        if matches!(message, Message::Ping(_) | Message::Pong(_)) {
-            continue;
-        }
-        let Some(parsed) = parse(&message) else {
-            if matches!(message, Message::Close(_)) {
-                return;
-            }
-            let _ = socket.send(close(4400, "Invalid message")).await;
-            return;
-        };
-        match parsed["type"].as_str() {
-            Some("connection_init") => match authenticate(&app, &parsed["payload"]) {
-                Some(viewer) => break viewer,
-                None => {
-                    let _ = socket.send(close(4403, "Forbidden")).await;
-                    return;
-                }
-            },
-            Some("ping") => {
-                let _ = socket.send(text(&json!({ "type": "pong" }))).await;
-            }
-            Some("pong") => {}
-            Some("subscribe") => {
-                let _ = socket.send(close(4401, "Unauthorized")).await;
-                return;
-            }
-            _ => {
-                let _ = socket.send(close(4400, "Invalid message")).await;
-                return;
-            }
-        }
-    };
-    if socket
-        .send(text(&json!({ "type": "connection_ack" })))
-        .await
-        .is_err()
-    {
+    let Some(viewer) = handshake(&mut socket, &app).await else {
         return;
-    }
+    };
 
     let (out, mut outgoing) = mpsc::channel::<Out>(32);
     // Queries and mutations run as tasks; subscriptions are streams of the
@@ -214,31 +127,10 @@ async fn serve(mut socket: WebSocket, app: AppState) {
         tokio::select! {
             biased;
             Some((id, item)) = live.next(), if !live.is_empty() => {
-                let quoted = serde_json::to_string(&id).unwrap_or_default();
-                let message = match item {
-                    Ok(frame) => match &*frame {
-                        Frame::Next(payload) => {
-                            format!(r#"{{"id":{quoted},"type":"next","payload":{payload}}}"#)
-                        }
-                        Frame::Refused(errors) => {
-                            live.remove(&id);
-                            format!(r#"{{"id":{quoted},"type":"error","payload":{errors}}}"#)
-                        }
-                        Frame::End => {
-                            live.remove(&id);
-                            format!(r#"{{"id":{quoted},"type":"complete"}}"#)
-                        }
-                    },
-                    Err(BroadcastStreamRecvError::Lagged(n)) => {
-                        // The same notice a lagging execution yields.
-                        let notice = crate::graphql::events::dropped(n);
-                        let mut error = async_graphql::ServerError::new(notice.message, None);
-                        error.extensions = notice.extensions;
-                        let payload = async_graphql::Response::from_errors(vec![error]);
-                        let payload = serde_json::to_string(&payload).unwrap_or_default();
-                        format!(r#"{{"id":{quoted},"type":"next","payload":{payload}}}"#)
-                    }
-                };
+                let (message, ended) = live_message(&id, item);
+                if ended {
+                    live.remove(&id);
+                }
                 if socket.send(Message::Text(message.into())).await.is_err() {
                     break None;
                 }
@@ -356,108 +248,4 @@ async fn serve(mut socket: WebSocket, app: AppState) {
     if let Some(frame) = closing {
         let _ = socket.send(frame).await;
     }
-}
-
-/// A protocol message: a JSON object with a `type`.
-fn parse(message: &Message) -> Option<Value> {
-    let Message::Text(text) = message else {
-        return None;
-    };
-    let value: Value = serde_json::from_str(text.as_str()).ok()?;
-    value.get("type")?.as_str()?;
-    Some(value)
-}
-
-/// The GraphQL request of a `subscribe` payload.
-fn request(payload: &Value) -> Option<Request> {
-    let mut request = Request::new(payload.get("query")?.as_str()?);
-    match payload.get("operationName") {
-        None | Some(Value::Null) => {}
-        Some(Value::String(name)) => request = request.operation_name(name),
-        Some(_) => return None,
-    }
-    match payload.get("variables") {
-        None | Some(Value::Null) => {}
-        Some(v @ Value::Object(_)) => request = request.variables(Variables::from_json(v.clone())),
-        Some(_) => return None,
-    }
-    Some(request)
-}
-
-/// A query or mutation of a socket: its id, which run of that id it is,
-/// and what it was found to cost.
-struct Operation {
-    id: String,
-    generation: u64,
-    cost: crate::limits::Cost,
-}
-
-/// Runs a query or mutation in one of its tenant's slots, for at most the
-/// request timeout, as over HTTP, sending its result and `complete`, or
-/// `error` when it was refused.
-async fn run(
-    app: AppState,
-    viewer: Viewer,
-    operation: Operation,
-    request: Request,
-    out: mpsc::Sender<Out>,
-) {
-    let Operation {
-        id,
-        generation,
-        cost,
-    } = operation;
-    let wait = app.config.limits.request_timeout;
-    let _slot = match app.gate.slot(&viewer.tenant, wait, cost).await {
-        Ok(slot) => slot,
-        Err(refusal) => {
-            let refusal = json!({ "id": id, "type": "error", "payload": [refusal.error()] });
-            let _ = out
-                .send(Out {
-                    id: id.clone(),
-                    generation,
-                    message: refusal.to_string(),
-                    last: true,
-                })
-                .await;
-            return;
-        }
-    };
-    let session = Session::new(app.db.clone(), viewer);
-    let request = request.data(app.bus.clone());
-    let send = |value: Value, last: bool| {
-        out.send(Out {
-            id: id.clone(),
-            generation,
-            message: value.to_string(),
-            last,
-        })
-    };
-    let Some(response) = run_in_time(&app, session, request).await else {
-        // Cut off at the time limit, as over HTTP.
-        let payload = json!({ "errors": [cut_off(&app)] });
-        let _ = send(
-            json!({ "id": id, "type": "next", "payload": payload }),
-            false,
-        )
-        .await;
-        let _ = send(json!({ "id": id, "type": "complete" }), true).await;
-        return;
-    };
-    if rejected(&response) {
-        let errors = serde_json::to_value(&response.errors).unwrap_or(Value::Null);
-        let _ = send(
-            json!({ "id": id, "type": "error", "payload": errors }),
-            true,
-        )
-        .await;
-        return;
-    }
-    let payload = serde_json::to_value(&response).unwrap_or(Value::Null);
-    let _ = send(
-        json!({ "id": id, "type": "next", "payload": payload }),
-        false,
-    )
-    .await;
-    let _ = send(json!({ "id": id, "type": "complete" }), true).await;
 }
