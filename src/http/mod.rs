@@ -1,5 +1,6 @@
 //! The HTTP surface: routes and the layers around them.
 
+mod answer;
 mod bearer;
 mod errors;
 mod exports;
