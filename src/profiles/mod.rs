@@ -20,6 +20,7 @@ mod filter;
 pub mod input;
 mod listing;
 pub mod loader;
+mod metadata_filter;
 pub mod patch;
 pub mod repo;
 pub mod row;
