@@ -6,11 +6,13 @@ mod deliver;
 mod graphql;
 pub mod guard;
 pub mod loader;
+mod object;
 pub mod outbox;
 pub mod repo;
 
 pub use deliver::{Deliveries, SIGNATURE_HEADER, signature};
-pub use graphql::{WebhookDelivery, WebhookEndpoint, WebhookMutation, WebhookQuery};
+pub use graphql::{WebhookMutation, WebhookQuery};
+pub use object::{WebhookDelivery, WebhookEndpoint};
 
 /// How long sent events (with their deliveries and attempts) are kept for
 /// `WebhookEndpoint.deliveries`; every delivery has settled long before.
