@@ -16,6 +16,7 @@ use entity::{customer, customer_tag, segment_member};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Func};
 use sea_orm::{Condition, DbBackend};
 
+use super::json_path::JsonPath;
 use super::rule::{Field, Kind, Op, Operand, Rule, Scalar};
 use crate::analytics::RfmSegment;
 use crate::analytics::churn::PRIOR_INTERVAL_DAYS;
@@ -326,92 +327,8 @@ fn rfm_in(wanted: impl IntoIterator<Item = RfmSegment>, env: &Env) -> Expr {
     any_of(tests)
 }
 
-/// A `metadata` path's JSON type, text and number, per backend.
-struct Json<'a> {
-    path: &'a [String],
-    backend: DbBackend,
-}
-
-impl Json<'_> {
-    fn call(&self, function: &str) -> Expr {
-        let mut call = Func::cust(function.to_owned());
-        call = call.arg(column(customer::Column::Metadata));
-        if self.backend == DbBackend::Postgres {
-            for key in self.path {
-                call = call.arg(key.clone());
-            }
-        } else {
-            let path: String = self.path.iter().map(|k| format!(".\"{k}\"")).collect();
-            call = call.arg(format!("${path}"));
-        }
-        call.into()
-    }
-
-    /// `string`, `number`, `boolean`, `null`, `object`, `array` on
-    /// PostgreSQL; `text`, `integer`, `real`, `true`, `false`, `null`,
-    /// `object`, `array` on SQLite; NULL when the key is absent.
-    fn type_of(&self) -> Expr {
-        if self.backend == DbBackend::Postgres {
-            Expr::from(Func::cust("jsonb_typeof").arg(self.call("jsonb_extract_path")))
-        } else {
-            self.call("json_type")
-        }
-    }
-
-    fn is_string(&self) -> Expr {
-        let name = if self.backend == DbBackend::Postgres {
-            "string"
-        } else {
-            "text"
-        };
-        self.type_of().eq(name)
-    }
-
-    fn is_number(&self) -> Expr {
-        if self.backend == DbBackend::Postgres {
-            self.type_of().eq("number")
-        } else {
-            self.type_of().is_in(["integer", "real"])
-        }
-    }
-
-    /// The value when it is a string, else NULL.
-    fn string(&self) -> Expr {
-        let raw = if self.backend == DbBackend::Postgres {
-            self.call("jsonb_extract_path_text")
-        } else {
-            self.call("json_extract")
-        };
-        Expr::case(self.is_string(), raw).into()
-    }
-
-    /// The value when it is a number, else NULL.
-    fn number(&self) -> Expr {
-        let raw: Expr = if self.backend == DbBackend::Postgres {
-            Func::cast_as(
-                self.call("jsonb_extract_path_text"),
-                Alias::new("DOUBLE PRECISION"),
-            )
-            .into()
-        } else {
-            self.call("json_extract")
-        };
-        Expr::case(self.is_number(), raw).into()
-    }
-
-    fn is_bool(&self, b: bool) -> Expr {
-        if self.backend == DbBackend::Postgres {
-            self.type_of()
-                .eq("boolean")
-                .and(self.call("jsonb_extract_path_text").eq(b.to_string()))
-        } else {
-            self.type_of().eq(b.to_string())
-        }
-    }
-}
-
 fn metadata(path: &[String], op: Op, one: Option<&Scalar>, env: &Env) -> Expr {
-    let json = Json {
+    let json = JsonPath {
         path,
         backend: env.backend,
     };

@@ -9,7 +9,7 @@ use entity::segment;
 use sea_orm::{Condition, DatabaseConnection};
 
 use super::{Definition, Env, repo};
-use crate::analytics::rfm;
+use crate::analytics::breakpoints;
 use crate::error::AppResult;
 use crate::profiles::repo as customers;
 use crate::tenancy::TenantId;
@@ -34,7 +34,7 @@ impl Loader<String> for SegmentLoader {
 /// read only when a rule needs them.
 async fn env(db: &DatabaseConnection, tenant: &TenantId, defs: &[Definition]) -> AppResult<Env> {
     let breakpoints = if defs.iter().any(Definition::needs_breakpoints) {
-        Some(rfm::current(db, tenant).await?)
+        Some(breakpoints::current(db, tenant).await?)
     } else {
         None
     };

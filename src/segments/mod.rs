@@ -16,6 +16,7 @@ mod distribution;
 mod explain;
 mod graphql;
 mod input;
+mod json_path;
 pub mod loader;
 mod members;
 mod mutation;
