@@ -165,7 +165,7 @@ impl Application {
     /// Serves until SIGINT or SIGTERM, then finishes in-flight requests
     /// and the jobs the worker holds.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let refresher = tokio::spawn(crate::analytics::rfm::refresh_forever(
+        let refresher = tokio::spawn(crate::analytics::breakpoints::refresh_forever(
             self.app.db.clone(),
             self.app.config.rfm_refresh,
         ));

@@ -3,7 +3,7 @@
 use async_graphql::{Context, Object, Result, SimpleObject};
 use entity::customer;
 
-use super::rfm::BreakpointLoader;
+use super::breakpoints::BreakpointLoader;
 use super::rfm::RfmSegment;
 use super::{churn, stats};
 use crate::auth::Scope;
