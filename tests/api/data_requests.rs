@@ -684,7 +684,39 @@ async fn instances_share_the_queue_without_doing_a_job_twice(backend: Backend) {
         );
     }
     let got = receiver.wait_for(20, Duration::from_secs(20)).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Every delivery settled and no job left: nothing more will be sent.
+    let db = app.db.connect().await;
+    let backend = db.get_database_backend();
+    let count = |sql: &'static str| {
+        let db = &db;
+        async move {
+            let row = db
+                .query_one_raw(Statement::from_string(backend, sql))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get_by_index::<i64>(0).unwrap()
+        }
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while count("SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'PENDING'").await
+        + count("SELECT COUNT(*) FROM jobs").await
+        > 0
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "deliveries never settled"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        (
+            count("SELECT COUNT(*) FROM webhook_deliveries").await,
+            count("SELECT COUNT(*) FROM webhook_attempts").await,
+        ),
+        (20, 20),
+        "one delivery, sent once, for each request"
+    );
     let mut completed: Vec<String> = receiver
         .received()
         .iter()

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::helpers::ws::{Ended, Ws};
 use crate::helpers::{
     Backend, SECRET, TestApp, TestDb, free_port, serve_process, spawn_app, spawn_app_with,
-    until_healthy,
+    until_healthy, until_logged,
 };
 
 const ACTIVITY: &str =
@@ -360,7 +360,8 @@ async fn sigterm_closes_sockets_with_1001_and_finishes_requests(backend: Backend
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
     let app = TestApp::client_for(&url, db).await;
-    let mut server = serve_process(&app.db, port, &[], &dir.path().join("serve.log"));
+    let log = dir.path().join("serve.log");
+    let mut server = serve_process(&app.db, port, &[], &log);
     until_healthy(&app.client, &url).await;
 
     let mut ws = Ws::ready(&app, &app.token("acme")).await;
@@ -389,7 +390,8 @@ async fn sigterm_closes_sockets_with_1001_and_finishes_requests(backend: Backend
             )
         })
     };
-    tokio::time::sleep(Duration::from_millis(30)).await;
+    // In flight: the server has taken the import's request.
+    until_logged(&log, r#"method=POST path="/graphql""#).await;
     let signalled = std::process::Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
         .status()

@@ -256,7 +256,6 @@ impl TestApp {
             .to_owned()
     }
 
-    /// How many customers `tenant` has.
     /// Waits until exactly `n` subscriptions hear this instance's events
     /// (sockets running the same one count once): a subscription sent is
     /// live from then on, a completed one gone.
@@ -272,6 +271,7 @@ impl TestApp {
         }
     }
 
+    /// How many customers `tenant` has.
     pub async fn count(&self, tenant: &str) -> i64 {
         self.gql(tenant, "{ customerCount }", json!({})).await.ok()["customerCount"]
             .as_i64()
@@ -411,4 +411,16 @@ pub async fn until_healthy(client: &reqwest::Client, url: &str) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("{url} never came up");
+}
+
+/// Waits until the log a `serve_process` writes holds `needle` (it logs at
+/// debug level, each line inside its request's and operation's spans).
+pub async fn until_logged(log: &std::path::Path, needle: &str) {
+    for _ in 0..500 {
+        if std::fs::read_to_string(log).is_ok_and(|text| text.contains(needle)) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{needle:?} never appeared in {}", log.display());
 }
