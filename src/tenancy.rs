@@ -10,7 +10,12 @@
 //! the tenant from the same [`TenantId`].
 
 use sea_orm::sea_query::{Expr, ExprTrait as _, Query, SelectStatement};
-use sea_orm::{ColumnTrait, DeleteMany, EntityTrait, IdenStatic, QueryFilter, Select, UpdateMany};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DeleteMany, EntityTrait, IdenStatic, QueryFilter, QuerySelect,
+    Select, UpdateMany,
+};
+
+use crate::error::AppResult;
 
 /// A tenant's identifier, as carried by the token's `tenant` claim.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -44,47 +49,108 @@ pub trait TenantOwned: EntityTrait {
     fn tenant_column() -> Self::Column;
 }
 
-impl TenantOwned for entity::customer::Entity {
-    fn tenant_column() -> Self::Column {
-        entity::customer::Column::TenantId
-    }
+/// A tenant-owned entity whose rows have their own key (`id`).
+pub trait Keyed: TenantOwned {
+    /// The `id` column.
+    fn key_column() -> Self::Column;
 }
 
-/// `impl TenantOwned` for entities whose tenant column is `tenant_id`.
-macro_rules! tenant_owned {
-    ($($module:ident),* $(,)?) => {
+/// `impl TenantOwned` for tables whose tenant column is `tenant_id`, and
+/// `impl Keyed` for those of them keyed by `id`.
+macro_rules! tenant_tables {
+    (keyed: [$($keyed:ident),* $(,)?], unkeyed: [$($unkeyed:ident),* $(,)?] $(,)?) => {
         $(
-            impl TenantOwned for entity::$module::Entity {
+            impl TenantOwned for entity::$keyed::Entity {
                 fn tenant_column() -> Self::Column {
-                    entity::$module::Column::TenantId
+                    entity::$keyed::Column::TenantId
+                }
+            }
+
+            impl Keyed for entity::$keyed::Entity {
+                fn key_column() -> Self::Column {
+                    entity::$keyed::Column::Id
+                }
+            }
+        )*
+        $(
+            impl TenantOwned for entity::$unkeyed::Entity {
+                fn tenant_column() -> Self::Column {
+                    entity::$unkeyed::Column::TenantId
                 }
             }
         )*
     };
 }
 
-tenant_owned!(
-    customer_tag,
-    customer_count,
-    order,
-    activity,
-    note,
-    rfm_breakpoints,
-    segment,
-    segment_member,
-    data_request,
-    erasure_audit,
-    export,
-    job,
-    webhook_endpoint,
-    webhook_event,
-    webhook_delivery,
-    webhook_attempt,
+tenant_tables!(
+    keyed: [
+        customer,
+        order,
+        activity,
+        note,
+        segment,
+        data_request,
+        job,
+        webhook_endpoint,
+        webhook_event,
+        webhook_delivery,
+    ],
+    unkeyed: [
+        customer_tag,
+        customer_count,
+        rfm_breakpoints,
+        segment_member,
+        erasure_audit,
+        export,
+        webhook_attempt,
+    ],
 );
 
 /// `SELECT … WHERE tenant_id = ?`
 pub fn select<E: TenantOwned>(tenant: &TenantId) -> Select<E> {
     E::find().filter(E::tenant_column().eq(tenant.as_str()))
+}
+
+/// The tenant's row with this key.
+pub async fn find<E: Keyed>(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    key: &str,
+) -> AppResult<Option<E::Model>> {
+    Ok(select::<E>(tenant)
+        .filter(E::key_column().eq(key))
+        .one(db)
+        .await?)
+}
+
+/// The tenant's row with this key, locked until the transaction ends
+/// (PostgreSQL `FOR UPDATE`; a SQLite write transaction holds the whole
+/// database already), so read-modify-writes of one row queue up.
+pub async fn find_for_update<E: Keyed>(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    key: &str,
+) -> AppResult<Option<E::Model>> {
+    Ok(select::<E>(tenant)
+        .filter(E::key_column().eq(key))
+        .lock_exclusive()
+        .one(db)
+        .await?)
+}
+
+/// The tenant's rows with these keys (in no particular order).
+pub async fn find_many<E: Keyed>(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    keys: &[String],
+) -> AppResult<Vec<E::Model>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(select::<E>(tenant)
+        .filter(E::key_column().is_in(keys.iter().map(String::as_str)))
+        .all(db)
+        .await?)
 }
 
 /// `SELECT … WHERE +tenant_id = ?`, for SQLite: the unary `+` keeps the

@@ -11,7 +11,7 @@ use crate::error::{AppResult, bad_input, not_found};
 use crate::ids::CustomerId;
 use crate::profiles::input::MAX_TAGS;
 use crate::profiles::repo;
-use crate::tenancy::TenantId;
+use crate::tenancy::{self, TenantId};
 
 /// Adds `add` and removes `remove` on the customers `ids` (all of the
 /// tenant's, or nothing changes), returning them in the order asked.
@@ -48,7 +48,7 @@ pub async fn tag(
         ));
     }
     repo::touch(&txn, tenant, &unique).await?;
-    let updated = repo::find_many(&txn, tenant, &unique).await?;
+    let updated = tenancy::find_many::<entity::customer::Entity>(&txn, tenant, &unique).await?;
     let none = Vec::new();
     let entries = updated.iter().filter_map(|row| {
         let tags = |map: &std::collections::HashMap<String, Vec<String>>| {

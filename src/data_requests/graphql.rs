@@ -17,7 +17,7 @@ use crate::graphql::{ContextExt, Settings, input};
 use crate::ids::{self, Kind};
 use crate::ids::{CustomerId, DataRequestId, Key};
 use crate::profiles::Customer;
-use crate::profiles::loader::CustomerLoader;
+use crate::profiles::loader;
 
 /// Most characters of a request's reason.
 const MAX_REASON: usize = 2_000;
@@ -164,12 +164,7 @@ impl RemovalRequest {
             }
             .into());
         }
-        let row = session
-            .loaders
-            .get::<CustomerLoader>()
-            .load_one(self.0.customer_id.clone())
-            .await?;
-        Ok(row)
+        loader::customer(ctx, &self.0.customer_id).await
     }
 
     /// Erasure or export.
@@ -310,15 +305,9 @@ impl DataRequestQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The request's ID (`drr_…`).")] id: ID,
     ) -> Result<Option<RemovalRequest>> {
-        let session = ctx.session()?;
-        let Some(key) = DataRequestId::decode(&id) else {
-            return Ok(None);
-        };
-        let row = session
-            .loaders
-            .get::<DataRequestLoader>()
-            .load_one(key.into_string())
-            .await?;
+        let loaders = &ctx.session()?.loaders;
+        let key = DataRequestId::decode(&id);
+        let row = loaders.load_key::<DataRequestLoader, _>(key).await?;
         Ok(row.map(RemovalRequest))
     }
 

@@ -8,7 +8,7 @@ use entity::{data_request, erasure_audit};
 use sea_orm::DatabaseConnection;
 
 use super::repo;
-use crate::tenancy::TenantId;
+use crate::tenancy::{self, TenantId};
 
 pub struct DataRequestLoader {
     pub db: DatabaseConnection,
@@ -20,7 +20,8 @@ impl Loader<String> for DataRequestLoader {
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
-        let rows = repo::find_many(&self.db, &self.tenant, keys).await?;
+        let rows = tenancy::find_many::<entity::data_request::Entity>(&self.db, &self.tenant, keys)
+            .await?;
         Ok(rows.into_iter().map(|row| (row.id.clone(), row)).collect())
     }
 }

@@ -141,7 +141,8 @@ async fn process(app: &DataRequests, job: &job::Model) -> AppResult<()> {
         return Ok(());
     };
     let key = job.subject_id.as_str();
-    let request = match repo::find(&app.db, &tenant, key).await? {
+    let request = match tenancy::find::<entity::data_request::Entity>(&app.db, &tenant, key).await?
+    {
         Some(row) if !row.status.finished() => row,
         _ => {
             jobs::finish(&app.db, job).await?;
@@ -178,7 +179,9 @@ async fn erasure(
     key: &str,
 ) -> AppResult<()> {
     let txn = begin_write(&app.db).await?;
-    let Some(mut request) = repo::find_for_update(&txn, tenant, key).await? else {
+    let Some(mut request) =
+        tenancy::find_for_update::<entity::data_request::Entity>(&txn, tenant, key).await?
+    else {
         return Ok(());
     };
     if request.status.finished() {
@@ -242,7 +245,9 @@ async fn export(
     )
     .await?;
     let txn = begin_write(&app.db).await?;
-    let Some(mut request) = repo::find_for_update(&txn, tenant, &request.id).await? else {
+    let Some(mut request) =
+        tenancy::find_for_update::<entity::data_request::Entity>(&txn, tenant, &request.id).await?
+    else {
         return Ok(());
     };
     if request.status.finished() {
@@ -309,7 +314,10 @@ async fn fail(
     message: &str,
 ) -> AppResult<()> {
     let txn = begin_write(&app.db).await?;
-    let Some(mut request) = repo::find_for_update(&txn, tenant, &job.subject_id).await? else {
+    let Some(mut request) =
+        tenancy::find_for_update::<entity::data_request::Entity>(&txn, tenant, &job.subject_id)
+            .await?
+    else {
         return Ok(());
     };
     if !request.status.finished() {

@@ -84,41 +84,6 @@ pub async fn count(
     .await
 }
 
-pub async fn find(
-    db: &impl ConnectionTrait,
-    tenant: &TenantId,
-    key: &str,
-) -> AppResult<Option<data_request::Model>> {
-    Ok(tenancy::select::<data_request::Entity>(tenant)
-        .filter(data_request::Column::Id.eq(key))
-        .one(db)
-        .await?)
-}
-
-pub async fn find_many(
-    db: &impl ConnectionTrait,
-    tenant: &TenantId,
-    keys: &[String],
-) -> AppResult<Vec<data_request::Model>> {
-    Ok(tenancy::select::<data_request::Entity>(tenant)
-        .filter(data_request::Column::Id.is_in(keys.iter().cloned()))
-        .all(db)
-        .await?)
-}
-
-/// The request, locked for the transaction on PostgreSQL.
-pub async fn find_for_update(
-    db: &impl ConnectionTrait,
-    tenant: &TenantId,
-    key: &str,
-) -> AppResult<Option<data_request::Model>> {
-    Ok(tenancy::select::<data_request::Entity>(tenant)
-        .filter(data_request::Column::Id.eq(key))
-        .lock_exclusive()
-        .one(db)
-        .await?)
-}
-
 pub async fn insert(
     db: &impl ConnectionTrait,
     row: data_request::Model,

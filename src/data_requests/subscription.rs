@@ -5,7 +5,6 @@ use async_graphql::{Context, ID, Result, Subscription};
 use futures_util::{Stream, StreamExt as _};
 
 use super::graphql::RemovalRequest;
-use super::repo;
 use sea_orm::ActiveEnum as _;
 
 use crate::auth::Scope;
@@ -13,6 +12,7 @@ use crate::events::Change;
 use crate::graphql::ScopeGuard;
 use crate::graphql::events::tenant_events;
 use crate::ids::DataRequestId;
+use crate::tenancy;
 
 #[derive(Default)]
 pub struct DataRequestSubscription;
@@ -50,7 +50,9 @@ impl DataRequestSubscription {
                 // moved on since is told by the event of its newer status.
                 let row = heard
                     .data_request
-                    .get_or_try_init(|| repo::find(&db, &tenant, key))
+                    .get_or_try_init(|| {
+                        tenancy::find::<entity::data_request::Entity>(&db, &tenant, key)
+                    })
                     .await;
                 match row {
                     Ok(Some(row)) if row.status.to_value() == *status => {

@@ -19,7 +19,7 @@ use crate::graphql::scalars::DateTime;
 use crate::graphql::{ContextExt, DeletePayload, input};
 use crate::ids::{self, Kind};
 use crate::ids::{CustomerId, NoteId};
-use crate::profiles::loader::CustomerLoader;
+use crate::profiles::loader;
 use crate::profiles::{Customer, repo as customers};
 
 /// Most characters of a note.
@@ -58,13 +58,7 @@ impl Note {
 
     /// The customer the note is about.
     async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
-        let session = ctx.session()?;
-        let row = session
-            .loaders
-            .get::<CustomerLoader>()
-            .load_one(self.0.customer_id.clone())
-            .await?;
-        Ok(row)
+        loader::customer(ctx, &self.0.customer_id).await
     }
 }
 

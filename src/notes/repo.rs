@@ -2,9 +2,7 @@
 //! tenant-scoped queries of [`crate::tenancy`].
 
 use entity::note;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, QueryFilter, QuerySelect,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, QueryFilter};
 
 use crate::error::AppResult;
 use crate::graphql::pagination::{KeyKind, KeyValue, Keyset, Page, SortKey};
@@ -40,11 +38,7 @@ pub async fn find_for_update(
     tenant: &TenantId,
     key: &NoteId,
 ) -> AppResult<Option<note::Model>> {
-    Ok(tenancy::select::<note::Entity>(tenant)
-        .filter(note::Column::Id.eq(key.as_str()))
-        .lock_exclusive()
-        .one(db)
-        .await?)
+    tenancy::find_for_update::<note::Entity>(db, tenant, key.as_str()).await
 }
 
 pub async fn insert(db: &impl ConnectionTrait, row: note::Model) -> AppResult<note::Model> {

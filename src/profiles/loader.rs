@@ -3,11 +3,13 @@
 
 use std::collections::HashMap;
 
+use async_graphql::Context;
 use async_graphql::dataloader::Loader;
 use sea_orm::DatabaseConnection;
 
 use super::Customer;
 use super::repo;
+use crate::graphql::ContextExt;
 use crate::tenancy::TenantId;
 
 /// Customers by key, with their tags.
@@ -27,6 +29,16 @@ impl Loader<String> for CustomerLoader {
             .map(|(row, tags)| (row.id.clone(), Customer::with_tags(row, tags)))
             .collect())
     }
+}
+
+/// The customer a row names (`Order.customer`, `Note.customer`, …),
+/// loaded with the others of its level; `None` once it was deleted.
+pub async fn customer(ctx: &Context<'_>, key: &str) -> async_graphql::Result<Option<Customer>> {
+    ctx.session()?
+        .loaders
+        .get::<CustomerLoader>()
+        .load_one(key.to_owned())
+        .await
 }
 
 /// A customer's tags by customer key.

@@ -28,16 +28,9 @@ impl SegmentQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The segment's ID (`seg_…`).")] id: ID,
     ) -> Result<Option<Segment>> {
-        let Some(key) = SegmentId::decode(&id) else {
-            return Ok(None);
-        };
-        let session = ctx.session()?;
-        Ok(session
-            .loaders
-            .get::<SegmentLoader>()
-            .load_one(key.into_string())
-            .await?
-            .map(Segment))
+        let loaders = &ctx.session()?.loaders;
+        let key = SegmentId::decode(&id);
+        Ok(loaders.load_key::<SegmentLoader, _>(key).await?.map(Segment))
     }
 
     /// The tenant's segments, newest first. Needs `read:segments`.

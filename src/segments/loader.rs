@@ -12,7 +12,7 @@ use super::{Definition, Env, repo};
 use crate::analytics::breakpoints;
 use crate::error::AppResult;
 use crate::profiles::repo as customers;
-use crate::tenancy::TenantId;
+use crate::tenancy::{self, TenantId};
 
 /// Segments by key.
 pub struct SegmentLoader {
@@ -25,7 +25,8 @@ impl Loader<String> for SegmentLoader {
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
-        let rows = repo::find_many(&self.db, &self.tenant, keys).await?;
+        let rows =
+            tenancy::find_many::<entity::segment::Entity>(&self.db, &self.tenant, keys).await?;
         Ok(rows.into_iter().map(|row| (row.id.clone(), row)).collect())
     }
 }
@@ -60,7 +61,8 @@ impl Loader<String> for MemberCountLoader {
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
-        let rows = repo::find_many(&self.db, &self.tenant, keys).await?;
+        let rows =
+            tenancy::find_many::<entity::segment::Entity>(&self.db, &self.tenant, keys).await?;
         let defs = rows
             .iter()
             .map(Definition::of)

@@ -18,8 +18,7 @@ use crate::graphql::ScopeGuard;
 use crate::graphql::{ContextExt, DeletePayload};
 use crate::ids::{self, MAX_IDS};
 use crate::ids::{CustomerId, SegmentId};
-use crate::profiles::repo as customers;
-use crate::tenancy::TenantId;
+use crate::tenancy::{self, TenantId};
 
 /// The row keys of customer IDs, all of which must be customers of the
 /// tenant (another tenant's is `NOT_FOUND`, like an unknown one).
@@ -39,7 +38,7 @@ pub(super) async fn customer_keys(
     keys.sort();
     keys.dedup();
     let plain: Vec<String> = keys.iter().map(|k| k.as_str().to_owned()).collect();
-    let found = customers::find_many(db, tenant, &plain).await?;
+    let found = tenancy::find_many::<entity::customer::Entity>(db, tenant, &plain).await?;
     if found.len() != keys.len() {
         return Err(not_found("customer"));
     }

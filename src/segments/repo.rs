@@ -104,22 +104,7 @@ pub async fn find_for_update(
     tenant: &TenantId,
     key: &SegmentId,
 ) -> AppResult<Option<segment::Model>> {
-    Ok(tenancy::select::<segment::Entity>(tenant)
-        .filter(segment::Column::Id.eq(key.as_str()))
-        .lock_exclusive()
-        .one(db)
-        .await?)
-}
-
-pub async fn find_many(
-    db: &impl ConnectionTrait,
-    tenant: &TenantId,
-    keys: &[String],
-) -> AppResult<Vec<segment::Model>> {
-    Ok(tenancy::select::<segment::Entity>(tenant)
-        .filter(segment::Column::Id.is_in(keys.iter().cloned()))
-        .all(db)
-        .await?)
+    tenancy::find_for_update::<segment::Entity>(db, tenant, key.as_str()).await
 }
 
 /// Every segment of the tenant, by name.

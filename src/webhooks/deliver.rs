@@ -18,7 +18,7 @@ use crate::db::begin_write;
 use crate::error::AppResult;
 use crate::ids::{self, Kind};
 use crate::jobs;
-use crate::tenancy::TenantId;
+use crate::tenancy::{self, TenantId};
 
 /// The signature header: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`.
 pub const SIGNATURE_HEADER: &str = "Crm-Signature";
@@ -72,22 +72,27 @@ async fn deliver(app: &Deliveries, job: &job::Model) -> AppResult<()> {
         jobs::finish(&app.db, job).await?;
         return Ok(());
     };
-    let delivery = match repo::find_delivery(&app.db, &tenant, &job.subject_id).await? {
-        Some(row) if row.status == DeliveryStatus::Pending => row,
-        // Deleted with its endpoint or event (an erasure), or settled.
-        _ => {
-            jobs::finish(&app.db, job).await?;
-            return Ok(());
-        }
-    };
-    let endpoint = repo::find_endpoints(
+    let delivery =
+        match tenancy::find::<entity::webhook_delivery::Entity>(&app.db, &tenant, &job.subject_id)
+            .await?
+        {
+            Some(row) if row.status == DeliveryStatus::Pending => row,
+            // Deleted with its endpoint or event (an erasure), or settled.
+            _ => {
+                jobs::finish(&app.db, job).await?;
+                return Ok(());
+            }
+        };
+    let endpoint = tenancy::find_many::<entity::webhook_endpoint::Entity>(
         &app.db,
         &tenant,
         std::slice::from_ref(&delivery.endpoint_id),
     )
     .await?
     .pop();
-    let event = repo::find_event(&app.db, &tenant, &delivery.event_id).await?;
+    let event =
+        tenancy::find::<entity::webhook_event::Entity>(&app.db, &tenant, &delivery.event_id)
+            .await?;
     let (Some(endpoint), Some(event)) = (endpoint, event) else {
         jobs::finish(&app.db, job).await?;
         return Ok(());
@@ -183,7 +188,9 @@ async fn settle(
 ) -> AppResult<()> {
     let settings = &app.settings;
     let txn = begin_write(&app.db).await?;
-    let Some(mut delivery) = repo::find_delivery_for_update(&txn, tenant, delivery_key).await?
+    let Some(mut delivery) =
+        tenancy::find_for_update::<entity::webhook_delivery::Entity>(&txn, tenant, delivery_key)
+            .await?
     else {
         jobs::finish(&txn, job).await?;
         txn.commit().await?;

@@ -38,15 +38,9 @@ impl WebhookQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The endpoint's ID (`whk_…`).")] id: ID,
     ) -> Result<Option<WebhookEndpoint>> {
-        let session = ctx.session()?;
-        let Some(key) = WebhookEndpointId::decode(&id) else {
-            return Ok(None);
-        };
-        let row = session
-            .loaders
-            .get::<WebhookEndpointLoader>()
-            .load_one(key.into_string())
-            .await?;
+        let loaders = &ctx.session()?.loaders;
+        let key = WebhookEndpointId::decode(&id);
+        let row = loaders.load_key::<WebhookEndpointLoader, _>(key).await?;
         Ok(row.map(endpoint))
     }
 

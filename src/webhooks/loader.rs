@@ -8,7 +8,7 @@ use entity::{webhook_attempt, webhook_endpoint, webhook_event};
 use sea_orm::DatabaseConnection;
 
 use super::repo;
-use crate::tenancy::TenantId;
+use crate::tenancy::{self, TenantId};
 
 pub struct WebhookEndpointLoader {
     pub db: DatabaseConnection,
@@ -20,7 +20,9 @@ impl Loader<String> for WebhookEndpointLoader {
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
-        let rows = repo::find_endpoints(&self.db, &self.tenant, keys).await?;
+        let rows =
+            tenancy::find_many::<entity::webhook_endpoint::Entity>(&self.db, &self.tenant, keys)
+                .await?;
         Ok(rows.into_iter().map(|row| (row.id.clone(), row)).collect())
     }
 }
@@ -35,7 +37,9 @@ impl Loader<String> for WebhookEventLoader {
     type Error = async_graphql::Error;
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
-        let rows = repo::find_events(&self.db, &self.tenant, keys).await?;
+        let rows =
+            tenancy::find_many::<entity::webhook_event::Entity>(&self.db, &self.tenant, keys)
+                .await?;
         Ok(rows.into_iter().map(|row| (row.id.clone(), row)).collect())
     }
 }

@@ -16,7 +16,7 @@ use crate::error::AppResult;
 use crate::graphql::scalars::{DateTime, Decimal};
 use crate::ids::{self, Kind};
 use crate::jobs;
-use crate::tenancy::TenantId;
+use crate::tenancy::{self, TenantId};
 
 pub const CUSTOMER_CREATED: &str = "customer.created";
 pub const CUSTOMER_UPDATED: &str = "customer.updated";
@@ -146,7 +146,7 @@ pub async fn customers_changed(
         return Ok(());
     }
     let keys: Vec<String> = changes.iter().map(|(key, _)| (*key).to_owned()).collect();
-    let customers = crate::profiles::repo::find_many(db, tenant, &keys).await?;
+    let customers = tenancy::find_many::<entity::customer::Entity>(db, tenant, &keys).await?;
     let mut tags = crate::profiles::repo::tags(db, tenant, &keys).await?;
     let pending = changes
         .into_iter()

@@ -6,7 +6,7 @@ use entity::{webhook_attempt, webhook_delivery, webhook_endpoint, webhook_event}
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect,
+    QueryOrder,
 };
 
 use crate::error::AppResult;
@@ -82,17 +82,6 @@ pub async fn count_endpoints(db: &impl ConnectionTrait, tenant: &TenantId) -> Ap
     .await
 }
 
-pub async fn find_endpoints(
-    db: &impl ConnectionTrait,
-    tenant: &TenantId,
-    keys: &[String],
-) -> AppResult<Vec<webhook_endpoint::Model>> {
-    Ok(tenancy::select::<webhook_endpoint::Entity>(tenant)
-        .filter(webhook_endpoint::Column::Id.is_in(keys.iter().cloned()))
-        .all(db)
-        .await?)
-}
-
 /// The tenant's endpoints that are not disabled.
 pub async fn active_endpoints(
     db: &impl ConnectionTrait,
@@ -166,52 +155,6 @@ pub async fn insert_deliveries(
         crate::db::Taken::Fail,
     )
     .await?)
-}
-
-pub async fn find_event(
-    db: &impl ConnectionTrait,
-    tenant: &TenantId,
-    key: &str,
-) -> AppResult<Option<webhook_event::Model>> {
-    Ok(tenancy::select::<webhook_event::Entity>(tenant)
-        .filter(webhook_event::Column::Id.eq(key))
-        .one(db)
-        .await?)
-}
-
-pub async fn find_events(
-    db: &impl ConnectionTrait,
-    tenant: &TenantId,
-    keys: &[String],
-) -> AppResult<Vec<webhook_event::Model>> {
-    Ok(tenancy::select::<webhook_event::Entity>(tenant)
-        .filter(webhook_event::Column::Id.is_in(keys.iter().cloned()))
-        .all(db)
-        .await?)
-}
-
-/// The delivery, locked for the transaction on PostgreSQL.
-pub async fn find_delivery_for_update(
-    db: &impl ConnectionTrait,
-    tenant: &TenantId,
-    key: &str,
-) -> AppResult<Option<webhook_delivery::Model>> {
-    Ok(tenancy::select::<webhook_delivery::Entity>(tenant)
-        .filter(webhook_delivery::Column::Id.eq(key))
-        .lock_exclusive()
-        .one(db)
-        .await?)
-}
-
-pub async fn find_delivery(
-    db: &impl ConnectionTrait,
-    tenant: &TenantId,
-    key: &str,
-) -> AppResult<Option<webhook_delivery::Model>> {
-    Ok(tenancy::select::<webhook_delivery::Entity>(tenant)
-        .filter(webhook_delivery::Column::Id.eq(key))
-        .one(db)
-        .await?)
 }
 
 pub async fn save_delivery(

@@ -61,10 +61,7 @@ pub async fn find(
     tenant: &TenantId,
     key: &CustomerId,
 ) -> AppResult<Option<customer::Model>> {
-    Ok(tenancy::select::<customer::Entity>(tenant)
-        .filter(customer::Column::Id.eq(key.as_str()))
-        .one(db)
-        .await?)
+    tenancy::find::<customer::Entity>(db, tenant, key.as_str()).await
 }
 
 /// Like [`find`], locking the row until the transaction ends (PostgreSQL
@@ -107,20 +104,6 @@ pub async fn remove_tags(
         .exec(db)
         .await?;
     Ok(())
-}
-
-pub async fn find_many(
-    db: &impl ConnectionTrait,
-    tenant: &TenantId,
-    keys: &[String],
-) -> AppResult<Vec<customer::Model>> {
-    if keys.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(tenancy::select::<customer::Entity>(tenant)
-        .filter(customer::Column::Id.is_in(keys.iter().cloned()))
-        .all(db)
-        .await?)
 }
 
 /// [`find_many`], each row with its tags (alphabetically) in the same
