@@ -17,7 +17,7 @@ use crate::graphql::scalars::DateTime;
 use crate::graphql::{ContextExt, input};
 use crate::ids::CustomerId;
 use crate::ids::{self, Kind};
-use crate::profiles::loader::CustomerLoader;
+use crate::profiles::loader;
 use crate::profiles::{Customer, repo as customers};
 
 /// What kind of thing happened.
@@ -101,13 +101,7 @@ impl Activity {
 
     /// The customer it happened with.
     async fn customer(&self, ctx: &Context<'_>) -> Result<Option<Customer>> {
-        let session = ctx.session()?;
-        let row = session
-            .loaders
-            .get::<CustomerLoader>()
-            .load_one(self.0.customer_id.clone())
-            .await?;
-        Ok(row)
+        loader::customer(ctx, &self.0.customer_id).await
     }
 }
 

@@ -11,10 +11,11 @@ use std::any::{Any, TypeId};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_graphql::dataloader::DataLoader;
+use async_graphql::dataloader::{DataLoader, Loader};
 use sea_orm::DatabaseConnection;
 
 use super::dispatch::Dispatch;
+use crate::ids::Key;
 use crate::tenancy::TenantId;
 
 /// A batch loader of one tenant's rows.
@@ -62,6 +63,19 @@ impl Loaders {
     }
 
     /// The request's loader of type `T`, made on first use.
+    /// What the row of a decoded ID loads to through the loader `T`;
+    /// `None` when the ID was of another kind (`key` is `None`) or names no
+    /// row of the tenant.
+    pub async fn load_key<T, K>(&self, key: Option<Key<K>>) -> async_graphql::Result<Option<T::Value>>
+    where
+        T: TenantLoader + Loader<String, Error = async_graphql::Error>,
+    {
+        match key {
+            Some(key) => self.get::<T>().load_one(key.into_string()).await,
+            None => Ok(None),
+        }
+    }
+
     pub fn get<T: TenantLoader>(&self) -> Arc<DataLoader<T>> {
         let mut made = self.made.lock().unwrap_or_else(|e| e.into_inner());
         let found = made

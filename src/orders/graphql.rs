@@ -18,7 +18,7 @@ use crate::graphql::{ContextExt, input};
 use crate::ids::CustomerId;
 use crate::ids::{self, Kind};
 use crate::profiles::Customer;
-use crate::profiles::loader::CustomerLoader;
+use crate::profiles::loader;
 
 /// Where an order stands. Only `PAID` orders count toward spend.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,12 +95,7 @@ impl Order {
         let Some(key) = &self.0.customer_id else {
             return Ok(None);
         };
-        let session = ctx.session()?;
-        session
-            .loaders
-            .get::<CustomerLoader>()
-            .load_one(key.clone())
-            .await
+        loader::customer(ctx, key).await
     }
 }
 

@@ -551,13 +551,7 @@ async fn search_is_substring_case_and_accent_insensitive(backend: Backend) {
     assert_eq!(count("renamed").await, 1);
     assert_eq!(count("smithers").await, 1, "the email still matches");
     assert_eq!(count("jonathan s").await, 0);
-    app.gql(
-        "acme",
-        "mutation($id: ID!) { deleteCustomer(id: $id) { deletedId } }",
-        json!({ "id": jonathan }),
-    )
-    .await
-    .ok();
+    app.delete_customer("acme", &jonathan).await;
     assert_eq!(count("smithers").await, 0);
     if sqlite {
         // The FTS5 index holds exactly what the customers table does.
@@ -717,13 +711,7 @@ async fn maintained_counts_follow_every_write(backend: Backend) {
         .ok();
     counts_follow(&app, "a merge", &[4, 3, 1, 1, 2, 1, 0, 2, 2, 2, 0]).await;
 
-    app.gql(
-        "acme",
-        "mutation($id: ID!) { deleteCustomer(id: $id) { deletedId } }",
-        json!({ "id": b }),
-    )
-    .await
-    .ok();
+    app.delete_customer("acme", &b).await;
     counts_follow(&app, "a delete", &[3, 2, 1, 1, 1, 1, 0, 2, 1, 2, 0]).await;
 
     let request = app.request_data("acme", &a, "ERASURE", "asked").await;

@@ -329,13 +329,7 @@ async fn deleted_and_merged_customers_leave_no_copies(backend: Backend) {
     let gone = marked_customer(&app, "acme").await;
     let export = app.request_data("acme", &gone.id, "EXPORT", "").await;
     app.finished_request("acme", &export).await;
-    app.gql(
-        "acme",
-        "mutation($id: ID!) { deleteCustomer(id: $id) { deletedId } }",
-        json!({ "id": gone.id }),
-    )
-    .await
-    .ok();
+    app.delete_customer("acme", &gone.id).await;
 
     let kept = marked_customer(&app, "acme").await;
     let duplicate = marked_customer(&app, "acme").await;

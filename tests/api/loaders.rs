@@ -5,6 +5,18 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Backend, SECRET, TestApp, record_order, spawn_app_with};
 
+/// No background refresh or worker to add statements, and no cost limit.
+const QUIET: &[&str] = &[
+    "--jwt-secret",
+    SECRET,
+    "--rfm-refresh",
+    "1h",
+    "--worker",
+    "false",
+    "--max-cost",
+    "100000000",
+];
+
 const NESTED: &str = "query($n: Int!) { customers(first: $n) { nodes { id tags
     metrics { rfm { segment } churnRisk averageOrderValue }
     orders(first: 3) { totalCount nodes { externalId customer { id } } }
@@ -13,6 +25,33 @@ const NESTED: &str = "query($n: Int!) { customers(first: $n) { nodes { id tags
     segments { id memberCount } } } }";
 
 /// The statements one request runs, and its data.
+/// Gives each of these customers `orders` orders of `amount` and a note.
+async fn orders_and_a_note(
+    app: &TestApp,
+    customers: impl Iterator<Item = &String>,
+    orders: usize,
+    amount: &str,
+) {
+    for (i, id) in customers.enumerate() {
+        for j in 0..orders {
+            record_order(
+                app,
+                "acme",
+                id,
+                json!({ "externalId": format!("{i}-{j}"), "amount": amount, "currency": "EUR" }),
+            )
+            .await;
+        }
+        app.gql(
+            "acme",
+            "mutation($c: ID!) { addNote(customerId: $c, body: \"hello\") { id } }",
+            json!({ "c": id }),
+        )
+        .await
+        .ok();
+    }
+}
+
 async fn counted(app: &TestApp, n: i64) -> (u64, Value) {
     let before = app.app.statements.get();
     let data = app.gql("acme", NESTED, json!({ "n": n })).await.ok();
@@ -22,20 +61,7 @@ async fn counted(app: &TestApp, n: i64) -> (u64, Value) {
 async fn nested_lists_cost_one_statement_per_level(backend: Backend) {
     // No background refresh or worker during the count. A level's batch
     // goes once the request has yielded, however slow its resolvers.
-    let app = spawn_app_with(
-        backend,
-        &[
-            "--jwt-secret",
-            SECRET,
-            "--rfm-refresh",
-            "1h",
-            "--worker",
-            "false",
-            "--max-cost",
-            "100000000",
-        ],
-    )
-    .await;
+    let app = spawn_app_with(backend, QUIET).await;
     let rows: Vec<Value> = (0..120)
         .map(|i| json!({ "email": format!("c{i}@acme.example"), "tags": ["t"] }))
         .collect();
@@ -59,24 +85,7 @@ async fn nested_lists_cost_one_statement_per_level(backend: Backend) {
         .iter()
         .map(|n| n["id"].as_str().unwrap().to_owned())
         .collect();
-    for (i, id) in ids.iter().enumerate().step_by(7) {
-        for j in 0..4 {
-            record_order(
-                &app,
-                "acme",
-                id,
-                json!({ "externalId": format!("{i}-{j}"), "amount": "12.00", "currency": "EUR" }),
-            )
-            .await;
-        }
-        app.gql(
-            "acme",
-            "mutation($c: ID!) { addNote(customerId: $c, body: \"hello\") { id } }",
-            json!({ "c": id }),
-        )
-        .await
-        .ok();
-    }
+    orders_and_a_note(&app, ids.iter().step_by(7), 4, "12.00").await;
     let listed: Vec<&String> = ids.iter().step_by(3).collect();
     let list = crate::segments::create(
         &app,
@@ -179,20 +188,7 @@ async fn counted_request(app: &TestApp, query: &str, variables: Value) -> (u64, 
 }
 
 async fn the_benchmark_reads_run_a_fixed_number_of_statements_and_write_nothing(backend: Backend) {
-    let app = spawn_app_with(
-        backend,
-        &[
-            "--jwt-secret",
-            SECRET,
-            "--rfm-refresh",
-            "1h",
-            "--worker",
-            "false",
-            "--max-cost",
-            "100000000",
-        ],
-    )
-    .await;
+    let app = spawn_app_with(backend, QUIET).await;
     let rows: Vec<Value> = (0..130)
         .map(|i| json!({ "email": format!("ana.{i}@acme.example"), "firstName": "Ana", "tags": ["t"], "metadata": { "n": i } }))
         .chain((0..20).map(|i| json!({ "email": format!("li.{i}@acme.example") })))
@@ -214,24 +210,7 @@ async fn the_benchmark_reads_run_a_fixed_number_of_statements_and_write_nothing(
         .iter()
         .map(|n| n["id"].as_str().unwrap().to_owned())
         .collect();
-    for (i, id) in ids.iter().enumerate().step_by(3) {
-        for j in 0..6 {
-            record_order(
-                &app,
-                "acme",
-                id,
-                json!({ "externalId": format!("{i}-{j}"), "amount": "9.50", "currency": "EUR" }),
-            )
-            .await;
-        }
-        app.gql(
-            "acme",
-            "mutation($c: ID!) { addNote(customerId: $c, body: \"hello\") { id } }",
-            json!({ "c": id }),
-        )
-        .await
-        .ok();
-    }
+    orders_and_a_note(&app, ids.iter().step_by(3), 6, "9.50").await;
     let reads: [(&str, &str, Value); 4] = [
         ("(a)", PAGE_WITH_CHILDREN, json!({})),
         ("(c) search", SEARCHED, json!({ "f": { "search": "ana." } })),

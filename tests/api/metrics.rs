@@ -67,11 +67,8 @@ async fn fixture(app: &TestApp) -> Vec<String> {
 async fn metrics_match_the_hand_computed_fixture(backend: Backend) {
     let app = spawn_app(backend).await;
     let ids = fixture(&app).await;
-    let none = app
-        .create_customer("shop", json!({ "email": "never@shop.example" }))
-        .await;
-    let pending = app
-        .create_customer("shop", json!({ "email": "pending@shop.example" }))
+    let [none, pending] = app
+        .customers_by_email("shop", ["never@shop.example", "pending@shop.example"])
         .await;
     record_order(
         &app,

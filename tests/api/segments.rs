@@ -53,14 +53,11 @@ fn sorted(ids: &[&str]) -> Vec<String> {
 
 async fn static_segments_hold_the_customers_added_to_them(backend: Backend) {
     let app = spawn_app(backend).await;
-    let ana = app
-        .create_customer("acme", json!({ "email": "ana@acme.example" }))
-        .await;
-    let bo = app
-        .create_customer("acme", json!({ "email": "bo@acme.example" }))
-        .await;
-    let cy = app
-        .create_customer("acme", json!({ "email": "cy@acme.example" }))
+    let [ana, bo, cy] = app
+        .customers_by_email(
+            "acme",
+            ["ana@acme.example", "bo@acme.example", "cy@acme.example"],
+        )
         .await;
 
     let created = app
@@ -125,13 +122,7 @@ async fn static_segments_hold_the_customers_added_to_them(backend: Backend) {
     );
 
     // Deleting a customer removes its membership.
-    app.gql(
-        "acme",
-        "mutation($id: ID!) { deleteCustomer(id: $id) { deletedId } }",
-        json!({ "id": ana }),
-    )
-    .await
-    .ok();
+    app.delete_customer("acme", &ana).await;
     assert_eq!(members(&app, "acme", &vip).await, vec![cy.clone()]);
 
     // Deleting the segment leaves its customers.

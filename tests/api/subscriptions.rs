@@ -22,11 +22,8 @@ async fn record(app: &TestApp, tenant: &str, customer: &str, title: &str) {
 
 async fn subscribers_receive_their_tenants_activity_as_it_is_recorded(backend: Backend) {
     let app = spawn_app(backend).await;
-    let ana = app
-        .create_customer("acme", json!({ "email": "ana@acme.example" }))
-        .await;
-    let bo = app
-        .create_customer("acme", json!({ "email": "bo@acme.example" }))
+    let [ana, bo] = app
+        .customers_by_email("acme", ["ana@acme.example", "bo@acme.example"])
         .await;
     let eve = app
         .create_customer("evil", json!({ "email": "eve@evil.example" }))
@@ -120,13 +117,7 @@ async fn customer_changes_are_published_after_they_commit(backend: Backend) {
     assert_eq!(refused.code(), "BAD_USER_INPUT");
     assert!(ws.quiet().await);
 
-    app.gql(
-        "acme",
-        "mutation($id: ID!) { deleteCustomer(id: $id) { deletedId } }",
-        json!({ "id": ana }),
-    )
-    .await
-    .ok();
+    app.delete_customer("acme", &ana).await;
     let deleted = ws.recv().await.unwrap()["payload"]["data"]["customerChanged"].clone();
     assert_eq!(
         deleted,
@@ -444,11 +435,8 @@ async fn statuses_until_completed(ws: &mut Ws, request: &str) -> Vec<String> {
 
 async fn data_requests_are_followed_as_they_progress(backend: Backend) {
     let app = spawn_app_with(backend, &["--jwt-secret", SECRET, "--worker-poll", "50ms"]).await;
-    let ana = app
-        .create_customer("acme", json!({ "email": "ana@acme.example" }))
-        .await;
-    let bea = app
-        .create_customer("acme", json!({ "email": "bea@acme.example" }))
+    let [ana, bea] = app
+        .customers_by_email("acme", ["ana@acme.example", "bea@acme.example"])
         .await;
     let mut all = Ws::ready(&app, &app.token("acme")).await;
     all.subscribe("1", REQUESTS, json!({})).await;

@@ -240,6 +240,33 @@ impl TestApp {
     }
 
     /// Creates a customer in `tenant` and returns its id.
+    /// Creates a customer of each email, returning their IDs in order.
+    pub async fn customers_by_email<const N: usize>(
+        &self,
+        tenant: &str,
+        emails: [&str; N],
+    ) -> [String; N] {
+        let mut ids = Vec::with_capacity(N);
+        for email in emails {
+            ids.push(
+                self.create_customer(tenant, json!({ "email": email }))
+                    .await,
+            );
+        }
+        ids.try_into().unwrap()
+    }
+
+    /// Deletes a customer, which must exist.
+    pub async fn delete_customer(&self, tenant: &str, id: &str) {
+        self.gql(
+            tenant,
+            "mutation($id: ID!) { deleteCustomer(id: $id) { deletedId } }",
+            json!({ "id": id }),
+        )
+        .await
+        .ok();
+    }
+
     pub async fn create_customer(&self, tenant: &str, input: Value) -> String {
         let data = self
             .gql(
