@@ -66,7 +66,10 @@ impl Loaders {
     /// What the row of a decoded ID loads to through the loader `T`;
     /// `None` when the ID was of another kind (`key` is `None`) or names no
     /// row of the tenant.
-    pub async fn load_key<T, K>(&self, key: Option<Key<K>>) -> async_graphql::Result<Option<T::Value>>
+    pub async fn load_key<T, K>(
+        &self,
+        key: Option<Key<K>>,
+    ) -> async_graphql::Result<Option<T::Value>>
     where
         T: TenantLoader + Loader<String, Error = async_graphql::Error>,
     {

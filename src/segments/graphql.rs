@@ -30,7 +30,10 @@ impl SegmentQuery {
     ) -> Result<Option<Segment>> {
         let loaders = &ctx.session()?.loaders;
         let key = SegmentId::decode(&id);
-        Ok(loaders.load_key::<SegmentLoader, _>(key).await?.map(Segment))
+        Ok(loaders
+            .load_key::<SegmentLoader, _>(key)
+            .await?
+            .map(Segment))
     }
 
     /// The tenant's segments, newest first. Needs `read:segments`.
