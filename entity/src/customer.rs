@@ -33,6 +33,41 @@ pub struct Model {
     pub first_order_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub email_consent: ConsentState,
+    pub email_consent_level: Option<OptInLevel>,
+    pub email_consent_at: Option<DateTimeUtc>,
+    pub email_consent_source: Option<String>,
+    pub sms_consent: ConsentState,
+    pub sms_consent_level: Option<OptInLevel>,
+    pub sms_consent_at: Option<DateTimeUtc>,
+    pub sms_consent_source: Option<String>,
+    pub locale: Option<String>,
+    pub currency: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// Whether a customer agreed to marketing on one channel.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum ConsentState {
+    #[sea_orm(string_value = "SUBSCRIBED")]
+    Subscribed,
+    #[sea_orm(string_value = "UNSUBSCRIBED")]
+    Unsubscribed,
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[default]
+    #[sea_orm(string_value = "NOT_SUBSCRIBED")]
+    NotSubscribed,
+}
+
+/// How a subscription was confirmed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum OptInLevel {
+    #[sea_orm(string_value = "SINGLE")]
+    Single,
+    #[sea_orm(string_value = "CONFIRMED")]
+    Confirmed,
+}

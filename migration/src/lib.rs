@@ -15,6 +15,7 @@ mod m20261121_000008_rate_buckets;
 mod m20261121_000009_customer_counts;
 mod m20261122_000010_byte_order_keys;
 mod m20261202_000011_segment_members_by_customer;
+mod m20261205_000012_consent_and_locale;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000009_customer_counts::Migration),
             Box::new(m20261122_000010_byte_order_keys::Migration),
             Box::new(m20261202_000011_segment_members_by_customer::Migration),
+            Box::new(m20261205_000012_consent_and_locale::Migration),
         ]
     }
 }

@@ -25,6 +25,7 @@ use tokio::sync::oneshot;
 
 use super::import::{self, ImportMode, ImportPayload, MAX_ROWS, Turn};
 use crate::error::AppResult;
+use crate::profiles::consent::{ConsentInput, ConsentState};
 use crate::profiles::contact::{Email, Phone};
 use crate::profiles::input::{AddressInput, CustomerInput, CustomerStatus};
 use crate::tenancy::TenantId;
@@ -218,6 +219,27 @@ pub fn neutralised(cell: &str) -> Cow<'_, str> {
     }
 }
 
+/// A consent cell: a state (`subscribed`, `unsubscribed`, `pending`,
+/// `not_subscribed`), or `yes`/`no` as exports of other stores write it.
+fn consent(column: &str, cell: &str) -> Result<ConsentInput, String> {
+    let state = match cell.to_ascii_lowercase().replace([' ', '-'], "_").as_str() {
+        "subscribed" | "yes" | "true" => ConsentState::Subscribed,
+        "unsubscribed" | "no" | "false" => ConsentState::Unsubscribed,
+        "pending" => ConsentState::Pending,
+        "not_subscribed" => ConsentState::NotSubscribed,
+        _ => {
+            return Err(format!(
+                "{column}: {cell:?} is not subscribed, unsubscribed, pending or not_subscribed"
+            ));
+        }
+    };
+    Ok(ConsentInput {
+        state,
+        opt_in_level: None,
+        source: None,
+    })
+}
+
 /// One CSV row as a customer input, or why it cannot be imported.
 fn to_input(headers: &[String], record: &csv::StringRecord) -> Result<CustomerInput, String> {
     let mut input = CustomerInput::default();
@@ -237,6 +259,14 @@ fn to_input(headers: &[String], record: &csv::StringRecord) -> Result<CustomerIn
             "company_name" | "company" => input.company_name = Some(value),
             "avatar_url" => input.avatar_url = Some(value),
             "source" => input.source = Some(value),
+            "locale" | "language" => input.locale = Some(value),
+            "currency" => input.currency = Some(value),
+            "email_consent" | "accepts_email_marketing" => {
+                input.email_consent = Some(consent(header, &value)?);
+            }
+            "sms_consent" | "accepts_sms_marketing" => {
+                input.sms_consent = Some(consent(header, &value)?);
+            }
             "status" => {
                 input.status = Some(match value.to_ascii_uppercase().as_str() {
                     "ACTIVE" => CustomerStatus::Active,

@@ -1,15 +1,22 @@
 //! The `CUSTOMER` timeline entries a customer's own changes add. They name
 //! what changed (API field names), never the values, so the timeline holds
-//! no second copy of the profile.
+//! no second copy of the profile; a consent change is the exception, kept
+//! with its state before and after as the record of what was agreed.
 
 use entity::customer;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::activity::NewActivity;
 use crate::ids::{self, Kind};
+use crate::profiles::consent::{Channel, Consent, ConsentState, OptInLevel};
 
 pub fn created(row: &customer::Model) -> NewActivity {
-    NewActivity::customer(&row.id, "Customer created", json!({ "action": "created" }))
+    let mut data = json!({ "action": "created" });
+    let consent = consent_changes(None, row);
+    if !consent.is_empty() {
+        data["consent"] = Value::Array(consent);
+    }
+    NewActivity::customer(&row.id, "Customer created", data)
 }
 
 /// The entry for a change, or none when nothing the API shows changed.
@@ -53,14 +60,59 @@ pub fn updated(
         ),
     );
     check("metadata", before.metadata != after.metadata);
+    check("locale", before.locale != after.locale);
+    check("currency", before.currency != after.currency);
     check("tags", tags_before != tags_after);
+    let consent = consent_changes(Some(before), after);
+    for change in &consent {
+        fields.push(match change["channel"].as_str() {
+            Some("sms") => "smsConsent",
+            _ => "emailConsent",
+        });
+    }
     (!fields.is_empty()).then(|| {
-        NewActivity::customer(
-            &after.id,
-            "Customer updated",
-            json!({ "action": "updated", "fields": fields }),
-        )
+        let mut data = json!({ "action": "updated", "fields": fields });
+        if !consent.is_empty() {
+            data["consent"] = Value::Array(consent);
+        }
+        NewActivity::customer(&after.id, "Customer updated", data)
     })
+}
+
+/// Each channel whose consent changed from `before` (a new customer
+/// starts `NOT_SUBSCRIBED`), with the state and level before and after and
+/// where the change came from: the record of who agreed to what, and when.
+fn consent_changes(before: Option<&customer::Model>, after: &customer::Model) -> Vec<Value> {
+    let side = |c: &Consent| {
+        json!({
+            "state": c.state.as_str(),
+            "optInLevel": c.opt_in_level.map(OptInLevel::as_str),
+        })
+    };
+    Channel::ALL
+        .into_iter()
+        .filter_map(|channel| {
+            let now = channel.of(after);
+            let was = before.map(|row| channel.of(row));
+            let unchanged = match &was {
+                Some(was) => (was.state, was.opt_in_level) == (now.state, now.opt_in_level),
+                None => now.state == ConsentState::NotSubscribed,
+            };
+            if unchanged {
+                return None;
+            }
+            let before = was.as_ref().map_or_else(
+                || json!({ "state": "NOT_SUBSCRIBED", "optInLevel": null }),
+                side,
+            );
+            Some(json!({
+                "channel": channel.as_str(),
+                "before": before,
+                "after": side(&now),
+                "source": now.source,
+            }))
+        })
+        .collect()
 }
 
 /// The entry on the kept customer of a merge.

@@ -107,6 +107,22 @@ fn combine(mut keep: customer::Model, merged: customer::Model) -> customer::Mode
     fill(&mut keep.company_name, merged.company_name);
     fill(&mut keep.avatar_url, merged.avatar_url);
     fill(&mut keep.source, merged.source);
+    fill(&mut keep.locale, merged.locale);
+    fill(&mut keep.currency, merged.currency);
+    // Each channel's consent is the one given last: a withdrawal on the
+    // duplicate must not be undone by an older subscription.
+    if merged.email_consent_at > keep.email_consent_at {
+        keep.email_consent = merged.email_consent;
+        keep.email_consent_level = merged.email_consent_level;
+        keep.email_consent_at = merged.email_consent_at;
+        keep.email_consent_source = merged.email_consent_source;
+    }
+    if merged.sms_consent_at > keep.sms_consent_at {
+        keep.sms_consent = merged.sms_consent;
+        keep.sms_consent_level = merged.sms_consent_level;
+        keep.sms_consent_at = merged.sms_consent_at;
+        keep.sms_consent_source = merged.sms_consent_source;
+    }
     if !has_address(&keep) {
         keep.address_line1 = merged.address_line1;
         keep.address_line2 = merged.address_line2;

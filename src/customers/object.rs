@@ -14,6 +14,7 @@ use crate::notes::{NoteConnection, customer_notes};
 use crate::orders::{OrderConnection, customer_orders};
 use crate::profiles::Customer;
 use crate::profiles::checks::Address;
+use crate::profiles::consent::{Channel, Consent};
 use crate::profiles::input::CustomerStatus;
 use crate::profiles::loader::TagLoader;
 use crate::profiles::row::{display_name, has_address};
@@ -57,6 +58,26 @@ impl Customer {
     /// The name of the customer's company.
     async fn company_name(&self) -> Option<&str> {
         self.row.company_name.as_deref()
+    }
+
+    /// Whether the customer agreed to marketing by email.
+    async fn email_consent(&self) -> Consent {
+        Channel::Email.of(&self.row)
+    }
+
+    /// Whether the customer agreed to marketing by SMS.
+    async fn sms_consent(&self) -> Consent {
+        Channel::Sms.of(&self.row)
+    }
+
+    /// The language to write to: a BCP 47 tag such as `en` or `pt-BR`.
+    async fn locale(&self) -> Option<&str> {
+        self.row.locale.as_deref()
+    }
+
+    /// The preferred currency: an ISO 4217 code such as `EUR`.
+    async fn currency(&self) -> Option<&str> {
+        self.row.currency.as_deref()
     }
 
     /// An http(s) URL of the customer's picture.

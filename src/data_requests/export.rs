@@ -16,6 +16,9 @@ const PROFILE: &str = r"query ExportProfile($id: ID!) {
   customer(id: $id) {
     id name firstName lastName email phone companyName avatarUrl status source tags
     address { line1 line2 city state postalCode country }
+    emailConsent { state optInLevel updatedAt source }
+    smsConsent { state optInLevel updatedAt source }
+    locale currency
     metadata createdAt updatedAt totalOrders totalSpent lastOrderAt
     metrics {
       rfm { recencyScore frequencyScore monetaryScore segment }

@@ -6,7 +6,8 @@ use async_graphql::{MaybeUndefined, SimpleObject};
 use serde_json::{Map, Value};
 
 use super::input::{
-    AddressInput, MAX_METADATA_BYTES, MAX_TAG_CHARS, MAX_TAGS, MAX_TEXT_CHARS, MAX_URL_CHARS,
+    AddressInput, MAX_LOCALE_CHARS, MAX_METADATA_BYTES, MAX_TAG_CHARS, MAX_TAGS, MAX_TEXT_CHARS,
+    MAX_URL_CHARS,
 };
 use crate::error::{AppResult, bad_input};
 
@@ -137,6 +138,42 @@ pub fn check_metadata_size(field: &str, map: &Map<String, Value>) -> AppResult<(
         ));
     }
     Ok(())
+}
+
+/// A valid BCP 47 language tag (`en`, `pt-BR`, `zh-Hant-TW`) in its
+/// canonical form.
+pub fn locale(field: &str, value: &str) -> AppResult<Option<String>> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let tag = (value.len() <= MAX_LOCALE_CHARS)
+        .then(|| language_tags::LanguageTag::parse(value).ok())
+        .flatten()
+        .filter(|tag| tag.validate().is_ok())
+        .and_then(|tag| tag.canonicalize().ok());
+    match tag {
+        Some(tag) => Ok(Some(tag.to_string())),
+        None => Err(bad_input(
+            field,
+            format!("{value:?} is not a BCP 47 language tag, such as en or pt-BR"),
+        )),
+    }
+}
+
+/// An ISO 4217 currency code, upper-cased.
+pub fn currency(field: &str, value: &str) -> AppResult<Option<String>> {
+    let value = value.trim().to_ascii_uppercase();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    if iso_currency::Currency::from_code(&value).is_none() {
+        return Err(bad_input(
+            field,
+            format!("{value:?} is not an ISO 4217 currency code, such as EUR"),
+        ));
+    }
+    Ok(Some(value))
 }
 
 /// An ISO 3166-1 alpha-2 country code, upper-cased.

@@ -59,6 +59,8 @@ impl Facet {
             country: country_code,
             metadata: None,
             segment_id: None,
+            email_consent: None,
+            sms_consent: None,
         } = filter
         else {
             return None;

@@ -4,10 +4,11 @@
 use async_graphql::{Enum, ID, InputObject, Json};
 use entity::{customer, customer_tag};
 use sea_orm::sea_query::{Expr, ExprTrait as _, Func, LikeExpr};
-use sea_orm::{ColumnTrait, Condition, DbBackend};
+use sea_orm::{ActiveEnum as _, ColumnTrait, Condition, DbBackend};
 use serde_json::Value;
 
 use super::checks::country;
+use super::consent::ConsentState;
 use super::input::{CustomerStatus, MAX_TAGS};
 use super::metadata_filter::metadata_condition;
 use super::row::fold;
@@ -49,6 +50,11 @@ pub struct CustomerFilter {
     pub metadata: Option<Json<Value>>,
     /// Members of this segment (dynamic or static).
     pub segment_id: Option<ID>,
+    /// Email consent is one of these states (`[SUBSCRIBED]`: who may be
+    /// emailed).
+    pub email_consent: Option<Vec<ConsentState>>,
+    /// SMS consent is one of these states.
+    pub sms_consent: Option<Vec<ConsentState>>,
 }
 
 /// What a customer list is ordered by.
@@ -218,6 +224,17 @@ impl CustomerFilter {
             match country(&format!("{FIELD}.country"), code)? {
                 Some(code) => cond = cond.add(C::Country.eq(code)),
                 None => cond = cond.add(C::Country.is_null()),
+            }
+        }
+        for (column, states) in [
+            (C::EmailConsent, &self.email_consent),
+            (C::SmsConsent, &self.sms_consent),
+        ] {
+            if let Some(states) = states {
+                let states = states
+                    .iter()
+                    .map(|s| customer::ConsentState::from(*s).to_value());
+                cond = cond.add(column.is_in(states));
             }
         }
         if let Some(Json(metadata)) = &self.metadata {

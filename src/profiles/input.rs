@@ -4,11 +4,15 @@
 use async_graphql::{Enum, InputObject, Json, MaybeUndefined};
 use serde_json::Value;
 
+use super::consent::ConsentInput;
+
 pub const MAX_TAGS: usize = 100;
 pub const MAX_TAG_CHARS: usize = 64;
 pub const MAX_METADATA_BYTES: usize = 16 * 1024;
 pub(super) const MAX_TEXT_CHARS: usize = 255;
 pub(super) const MAX_URL_CHARS: usize = 2048;
+/// Longest language tag taken (BCP 47 sets no limit; real ones are short).
+pub(super) const MAX_LOCALE_CHARS: usize = 64;
 
 /// Whether a customer is current or archived.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -63,6 +67,14 @@ pub enum CustomerField {
     Address,
     /// `metadata`: the custom fields are neither replaced nor merged.
     Metadata,
+    /// `emailConsent`.
+    EmailConsent,
+    /// `smsConsent`.
+    SmsConsent,
+    /// `locale`.
+    Locale,
+    /// `currency`.
+    Currency,
 }
 
 /// A postal address.
@@ -113,6 +125,14 @@ pub struct CustomerInput {
     /// Custom fields: a JSON object of at most 16 KiB. `upsertCustomer`
     /// merges its keys into the existing ones.
     pub metadata: Option<Json<Value>>,
+    /// Marketing consent by email; left as it is when absent.
+    pub email_consent: Option<ConsentInput>,
+    /// Marketing consent by SMS; left as it is when absent.
+    pub sms_consent: Option<ConsentInput>,
+    /// The language to write to: a BCP 47 tag such as `en` or `pt-BR`.
+    pub locale: Option<String>,
+    /// The preferred currency: an ISO 4217 code such as `EUR`.
+    pub currency: Option<String>,
 }
 
 /// A patch for `updateCustomer`: an absent field is unchanged, an explicit
@@ -145,4 +165,13 @@ pub struct CustomerUpdateInput {
     pub address: MaybeUndefined<AddressInput>,
     /// Replaces the custom fields; `null` empties them.
     pub metadata: MaybeUndefined<Json<Value>>,
+    /// Marketing consent by email; cannot be cleared (say
+    /// `NOT_SUBSCRIBED` or `UNSUBSCRIBED`).
+    pub email_consent: Option<ConsentInput>,
+    /// Marketing consent by SMS; cannot be cleared.
+    pub sms_consent: Option<ConsentInput>,
+    /// A BCP 47 language tag; `null` clears it.
+    pub locale: MaybeUndefined<String>,
+    /// An ISO 4217 currency code; `null` clears it.
+    pub currency: MaybeUndefined<String>,
 }

@@ -14,6 +14,7 @@
 //! - tags are trimmed, 1–64 characters, at most 100 per customer.
 
 pub mod checks;
+pub mod consent;
 pub mod contact;
 pub mod counts;
 mod filter;

@@ -7,8 +7,10 @@ use entity::customer;
 use serde_json::{Map, Value};
 
 use super::checks::{
-    Address, Change, address, avatar_url, change, check_metadata_size, metadata, opt, tags, text,
+    Address, Change, address, avatar_url, change, check_metadata_size, currency, locale, metadata,
+    opt, tags, text,
 };
+use super::consent::{Channel, ConsentChange};
 use super::contact::{Email, Phone};
 use super::input::{CustomerField, CustomerInput, CustomerStatus, CustomerUpdateInput, MAX_TAGS};
 use super::row::{derive, set_address};
@@ -40,6 +42,31 @@ pub struct Patch {
     pub tags: Option<Vec<String>>,
     /// Then add these.
     pub add_tags: Vec<String>,
+    pub email_consent: Option<ConsentChange>,
+    pub sms_consent: Option<ConsentChange>,
+    pub locale: Change<String>,
+    pub currency: Change<String>,
+    /// The source a consent change records when its input names none.
+    pub origin: Origin,
+}
+
+/// Where a write comes from, as a consent change records it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// A mutation other than an import.
+    #[default]
+    Api,
+    /// `importCustomers` or `crm import`.
+    Import,
+}
+
+impl Origin {
+    fn as_str(self) -> &'static str {
+        match self {
+            Origin::Api => "api",
+            Origin::Import => "import",
+        }
+    }
 }
 
 impl Patch {
@@ -70,6 +97,11 @@ impl Patch {
             },
             tags: input.tags.map(|t| tags(&f("tags"), t)).transpose()?,
             add_tags: tags(&f("addTags"), input.add_tags.unwrap_or_default())?,
+            email_consent: ConsentChange::check_given(&f("emailConsent"), input.email_consent)?,
+            sms_consent: ConsentChange::check_given(&f("smsConsent"), input.sms_consent)?,
+            locale: set(opt(input.locale, |v| locale(&f("locale"), &v))?),
+            currency: set(opt(input.currency, |v| currency(&f("currency"), &v))?),
+            origin: Origin::Api,
         })
     }
 
@@ -105,7 +137,20 @@ impl Patch {
                 MaybeUndefined::Value(t) => Some(tags(&f("tags"), t)?),
             },
             add_tags: tags(&f("addTags"), input.add_tags.unwrap_or_default())?,
+            email_consent: ConsentChange::check_given(&f("emailConsent"), input.email_consent)?,
+            sms_consent: ConsentChange::check_given(&f("smsConsent"), input.sms_consent)?,
+            locale: change(input.locale, |v| locale(&f("locale"), &v))?,
+            currency: change(input.currency, |v| currency(&f("currency"), &v))?,
+            origin: Origin::Api,
         })
+    }
+
+    /// The patch of an import, whose consent changes say so.
+    pub fn imported(self) -> Self {
+        Patch {
+            origin: Origin::Import,
+            ..self
+        }
     }
 
     /// Drops the changes to the fields `upsertCustomer` must not update.
@@ -127,6 +172,10 @@ impl Patch {
                     self.tags = None;
                     self.add_tags.clear();
                 }
+                CustomerField::EmailConsent => self.email_consent = None,
+                CustomerField::SmsConsent => self.sms_consent = None,
+                CustomerField::Locale => self.locale = Change::Keep,
+                CustomerField::Currency => self.currency = Change::Keep,
             }
         }
         self
@@ -156,6 +205,17 @@ impl Patch {
         self.company_name.apply(&mut row.company_name);
         self.avatar_url.apply(&mut row.avatar_url);
         self.source.apply(&mut row.source);
+        self.locale.apply(&mut row.locale);
+        self.currency.apply(&mut row.currency);
+        let now = crate::db::now();
+        for (channel, consent) in [
+            (Channel::Email, self.email_consent),
+            (Channel::Sms, self.sms_consent),
+        ] {
+            if let Some(consent) = consent {
+                consent.apply(row, channel, self.origin.as_str(), now);
+            }
+        }
         if let Some(status) = self.status {
             row.status = status.as_str().to_owned();
         }

@@ -11,6 +11,9 @@ pub(super) struct Culture {
     /// Calling code and area, before the customer's own digits.
     pub(super) phone_prefix: &'static str,
     pub(super) domains: &'static [&'static str],
+    /// The language its customers are written to, and their currency.
+    pub(super) locale: &'static str,
+    pub(super) currency: &'static str,
 }
 
 pub(super) const CULTURES: &[Culture] = &[
@@ -30,6 +33,8 @@ pub(super) const CULTURES: &[Culture] = &[
         ],
         phone_prefix: "+1415",
         domains: &["example.com", "mail.example", "inbox.example"],
+        locale: "en-US",
+        currency: "USD",
     },
     Culture {
         first: &[
@@ -55,6 +60,8 @@ pub(super) const CULTURES: &[Culture] = &[
         ],
         phone_prefix: "+3461",
         domains: &["correo.example", "example.es"],
+        locale: "es-ES",
+        currency: "EUR",
     },
     Culture {
         first: &[
@@ -70,6 +77,8 @@ pub(super) const CULTURES: &[Culture] = &[
         ],
         phone_prefix: "+86138",
         domains: &["example.cn", "mail.example"],
+        locale: "zh-CN",
+        currency: "CNY",
     },
     Culture {
         first: &[
@@ -95,6 +104,8 @@ pub(super) const CULTURES: &[Culture] = &[
         ],
         phone_prefix: "+234803",
         domains: &["example.ng", "mail.example"],
+        locale: "en-NG",
+        currency: "NGN",
     },
     Culture {
         first: &[
@@ -128,6 +139,8 @@ pub(super) const CULTURES: &[Culture] = &[
         ],
         phone_prefix: "+4930",
         domains: &["beispiel.example", "example.de"],
+        locale: "de-DE",
+        currency: "EUR",
     },
     Culture {
         first: &[
@@ -144,6 +157,8 @@ pub(super) const CULTURES: &[Culture] = &[
         ],
         phone_prefix: "+9198",
         domains: &["example.in", "mail.example"],
+        locale: "en-IN",
+        currency: "INR",
     },
     Culture {
         first: &[
@@ -168,6 +183,8 @@ pub(super) const CULTURES: &[Culture] = &[
         ],
         phone_prefix: "+8190",
         domains: &["example.jp", "mail.example"],
+        locale: "ja-JP",
+        currency: "JPY",
     },
     Culture {
         first: &[
@@ -185,6 +202,8 @@ pub(super) const CULTURES: &[Culture] = &[
         ],
         phone_prefix: "+2010",
         domains: &["example.eg", "mail.example"],
+        locale: "ar-EG",
+        currency: "EGP",
     },
 ];
 
@@ -237,3 +256,7 @@ pub(super) const NOTES: [&str; 4] = [
     "Had a delivery problem, resolved with a voucher.",
     "Interested in the annual plan.",
 ];
+
+/// Where demo customers gave their marketing consent.
+pub(super) const CONSENT_SOURCES: &[&str] =
+    &["checkout", "newsletter_form", "account_signup", "pos"];

@@ -19,6 +19,7 @@ use serde_json::json;
 use crate::activity::{ActivityType, NewActivity};
 use crate::error::AppError;
 use crate::ids;
+use crate::profiles::consent::{Channel, ConsentChange, ConsentState, OptInLevel};
 use crate::profiles::{repo, row};
 use crate::tenancy::TenantId;
 
@@ -28,7 +29,9 @@ const BATCH: usize = 1000;
 /// 2023-11-14T22:13:20Z: the time part of seeded IDs, plus the row number.
 const ID_EPOCH_MS: u64 = 1_700_000_000_000;
 
-use data::{CHANNELS, COMPANIES, CULTURES, EXTRA_ACTIVITY, NOTES, PLANS, SOURCES, TAGS};
+use data::{
+    CHANNELS, COMPANIES, CONSENT_SOURCES, CULTURES, EXTRA_ACTIVITY, NOTES, PLANS, SOURCES, TAGS,
+};
 
 /// What a run did.
 pub struct Seeded {
@@ -194,6 +197,14 @@ fn customer(
         "signup_channel": CHANNELS.choose(rng).unwrap_or(&"organic"),
         "newsletter": rng.random_bool(0.4),
     });
+    row.locale = Some(culture.locale.to_owned());
+    row.currency = Some(culture.currency.to_owned());
+    if row.email.is_some() {
+        consent(rng, &mut row, Channel::Email, 0.45, created);
+    }
+    if row.phone.is_some() {
+        consent(rng, &mut row, Channel::Sms, 0.2, created);
+    }
     row.created_at = created;
     row.updated_at = created;
     row::derive(&mut row);
@@ -203,6 +214,34 @@ fn customer(
         .map(|t| (*t).to_owned())
         .collect();
     (row, own)
+}
+
+/// A demo consent on `channel`: subscribed at sign-up with probability
+/// `subscribed` (confirmed or not), unsubscribed later for some, otherwise
+/// never asked.
+fn consent(
+    rng: &mut ChaCha8Rng,
+    row: &mut customer::Model,
+    channel: Channel,
+    subscribed: f64,
+    created: DateTime<Utc>,
+) {
+    let roll: f64 = rng.random();
+    let (state, level) = if roll < subscribed {
+        let level = if rng.random_bool(0.6) {
+            OptInLevel::Confirmed
+        } else {
+            OptInLevel::Single
+        };
+        (ConsentState::Subscribed, Some(level))
+    } else if roll < subscribed + 0.1 {
+        (ConsentState::Unsubscribed, None)
+    } else {
+        return;
+    };
+    let source = *CONSENT_SOURCES.choose(rng).unwrap_or(&"checkout");
+    ConsentChange::new(state, level, Some(source.to_owned()))
+        .apply(row, channel, "import", created);
 }
 
 /// A demo customer's orders, timeline and notes.

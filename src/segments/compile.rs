@@ -150,7 +150,7 @@ fn positive(field: &Field, op: Op, operand: &Operand, env: &Env) -> Expr {
         }
         Kind::Choice => match one {
             Some(Scalar::Segment(s)) => rfm_in([*s], env),
-            Some(s) => column(customer::Column::Status).eq(value(s, env)),
+            Some(s) => subject(field, env).eq(value(s, env)),
             None => Expr::val(false),
         },
         Kind::Tags => match (op, one) {
@@ -188,6 +188,10 @@ fn subject(field: &Field, env: &Env) -> Expr {
         Field::Country => column(C::Country),
         Field::City => column(C::City),
         Field::Status => column(C::Status),
+        Field::EmailConsent => column(C::EmailConsent),
+        Field::SmsConsent => column(C::SmsConsent),
+        Field::Locale => column(C::Locale),
+        Field::Currency => column(C::Currency),
         Field::RfmSegment | Field::Tags | Field::Metadata(_) => Expr::val(false),
     }
 }

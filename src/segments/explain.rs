@@ -4,6 +4,7 @@
 //! in the terms the rule compares.
 
 use entity::customer;
+use sea_orm::ActiveEnum as _;
 use serde_json::{Value, json};
 
 use super::compile::Env;
@@ -50,6 +51,10 @@ pub fn actual(field: &Field, row: &customer::Model, tags: &[String], env: &Env) 
         Field::Source => json!(row.source),
         Field::Country => json!(row.country),
         Field::City => json!(row.city),
+        Field::EmailConsent => json!(row.email_consent.to_value()),
+        Field::SmsConsent => json!(row.sms_consent.to_value()),
+        Field::Locale => json!(row.locale),
+        Field::Currency => json!(row.currency),
         Field::Metadata(path) => path
             .iter()
             .try_fold(&row.metadata, |value, key| value.get(key))

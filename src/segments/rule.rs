@@ -169,6 +169,20 @@ fn scalar(field: &Field, op: Op, value: &Value, at: &str) -> AppResult<Scalar> {
                 .ok_or_else(|| wrong(at, "an RFM segment such as \"CHAMPIONS\""))?;
             Scalar::Segment(segment)
         }
+        Kind::Choice if matches!(field, Field::EmailConsent | Field::SmsConsent) => {
+            let state = value.as_str().map(str::to_ascii_uppercase);
+            match state.as_deref() {
+                Some(s @ ("SUBSCRIBED" | "UNSUBSCRIBED" | "PENDING" | "NOT_SUBSCRIBED")) => {
+                    Scalar::Text(s.to_owned())
+                }
+                _ => {
+                    return Err(wrong(
+                        at,
+                        "\"SUBSCRIBED\", \"UNSUBSCRIBED\", \"PENDING\" or \"NOT_SUBSCRIBED\"",
+                    ));
+                }
+            }
+        }
         Kind::Choice => {
             let status = value.as_str().map(str::to_ascii_uppercase);
             match status.as_deref() {
@@ -182,6 +196,7 @@ fn scalar(field: &Field, op: Op, value: &Value, at: &str) -> AppResult<Scalar> {
             Scalar::Text(match field {
                 Field::Name => fold(&s),
                 Field::Email => s.to_lowercase(),
+                Field::Currency => s.to_ascii_uppercase(),
                 _ => s,
             })
         }

@@ -25,6 +25,10 @@ pub enum Field {
     Source,
     Country,
     City,
+    EmailConsent,
+    SmsConsent,
+    Locale,
+    Currency,
     /// `metadata.plan` or `metadata.plan.tier`: the keys of the path.
     Metadata(Vec<String>),
 }
@@ -60,6 +64,10 @@ impl Field {
             "source" => Field::Source,
             "country" => Field::Country,
             "city" => Field::City,
+            "email_consent" => Field::EmailConsent,
+            "sms_consent" => Field::SmsConsent,
+            "locale" => Field::Locale,
+            "currency" => Field::Currency,
             _ => {
                 let path = raw.strip_prefix("metadata.")?;
                 let keys: Vec<String> = path.split('.').map(str::to_owned).collect();
@@ -85,9 +93,16 @@ impl Field {
             Field::TotalOrders => Kind::Count,
             Field::ChurnRisk => Kind::Ratio,
             Field::LastOrderAt | Field::FirstOrderAt | Field::CreatedAt => Kind::Date,
-            Field::RfmSegment | Field::Status => Kind::Choice,
+            Field::RfmSegment | Field::Status | Field::EmailConsent | Field::SmsConsent => {
+                Kind::Choice
+            }
             Field::Tags => Kind::Tags,
-            Field::Email | Field::Name | Field::Source | Field::City => Kind::Text,
+            Field::Email
+            | Field::Name
+            | Field::Source
+            | Field::City
+            | Field::Locale
+            | Field::Currency => Kind::Text,
             Field::Country => Kind::Country,
             Field::Metadata(_) => Kind::Json,
         }

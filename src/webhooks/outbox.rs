@@ -16,6 +16,7 @@ use crate::error::AppResult;
 use crate::graphql::scalars::{DateTime, Decimal};
 use crate::ids::{self, Kind};
 use crate::jobs;
+use crate::profiles::consent::{Channel, Consent, OptInLevel};
 use crate::tenancy::{self, TenantId};
 
 pub const CUSTOMER_CREATED: &str = "customer.created";
@@ -202,6 +203,16 @@ pub async fn data_request_completed(
     write(db, tenant, &endpoints, vec![pending]).await
 }
 
+/// A consent as the API shows it.
+fn consent(consent: Consent) -> Value {
+    json!({
+        "state": consent.state.as_str(),
+        "optInLevel": consent.opt_in_level.map(OptInLevel::as_str),
+        "updatedAt": consent.updated_at.map(|t| time(t.0)),
+        "source": consent.source,
+    })
+}
+
 /// A customer as the API shows it (its scalar fields).
 fn customer_data(row: &customer::Model, tags: Vec<String>) -> Value {
     let address = crate::profiles::row::has_address(row).then(|| {
@@ -228,6 +239,10 @@ fn customer_data(row: &customer::Model, tags: Vec<String>) -> Value {
         "tags": tags,
         "address": address,
         "metadata": row.metadata,
+        "emailConsent": consent(Channel::Email.of(row)),
+        "smsConsent": consent(Channel::Sms.of(row)),
+        "locale": row.locale,
+        "currency": row.currency,
         "totalOrders": row.total_orders,
         "totalSpent": Decimal::from(row.total_spent_cents).to_string(),
         "lastOrderAt": row.last_order_at.map(time),

@@ -219,6 +219,51 @@ async fn crm_import_streams_a_csv_and_reports_each_rejected_row(backend: Backend
     );
 }
 
+/// Consent, locale and currency columns, as other stores export them.
+async fn crm_import_reads_consent_locale_and_currency(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("consent.csv");
+    std::fs::write(
+        &file,
+        "email,Accepts Email Marketing,sms_consent,locale,currency,phone\n\
+         ana@example.com,yes,pending,pt-br,eur,+14155552671\n\
+         bo@example.com,no,,,,\n\
+         cy@example.com,maybe,,,,\n",
+    )
+    .unwrap();
+    let run = crm_on(
+        &app,
+        &["import", file.to_str().unwrap(), "--tenant", "acme"],
+    );
+    let summary = String::from_utf8(run.stdout).unwrap();
+    assert!(
+        summary.contains("2 created") && summary.contains("1 rejected"),
+        "{summary}"
+    );
+    let rejected = std::fs::read_to_string(dir.path().join("consent.rejected.csv")).unwrap();
+    assert!(
+        rejected.contains("accepts_email_marketing:") && rejected.contains("maybe"),
+        "{rejected}"
+    );
+    let lookup = |email: &'static str| {
+        app.lookup(
+            "acme",
+            email,
+            "emailConsent { state source } smsConsent { state } locale currency",
+        )
+    };
+    assert_eq!(
+        lookup("ana@example.com").await,
+        json!({ "emailConsent": { "state": "SUBSCRIBED", "source": "import" },
+                "smsConsent": { "state": "PENDING" }, "locale": "pt-BR", "currency": "EUR" })
+    );
+    assert_eq!(
+        lookup("bo@example.com").await["emailConsent"]["state"],
+        "UNSUBSCRIBED"
+    );
+}
+
 /// `crm import` writes batches two at a time on PostgreSQL (one at a time
 /// on SQLite), yet a later row naming a customer lands after an earlier one: by an existing customer's email in
 /// one batch and its phone in the next (batches written at once; the first
@@ -549,5 +594,6 @@ backend_tests!(
     a_token_from_crm_token_works_against_the_server,
     crm_import_streams_a_csv_and_reports_each_rejected_row,
     crm_import_applies_rows_in_file_order_across_batches,
+    crm_import_reads_consent_locale_and_currency,
     seed_demo_is_realistic_and_deterministic,
 );

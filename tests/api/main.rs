@@ -10,6 +10,7 @@ mod activity;
 mod auth;
 mod bulk;
 mod cli;
+mod consent;
 mod crash;
 mod customers;
 mod data_requests;

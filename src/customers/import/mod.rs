@@ -122,7 +122,7 @@ pub async fn import_in_turn(
     let mut failed = Vec::new();
     let mut patches = Vec::with_capacity(rows.len());
     for (index, row) in rows.into_iter().enumerate() {
-        match Patch::from_input(row, "", true) {
+        match Patch::from_input(row, "", true).map(Patch::imported) {
             Ok(patch) if patch.identifies_nobody() => failed.push(ImportFailure::from_error(
                 index,
                 bad_input(

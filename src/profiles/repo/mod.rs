@@ -53,6 +53,16 @@ pub fn blank(tenant: &TenantId) -> customer::Model {
         first_order_at: None,
         created_at: now,
         updated_at: now,
+        email_consent: customer::ConsentState::NotSubscribed,
+        email_consent_level: None,
+        email_consent_at: None,
+        email_consent_source: None,
+        sms_consent: customer::ConsentState::NotSubscribed,
+        sms_consent_level: None,
+        sms_consent_at: None,
+        sms_consent_source: None,
+        locale: None,
+        currency: None,
     }
 }
 

@@ -298,6 +298,31 @@ impl TestApp {
         }
     }
 
+    /// How many of `tenant`'s customers `filter` matches.
+    pub async fn count_where(&self, tenant: &str, filter: Value) -> i64 {
+        self.gql(
+            tenant,
+            "query($f: CustomerFilter) { customerCount(filter: $f) }",
+            json!({ "f": filter }),
+        )
+        .await
+        .ok()["customerCount"]
+            .as_i64()
+            .unwrap()
+    }
+
+    /// `customerLookup` by email, with the fields `selection` names.
+    pub async fn lookup(&self, tenant: &str, email: &str, selection: &str) -> Value {
+        self.gql(
+            tenant,
+            &format!("query($e: String) {{ customerLookup(email: $e) {{ {selection} }} }}"),
+            json!({ "e": email }),
+        )
+        .await
+        .ok()["customerLookup"]
+            .clone()
+    }
+
     /// How many customers `tenant` has.
     pub async fn count(&self, tenant: &str) -> i64 {
         self.gql(tenant, "{ customerCount }", json!({})).await.ok()["customerCount"]
