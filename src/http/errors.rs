@@ -112,6 +112,7 @@ pub fn normalize_errors(response: &mut async_graphql::Response) {
         let input = error.path.is_empty()
             || error.message.starts_with("Invalid value for argument")
             || error.message.starts_with("Failed to parse")
+            || error.message.starts_with("Expected input type")
             || error.message.contains("ariable \"$");
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if input {

@@ -314,7 +314,22 @@ async fn every_http_error_is_coded_json(backend: Backend) {
     }
 }
 
+/// A nullable variable left out where an input field is non-null: the
+/// client's mistake, answered `BAD_USER_INPUT`, not a server error.
+async fn a_missing_variable_in_a_non_null_input_field_is_bad_input(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let refused = app
+        .gql(
+            "acme",
+            "query($d: SortDirection) { customers(sort: { field: NAME, direction: $d }) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(refused.code(), "BAD_USER_INPUT", "{:#}", refused.body);
+}
+
 backend_tests!(
+    a_missing_variable_in_a_non_null_input_field_is_bad_input,
     every_http_error_is_coded_json,
     mutations_over_get_are_refused_and_run_nothing,
     only_single_json_requests_are_accepted,
