@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use entity::{customer, customer_tag};
+use sea_orm::Iterable as _;
 use sea_orm::sea_query::{Expr, ExprTrait as _, Func, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, IntoActiveModel,
@@ -15,8 +16,8 @@ use crate::profiles::contact::{Email, Phone};
 use crate::tenancy::{self, TenantId};
 
 /// Rows per multi-row statement: under SQLite's 32,766 bound parameters
-/// and PostgreSQL's 65,535 for the customers' 36 columns.
-const ROWS_PER_STATEMENT: usize = 900;
+/// and PostgreSQL's 65,535 for the customers' 37 columns.
+const ROWS_PER_STATEMENT: usize = 800;
 const TAGS_PER_STATEMENT: usize = 5000;
 
 /// The tenant's customers with these keys, locked for the transaction on
@@ -133,32 +134,10 @@ pub async fn write_many(
     rows: Vec<customer::Model>,
 ) -> Result<(), DbErr> {
     use customer::Column as C;
+    // Every column but the key and the creation time: a column added to
+    // the table is written by imports without a second list to keep.
     let update = OnConflict::columns([C::TenantId, C::Id])
-        .update_columns([
-            C::Name,
-            C::FirstName,
-            C::LastName,
-            C::SortName,
-            C::Email,
-            C::Phone,
-            C::CompanyName,
-            C::AvatarUrl,
-            C::Status,
-            C::Source,
-            C::AddressLine1,
-            C::AddressLine2,
-            C::City,
-            C::State,
-            C::PostalCode,
-            C::Country,
-            C::Metadata,
-            C::SearchText,
-            C::TotalOrders,
-            C::TotalSpentCents,
-            C::LastOrderAt,
-            C::FirstOrderAt,
-            C::UpdatedAt,
-        ])
+        .update_columns(C::iter().filter(|c| !matches!(c, C::TenantId | C::Id | C::CreatedAt)))
         .to_owned();
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let models = chunk
