@@ -30,10 +30,11 @@ pub enum Kind {
     WebhookEndpoint,
     WebhookDelivery,
     WebhookEvent,
+    Address,
 }
 
 impl Kind {
-    const ALL: [Kind; 9] = [
+    const ALL: [Kind; 10] = [
         Kind::Customer,
         Kind::Order,
         Kind::Activity,
@@ -43,6 +44,7 @@ impl Kind {
         Kind::WebhookEndpoint,
         Kind::WebhookDelivery,
         Kind::WebhookEvent,
+        Kind::Address,
     ];
 
     pub fn prefix(self) -> &'static str {
@@ -56,6 +58,7 @@ impl Kind {
             Kind::WebhookEndpoint => "whk_",
             Kind::WebhookDelivery => "whd_",
             Kind::WebhookEvent => "evt_",
+            Kind::Address => "adr_",
         }
     }
 }
@@ -176,6 +179,7 @@ keyed! {
     Segment => SegmentId, Segment, "segment";
     DataRequest => DataRequestId, DataRequest, "removal request";
     WebhookEndpoint => WebhookEndpointId, WebhookEndpoint, "webhook endpoint";
+    Address => AddressId, Address, "address";
 }
 
 /// A new time-ordered key for a row.

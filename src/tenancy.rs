@@ -85,6 +85,7 @@ macro_rules! tenant_tables {
 tenant_tables!(
     keyed: [
         customer,
+        customer_address,
         order,
         activity,
         note,

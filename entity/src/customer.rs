@@ -43,6 +43,9 @@ pub struct Model {
     pub sms_consent_source: Option<String>,
     pub locale: Option<String>,
     pub currency: Option<String>,
+    /// The key of the address held in the `address_*` columns, when there
+    /// is one.
+    pub default_address_id: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

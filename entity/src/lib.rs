@@ -8,6 +8,7 @@ pub mod prelude;
 
 pub mod activity;
 pub mod customer;
+pub mod customer_address;
 pub mod customer_count;
 pub mod customer_tag;
 pub mod data_request;

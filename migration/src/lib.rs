@@ -16,6 +16,7 @@ mod m20261121_000009_customer_counts;
 mod m20261122_000010_byte_order_keys;
 mod m20261202_000011_segment_members_by_customer;
 mod m20261205_000012_consent_and_locale;
+mod m20261205_000013_customer_addresses;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000010_byte_order_keys::Migration),
             Box::new(m20261202_000011_segment_members_by_customer::Migration),
             Box::new(m20261205_000012_consent_and_locale::Migration),
+            Box::new(m20261205_000013_customer_addresses::Migration),
         ]
     }
 }

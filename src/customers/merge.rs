@@ -21,6 +21,7 @@ use crate::graphql::children;
 use crate::ids::CustomerId;
 use crate::notes::loader::Notes;
 use crate::orders;
+use crate::profiles::addresses::{self, CustomerAddress};
 use crate::profiles::checks::check_metadata_size;
 use crate::profiles::input::MAX_TAGS;
 use crate::profiles::repo;
@@ -63,6 +64,10 @@ pub async fn merge(
         ));
     }
 
+    // Both defaults: the duplicate's joins the survivor's other addresses.
+    let merged_default = has_address(&keep)
+        .then(|| CustomerAddress::default_of(&merged))
+        .flatten();
     let combined = combine(keep, merged);
     if let Value::Object(metadata) = &combined.metadata {
         check_metadata_size("mergeId", metadata)?;
@@ -74,6 +79,10 @@ pub async fn merge(
     children::reassign::<Notes>(&txn, tenant, merge_key, keep_key).await?;
     // Static segments keep the survivor; the duplicate's rows cascade.
     segments::repo::copy_memberships(&txn, tenant, merge_key, keep_key, crate::db::now()).await?;
+    addresses::move_all(&txn, tenant, merge_key, keep_key).await?;
+    if let Some(address) = merged_default {
+        addresses::insert(&txn, address.into_row(tenant, keep_key)).await?;
+    }
     // Webhook events, export archives and pending data requests follow.
     crate::data_requests::reassign(&txn, tenant, merge_key, keep_key).await?;
     // The duplicate goes before the save: its email and phone are unique.
@@ -130,6 +139,7 @@ fn combine(mut keep: customer::Model, merged: customer::Model) -> customer::Mode
         keep.state = merged.state;
         keep.postal_code = merged.postal_code;
         keep.country = merged.country;
+        keep.default_address_id = merged.default_address_id;
     }
     if let (Value::Object(ours), Value::Object(theirs)) = (&mut keep.metadata, merged.metadata) {
         for (key, value) in theirs {

@@ -1,9 +1,10 @@
 //! Customers in the API: the `Customer` object with its edges to every
 //! feature, the customer queries, and the writes that reach across
 //! features (create, upsert and update with their timeline entries and
-//! webhooks, import, tagging, merge, delete). The record itself, its
+//! webhooks, import, tagging, merge, delete, the address book). The record itself, its
 //! validation and its reads are in `profiles`.
 
+mod addresses;
 pub mod csv;
 mod events;
 pub mod import;
@@ -15,6 +16,7 @@ mod subscription;
 mod tagging;
 mod upsert;
 
+pub use addresses::AddressMutation;
 pub use mutation::CustomerMutation;
 pub use query::CustomerQuery;
 pub use subscription::CustomerSubscription;

@@ -7,17 +7,18 @@ use async_graphql::{Context, ID, Json, Object, Result};
 use crate::activity::{ActivityConnection, ActivityType, customer_activity};
 use crate::analytics::{CustomerMetrics, customer_metrics};
 use crate::auth::Scope;
+use crate::graphql::pagination::{ListConnection, Page, memory};
 use crate::graphql::scalars::{DateTime, Decimal};
 use crate::graphql::{ContextExt, ScopeGuard};
 use crate::ids::{self, Kind};
 use crate::notes::{NoteConnection, customer_notes};
 use crate::orders::{OrderConnection, customer_orders};
 use crate::profiles::Customer;
-use crate::profiles::checks::Address;
+use crate::profiles::addresses::{AddressLoader, CustomerAddress};
 use crate::profiles::consent::{Channel, Consent};
 use crate::profiles::input::CustomerStatus;
 use crate::profiles::loader::TagLoader;
-use crate::profiles::row::{display_name, has_address};
+use crate::profiles::row::display_name;
 use crate::segments::{Segment, customer_segments};
 
 /// A person or company the tenant does business with: a profile with
@@ -109,17 +110,40 @@ impl Customer {
         Ok(loaded.unwrap_or_default())
     }
 
-    /// The postal address; null when no part of it is set.
-    async fn address(&self) -> Option<Address> {
-        let m = &self.row;
-        has_address(m).then(|| Address {
-            line1: m.address_line1.clone(),
-            line2: m.address_line2.clone(),
-            city: m.city.clone(),
-            state: m.state.clone(),
-            postal_code: m.postal_code.clone(),
-            country: m.country.clone(),
-        })
+    /// The default address (the same as `defaultAddress`); null when the
+    /// customer has none.
+    async fn address(&self) -> Option<CustomerAddress> {
+        CustomerAddress::default_of(&self.row)
+    }
+
+    /// The address used unless another is chosen: the one `address`,
+    /// filters and segment rules on country and city look at.
+    async fn default_address(&self) -> Option<CustomerAddress> {
+        CustomerAddress::default_of(&self.row)
+    }
+
+    /// Every address of the customer, the default one included, oldest
+    /// first.
+    async fn addresses(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Returns the first n items (1–100; 25 by default).")] first: Option<i32>,
+        #[graphql(desc = "Returns the items after this cursor.")] after: Option<String>,
+    ) -> Result<ListConnection<CustomerAddress>> {
+        let page = Page::from_params(first, after, None, None)?;
+        let others = ctx
+            .session()?
+            .loaders
+            .get::<AddressLoader>()
+            .load_one(self.row.id.clone())
+            .await?
+            .unwrap_or_default();
+        let mut all: Vec<CustomerAddress> =
+            others.into_iter().map(CustomerAddress::other).collect();
+        all.extend(CustomerAddress::default_of(&self.row));
+        all.sort_by(|a, b| a.key.cmp(&b.key));
+        let items = all.into_iter().map(|a| (a.key.clone(), a)).collect();
+        Ok(memory::connection(&page, items)?)
     }
 
     /// Custom fields: a JSON object.

@@ -16,7 +16,7 @@ use crate::error::{AppError, AppResult, conflict, not_found};
 use crate::ids::CustomerId;
 use crate::profiles::input::CustomerField;
 use crate::profiles::patch::{Patch, final_tags};
-use crate::profiles::repo;
+use crate::profiles::{addresses, repo};
 use crate::tenancy::TenantId;
 
 const PREFIX: &str = "input";
@@ -181,6 +181,9 @@ async fn apply_and_save(
     let (new_email, new_phone) = (patch.email.value().cloned(), patch.phone.value().cloned());
     let before = row.clone();
     patch.apply(&mut row, PREFIX)?;
+    if before.default_address_id.is_some() && row.default_address_id.is_none() {
+        addresses::promote_newest(db, tenant, &mut row).await?;
+    }
     if let Some(email) = new_email
         && repo::find_by_email(db, tenant, &email)
             .await?

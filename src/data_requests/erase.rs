@@ -3,7 +3,10 @@
 //! lives; a table that starts holding customer data joins it.
 
 use entity::data_request::RequestStatus;
-use entity::{activity, customer_tag, data_request, export, note, segment_member, webhook_event};
+use entity::{
+    activity, customer_address, customer_tag, data_request, export, note, segment_member,
+    webhook_event,
+};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
@@ -30,6 +33,10 @@ pub struct Removed {
     pub webhook_events: u64,
     /// Export archives of the customer.
     pub exports: u64,
+    /// Addresses, the default one included (absent from audits written
+    /// before there were several).
+    #[serde(default)]
+    pub addresses: u64,
 }
 
 /// Removes the customer and everything that names them, keeping the
@@ -42,7 +49,8 @@ pub async fn erase(
     customer: &CustomerId,
 ) -> AppResult<Removed> {
     let key = customer.as_str();
-    crate::profiles::repo::find_for_update(db, tenant, customer).await?;
+    let row = crate::profiles::repo::find_for_update(db, tenant, customer).await?;
+    let default_address = row.is_some_and(|row| row.default_address_id.is_some());
     tenancy::update::<data_request::Entity>(tenant)
         .col_expr(
             data_request::Column::Reason,
@@ -52,6 +60,12 @@ pub async fn erase(
         .exec(db)
         .await?;
     let removed = Removed {
+        addresses: tenancy::delete::<customer_address::Entity>(tenant)
+            .filter(customer_address::Column::CustomerId.eq(key))
+            .exec(db)
+            .await?
+            .rows_affected
+            + u64::from(default_address),
         tags: tenancy::delete::<customer_tag::Entity>(tenant)
             .filter(customer_tag::Column::CustomerId.eq(key))
             .exec(db)

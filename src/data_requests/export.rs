@@ -30,7 +30,11 @@ const PROFILE: &str = r"query ExportProfile($id: ID!) {
 }";
 
 /// The customer's lists, each paged through with `after`.
-const LISTS: [(&str, &str); 3] = [
+const LISTS: [(&str, &str); 4] = [
+    (
+        "addresses",
+        "addresses(first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { id line1 line2 city state postalCode country } }",
+    ),
     (
         "notes",
         "notes(first: 100, after: $after) { pageInfo { hasNextPage endCursor } nodes { id body author createdAt updatedAt } }",

@@ -127,6 +127,8 @@ pub struct ErasureCounts {
     pub webhook_events: u64,
     /// Export archives of the customer removed.
     pub exports: u64,
+    /// Addresses removed, the default one included.
+    pub addresses: u64,
 }
 
 /// The audit record of an erasure: when, by whom, and how much was
@@ -285,6 +287,7 @@ impl RemovalRequest {
                 orders_anonymized: removed.orders_anonymized,
                 webhook_events: removed.webhook_events,
                 exports: removed.exports,
+                addresses: removed.addresses,
             },
         }))
     }

@@ -2,7 +2,7 @@
 //! country, address; email and phone are types of their own in `contact`) and what they give: a field's `Change`, an
 //! `Address`.
 
-use async_graphql::{MaybeUndefined, SimpleObject};
+use async_graphql::MaybeUndefined;
 use serde_json::{Map, Value};
 
 use super::input::{
@@ -39,19 +39,14 @@ impl<T> Change<T> {
     }
 }
 
-// Checked once (`address`), kept on the row, and shown as `Customer.address`.
-/// A postal address.
-#[derive(SimpleObject, Clone, Debug, Default, PartialEq)]
+/// A postal address, checked (`address`); shown with its key as the
+/// `Address` object (`addresses::CustomerAddress`).
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Address {
-    /// The first line of the street address.
     pub line1: Option<String>,
-    /// The second line of the street address (apartment, suite, …).
     pub line2: Option<String>,
-    /// The city or town.
     pub city: Option<String>,
-    /// The state, province or region.
     pub state: Option<String>,
-    /// The postal or ZIP code.
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2 code.
     pub country: Option<String>,
@@ -191,7 +186,7 @@ pub fn country(field: &str, value: &str) -> AppResult<Option<String>> {
     Ok(Some(value))
 }
 
-pub(super) fn address(field: &str, a: AddressInput) -> AppResult<Option<Address>> {
+pub fn address(field: &str, a: AddressInput) -> AppResult<Option<Address>> {
     let f = |name: &str| format!("{field}.{name}");
     let address = Address {
         line1: opt(a.line1, |v| text(&f("line1"), v))?,

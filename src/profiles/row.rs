@@ -1,5 +1,6 @@
 //! What a customer row's profile derives: its display name, whether it
-//! has an address, and the folded text it is sorted and searched by.
+//! has an address (and that address's key), and the folded text it is
+//! sorted and searched by.
 
 use entity::customer;
 
@@ -19,7 +20,20 @@ pub fn has_address(row: &customer::Model) -> bool {
     .any(|v| v.is_some())
 }
 
-pub(super) fn set_address(row: &mut customer::Model, a: Address) {
+/// The row's address, when it has one.
+pub fn address(row: &customer::Model) -> Option<Address> {
+    has_address(row).then(|| Address {
+        line1: row.address_line1.clone(),
+        line2: row.address_line2.clone(),
+        city: row.city.clone(),
+        state: row.state.clone(),
+        postal_code: row.postal_code.clone(),
+        country: row.country.clone(),
+    })
+}
+
+/// Puts `a` in the row's address columns (the default address).
+pub fn set_address(row: &mut customer::Model, a: Address) {
     row.address_line1 = a.line1;
     row.address_line2 = a.line2;
     row.city = a.city;
@@ -46,8 +60,14 @@ pub fn fold(text: &str) -> String {
     deunicode::deunicode(text).to_lowercase()
 }
 
-/// Recomputes `sort_name` and `search_text` from the profile.
+/// Recomputes `sort_name` and `search_text` from the profile, and keys
+/// the default address: a new one gets a key, a removed one loses it.
 pub fn derive(row: &mut customer::Model) {
+    if !has_address(row) {
+        row.default_address_id = None;
+    } else if row.default_address_id.is_none() {
+        row.default_address_id = Some(crate::ids::new_key());
+    }
     let display = display_name(row);
     row.sort_name = display.as_deref().map(fold);
     let digits: Option<String> = row

@@ -22,6 +22,7 @@ use crate::graphql::pagination::ListConnection;
 use crate::notes::Note;
 use crate::orders::Order;
 use crate::profiles::Customer;
+use crate::profiles::addresses::CustomerAddress;
 use crate::segments::Segment;
 use crate::webhooks::{WebhookDelivery, WebhookEndpoint};
 
@@ -76,6 +77,7 @@ fn describe_connections(
         RemovalRequest => "data requests",
         WebhookEndpoint => "webhook endpoints",
         WebhookDelivery => "webhook deliveries",
+        CustomerAddress => "addresses",
     )
 }
 

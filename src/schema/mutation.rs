@@ -3,7 +3,7 @@
 use async_graphql::MergedObject;
 
 use crate::activity::ActivityMutation;
-use crate::customers::CustomerMutation;
+use crate::customers::{AddressMutation, CustomerMutation};
 use crate::data_requests::DataRequestMutation;
 use crate::notes::NoteMutation;
 use crate::orders::OrderMutation;
@@ -15,6 +15,7 @@ use crate::webhooks::WebhookMutation;
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     CustomerMutation,
+    AddressMutation,
     OrderMutation,
     ActivityMutation,
     NoteMutation,

@@ -86,8 +86,9 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
         Kind::Segment => Scope::ReadSegments,
         Kind::DataRequest => Scope::ReadDataRequests,
         Kind::WebhookEndpoint => Scope::ReadWebhooks,
-        // Deliveries and events are not objects of their own.
-        Kind::WebhookDelivery | Kind::WebhookEvent => return Ok(None),
+        // Deliveries, events and addresses are read through what holds
+        // them.
+        Kind::WebhookDelivery | Kind::WebhookEvent | Kind::Address => return Ok(None),
     };
     if !session.viewer.scopes.contains(scope) {
         return Err(AppError::Forbidden {
@@ -132,6 +133,6 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
             .load_one(key)
             .await?
             .map(|row| Node::WebhookEndpoint(WebhookEndpoint { row, secret: None })),
-        Kind::WebhookDelivery | Kind::WebhookEvent => None,
+        Kind::WebhookDelivery | Kind::WebhookEvent | Kind::Address => None,
     })
 }

@@ -191,6 +191,8 @@ fn customer(
     row.state = Some(state.to_owned());
     row.country = Some(country.to_owned());
     row.postal_code = Some(format!("{postal}{:02}", rng.random_range(0..100)));
+    // Keyed like the customer, so the same seed gives the same address IDs.
+    row.default_address_id = Some(row.id.clone());
     row.metadata = json!({
         "plan": PLANS.choose(rng).unwrap_or(&"free"),
         "seats": rng.random_range(1..50),

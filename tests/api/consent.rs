@@ -132,6 +132,18 @@ async fn consent_is_recorded_with_when_and_where_and_kept_when_not_given(backend
         json!({ "state": "PENDING", "optInLevel": "CONFIRMED", "source": "import" })
     );
     assert_eq!(consent_of(&app, &ana).await, now);
+    // An import row with consent changes an existing customer's.
+    app.gql(
+        "acme",
+        IMPORT,
+        json!({ "rows": [{ "email": "ana@acme.example", "smsConsent": { "state": "UNSUBSCRIBED" }, "locale": "fr" }] }),
+    )
+    .await
+    .ok();
+    let later = consent_of(&app, &ana).await;
+    assert_eq!(later["smsConsent"]["state"], "UNSUBSCRIBED");
+    assert_eq!(later["smsConsent"]["source"], "import");
+    assert_eq!(later["locale"], "fr");
 }
 
 async fn consent_selects_customers_in_filters_and_segment_rules(backend: Backend) {

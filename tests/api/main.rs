@@ -7,6 +7,7 @@
 mod helpers;
 
 mod activity;
+mod addresses;
 mod auth;
 mod bulk;
 mod cli;

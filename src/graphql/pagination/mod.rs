@@ -1,7 +1,8 @@
 //! Relay pagination, written once: page arguments, opaque keyset cursors
 //! (`cursor`), the keyset `WHERE`/`ORDER BY` (`keyset`), how a page is read
 //! on each backend (`read`), pages and counts for many parents at once
-//! (`per_parent`), and the connection with a lazy `totalCount`.
+//! (`per_parent`), short lists held in memory (`memory`), and the
+//! connection with a lazy `totalCount`.
 //!
 //! A list is ordered by `(sort key, id)`. A cursor holds the sort's name,
 //! the row's key and its id, so paging is stable while rows are inserted or
@@ -10,6 +11,7 @@
 
 mod cursor;
 mod keyset;
+pub mod memory;
 mod per_parent;
 mod read;
 

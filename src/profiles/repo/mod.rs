@@ -63,6 +63,7 @@ pub fn blank(tenant: &TenantId) -> customer::Model {
         sms_consent_source: None,
         locale: None,
         currency: None,
+        default_address_id: None,
     }
 }
 

@@ -1,0 +1,311 @@
+//! The address book mutations: add, update, remove an address and make one
+//! the default. Each locks the customer's row, so concurrent changes to
+//! one customer's addresses queue up, and records the change on the
+//! timeline (which sends the `customer.updated` webhook).
+
+use async_graphql::{Context, ID, Object, Result};
+use entity::{customer, customer_address};
+use serde_json::json;
+
+use crate::activity::{self, NewActivity};
+use crate::auth::Scope;
+use crate::db::begin_write;
+use crate::error::{AppResult, bad_input, not_found};
+use crate::graphql::{ContextExt, ScopeGuard};
+use crate::ids::{self, AddressId, CustomerId};
+use crate::profiles::Customer;
+use crate::profiles::addresses::{self, CustomerAddress, MAX_ADDRESSES};
+use crate::profiles::checks::{self, Address};
+use crate::profiles::input::AddressInput;
+use crate::profiles::repo;
+use crate::profiles::row::{derive, set_address};
+use crate::tenancy::{self, TenantId};
+
+#[derive(Default)]
+pub struct AddressMutation;
+
+#[Object]
+impl AddressMutation {
+    /// Adds an address to a customer. The first address a customer gets
+    /// is its default; a later one is when `makeDefault` says so. At most
+    /// 50 addresses a customer. Needs `write:customers`.
+    #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
+    async fn add_customer_address(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The customer's ID (`cus_…`).")] customer_id: ID,
+        #[graphql(desc = "The address: at least one of its fields.")] input: AddressInput,
+        #[graphql(
+            desc = "Make it the default address (the one `address` shows).",
+            default_with = "Some(false)"
+        )]
+        make_default: Option<bool>,
+    ) -> Result<CustomerAddress> {
+        let session = ctx.session()?;
+        let customer = CustomerId::require(&customer_id)?;
+        let value = required(input)?;
+        let make_default = make_default.unwrap_or(false);
+        Ok(add(
+            &session.db,
+            session.tenant(),
+            &customer,
+            value,
+            make_default,
+        )
+        .await?)
+    }
+
+    /// Replaces an address's fields. Needs `write:customers`.
+    #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
+    async fn update_customer_address(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The address's ID (`adr_…`).")] id: ID,
+        #[graphql(desc = "The address as it is to be: at least one field.")] input: AddressInput,
+    ) -> Result<CustomerAddress> {
+        let session = ctx.session()?;
+        let key = AddressId::require(&id)?;
+        let value = required(input)?;
+        Ok(update(&session.db, session.tenant(), &key, value).await?)
+    }
+
+    /// Removes an address and returns its ID. When it was the default, the
+    /// newest other address becomes the default. Needs `write:customers`.
+    #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
+    async fn remove_customer_address(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The address's ID (`adr_…`).")] id: ID,
+    ) -> Result<ID> {
+        let session = ctx.session()?;
+        let key = AddressId::require(&id)?;
+        remove(&session.db, session.tenant(), &key).await?;
+        Ok(id)
+    }
+
+    /// Makes an address its customer's default and returns the customer.
+    /// Needs `write:customers`.
+    #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
+    async fn set_default_customer_address(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The address's ID (`adr_…`).")] id: ID,
+    ) -> Result<Customer> {
+        let session = ctx.session()?;
+        let key = AddressId::require(&id)?;
+        Ok(set_default(&session.db, session.tenant(), &key)
+            .await?
+            .into())
+    }
+}
+
+/// An address input with at least one field, checked.
+fn required(input: AddressInput) -> AppResult<Address> {
+    checks::address("input", input)?.ok_or_else(|| {
+        bad_input(
+            "input",
+            "an address needs at least one of line1, line2, city, state, postalCode or country",
+        )
+    })
+}
+
+/// An address and the customer it belongs to, the customer's row locked.
+struct Located {
+    customer: customer::Model,
+    /// `None` when the address is the default one, on the customer row.
+    apart: Option<customer_address::Model>,
+}
+
+async fn locate(
+    db: &impl sea_orm::ConnectionTrait,
+    tenant: &TenantId,
+    key: &AddressId,
+) -> AppResult<Located> {
+    let key = key.as_str();
+    let owner = match tenancy::find::<customer_address::Entity>(db, tenant, key).await? {
+        Some(row) => Some(row.customer_id),
+        None => addresses::customer_with_default(db, tenant, key).await?,
+    };
+    let owner = owner.ok_or(not_found("address"))?;
+    let customer = repo::find_for_update(db, tenant, &CustomerId::of_row(owner))
+        .await?
+        .ok_or(not_found("address"))?;
+    // Read again under the customer's lock: the address may have moved.
+    if customer.default_address_id.as_deref() == Some(key) {
+        return Ok(Located {
+            customer,
+            apart: None,
+        });
+    }
+    match tenancy::find::<customer_address::Entity>(db, tenant, key).await? {
+        Some(row) if row.customer_id == customer.id => Ok(Located {
+            customer,
+            apart: Some(row),
+        }),
+        _ => Err(not_found("address")),
+    }
+}
+
+/// Saves the customer row and records what changed on its timeline.
+async fn save(
+    db: &impl sea_orm::ConnectionTrait,
+    tenant: &TenantId,
+    mut row: customer::Model,
+    default_changed: bool,
+) -> AppResult<customer::Model> {
+    derive(&mut row);
+    let row = repo::save(db, row).await?;
+    let fields = if default_changed {
+        json!(["address", "addresses"])
+    } else {
+        json!(["addresses"])
+    };
+    activity::repo::insert(
+        db,
+        tenant,
+        NewActivity::customer(
+            &row.id,
+            "Customer updated",
+            json!({ "action": "updated", "fields": fields }),
+        ),
+    )
+    .await?;
+    Ok(row)
+}
+
+/// Moves the default address, if any, off the row and among the others.
+async fn demote_default(
+    db: &impl sea_orm::ConnectionTrait,
+    tenant: &TenantId,
+    row: &mut customer::Model,
+) -> AppResult<()> {
+    if let Some(current) = CustomerAddress::default_of(row) {
+        addresses::insert(db, current.into_row(tenant, &row.id)).await?;
+    }
+    set_address(row, Address::default());
+    row.default_address_id = None;
+    Ok(())
+}
+
+/// Puts an address on the row as the default.
+fn make_default(row: &mut customer::Model, address: CustomerAddress) {
+    set_address(row, address.value);
+    row.default_address_id = Some(address.key);
+}
+
+#[tracing::instrument(skip_all, fields(tenant = %tenant))]
+async fn add(
+    db: &sea_orm::DatabaseConnection,
+    tenant: &TenantId,
+    customer: &CustomerId,
+    value: Address,
+    as_default: bool,
+) -> AppResult<CustomerAddress> {
+    let txn = begin_write(db).await?;
+    let mut row = repo::find_for_update(&txn, tenant, customer)
+        .await?
+        .ok_or(not_found("customer"))?;
+    let others = addresses::others_of(&txn, tenant, std::slice::from_ref(&row.id))
+        .await?
+        .remove(&row.id)
+        .unwrap_or_default();
+    let has_default = row.default_address_id.is_some();
+    if others.len() + usize::from(has_default) >= MAX_ADDRESSES {
+        return Err(bad_input(
+            "customerId",
+            format!("a customer has at most {MAX_ADDRESSES} addresses"),
+        ));
+    }
+    let added = CustomerAddress {
+        key: ids::new_key(),
+        value,
+    };
+    let becomes_default = as_default || !has_default;
+    if becomes_default {
+        demote_default(&txn, tenant, &mut row).await?;
+        make_default(&mut row, added.clone());
+    } else {
+        addresses::insert(&txn, added.clone().into_row(tenant, &row.id)).await?;
+    }
+    save(&txn, tenant, row, becomes_default).await?;
+    txn.commit().await?;
+    Ok(added)
+}
+
+#[tracing::instrument(skip_all, fields(tenant = %tenant))]
+async fn update(
+    db: &sea_orm::DatabaseConnection,
+    tenant: &TenantId,
+    key: &AddressId,
+    value: Address,
+) -> AppResult<CustomerAddress> {
+    let txn = begin_write(db).await?;
+    let Located {
+        mut customer,
+        apart,
+    } = locate(&txn, tenant, key).await?;
+    let updated = CustomerAddress {
+        key: key.as_str().to_owned(),
+        value,
+    };
+    match apart {
+        None => make_default(&mut customer, updated.clone()),
+        Some(row) => {
+            let mut changed = updated.clone().into_row(tenant, &customer.id);
+            changed.created_at = row.created_at;
+            addresses::save(&txn, changed).await?;
+        }
+    }
+    let is_default = customer.default_address_id.as_deref() == Some(key.as_str());
+    save(&txn, tenant, customer, is_default).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+#[tracing::instrument(skip_all, fields(tenant = %tenant))]
+async fn remove(
+    db: &sea_orm::DatabaseConnection,
+    tenant: &TenantId,
+    key: &AddressId,
+) -> AppResult<()> {
+    let txn = begin_write(db).await?;
+    let Located {
+        mut customer,
+        apart,
+    } = locate(&txn, tenant, key).await?;
+    let default_changed = apart.is_none();
+    if apart.is_some() {
+        addresses::delete(&txn, tenant, key.as_str()).await?;
+    } else {
+        set_address(&mut customer, Address::default());
+        customer.default_address_id = None;
+        addresses::promote_newest(&txn, tenant, &mut customer).await?;
+    }
+    save(&txn, tenant, customer, default_changed).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+#[tracing::instrument(skip_all, fields(tenant = %tenant))]
+async fn set_default(
+    db: &sea_orm::DatabaseConnection,
+    tenant: &TenantId,
+    key: &AddressId,
+) -> AppResult<customer::Model> {
+    let txn = begin_write(db).await?;
+    let Located {
+        mut customer,
+        apart,
+    } = locate(&txn, tenant, key).await?;
+    let Some(chosen) = apart else {
+        // Already the default.
+        txn.commit().await?;
+        return Ok(customer);
+    };
+    addresses::delete(&txn, tenant, &chosen.id).await?;
+    demote_default(&txn, tenant, &mut customer).await?;
+    make_default(&mut customer, CustomerAddress::other(chosen));
+    let saved = save(&txn, tenant, customer, true).await?;
+    txn.commit().await?;
+    Ok(saved)
+}
