@@ -1,26 +1,9 @@
 //! The `crm` binary: `schema` matches `schema.graphql`, and `token` mints a
 //! token the server accepts.
 
-use std::process::Command;
-
 use serde_json::json;
 
-use crate::helpers::{Backend, SECRET, spawn_app};
-
-fn crm() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_crm"));
-    for var in [
-        "CRM_JWT_SECRET",
-        "CRM_JWT_ALGORITHM",
-        "CRM_JWT_PUBLIC_KEY",
-        "CRM_JWT_ISSUER",
-        "CRM_JWT_AUDIENCE",
-        "DATABASE_URL",
-    ] {
-        command.env_remove(var);
-    }
-    command
-}
+use crate::helpers::{Backend, SECRET, crm, crm_on, spawn_app};
 
 #[test]
 fn schema_graphql_is_what_crm_schema_prints() {
@@ -101,21 +84,6 @@ fn crm_token_refuses_a_lifetime_the_server_would_refuse() {
         .output()
         .unwrap();
     assert!(longer.status.success());
-}
-
-/// Runs `crm` against the app's database.
-pub(crate) fn crm_on(app: &crate::helpers::TestApp, args: &[&str]) -> std::process::Output {
-    let output = crm()
-        .args(args)
-        .env("DATABASE_URL", &app.db.url)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "crm {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
 }
 
 async fn crm_import_streams_a_csv_and_reports_each_rejected_row(backend: Backend) {

@@ -7,8 +7,8 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{Value, json};
 
 use crate::helpers::receiver::Receiver;
+use crate::helpers::segments;
 use crate::helpers::{Backend, SECRET, TestApp, record_order, spawn_app_with, unknown_customer_id};
-use crate::segments;
 
 /// A server whose webhooks may go to local receivers and whose worker
 /// looks for work often.

@@ -7,8 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::cli::crm_on;
-use crate::helpers::{Backend, SECRET, TestApp, spawn_app_alone};
+use crate::helpers::{Backend, SECRET, TestApp, crm_on, spawn_app_alone};
 
 /// A dynamic segment of 50 rules under `ANY`, as expensive as rules get:
 /// substrings of text, metadata, a list of 100 tags.

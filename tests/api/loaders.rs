@@ -87,13 +87,13 @@ async fn nested_lists_cost_one_statement_per_level(backend: Backend) {
         .collect();
     orders_and_a_note(&app, ids.iter().step_by(7), 4, "12.00").await;
     let listed: Vec<&String> = ids.iter().step_by(3).collect();
-    let list = crate::segments::create(
+    let list = crate::helpers::segments::create(
         &app,
         "acme",
         json!({ "name": "Listed", "type": "STATIC", "customerIds": listed }),
     )
     .await;
-    let buyers = crate::segments::create(
+    let buyers = crate::helpers::segments::create(
         &app,
         "acme",
         json!({ "name": "Tagged buyers", "rules": [

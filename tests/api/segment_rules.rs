@@ -16,8 +16,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
+use crate::helpers::segments::{CREATE, members};
 use crate::helpers::{Backend, TestApp, days_ago, spawn_app_unlimited};
-use crate::segments::{CREATE, members};
 
 const FIXTURE: usize = 240;
 const TAGS: [&str; 6] = ["vip", "newsletter", "wholesale", "b2b", "churned", "beta"];

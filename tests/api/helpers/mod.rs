@@ -1,8 +1,17 @@
 //! `spawn_app(backend)`: a real server on port 0 with a fresh database, and
 //! a client that speaks GraphQL to it.
+//!
+//! Beside it: customers and orders arranged through the API
+//! ([`customers`]), data requests ([`data_requests`]), segments
+//! ([`segments`]), the `crm` binary as a process ([`process`]), a
+//! WebSocket client ([`ws`]) and a webhook receiver ([`receiver`]).
 
+mod customers;
+mod data_requests;
 mod db;
+mod process;
 pub mod receiver;
+pub mod segments;
 pub mod ws;
 
 use std::time::Duration;
@@ -13,7 +22,9 @@ use crm::cli::Cli;
 use crm::config::ServeArgs;
 use serde_json::{Value, json};
 
+pub use customers::{RECORD_ORDER, days_ago, record_order, unknown_customer_id};
 pub use db::{Backend, TestDb};
+pub use process::{crm, crm_on, free_port, serve_process, until_healthy, until_logged};
 
 /// The HS256 secret test servers run with.
 pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
@@ -239,50 +250,6 @@ impl TestApp {
         }
     }
 
-    /// Creates a customer in `tenant` and returns its id.
-    /// Creates a customer of each email, returning their IDs in order.
-    pub async fn customers_by_email<const N: usize>(
-        &self,
-        tenant: &str,
-        emails: [&str; N],
-    ) -> [String; N] {
-        let mut ids = Vec::with_capacity(N);
-        for email in emails {
-            ids.push(
-                self.create_customer(tenant, json!({ "email": email }))
-                    .await,
-            );
-        }
-        ids.try_into().unwrap()
-    }
-
-    /// Deletes a customer, which must exist.
-    pub async fn delete_customer(&self, tenant: &str, id: &str) {
-        self.gql(
-            tenant,
-            "mutation($id: ID!) { deleteCustomer(id: $id) { deletedId } }",
-            json!({ "id": id }),
-        )
-        .await
-        .ok();
-    }
-
-    pub async fn create_customer(&self, tenant: &str, input: Value) -> String {
-        let data = self
-            .gql(
-                tenant,
-                "mutation($input: CustomerInput!) { createCustomer(input: $input) { created customer { id } } }",
-                json!({ "input": input }),
-            )
-            .await
-            .ok();
-        assert_eq!(data["createCustomer"]["created"], true, "{data}");
-        data["createCustomer"]["customer"]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-
     /// Waits until exactly `n` subscriptions hear this instance's events
     /// (sockets running the same one count once): a subscription sent is
     /// live from then on, a completed one gone.
@@ -297,182 +264,4 @@ impl TestApp {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
-
-    /// How many of `tenant`'s customers `filter` matches.
-    pub async fn count_where(&self, tenant: &str, filter: Value) -> i64 {
-        self.gql(
-            tenant,
-            "query($f: CustomerFilter) { customerCount(filter: $f) }",
-            json!({ "f": filter }),
-        )
-        .await
-        .ok()["customerCount"]
-            .as_i64()
-            .unwrap()
-    }
-
-    /// `customerLookup` by email, with the fields `selection` names.
-    pub async fn lookup(&self, tenant: &str, email: &str, selection: &str) -> Value {
-        self.gql(
-            tenant,
-            &format!("query($e: String) {{ customerLookup(email: $e) {{ {selection} }} }}"),
-            json!({ "e": email }),
-        )
-        .await
-        .ok()["customerLookup"]
-            .clone()
-    }
-
-    /// How many customers `tenant` has.
-    pub async fn count(&self, tenant: &str) -> i64 {
-        self.gql(tenant, "{ customerCount }", json!({})).await.ok()["customerCount"]
-            .as_i64()
-            .unwrap()
-    }
-}
-
-impl TestApp {
-    /// A client of a server this test runs some other way (a `crm serve`
-    /// process at `url`) on `db`. The process's state is out of reach: an
-    /// application built on the same database (never run) stands in.
-    pub async fn client_for(url: &str, db: TestDb) -> TestApp {
-        let args = serve_args(&db, &["--jwt-secret", SECRET, "--worker", "false"]);
-        let idle = crm::app::Application::build(args).await.unwrap();
-        TestApp {
-            url: url.to_owned(),
-            client: reqwest::Client::new(),
-            db: std::sync::Arc::new(db),
-            app: idle.app(),
-            keys: Keys::hs256(SECRET.as_bytes(), None, None).unwrap(),
-        }
-    }
-
-    /// Polls a data request until it is `COMPLETED` or `FAILED` (panics
-    /// after 30 s) and returns it.
-    pub async fn finished_request(&self, tenant: &str, id: &str) -> Value {
-        let until = std::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            let data = self
-                .gql(
-                    tenant,
-                    "query($id: ID!) { removalRequest(id: $id) { id status error downloadUrl completedAt audit { requestedBy erasedAt removed { customers tags notes activities segmentMemberships ordersAnonymized webhookEvents exports } } } }",
-                    json!({ "id": id }),
-                )
-                .await
-                .ok();
-            let request = data["removalRequest"].clone();
-            if matches!(request["status"].as_str(), Some("COMPLETED" | "FAILED")) {
-                return request;
-            }
-            assert!(
-                std::time::Instant::now() < until,
-                "request {id} is still {request}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// Creates a data request of `kind` (`ERASURE`, `EXPORT`) and returns its id.
-    pub async fn request_data(
-        &self,
-        tenant: &str,
-        customer: &str,
-        kind: &str,
-        reason: &str,
-    ) -> String {
-        let data = self
-            .gql(
-                tenant,
-                "mutation($c: ID!, $i: RemovalRequestInput!) { createRemovalRequest(customerId: $c, input: $i) { id status type } }",
-                json!({ "c": customer, "i": { "type": kind, "reason": reason } }),
-            )
-            .await
-            .ok();
-        data["createRemovalRequest"]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-}
-
-/// `recordOrder`, returning the order with its customer.
-pub const RECORD_ORDER: &str = "mutation($c: ID!, $i: OrderInput!) { recordOrder(customerId: $c, input: $i) { id externalId amount currency status placedAt customer { id } } }";
-
-/// An RFC 3339 time `days` days ago.
-pub fn days_ago(days: f64) -> String {
-    let t = chrono::Utc::now() - chrono::Duration::milliseconds((days * 86_400_000.0) as i64);
-    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
-
-/// Records an order and returns it.
-pub async fn record_order(app: &TestApp, tenant: &str, customer: &str, input: Value) -> Value {
-    app.gql(tenant, RECORD_ORDER, json!({ "c": customer, "i": input }))
-        .await
-        .ok()["recordOrder"]
-        .clone()
-}
-
-/// A well-formed customer ID that never existed.
-pub fn unknown_customer_id() -> String {
-    format!("cus_{}", uuid::Uuid::now_v7().simple())
-}
-
-/// `crm serve` as a process (the test secret, debug logs into `log`).
-pub fn serve_process(
-    db: &TestDb,
-    port: u16,
-    extra: &[&str],
-    log: &std::path::Path,
-) -> std::process::Child {
-    use std::process::{Command, Stdio};
-    Command::new(env!("CARGO_BIN_EXE_crm"))
-        .args(["serve", "--database-url", &db.url, "--listen"])
-        .arg(format!("127.0.0.1:{port}"))
-        .args(["--jwt-secret", SECRET])
-        .args(extra)
-        .env("CRM_LOG", "debug")
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::from(std::fs::File::create(log).unwrap()))
-        .stderr(Stdio::from(
-            std::fs::OpenOptions::new().append(true).open(log).unwrap(),
-        ))
-        .spawn()
-        .unwrap()
-}
-
-/// A free local port.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Waits until `url` answers `/healthz`.
-pub async fn until_healthy(client: &reqwest::Client, url: &str) {
-    for _ in 0..200 {
-        if client
-            .get(format!("{url}/healthz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{url} never came up");
-}
-
-/// Waits until the log a `serve_process` writes holds `needle` (it logs at
-/// debug level, each line inside its request's and operation's spans).
-pub async fn until_logged(log: &std::path::Path, needle: &str) {
-    for _ in 0..500 {
-        if std::fs::read_to_string(log).is_ok_and(|text| text.contains(needle)) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("{needle:?} never appeared in {}", log.display());
 }
