@@ -1,0 +1,6 @@
+//! API.md §5: creating, upserting, patching and deleting customers, with
+//! validation naming the field; finding them again.
+
+mod create;
+mod queries;
+mod update;
