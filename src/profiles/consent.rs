@@ -9,11 +9,13 @@
 use async_graphql::{Enum, InputObject, SimpleObject};
 use entity::customer;
 
-use super::checks::text;
 use crate::error::AppResult;
 use crate::graphql::scalars::DateTime;
 
 type Time = chrono::DateTime<chrono::Utc>;
+
+/// Longest consent source.
+const MAX_SOURCE_CHARS: usize = 255;
 
 /// Whether a customer agreed to marketing on a channel.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -144,7 +146,9 @@ impl ConsentChange {
     /// `BAD_USER_INPUT` on `field.source` for a source that is too long.
     pub fn check(field: &str, input: ConsentInput) -> AppResult<Self> {
         let source = match input.source {
-            Some(source) => text(&format!("{field}.source"), source)?,
+            Some(source) => {
+                crate::graphql::input::text(&format!("{field}.source"), source, MAX_SOURCE_CHARS)?
+            }
             None => None,
         };
         Ok(Self::new(input.state, input.opt_in_level, source))
