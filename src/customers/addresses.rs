@@ -18,7 +18,7 @@ use crate::profiles::addresses::{self, CustomerAddress, MAX_ADDRESSES};
 use crate::profiles::checks::{self, Address};
 use crate::profiles::input::AddressInput;
 use crate::profiles::repo;
-use crate::profiles::row::{derive, set_address};
+use crate::profiles::row::derive;
 use crate::tenancy::{self, TenantId};
 
 #[derive(Default)]
@@ -173,26 +173,6 @@ async fn save(
     Ok(row)
 }
 
-/// Moves the default address, if any, off the row and among the others.
-async fn demote_default(
-    db: &impl sea_orm::ConnectionTrait,
-    tenant: &TenantId,
-    row: &mut customer::Model,
-) -> AppResult<()> {
-    if let Some(current) = CustomerAddress::default_of(row) {
-        addresses::insert(db, current.into_row(tenant, &row.id)).await?;
-    }
-    set_address(row, Address::default());
-    row.default_address_id = None;
-    Ok(())
-}
-
-/// Puts an address on the row as the default.
-fn make_default(row: &mut customer::Model, address: CustomerAddress) {
-    set_address(row, address.value);
-    row.default_address_id = Some(address.key);
-}
-
 #[tracing::instrument(skip_all, fields(tenant = %tenant))]
 async fn add(
     db: &sea_orm::DatabaseConnection,
@@ -222,8 +202,8 @@ async fn add(
     };
     let becomes_default = as_default || !has_default;
     if becomes_default {
-        demote_default(&txn, tenant, &mut row).await?;
-        make_default(&mut row, added.clone());
+        addresses::demote_default(&txn, tenant, &mut row).await?;
+        added.clone().make_default_of(&mut row);
     } else {
         addresses::insert(&txn, added.clone().into_row(tenant, &row.id)).await?;
     }
@@ -249,7 +229,7 @@ async fn update(
         value,
     };
     match apart {
-        None => make_default(&mut customer, updated.clone()),
+        None => updated.clone().make_default_of(&mut customer),
         Some(row) => {
             let mut changed = updated.clone().into_row(tenant, &customer.id);
             changed.created_at = row.created_at;
@@ -277,8 +257,7 @@ async fn remove(
     if apart.is_some() {
         addresses::delete(&txn, tenant, key.as_str()).await?;
     } else {
-        set_address(&mut customer, Address::default());
-        customer.default_address_id = None;
+        addresses::clear_default(&mut customer);
         addresses::promote_newest(&txn, tenant, &mut customer).await?;
     }
     save(&txn, tenant, customer, default_changed).await?;
@@ -303,8 +282,8 @@ async fn set_default(
         return Ok(customer);
     };
     addresses::delete(&txn, tenant, &chosen.id).await?;
-    demote_default(&txn, tenant, &mut customer).await?;
-    make_default(&mut customer, CustomerAddress::other(chosen));
+    addresses::demote_default(&txn, tenant, &mut customer).await?;
+    CustomerAddress::other(chosen).make_default_of(&mut customer);
     let saved = save(&txn, tenant, customer, true).await?;
     txn.commit().await?;
     Ok(saved)

@@ -93,6 +93,12 @@ impl CustomerAddress {
         }
     }
 
+    /// Puts this address on the customer row as its default.
+    pub fn make_default_of(self, row: &mut customer::Model) {
+        row::set_address(row, self.value);
+        row.default_address_id = Some(self.key);
+    }
+
     /// The row that keeps this address apart from customer `customer`.
     pub fn into_row(self, tenant: &TenantId, customer: &str) -> customer_address::Model {
         let now = crate::db::now();
@@ -192,10 +198,28 @@ pub async fn promote_newest(
         .and_then(|mut others| others.pop());
     if let Some(newest) = newest {
         delete(db, tenant, &newest.id).await?;
-        let address = CustomerAddress::other(newest);
-        row::set_address(row, address.value);
-        row.default_address_id = Some(address.key);
+        CustomerAddress::other(newest).make_default_of(row);
     }
+    Ok(())
+}
+
+/// Takes the default address off the customer row.
+pub fn clear_default(row: &mut customer::Model) {
+    row::set_address(row, Address::default());
+    row.default_address_id = None;
+}
+
+/// Moves the default address, if any, off the customer row and among the
+/// others, leaving the row without one.
+pub async fn demote_default(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    row: &mut customer::Model,
+) -> AppResult<()> {
+    if let Some(current) = CustomerAddress::default_of(row) {
+        insert(db, current.into_row(tenant, &row.id)).await?;
+    }
+    clear_default(row);
     Ok(())
 }
 
