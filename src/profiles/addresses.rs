@@ -10,7 +10,7 @@ use async_graphql::{ID, Object};
 use entity::{customer, customer_address};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, IntoActiveModel,
-    QueryFilter, QueryOrder,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::checks::Address;
@@ -231,9 +231,11 @@ pub async fn customer_with_default(
 ) -> AppResult<Option<String>> {
     Ok(tenancy::select::<customer::Entity>(tenant)
         .filter(customer::Column::DefaultAddressId.eq(key))
+        .select_only()
+        .column(customer::Column::Id)
+        .into_tuple::<String>()
         .one(db)
-        .await?
-        .map(|row| row.id))
+        .await?)
 }
 
 /// The addresses kept apart from each customer's row.
