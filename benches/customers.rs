@@ -322,11 +322,11 @@ async fn reads(app: &crm::http::App, client: &reqwest::Client, url: &str, report
             let mut select = crm::tenancy::select::<customer::Entity>(&big);
             select = if ascending {
                 select
-                    .order_by_asc(key.column)
+                    .order_by_asc(key.expr())
                     .order_by_asc(customer::Column::Id)
             } else {
                 select
-                    .order_by_desc(key.column)
+                    .order_by_desc(key.expr())
                     .order_by_desc(customer::Column::Id)
             };
             let middle = select

@@ -31,10 +31,11 @@ pub enum Kind {
     WebhookDelivery,
     WebhookEvent,
     Address,
+    Company,
 }
 
 impl Kind {
-    const ALL: [Kind; 10] = [
+    const ALL: [Kind; 11] = [
         Kind::Customer,
         Kind::Order,
         Kind::Activity,
@@ -45,6 +46,7 @@ impl Kind {
         Kind::WebhookDelivery,
         Kind::WebhookEvent,
         Kind::Address,
+        Kind::Company,
     ];
 
     pub fn prefix(self) -> &'static str {
@@ -59,6 +61,7 @@ impl Kind {
             Kind::WebhookDelivery => "whd_",
             Kind::WebhookEvent => "evt_",
             Kind::Address => "adr_",
+            Kind::Company => "com_",
         }
     }
 }
@@ -180,6 +183,7 @@ keyed! {
     DataRequest => DataRequestId, DataRequest, "removal request";
     WebhookEndpoint => WebhookEndpointId, WebhookEndpoint, "webhook endpoint";
     Address => AddressId, Address, "address";
+    Company => CompanyId, Company, "company";
 }
 
 /// A new time-ordered key for a row.

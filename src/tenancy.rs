@@ -84,6 +84,7 @@ macro_rules! tenant_tables {
 
 tenant_tables!(
     keyed: [
+        company,
         customer,
         customer_address,
         order,
@@ -97,6 +98,7 @@ tenant_tables!(
         webhook_delivery,
     ],
     unkeyed: [
+        custom_field,
         customer_tag,
         customer_count,
         rfm_breakpoints,

@@ -46,6 +46,8 @@ pub struct Model {
     /// The key of the address held in the `address_*` columns, when there
     /// is one.
     pub default_address_id: Option<String>,
+    /// The key of the company the customer belongs to.
+    pub company_id: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

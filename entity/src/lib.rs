@@ -7,6 +7,8 @@
 pub mod prelude;
 
 pub mod activity;
+pub mod company;
+pub mod custom_field;
 pub mod customer;
 pub mod customer_address;
 pub mod customer_count;

@@ -17,6 +17,8 @@ mod m20261122_000010_byte_order_keys;
 mod m20261202_000011_segment_members_by_customer;
 mod m20261205_000012_consent_and_locale;
 mod m20261205_000013_customer_addresses;
+mod m20261206_000014_custom_field_definitions;
+mod m20261206_000015_companies;
 
 pub struct Migrator;
 
@@ -54,6 +56,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000011_segment_members_by_customer::Migration),
             Box::new(m20261205_000012_consent_and_locale::Migration),
             Box::new(m20261205_000013_customer_addresses::Migration),
+            Box::new(m20261206_000014_custom_field_definitions::Migration),
+            Box::new(m20261206_000015_companies::Migration),
         ]
     }
 }

@@ -1,6 +1,8 @@
 //! Activity rows: every function takes the tenant and starts from the
 //! tenant-scoped queries of [`crate::tenancy`].
 
+use std::borrow::Cow;
+
 use entity::activity;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait};
 use serde_json::Value;
@@ -8,7 +10,7 @@ use serde_json::Value;
 use super::ActivityType;
 use crate::error::AppResult;
 use crate::events;
-use crate::graphql::pagination::{KeyKind, KeyValue, Keyset, Page, SortKey};
+use crate::graphql::pagination::{KeyColumn, KeyKind, KeyRead, KeyValue, Keyset, Page, SortKey};
 use crate::ids;
 use crate::tenancy::TenantId;
 use crate::webhooks::outbox::{self, CustomerChanged};
@@ -71,12 +73,12 @@ fn occurred_at(row: &activity::Model) -> KeyValue {
 }
 
 /// The timeline's order: newest first, by `(occurred_at, id)`.
-pub const OCCURRED_AT: SortKey<activity::Entity> = SortKey {
-    name: "occurred_at",
-    column: activity::Column::OccurredAt,
+pub static OCCURRED_AT: SortKey<activity::Entity> = SortKey {
+    name: Cow::Borrowed("occurred_at"),
+    column: KeyColumn::Column(activity::Column::OccurredAt),
     kind: KeyKind::Time,
     nullable: false,
-    value: occurred_at,
+    value: KeyRead::Row(occurred_at),
 };
 
 /// The keyset of a timeline page.

@@ -38,6 +38,7 @@ pub fn updated(
     check("email", before.email != after.email);
     check("phone", before.phone != after.phone);
     check("companyName", before.company_name != after.company_name);
+    check("companyId", before.company_id != after.company_id);
     check("avatarUrl", before.avatar_url != after.avatar_url);
     check("status", before.status != after.status);
     check("source", before.source != after.source);

@@ -113,7 +113,14 @@ fn combine(mut keep: customer::Model, merged: customer::Model) -> customer::Mode
     fill(&mut keep.last_name, merged.last_name);
     fill(&mut keep.email, merged.email);
     fill(&mut keep.phone, merged.phone);
-    fill(&mut keep.company_name, merged.company_name);
+    // The company comes with its name: a customer with a company has its
+    // name.
+    if keep.company_id.is_none() && merged.company_id.is_some() {
+        keep.company_id = merged.company_id;
+        keep.company_name = merged.company_name;
+    } else {
+        fill(&mut keep.company_name, merged.company_name);
+    }
     fill(&mut keep.avatar_url, merged.avatar_url);
     fill(&mut keep.source, merged.source);
     fill(&mut keep.locale, merged.locale);

@@ -7,6 +7,8 @@ use async_graphql::{Context, ID, Json, Object, Result};
 use crate::activity::{ActivityConnection, ActivityType, customer_activity};
 use crate::analytics::{CustomerMetrics, customer_metrics};
 use crate::auth::Scope;
+use crate::companies::Company;
+use crate::companies::loader::CompanyLoader;
 use crate::graphql::pagination::{ListConnection, Page, memory};
 use crate::graphql::scalars::{DateTime, Decimal};
 use crate::graphql::{ContextExt, ScopeGuard};
@@ -56,9 +58,23 @@ impl Customer {
         self.row.phone.as_deref()
     }
 
-    /// The name of the customer's company.
+    /// The name of the customer's company (its company's name when it
+    /// belongs to one).
     async fn company_name(&self) -> Option<&str> {
         self.row.company_name.as_deref()
+    }
+
+    /// The company the customer belongs to.
+    async fn company(&self, ctx: &Context<'_>) -> Result<Option<Company>> {
+        let Some(key) = &self.row.company_id else {
+            return Ok(None);
+        };
+        let loaders = &ctx.session()?.loaders;
+        Ok(loaders
+            .get::<CompanyLoader>()
+            .load_one(key.clone())
+            .await?
+            .map(Company))
     }
 
     /// Whether the customer agreed to marketing by email.

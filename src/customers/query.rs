@@ -10,6 +10,7 @@ use crate::graphql::{ContextExt, ScopeGuard};
 use crate::ids::CustomerId;
 use crate::profiles::contact::{Email, Phone};
 use crate::profiles::counts::{self, Counting};
+use crate::profiles::fields::Fields;
 use crate::profiles::{
     Customer, CustomerConnection, CustomerFilter, CustomerSort, customer_connection, repo,
 };
@@ -120,9 +121,11 @@ impl CustomerQuery {
         let session = ctx.session()?;
         let counting = Counting::of(filter.as_ref(), false);
         let scope = segment_scope(ctx, filter.as_ref()).await?;
+        let needs_fields = filter.as_ref().is_some_and(CustomerFilter::needs_fields);
+        let fields = Fields::when(needs_fields, &session.db, session.tenant()).await?;
         let condition = filter
             .unwrap_or_default()
-            .compile(session.db.get_database_backend(), session.tenant())?
+            .compile(session.db.get_database_backend(), session.tenant(), &fields)?
             .add(scope.unwrap_or_else(sea_orm::Condition::all));
         let n = counts::count(&session.db, session.tenant(), &counting, condition).await?;
         Ok(i64::try_from(n).unwrap_or(i64::MAX))

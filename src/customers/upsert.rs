@@ -11,9 +11,11 @@ use sea_orm::DatabaseConnection;
 
 use super::events;
 use crate::activity;
+use crate::companies::link;
 use crate::db::{Attempt, begin_write, retry_on_race, settle};
 use crate::error::{AppError, AppResult, conflict, not_found};
 use crate::ids::CustomerId;
+use crate::profiles::fields::Fields;
 use crate::profiles::input::CustomerField;
 use crate::profiles::patch::{Patch, final_tags};
 use crate::profiles::{addresses, repo};
@@ -157,8 +159,12 @@ async fn insert(
     patch: Patch,
 ) -> Result<customer::Model, Attempt> {
     let tags = final_tags(Vec::new(), &patch, PREFIX)?;
+    let fields = Fields::of(db, tenant).await?;
+    let company = patch.company.clone();
     let mut row = repo::blank(tenant);
-    patch.apply(&mut row, PREFIX)?;
+    let blank = row.clone();
+    patch.apply_new(&mut row, PREFIX, &fields)?;
+    link::apply_one(db, tenant, &blank, &mut row, &company, PREFIX).await?;
     let row = repo::insert(db, row).await?;
     if let Some(tags) = tags {
         repo::replace_tags(db, tenant, &row.id, &tags).await?;
@@ -180,7 +186,10 @@ async fn apply_and_save(
     let tags = final_tags(existing_tags.clone(), &patch, PREFIX)?;
     let (new_email, new_phone) = (patch.email.value().cloned(), patch.phone.value().cloned());
     let before = row.clone();
-    patch.apply(&mut row, PREFIX)?;
+    let fields = Fields::when(patch.writes_metadata(), db, tenant).await?;
+    let company = patch.company.clone();
+    patch.apply(&mut row, PREFIX, &fields)?;
+    link::apply_one(db, tenant, &before, &mut row, &company, PREFIX).await?;
     if before.default_address_id.is_some() && row.default_address_id.is_none() {
         addresses::promote_newest(db, tenant, &mut row).await?;
     }

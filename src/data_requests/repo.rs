@@ -2,6 +2,8 @@
 //! function takes the tenant and starts from the tenant-scoped queries of
 //! [`crate::tenancy`].
 
+use std::borrow::Cow;
+
 use entity::data_request::RequestStatus;
 use entity::{data_request, erasure_audit, export};
 use sea_orm::sea_query::Expr;
@@ -11,7 +13,9 @@ use sea_orm::{
 };
 
 use crate::error::AppResult;
-use crate::graphql::pagination::{self, KeyKind, KeyValue, Keyset, Page, SortKey};
+use crate::graphql::pagination::{
+    self, KeyColumn, KeyKind, KeyRead, KeyValue, Keyset, Page, SortKey,
+};
 use crate::tenancy::{self, TenantId};
 
 fn created_at(row: &data_request::Model) -> KeyValue {
@@ -19,12 +23,12 @@ fn created_at(row: &data_request::Model) -> KeyValue {
 }
 
 /// Requests, newest first, by `(created_at, id)`.
-pub const CREATED_AT: SortKey<data_request::Entity> = SortKey {
-    name: "created_at",
-    column: data_request::Column::CreatedAt,
+pub static CREATED_AT: SortKey<data_request::Entity> = SortKey {
+    name: Cow::Borrowed("created_at"),
+    column: KeyColumn::Column(data_request::Column::CreatedAt),
     kind: KeyKind::Time,
     nullable: false,
-    value: created_at,
+    value: KeyRead::Row(created_at),
 };
 
 pub fn keyset(page: &Page) -> Keyset<'_, data_request::Entity> {

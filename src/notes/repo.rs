@@ -1,11 +1,13 @@
 //! Note rows: every function takes the tenant and starts from the
 //! tenant-scoped queries of [`crate::tenancy`].
 
+use std::borrow::Cow;
+
 use entity::note;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, QueryFilter};
 
 use crate::error::AppResult;
-use crate::graphql::pagination::{KeyKind, KeyValue, Keyset, Page, SortKey};
+use crate::graphql::pagination::{KeyColumn, KeyKind, KeyRead, KeyValue, Keyset, Page, SortKey};
 use crate::ids::NoteId;
 use crate::tenancy::{self, TenantId};
 
@@ -14,12 +16,12 @@ fn created_at(row: &note::Model) -> KeyValue {
 }
 
 /// A customer's notes: newest first, by `(created_at, id)`.
-pub const CREATED_AT: SortKey<note::Entity> = SortKey {
-    name: "created_at",
-    column: note::Column::CreatedAt,
+pub static CREATED_AT: SortKey<note::Entity> = SortKey {
+    name: Cow::Borrowed("created_at"),
+    column: KeyColumn::Column(note::Column::CreatedAt),
     kind: KeyKind::Time,
     nullable: false,
-    value: created_at,
+    value: KeyRead::Row(created_at),
 };
 
 pub fn keyset(page: &Page) -> Keyset<'_, note::Entity> {

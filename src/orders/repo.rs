@@ -1,6 +1,8 @@
 //! Order rows: every function takes the tenant and starts from the
 //! tenant-scoped queries of [`crate::tenancy`].
 
+use std::borrow::Cow;
+
 use entity::order;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Func, SimpleExpr};
 use sea_orm::{
@@ -9,7 +11,7 @@ use sea_orm::{
 };
 
 use crate::error::AppResult;
-use crate::graphql::pagination::{KeyKind, KeyValue, Keyset, Page, SortKey};
+use crate::graphql::pagination::{KeyColumn, KeyKind, KeyRead, KeyValue, Keyset, Page, SortKey};
 use crate::profiles::repo::Totals;
 use crate::tenancy::{self, TenantId};
 
@@ -21,12 +23,12 @@ fn placed_at(row: &order::Model) -> KeyValue {
 }
 
 /// A customer's orders: newest first, by `(placed_at, id)`.
-pub const PLACED_AT: SortKey<order::Entity> = SortKey {
-    name: "placed_at",
-    column: order::Column::PlacedAt,
+pub static PLACED_AT: SortKey<order::Entity> = SortKey {
+    name: Cow::Borrowed("placed_at"),
+    column: KeyColumn::Column(order::Column::PlacedAt),
     kind: KeyKind::Time,
     nullable: false,
-    value: placed_at,
+    value: KeyRead::Row(placed_at),
 };
 
 pub fn keyset(page: &Page) -> Keyset<'_, order::Entity> {

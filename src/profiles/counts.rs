@@ -61,6 +61,7 @@ impl Facet {
             segment_id: None,
             email_consent: None,
             sms_consent: None,
+            custom_fields: None,
         } = filter
         else {
             return None;

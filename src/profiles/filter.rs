@@ -1,6 +1,8 @@
 //! `CustomerFilter` and `CustomerSort`, compiled to SQL with bound
 //! parameters only.
 
+use std::borrow::Cow;
+
 use async_graphql::{Enum, ID, InputObject, Json};
 use entity::{customer, customer_tag};
 use sea_orm::sea_query::{Expr, ExprTrait as _, Func, LikeExpr};
@@ -9,11 +11,13 @@ use serde_json::Value;
 
 use super::checks::country;
 use super::consent::ConsentState;
+use super::fields::filter::sort_key;
+use super::fields::{CustomFieldFilter, Fields};
 use super::input::{CustomerStatus, MAX_TAGS};
 use super::metadata_filter::metadata_condition;
 use super::row::fold;
 use crate::error::{AppResult, bad_input};
-use crate::graphql::pagination::{KeyKind, KeyValue, SortKey};
+use crate::graphql::pagination::{KeyColumn, KeyKind, KeyRead, KeyValue, SortKey};
 use crate::graphql::scalars::{DateTime, Decimal};
 use crate::tenancy::{self, TenantId};
 
@@ -55,6 +59,9 @@ pub struct CustomerFilter {
     pub email_consent: Option<Vec<ConsentState>>,
     /// SMS consent is one of these states.
     pub sms_consent: Option<Vec<ConsentState>>,
+    /// Conditions on defined custom fields, typed by their definitions
+    /// (a range of a DATE field, an option of a select).
+    pub custom_fields: Option<Vec<CustomFieldFilter>>,
 }
 
 /// What a customer list is ordered by.
@@ -89,7 +96,7 @@ pub enum SortDirection {
 
 /// The order of a customer list; ties are broken by id. Customers without
 /// a value (no email, never ordered) come last descending, first ascending.
-#[derive(InputObject, Clone, Copy, Debug, Default)]
+#[derive(InputObject, Clone, Debug, Default)]
 pub struct CustomerSort {
     /// What to sort by.
     #[graphql(default)]
@@ -97,6 +104,27 @@ pub struct CustomerSort {
     /// Which way.
     #[graphql(default)]
     pub direction: SortDirection,
+    /// Sort by this defined custom field instead of `field` (any type but
+    /// MULTI_SELECT).
+    pub field_key: Option<String>,
+}
+
+impl CustomerSort {
+    /// Whether the sort needs the tenant's field definitions.
+    pub fn needs_fields(&self) -> bool {
+        self.field_key.is_some()
+    }
+
+    /// The sort key, a defined field's when `fieldKey` names one.
+    pub fn key(&self, fields: &Fields, backend: DbBackend) -> AppResult<SortKey<customer::Entity>> {
+        match &self.field_key {
+            Some(key) => {
+                let definition = fields.require("sort.fieldKey", key)?;
+                sort_key(definition, "sort.fieldKey", backend)
+            }
+            None => Ok(self.field.key()),
+        }
+    }
 }
 
 impl CustomerSortField {
@@ -133,11 +161,11 @@ impl CustomerSortField {
                 }),
             };
         SortKey {
-            name,
-            column,
+            name: Cow::Borrowed(name),
+            column: KeyColumn::Column(column),
             kind,
             nullable,
-            value,
+            value: KeyRead::Row(value),
         }
     }
 }
@@ -149,7 +177,12 @@ impl CustomerFilter {
     /// The SQL condition of the filter (the tenant is added by the caller's
     /// scoped query), `segmentId` aside: it needs the segment, which
     /// `graphql::filter_condition` reads.
-    pub fn compile(&self, backend: DbBackend, tenant: &TenantId) -> AppResult<Condition> {
+    pub fn compile(
+        &self,
+        backend: DbBackend,
+        tenant: &TenantId,
+        fields: &Fields,
+    ) -> AppResult<Condition> {
         use customer::Column as C;
         let mut cond = Condition::all();
         for (field, list) in [("tags", &self.tags), ("tagsAny", &self.tags_any)] {
@@ -241,7 +274,16 @@ impl CustomerFilter {
             let field = format!("{FIELD}.metadata");
             cond = cond.add(metadata_condition(&field, metadata, backend)?);
         }
+        for (i, filter) in self.custom_fields.iter().flatten().enumerate() {
+            let field = format!("{FIELD}.customFields[{i}]");
+            cond = cond.add(filter.condition(&field, fields, backend)?);
+        }
         Ok(cond)
+    }
+
+    /// Whether compiling the filter needs the tenant's field definitions.
+    pub fn needs_fields(&self) -> bool {
+        self.custom_fields.as_ref().is_some_and(|f| !f.is_empty())
     }
 
     /// The search, trimmed, when there is one.

@@ -1,7 +1,7 @@
 //! What the customer mutations take: the input types and their limits.
 //! They are parsed once into a validated [`Patch`](super::patch::Patch).
 
-use async_graphql::{Enum, InputObject, Json, MaybeUndefined};
+use async_graphql::{Enum, ID, InputObject, Json, MaybeUndefined};
 use serde_json::Value;
 
 use super::consent::ConsentInput;
@@ -9,7 +9,7 @@ use super::consent::ConsentInput;
 pub const MAX_TAGS: usize = 100;
 pub const MAX_TAG_CHARS: usize = 64;
 pub const MAX_METADATA_BYTES: usize = 16 * 1024;
-pub(super) const MAX_TEXT_CHARS: usize = 255;
+pub const MAX_TEXT_CHARS: usize = 255;
 pub(super) const MAX_URL_CHARS: usize = 2048;
 /// Longest language tag taken (BCP 47 sets no limit; real ones are short).
 pub(super) const MAX_LOCALE_CHARS: usize = 64;
@@ -75,6 +75,8 @@ pub enum CustomerField {
     Locale,
     /// `currency`.
     Currency,
+    /// `companyId`.
+    Company,
 }
 
 /// A postal address.
@@ -108,8 +110,12 @@ pub struct CustomerInput {
     pub email: Option<String>,
     /// A phone number with country code; stored in E.164, unique per tenant.
     pub phone: Option<String>,
-    /// The name of the customer's company; at most 255 characters.
+    /// The name of the customer's company; at most 255 characters. A
+    /// customer with a company (`companyId`) has the company's name.
     pub company_name: Option<String>,
+    /// The company the customer belongs to (`com_…`); `companyName` becomes
+    /// its name.
+    pub company_id: Option<ID>,
     /// An http(s) URL.
     pub avatar_url: Option<String>,
     /// `ACTIVE` for a new customer unless given.
@@ -149,8 +155,12 @@ pub struct CustomerUpdateInput {
     pub email: MaybeUndefined<String>,
     /// A phone number with country code; stored in E.164, unique per tenant.
     pub phone: MaybeUndefined<String>,
-    /// The name of the customer's company; at most 255 characters.
+    /// The name of the customer's company; at most 255 characters. A
+    /// customer with a company (`companyId`) has the company's name.
     pub company_name: MaybeUndefined<String>,
+    /// The company the customer belongs to (`com_…`); `null` takes it out
+    /// of its company (keeping `companyName`).
+    pub company_id: MaybeUndefined<ID>,
     /// An http(s) URL.
     pub avatar_url: MaybeUndefined<String>,
     /// Cannot be cleared.

@@ -8,6 +8,7 @@ use sea_orm::{Condition, DbBackend};
 
 use super::Customer;
 use super::counts::{self, Counting, TenantSizes};
+use super::fields::Fields;
 use super::filter::{CustomerFilter, CustomerSort, SortDirection};
 use super::repo;
 use crate::graphql::ContextExt;
@@ -30,14 +31,18 @@ pub async fn customer_connection(
     let sort = sort.unwrap_or_default();
     let counting = Counting::of(filter.as_ref(), scope.is_some());
     let searched = filter.as_ref().is_some_and(CustomerFilter::searches);
+    let backend = session.db.get_database_backend();
+    let needs_fields =
+        filter.as_ref().is_some_and(CustomerFilter::needs_fields) || sort.needs_fields();
+    let fields = Fields::when(needs_fields, &session.db, session.tenant()).await?;
     let condition = Condition::all()
         .add(scope.unwrap_or_else(Condition::all))
         .add(
             filter
                 .unwrap_or_default()
-                .compile(session.db.get_database_backend(), session.tenant())?,
+                .compile(backend, session.tenant(), &fields)?,
         );
-    let key = sort.field.key();
+    let key = sort.key(&fields, backend)?;
     let keyset = Keyset {
         sort: &key,
         id: customer::Column::Id,

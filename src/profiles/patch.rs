@@ -12,9 +12,11 @@ use super::checks::{
 };
 use super::consent::{Channel, ConsentChange};
 use super::contact::{Email, Phone};
+use super::fields::Fields;
 use super::input::{CustomerField, CustomerInput, CustomerStatus, CustomerUpdateInput, MAX_TAGS};
 use super::row::{derive, set_address};
 use crate::error::{AppResult, bad_input};
+use crate::ids::CompanyId;
 
 #[derive(Clone, Debug, Default)]
 pub enum MetadataChange {
@@ -33,6 +35,8 @@ pub struct Patch {
     pub email: Change<Email>,
     pub phone: Change<Phone>,
     pub company_name: Change<String>,
+    /// The company the customer belongs to; the write looks it up.
+    pub company: Change<CompanyId>,
     pub avatar_url: Change<String>,
     pub status: Option<CustomerStatus>,
     pub source: Change<String>,
@@ -81,6 +85,10 @@ impl Patch {
             email: set(opt(input.email, |v| Email::parse(&f("email"), &v))?),
             phone: set(opt(input.phone, |v| Phone::parse(&f("phone"), &v))?),
             company_name: set(opt(input.company_name, |v| text(&f("companyName"), v))?),
+            company: set(input
+                .company_id
+                .map(|id| company(&f("companyId"), &id))
+                .transpose()?),
             avatar_url: set(opt(input.avatar_url, |v| avatar_url(&f("avatarUrl"), v))?),
             status: input.status,
             source: set(opt(input.source, |v| text(&f("source"), v))?),
@@ -120,6 +128,9 @@ impl Patch {
             email: change(input.email, |v| Email::parse(&f("email"), &v))?,
             phone: change(input.phone, |v| Phone::parse(&f("phone"), &v))?,
             company_name: change(input.company_name, |v| text(&f("companyName"), v))?,
+            company: change(input.company_id, |id| {
+                company(&f("companyId"), &id).map(Some)
+            })?,
             avatar_url: change(input.avatar_url, |v| avatar_url(&f("avatarUrl"), v))?,
             status,
             source: change(input.source, |v| text(&f("source"), v))?,
@@ -176,9 +187,16 @@ impl Patch {
                 CustomerField::SmsConsent => self.sms_consent = None,
                 CustomerField::Locale => self.locale = Change::Keep,
                 CustomerField::Currency => self.currency = Change::Keep,
+                CustomerField::Company => self.company = Change::Keep,
             }
         }
         self
+    }
+
+    /// Whether the patch writes custom fields (and needs their
+    /// definitions).
+    pub fn writes_metadata(&self) -> bool {
+        !matches!(self.metadata, MetadataChange::Keep)
     }
 
     /// True when the patch names none of the identifying fields.
@@ -194,9 +212,25 @@ impl Patch {
         .all(|unnamed| unnamed)
     }
 
+    /// Applies the patch to a new customer's blank row: as `apply`, and
+    /// every required custom field must have a value.
+    pub fn apply_new(
+        self,
+        row: &mut customer::Model,
+        prefix: &str,
+        fields: &Fields,
+    ) -> AppResult<()> {
+        self.apply(row, prefix, fields)?;
+        let empty = Map::new();
+        let metadata = row.metadata.as_object().unwrap_or(&empty);
+        fields.check_required(&path(prefix, "metadata"), metadata)
+    }
+
     /// Applies the profile changes (not tags) to a row, and re-derives the
-    /// computed columns. Fails when nothing would identify the customer.
-    pub fn apply(self, row: &mut customer::Model, prefix: &str) -> AppResult<()> {
+    /// computed columns. Values of defined custom fields are checked
+    /// against their definitions in `fields`. Fails when nothing would
+    /// identify the customer.
+    pub fn apply(self, row: &mut customer::Model, prefix: &str, fields: &Fields) -> AppResult<()> {
         self.name.apply(&mut row.name);
         self.first_name.apply(&mut row.first_name);
         self.last_name.apply(&mut row.last_name);
@@ -224,16 +258,22 @@ impl Patch {
             Change::Set(a) => set_address(row, a),
             Change::Clear => set_address(row, Address::default()),
         }
+        let field = path(prefix, "metadata");
         match self.metadata {
             MetadataChange::Keep => {}
-            MetadataChange::Replace(map) => row.metadata = Value::Object(map),
+            MetadataChange::Replace(map) => {
+                let mut map = fields.check_values(&field, map)?;
+                fields.settle(&field, &mut map)?;
+                row.metadata = Value::Object(map);
+            }
             MetadataChange::Merge(map) => {
                 let mut merged = match std::mem::take(&mut row.metadata) {
                     Value::Object(existing) => existing,
                     _ => Map::new(),
                 };
-                merged.extend(map);
-                check_metadata_size(&path(prefix, "metadata"), &merged)?;
+                merged.extend(fields.check_values(&field, map)?);
+                fields.settle(&field, &mut merged)?;
+                check_metadata_size(&field, &merged)?;
                 row.metadata = Value::Object(merged);
             }
         }
@@ -284,6 +324,12 @@ pub fn final_tags(
         ));
     }
     Ok(Some(tags))
+}
+
+/// A company's key; another kind of ID is refused as one naming no
+/// company.
+fn company(field: &str, id: &str) -> AppResult<CompanyId> {
+    CompanyId::decode(id).ok_or_else(|| bad_input(field, "no company in this tenant has this ID"))
 }
 
 /// A value given in a create input is set; one left out is kept.

@@ -16,6 +16,7 @@ pub use subscription::Subscription;
 use async_graphql::{Schema, SchemaBuilder};
 
 use crate::activity::Activity;
+use crate::companies::Company;
 use crate::data_requests::RemovalRequest;
 use crate::graphql::Settings;
 use crate::graphql::pagination::ListConnection;
@@ -78,6 +79,7 @@ fn describe_connections(
         WebhookEndpoint => "webhook endpoints",
         WebhookDelivery => "webhook deliveries",
         CustomerAddress => "addresses",
+        Company => "companies",
     )
 }
 

@@ -3,10 +3,12 @@
 use async_graphql::MergedObject;
 
 use crate::activity::ActivityMutation;
+use crate::companies::CompanyMutation;
 use crate::customers::{AddressMutation, CustomerMutation};
 use crate::data_requests::DataRequestMutation;
 use crate::notes::NoteMutation;
 use crate::orders::OrderMutation;
+use crate::profiles::fields::CustomFieldMutation;
 use crate::segments::SegmentMutation;
 use crate::webhooks::WebhookMutation;
 
@@ -16,6 +18,8 @@ use crate::webhooks::WebhookMutation;
 pub struct Mutation(
     CustomerMutation,
     AddressMutation,
+    CustomFieldMutation,
+    CompanyMutation,
     OrderMutation,
     ActivityMutation,
     NoteMutation,

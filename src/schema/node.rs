@@ -6,6 +6,8 @@ use async_graphql::{Context, ID, Interface, Object, Result};
 use crate::activity::Activity;
 use crate::activity::loader::Timeline;
 use crate::auth::Scope;
+use crate::companies::Company;
+use crate::companies::loader::CompanyLoader;
 use crate::data_requests::RemovalRequest;
 use crate::data_requests::loader::DataRequestLoader;
 use crate::error::{AppError, bad_input};
@@ -32,6 +34,7 @@ use crate::webhooks::loader::WebhookEndpointLoader;
 )]
 pub enum Node {
     Customer(Customer),
+    Company(Company),
     Order(Order),
     Activity(Activity),
     Note(Note),
@@ -52,7 +55,7 @@ impl NodeQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(
-            desc = "The object's ID (`cus_…`, `ord_…`, `act_…`, `note_…`, `seg_…`, `drr_…` or `whk_…`)."
+            desc = "The object's ID (`cus_…`, `com_…`, `ord_…`, `act_…`, `note_…`, `seg_…`, `drr_…` or `whk_…`)."
         )]
         id: ID,
     ) -> Result<Option<Node>> {
@@ -82,7 +85,9 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
     };
     // Customers, and what hangs off them, are read with one scope.
     let scope = match kind {
-        Kind::Customer | Kind::Order | Kind::Activity | Kind::Note => Scope::ReadCustomers,
+        Kind::Customer | Kind::Company | Kind::Order | Kind::Activity | Kind::Note => {
+            Scope::ReadCustomers
+        }
         Kind::Segment => Scope::ReadSegments,
         Kind::DataRequest => Scope::ReadDataRequests,
         Kind::WebhookEndpoint => Scope::ReadWebhooks,
@@ -103,6 +108,11 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
             .load_one(key)
             .await?
             .map(Node::Customer),
+        Kind::Company => loaders
+            .get::<CompanyLoader>()
+            .load_one(key)
+            .await?
+            .map(|r| Node::Company(Company(r))),
         Kind::Order => loaders
             .get::<ChildLoader<Orders>>()
             .load_one(key)

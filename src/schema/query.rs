@@ -4,8 +4,10 @@ use async_graphql::MergedObject;
 
 use super::node::NodeQuery;
 use crate::analytics::MetricsQuery;
+use crate::companies::CompanyQuery;
 use crate::customers::CustomerQuery;
 use crate::data_requests::DataRequestQuery;
+use crate::profiles::fields::CustomFieldQuery;
 use crate::segments::SegmentQuery;
 use crate::webhooks::WebhookQuery;
 
@@ -14,6 +16,8 @@ use crate::webhooks::WebhookQuery;
 #[derive(MergedObject, Default)]
 pub struct Query(
     CustomerQuery,
+    CustomFieldQuery,
+    CompanyQuery,
     MetricsQuery,
     SegmentQuery,
     DataRequestQuery,

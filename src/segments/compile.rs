@@ -16,11 +16,11 @@ use entity::{customer, customer_tag, segment_member};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Func};
 use sea_orm::{Condition, DbBackend};
 
-use super::json_path::JsonPath;
 use super::rule::{Field, Kind, Op, Operand, Rule, Scalar};
 use crate::analytics::RfmSegment;
 use crate::analytics::churn::PRIOR_INTERVAL_DAYS;
 use crate::analytics::rfm::{Breakpoints, Scores, score_expr};
+use crate::profiles::json_path::JsonPath;
 use crate::tenancy::{self, TenantId};
 
 type Time = chrono::DateTime<Utc>;
@@ -340,7 +340,13 @@ fn metadata(path: &[String], op: Op, one: Option<&Scalar>, env: &Env) -> Expr {
         (Op::IsSet, _) => json.type_of().is_not_null().and(json.type_of().ne("null")),
         (Op::Eq, Some(Scalar::Bool(b))) => json.is_bool(*b),
         (Op::Eq, Some(s @ Scalar::Text(_))) => json.string().eq(value(s, env)),
+        (Op::Contains, Some(s @ Scalar::Text(t))) => {
+            // A substring of a text, or an element of a list (a
+            // multi-select's option).
+            compare(json.string(), op, s, env).or(json.holds(t))
+        }
         (Op::Contains | Op::StartsWith, Some(s)) => compare(json.string(), op, s, env),
+        (Op::Before | Op::After, Some(s @ Scalar::Text(_))) => compare(json.string(), op, s, env),
         (_, Some(s @ Scalar::Float(_))) => compare(json.number(), op, s, env),
         _ => Expr::val(false),
     }

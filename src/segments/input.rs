@@ -5,8 +5,10 @@ use serde_json::Value;
 
 use super::Match;
 use super::rule::{self, MAX_RULES, RawRule, Rule};
+use super::typed;
 use crate::error::{AppError, AppResult, bad_input};
 use crate::graphql::input;
+use crate::profiles::fields::Fields;
 
 pub(super) const MAX_NAME: usize = 255;
 /// Segments one tenant may have: each is evaluated by `segmentDistribution`
@@ -113,15 +115,20 @@ pub(super) fn description(value: String) -> AppResult<Option<String>> {
     input::multiline("input.description", value, MAX_DESCRIPTION)
 }
 
-/// Type-checks dynamic rules; the stored JSON is the rules as given.
-pub(super) fn checked_rules(rules: Vec<RuleInput>) -> AppResult<(Vec<Rule>, Value)> {
+/// Type-checks dynamic rules; the stored JSON is the rules as given, with
+/// the values of rules on defined custom fields in their normal form.
+pub(super) fn checked_rules(
+    rules: Vec<RuleInput>,
+    fields: &Fields,
+) -> AppResult<(Vec<Rule>, Value)> {
     if rules.is_empty() || rules.len() > MAX_RULES {
         return Err(bad_input(
             "input.rules",
             format!("a dynamic segment needs 1 to {MAX_RULES} rules"),
         ));
     }
-    let raw: Vec<RawRule> = rules.into_iter().map(RawRule::from).collect();
+    let mut raw: Vec<RawRule> = rules.into_iter().map(RawRule::from).collect();
+    typed::normalize(&mut raw, "input.rules", fields)?;
     let parsed = rule::parse_all(&raw, "input.rules")?;
     let stored = serde_json::to_value(&raw).map_err(|e| AppError::Internal(e.into()))?;
     Ok((parsed, stored))

@@ -16,7 +16,6 @@ mod distribution;
 mod explain;
 mod graphql;
 mod input;
-mod json_path;
 pub mod loader;
 mod members;
 mod mutation;
@@ -24,6 +23,7 @@ mod object;
 pub mod repo;
 pub mod rule;
 mod terms;
+mod typed;
 
 use entity::segment;
 use sea_orm::{Condition, DbBackend};

@@ -18,6 +18,7 @@ use crate::graphql::ScopeGuard;
 use crate::graphql::{ContextExt, DeletePayload};
 use crate::ids::{self, MAX_IDS};
 use crate::ids::{CustomerId, SegmentId};
+use crate::profiles::fields::Fields;
 use crate::tenancy::{self, TenantId};
 
 /// The row keys of customer IDs, all of which must be customers of the
@@ -75,7 +76,10 @@ impl SegmentMutation {
         let description = input.description.map(description).transpose()?.flatten();
         let dynamic = input.kind == SegmentType::Dynamic;
         let rules = match (dynamic, input.rules) {
-            (true, Some(rules)) => checked_rules(rules)?.1,
+            (true, Some(rules)) => {
+                let fields = Fields::of(&session.db, tenant).await?;
+                checked_rules(rules, &fields)?.1
+            }
             (true, None) => {
                 return Err(bad_input("input.rules", "a dynamic segment needs rules").into());
             }
@@ -158,7 +162,8 @@ impl SegmentMutation {
                     bad_input("input.rules", "a static segment has members, not rules").into(),
                 );
             }
-            row.rules = checked_rules(rules)?.1;
+            let fields = Fields::of(&txn, session.tenant()).await?;
+            row.rules = checked_rules(rules, &fields)?.1;
         }
         if let Some(name) = name {
             row.name = name;

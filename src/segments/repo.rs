@@ -2,6 +2,8 @@
 //! segments, each in one statement. Every function takes the tenant and
 //! starts from the tenant-scoped queries of [`crate::tenancy`].
 
+use std::borrow::Cow;
+
 use std::collections::HashMap;
 
 use entity::{customer, segment, segment_member};
@@ -16,7 +18,9 @@ use sea_orm::{
 use super::compile::{self, Env};
 use super::rule::Rule;
 use crate::error::AppResult;
-use crate::graphql::pagination::{self, KeyKind, KeyValue, Keyset, Page, SortKey};
+use crate::graphql::pagination::{
+    self, KeyColumn, KeyKind, KeyRead, KeyValue, Keyset, Page, SortKey,
+};
 use crate::ids::{CustomerId, SegmentId};
 use crate::tenancy::{self, TenantId};
 
@@ -61,12 +65,12 @@ fn created_at(row: &segment::Model) -> KeyValue {
 }
 
 /// Segments, newest first, by `(created_at, id)`.
-pub const CREATED_AT: SortKey<segment::Entity> = SortKey {
-    name: "created_at",
-    column: segment::Column::CreatedAt,
+pub static CREATED_AT: SortKey<segment::Entity> = SortKey {
+    name: Cow::Borrowed("created_at"),
+    column: KeyColumn::Column(segment::Column::CreatedAt),
     kind: KeyKind::Time,
     nullable: false,
-    value: created_at,
+    value: KeyRead::Row(created_at),
 };
 
 pub fn keyset(page: &Page) -> Keyset<'_, segment::Entity> {

@@ -209,6 +209,10 @@ fn scalar(field: &Field, op: Op, value: &Value, at: &str) -> AppResult<Scalar> {
                 Scalar::Float(n.as_f64().ok_or_else(|| wrong(at, "a number"))?)
             }
             (Op::Gt | Op::Gte | Op::Lt | Op::Lte, _) => return Err(wrong(at, "a number")),
+            // A date or time as text: its order is the text's (a defined
+            // DATE or DATETIME field keeps values in that form).
+            (Op::Before | Op::After, Value::String(_)) => Scalar::Text(text(MAX_TEXT)?),
+            (Op::Before | Op::After, _) => return Err(wrong(at, "a date as text")),
             (Op::Contains | Op::StartsWith, _) => Scalar::Text(text(MAX_TEXT)?),
             (_, Value::String(_)) => Scalar::Text(text(MAX_TEXT)?),
             (_, Value::Number(n)) => {

@@ -162,7 +162,8 @@ impl Op {
             Kind::Text => &[Eq, Neq, In, NotIn, Contains, StartsWith, IsSet, IsNotSet],
             Kind::Country => &[Eq, Neq, In, NotIn, IsSet, IsNotSet],
             Kind::Json => &[
-                Eq, Neq, Gt, Gte, Lt, Lte, In, NotIn, Contains, StartsWith, IsSet, IsNotSet,
+                Eq, Neq, Gt, Gte, Lt, Lte, Before, After, In, NotIn, Contains, StartsWith, IsSet,
+                IsNotSet,
             ],
         };
         ops.contains(&self)

@@ -233,6 +233,7 @@ fn customer_data(row: &customer::Model, tags: Vec<String>) -> Value {
         "email": row.email,
         "phone": row.phone,
         "companyName": row.company_name,
+        "companyId": row.company_id.clone().map(|k| crate::ids::CompanyId::of_row(k).id().to_string()),
         "avatarUrl": row.avatar_url,
         "status": row.status,
         "source": row.source,

@@ -1,6 +1,8 @@
 //! Webhook rows: every function takes the tenant and starts from the
 //! tenant-scoped queries of [`crate::tenancy`].
 
+use std::borrow::Cow;
+
 use entity::webhook_delivery::DeliveryStatus;
 use entity::{webhook_attempt, webhook_delivery, webhook_endpoint, webhook_event};
 use sea_orm::sea_query::Expr;
@@ -10,7 +12,9 @@ use sea_orm::{
 };
 
 use crate::error::AppResult;
-use crate::graphql::pagination::{self, KeyKind, KeyValue, Keyset, Page, SortKey};
+use crate::graphql::pagination::{
+    self, KeyColumn, KeyKind, KeyRead, KeyValue, Keyset, Page, SortKey,
+};
 use crate::ids::WebhookEndpointId;
 use crate::tenancy::{self, TenantId};
 
@@ -22,12 +26,12 @@ fn endpoint_created_at(row: &webhook_endpoint::Model) -> KeyValue {
 }
 
 /// Endpoints, newest first.
-pub const ENDPOINT_CREATED_AT: SortKey<webhook_endpoint::Entity> = SortKey {
-    name: "created_at",
-    column: webhook_endpoint::Column::CreatedAt,
+pub static ENDPOINT_CREATED_AT: SortKey<webhook_endpoint::Entity> = SortKey {
+    name: Cow::Borrowed("created_at"),
+    column: KeyColumn::Column(webhook_endpoint::Column::CreatedAt),
     kind: KeyKind::Time,
     nullable: false,
-    value: endpoint_created_at,
+    value: KeyRead::Row(endpoint_created_at),
 };
 
 pub fn endpoint_keyset(page: &Page) -> Keyset<'_, webhook_endpoint::Entity> {
@@ -45,12 +49,12 @@ fn delivery_created_at(row: &webhook_delivery::Model) -> KeyValue {
 }
 
 /// Deliveries, newest first.
-pub const DELIVERY_CREATED_AT: SortKey<webhook_delivery::Entity> = SortKey {
-    name: "created_at",
-    column: webhook_delivery::Column::CreatedAt,
+pub static DELIVERY_CREATED_AT: SortKey<webhook_delivery::Entity> = SortKey {
+    name: Cow::Borrowed("created_at"),
+    column: KeyColumn::Column(webhook_delivery::Column::CreatedAt),
     kind: KeyKind::Time,
     nullable: false,
-    value: delivery_created_at,
+    value: KeyRead::Row(delivery_created_at),
 };
 
 pub fn delivery_keyset(page: &Page) -> Keyset<'_, webhook_delivery::Entity> {

@@ -10,13 +10,22 @@ use sea_orm::DatabaseConnection;
 
 use super::{ImportFailure, ImportMode, ImportPayload, Turn};
 use crate::activity;
+use crate::companies::link;
 use crate::customers::events;
 use crate::db::{Attempt, begin_write};
 use crate::error::{AppResult, conflict};
 use crate::profiles::contact::{Email, Phone};
+use crate::profiles::fields::Fields;
 use crate::profiles::patch::{Patch, final_tags};
 use crate::profiles::repo;
 use crate::tenancy::TenantId;
+
+/// What the call's rows are checked against: the tenant's custom fields
+/// and the companies the rows name.
+struct Known<'a> {
+    fields: &'a Fields,
+    companies: &'a HashMap<String, entity::company::Model>,
+}
 
 /// One customer the call touches: its row as it will be written, and
 /// how it started (`None` for a customer this call creates).
@@ -75,6 +84,12 @@ pub(super) async fn attempt(
         });
     }
 
+    let fields = Fields::of(&txn, tenant).await?;
+    let companies = link::companies(&txn, tenant, patches.iter().map(|(_, p)| &p.company)).await?;
+    let known = Known {
+        fields: &fields,
+        companies: &companies,
+    };
     let mut payload = ImportPayload::default();
     for (index, patch) in patches {
         let target = patch
@@ -90,14 +105,21 @@ pub(super) async fn attempt(
                 continue;
             }
             Some(slot) => {
-                let updated = update_slot(&mut slots, slot, patch.clone(), &by_email, &by_phone);
+                let updated = update_slot(
+                    &mut slots,
+                    slot,
+                    patch.clone(),
+                    &by_email,
+                    &by_phone,
+                    &known,
+                );
                 if let (Ok(_), Some((row, _))) = (&updated, &before) {
                     // An email or phone the customer gave up is free again.
                     unregister(&mut by_email, &mut by_phone, row, &slots[slot].row);
                 }
                 updated
             }
-            None => new_slot(tenant, patch.clone()).map(|slot| {
+            None => new_slot(tenant, patch.clone(), &known).map(|slot| {
                 slots.push(slot);
                 slots.len() - 1
             }),
@@ -198,6 +220,7 @@ fn update_slot(
     patch: Patch,
     by_email: &HashMap<String, usize>,
     by_phone: &HashMap<String, usize>,
+    known: &Known<'_>,
 ) -> AppResult<usize> {
     if let Some(email) = patch.email.value()
         && by_email
@@ -216,7 +239,9 @@ fn update_slot(
     let target = &mut slots[slot];
     let tags = final_tags(target.tags.clone(), &patch, "")?;
     let mut row = target.row.clone();
-    patch.apply(&mut row, "")?;
+    let company = patch.company.clone();
+    patch.apply(&mut row, "", known.fields)?;
+    link::apply(known.companies, &target.row, &mut row, &company, "")?;
     target.row = row;
     if let Some(mut tags) = tags {
         tags.sort();
@@ -225,11 +250,14 @@ fn update_slot(
     Ok(slot)
 }
 
-fn new_slot(tenant: &TenantId, patch: Patch) -> AppResult<Slot> {
+fn new_slot(tenant: &TenantId, patch: Patch, known: &Known<'_>) -> AppResult<Slot> {
     let mut tags = final_tags(Vec::new(), &patch, "")?.unwrap_or_default();
     tags.sort();
     let mut row = repo::blank(tenant);
-    patch.apply(&mut row, "")?;
+    let blank = row.clone();
+    let company = patch.company.clone();
+    patch.apply_new(&mut row, "", known.fields)?;
+    link::apply(known.companies, &blank, &mut row, &company, "")?;
     Ok(Slot {
         row,
         original: None,

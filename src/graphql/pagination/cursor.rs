@@ -18,6 +18,8 @@ use super::SortKey;
 pub enum KeyValue {
     Null,
     Int(i64),
+    /// A number with a fraction.
+    Number(serde_json::Number),
     Text(String),
     /// Written as RFC 3339 text (to the microsecond), which a cursor reads
     /// back as `Text`.
@@ -65,8 +67,8 @@ impl Cursor {
     /// The cursor of a row of a list sorted by `sort`.
     pub fn of<E: EntityTrait>(sort: &SortKey<E>, row: &E::Model, id: &str) -> Self {
         Cursor {
-            s: Cow::Borrowed(sort.name),
-            k: (sort.value)(row),
+            s: sort.name.clone(),
+            k: sort.of(row),
             i: id.to_owned(),
         }
     }

@@ -1,6 +1,8 @@
 //! A list query positioned on a page: the keyset condition, its order and
 //! its limit, and the connection it answers with.
 
+use std::borrow::Cow;
+
 use async_graphql::OutputType;
 use async_graphql::connection::{Connection, Edge};
 use sea_orm::sea_query::{
@@ -16,9 +18,11 @@ use super::{Direction, ListConnection, Page, TotalCount};
 use crate::error::{AppResult, bad_input};
 
 /// How a sort key's values are typed in SQL.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyKind {
     Int,
+    /// A double-precision number.
+    Float,
     Text,
     Time,
 }
@@ -26,12 +30,55 @@ pub enum KeyKind {
 /// A sort order a list supports.
 pub struct SortKey<E: EntityTrait> {
     /// Cursors made under one sort are refused under another.
-    pub name: &'static str,
-    pub column: E::Column,
+    pub name: Cow<'static, str>,
+    pub column: KeyColumn<E>,
     pub kind: KeyKind,
     pub nullable: bool,
     /// The row's value of the key.
-    pub value: fn(&E::Model) -> KeyValue,
+    pub value: KeyRead<E>,
+}
+
+/// What a list is ordered by in SQL.
+pub enum KeyColumn<E: EntityTrait> {
+    Column(E::Column),
+    /// An expression over the table's columns, named by table (a value in
+    /// a JSON column).
+    Expr(Expr),
+}
+
+/// How a row's value of its sort key is read.
+pub enum KeyRead<E: EntityTrait> {
+    Row(fn(&E::Model) -> KeyValue),
+    /// The value under a key of a JSON object the row holds, as the sort's
+    /// kind reads it (a boolean as 0 or 1); anything else is NULL.
+    Json(fn(&E::Model) -> &serde_json::Value, String),
+}
+
+impl<E: EntityTrait> SortKey<E> {
+    /// The key in SQL.
+    pub fn expr(&self) -> Expr {
+        match &self.column {
+            KeyColumn::Column(c) => Expr::col(c.as_column_ref()),
+            KeyColumn::Expr(e) => e.clone(),
+        }
+    }
+
+    /// The key of a row.
+    pub fn of(&self, row: &E::Model) -> KeyValue {
+        use serde_json::Value;
+        match &self.value {
+            KeyRead::Row(read) => read(row),
+            KeyRead::Json(object, key) => match (self.kind, object(row).get(key)) {
+                (KeyKind::Int, Some(Value::Number(n))) => {
+                    n.as_i64().map_or(KeyValue::Null, KeyValue::Int)
+                }
+                (KeyKind::Int, Some(Value::Bool(b))) => KeyValue::Int(i64::from(*b)),
+                (KeyKind::Float, Some(Value::Number(n))) => KeyValue::Number(n.clone()),
+                (KeyKind::Text, Some(Value::String(s))) => KeyValue::Text(s.clone()),
+                _ => KeyValue::Null,
+            },
+        }
+    }
 }
 
 /// A list query positioned on a page: keyset condition, order and limit.
@@ -91,7 +138,7 @@ where
         }
         let ascending = self.ascending == (self.page.direction == Direction::Forward);
         let order = if ascending { Order::Asc } else { Order::Desc };
-        let (col, id) = (self.sort.column, self.id);
+        let (key, id) = (self.sort.expr(), self.id);
         let mut query = query.filter(parent.is_in(parents.iter().cloned()));
         if let Some((value, after)) = self.position()? {
             let value = value.ok_or_else(|| {
@@ -100,10 +147,7 @@ where
                     "the cursor is not valid for this list",
                 )
             })?;
-            let row = Expr::tuple([
-                Expr::col(col.as_column_ref()),
-                Expr::col(id.as_column_ref()),
-            ]);
+            let row = Expr::tuple([key.clone(), Expr::col(id.as_column_ref())]);
             let bound = Expr::tuple([Expr::val(value), Expr::val(after)]);
             query = query.filter(if ascending {
                 row.gt(bound)
@@ -115,7 +159,7 @@ where
         inner.expr_window_as(
             Func::cust("ROW_NUMBER"),
             WindowStatement::partition_by(parent.as_column_ref())
-                .order_by(col.as_column_ref(), order.clone())
+                .order_by_expr(key, order.clone())
                 .order_by(id.as_column_ref(), order)
                 .to_owned(),
             "page_row",
@@ -138,7 +182,7 @@ where
         ascending: bool,
         key_order: KeyOrder,
     ) -> Select<E> {
-        let (col, id) = (self.sort.column, self.id);
+        let (key, id) = (self.sort.expr(), self.id);
         let order = if ascending { Order::Asc } else { Order::Desc };
         // In index order, NULLs first ascending and last descending, as the
         // `(…, key, id)` indexes of nullable keys hold them, and the opposite
@@ -154,7 +198,7 @@ where
         };
         match segment {
             Range::Null => {
-                let mut query = query.filter(col.is_null());
+                let mut query = query.filter(key.is_null());
                 if let Some((_, after)) = from {
                     query = query.filter(if ascending {
                         id.gt(after)
@@ -167,13 +211,10 @@ where
             Range::Values => {
                 let mut query = query;
                 if self.sort.nullable {
-                    query = query.filter(col.is_not_null());
+                    query = query.filter(key.clone().is_not_null());
                 }
                 if let Some((Some(value), after)) = from {
-                    let row = Expr::tuple([
-                        Expr::col(col.as_column_ref()),
-                        Expr::col(id.as_column_ref()),
-                    ]);
+                    let row = Expr::tuple([key.clone(), Expr::col(id.as_column_ref())]);
                     let bound = Expr::tuple([Expr::val(value), Expr::val(after)]);
                     query = query.filter(if ascending {
                         row.gt(bound)
@@ -187,9 +228,9 @@ where
                 // differs from the index's would force a sort too.
                 let plain = !self.sort.nullable && key_order == KeyOrder::Index;
                 query = if plain {
-                    query.order_by(col, order.clone())
+                    query.order_by(key, order.clone())
                 } else {
-                    query.order_by_with_nulls(col, order.clone(), nulls(self.sort.nullable))
+                    query.order_by_with_nulls(key, order.clone(), nulls(self.sort.nullable))
                 };
                 Self::order_by(query, id, order, nulls(false), key_order)
             }
@@ -215,7 +256,7 @@ where
         let Some(cursor) = &self.page.cursor else {
             return Ok(None);
         };
-        if cursor.s != self.sort.name {
+        if cursor.s != self.sort.name.as_ref() {
             return Err(bad_input(
                 self.page.cursor_field(),
                 "the cursor was made under another sort",
@@ -230,6 +271,8 @@ where
         Ok(match (key, self.sort.kind) {
             (KeyValue::Null, _) if self.sort.nullable => None,
             (KeyValue::Int(n), KeyKind::Int) => Some((*n).into()),
+            (KeyValue::Int(n), KeyKind::Float) => Some((*n as f64).into()),
+            (KeyValue::Number(n), KeyKind::Float) => Some(n.as_f64().ok_or_else(invalid)?.into()),
             (KeyValue::Text(s), KeyKind::Text) => Some(s.clone().into()),
             (KeyValue::Time(t), KeyKind::Time) => Some((*t).into()),
             (KeyValue::Text(s), KeyKind::Time) => Some(

@@ -16,7 +16,7 @@ mod per_parent;
 mod read;
 
 pub use cursor::{Cursor, KeyValue};
-pub use keyset::{KeyKind, Keyset, SortKey};
+pub use keyset::{KeyColumn, KeyKind, KeyRead, Keyset, SortKey};
 pub use per_parent::{
     ChildCount, ChildPage, count_per_parent, load_child_counts, load_child_pages,
 };

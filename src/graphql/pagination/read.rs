@@ -35,6 +35,9 @@ pub fn probe_window(need: u64, size: u64) -> u64 {
 /// the search index's matches first ([`Keyset::fetch_searched`]).
 pub const INDEX_FIRST_UP_TO: u64 = 100_000;
 
+/// The sort key's name in a subquery of ids and keys.
+const SORT_KEY: &str = "sort_key";
+
 /// How [`Keyset::read`] reads each range.
 pub(super) enum Read {
     /// The page's rows, in one statement.
@@ -177,7 +180,7 @@ where
                     let mut matches = range(query.clone().filter(filter.clone()), KeyOrder::Sorted)
                         .select_only()
                         .column(self.id)
-                        .column(self.sort.column)
+                        .expr_as(self.sort.expr(), SORT_KEY)
                         .into_query();
                     matches.clear_order_by().limit(cap + 1);
                     let page = self.first_of_few(matches, *cap, *segment, scan_ascending, need);
@@ -277,7 +280,7 @@ where
             .expr_window_as(Expr::cust("COUNT(*)"), WindowStatement::new(), "matched")
             .from_subquery(matches, E::default());
         if segment == Range::Values {
-            first.order_by((E::default(), self.sort.column), order.clone());
+            first.order_by((E::default(), Alias::new(SORT_KEY)), order.clone());
         }
         first.order_by((E::default(), self.id), order).limit(need);
         Query::select()
@@ -304,7 +307,7 @@ where
             .from_subquery(window, E::default())
             .cond_where(filter.clone());
         if segment == Range::Values {
-            ids.order_by((E::default(), self.sort.column), order.clone());
+            ids.order_by_expr(self.sort.expr(), order.clone());
         }
         ids.order_by((E::default(), self.id), order)
             .limit(need)

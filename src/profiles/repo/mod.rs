@@ -64,6 +64,7 @@ pub fn blank(tenant: &TenantId) -> customer::Model {
         locale: None,
         currency: None,
         default_address_id: None,
+        company_id: None,
     }
 }
 

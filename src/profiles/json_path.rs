@@ -6,9 +6,9 @@ use sea_orm::DbBackend;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Func};
 
 /// A `metadata` path's JSON type, text and number, per backend.
-pub(super) struct JsonPath<'a> {
-    pub(super) path: &'a [String],
-    pub(super) backend: DbBackend,
+pub struct JsonPath<'a> {
+    pub path: &'a [String],
+    pub backend: DbBackend,
 }
 
 impl JsonPath<'_> {
@@ -29,7 +29,7 @@ impl JsonPath<'_> {
     /// `string`, `number`, `boolean`, `null`, `object`, `array` on
     /// PostgreSQL; `text`, `integer`, `real`, `true`, `false`, `null`,
     /// `object`, `array` on SQLite; NULL when the key is absent.
-    pub(super) fn type_of(&self) -> Expr {
+    pub fn type_of(&self) -> Expr {
         if self.backend == DbBackend::Postgres {
             Expr::from(Func::cust("jsonb_typeof").arg(self.call("jsonb_extract_path")))
         } else {
@@ -37,7 +37,7 @@ impl JsonPath<'_> {
         }
     }
 
-    pub(super) fn is_string(&self) -> Expr {
+    pub fn is_string(&self) -> Expr {
         let name = if self.backend == DbBackend::Postgres {
             "string"
         } else {
@@ -46,7 +46,7 @@ impl JsonPath<'_> {
         self.type_of().eq(name)
     }
 
-    pub(super) fn is_number(&self) -> Expr {
+    pub fn is_number(&self) -> Expr {
         if self.backend == DbBackend::Postgres {
             self.type_of().eq("number")
         } else {
@@ -55,7 +55,7 @@ impl JsonPath<'_> {
     }
 
     /// The value when it is a string, else NULL.
-    pub(super) fn string(&self) -> Expr {
+    pub fn string(&self) -> Expr {
         let raw = if self.backend == DbBackend::Postgres {
             self.call("jsonb_extract_path_text")
         } else {
@@ -65,7 +65,7 @@ impl JsonPath<'_> {
     }
 
     /// The value when it is a number, else NULL.
-    pub(super) fn number(&self) -> Expr {
+    pub fn number(&self) -> Expr {
         let raw: Expr = if self.backend == DbBackend::Postgres {
             Func::cast_as(
                 self.call("jsonb_extract_path_text"),
@@ -78,13 +78,35 @@ impl JsonPath<'_> {
         Expr::case(self.is_number(), raw).into()
     }
 
-    pub(super) fn is_bool(&self, b: bool) -> Expr {
+    pub fn is_bool(&self, b: bool) -> Expr {
         if self.backend == DbBackend::Postgres {
             self.type_of()
                 .eq("boolean")
                 .and(self.call("jsonb_extract_path_text").eq(b.to_string()))
         } else {
             self.type_of().eq(b.to_string())
+        }
+    }
+
+    /// The value is a list holding the string `item` (a multi-select's
+    /// option).
+    pub fn holds(&self, item: &str) -> Expr {
+        if self.backend == DbBackend::Postgres {
+            let list = serde_json::Value::from(vec![item]).to_string();
+            Expr::cust_with_exprs(
+                "$1 @> CAST($2 AS jsonb)",
+                [self.call("jsonb_extract_path"), Expr::val(list)],
+            )
+        } else {
+            let path: String = self.path.iter().map(|k| format!(".\"{k}\"")).collect();
+            Expr::cust_with_exprs(
+                "EXISTS (SELECT 1 FROM json_each(?, ?) WHERE json_each.value = ?)",
+                [
+                    Expr::col((customer::Entity, customer::Column::Metadata)),
+                    Expr::val(format!("${path}")),
+                    Expr::val(item.to_owned()),
+                ],
+            )
         }
     }
 }
