@@ -300,6 +300,36 @@ async fn reads(app: &crm::http::App, client: &reqwest::Client, url: &str, report
         report.row(&format!("`customerCount`, {name}"), percentiles(&times));
     }
 
+    // The record a customer screen shows: the default address, the
+    // company and the five defined fields the seed writes (in `metadata`),
+    // unfiltered and narrowed by typed ranges.
+    let record = "query($f: CustomerFilter, $sort: CustomerSort) { customers(first: 25, filter: $f, sort: $sort) { nodes { id name email address { city country } company { name domain } metadata } } }";
+    for (name, filter, sort) in [
+        (
+            "page of 25 with address, company and 5 defined fields",
+            Value::Null,
+            Value::Null,
+        ),
+        (
+            "the same, `seats` 10..20 (NUMBER range)",
+            json!({ "customFields": [{ "key": "seats", "gte": 10, "lte": 20 }] }),
+            Value::Null,
+        ),
+        (
+            "the same, `renewal_date` in one month (DATE range)",
+            json!({ "customFields": [{ "key": "renewal_date", "gte": "2026-03-01", "lt": "2026-04-01" }] }),
+            Value::Null,
+        ),
+        (
+            "the same, `plan` = pro and `seats` > 40",
+            json!({ "customFields": [{ "key": "plan", "equals": "pro" }, { "key": "seats", "gt": 40 }] }),
+            Value::Null,
+        ),
+    ] {
+        let times = sample(|_| gql(record.to_owned(), json!({ "f": filter, "sort": sort }))).await;
+        report.row(name, percentiles(&times));
+    }
+
     let page = "query($after: String, $sort: CustomerSort) { customers(first: 25, after: $after, sort: $sort) { edges { cursor node { id name email totalSpent } } pageInfo { hasNextPage } } }";
     let total = crm::tenancy::select::<customer::Entity>(&big)
         .count(db)

@@ -99,6 +99,7 @@ tenant_tables!(
     ],
     unkeyed: [
         custom_field,
+        customer_contact,
         customer_tag,
         customer_count,
         rfm_breakpoints,

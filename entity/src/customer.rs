@@ -48,6 +48,12 @@ pub struct Model {
     pub default_address_id: Option<String>,
     /// The key of the company the customer belongs to.
     pub company_id: Option<String>,
+    /// Emails besides `email`, lower-cased (a JSON array of strings).
+    #[sea_orm(column_type = "JsonBinary")]
+    pub additional_emails: Json,
+    /// Phones besides `phone`, in E.164 (a JSON array of strings).
+    #[sea_orm(column_type = "JsonBinary")]
+    pub additional_phones: Json,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -11,6 +11,7 @@ pub mod company;
 pub mod custom_field;
 pub mod customer;
 pub mod customer_address;
+pub mod customer_contact;
 pub mod customer_count;
 pub mod customer_tag;
 pub mod data_request;

@@ -19,6 +19,7 @@ mod m20261205_000012_consent_and_locale;
 mod m20261205_000013_customer_addresses;
 mod m20261206_000014_custom_field_definitions;
 mod m20261206_000015_companies;
+mod m20261206_000016_customer_contacts;
 
 pub struct Migrator;
 
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000013_customer_addresses::Migration),
             Box::new(m20261206_000014_custom_field_definitions::Migration),
             Box::new(m20261206_000015_companies::Migration),
+            Box::new(m20261206_000016_customer_contacts::Migration),
         ]
     }
 }

@@ -7,7 +7,7 @@ use futures_util::FutureExt as _;
 use sea_orm::{DatabaseConnection, DbErr, SqlErr};
 use serde_json::{Map, Value};
 
-use super::input::{CompanyInput, CompanyUpdateInput};
+use super::input::{CompanyInput, CompanyUpdateInput, domain};
 use super::loader::CompanyLoader;
 use super::object::Company;
 use super::repo;
@@ -197,6 +197,36 @@ async fn create(
         .map_err(|e| if taken(&e) { domain_taken() } else { e.into() })?;
     txn.commit().await?;
     Ok(row)
+}
+
+/// The tenant's company with the input's domain, created from the input
+/// when there is none (the CSV import's `company_domain` column).
+pub async fn find_or_create(
+    db: &DatabaseConnection,
+    tenant: &TenantId,
+    input: CompanyInput,
+) -> AppResult<company::Model> {
+    let domain = input
+        .domain
+        .as_deref()
+        .map(|d| domain("company_domain", d))
+        .transpose()?
+        .flatten();
+    if let Some(d) = &domain
+        && let Some(found) = repo::find_by_domain(db, tenant, d).await?
+    {
+        return Ok(found);
+    }
+    match create(db, tenant, input).await {
+        // Created meanwhile by another import.
+        Err(AppError::Conflict { .. }) if domain.is_some() => {
+            let d = domain.unwrap_or_default();
+            repo::find_by_domain(db, tenant, &d)
+                .await?
+                .ok_or(not_found("company"))
+        }
+        created => created,
+    }
 }
 
 async fn update(

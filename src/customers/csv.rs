@@ -2,20 +2,23 @@
 //! the same import as `importCustomers`, 1,000 rows a transaction.
 //!
 //! Columns (headers, any case): `name`, `first_name`, `last_name`, `email`,
-//! `phone`, `company_name`, `avatar_url`, `status`, `source`, `tags`
-//! (separated by `;` or `|`), `address_line1`, `address_line2`, `city`,
-//! `state`, `postal_code`, `country`; any other column becomes a custom
-//! field (`metadata`). A row needs an email or a phone, which is how a run
+//! `phone`, `additional_emails` and `additional_phones` (separated by `;`
+//! or `|`), `company_name`, `company_domain` (the company, found by its
+//! domain or made with `company_name`), `avatar_url`, `status`, `source`,
+//! `tags` (separated by `;` or `|`), `address_line1`, `address_line2`,
+//! `city`, `state`, `postal_code`, `country`, `email_consent`,
+//! `sms_consent`, `locale`, `currency`; any other column becomes a custom
+//! field (`metadata`), checked against its definition when it has one. A row needs an email or a phone, which is how a run
 //! that is interrupted and started again finds what it already imported:
 //! nothing is lost and nothing doubles.
 
 use std::borrow::Cow;
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use async_graphql::Json;
+use async_graphql::{ID, Json};
 use futures_util::StreamExt as _;
 use futures_util::stream::FuturesOrdered;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -24,7 +27,10 @@ use serde_json::{Map, Value};
 use tokio::sync::oneshot;
 
 use super::import::{self, ImportMode, ImportPayload, MAX_ROWS, Turn};
-use crate::error::AppResult;
+use crate::companies::graphql::find_or_create;
+use crate::companies::input::CompanyInput;
+use crate::error::{AppError, AppResult};
+use crate::ids::CompanyId;
 use crate::profiles::consent::{ConsentInput, ConsentState};
 use crate::profiles::contact::{Email, Phone};
 use crate::profiles::input::{AddressInput, CustomerInput, CustomerStatus};
@@ -82,6 +88,7 @@ pub async fn import_file(
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let mut summary = Summary::default();
+    let mut companies = HashMap::new();
     let mut batch: Batch = Vec::with_capacity(MAX_ROWS);
     let mut record = csv::StringRecord::new();
     // Batches in flight ([`crate::db::batches_in_flight`]) still apply in
@@ -99,7 +106,7 @@ pub async fn import_file(
         if more {
             summary.rows += 1;
             let line = record.position().map_or(0, |p| p.line());
-            match to_input(&headers, &record) {
+            match resolve(db, tenant, &mut companies, &headers, &record).await? {
                 Ok(input) => batch.push((line, record.clone(), input)),
                 Err(reason) => {
                     summary.rejected += 1;
@@ -158,6 +165,16 @@ fn names(batch: &Batch) -> HashSet<String> {
         }
         if let Some(Ok(Some(phone))) = input.phone.as_deref().map(|p| Phone::parse("", p)) {
             names.insert(format!("phone:{phone}"));
+        }
+        for email in input.additional_emails.iter().flatten() {
+            if let Ok(Some(email)) = Email::parse("", email) {
+                names.insert(format!("email:{email}"));
+            }
+        }
+        for phone in input.additional_phones.iter().flatten() {
+            if let Ok(Some(phone)) = Phone::parse("", phone) {
+                names.insert(format!("phone:{phone}"));
+            }
         }
     }
     names
@@ -240,9 +257,69 @@ fn consent(column: &str, cell: &str) -> Result<ConsentInput, String> {
     })
 }
 
-/// One CSV row as a customer input, or why it cannot be imported.
-fn to_input(headers: &[String], record: &csv::StringRecord) -> Result<CustomerInput, String> {
+/// Values of one cell, separated by `;` or `|`.
+fn list(cell: &str) -> Vec<String> {
+    cell.split([';', '|'])
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// One CSV row as read: the customer input and the domain of the company
+/// it belongs to.
+#[derive(Default)]
+struct Row {
+    input: CustomerInput,
+    company_domain: Option<String>,
+}
+
+/// One CSV row as a customer input (its company by domain found, or made
+/// with the `company` column's name), or why it cannot be imported.
+async fn resolve(
+    db: &DatabaseConnection,
+    tenant: &TenantId,
+    companies: &mut HashMap<String, ID>,
+    headers: &[String],
+    record: &csv::StringRecord,
+) -> anyhow::Result<Result<CustomerInput, String>> {
+    let Row {
+        mut input,
+        company_domain,
+    } = match to_input(headers, record) {
+        Ok(row) => row,
+        Err(reason) => return Ok(Err(reason)),
+    };
+    let Some(domain) = company_domain else {
+        return Ok(Ok(input));
+    };
+    let key = domain.trim().to_lowercase();
+    if let Some(id) = companies.get(&key) {
+        input.company_id = Some(id.clone());
+        return Ok(Ok(input));
+    }
+    let company = CompanyInput {
+        name: input.company_name.clone().unwrap_or_else(|| domain.clone()),
+        domain: Some(domain),
+        ..CompanyInput::default()
+    };
+    let found = match find_or_create(db, tenant, company).await {
+        Ok(found) => found,
+        Err(AppError::BadUserInput { field, message }) => {
+            return Ok(Err(format!("{field}: {message}")));
+        }
+        Err(other) => return Err(other.into_anyhow()),
+    };
+    let id = CompanyId::of_row(found.id).id();
+    companies.insert(key, id.clone());
+    input.company_id = Some(id);
+    Ok(Ok(input))
+}
+
+/// One CSV row as read, or why it cannot be imported.
+fn to_input(headers: &[String], record: &csv::StringRecord) -> Result<Row, String> {
     let mut input = CustomerInput::default();
+    let mut company_domain = None;
     let mut address = AddressInput::default();
     let mut metadata = Map::new();
     for (header, value) in headers.iter().zip(record.iter()) {
@@ -257,6 +334,9 @@ fn to_input(headers: &[String], record: &csv::StringRecord) -> Result<CustomerIn
             "email" => input.email = Some(value),
             "phone" => input.phone = Some(value),
             "company_name" | "company" => input.company_name = Some(value),
+            "company_domain" | "domain" | "website" => company_domain = Some(value),
+            "additional_emails" | "other_emails" => input.additional_emails = Some(list(&value)),
+            "additional_phones" | "other_phones" => input.additional_phones = Some(list(&value)),
             "avatar_url" => input.avatar_url = Some(value),
             "source" => input.source = Some(value),
             "locale" | "language" => input.locale = Some(value),
@@ -274,13 +354,7 @@ fn to_input(headers: &[String], record: &csv::StringRecord) -> Result<CustomerIn
                     _ => return Err(format!("status: {value:?} is not ACTIVE or ARCHIVED")),
                 })
             }
-            "tags" => {
-                let tags = value
-                    .split([';', '|'])
-                    .map(str::trim)
-                    .filter(|t| !t.is_empty());
-                input.add_tags = Some(tags.map(str::to_owned).collect());
-            }
+            "tags" => input.add_tags = Some(list(&value)),
             "address_line1" | "line1" | "address" => address.line1 = Some(value),
             "address_line2" | "line2" => address.line2 = Some(value),
             "city" => address.city = Some(value),
@@ -307,7 +381,10 @@ fn to_input(headers: &[String], record: &csv::StringRecord) -> Result<CustomerIn
     if !metadata.is_empty() {
         input.metadata = Some(Json(Value::Object(metadata)));
     }
-    Ok(input)
+    Ok(Row {
+        input,
+        company_domain,
+    })
 }
 
 /// Prints a run's summary.

@@ -37,6 +37,14 @@ pub fn updated(
     check("lastName", before.last_name != after.last_name);
     check("email", before.email != after.email);
     check("phone", before.phone != after.phone);
+    check(
+        "additionalEmails",
+        before.additional_emails != after.additional_emails,
+    );
+    check(
+        "additionalPhones",
+        before.additional_phones != after.additional_phones,
+    );
     check("companyName", before.company_name != after.company_name);
     check("companyId", before.company_id != after.company_id);
     check("avatarUrl", before.avatar_url != after.avatar_url);

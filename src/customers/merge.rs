@@ -21,6 +21,7 @@ use crate::graphql::children;
 use crate::ids::CustomerId;
 use crate::notes::loader::Notes;
 use crate::orders;
+use crate::profiles::additional::{self, Kind, MAX_ADDITIONAL};
 use crate::profiles::addresses::{self, CustomerAddress};
 use crate::profiles::checks::check_metadata_size;
 use crate::profiles::input::MAX_TAGS;
@@ -72,6 +73,14 @@ pub async fn merge(
     if let Value::Object(metadata) = &combined.metadata {
         check_metadata_size("mergeId", metadata)?;
     }
+    for (kind, noun) in [(Kind::Email, "emails"), (Kind::Phone, "phones")] {
+        if additional::list(&combined, kind).len() > MAX_ADDITIONAL {
+            return Err(bad_input(
+                "mergeId",
+                format!("together they have more than {MAX_ADDITIONAL} additional {noun}"),
+            ));
+        }
+    }
     // Orders move with their `updated_at` bumped (the RFM breakpoints
     // notice); the timeline and notes just move.
     orders::repo::reassign(&txn, tenant, merge_key, keep_key).await?;
@@ -88,7 +97,8 @@ pub async fn merge(
     // The duplicate goes before the save: its email and phone are unique.
     repo::delete(&txn, tenant, merge_id).await?;
     crate::webhooks::outbox::customer_deleted(&txn, tenant, merge_key).await?;
-    repo::save(&txn, combined).await?;
+    let combined = repo::save(&txn, combined).await?;
+    additional::replace(&txn, tenant, &[&combined]).await?;
     repo::replace_tags(&txn, tenant, keep_key, &all).await?;
     let totals = orders::repo::paid_totals(&txn, tenant, keep_key).await?;
     repo::set_totals(&txn, tenant, keep_key, &totals).await?;
@@ -103,6 +113,21 @@ pub async fn merge(
 
 /// The kept row with its empty fields filled from the duplicate's.
 fn combine(mut keep: customer::Model, merged: customer::Model) -> customer::Model {
+    // The duplicate's emails and phones all stay the survivor's: its
+    // primary ones fill the survivor's, or join its additional ones.
+    for (kind, ours, theirs) in [
+        (Kind::Email, keep.email.clone(), merged.email.clone()),
+        (Kind::Phone, keep.phone.clone(), merged.phone.clone()),
+    ] {
+        let mut list = additional::list(&keep, kind);
+        let joining = ours.and(theirs);
+        for value in joining.into_iter().chain(additional::list(&merged, kind)) {
+            if !list.contains(&value) {
+                list.push(value);
+            }
+        }
+        additional::set(&mut keep, kind, list);
+    }
     let fill = |slot: &mut Option<String>, other: Option<String>| {
         if slot.is_none() {
             *slot = other;

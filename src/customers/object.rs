@@ -16,6 +16,7 @@ use crate::ids::{self, Kind};
 use crate::notes::{NoteConnection, customer_notes};
 use crate::orders::{OrderConnection, customer_orders};
 use crate::profiles::Customer;
+use crate::profiles::additional::{self, Kind as ContactKind};
 use crate::profiles::addresses::{AddressLoader, CustomerAddress};
 use crate::profiles::consent::{Channel, Consent};
 use crate::profiles::input::CustomerStatus;
@@ -56,6 +57,28 @@ impl Customer {
     /// E.164; unique per tenant.
     async fn phone(&self) -> Option<&str> {
         self.row.phone.as_deref()
+    }
+
+    /// Every email of the customer: `email` first, then the additional
+    /// ones; each unique in the tenant.
+    async fn emails(&self) -> Vec<String> {
+        self.row
+            .email
+            .iter()
+            .cloned()
+            .chain(additional::list(&self.row, ContactKind::Email))
+            .collect()
+    }
+
+    /// Every phone of the customer: `phone` first, then the additional
+    /// ones; each unique in the tenant.
+    async fn phones(&self) -> Vec<String> {
+        self.row
+            .phone
+            .iter()
+            .cloned()
+            .chain(additional::list(&self.row, ContactKind::Phone))
+            .collect()
     }
 
     /// The name of the customer's company (its company's name when it

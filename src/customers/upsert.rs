@@ -15,6 +15,7 @@ use crate::companies::link;
 use crate::db::{Attempt, begin_write, retry_on_race, settle};
 use crate::error::{AppError, AppResult, conflict, not_found};
 use crate::ids::CustomerId;
+use crate::profiles::additional::{self, Kind};
 use crate::profiles::fields::Fields;
 use crate::profiles::input::CustomerField;
 use crate::profiles::patch::{Patch, final_tags};
@@ -73,7 +74,7 @@ async fn write_new_or(
             let result = match (existing, update_existing) {
                 (Some(row), None) => Ok(Written::Existing(row)),
                 (Some(row), Some(skip)) => {
-                    let patch = patch.clone().without(skip);
+                    let patch = patch.clone().without(skip).matched(&row);
                     apply_and_save(&txn, tenant, row, patch)
                         .await
                         .map(Written::Existing)
@@ -165,7 +166,9 @@ async fn insert(
     let blank = row.clone();
     patch.apply_new(&mut row, PREFIX, &fields)?;
     link::apply_one(db, tenant, &blank, &mut row, &company, PREFIX).await?;
+    additional::check_free(db, tenant, &row, PREFIX).await?;
     let row = repo::insert(db, row).await?;
+    additional::replace(db, tenant, &[&row]).await?;
     if let Some(tags) = tags {
         repo::replace_tags(db, tenant, &row.id, &tags).await?;
     }
@@ -207,7 +210,13 @@ async fn apply_and_save(
     {
         return Err(conflict(format!("{PREFIX}.phone"), "another customer has this phone").into());
     }
+    additional::check_free(db, tenant, &row, PREFIX).await?;
     let row = repo::save(db, row).await?;
+    if additional::list(&row, Kind::Email) != additional::list(&before, Kind::Email)
+        || additional::list(&row, Kind::Phone) != additional::list(&before, Kind::Phone)
+    {
+        additional::replace(db, tenant, &[&row]).await?;
+    }
     if let Some(tags) = &tags {
         repo::replace_tags(db, tenant, &row.id, tags).await?;
     }

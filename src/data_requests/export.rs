@@ -14,7 +14,7 @@ use crate::tenancy::TenantId;
 
 const PROFILE: &str = r"query ExportProfile($id: ID!) {
   customer(id: $id) {
-    id name firstName lastName email phone companyName company { id name domain } avatarUrl status source tags
+    id name firstName lastName email phone emails phones companyName company { id name domain } avatarUrl status source tags
     address { line1 line2 city state postalCode country }
     emailConsent { state optInLevel updatedAt source }
     smsConsent { state optInLevel updatedAt source }

@@ -38,6 +38,12 @@ impl Email {
         Ok(Some(Email(value.to_lowercase())))
     }
 
+    /// An address read back from a row, where only checked ones are
+    /// written.
+    pub(super) fn stored(value: String) -> Self {
+        Email(value)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -73,6 +79,11 @@ impl Phone {
         Ok(Some(Phone(
             number.format().mode(phonenumber::Mode::E164).to_string(),
         )))
+    }
+
+    /// A number read back from a row, where only checked ones are written.
+    pub(super) fn stored(value: String) -> Self {
+        Phone(value)
     }
 
     pub fn as_str(&self) -> &str {

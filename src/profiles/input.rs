@@ -77,6 +77,10 @@ pub enum CustomerField {
     Currency,
     /// `companyId`.
     Company,
+    /// `additionalEmails`.
+    AdditionalEmails,
+    /// `additionalPhones`.
+    AdditionalPhones,
 }
 
 /// A postal address.
@@ -116,6 +120,12 @@ pub struct CustomerInput {
     /// The company the customer belongs to (`com_…`); `companyName` becomes
     /// its name.
     pub company_id: Option<ID>,
+    /// Emails besides `email` (at most 10), each unique in the tenant as
+    /// `email` is; replaces the list.
+    pub additional_emails: Option<Vec<String>>,
+    /// Phones besides `phone` (at most 10), each unique in the tenant as
+    /// `phone` is; replaces the list.
+    pub additional_phones: Option<Vec<String>>,
     /// An http(s) URL.
     pub avatar_url: Option<String>,
     /// `ACTIVE` for a new customer unless given.
@@ -161,6 +171,12 @@ pub struct CustomerUpdateInput {
     /// The company the customer belongs to (`com_…`); `null` takes it out
     /// of its company (keeping `companyName`).
     pub company_id: MaybeUndefined<ID>,
+    /// Emails besides `email` (at most 10), each unique in the tenant;
+    /// replaces the list, `null` empties it.
+    pub additional_emails: MaybeUndefined<Vec<String>>,
+    /// Phones besides `phone` (at most 10), each unique in the tenant;
+    /// replaces the list, `null` empties it.
+    pub additional_phones: MaybeUndefined<Vec<String>>,
     /// An http(s) URL.
     pub avatar_url: MaybeUndefined<String>,
     /// Cannot be cleared.

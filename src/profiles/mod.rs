@@ -13,6 +13,7 @@
 //!   write (`row::derive`), never set directly;
 //! - tags are trimmed, 1–64 characters, at most 100 per customer.
 
+pub mod additional;
 pub mod addresses;
 pub mod checks;
 pub mod consent;

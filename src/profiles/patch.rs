@@ -6,6 +6,7 @@ use async_graphql::{Json, MaybeUndefined};
 use entity::customer;
 use serde_json::{Map, Value};
 
+use super::additional::{self, MAX_ADDITIONAL};
 use super::checks::{
     Address, Change, address, avatar_url, change, check_metadata_size, currency, locale, metadata,
     opt, tags, text,
@@ -35,6 +36,10 @@ pub struct Patch {
     pub email: Change<Email>,
     pub phone: Change<Phone>,
     pub company_name: Change<String>,
+    /// Replace the additional emails with these.
+    pub additional_emails: Option<Vec<Email>>,
+    /// Replace the additional phones with these.
+    pub additional_phones: Option<Vec<Phone>>,
     /// The company the customer belongs to; the write looks it up.
     pub company: Change<CompanyId>,
     pub avatar_url: Change<String>,
@@ -89,6 +94,14 @@ impl Patch {
                 .company_id
                 .map(|id| company(&f("companyId"), &id))
                 .transpose()?),
+            additional_emails: input
+                .additional_emails
+                .map(|v| listed(&f("additionalEmails"), v, Email::parse))
+                .transpose()?,
+            additional_phones: input
+                .additional_phones
+                .map(|v| listed(&f("additionalPhones"), v, Phone::parse))
+                .transpose()?,
             avatar_url: set(opt(input.avatar_url, |v| avatar_url(&f("avatarUrl"), v))?),
             status: input.status,
             source: set(opt(input.source, |v| text(&f("source"), v))?),
@@ -130,6 +143,12 @@ impl Patch {
             company_name: change(input.company_name, |v| text(&f("companyName"), v))?,
             company: change(input.company_id, |id| {
                 company(&f("companyId"), &id).map(Some)
+            })?,
+            additional_emails: replace_list(input.additional_emails, |v| {
+                listed(&f("additionalEmails"), v, Email::parse)
+            })?,
+            additional_phones: replace_list(input.additional_phones, |v| {
+                listed(&f("additionalPhones"), v, Phone::parse)
             })?,
             avatar_url: change(input.avatar_url, |v| avatar_url(&f("avatarUrl"), v))?,
             status,
@@ -188,7 +207,30 @@ impl Patch {
                 CustomerField::Locale => self.locale = Change::Keep,
                 CustomerField::Currency => self.currency = Change::Keep,
                 CustomerField::Company => self.company = Change::Keep,
+                CustomerField::AdditionalEmails => self.additional_emails = None,
+                CustomerField::AdditionalPhones => self.additional_phones = None,
             }
+        }
+        self
+    }
+
+    /// The patch of an upsert or import row that found `row` by an email or
+    /// phone: one the customer already has as an additional one stays
+    /// additional (it named the customer, it does not replace the primary).
+    pub fn matched(mut self, row: &customer::Model) -> Self {
+        if self.email.value().is_some_and(|e| {
+            additional::list(row, additional::Kind::Email)
+                .iter()
+                .any(|a| a == e.as_str())
+        }) {
+            self.email = Change::Keep;
+        }
+        if self.phone.value().is_some_and(|p| {
+            additional::list(row, additional::Kind::Phone)
+                .iter()
+                .any(|a| a == p.as_str())
+        }) {
+            self.phone = Change::Keep;
         }
         self
     }
@@ -237,6 +279,14 @@ impl Patch {
         self.email.apply(&mut row.email);
         self.phone.apply(&mut row.phone);
         self.company_name.apply(&mut row.company_name);
+        if let Some(emails) = self.additional_emails {
+            let emails = emails.into_iter().map(|e| e.as_str().to_owned()).collect();
+            additional::set(row, additional::Kind::Email, emails);
+        }
+        if let Some(phones) = self.additional_phones {
+            let phones = phones.into_iter().map(|p| p.as_str().to_owned()).collect();
+            additional::set(row, additional::Kind::Phone, phones);
+        }
         self.avatar_url.apply(&mut row.avatar_url);
         self.source.apply(&mut row.source);
         self.locale.apply(&mut row.locale);
@@ -324,6 +374,39 @@ pub fn final_tags(
         ));
     }
     Ok(Some(tags))
+}
+
+/// Checked values of a list (additional emails or phones): each parsed,
+/// empty ones and duplicates dropped, at most [`MAX_ADDITIONAL`].
+fn listed<T: PartialEq>(
+    field: &str,
+    values: Vec<String>,
+    parse: fn(&str, &str) -> AppResult<Option<T>>,
+) -> AppResult<Vec<T>> {
+    let mut out: Vec<T> = Vec::with_capacity(values.len());
+    for value in values {
+        if let Some(v) = parse(field, &value)?
+            && !out.contains(&v)
+        {
+            out.push(v);
+        }
+    }
+    if out.len() > MAX_ADDITIONAL {
+        return Err(bad_input(field, format!("at most {MAX_ADDITIONAL} values")));
+    }
+    Ok(out)
+}
+
+/// A list an update replaces (`null`: empties).
+fn replace_list<T>(
+    value: MaybeUndefined<Vec<String>>,
+    parse: impl FnOnce(Vec<String>) -> AppResult<Vec<T>>,
+) -> AppResult<Option<Vec<T>>> {
+    match value {
+        MaybeUndefined::Undefined => Ok(None),
+        MaybeUndefined::Null => Ok(Some(Vec::new())),
+        MaybeUndefined::Value(v) => parse(v).map(Some),
+    }
 }
 
 /// A company's key; another kind of ID is refused as one naming no

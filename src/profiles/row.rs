@@ -4,6 +4,7 @@
 
 use entity::customer;
 
+use super::additional;
 use super::checks::Address;
 
 /// True when any part of the row's address is set.
@@ -68,6 +69,19 @@ pub fn derive(row: &mut customer::Model) {
     } else if row.default_address_id.is_none() {
         row.default_address_id = Some(crate::ids::new_key());
     }
+    // A value is primary or additional, never both.
+    for (kind, primary) in [
+        (additional::Kind::Email, row.email.clone()),
+        (additional::Kind::Phone, row.phone.clone()),
+    ] {
+        let mut list = additional::list(row, kind);
+        if let Some(primary) = primary
+            && list.contains(&primary)
+        {
+            list.retain(|v| *v != primary);
+            additional::set(row, kind, list);
+        }
+    }
     let display = display_name(row);
     row.sort_name = display.as_deref().map(fold);
     let digits: Option<String> = row
@@ -83,11 +97,20 @@ pub fn derive(row: &mut customer::Model) {
         digits.as_deref(),
         row.company_name.as_deref(),
     ];
+    let emails = additional::list(row, additional::Kind::Email);
+    let phones = additional::list(row, additional::Kind::Phone);
+    let phone_digits: Vec<String> = phones
+        .iter()
+        .map(|p| p.chars().filter(char::is_ascii_digit).collect())
+        .collect();
     // Each part folded on its own: folding drops line breaks from text that
     // is not all ASCII, which would join the parts into one another.
     row.search_text = parts
         .into_iter()
         .flatten()
+        .chain(emails.iter().map(String::as_str))
+        .chain(phones.iter().map(String::as_str))
+        .chain(phone_digits.iter().map(String::as_str))
         .map(fold)
         .collect::<Vec<_>>()
         .join("\n");

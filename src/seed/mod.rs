@@ -20,18 +20,17 @@ use crate::activity::{ActivityType, NewActivity};
 use crate::error::AppError;
 use crate::ids;
 use crate::profiles::consent::{Channel, ConsentChange, ConsentState, OptInLevel};
-use crate::profiles::{repo, row};
+use crate::profiles::{additional, repo, row};
 use crate::tenancy::TenantId;
 
+mod catalog;
 mod data;
 
 const BATCH: usize = 1000;
 /// 2023-11-14T22:13:20Z: the time part of seeded IDs, plus the row number.
 const ID_EPOCH_MS: u64 = 1_700_000_000_000;
 
-use data::{
-    CHANNELS, COMPANIES, CONSENT_SOURCES, CULTURES, EXTRA_ACTIVITY, NOTES, PLANS, SOURCES, TAGS,
-};
+use data::{CHANNELS, CONSENT_SOURCES, CULTURES, EXTRA_ACTIVITY, NOTES, PLANS, SOURCES, TAGS};
 
 /// What a run did.
 pub struct Seeded {
@@ -57,6 +56,8 @@ pub async fn seed(
             (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
         });
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ tenant_hash);
+    catalog::define_fields(db, tenant).await?;
+    let companies = catalog::companies(db, tenant, seed, tenant_hash).await?;
     let now = crate::db::now();
     let span_ms = 3 * 365 * 24 * 3600 * 1000_i64;
     // Batches are made here, in order (the generator is deterministic), and
@@ -76,7 +77,7 @@ pub async fn seed(
                 - chrono::Duration::milliseconds(
                     span_ms - (span_ms / count.max(1) as i64) * i as i64,
                 );
-            let (mut row, own) = customer(&mut rng, tenant, seed, i, created);
+            let (mut row, own) = customer(&mut rng, tenant, seed, i, created, &companies);
             batch
                 .histories
                 .push(history(&mut rng, &mut row, now, activities));
@@ -125,6 +126,8 @@ async fn write(db: &DatabaseConnection, tenant: &TenantId, batch: Batch) -> anyh
         .into_iter()
         .collect();
     tags.retain(|(key, _)| written.contains(key));
+    let contacts: Vec<&customer::Model> = rows.iter().filter(|r| written.contains(&r.id)).collect();
+    additional::replace(&txn, tenant, &contacts).await?;
     repo::add_tags(&txn, tenant, &tags)
         .await
         .map_err(AppError::into_anyhow)?;
@@ -150,6 +153,7 @@ fn customer(
     seed: u64,
     i: usize,
     created: DateTime<Utc>,
+    companies: &[(&'static str, String)],
 ) -> (customer::Model, Vec<String>) {
     let culture = CULTURES.choose(rng).unwrap_or(&CULTURES[0]);
     let first = *culture.first.choose(rng).unwrap_or(&"Alex");
@@ -176,9 +180,12 @@ fn customer(
     row.phone = rng
         .random_bool(0.6)
         .then(|| format!("{}{number:07}", culture.phone_prefix));
-    row.company_name = rng
-        .random_bool(0.25)
-        .then(|| (*COMPANIES.choose(rng).unwrap_or(&"Acme")).to_owned());
+    if rng.random_bool(0.25)
+        && let Some((name, key)) = companies.choose(rng)
+    {
+        row.company_name = Some((*name).to_owned());
+        row.company_id = Some(key.clone());
+    }
     row.source = Some((*SOURCES.choose(rng).unwrap_or(&"web")).to_owned());
     row.status = if rng.random_bool(0.05) {
         "ARCHIVED"
@@ -198,6 +205,7 @@ fn customer(
         "seats": rng.random_range(1..50),
         "signup_channel": CHANNELS.choose(rng).unwrap_or(&"organic"),
         "newsletter": rng.random_bool(0.4),
+        "renewal_date": (created + chrono::Duration::days(rng.random_range(300..800))).format("%Y-%m-%d").to_string(),
     });
     row.locale = Some(culture.locale.to_owned());
     row.currency = Some(culture.currency.to_owned());
@@ -206,6 +214,10 @@ fn customer(
     }
     if row.phone.is_some() {
         consent(rng, &mut row, Channel::Sms, 0.2, created);
+    }
+    if row.email.is_some() && rng.random_bool(0.15) {
+        let work = format!("{handle}.{seed}.{i}@work.{domain}");
+        additional::set(&mut row, additional::Kind::Email, vec![work]);
     }
     row.created_at = created;
     row.updated_at = created;

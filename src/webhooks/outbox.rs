@@ -232,6 +232,8 @@ fn customer_data(row: &customer::Model, tags: Vec<String>) -> Value {
         "lastName": row.last_name,
         "email": row.email,
         "phone": row.phone,
+        "additionalEmails": row.additional_emails,
+        "additionalPhones": row.additional_phones,
         "companyName": row.company_name,
         "companyId": row.company_id.clone().map(|k| crate::ids::CompanyId::of_row(k).id().to_string()),
         "avatarUrl": row.avatar_url,

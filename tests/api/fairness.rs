@@ -19,7 +19,7 @@ fn heavy_segment(i: usize) -> Value {
         rules.push(match r % 4 {
             0 => json!({ "field": "name", "operator": "contains", "value": format!("zz{i}{r}") }),
             1 => json!({ "field": "email", "operator": "contains", "value": format!("q{r}x{i}") }),
-            2 => json!({ "field": "metadata.plan", "operator": "eq", "value": format!("p{r}") }),
+            2 => json!({ "field": "metadata.region", "operator": "eq", "value": format!("p{r}") }),
             _ => json!({ "field": "total_spent", "operator": "gt", "value": 1_000_000 + r }),
         });
     }

@@ -13,6 +13,7 @@ mod bulk;
 mod cli;
 mod companies;
 mod consent;
+mod contacts;
 mod crash;
 mod custom_fields;
 mod customers;

@@ -14,6 +14,7 @@ use crate::companies::link;
 use crate::customers::events;
 use crate::db::{Attempt, begin_write};
 use crate::error::{AppResult, conflict};
+use crate::profiles::additional::{self, Kind};
 use crate::profiles::contact::{Email, Phone};
 use crate::profiles::fields::Fields;
 use crate::profiles::patch::{Patch, final_tags};
@@ -50,13 +51,27 @@ pub(super) async fn attempt(
         let _ = after.await;
     }
     let txn = begin_write(db).await?;
+    // Every email and phone the rows name, primary or additional: a
+    // customer holding any of them takes part in the call.
     let emails: Vec<Email> = patches
         .iter()
-        .filter_map(|(_, p)| p.email.value().cloned())
+        .flat_map(|(_, p)| {
+            p.email
+                .value()
+                .into_iter()
+                .chain(p.additional_emails.iter().flatten())
+        })
+        .cloned()
         .collect();
     let phones: Vec<Phone> = patches
         .iter()
-        .filter_map(|(_, p)| p.phone.value().cloned())
+        .flat_map(|(_, p)| {
+            p.phone
+                .value()
+                .into_iter()
+                .chain(p.additional_phones.iter().flatten())
+        })
+        .cloned()
         .collect();
     let existing = repo::lock_by_emails_or_phones(&txn, tenant, &emails, &phones).await?;
     let locked = turn.lock().unwrap_or_else(|e| e.into_inner()).locked.take();
@@ -119,7 +134,7 @@ pub(super) async fn attempt(
                 }
                 updated
             }
-            None => new_slot(tenant, patch.clone(), &known).map(|slot| {
+            None => new_slot(tenant, patch.clone(), &by_email, &by_phone, &known).map(|slot| {
                 slots.push(slot);
                 slots.len() - 1
             }),
@@ -203,8 +218,25 @@ pub(super) async fn attempt(
     if !releasing.is_empty() {
         repo::write_many(&txn, releasing).await?;
     }
+    // The customers whose additional emails or phones change.
+    let lists =
+        |row: &customer::Model| (row.additional_emails.clone(), row.additional_phones.clone());
+    let contacts: Vec<customer::Model> = rows
+        .iter()
+        .filter(|row| {
+            originals
+                .get(row.id.as_str())
+                .is_some_and(|before| lists(before) != lists(row))
+        })
+        .chain(created.iter().filter(|row| {
+            !additional::list(row, Kind::Email).is_empty()
+                || !additional::list(row, Kind::Phone).is_empty()
+        }))
+        .cloned()
+        .collect();
     repo::write_many(&txn, rows).await?;
     repo::insert_many(&txn, &created).await?;
+    additional::replace(&txn, tenant, &contacts.iter().collect::<Vec<_>>()).await?;
     repo::replace_tags_many(&txn, tenant, &tag_sets).await?;
     repo::add_tags(&txn, tenant, &new_tags).await?;
     activity::repo::insert_many(&txn, tenant, entries).await?;
@@ -236,7 +268,9 @@ fn update_slot(
     {
         return Err(conflict("phone", "another customer has this phone"));
     }
+    check_additional(&patch, Some(slot), by_email, by_phone)?;
     let target = &mut slots[slot];
+    let patch = patch.matched(&target.row);
     let tags = final_tags(target.tags.clone(), &patch, "")?;
     let mut row = target.row.clone();
     let company = patch.company.clone();
@@ -250,7 +284,49 @@ fn update_slot(
     Ok(slot)
 }
 
-fn new_slot(tenant: &TenantId, patch: Patch, known: &Known<'_>) -> AppResult<Slot> {
+/// Fails when another customer of the call has one of the row's
+/// additional emails or phones (those of customers outside the call were
+/// looked up with it, so they are in the call).
+fn check_additional(
+    patch: &Patch,
+    slot: Option<usize>,
+    by_email: &HashMap<String, usize>,
+    by_phone: &HashMap<String, usize>,
+) -> AppResult<()> {
+    let other = |found: Option<&usize>| found.is_some_and(|o| Some(*o) != slot);
+    if let Some(email) = patch
+        .additional_emails
+        .iter()
+        .flatten()
+        .find(|e| other(by_email.get(e.as_str())))
+    {
+        return Err(conflict(
+            "additionalEmails",
+            format!("another customer has the email {}", email.as_str()),
+        ));
+    }
+    if let Some(phone) = patch
+        .additional_phones
+        .iter()
+        .flatten()
+        .find(|p| other(by_phone.get(p.as_str())))
+    {
+        return Err(conflict(
+            "additionalPhones",
+            format!("another customer has the phone {}", phone.as_str()),
+        ));
+    }
+    Ok(())
+}
+
+fn new_slot(
+    tenant: &TenantId,
+    patch: Patch,
+    by_email: &HashMap<String, usize>,
+    by_phone: &HashMap<String, usize>,
+    known: &Known<'_>,
+) -> AppResult<Slot> {
+    check_additional(&patch, None, by_email, by_phone)?;
     let mut tags = final_tags(Vec::new(), &patch, "")?.unwrap_or_default();
     tags.sort();
     let mut row = repo::blank(tenant);
@@ -272,15 +348,16 @@ fn unregister(
     before: &customer::Model,
     after: &customer::Model,
 ) {
-    if let Some(email) = &before.email
-        && after.email.as_ref() != Some(email)
-    {
-        by_email.remove(&email.to_lowercase());
+    let (emails_after, phones_after) = (emails_of(after), phones_of(after));
+    for email in emails_of(before) {
+        if !emails_after.contains(&email) {
+            by_email.remove(&email);
+        }
     }
-    if let Some(phone) = &before.phone
-        && after.phone.as_ref() != Some(phone)
-    {
-        by_phone.remove(phone);
+    for phone in phones_of(before) {
+        if !phones_after.contains(&phone) {
+            by_phone.remove(&phone);
+        }
     }
 }
 
@@ -290,10 +367,28 @@ fn register(
     row: &customer::Model,
     slot: usize,
 ) {
-    if let Some(email) = &row.email {
-        by_email.insert(email.to_lowercase(), slot);
+    for email in emails_of(row) {
+        by_email.insert(email, slot);
     }
-    if let Some(phone) = &row.phone {
-        by_phone.insert(phone.clone(), slot);
+    for phone in phones_of(row) {
+        by_phone.insert(phone, slot);
     }
+}
+
+/// A row's emails, primary and additional, as the call's index holds them.
+fn emails_of(row: &customer::Model) -> Vec<String> {
+    let primary = row.email.as_ref().map(|e| e.to_lowercase());
+    primary
+        .into_iter()
+        .chain(additional::list(row, Kind::Email))
+        .collect()
+}
+
+/// A row's phones, primary and additional.
+fn phones_of(row: &customer::Model) -> Vec<String> {
+    row.phone
+        .clone()
+        .into_iter()
+        .chain(additional::list(row, Kind::Phone))
+        .collect()
 }

@@ -12,11 +12,12 @@ use sea_orm::{
 };
 
 use crate::error::AppResult;
+use crate::profiles::additional::{self, Kind};
 use crate::profiles::contact::{Email, Phone};
 use crate::tenancy::{self, TenantId};
 
 /// Rows per multi-row statement: under SQLite's 32,766 bound parameters
-/// and PostgreSQL's 65,535 for the customers' 37 columns.
+/// and PostgreSQL's 65,535 for the customers' 40 columns.
 const ROWS_PER_STATEMENT: usize = 800;
 const TAGS_PER_STATEMENT: usize = 5000;
 
@@ -35,7 +36,8 @@ pub async fn lock_many(
         .await?)
 }
 
-/// The tenant's customers with any of these emails or phones, locked for the transaction on PostgreSQL in key order (as
+/// The tenant's customers with any of these emails or phones (primary or
+/// additional), locked for the transaction on PostgreSQL in key order (as
 /// [`lock_many`] does), so concurrent writers never deadlock.
 ///
 /// The keys are found first, one lookup per unique index: with the two
@@ -61,6 +63,7 @@ pub async fn lock_by_emails_or_phones(
                 .await?,
         );
     }
+    keys.extend(additional::owners(db, tenant, emails, phones).await?);
     if keys.is_empty() {
         return Ok(Vec::new());
     }
@@ -74,6 +77,12 @@ pub async fn lock_by_emails_or_phones(
             .as_ref()
             .is_some_and(|e| emails.contains(e.to_lowercase().as_str()))
             || row.phone.as_deref().is_some_and(|p| phones.contains(p))
+            || additional::list(row, Kind::Email)
+                .iter()
+                .any(|e| emails.contains(e.as_str()))
+            || additional::list(row, Kind::Phone)
+                .iter()
+                .any(|p| phones.contains(p.as_str()))
     });
     Ok(rows)
 }

@@ -13,6 +13,7 @@ use sea_orm::{
 use crate::error::AppResult;
 use crate::graphql::pagination::{self, Keyset};
 use crate::ids::{self, CustomerId};
+use crate::profiles::additional;
 use crate::profiles::contact::{Email, Phone};
 use crate::tenancy::{self, TenantId};
 
@@ -65,6 +66,8 @@ pub fn blank(tenant: &TenantId) -> customer::Model {
         currency: None,
         default_address_id: None,
         company_id: None,
+        additional_emails: serde_json::Value::Array(Vec::new()),
+        additional_phones: serde_json::Value::Array(Vec::new()),
     }
 }
 
@@ -170,28 +173,43 @@ fn tag_list(tenant: &TenantId, backend: DbBackend) -> Expr {
     Expr::SubQuery(None, Box::new(tags.into()))
 }
 
-/// By email, case-insensitively (served by the `lower(email)` unique index).
+/// By email, case-insensitively (served by the `lower(email)` unique index),
+/// primary first, then additional.
 pub async fn find_by_email(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
     email: &Email,
 ) -> AppResult<Option<customer::Model>> {
-    Ok(tenancy::select::<customer::Entity>(tenant)
+    let primary = tenancy::select::<customer::Entity>(tenant)
         .filter(Expr::expr(Func::lower(Expr::col(customer::Column::Email))).eq(email.as_str()))
         .one(db)
-        .await?)
+        .await?;
+    match primary {
+        Some(row) => Ok(Some(row)),
+        None => match additional::owner_of_email(db, tenant, email).await? {
+            Some(key) => Ok(tenancy::find::<customer::Entity>(db, tenant, &key).await?),
+            None => Ok(None),
+        },
+    }
 }
 
-/// By E.164 phone.
+/// By E.164 phone, primary first, then additional.
 pub async fn find_by_phone(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
     phone: &Phone,
 ) -> AppResult<Option<customer::Model>> {
-    Ok(tenancy::select::<customer::Entity>(tenant)
+    let primary = tenancy::select::<customer::Entity>(tenant)
         .filter(customer::Column::Phone.eq(phone.as_str()))
         .one(db)
-        .await?)
+        .await?;
+    match primary {
+        Some(row) => Ok(Some(row)),
+        None => match additional::owner_of_phone(db, tenant, phone).await? {
+            Some(key) => Ok(tenancy::find::<customer::Entity>(db, tenant, &key).await?),
+            None => Ok(None),
+        },
+    }
 }
 
 /// How a customer list is read.

@@ -225,7 +225,69 @@ async fn crm_import_applies_rows_in_file_order_across_batches(backend: Backend) 
     assert_eq!(app.count("acme").await, 1 + 999 + 2498);
 }
 
+/// Additional emails and phones, the company by its domain, and values of
+/// defined custom fields, checked.
+async fn crm_import_reads_contacts_companies_and_custom_fields(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.gql(
+        "acme",
+        r#"mutation { createCustomFieldDefinition(input: { key: "seats", label: "Seats", type: NUMBER }) { key } }"#,
+        json!({}),
+    )
+    .await
+    .ok();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("b2b.csv");
+    std::fs::write(
+        &file,
+        "email,additional_emails,additional_phones,company,company_domain,seats\n\
+         ana@initech.example,ana@home.example;ana.b@initech.example,+14155552671,Initech,https://initech.example,12\n\
+         bo@initech.example,,,Initech Corp,initech.example,3\n\
+         cy@globex.example,,,,globex.example,\n\
+         dee@initech.example,,,,not a domain,\n\
+         eve@initech.example,,,,,many\n",
+    )
+    .unwrap();
+    let run = crm_on(
+        &app,
+        &["import", file.to_str().unwrap(), "--tenant", "acme"],
+    );
+    let summary = String::from_utf8(run.stdout).unwrap();
+    assert!(
+        summary.contains("3 created") && summary.contains("2 rejected"),
+        "{summary}"
+    );
+    let rejected = std::fs::read_to_string(dir.path().join("b2b.rejected.csv")).unwrap();
+    assert!(
+        rejected.contains("company_domain:") && rejected.contains("metadata.seats:"),
+        "{rejected}"
+    );
+
+    let ana = app
+        .lookup(
+            "acme",
+            "ana@home.example",
+            "email emails phones metadata company { name domain customerCount }",
+        )
+        .await;
+    assert_eq!(
+        ana,
+        json!({ "email": "ana@initech.example",
+                "emails": ["ana@initech.example", "ana@home.example", "ana.b@initech.example"],
+                "phones": ["+14155552671"], "metadata": { "seats": 12 },
+                "company": { "name": "Initech", "domain": "initech.example", "customerCount": 2 } })
+    );
+    let cy = app
+        .lookup("acme", "cy@globex.example", "companyName company { name }")
+        .await;
+    assert_eq!(
+        cy,
+        json!({ "companyName": "globex.example", "company": { "name": "globex.example" } })
+    );
+}
+
 backend_tests!(
+    crm_import_reads_contacts_companies_and_custom_fields,
     crm_import_streams_a_csv_and_reports_each_rejected_row,
     crm_import_applies_rows_in_file_order_across_batches,
     crm_import_reads_consent_locale_and_currency,
