@@ -166,7 +166,7 @@ async fn insert(
     let blank = row.clone();
     patch.apply_new(&mut row, PREFIX, &fields)?;
     link::apply_one(db, tenant, &blank, &mut row, &company, PREFIX).await?;
-    additional::check_free(db, tenant, &row, PREFIX).await?;
+    check_free(db, tenant, &row, PREFIX).await?;
     let row = repo::insert(db, row).await?;
     additional::replace(db, tenant, &[&row]).await?;
     if let Some(tags) = tags {
@@ -210,7 +210,7 @@ async fn apply_and_save(
     {
         return Err(conflict(format!("{PREFIX}.phone"), "another customer has this phone").into());
     }
-    additional::check_free(db, tenant, &row, PREFIX).await?;
+    check_free(db, tenant, &row, PREFIX).await?;
     let row = repo::save(db, row).await?;
     if additional::list(&row, Kind::Email) != additional::list(&before, Kind::Email)
         || additional::list(&row, Kind::Phone) != additional::list(&before, Kind::Phone)
@@ -225,4 +225,38 @@ async fn apply_and_save(
         activity::repo::insert(db, tenant, entry).await?;
     }
     Ok(row)
+}
+
+/// Fails with `CONFLICT` on `<prefix>.additionalEmails` (or `Phones`) when
+/// another customer has one of the row's additional values, as a primary
+/// or an additional one.
+async fn check_free(
+    db: &impl sea_orm::ConnectionTrait,
+    tenant: &TenantId,
+    row: &customer::Model,
+    prefix: &str,
+) -> AppResult<()> {
+    for email in additional::emails(row) {
+        if repo::find_by_email(db, tenant, &email)
+            .await?
+            .is_some_and(|other| other.id != row.id)
+        {
+            return Err(conflict(
+                format!("{prefix}.additionalEmails"),
+                format!("another customer has the email {}", email.as_str()),
+            ));
+        }
+    }
+    for phone in additional::phones(row) {
+        if repo::find_by_phone(db, tenant, &phone)
+            .await?
+            .is_some_and(|other| other.id != row.id)
+        {
+            return Err(conflict(
+                format!("{prefix}.additionalPhones"),
+                format!("another customer has the phone {}", phone.as_str()),
+            ));
+        }
+    }
+    Ok(())
 }

@@ -11,9 +11,7 @@ use sea_orm::{ColumnTrait as _, ConnectionTrait, DbErr, QueryFilter as _, QueryS
 use serde_json::Value;
 
 use super::contact::{Email, Phone};
-use super::patch::path;
-use super::repo;
-use crate::error::{AppResult, conflict};
+use crate::error::AppResult;
 use crate::tenancy::{self, TenantId};
 
 /// Most additional emails, and most additional phones, of a customer.
@@ -73,40 +71,6 @@ pub fn phones(row: &customer::Model) -> Vec<Phone> {
         .into_iter()
         .map(Phone::stored)
         .collect()
-}
-
-/// Fails with `CONFLICT` on `<prefix>.additionalEmails` (or `Phones`) when
-/// another customer has one of the row's additional values, as a primary
-/// or an additional one.
-pub async fn check_free(
-    db: &impl ConnectionTrait,
-    tenant: &TenantId,
-    row: &customer::Model,
-    prefix: &str,
-) -> AppResult<()> {
-    for email in emails(row) {
-        if repo::find_by_email(db, tenant, &email)
-            .await?
-            .is_some_and(|other| other.id != row.id)
-        {
-            return Err(conflict(
-                path(prefix, "additionalEmails"),
-                format!("another customer has the email {}", email.as_str()),
-            ));
-        }
-    }
-    for phone in phones(row) {
-        if repo::find_by_phone(db, tenant, &phone)
-            .await?
-            .is_some_and(|other| other.id != row.id)
-        {
-            return Err(conflict(
-                path(prefix, "additionalPhones"),
-                format!("another customer has the phone {}", phone.as_str()),
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// The key of the customer with this additional email.

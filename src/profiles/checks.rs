@@ -5,11 +5,13 @@
 use async_graphql::MaybeUndefined;
 use serde_json::{Map, Value};
 
+use super::additional::MAX_ADDITIONAL;
 use super::input::{
     AddressInput, MAX_LOCALE_CHARS, MAX_METADATA_BYTES, MAX_TAG_CHARS, MAX_TAGS, MAX_TEXT_CHARS,
     MAX_URL_CHARS,
 };
 use crate::error::{AppResult, bad_input};
+use crate::ids::CompanyId;
 
 /// What to do with one field.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -197,6 +199,45 @@ pub fn address(field: &str, a: AddressInput) -> AppResult<Option<Address>> {
         country: opt(a.country, |v| country(&f("country"), &v))?,
     };
     Ok((address != Address::default()).then_some(address))
+}
+
+/// Checked values of a list (additional emails or phones): each parsed,
+/// empty ones and duplicates dropped, at most [`MAX_ADDITIONAL`].
+pub(super) fn listed<T: PartialEq>(
+    field: &str,
+    values: Vec<String>,
+    parse: fn(&str, &str) -> AppResult<Option<T>>,
+) -> AppResult<Vec<T>> {
+    let mut out: Vec<T> = Vec::with_capacity(values.len());
+    for value in values {
+        if let Some(v) = parse(field, &value)?
+            && !out.contains(&v)
+        {
+            out.push(v);
+        }
+    }
+    if out.len() > MAX_ADDITIONAL {
+        return Err(bad_input(field, format!("at most {MAX_ADDITIONAL} values")));
+    }
+    Ok(out)
+}
+
+/// A list an update replaces (`null`: empties).
+pub(super) fn replace_list<T>(
+    value: MaybeUndefined<Vec<String>>,
+    parse: impl FnOnce(Vec<String>) -> AppResult<Vec<T>>,
+) -> AppResult<Option<Vec<T>>> {
+    match value {
+        MaybeUndefined::Undefined => Ok(None),
+        MaybeUndefined::Null => Ok(Some(Vec::new())),
+        MaybeUndefined::Value(v) => parse(v).map(Some),
+    }
+}
+
+/// A company's key; another kind of ID is refused as one naming no
+/// company.
+pub(super) fn company(field: &str, id: &str) -> AppResult<CompanyId> {
+    CompanyId::decode(id).ok_or_else(|| bad_input(field, "no company in this tenant has this ID"))
 }
 
 #[cfg(test)]

@@ -6,10 +6,10 @@ use async_graphql::{Json, MaybeUndefined};
 use entity::customer;
 use serde_json::{Map, Value};
 
-use super::additional::{self, MAX_ADDITIONAL};
+use super::additional;
 use super::checks::{
-    Address, Change, address, avatar_url, change, check_metadata_size, currency, locale, metadata,
-    opt, tags, text,
+    Address, Change, address, avatar_url, change, check_metadata_size, company, currency, listed,
+    locale, metadata, opt, replace_list, tags, text,
 };
 use super::consent::{Channel, ConsentChange};
 use super::contact::{Email, Phone};
@@ -374,45 +374,6 @@ pub fn final_tags(
         ));
     }
     Ok(Some(tags))
-}
-
-/// Checked values of a list (additional emails or phones): each parsed,
-/// empty ones and duplicates dropped, at most [`MAX_ADDITIONAL`].
-fn listed<T: PartialEq>(
-    field: &str,
-    values: Vec<String>,
-    parse: fn(&str, &str) -> AppResult<Option<T>>,
-) -> AppResult<Vec<T>> {
-    let mut out: Vec<T> = Vec::with_capacity(values.len());
-    for value in values {
-        if let Some(v) = parse(field, &value)?
-            && !out.contains(&v)
-        {
-            out.push(v);
-        }
-    }
-    if out.len() > MAX_ADDITIONAL {
-        return Err(bad_input(field, format!("at most {MAX_ADDITIONAL} values")));
-    }
-    Ok(out)
-}
-
-/// A list an update replaces (`null`: empties).
-fn replace_list<T>(
-    value: MaybeUndefined<Vec<String>>,
-    parse: impl FnOnce(Vec<String>) -> AppResult<Vec<T>>,
-) -> AppResult<Option<Vec<T>>> {
-    match value {
-        MaybeUndefined::Undefined => Ok(None),
-        MaybeUndefined::Null => Ok(Some(Vec::new())),
-        MaybeUndefined::Value(v) => parse(v).map(Some),
-    }
-}
-
-/// A company's key; another kind of ID is refused as one naming no
-/// company.
-fn company(field: &str, id: &str) -> AppResult<CompanyId> {
-    CompanyId::decode(id).ok_or_else(|| bad_input(field, "no company in this tenant has this ID"))
 }
 
 /// A value given in a create input is set; one left out is kept.

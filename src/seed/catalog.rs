@@ -9,6 +9,8 @@ use serde_json::{Value, json};
 use super::data::{CHANNELS, COMPANIES, PLANS};
 use crate::companies::input::derive;
 use crate::db::{Taken, insert_rows};
+use crate::profiles::fields::column;
+use crate::profiles::fields::filter::class_of;
 use crate::tenancy::TenantId;
 
 /// The definitions of the seeded metadata: `plan`, `seats`,
@@ -65,6 +67,22 @@ pub(super) async fn define_fields(
         ),
     ];
     insert_rows::<custom_field::Entity>(db, &rows, rows.len(), Taken::Skip).await?;
+    Ok(())
+}
+
+/// The defined fields' indexes ([`crate::profiles::fields::index`]),
+/// made once the rows are in (faster than keeping them during the load).
+pub(super) async fn index_fields(db: &DatabaseConnection, tenant: &TenantId) -> anyhow::Result<()> {
+    use sea_orm::ConnectionTrait as _;
+    for definition in crate::profiles::fields::repo::list(db, tenant, false)
+        .await
+        .map_err(crate::error::AppError::into_anyhow)?
+    {
+        if let Some(class) = class_of(definition.field_type) {
+            let (_, statement) = column::index(&definition.key, class, db.get_database_backend());
+            db.execute_unprepared(&statement).await?;
+        }
+    }
     Ok(())
 }
 

@@ -96,6 +96,7 @@ pub async fn seed(
     while let Some(written) = writing.join_next().await {
         written??;
     }
+    catalog::index_fields(db, tenant).await?;
     // Fresh statistics for the planner after a bulk load.
     crate::db::analyze(db).await?;
     Ok(Seeded {

@@ -1,6 +1,11 @@
 //! Custom field definitions: typed values in `metadata`, filters, sorts
 //! and segment rules on them.
 
+use crm::profiles::fields::column::{self, Class};
+use sea_orm::sea_query::ExprTrait as _;
+use sea_orm::{
+    ConnectionTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement, TransactionTrait,
+};
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, segments, spawn_app};
@@ -626,7 +631,85 @@ async fn segment_rules_use_defined_fields_with_their_types(backend: Backend) {
     }
 }
 
+/// The plan of `sql` on the app's database, with sequential scans
+/// discouraged on PostgreSQL (its tables here are tiny).
+async fn plan(app: &TestApp, sql: &str) -> String {
+    let db = app.db.connect().await;
+    let backend = db.get_database_backend();
+    let txn = db.begin().await.unwrap();
+    let explain = if backend == sea_orm::DbBackend::Postgres {
+        txn.execute_unprepared("SET LOCAL enable_seqscan = off")
+            .await
+            .unwrap();
+        format!("EXPLAIN {sql}")
+    } else {
+        format!("EXPLAIN QUERY PLAN {sql}")
+    };
+    let rows = txn
+        .query_all_raw(Statement::from_string(backend, explain))
+        .await
+        .unwrap();
+    txn.rollback().await.unwrap();
+    rows.iter()
+        .map(|row| {
+            let column = if backend == sea_orm::DbBackend::Postgres {
+                0
+            } else {
+                3
+            };
+            row.try_get_by_index::<String>(column).unwrap()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+async fn a_defined_field_gets_an_index_that_ranges_and_sorts_use(backend: Backend) {
+    let app = spawn_app(backend).await;
+    define(
+        &app,
+        "acme",
+        json!({ "key": "renewal_date", "label": "Renewal date", "type": "DATE" }),
+    )
+    .await;
+    let db = app.db.connect().await;
+    let backend = db.get_database_backend();
+    let (name, _) = column::index("renewal_date", Class::Text, backend);
+    let listed = if backend == sea_orm::DbBackend::Postgres {
+        format!(
+            "SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = '{name}'"
+        )
+    } else {
+        format!("SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = '{name}'")
+    };
+    // The worker makes it: wait until it is there.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let n: i64 = db
+            .query_one_raw(Statement::from_string(backend, listed.clone()))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index(0)
+            .unwrap();
+        if n == 1 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no index {name}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // The query a range sorted by the field runs reads that index.
+    let tenant = crm::tenancy::TenantId::parse("acme").unwrap();
+    let value = || column::value("renewal_date", Class::Text, backend);
+    let query = crm::tenancy::select::<entity::customer::Entity>(&tenant)
+        .filter(value().gte("2027-01-01"))
+        .order_by(value(), sea_orm::Order::Asc)
+        .limit(25);
+    let plan = plan(&app, &query.build(backend).to_string()).await;
+    assert!(plan.contains(&name), "{plan}");
+}
+
 backend_tests!(
+    a_defined_field_gets_an_index_that_ranges_and_sorts_use,
     definitions_are_created_changed_archived_and_kept_per_tenant,
     values_of_defined_fields_are_checked_and_kept_in_normal_form,
     defined_fields_filter_with_ranges_and_sort,

@@ -14,6 +14,7 @@ use sea_orm::{Condition, DbBackend};
 use serde_json::Value;
 
 use super::Fields;
+use super::column::{self, Class};
 use super::value::{check, type_name};
 use crate::error::{AppResult, bad_input};
 use crate::graphql::pagination::{KeyColumn, KeyKind, KeyRead, SortKey};
@@ -44,26 +45,33 @@ pub struct CustomFieldFilter {
     pub exists: Option<bool>,
 }
 
-/// How SQL reads a type's values.
+/// How SQL reads a type's values: one value of a class ([`column`]), or a
+/// list of options.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Read {
-    Number,
-    Text,
-    Boolean,
+    One(Class),
     Options,
 }
 
 fn read_of(kind: FieldType) -> Read {
     match kind {
-        FieldType::Number | FieldType::Decimal => Read::Number,
-        FieldType::Boolean => Read::Boolean,
+        FieldType::Number | FieldType::Decimal => Read::One(Class::Number),
+        FieldType::Boolean => Read::One(Class::Boolean),
         FieldType::MultiSelect => Read::Options,
         FieldType::Text
         | FieldType::Date
         | FieldType::Datetime
         | FieldType::SingleSelect
         | FieldType::Url
-        | FieldType::Email => Read::Text,
+        | FieldType::Email => Read::One(Class::Text),
+    }
+}
+
+/// The class a type's values are indexed and sorted as; none for a list.
+pub fn class_of(kind: FieldType) -> Option<Class> {
+    match read_of(kind) {
+        Read::One(class) => Some(class),
+        Read::Options => None,
     }
 }
 
@@ -78,31 +86,52 @@ impl CustomFieldFilter {
     ) -> AppResult<Condition> {
         let definition = fields.require(&format!("{field}.key"), &self.key)?;
         let path = [self.key.clone()];
-        let json = JsonPath {
+        let list = JsonPath {
             path: &path,
             backend,
         };
         let read = read_of(definition.field_type);
+        let value = |class| column::value(&self.key, class, backend);
         let mut cond = Condition::all();
         let operand = |name: &str, v: &Json<Value>| -> AppResult<Value> {
             check(&format!("{field}.{name}"), definition, v.0.clone())?
                 .ok_or_else(|| bad_input(format!("{field}.{name}"), "a value is needed"))
         };
+        let equals = |v: &Value| -> Expr {
+            match (read, v) {
+                (Read::One(Class::Number), Value::Number(n)) => {
+                    value(Class::Number).eq(n.as_f64().unwrap_or_default())
+                }
+                (Read::One(Class::Boolean), Value::Bool(b)) => {
+                    value(Class::Boolean).eq(i32::from(*b))
+                }
+                (Read::One(Class::Text), Value::String(s)) => value(Class::Text).eq(s.clone()),
+                (Read::Options, Value::Array(options)) => {
+                    // One option at a time: a list holding all of them.
+                    let tests = options
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(|o| list.holds(o));
+                    tests.fold(Expr::val(true), |all, t| all.and(t))
+                }
+                _ => Expr::val(false),
+            }
+        };
         if let Some(v) = &self.equals {
-            cond = cond.add(equals(&json, read, &operand("equals", v)?));
+            cond = cond.add(equals(&operand("equals", v)?));
         }
-        if let Some(list) = &self.one_of {
-            if list.len() > MAX_LIST {
+        if let Some(values) = &self.one_of {
+            if values.len() > MAX_LIST {
                 return Err(bad_input(
                     format!("{field}.in"),
                     format!("at most {MAX_LIST} values"),
                 ));
             }
             let mut any = Condition::any();
-            for v in list {
-                any = any.add(equals(&json, read, &operand("in", v)?));
+            for v in values {
+                any = any.add(equals(&operand("in", v)?));
             }
-            cond = cond.add(if list.is_empty() {
+            cond = cond.add(if values.is_empty() {
                 Condition::all().add(Expr::val(false))
             } else {
                 any
@@ -126,53 +155,33 @@ impl CustomFieldFilter {
                     format!("a {} field has no ranges", type_name(definition.field_type)),
                 ));
             }
-            let (value, bound) = match operand(name, bound)? {
-                Value::Number(n) => (json.number(), Expr::val(n.as_f64().unwrap_or_default())),
-                Value::String(s) => (json.string(), Expr::val(s)),
+            let (subject, bound) = match operand(name, bound)? {
+                Value::Number(n) => (
+                    value(Class::Number),
+                    Expr::val(n.as_f64().unwrap_or_default()),
+                ),
+                Value::String(s) => (value(Class::Text), Expr::val(s)),
                 _ => unreachable!("ordered types are numbers or strings"),
             };
             cond = cond.add(match name {
-                "gt" => value.gt(bound),
-                "gte" => value.gte(bound),
-                "lt" => value.lt(bound),
-                _ => value.lte(bound),
+                "gt" => subject.gt(bound),
+                "gte" => subject.gte(bound),
+                "lt" => subject.lt(bound),
+                _ => subject.lte(bound),
             });
         }
         if let Some(exists) = self.exists {
-            let set = has_value(&json, read);
+            let set = match read {
+                Read::One(class) => value(class).is_not_null(),
+                // Never NULL, so that its negation holds for the customers
+                // without a list.
+                Read::Options => Expr::case(list.type_of().eq("array"), true)
+                    .finally(false)
+                    .into(),
+            };
             cond = cond.add(if exists { set } else { set.not() });
         }
         Ok(cond)
-    }
-}
-
-/// The customer has a value of the field's type (never NULL, so that its
-/// negation holds for the customers without one).
-fn has_value(json: &JsonPath<'_>, read: Read) -> Expr {
-    let typed = match read {
-        Read::Number => return json.number().is_not_null(),
-        Read::Text => return json.string().is_not_null(),
-        Read::Boolean => json.is_bool(true).or(json.is_bool(false)),
-        Read::Options => json.type_of().eq("array"),
-    };
-    Expr::case(typed, true).finally(false).into()
-}
-
-/// The value is `v` (already in normal form).
-fn equals(json: &JsonPath<'_>, read: Read, v: &Value) -> Expr {
-    match (read, v) {
-        (Read::Number, Value::Number(n)) => json.number().eq(n.as_f64().unwrap_or_default()),
-        (Read::Boolean, Value::Bool(b)) => json.is_bool(*b),
-        (Read::Options, Value::Array(options)) => {
-            // One option at a time: a list holding all of them.
-            let tests = options
-                .iter()
-                .filter_map(Value::as_str)
-                .map(|o| json.holds(o));
-            tests.fold(Expr::val(true), |all, t| all.and(t))
-        }
-        (Read::Text, Value::String(s)) => json.string().eq(s.clone()),
-        _ => Expr::val(false),
     }
 }
 
@@ -183,24 +192,15 @@ pub fn sort_key(
     field: &str,
     backend: DbBackend,
 ) -> AppResult<SortKey<customer::Entity>> {
-    let path = [definition.key.clone()];
-    let json = JsonPath {
-        path: &path,
-        backend,
+    let Some(class) = class_of(definition.field_type) else {
+        return Err(bad_input(field, "a MULTI_SELECT field cannot be sorted on"));
     };
-    let (expr, kind) = match read_of(definition.field_type) {
-        Read::Number => (json.number(), KeyKind::Float),
-        Read::Text => (json.string(), KeyKind::Text),
-        Read::Boolean => (
-            Expr::case(json.is_bool(true), 1)
-                .case(json.is_bool(false), 0)
-                .into(),
-            KeyKind::Int,
-        ),
-        Read::Options => {
-            return Err(bad_input(field, "a MULTI_SELECT field cannot be sorted on"));
-        }
+    let kind = match class {
+        Class::Number => KeyKind::Float,
+        Class::Text => KeyKind::Text,
+        Class::Boolean => KeyKind::Int,
     };
+    let expr = column::value(&definition.key, class, backend);
     Ok(SortKey {
         name: Cow::Owned(format!("FIELD:{}", definition.key)),
         column: KeyColumn::Expr(expr),

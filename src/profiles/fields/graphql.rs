@@ -10,11 +10,12 @@ use super::definition::{
     CustomFieldDefinition, CustomFieldDefinitionInput, CustomFieldDefinitionUpdateInput,
     check_description, check_key, check_label, check_options,
 };
-use super::{MAX_DEFINITIONS, repo};
+use super::{MAX_DEFINITIONS, index, repo};
 use crate::auth::Scope;
 use crate::db::begin_write;
 use crate::error::{AppResult, bad_input, conflict, not_found};
 use crate::graphql::{ContextExt, ScopeGuard};
+use crate::jobs;
 use crate::tenancy::TenantId;
 
 #[derive(Default)]
@@ -138,6 +139,7 @@ async fn create(
         }
         Err(err) => return Err(err.into()),
     };
+    jobs::enqueue(&txn, vec![index::job(tenant, &row.key)]).await?;
     txn.commit().await?;
     Ok(row)
 }
@@ -168,6 +170,11 @@ async fn update(
         MaybeUndefined::Value(d) => row.description = check_description("input.description", d)?,
     }
     if let Some(archived) = input.archived {
+        if row.archived && !archived {
+            // Back in force: its index may not exist yet (it was archived
+            // before the index was made).
+            jobs::enqueue(&txn, vec![index::job(tenant, &row.key)]).await?;
+        }
         row.archived = archived;
     }
     row.updated_at = crate::db::now();

@@ -12,9 +12,11 @@
 //! - an archived definition checks nothing and cannot be filtered or
 //!   sorted on; its values stay in `metadata`.
 
+pub mod column;
 mod definition;
 pub mod filter;
 mod graphql;
+pub mod index;
 pub mod repo;
 pub mod value;
 

@@ -25,6 +25,18 @@ pub async fn list(
         .await?)
 }
 
+/// The tenant's definition `key`.
+pub async fn find(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    key: &str,
+) -> AppResult<Option<custom_field::Model>> {
+    Ok(tenancy::select::<custom_field::Entity>(tenant)
+        .filter(custom_field::Column::Key.eq(key))
+        .one(db)
+        .await?)
+}
+
 /// The tenant's definition `key`, its row locked for the write.
 pub async fn find_for_update(
     db: &impl ConnectionTrait,
