@@ -168,7 +168,7 @@ async fn insert(
     link::apply_one(db, tenant, &blank, &mut row, &company, PREFIX).await?;
     check_free(db, tenant, &row, PREFIX).await?;
     let row = repo::insert(db, row).await?;
-    additional::replace(db, tenant, &[&row]).await?;
+    additional::insert(db, &[&row]).await?;
     if let Some(tags) = tags {
         repo::replace_tags(db, tenant, &row.id, &tags).await?;
     }

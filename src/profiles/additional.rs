@@ -48,6 +48,11 @@ pub fn list(row: &customer::Model, kind: Kind) -> Vec<String> {
         .collect()
 }
 
+/// Whether a row has any additional email or phone.
+pub fn has_any(row: &customer::Model) -> bool {
+    !list(row, Kind::Email).is_empty() || !list(row, Kind::Phone).is_empty()
+}
+
 /// Sets one of a row's lists.
 pub fn set(row: &mut customer::Model, kind: Kind, values: Vec<String>) {
     let value = Value::from(values);
@@ -144,21 +149,9 @@ pub async fn owners(
     Ok(keys)
 }
 
-/// Makes the table hold exactly the rows' additional values (all of one
-/// tenant): theirs are deleted, then written again. A value another
-/// customer holds fails on the table's key.
-pub async fn replace(
-    db: &impl ConnectionTrait,
-    tenant: &TenantId,
-    rows: &[&customer::Model],
-) -> Result<(), DbErr> {
-    use customer_contact::Column as C;
-    for keys in rows.chunks(500) {
-        tenancy::delete::<customer_contact::Entity>(tenant)
-            .filter(C::CustomerId.is_in(keys.iter().map(|r| r.id.as_str())))
-            .exec(db)
-            .await?;
-    }
+/// Writes the additional values of new customers (which have none yet).
+/// A value another customer holds fails on the table's key.
+pub async fn insert(db: &impl ConnectionTrait, rows: &[&customer::Model]) -> Result<(), DbErr> {
     let contacts: Vec<customer_contact::Model> = rows
         .iter()
         .flat_map(|row| {
@@ -178,4 +171,22 @@ pub async fn replace(
         .collect();
     crate::db::insert_rows::<customer_contact::Entity>(db, &contacts, 5000, crate::db::Taken::Fail)
         .await
+}
+
+/// Makes the table hold exactly the rows' additional values (all of one
+/// tenant): theirs are deleted, then written again. A value another
+/// customer holds fails on the table's key.
+pub async fn replace(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    rows: &[&customer::Model],
+) -> Result<(), DbErr> {
+    use customer_contact::Column as C;
+    for keys in rows.chunks(500) {
+        tenancy::delete::<customer_contact::Entity>(tenant)
+            .filter(C::CustomerId.is_in(keys.iter().map(|r| r.id.as_str())))
+            .exec(db)
+            .await?;
+    }
+    insert(db, rows).await
 }

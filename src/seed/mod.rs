@@ -127,8 +127,11 @@ async fn write(db: &DatabaseConnection, tenant: &TenantId, batch: Batch) -> anyh
         .into_iter()
         .collect();
     tags.retain(|(key, _)| written.contains(key));
-    let contacts: Vec<&customer::Model> = rows.iter().filter(|r| written.contains(&r.id)).collect();
-    additional::replace(&txn, tenant, &contacts).await?;
+    let contacts: Vec<&customer::Model> = rows
+        .iter()
+        .filter(|r| written.contains(&r.id) && additional::has_any(r))
+        .collect();
+    additional::insert(&txn, &contacts).await?;
     repo::add_tags(&txn, tenant, &tags)
         .await
         .map_err(AppError::into_anyhow)?;

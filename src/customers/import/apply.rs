@@ -218,25 +218,24 @@ pub(super) async fn attempt(
     if !releasing.is_empty() {
         repo::write_many(&txn, releasing).await?;
     }
-    // The customers whose additional emails or phones change.
+    // The existing customers whose additional emails or phones change,
+    // then the new ones that have some (values given up go first).
     let lists =
         |row: &customer::Model| (row.additional_emails.clone(), row.additional_phones.clone());
-    let contacts: Vec<customer::Model> = rows
+    let changed: Vec<customer::Model> = rows
         .iter()
         .filter(|row| {
             originals
                 .get(row.id.as_str())
                 .is_some_and(|before| lists(before) != lists(row))
         })
-        .chain(created.iter().filter(|row| {
-            !additional::list(row, Kind::Email).is_empty()
-                || !additional::list(row, Kind::Phone).is_empty()
-        }))
         .cloned()
         .collect();
     repo::write_many(&txn, rows).await?;
     repo::insert_many(&txn, &created).await?;
-    additional::replace(&txn, tenant, &contacts.iter().collect::<Vec<_>>()).await?;
+    additional::replace(&txn, tenant, &changed.iter().collect::<Vec<_>>()).await?;
+    let new: Vec<&customer::Model> = created.iter().filter(|r| additional::has_any(r)).collect();
+    additional::insert(&txn, &new).await?;
     repo::replace_tags_many(&txn, tenant, &tag_sets).await?;
     repo::add_tags(&txn, tenant, &new_tags).await?;
     activity::repo::insert_many(&txn, tenant, entries).await?;

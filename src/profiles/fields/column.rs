@@ -41,9 +41,11 @@ pub fn index(key: &str, class: Class, backend: DbBackend) -> (String, String) {
     });
     let name = format!("customers_field_{}_{hash:016x}", class.tag());
     let expr = sql(key, class, backend, "metadata");
+    // NULLs first, as a list reads a nullable key's rows (SQLite's order
+    // already): a descending scan of the index then needs no sort.
     let statement = if backend == DbBackend::Postgres {
         format!(
-            "CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON customers (tenant_id, ({expr}), id)"
+            "CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON customers (tenant_id, ({expr}) NULLS FIRST, id)"
         )
     } else {
         format!("CREATE INDEX IF NOT EXISTS {name} ON customers (tenant_id, ({expr}), id)")
