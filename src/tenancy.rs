@@ -51,8 +51,15 @@ pub trait TenantOwned: EntityTrait {
 
 /// A tenant-owned entity whose rows have their own key (`id`).
 pub trait Keyed: TenantOwned {
-    /// The `id` column.
+    /// The key column (`id`, or a definition's `key`).
     fn key_column() -> Self::Column;
+}
+
+/// Custom field definitions are keyed by their `key`.
+impl Keyed for entity::custom_field::Entity {
+    fn key_column() -> Self::Column {
+        entity::custom_field::Column::Key
+    }
 }
 
 /// `impl TenantOwned` for tables whose tenant column is `tenant_id`, and

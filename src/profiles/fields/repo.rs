@@ -3,7 +3,7 @@
 use entity::custom_field;
 use sea_orm::{
     ActiveModelTrait as _, ColumnTrait as _, ConnectionTrait, IntoActiveModel as _,
-    PaginatorTrait as _, QueryFilter as _, QueryOrder as _, QuerySelect as _,
+    PaginatorTrait as _, QueryFilter as _, QueryOrder as _,
 };
 
 use crate::error::AppResult;
@@ -31,10 +31,7 @@ pub async fn find(
     tenant: &TenantId,
     key: &str,
 ) -> AppResult<Option<custom_field::Model>> {
-    Ok(tenancy::select::<custom_field::Entity>(tenant)
-        .filter(custom_field::Column::Key.eq(key))
-        .one(db)
-        .await?)
+    tenancy::find::<custom_field::Entity>(db, tenant, key).await
 }
 
 /// The tenant's definition `key`, its row locked for the write.
@@ -43,14 +40,7 @@ pub async fn find_for_update(
     tenant: &TenantId,
     key: &str,
 ) -> AppResult<Option<custom_field::Model>> {
-    let query =
-        tenancy::select::<custom_field::Entity>(tenant).filter(custom_field::Column::Key.eq(key));
-    let query = if db.get_database_backend() == sea_orm::DbBackend::Postgres {
-        query.lock_exclusive()
-    } else {
-        query
-    };
-    Ok(query.one(db).await?)
+    tenancy::find_for_update::<custom_field::Entity>(db, tenant, key).await
 }
 
 /// How many definitions the tenant has, archived ones included.
