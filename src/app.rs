@@ -51,6 +51,17 @@ impl Application {
         {
             anyhow::bail!("CRM_PUBLIC_URL: {url:?} is not an http(s) URL");
         }
+        if let Some(url) = &config.graphiql_assets
+            && !url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+        {
+            anyhow::bail!("CRM_GRAPHIQL_ASSETS: {url:?} is not an http(s) URL");
+        }
+        if config.console && !config.console_dir.join("index.html").is_file() {
+            anyhow::bail!(
+                "CRM_CONSOLE: {} holds no index.html; build the console with `npm ci && npm run build` in examples/console/, or set CRM_CONSOLE_DIR",
+                config.console_dir.display()
+            );
+        }
         let limits = &config.limits;
         if limits.max_cost as f64 > limits.rate_bucket {
             anyhow::bail!(

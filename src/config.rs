@@ -184,16 +184,22 @@ pub struct ServeArgs {
     #[arg(long, env = "CRM_RFM_REFRESH", default_value = "1m", value_parser = humantime::parse_duration)]
     pub rfm_refresh: Duration,
 
-    /// Where GraphiQL's page loads React and GraphiQL from: a base URL laid
-    /// out like unpkg.com (`graphiql@4/graphiql.min.js`,
-    /// `react@18/umd/react.development.js`, …), for machines that cannot
-    /// reach unpkg.com.
-    #[arg(
-        long,
-        env = "CRM_GRAPHIQL_ASSETS",
-        default_value = "https://unpkg.com/"
-    )]
-    pub graphiql_assets: String,
+    /// A mirror GraphiQL's page loads React and GraphiQL from instead of
+    /// the copies the binary serves at `/assets/`: a base URL laid out like
+    /// unpkg.com (`graphiql@4/graphiql.min.js`,
+    /// `react@18/umd/react.production.min.js`, …).
+    #[arg(long, env = "CRM_GRAPHIQL_ASSETS")]
+    pub graphiql_assets: Option<String>,
+
+    /// `true` serves the reference console (`examples/console/`, built
+    /// with `npm run build`) at `/console/`.
+    #[arg(long, env = "CRM_CONSOLE", default_value_t = false, action = clap::ArgAction::Set)]
+    pub console: bool,
+
+    /// The console's built files, served at `/console/` when `CRM_CONSOLE`
+    /// is `true`.
+    #[arg(long, env = "CRM_CONSOLE_DIR", default_value = "examples/console/dist")]
+    pub console_dir: std::path::PathBuf,
 
     /// Events a subscription may fall behind by; beyond that its oldest
     /// undelivered events are dropped and it is told how many.

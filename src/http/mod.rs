@@ -2,6 +2,7 @@
 
 mod answer;
 mod bearer;
+mod console;
 mod errors;
 mod exports;
 pub mod fanout;
@@ -33,14 +34,19 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 pub fn router(state: AppState) -> Router {
     let cors = cors(&state.config.cors_origins);
-    Router::new()
+    let mut routes = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(ws::upgrade))
         .route("/", get(graphiql::graphiql))
+        .route("/assets/{*path}", get(graphiql::assets::get))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
-        .route("/exports/{id}", get(exports::get))
+        .route("/exports/{id}", get(exports::get));
+    if state.config.console {
+        routes = routes.merge(console::routes(&state.config.console_dir));
+    }
+    routes
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(errors::coded))
         .layer(cors)

@@ -1,7 +1,7 @@
 //! API.md §1 and §12: GraphQL over HTTP as the spec and its audit suite
 //! expect, with the gaps of the stock integration closed.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, spawn_app};
 
@@ -190,9 +190,46 @@ async fn probes_and_graphiql_are_served(backend: Backend) {
         .unwrap();
     assert!(page.contains("graphiql") && page.contains("/graphql"));
     assert!(
-        !page.contains("'Authorization'"),
+        !page.contains("Authorization"),
         "with a configured secret, GraphiQL carries no token"
     );
+    // Everything the page loads comes from this server.
+    let sources: Vec<&str> = page
+        .split(['"', '\''])
+        .filter(|s| s.ends_with(".js") || s.ends_with(".css"))
+        .collect();
+    assert_eq!(sources.len(), 4, "{sources:?}");
+    for source in sources {
+        assert!(source.starts_with("/assets/"), "{source}");
+        let response = app
+            .client
+            .get(format!("{}{source}", app.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{source}");
+        let kind = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let body = response.bytes().await.unwrap();
+        assert!(body.len() > 1000, "{source}");
+        let expected = if source.ends_with(".js") {
+            "text/javascript"
+        } else {
+            "text/css"
+        };
+        assert!(kind.starts_with(expected), "{source}: {kind}");
+    }
+    let missing = app
+        .client
+        .get(format!("{}/assets/graphiql@4/nothing.js", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let body: Value = missing.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND");
 }
 
 /// SQLite only: the development secret lives beside the SQLite file.
@@ -223,7 +260,7 @@ async fn a_development_server_makes_its_secret_and_fills_in_graphiql() {
         .split("Bearer ")
         .nth(1)
         .unwrap()
-        .split('\'')
+        .split('"')
         .next()
         .unwrap();
     let response = reqwest::Client::new()
@@ -234,6 +271,68 @@ async fn a_development_server_makes_its_secret_and_fills_in_graphiql() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
+}
+
+/// SQLite only: the console is files on disk, the same on both backends.
+/// With `CRM_CONSOLE`, `/console/` serves the built console and its
+/// `index.html` for the console's own routes; without a build it refuses
+/// to start.
+#[tokio::test]
+async fn the_console_is_served_when_asked() {
+    let db = crate::helpers::TestDb::new(Backend::Sqlite).await;
+    let dir = db.dir().unwrap().join("console");
+    let missing = dir.to_str().unwrap().to_owned();
+    let args = crate::helpers::serve_args(&db, &["--console", "true", "--console-dir", &missing]);
+    let refused = crm::app::Application::build(args).await.err().unwrap();
+    assert!(refused.to_string().contains("npm run build"), "{refused}");
+
+    std::fs::create_dir_all(dir.join("assets")).unwrap();
+    std::fs::write(dir.join("index.html"), "<div id=\"console\"></div>").unwrap();
+    std::fs::write(dir.join("assets/app.js"), "console.log(1)").unwrap();
+    let args = crate::helpers::serve_args(&db, &["--console", "true", "--console-dir", &missing]);
+    let application = crm::app::Application::build(args).await.unwrap();
+    let url = format!("http://127.0.0.1:{}", application.port());
+    tokio::spawn(application.run_until_stopped());
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = |path: &str| client.get(format!("{url}{path}")).send();
+
+    let bare = get("/console").await.unwrap();
+    assert_eq!(bare.status(), 308);
+    assert_eq!(bare.headers()["location"], "/console/");
+    for path in ["/console/", "/console/customers/cus_1"] {
+        let page = get(path).await.unwrap();
+        assert_eq!(page.status(), 200, "{path}");
+        assert_eq!(
+            page.text().await.unwrap(),
+            "<div id=\"console\"></div>",
+            "{path}"
+        );
+    }
+    let script = get("/console/assets/app.js").await.unwrap();
+    assert!(
+        script.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("javascript")
+    );
+    assert_eq!(script.text().await.unwrap(), "console.log(1)");
+    // The API beside it is unchanged.
+    assert_eq!(get("/healthz").await.unwrap().status(), 200);
+}
+
+/// Without `CRM_CONSOLE`, `/console/` is an unknown path.
+async fn the_console_is_not_served_unless_asked(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let response = app
+        .client
+        .get(format!("{}/console/", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
 }
 
 /// Every refusal of the HTTP layer is JSON with a code: a body over 1 MiB,
@@ -335,6 +434,7 @@ backend_tests!(
     only_single_json_requests_are_accepted,
     status_codes_follow_the_accepted_media_type,
     probes_and_graphiql_are_served,
+    the_console_is_not_served_unless_asked,
     cors_allows_configured_origins_only,
 );
 
