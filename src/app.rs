@@ -124,9 +124,12 @@ impl Application {
         );
         let listener = TcpListener::bind(config.listen).await?;
         let fanout = Arc::new(Fanout::new(buffer, db.clone(), bus.clone(), schema.clone()));
+        let api_keys = crate::api_keys::ApiKeys::new(db.clone());
+        api_keys.clone().forget_on_revocation(bus.as_ref());
         let app = Arc::new(App {
             db,
             keys,
+            api_keys,
             schema,
             gate,
             persisted: Default::default(),

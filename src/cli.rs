@@ -53,6 +53,9 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Print a signed token.
     Token(TokenArgs),
+    /// Manage a tenant's API keys.
+    #[command(subcommand)]
+    ApiKey(ApiKeyCommand),
     /// Print the GraphQL schema (SDL); `schema.graphql` is its output.
     Schema,
     /// Import customers from a CSV file of any size, with progress.
@@ -134,4 +137,32 @@ pub struct TokenArgs {
     /// PEM private key, to sign RS256 / ES256 tokens.
     #[arg(long, env = "CRM_JWT_PRIVATE_KEY")]
     pub private_key: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a key and print its secret (shown this once).
+    Create(ApiKeyArgs),
+}
+
+#[derive(clap::Args)]
+pub struct ApiKeyArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+
+    /// The tenant the key belongs to.
+    #[arg(long)]
+    pub tenant: String,
+
+    /// What the key is for.
+    #[arg(long)]
+    pub name: String,
+
+    /// Space-separated scopes; every scope when omitted.
+    #[arg(long)]
+    pub scopes: Option<String>,
+
+    /// How long the key works, e.g. `90d`; it never expires when omitted.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub expires_in: Option<Duration>,
 }

@@ -4,7 +4,7 @@ use anyhow::Context as _;
 
 use crate::app::Application;
 use crate::auth::Scope;
-use crate::cli::{ImportArgs, SeedArgs, TokenArgs};
+use crate::cli::{ApiKeyArgs, ImportArgs, SeedArgs, TokenArgs};
 use crate::config::{DatabaseArgs, ServeArgs};
 use crate::customers::csv;
 use crate::tenancy::TenantId;
@@ -85,5 +85,28 @@ pub async fn seed_demo(args: SeedArgs) -> anyhow::Result<()> {
         seeded.customers,
         seeded.elapsed.as_secs_f64()
     );
+    Ok(())
+}
+
+pub async fn create_api_key(args: ApiKeyArgs) -> anyhow::Result<()> {
+    let tenant = tenant(&args.tenant)?;
+    let expires_at = args
+        .expires_in
+        .map(|ttl| chrono::Duration::from_std(ttl).map(|ttl| chrono::Utc::now() + ttl))
+        .transpose()
+        .context("--expires-in is too long")?;
+    let scopes = args
+        .scopes
+        .map(|s| s.split_ascii_whitespace().map(str::to_owned).collect());
+    let granted = crate::auth::ScopeSet::parse(&Scope::all_joined());
+    let key = crate::api_keys::NewKey::check("key", args.name, scopes, expires_at, granted)
+        .map_err(crate::error::AppError::into_anyhow)?;
+    let conn = crate::db::connect(&args.db).await?;
+    crate::db::migrate(&conn).await?;
+    let (_, secret) = key
+        .create(&conn, &tenant, "cli")
+        .await
+        .map_err(crate::error::AppError::into_anyhow)?;
+    println!("{secret}");
     Ok(())
 }

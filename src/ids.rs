@@ -32,10 +32,11 @@ pub enum Kind {
     WebhookEvent,
     Address,
     Company,
+    ApiKey,
 }
 
 impl Kind {
-    const ALL: [Kind; 11] = [
+    const ALL: [Kind; 12] = [
         Kind::Customer,
         Kind::Order,
         Kind::Activity,
@@ -47,6 +48,7 @@ impl Kind {
         Kind::WebhookEvent,
         Kind::Address,
         Kind::Company,
+        Kind::ApiKey,
     ];
 
     pub fn prefix(self) -> &'static str {
@@ -62,6 +64,7 @@ impl Kind {
             Kind::WebhookEvent => "evt_",
             Kind::Address => "adr_",
             Kind::Company => "com_",
+            Kind::ApiKey => "key_",
         }
     }
 }
@@ -184,6 +187,7 @@ keyed! {
     WebhookEndpoint => WebhookEndpointId, WebhookEndpoint, "webhook endpoint";
     Address => AddressId, Address, "address";
     Company => CompanyId, Company, "company";
+    ApiKey => ApiKeyId, ApiKey, "API key";
 }
 
 /// A new time-ordered key for a row.

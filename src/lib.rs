@@ -2,6 +2,7 @@
 
 pub mod activity;
 pub mod analytics;
+pub mod api_keys;
 pub mod app;
 pub mod auth;
 pub mod cli;

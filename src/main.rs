@@ -1,5 +1,5 @@
 use clap::Parser;
-use crm::cli::{Cli, Command};
+use crm::cli::{ApiKeyCommand, Cli, Command};
 
 /// A request makes thousands of small, short-lived allocations (values,
 /// rows, response trees) across the runtime's threads: mimalloc serves them
@@ -16,6 +16,9 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Serve(args)) => crm::commands::serve(*args).await,
         Some(Command::Migrate(db)) => crm::commands::migrate(db).await,
         Some(Command::Token(args)) => crm::commands::token(args),
+        Some(Command::ApiKey(ApiKeyCommand::Create(args))) => {
+            crm::commands::create_api_key(args).await
+        }
         Some(Command::Import(args)) => crm::commands::import(args).await,
         Some(Command::SeedDemo(args)) => crm::commands::seed_demo(args).await,
         Some(Command::Schema) => {

@@ -91,6 +91,7 @@ macro_rules! tenant_tables {
 
 tenant_tables!(
     keyed: [
+        api_key,
         company,
         customer,
         customer_address,
@@ -189,7 +190,8 @@ pub fn delete<E: TenantOwned>(tenant: &TenantId) -> DeleteMany<E> {
 }
 
 /// `SELECT …` over every tenant's rows: only for server maintenance (the
-/// RFM refresher), never for a request.
+/// RFM refresher) and for finding the tenant an API key belongs to, never
+/// for a request's data.
 pub fn across_tenants<E: TenantOwned>() -> Select<E> {
     E::find()
 }

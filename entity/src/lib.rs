@@ -7,6 +7,7 @@
 pub mod prelude;
 
 pub mod activity;
+pub mod api_key;
 pub mod company;
 pub mod custom_field;
 pub mod customer;

@@ -20,6 +20,7 @@ mod m20261205_000013_customer_addresses;
 mod m20261206_000014_custom_field_definitions;
 mod m20261206_000015_companies;
 mod m20261206_000016_customer_contacts;
+mod m20261206_000017_api_keys;
 
 pub struct Migrator;
 
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000014_custom_field_definitions::Migration),
             Box::new(m20261206_000015_companies::Migration),
             Box::new(m20261206_000016_customer_contacts::Migration),
+            Box::new(m20261206_000017_api_keys::Migration),
         ]
     }
 }

@@ -12,10 +12,12 @@ pub enum Scope {
     WriteDataRequests,
     ReadWebhooks,
     WriteWebhooks,
+    ReadApiKeys,
+    WriteApiKeys,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 8] = [
+    pub const ALL: [Scope; 10] = [
         Scope::ReadCustomers,
         Scope::WriteCustomers,
         Scope::ReadSegments,
@@ -24,6 +26,8 @@ impl Scope {
         Scope::WriteDataRequests,
         Scope::ReadWebhooks,
         Scope::WriteWebhooks,
+        Scope::ReadApiKeys,
+        Scope::WriteApiKeys,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -36,6 +40,8 @@ impl Scope {
             Scope::WriteDataRequests => "write:data_requests",
             Scope::ReadWebhooks => "read:webhooks",
             Scope::WriteWebhooks => "write:webhooks",
+            Scope::ReadApiKeys => "read:api_keys",
+            Scope::WriteApiKeys => "write:api_keys",
         }
     }
 
@@ -64,6 +70,11 @@ impl ScopeSet {
 
     pub fn contains(self, scope: Scope) -> bool {
         self.0 & scope.bit() != 0
+    }
+
+    /// The set with `scope` added.
+    pub fn with(self, scope: Scope) -> Self {
+        ScopeSet(self.0 | scope.bit())
     }
 }
 

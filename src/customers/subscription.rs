@@ -103,6 +103,7 @@ async fn committed_change(
         }
         Change::Activity { customer: None, .. }
         | Change::DataRequest { .. }
+        | Change::ApiKeyRevoked
         | Change::Interrupted => return Ok(None),
     };
     let key = CustomerId::of_row(event.customer.clone());

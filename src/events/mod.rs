@@ -52,6 +52,9 @@ pub enum Change {
     /// A data request about the customer was created or changed status
     /// (its row key and new status).
     DataRequest { id: String, status: String },
+    /// An API key of the tenant was revoked: every instance forgets the
+    /// keys it has cached. Names no customer (`customer` is empty).
+    ApiKeyRevoked,
     /// This instance stopped hearing events for a while (its `LISTEN`
     /// connection was lost): events of any tenant may have been missed.
     /// Never sent between instances.
@@ -120,6 +123,15 @@ pub fn customer_deleted(tenant: &crate::tenancy::TenantId, customer: &str) {
         tenant: tenant.as_str().to_owned(),
         customer: customer.to_owned(),
         change: Change::Deleted,
+    });
+}
+
+/// Notes that one of the tenant's API keys was revoked.
+pub fn api_key_revoked(tenant: &crate::tenancy::TenantId) {
+    record(Event {
+        tenant: tenant.as_str().to_owned(),
+        customer: String::new(),
+        change: Change::ApiKeyRevoked,
     });
 }
 

@@ -16,7 +16,9 @@ use crate::graphql::Session;
 /// code.
 pub(super) async fn run_query(app: &AppState, session: Session, request: Request) -> Response {
     let dispatch = session.loaders.dispatch().clone();
-    let execution = app.schema.execute(request.data(session));
+    let execution = app
+        .schema
+        .execute(request.data(session).data(app.api_keys.clone()));
     let (mut response, published) =
         crate::events::publishing(&app.bus, dispatch.run(execution)).await;
     if published > 0 {

@@ -16,6 +16,8 @@ use crate::schema::AppSchema;
 pub struct App {
     pub db: DatabaseConnection,
     pub keys: Keys,
+    /// Tenants' API keys, cached.
+    pub api_keys: Arc<crate::api_keys::ApiKeys>,
     pub schema: AppSchema,
     pub config: ServeArgs,
     /// The development secret's path when no key is configured: GraphiQL

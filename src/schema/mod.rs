@@ -16,6 +16,7 @@ pub use subscription::Subscription;
 use async_graphql::{Schema, SchemaBuilder};
 
 use crate::activity::Activity;
+use crate::api_keys::ApiKey;
 use crate::companies::Company;
 use crate::data_requests::RemovalRequest;
 use crate::graphql::Settings;
@@ -80,6 +81,7 @@ fn describe_connections(
         WebhookDelivery => "webhook deliveries",
         CustomerAddress => "addresses",
         Company => "companies",
+        ApiKey => "API keys",
     )
 }
 

@@ -3,6 +3,7 @@
 use async_graphql::MergedObject;
 
 use crate::activity::ActivityMutation;
+use crate::api_keys::ApiKeyMutation;
 use crate::companies::CompanyMutation;
 use crate::customers::{AddressMutation, CustomerMutation};
 use crate::data_requests::DataRequestMutation;
@@ -26,4 +27,5 @@ pub struct Mutation(
     SegmentMutation,
     DataRequestMutation,
     WebhookMutation,
+    ApiKeyMutation,
 );

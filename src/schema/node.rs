@@ -92,8 +92,10 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
         Kind::DataRequest => Scope::ReadDataRequests,
         Kind::WebhookEndpoint => Scope::ReadWebhooks,
         // Deliveries, events and addresses are read through what holds
-        // them.
-        Kind::WebhookDelivery | Kind::WebhookEvent | Kind::Address => return Ok(None),
+        // them; API keys through `apiKey`.
+        Kind::WebhookDelivery | Kind::WebhookEvent | Kind::Address | Kind::ApiKey => {
+            return Ok(None);
+        }
     };
     if !session.viewer.scopes.contains(scope) {
         return Err(AppError::Forbidden {
@@ -143,6 +145,6 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
             .load_one(key)
             .await?
             .map(|row| Node::WebhookEndpoint(WebhookEndpoint { row, secret: None })),
-        Kind::WebhookDelivery | Kind::WebhookEvent | Kind::Address => None,
+        Kind::WebhookDelivery | Kind::WebhookEvent | Kind::Address | Kind::ApiKey => None,
     })
 }

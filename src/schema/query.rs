@@ -4,6 +4,7 @@ use async_graphql::MergedObject;
 
 use super::node::NodeQuery;
 use crate::analytics::MetricsQuery;
+use crate::api_keys::ApiKeyQuery;
 use crate::companies::CompanyQuery;
 use crate::customers::CustomerQuery;
 use crate::data_requests::DataRequestQuery;
@@ -22,5 +23,6 @@ pub struct Query(
     SegmentQuery,
     DataRequestQuery,
     WebhookQuery,
+    ApiKeyQuery,
     NodeQuery,
 );

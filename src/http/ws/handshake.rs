@@ -14,9 +14,18 @@ use crate::http::state::AppState;
 /// How long a new socket has to send `connection_init`.
 pub(super) const INIT_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// The viewer the client authenticated as, once acknowledged; `None` when
-/// the socket was closed instead.
-pub(super) async fn handshake(socket: &mut WebSocket, app: &AppState) -> Option<Viewer> {
+/// Who the client authenticated as, once acknowledged; `None` when the
+/// socket was closed instead.
+pub(super) struct Authenticated {
+    pub viewer: Viewer,
+    /// The API key it authenticated with, checked again whenever a key is
+    /// revoked; `None` for a token.
+    pub key: Option<String>,
+}
+
+/// The client's credential, once acknowledged; `None` when the socket was
+/// closed instead.
+pub(super) async fn handshake(socket: &mut WebSocket, app: &AppState) -> Option<Authenticated> {
     // Until `connection_init`: pings are answered, anything else closes.
     let deadline = tokio::time::sleep(INIT_TIMEOUT);
     tokio::pin!(deadline);
@@ -42,7 +51,7 @@ pub(super) async fn handshake(socket: &mut WebSocket, app: &AppState) -> Option<
             return None;
         };
         match parsed["type"].as_str() {
-            Some("connection_init") => match authenticate(app, &parsed["payload"]) {
+            Some("connection_init") => match authenticate(app, &parsed["payload"]).await {
                 Some(viewer) => break viewer,
                 None => {
                     let _ = socket.send(close(4403, "Forbidden")).await;
@@ -70,14 +79,25 @@ pub(super) async fn handshake(socket: &mut WebSocket, app: &AppState) -> Option<
     Some(viewer)
 }
 
-/// The viewer of a `connection_init` payload.
-fn authenticate(app: &AppState, payload: &Value) -> Option<Viewer> {
+/// The credential of a `connection_init` payload: a token or API key in
+/// `Authorization` (`Bearer …`), `X-API-Key` or `authToken`.
+async fn authenticate(app: &AppState, payload: &Value) -> Option<Authenticated> {
     let field = |name: &str| payload.get(name).and_then(Value::as_str);
-    let token = field("Authorization")
-        .or_else(|| field("authorization"))
-        .and_then(bearer)
+    let credential = field("X-API-Key")
+        .or_else(|| field("x-api-key"))
+        .or_else(|| {
+            field("Authorization")
+                .or_else(|| field("authorization"))
+                .and_then(bearer)
+        })
         .or_else(|| field("authToken").map(|t| bearer(t).unwrap_or(t)))?;
-    app.keys.verify(token).ok()
+    let viewer = crate::http::bearer::authenticate(app, credential)
+        .await
+        .ok()?;
+    let key = credential
+        .starts_with(crate::api_keys::secret::PREFIX)
+        .then(|| credential.to_owned());
+    Some(Authenticated { viewer, key })
 }
 
 pub(super) fn seconds_until(expires_at: u64) -> Duration {

@@ -32,7 +32,7 @@ use tokio::time::Instant;
 use tokio_stream::StreamMap;
 use tokio_stream::wrappers::BroadcastStream;
 
-use self::handshake::{handshake, seconds_until};
+use self::handshake::{Authenticated, handshake, seconds_until};
 use self::message::{close, live_message, parse, request, text};
 use self::operation::{Operation, Out, run};
 use super::fanout::Frame;
@@ -97,9 +97,11 @@ impl Drop for OpenSocket {
 
 async fn serve(mut socket: WebSocket, app: AppState) {
     let _open = OpenSocket::new();
-    let Some(viewer) = handshake(&mut socket, &app).await else {
+    let Some(Authenticated { viewer, key }) = handshake(&mut socket, &app).await else {
         return;
     };
+    // A socket opened with an API key closes when the key is revoked.
+    let mut forgotten = app.api_keys.forgotten();
 
     let (out, mut outgoing) = mpsc::channel::<Out>(32);
     // Queries and mutations run as tasks; subscriptions are streams of the
@@ -136,6 +138,12 @@ async fn serve(mut socket: WebSocket, app: AppState) {
                 }
             }
             () = &mut stopped => break Some(close(1001, "the server is shutting down")),
+            Ok(()) = forgotten.changed(), if key.is_some() => {
+                let key = key.as_deref().unwrap_or_default();
+                if app.api_keys.authenticate(key).await.is_err() {
+                    break Some(close(4403, "Forbidden: the API key was revoked"));
+                }
+            }
             () = &mut timer => {
                 let now = Instant::now();
                 if now >= expires {

@@ -4,6 +4,7 @@
 //! Beside the tests: tokens signed, forged or left unsigned, and a request
 //! with any `Authorization` header.
 
+mod api_keys;
 mod keys;
 mod scopes;
 mod tokens;
