@@ -26,12 +26,14 @@ pub mod json_path;
 mod listing;
 pub mod loader;
 mod metadata_filter;
+mod numbered;
 pub mod patch;
 pub mod repo;
 pub mod row;
 
 pub use filter::{CustomerFilter, CustomerSort, CustomerSortField, SortDirection};
 pub use listing::{CustomerConnection, customer_connection};
+pub use numbered::{CustomerPage, customer_page};
 
 use entity::customer;
 

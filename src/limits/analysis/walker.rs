@@ -133,7 +133,9 @@ impl<'a> Walker<'a> {
         }
         let set = &field.selection_set.node;
         let (children, cost) = match ty {
-            Some(t) if t.ends_with("Connection") => {
+            // A connection, or a numbered page (`CustomerPage`): its
+            // `nodes` are paid for once per row asked for.
+            Some(t) if t.ends_with("Connection") || t.ends_with("Page") => {
                 let page = self.page_size(field);
                 let mut children = Analysis::default();
                 let mut per_item = 0u64;
@@ -183,10 +185,10 @@ impl<'a> Walker<'a> {
         measured
     }
 
-    /// `first` or `last` (the larger when both are given), else the
-    /// default page, counted up to [`MAX_PAGE`].
+    /// `first`, `last` or `pageSize` (the largest given), else the default
+    /// page, counted up to [`MAX_PAGE`].
     pub(super) fn page_size(&self, field: &Field) -> u64 {
-        let size = ["first", "last"]
+        let size = ["first", "last", "pageSize"]
             .into_iter()
             .filter_map(|name| self.argument(field, name))
             .filter_map(|value| match value {

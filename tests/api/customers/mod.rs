@@ -2,5 +2,6 @@
 //! validation naming the field; finding them again.
 
 mod create;
+mod numbered;
 mod queries;
 mod update;
