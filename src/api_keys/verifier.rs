@@ -176,7 +176,7 @@ impl ApiKeys {
         self: Arc<Self>,
         bus: &dyn EventBus,
     ) -> tokio::task::JoinHandle<()> {
-        let mut events = bus.subscribe();
+        let mut events = bus.watch();
         tokio::spawn(async move {
             use tokio::sync::broadcast::error::RecvError;
             loop {

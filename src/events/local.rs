@@ -10,6 +10,8 @@ use super::{Event, EventBus, Heard};
 
 pub struct LocalBus {
     sender: broadcast::Sender<Arc<Heard>>,
+    /// The same events, for the server's own machinery ([`EventBus::watch`]).
+    watched: broadcast::Sender<Arc<Heard>>,
 }
 
 impl LocalBus {
@@ -17,6 +19,7 @@ impl LocalBus {
     pub fn new(buffer: usize) -> Self {
         Self {
             sender: broadcast::channel(buffer.max(1)).0,
+            watched: broadcast::channel(buffer.max(1)).0,
         }
     }
 
@@ -24,7 +27,9 @@ impl LocalBus {
     pub fn deliver(&self, events: impl IntoIterator<Item = Event>) {
         for event in events {
             // No subscriber: nothing to do.
-            let _ = self.sender.send(Arc::new(Heard::new(event)));
+            let heard = Arc::new(Heard::new(event));
+            let _ = self.watched.send(heard.clone());
+            let _ = self.sender.send(heard);
         }
     }
 }
@@ -37,6 +42,10 @@ impl EventBus for LocalBus {
 
     fn subscribe(&self) -> broadcast::Receiver<Arc<Heard>> {
         self.sender.subscribe()
+    }
+
+    fn watch(&self) -> broadcast::Receiver<Arc<Heard>> {
+        self.watched.subscribe()
     }
 
     fn listeners(&self) -> usize {

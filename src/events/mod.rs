@@ -96,6 +96,9 @@ pub trait EventBus: Send + Sync {
     fn publish(&self, events: Vec<Event>) -> BoxFuture<'_, ()>;
     /// A new subscriber, hearing events published from now on.
     fn subscribe(&self) -> broadcast::Receiver<Arc<Heard>>;
+    /// The same events for the server's own machinery (the API key cache
+    /// hearing revocations), not counted among [`EventBus::listeners`].
+    fn watch(&self) -> broadcast::Receiver<Arc<Heard>>;
     /// How many subscribers hear this instance's events now (sockets
     /// running the same subscription share one).
     fn listeners(&self) -> usize;

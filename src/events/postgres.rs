@@ -123,6 +123,10 @@ impl EventBus for PgBus {
         self.local.subscribe()
     }
 
+    fn watch(&self) -> broadcast::Receiver<Arc<Heard>> {
+        self.local.watch()
+    }
+
     fn listeners(&self) -> usize {
         self.local.listeners()
     }
