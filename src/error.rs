@@ -58,6 +58,13 @@ pub enum AppError {
         field: String,
         message: String,
     },
+    /// `CONFLICT`: what stands in the way of the change, by name
+    /// (`extensions.blockers`).
+    Blocked {
+        field: String,
+        message: String,
+        blockers: Vec<&'static str>,
+    },
     /// The database is out of reach (restarting, refusing connections, or
     /// every pooled connection busy past the wait).
     Unavailable(anyhow::Error),
@@ -92,7 +99,7 @@ impl AppError {
             AppError::Forbidden { .. } => code::FORBIDDEN,
             AppError::NotFound { .. } => code::NOT_FOUND,
             AppError::BadUserInput { .. } => code::BAD_USER_INPUT,
-            AppError::Conflict { .. } => code::CONFLICT,
+            AppError::Conflict { .. } | AppError::Blocked { .. } => code::CONFLICT,
             AppError::Unavailable(_) => code::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => code::INTERNAL_SERVER_ERROR,
         }
@@ -104,9 +111,9 @@ impl AppError {
             AppError::Unauthenticated => "authentication required".into(),
             AppError::Forbidden { scope } => format!("this field requires the scope {scope}"),
             AppError::NotFound { kind } => format!("{kind} not found"),
-            AppError::BadUserInput { message, .. } | AppError::Conflict { message, .. } => {
-                message.clone()
-            }
+            AppError::BadUserInput { message, .. }
+            | AppError::Conflict { message, .. }
+            | AppError::Blocked { message, .. } => message.clone(),
             AppError::Unavailable(_) => "the database is unavailable for now; retry shortly".into(),
             AppError::Internal(_) => "internal server error".into(),
         }
@@ -180,6 +187,12 @@ impl From<AppError> for async_graphql::Error {
             match &err {
                 AppError::BadUserInput { field, .. } | AppError::Conflict { field, .. } => {
                     ext.set("field", field.as_str())
+                }
+                AppError::Blocked {
+                    field, blockers, ..
+                } => {
+                    ext.set("field", field.as_str());
+                    ext.set("blockers", blockers.clone());
                 }
                 AppError::Forbidden { scope } => ext.set("scope", *scope),
                 _ => {}

@@ -112,6 +112,7 @@ tenant_tables!(
         customer_count,
         rfm_breakpoints,
         segment_member,
+        tenant_setting,
         erasure_audit,
         export,
         webhook_attempt,

@@ -24,6 +24,7 @@ pub mod order;
 pub mod rfm_breakpoints;
 pub mod segment;
 pub mod segment_member;
+pub mod tenant_setting;
 pub mod webhook_attempt;
 pub mod webhook_delivery;
 pub mod webhook_endpoint;

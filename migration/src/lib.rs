@@ -21,6 +21,7 @@ mod m20261206_000014_custom_field_definitions;
 mod m20261206_000015_companies;
 mod m20261206_000016_customer_contacts;
 mod m20261206_000017_api_keys;
+mod m20261206_000018_tenant_settings;
 
 pub struct Migrator;
 
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000015_companies::Migration),
             Box::new(m20261206_000016_customer_contacts::Migration),
             Box::new(m20261206_000017_api_keys::Migration),
+            Box::new(m20261206_000018_tenant_settings::Migration),
         ]
     }
 }

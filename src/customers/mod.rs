@@ -6,6 +6,7 @@
 
 mod addresses;
 pub mod csv;
+mod delete_rules;
 mod events;
 pub mod import;
 mod merge;
@@ -17,6 +18,7 @@ mod tagging;
 mod upsert;
 
 pub use addresses::AddressMutation;
+pub use delete_rules::graphql::{DeleteRuleMutation, DeleteRuleQuery};
 pub use mutation::CustomerMutation;
 pub use query::CustomerQuery;
 pub use subscription::CustomerSubscription;

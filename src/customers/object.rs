@@ -4,6 +4,7 @@
 
 use async_graphql::{Context, ID, Json, Object, Result};
 
+use super::delete_rules::loader::DeleteBlockersLoader;
 use crate::activity::{ActivityConnection, ActivityType, customer_activity};
 use crate::analytics::{CustomerMetrics, customer_metrics};
 use crate::auth::Scope;
@@ -133,6 +134,32 @@ impl Customer {
     /// Where the customer came from.
     async fn source(&self) -> Option<&str> {
         self.row.source.as_deref()
+    }
+
+    /// Whether `deleteCustomer` would delete the customer now: false while
+    /// anything in `deleteBlockers` stands in the way.
+    async fn can_delete(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(self.delete_blockers(ctx).await?.is_empty())
+    }
+
+    /// What keeps `deleteCustomer` from deleting the customer now, by
+    /// name: `OPEN_DATA_REQUEST` (a data request about it is pending or
+    /// processing) and `PENDING_ORDERS` (orders not paid yet) always,
+    /// `HAS_ORDERS` and `HAS_NOTES` when the tenant turned those rules on
+    /// (`setCustomerDeleteRules`). Empty when it can be deleted; archiving
+    /// is always open.
+    async fn delete_blockers(&self, ctx: &Context<'_>) -> Result<Vec<&'static str>> {
+        let blockers = ctx
+            .session()?
+            .loaders
+            .get::<DeleteBlockersLoader>()
+            .load_one(self.row.id.clone())
+            .await?;
+        Ok(blockers
+            .unwrap_or_default()
+            .into_iter()
+            .map(|b| b.as_str())
+            .collect())
     }
 
     /// Tags, alphabetically.

@@ -20,7 +20,7 @@ use crate::profiles::fields::Fields;
 use crate::profiles::input::CustomerField;
 use crate::profiles::patch::{Patch, final_tags};
 use crate::profiles::{addresses, repo};
-use crate::tenancy::TenantId;
+use crate::tenancy::{self, TenantId};
 
 const PREFIX: &str = "input";
 const ATTEMPTS: usize = 4;
@@ -125,6 +125,16 @@ fn concurrently() -> AppError {
 pub async fn delete(db: &DatabaseConnection, tenant: &TenantId, id: &CustomerId) -> AppResult<()> {
     let key = id.as_str();
     let txn = begin_write(db).await?;
+    // Locked first, so that no order or data request joins it between the
+    // check of its blockers and its delete.
+    if tenancy::find_for_update::<customer::Entity>(&txn, tenant, key)
+        .await?
+        .is_none()
+    {
+        return Err(not_found("customer"));
+    }
+    let blockers = super::delete_rules::blockers(&txn, tenant, &[key.to_owned()]).await?;
+    super::delete_rules::refuse(blockers.get(key).map_or(&[], Vec::as_slice))?;
     // Orders outlive the customer, unlinked, for revenue statistics; its
     // tags, timeline and notes go with it.
     crate::orders::repo::detach(&txn, tenant, key).await?;

@@ -5,7 +5,7 @@ use async_graphql::MergedObject;
 use crate::activity::ActivityMutation;
 use crate::api_keys::ApiKeyMutation;
 use crate::companies::CompanyMutation;
-use crate::customers::{AddressMutation, CustomerMutation};
+use crate::customers::{AddressMutation, CustomerMutation, DeleteRuleMutation};
 use crate::data_requests::DataRequestMutation;
 use crate::notes::NoteMutation;
 use crate::orders::OrderMutation;
@@ -18,6 +18,7 @@ use crate::webhooks::WebhookMutation;
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     CustomerMutation,
+    DeleteRuleMutation,
     AddressMutation,
     CustomFieldMutation,
     CompanyMutation,

@@ -6,7 +6,7 @@ use super::node::NodeQuery;
 use crate::analytics::MetricsQuery;
 use crate::api_keys::ApiKeyQuery;
 use crate::companies::CompanyQuery;
-use crate::customers::CustomerQuery;
+use crate::customers::{CustomerQuery, DeleteRuleQuery};
 use crate::data_requests::DataRequestQuery;
 use crate::profiles::fields::CustomFieldQuery;
 use crate::segments::SegmentQuery;
@@ -17,6 +17,7 @@ use crate::webhooks::WebhookQuery;
 #[derive(MergedObject, Default)]
 pub struct Query(
     CustomerQuery,
+    DeleteRuleQuery,
     CustomFieldQuery,
     CompanyQuery,
     MetricsQuery,

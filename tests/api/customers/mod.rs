@@ -2,6 +2,7 @@
 //! validation naming the field; finding them again.
 
 mod create;
+mod delete_rules;
 mod numbered;
 mod queries;
 mod update;
