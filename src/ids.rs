@@ -33,10 +33,11 @@ pub enum Kind {
     Address,
     Company,
     ApiKey,
+    Location,
 }
 
 impl Kind {
-    const ALL: [Kind; 12] = [
+    const ALL: [Kind; 13] = [
         Kind::Customer,
         Kind::Order,
         Kind::Activity,
@@ -49,6 +50,7 @@ impl Kind {
         Kind::Address,
         Kind::Company,
         Kind::ApiKey,
+        Kind::Location,
     ];
 
     pub fn prefix(self) -> &'static str {
@@ -65,6 +67,7 @@ impl Kind {
             Kind::Address => "adr_",
             Kind::Company => "com_",
             Kind::ApiKey => "key_",
+            Kind::Location => "loc_",
         }
     }
 }
@@ -188,6 +191,7 @@ keyed! {
     Address => AddressId, Address, "address";
     Company => CompanyId, Company, "company";
     ApiKey => ApiKeyId, ApiKey, "API key";
+    Location => LocationId, Location, "location";
 }
 
 /// A new time-ordered key for a row.

@@ -19,6 +19,7 @@ pub mod http;
 pub mod ids;
 pub mod jobs;
 pub mod limits;
+pub mod locations;
 
 pub mod notes;
 pub mod orders;

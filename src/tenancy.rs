@@ -17,9 +17,18 @@ use sea_orm::{
 
 use crate::error::AppResult;
 
-/// A tenant's identifier, as carried by the token's `tenant` claim.
+/// A tenant's identifier, as carried by the token's `tenant` claim, and
+/// the location it may be narrowed to.
+///
+/// Narrowed ([`TenantId::narrowed_to`]), every query made from here of the
+/// tenant's customers, and of the rows that hang off a customer (orders,
+/// notes, the timeline, tags, …), reads only that location's customers'.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct TenantId(String);
+pub struct TenantId {
+    id: String,
+    /// A location's row key.
+    location: Option<String>,
+}
 
 impl TenantId {
     /// 1–64 characters of letters, digits, `-`, `_` or `.`.
@@ -29,17 +38,40 @@ impl TenantId {
             && raw
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-        ok.then(|| TenantId(raw.to_owned()))
+        ok.then(|| TenantId {
+            id: raw.to_owned(),
+            location: None,
+        })
     }
 
+    /// The tenant's identifier (never the location).
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.id
+    }
+
+    /// The same tenant narrowed to one of its locations (a row key). A
+    /// tenant narrowed already stays narrowed: to the same location, or,
+    /// asked for another, to none (no key is empty).
+    pub fn narrowed_to(&self, location: &str) -> Self {
+        let location = match &self.location {
+            Some(current) if current != location => String::new(),
+            _ => location.to_owned(),
+        };
+        TenantId {
+            id: self.id.clone(),
+            location: Some(location),
+        }
+    }
+
+    /// The location the tenant is narrowed to, if any.
+    pub fn location(&self) -> Option<&str> {
+        self.location.as_deref()
     }
 }
 
 impl std::fmt::Display for TenantId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.id)
     }
 }
 
@@ -47,6 +79,13 @@ impl std::fmt::Display for TenantId {
 pub trait TenantOwned: EntityTrait {
     /// The `tenant_id` column.
     fn tenant_column() -> Self::Column;
+
+    /// The column naming the customer a row belongs to (`id` for
+    /// customers themselves), by which a narrowed tenant's queries keep to
+    /// its location's customers; `None` for rows of the whole tenant.
+    fn customer_column() -> Option<Self::Column> {
+        None
+    }
 }
 
 /// A tenant-owned entity whose rows have their own key (`id`).
@@ -62,15 +101,24 @@ impl Keyed for entity::custom_field::Entity {
     }
 }
 
-/// `impl TenantOwned` for tables whose tenant column is `tenant_id`, and
-/// `impl Keyed` for those of them keyed by `id`.
+/// `impl TenantOwned` for tables whose tenant column is `tenant_id` (with
+/// the column naming their customer after `=>`), and `impl Keyed` for
+/// those of them keyed by `id`.
 macro_rules! tenant_tables {
-    (keyed: [$($keyed:ident),* $(,)?], unkeyed: [$($unkeyed:ident),* $(,)?] $(,)?) => {
+    (
+        keyed: [$($keyed:ident $(=> $keyed_customer:ident)?),* $(,)?],
+        unkeyed: [$($unkeyed:ident $(=> $unkeyed_customer:ident)?),* $(,)?] $(,)?
+    ) => {
         $(
             impl TenantOwned for entity::$keyed::Entity {
                 fn tenant_column() -> Self::Column {
                     entity::$keyed::Column::TenantId
                 }
+                $(
+                    fn customer_column() -> Option<Self::Column> {
+                        Some(entity::$keyed::Column::$keyed_customer)
+                    }
+                )?
             }
 
             impl Keyed for entity::$keyed::Entity {
@@ -84,6 +132,11 @@ macro_rules! tenant_tables {
                 fn tenant_column() -> Self::Column {
                     entity::$unkeyed::Column::TenantId
                 }
+                $(
+                    fn customer_column() -> Option<Self::Column> {
+                        Some(entity::$unkeyed::Column::$unkeyed_customer)
+                    }
+                )?
             }
         )*
     };
@@ -93,13 +146,14 @@ tenant_tables!(
     keyed: [
         api_key,
         company,
-        customer,
-        customer_address,
-        order,
-        activity,
-        note,
+        customer => Id,
+        customer_address => CustomerId,
+        location,
+        order => CustomerId,
+        activity => CustomerId,
+        note => CustomerId,
         segment,
-        data_request,
+        data_request => CustomerId,
         job,
         webhook_endpoint,
         webhook_event,
@@ -107,21 +161,54 @@ tenant_tables!(
     ],
     unkeyed: [
         custom_field,
-        customer_contact,
-        customer_tag,
+        customer_contact => CustomerId,
+        customer_location => CustomerId,
+        customer_tag => CustomerId,
         customer_count,
         rfm_breakpoints,
-        segment_member,
+        segment_member => CustomerId,
         tenant_setting,
         erasure_audit,
-        export,
+        export => CustomerId,
         webhook_attempt,
     ],
 );
 
-/// `SELECT … WHERE tenant_id = ?`
+/// `SELECT customer_id FROM customer_locations WHERE tenant_id = ? AND
+/// location_id = ?`: the customers of a location.
+pub fn location_members(tenant: &TenantId, location: &str) -> SelectStatement {
+    use entity::customer_location::{Column as C, Entity as Members};
+    Query::select()
+        .column((Members, C::CustomerId))
+        .from(Members)
+        .and_where(Expr::col((Members, C::TenantId)).eq(tenant.as_str()))
+        .and_where(Expr::col((Members, C::LocationId)).eq(location))
+        .to_owned()
+}
+
+/// What keeps a narrowed tenant's query of `E` to its location's
+/// customers; `None` when the tenant is whole or `E` is not a customer's.
+fn narrowing<E: TenantOwned>(tenant: &TenantId) -> Option<sea_orm::sea_query::SimpleExpr> {
+    let location = tenant.location()?;
+    let column = E::customer_column()?;
+    Some(Expr::col((E::default(), column)).in_subquery(location_members(tenant, location)))
+}
+
+/// `q` with the narrowing of `E`, if any.
+fn narrowed<E: TenantOwned, Q: QueryFilter>(tenant: &TenantId, q: Q) -> Q {
+    match narrowing::<E>(tenant) {
+        Some(condition) => q.filter(condition),
+        None => q,
+    }
+}
+
+/// `SELECT … WHERE tenant_id = ?`, narrowed to the tenant's location if it
+/// has one.
 pub fn select<E: TenantOwned>(tenant: &TenantId) -> Select<E> {
-    E::find().filter(E::tenant_column().eq(tenant.as_str()))
+    narrowed::<E, _>(
+        tenant,
+        E::find().filter(E::tenant_column().eq(tenant.as_str())),
+    )
 }
 
 /// The tenant's row with this key.
@@ -177,17 +264,26 @@ pub fn select_tested<E: TenantOwned>(tenant: &TenantId) -> Select<E> {
         E::default().table_name(),
         E::tenant_column().as_str()
     );
-    E::find().filter(Expr::cust_with_values(column, [tenant.as_str()]))
+    narrowed::<E, _>(
+        tenant,
+        E::find().filter(Expr::cust_with_values(column, [tenant.as_str()])),
+    )
 }
 
-/// `UPDATE … WHERE tenant_id = ?`
+/// `UPDATE … WHERE tenant_id = ?`, narrowed as [`select`] is.
 pub fn update<E: TenantOwned>(tenant: &TenantId) -> UpdateMany<E> {
-    E::update_many().filter(E::tenant_column().eq(tenant.as_str()))
+    narrowed::<E, _>(
+        tenant,
+        E::update_many().filter(E::tenant_column().eq(tenant.as_str())),
+    )
 }
 
-/// `DELETE … WHERE tenant_id = ?`
+/// `DELETE … WHERE tenant_id = ?`, narrowed as [`select`] is.
 pub fn delete<E: TenantOwned>(tenant: &TenantId) -> DeleteMany<E> {
-    E::delete_many().filter(E::tenant_column().eq(tenant.as_str()))
+    narrowed::<E, _>(
+        tenant,
+        E::delete_many().filter(E::tenant_column().eq(tenant.as_str())),
+    )
 }
 
 /// `SELECT …` over every tenant's rows: only for server maintenance (the
@@ -212,15 +308,29 @@ pub fn across_tenants_delete<E: TenantOwned>() -> DeleteMany<E> {
 /// `SELECT … FROM e WHERE e.tenant_id = ?`, for a subquery (`id IN (…)`);
 /// the caller adds the columns.
 pub fn subquery<E: TenantOwned>(tenant: &TenantId) -> SelectStatement {
-    Query::select()
+    let mut query = Query::select()
         .from(E::default())
         .and_where(Expr::col((E::default(), E::tenant_column())).eq(tenant.as_str()))
-        .to_owned()
+        .to_owned();
+    if let Some(condition) = narrowing::<E>(tenant) {
+        query.and_where(condition);
+    }
+    query
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_narrowed_tenant_cannot_widen() {
+        let tenant = TenantId::parse("acme").expect("a valid tenant");
+        let here = tenant.narrowed_to("a");
+        assert_eq!(here.location(), Some("a"));
+        assert_eq!(here.narrowed_to("a"), here);
+        assert_eq!(here.narrowed_to("b").location(), Some(""));
+        assert_eq!(here.as_str(), "acme");
+    }
 
     #[test]
     fn tenant_ids_are_a_safe_alphabet() {

@@ -22,6 +22,7 @@ mod m20261206_000015_companies;
 mod m20261206_000016_customer_contacts;
 mod m20261206_000017_api_keys;
 mod m20261206_000018_tenant_settings;
+mod m20261206_000019_locations;
 
 pub struct Migrator;
 
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000016_customer_contacts::Migration),
             Box::new(m20261206_000017_api_keys::Migration),
             Box::new(m20261206_000018_tenant_settings::Migration),
+            Box::new(m20261206_000019_locations::Migration),
         ]
     }
 }

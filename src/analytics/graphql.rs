@@ -1,6 +1,6 @@
 //! The metrics part of the schema: `Customer.metrics` and `customerStats`.
 
-use async_graphql::{Context, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use entity::customer;
 
 use super::breakpoints::BreakpointLoader;
@@ -11,6 +11,7 @@ use crate::error::bad_input;
 use crate::graphql::ContextExt;
 use crate::graphql::ScopeGuard;
 use crate::graphql::scalars::{DateTime, Decimal};
+use crate::ids;
 
 /// RFM scores: quintiles within the tenant's paying customers, 5 best;
 /// null without a paid order.
@@ -172,6 +173,10 @@ impl MetricsQuery {
         )]
         from: Option<DateTime>,
         #[graphql(desc = "The period's end (excluded); now when absent.")] to: Option<DateTime>,
+        #[graphql(
+            desc = "Only this location's customers (`loc_…`) and their orders; the whole tenant when absent. RFM scores keep the tenant's breakpoints."
+        )]
+        location_id: Option<ID>,
     ) -> Result<CustomerStats> {
         let session = ctx.session()?;
         let to = to.map_or_else(crate::db::now, |t| t.0);
@@ -185,7 +190,15 @@ impl MetricsQuery {
             .load_one(())
             .await?
             .unwrap_or_default();
-        let f = stats::figures(&session.db, session.tenant(), from, to, &breakpoints).await?;
+        let tenant = match &location_id {
+            Some(id) => {
+                let key = ids::decode(ids::Kind::Location, id)
+                    .ok_or_else(|| bad_input("locationId", "not a location ID (`loc_…`)"))?;
+                session.tenant().narrowed_to(&key)
+            }
+            None => session.tenant().clone(),
+        };
+        let f = stats::figures(&session.db, &tenant, from, to, &breakpoints).await?;
         Ok(CustomerStats {
             total_customers: f.total_customers,
             new_customers: f.new_customers,

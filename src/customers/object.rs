@@ -14,6 +14,8 @@ use crate::graphql::pagination::{ListConnection, Page, memory};
 use crate::graphql::scalars::{DateTime, Decimal};
 use crate::graphql::{ContextExt, ScopeGuard};
 use crate::ids::{self, Kind};
+use crate::locations::Location;
+use crate::locations::loader::{CustomerLocationsLoader, LocationLoader};
 use crate::notes::{NoteConnection, customer_notes};
 use crate::orders::{OrderConnection, customer_orders};
 use crate::profiles::Customer;
@@ -99,6 +101,25 @@ impl Customer {
             .load_one(key.clone())
             .await?
             .map(Company))
+    }
+
+    /// The locations the customer was created or upserted in, in the order
+    /// it joined them.
+    async fn locations(&self, ctx: &Context<'_>) -> Result<Vec<Location>> {
+        let loaders = &ctx.session()?.loaders;
+        let keys = loaders
+            .get::<CustomerLocationsLoader>()
+            .load_one(self.row.id.clone())
+            .await?
+            .unwrap_or_default();
+        let found = loaders
+            .get::<LocationLoader>()
+            .load_many(keys.clone())
+            .await?;
+        Ok(keys
+            .into_iter()
+            .filter_map(|key| found.get(&key).cloned().map(Location))
+            .collect())
     }
 
     /// Whether the customer agreed to marketing by email.

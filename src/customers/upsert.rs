@@ -14,7 +14,8 @@ use crate::activity;
 use crate::companies::link;
 use crate::db::{Attempt, begin_write, retry_on_race, settle};
 use crate::error::{AppError, AppResult, conflict, not_found};
-use crate::ids::CustomerId;
+use crate::ids::{CustomerId, LocationId};
+use crate::locations::members;
 use crate::profiles::additional::{self, Kind};
 use crate::profiles::fields::Fields;
 use crate::profiles::input::CustomerField;
@@ -172,6 +173,7 @@ async fn insert(
     let tags = final_tags(Vec::new(), &patch, PREFIX)?;
     let fields = Fields::of(db, tenant).await?;
     let company = patch.company.clone();
+    let location = patch.location.clone();
     let mut row = repo::blank(tenant);
     let blank = row.clone();
     patch.apply_new(&mut row, PREFIX, &fields)?;
@@ -179,6 +181,7 @@ async fn insert(
     check_free(db, tenant, &row, PREFIX).await?;
     let row = repo::insert(db, row).await?;
     additional::insert(db, &[&row]).await?;
+    join_location(db, tenant, &row, location).await?;
     if let Some(tags) = tags {
         repo::replace_tags(db, tenant, &row.id, &tags).await?;
     }
@@ -201,8 +204,10 @@ async fn apply_and_save(
     let before = row.clone();
     let fields = Fields::when(patch.writes_metadata(), db, tenant).await?;
     let company = patch.company.clone();
+    let location = patch.location.clone();
     patch.apply(&mut row, PREFIX, &fields)?;
     link::apply_one(db, tenant, &before, &mut row, &company, PREFIX).await?;
+    join_location(db, tenant, &row, location).await?;
     if before.default_address_id.is_some() && row.default_address_id.is_none() {
         addresses::promote_newest(db, tenant, &mut row).await?;
     }
@@ -269,4 +274,21 @@ async fn check_free(
         }
     }
     Ok(())
+}
+
+/// Makes the customer a member of the location it is written in, if the
+/// input named one (`BAD_USER_INPUT` on `input.locationId` when the tenant
+/// has no such location).
+async fn join_location(
+    db: &impl sea_orm::ConnectionTrait,
+    tenant: &TenantId,
+    row: &customer::Model,
+    location: Option<LocationId>,
+) -> AppResult<()> {
+    let Some(location) = location else {
+        return Ok(());
+    };
+    let field = format!("{PREFIX}.locationId");
+    let key = members::require(db, tenant, &field, &location).await?;
+    members::join(db, tenant, &key, std::slice::from_ref(&row.id)).await
 }

@@ -62,6 +62,7 @@ impl Facet {
             email_consent: None,
             sms_consent: None,
             custom_fields: None,
+            location_id: None,
         } = filter
         else {
             return None;
@@ -137,7 +138,11 @@ pub async fn count(
     condition: Condition,
 ) -> AppResult<u64> {
     let by_matches = match counting {
-        Counting::Kept(facet) => return kept(db, tenant, facet).await,
+        // The kept counts are the whole tenant's.
+        Counting::Kept(facet) if tenant.location().is_none() => {
+            return kept(db, tenant, facet).await;
+        }
+        Counting::Kept(_) => false,
         Counting::Rows => false,
         Counting::Matches => {
             db.get_database_backend() == DbBackend::Sqlite

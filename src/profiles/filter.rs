@@ -62,6 +62,9 @@ pub struct CustomerFilter {
     /// Conditions on defined custom fields, typed by their definitions
     /// (a range of a DATE field, an option of a select).
     pub custom_fields: Option<Vec<CustomFieldFilter>>,
+    /// Customers of this location (`loc_…`): those created or upserted in
+    /// it.
+    pub location_id: Option<ID>,
 }
 
 /// What a customer list is ordered by.
@@ -277,6 +280,15 @@ impl CustomerFilter {
         for (i, filter) in self.custom_fields.iter().flatten().enumerate() {
             let field = format!("{FIELD}.customFields[{i}]");
             cond = cond.add(filter.condition(&field, fields, backend)?);
+        }
+        if let Some(id) = &self.location_id {
+            let key = crate::ids::decode(crate::ids::Kind::Location, id).ok_or_else(|| {
+                bad_input(format!("{FIELD}.locationId"), "not a location ID (`loc_…`)")
+            })?;
+            cond = cond.add(
+                Expr::col((customer::Entity, customer::Column::Id))
+                    .in_subquery(tenancy::location_members(tenant, &key)),
+            );
         }
         Ok(cond)
     }

@@ -120,6 +120,10 @@ pub struct CustomerInput {
     /// The company the customer belongs to (`com_…`); `companyName` becomes
     /// its name.
     pub company_id: Option<ID>,
+    /// The location (`loc_…`) the customer is created or upserted in: it
+    /// joins the customer's locations (a customer of several locations
+    /// belongs to each it was written in).
+    pub location_id: Option<ID>,
     /// Emails besides `email` (at most 10), each unique in the tenant as
     /// `email` is; replaces the list.
     pub additional_emails: Option<Vec<String>>,

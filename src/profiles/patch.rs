@@ -17,7 +17,7 @@ use super::fields::Fields;
 use super::input::{CustomerField, CustomerInput, CustomerStatus, CustomerUpdateInput, MAX_TAGS};
 use super::row::{derive, set_address};
 use crate::error::{AppResult, bad_input};
-use crate::ids::CompanyId;
+use crate::ids::{CompanyId, LocationId};
 
 #[derive(Clone, Debug, Default)]
 pub enum MetadataChange {
@@ -42,6 +42,9 @@ pub struct Patch {
     pub additional_phones: Option<Vec<Phone>>,
     /// The company the customer belongs to; the write looks it up.
     pub company: Change<CompanyId>,
+    /// The location the customer is written in, which it joins; the write
+    /// looks it up.
+    pub location: Option<LocationId>,
     pub avatar_url: Change<String>,
     pub status: Option<CustomerStatus>,
     pub source: Change<String>,
@@ -94,6 +97,14 @@ impl Patch {
                 .company_id
                 .map(|id| company(&f("companyId"), &id))
                 .transpose()?),
+            location: input
+                .location_id
+                .map(|id| {
+                    LocationId::decode(&id).ok_or_else(|| {
+                        bad_input(f("locationId"), "no location of your tenant has this ID")
+                    })
+                })
+                .transpose()?,
             additional_emails: input
                 .additional_emails
                 .map(|v| listed(&f("additionalEmails"), v, Email::parse))
@@ -144,6 +155,7 @@ impl Patch {
             company: change(input.company_id, |id| {
                 company(&f("companyId"), &id).map(Some)
             })?,
+            location: None,
             additional_emails: replace_list(input.additional_emails, |v| {
                 listed(&f("additionalEmails"), v, Email::parse)
             })?,

@@ -21,6 +21,7 @@ use crate::companies::Company;
 use crate::data_requests::RemovalRequest;
 use crate::graphql::Settings;
 use crate::graphql::pagination::ListConnection;
+use crate::locations::Location;
 use crate::notes::Note;
 use crate::orders::Order;
 use crate::profiles::Customer;
@@ -81,6 +82,7 @@ fn describe_connections(
         WebhookDelivery => "webhook deliveries",
         CustomerAddress => "addresses",
         Company => "companies",
+        Location => "locations",
         ApiKey => "API keys",
     )
 }

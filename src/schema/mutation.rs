@@ -7,6 +7,7 @@ use crate::api_keys::ApiKeyMutation;
 use crate::companies::CompanyMutation;
 use crate::customers::{AddressMutation, CustomerMutation, DeleteRuleMutation};
 use crate::data_requests::DataRequestMutation;
+use crate::locations::LocationMutation;
 use crate::notes::NoteMutation;
 use crate::orders::OrderMutation;
 use crate::profiles::fields::CustomFieldMutation;
@@ -22,6 +23,7 @@ pub struct Mutation(
     AddressMutation,
     CustomFieldMutation,
     CompanyMutation,
+    LocationMutation,
     OrderMutation,
     ActivityMutation,
     NoteMutation,

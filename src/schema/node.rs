@@ -14,6 +14,8 @@ use crate::error::{AppError, bad_input};
 use crate::graphql::ContextExt;
 use crate::graphql::children::ChildLoader;
 use crate::ids::{self, Kind, MAX_IDS};
+use crate::locations::Location;
+use crate::locations::loader::LocationLoader;
 use crate::notes::Note;
 use crate::notes::loader::Notes;
 use crate::orders::Order;
@@ -35,6 +37,7 @@ use crate::webhooks::loader::WebhookEndpointLoader;
 pub enum Node {
     Customer(Customer),
     Company(Company),
+    Location(Location),
     Order(Order),
     Activity(Activity),
     Note(Note),
@@ -55,7 +58,7 @@ impl NodeQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(
-            desc = "The object's ID (`cus_…`, `com_…`, `ord_…`, `act_…`, `note_…`, `seg_…`, `drr_…` or `whk_…`)."
+            desc = "The object's ID (`cus_…`, `com_…`, `loc_…`, `ord_…`, `act_…`, `note_…`, `seg_…`, `drr_…` or `whk_…`)."
         )]
         id: ID,
     ) -> Result<Option<Node>> {
@@ -85,9 +88,12 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
     };
     // Customers, and what hangs off them, are read with one scope.
     let scope = match kind {
-        Kind::Customer | Kind::Company | Kind::Order | Kind::Activity | Kind::Note => {
-            Scope::ReadCustomers
-        }
+        Kind::Customer
+        | Kind::Company
+        | Kind::Location
+        | Kind::Order
+        | Kind::Activity
+        | Kind::Note => Scope::ReadCustomers,
         Kind::Segment => Scope::ReadSegments,
         Kind::DataRequest => Scope::ReadDataRequests,
         Kind::WebhookEndpoint => Scope::ReadWebhooks,
@@ -115,6 +121,11 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
             .load_one(key)
             .await?
             .map(|r| Node::Company(Company(r))),
+        Kind::Location => loaders
+            .get::<LocationLoader>()
+            .load_one(key)
+            .await?
+            .map(|r| Node::Location(Location(r))),
         Kind::Order => loaders
             .get::<ChildLoader<Orders>>()
             .load_one(key)

@@ -8,6 +8,7 @@ use crate::api_keys::ApiKeyQuery;
 use crate::companies::CompanyQuery;
 use crate::customers::{CustomerQuery, DeleteRuleQuery};
 use crate::data_requests::DataRequestQuery;
+use crate::locations::LocationQuery;
 use crate::profiles::fields::CustomFieldQuery;
 use crate::segments::SegmentQuery;
 use crate::webhooks::WebhookQuery;
@@ -20,6 +21,7 @@ pub struct Query(
     DeleteRuleQuery,
     CustomFieldQuery,
     CompanyQuery,
+    LocationQuery,
     MetricsQuery,
     SegmentQuery,
     DataRequestQuery,

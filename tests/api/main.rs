@@ -24,6 +24,7 @@ mod house;
 mod http;
 mod limits;
 mod loaders;
+mod locations;
 mod metrics;
 mod orders;
 mod pagination;

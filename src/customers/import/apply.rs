@@ -2,40 +2,25 @@
 //! transaction, the rows applied in order over them, and the result
 //! written in multi-row statements.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use entity::customer;
 use sea_orm::DatabaseConnection;
 
+use super::rows::{Known, Slot, new_slot, register, unregister, update_slot};
 use super::{ImportFailure, ImportMode, ImportPayload, Turn};
 use crate::activity;
 use crate::companies::link;
 use crate::customers::events;
 use crate::db::{Attempt, begin_write};
-use crate::error::{AppResult, conflict};
-use crate::profiles::additional::{self, Kind};
+use crate::locations::members;
+use crate::profiles::additional;
 use crate::profiles::contact::{Email, Phone};
 use crate::profiles::fields::Fields;
-use crate::profiles::patch::{Patch, final_tags};
+use crate::profiles::patch::Patch;
 use crate::profiles::repo;
-use crate::tenancy::TenantId;
-
-/// What the call's rows are checked against: the tenant's custom fields
-/// and the companies the rows name.
-struct Known<'a> {
-    fields: &'a Fields,
-    companies: &'a HashMap<String, entity::company::Model>,
-}
-
-/// One customer the call touches: its row as it will be written, and
-/// how it started (`None` for a customer this call creates).
-struct Slot {
-    row: customer::Model,
-    original: Option<customer::Model>,
-    tags: Vec<String>,
-    original_tags: Vec<String>,
-}
+use crate::tenancy::{self, TenantId};
 
 pub(super) async fn attempt(
     db: &DatabaseConnection,
@@ -96,14 +81,26 @@ pub(super) async fn attempt(
             row,
             tags: own.clone(),
             original_tags: own,
+            locations: Vec::new(),
         });
     }
 
     let fields = Fields::of(&txn, tenant).await?;
     let companies = link::companies(&txn, tenant, patches.iter().map(|(_, p)| &p.company)).await?;
+    let named: Vec<String> = patches
+        .iter()
+        .filter_map(|(_, p)| p.location.as_ref().map(|l| l.as_str().to_owned()))
+        .collect();
+    let locations: HashSet<String> =
+        tenancy::find_many::<entity::location::Entity>(&txn, tenant, &named)
+            .await?
+            .into_iter()
+            .map(|row| row.id)
+            .collect();
     let known = Known {
         fields: &fields,
         companies: &companies,
+        locations: &locations,
     };
     let mut payload = ImportPayload::default();
     for (index, patch) in patches {
@@ -165,7 +162,14 @@ pub(super) async fn attempt(
     let mut tag_sets = Vec::new();
     let mut new_tags = Vec::new();
     let mut entries = Vec::new();
+    let mut joining: HashMap<String, Vec<String>> = HashMap::new();
     for slot in &slots {
+        for location in &slot.locations {
+            joining
+                .entry(location.clone())
+                .or_default()
+                .push(slot.row.id.clone());
+        }
         match &slot.original {
             None => entries.push(events::created(&slot.row)),
             Some(original) => entries.extend(events::updated(
@@ -239,155 +243,9 @@ pub(super) async fn attempt(
     repo::replace_tags_many(&txn, tenant, &tag_sets).await?;
     repo::add_tags(&txn, tenant, &new_tags).await?;
     activity::repo::insert_many(&txn, tenant, entries).await?;
+    for (location, customers) in joining {
+        members::join(&txn, tenant, &location, &customers).await?;
+    }
     txn.commit().await?;
     Ok(payload)
-}
-
-/// Applies a row to a customer already in the call; the email and phone it
-/// moves to must not belong to another one.
-fn update_slot(
-    slots: &mut [Slot],
-    slot: usize,
-    patch: Patch,
-    by_email: &HashMap<String, usize>,
-    by_phone: &HashMap<String, usize>,
-    known: &Known<'_>,
-) -> AppResult<usize> {
-    if let Some(email) = patch.email.value()
-        && by_email
-            .get(email.as_str())
-            .is_some_and(|other| *other != slot)
-    {
-        return Err(conflict("email", "another customer has this email"));
-    }
-    if let Some(phone) = patch.phone.value()
-        && by_phone
-            .get(phone.as_str())
-            .is_some_and(|other| *other != slot)
-    {
-        return Err(conflict("phone", "another customer has this phone"));
-    }
-    check_additional(&patch, Some(slot), by_email, by_phone)?;
-    let target = &mut slots[slot];
-    let patch = patch.matched(&target.row);
-    let tags = final_tags(target.tags.clone(), &patch, "")?;
-    let mut row = target.row.clone();
-    let company = patch.company.clone();
-    patch.apply(&mut row, "", known.fields)?;
-    link::apply(known.companies, &target.row, &mut row, &company, "")?;
-    target.row = row;
-    if let Some(mut tags) = tags {
-        tags.sort();
-        target.tags = tags;
-    }
-    Ok(slot)
-}
-
-/// Fails when another customer of the call has one of the row's
-/// additional emails or phones (those of customers outside the call were
-/// looked up with it, so they are in the call).
-fn check_additional(
-    patch: &Patch,
-    slot: Option<usize>,
-    by_email: &HashMap<String, usize>,
-    by_phone: &HashMap<String, usize>,
-) -> AppResult<()> {
-    let other = |found: Option<&usize>| found.is_some_and(|o| Some(*o) != slot);
-    if let Some(email) = patch
-        .additional_emails
-        .iter()
-        .flatten()
-        .find(|e| other(by_email.get(e.as_str())))
-    {
-        return Err(conflict(
-            "additionalEmails",
-            format!("another customer has the email {}", email.as_str()),
-        ));
-    }
-    if let Some(phone) = patch
-        .additional_phones
-        .iter()
-        .flatten()
-        .find(|p| other(by_phone.get(p.as_str())))
-    {
-        return Err(conflict(
-            "additionalPhones",
-            format!("another customer has the phone {}", phone.as_str()),
-        ));
-    }
-    Ok(())
-}
-
-fn new_slot(
-    tenant: &TenantId,
-    patch: Patch,
-    by_email: &HashMap<String, usize>,
-    by_phone: &HashMap<String, usize>,
-    known: &Known<'_>,
-) -> AppResult<Slot> {
-    check_additional(&patch, None, by_email, by_phone)?;
-    let mut tags = final_tags(Vec::new(), &patch, "")?.unwrap_or_default();
-    tags.sort();
-    let mut row = repo::blank(tenant);
-    let blank = row.clone();
-    let company = patch.company.clone();
-    patch.apply_new(&mut row, "", known.fields)?;
-    link::apply(known.companies, &blank, &mut row, &company, "")?;
-    Ok(Slot {
-        row,
-        original: None,
-        tags,
-        original_tags: Vec::new(),
-    })
-}
-
-fn unregister(
-    by_email: &mut HashMap<String, usize>,
-    by_phone: &mut HashMap<String, usize>,
-    before: &customer::Model,
-    after: &customer::Model,
-) {
-    let (emails_after, phones_after) = (emails_of(after), phones_of(after));
-    for email in emails_of(before) {
-        if !emails_after.contains(&email) {
-            by_email.remove(&email);
-        }
-    }
-    for phone in phones_of(before) {
-        if !phones_after.contains(&phone) {
-            by_phone.remove(&phone);
-        }
-    }
-}
-
-fn register(
-    by_email: &mut HashMap<String, usize>,
-    by_phone: &mut HashMap<String, usize>,
-    row: &customer::Model,
-    slot: usize,
-) {
-    for email in emails_of(row) {
-        by_email.insert(email, slot);
-    }
-    for phone in phones_of(row) {
-        by_phone.insert(phone, slot);
-    }
-}
-
-/// A row's emails, primary and additional, as the call's index holds them.
-fn emails_of(row: &customer::Model) -> Vec<String> {
-    let primary = row.email.as_ref().map(|e| e.to_lowercase());
-    primary
-        .into_iter()
-        .chain(additional::list(row, Kind::Email))
-        .collect()
-}
-
-/// A row's phones, primary and additional.
-fn phones_of(row: &customer::Model) -> Vec<String> {
-    row.phone
-        .clone()
-        .into_iter()
-        .chain(additional::list(row, Kind::Phone))
-        .collect()
 }

@@ -8,6 +8,7 @@
 //! its index and field; the others go in.
 
 mod apply;
+mod rows;
 
 use std::sync::Mutex;
 
