@@ -130,6 +130,10 @@ pub struct TokenArgs {
     #[arg(long, default_value_t = Scope::all_joined())]
     pub scopes: String,
 
+    /// Confines the bearer to this location of the tenant (`loc_…`).
+    #[arg(long)]
+    pub location: Option<String>,
+
     /// How long the token is valid, e.g. `1h`, `30m`, `7d`.
     #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
     pub ttl: Duration,
@@ -161,6 +165,10 @@ pub struct ApiKeyArgs {
     /// Space-separated scopes; every scope when omitted.
     #[arg(long)]
     pub scopes: Option<String>,
+
+    /// Confines the key to this location of the tenant (`loc_…`).
+    #[arg(long)]
+    pub location: Option<String>,
 
     /// How long the key works, e.g. `90d`; it never expires when omitted.
     #[arg(long, value_parser = humantime::parse_duration)]

@@ -50,7 +50,13 @@ pub fn token(args: TokenArgs) -> anyhow::Result<()> {
     }
     println!(
         "{}",
-        keys.mint(&args.tenant, &args.sub, &args.scopes, args.ttl)?
+        keys.mint_in(
+            &args.tenant,
+            args.location.as_deref(),
+            &args.sub,
+            &args.scopes,
+            args.ttl
+        )?
     );
     Ok(())
 }
@@ -103,6 +109,10 @@ pub async fn create_api_key(args: ApiKeyArgs) -> anyhow::Result<()> {
         .map_err(crate::error::AppError::into_anyhow)?;
     let conn = crate::db::connect(&args.db).await?;
     crate::db::migrate(&conn).await?;
+    let key = key
+        .within(&conn, &tenant, "--location", args.location.as_deref())
+        .await
+        .map_err(crate::error::AppError::into_anyhow)?;
     let (_, secret) = key
         .create(&conn, &tenant, "cli")
         .await

@@ -47,6 +47,9 @@ pub enum AppError {
     Forbidden {
         scope: &'static str,
     },
+    /// `FORBIDDEN`: the tenant's shared setup, which a credential confined
+    /// to a location cannot change.
+    Confined,
     NotFound {
         kind: &'static str,
     },
@@ -96,7 +99,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::Unauthenticated => code::UNAUTHENTICATED,
-            AppError::Forbidden { .. } => code::FORBIDDEN,
+            AppError::Forbidden { .. } | AppError::Confined => code::FORBIDDEN,
             AppError::NotFound { .. } => code::NOT_FOUND,
             AppError::BadUserInput { .. } => code::BAD_USER_INPUT,
             AppError::Conflict { .. } | AppError::Blocked { .. } => code::CONFLICT,
@@ -110,6 +113,9 @@ impl AppError {
         match self {
             AppError::Unauthenticated => "authentication required".into(),
             AppError::Forbidden { scope } => format!("this field requires the scope {scope}"),
+            AppError::Confined => {
+                "a credential confined to a location cannot change the tenant's setup".into()
+            }
             AppError::NotFound { kind } => format!("{kind} not found"),
             AppError::BadUserInput { message, .. }
             | AppError::Conflict { message, .. }

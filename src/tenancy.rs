@@ -63,6 +63,16 @@ impl TenantId {
         }
     }
 
+    /// The whole tenant, for what is unique in it whatever the location:
+    /// finding the customer that has an email or phone before a write in a
+    /// location joins it there. Never for reading a customer's data.
+    pub fn whole(&self) -> Self {
+        TenantId {
+            id: self.id.clone(),
+            location: None,
+        }
+    }
+
     /// The location the tenant is narrowed to, if any.
     pub fn location(&self) -> Option<&str> {
         self.location.as_deref()
@@ -84,6 +94,13 @@ pub trait TenantOwned: EntityTrait {
     /// customers themselves), by which a narrowed tenant's queries keep to
     /// its location's customers; `None` for rows of the whole tenant.
     fn customer_column() -> Option<Self::Column> {
+        None
+    }
+
+    /// The column naming the location a row is of (`id` for locations
+    /// themselves), by which a narrowed tenant's queries keep to its own
+    /// location; `None` for rows of no location.
+    fn location_column() -> Option<Self::Column> {
         None
     }
 }
@@ -148,7 +165,6 @@ tenant_tables!(
         company,
         customer => Id,
         customer_address => CustomerId,
-        location,
         order => CustomerId,
         activity => CustomerId,
         note => CustomerId,
@@ -162,7 +178,6 @@ tenant_tables!(
     unkeyed: [
         custom_field,
         customer_contact => CustomerId,
-        customer_location => CustomerId,
         customer_tag => CustomerId,
         customer_count,
         rfm_breakpoints,
@@ -173,6 +188,34 @@ tenant_tables!(
         webhook_attempt,
     ],
 );
+
+/// Locations: a narrowed tenant sees its own.
+impl TenantOwned for entity::location::Entity {
+    fn tenant_column() -> Self::Column {
+        entity::location::Column::TenantId
+    }
+
+    fn location_column() -> Option<Self::Column> {
+        Some(entity::location::Column::Id)
+    }
+}
+
+impl Keyed for entity::location::Entity {
+    fn key_column() -> Self::Column {
+        entity::location::Column::Id
+    }
+}
+
+/// Memberships: a narrowed tenant sees its own location's.
+impl TenantOwned for entity::customer_location::Entity {
+    fn tenant_column() -> Self::Column {
+        entity::customer_location::Column::TenantId
+    }
+
+    fn location_column() -> Option<Self::Column> {
+        Some(entity::customer_location::Column::LocationId)
+    }
+}
 
 /// `SELECT customer_id FROM customer_locations WHERE tenant_id = ? AND
 /// location_id = ?`: the customers of a location.
@@ -186,10 +229,14 @@ pub fn location_members(tenant: &TenantId, location: &str) -> SelectStatement {
         .to_owned()
 }
 
-/// What keeps a narrowed tenant's query of `E` to its location's
-/// customers; `None` when the tenant is whole or `E` is not a customer's.
+/// What keeps a narrowed tenant's query of `E` to its location (its
+/// customers' rows, or its own location's); `None` when the tenant is
+/// whole or `E` belongs to neither.
 fn narrowing<E: TenantOwned>(tenant: &TenantId) -> Option<sea_orm::sea_query::SimpleExpr> {
     let location = tenant.location()?;
+    if let Some(column) = E::location_column() {
+        return Some(Expr::col((E::default(), column)).eq(location));
+    }
     let column = E::customer_column()?;
     Some(Expr::col((E::default(), column)).in_subquery(location_members(tenant, location)))
 }

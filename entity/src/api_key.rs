@@ -24,6 +24,8 @@ pub struct Model {
     pub expires_at: Option<DateTimeUtc>,
     pub last_used_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,
+    /// The location (row key) the key is confined to, if any.
+    pub location_id: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

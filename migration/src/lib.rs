@@ -23,6 +23,7 @@ mod m20261206_000016_customer_contacts;
 mod m20261206_000017_api_keys;
 mod m20261206_000018_tenant_settings;
 mod m20261206_000019_locations;
+mod m20261206_000020_api_key_locations;
 
 pub struct Migrator;
 
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000017_api_keys::Migration),
             Box::new(m20261206_000018_tenant_settings::Migration),
             Box::new(m20261206_000019_locations::Migration),
+            Box::new(m20261206_000020_api_key_locations::Migration),
         ]
     }
 }

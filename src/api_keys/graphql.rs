@@ -28,6 +28,9 @@ pub struct ApiKeyInput {
     pub scopes: Option<Vec<String>>,
     /// When it stops working; it never expires when omitted.
     pub expires_at: Option<DateTime>,
+    /// Confines the key to this location (`loc_…`): it reads and writes
+    /// that location's customers only, with the scopes a location keeps.
+    pub location_id: Option<ID>,
 }
 
 #[derive(Default)]
@@ -98,7 +101,14 @@ impl ApiKeyMutation {
             input.scopes,
             input.expires_at.map(|at| at.0),
             session.viewer.scopes,
-        )?;
+        )?
+        .within(
+            &session.db,
+            session.tenant(),
+            "input.locationId",
+            input.location_id.as_ref().map(|id| id.as_str()),
+        )
+        .await?;
         let (row, secret) = key
             .create(&session.db, session.tenant(), &session.viewer.sub)
             .await?;

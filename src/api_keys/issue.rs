@@ -9,7 +9,7 @@ use crate::auth::{Scope, ScopeSet};
 use crate::db::begin_write;
 use crate::error::{AppResult, bad_input};
 use crate::graphql::input;
-use crate::tenancy::TenantId;
+use crate::tenancy::{self, TenantId};
 
 const MAX_NAME: usize = 100;
 /// Most keys a tenant may have that are not revoked.
@@ -21,6 +21,8 @@ pub struct NewKey {
     /// The scopes, in their canonical order.
     pub scopes: Vec<Scope>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// The location (row key) it is confined to, if any.
+    pub location: Option<String>,
 }
 
 impl NewKey {
@@ -80,7 +82,56 @@ impl NewKey {
             name,
             scopes,
             expires_at,
+            location: None,
         })
+    }
+
+    /// Confines the key to a location (`loc_…`, named by `field`): one of
+    /// the tenant's, and for a creator confined to a location, its own.
+    /// A confined creator's key is confined to its location even when
+    /// none is named.
+    pub async fn within(
+        mut self,
+        db: &DatabaseConnection,
+        tenant: &TenantId,
+        field: &str,
+        location: Option<&str>,
+    ) -> AppResult<Self> {
+        let key = match location {
+            None => tenant.location().map(str::to_owned),
+            Some(id) => {
+                let key = crate::ids::decode(crate::ids::Kind::Location, id)
+                    .ok_or_else(|| bad_input(field, "not a location ID (`loc_…`)"))?;
+                if tenant.location().is_some_and(|own| own != key) {
+                    return Err(bad_input(
+                        field,
+                        "your credential is confined to another location",
+                    ));
+                }
+                if tenancy::find::<entity::location::Entity>(db, tenant, &key)
+                    .await?
+                    .is_none()
+                {
+                    return Err(bad_input(field, "no location of your tenant has this ID"));
+                }
+                Some(key)
+            }
+        };
+        if let Some(key) = key {
+            // Confined keys keep the scopes a location keeps.
+            let kept = ScopeSet::default();
+            let kept = self.scopes.iter().fold(kept, |set, s| set.with(*s));
+            let kept = kept.within_location();
+            self.scopes.retain(|s| kept.contains(*s));
+            if self.scopes.is_empty() {
+                return Err(bad_input(
+                    field,
+                    "a key confined to a location grants only customer, data request and segment-reading scopes; name one of them",
+                ));
+            }
+            self.location = Some(key);
+        }
+        Ok(self)
     }
 
     /// Stores the key for `tenant`; returns its row and its secret, which
@@ -120,6 +171,7 @@ impl NewKey {
                 expires_at: self.expires_at,
                 last_used_at: None,
                 revoked_at: None,
+                location_id: self.location,
             },
         )
         .await?;

@@ -39,6 +39,15 @@ impl ApiKey {
         self.0.scopes.split_ascii_whitespace().collect()
     }
 
+    /// The location (`loc_…`) the key is confined to; null for a key of the
+    /// whole tenant.
+    async fn location_id(&self) -> Option<ID> {
+        self.0
+            .location_id
+            .as_deref()
+            .map(|key| ids::encode(Kind::Location, key))
+    }
+
     /// Who created the key: the creating token's `sub`, or `cli`.
     async fn created_by(&self) -> &str {
         &self.0.created_by

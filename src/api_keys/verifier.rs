@@ -38,6 +38,8 @@ struct Key {
     id: String,
     scopes: ScopeSet,
     expires_at: Option<DateTime<Utc>>,
+    /// The location (row key) the key is confined to.
+    location: Option<String>,
 }
 
 struct Entry {
@@ -80,6 +82,7 @@ impl ApiKeys {
                     tenant: TenantId::parse(&row.tenant_id).expect("a stored tenant is valid"),
                     scopes: ScopeSet::parse(&row.scopes),
                     expires_at: row.expires_at,
+                    location: row.location_id,
                     id: row.id,
                 });
                 self.remember(hash.clone(), key.clone());
@@ -97,11 +100,15 @@ impl ApiKeys {
             .map_or(now.timestamp() as u64 + NO_EXPIRY.as_secs(), |at| {
                 at.timestamp() as u64
             });
-        Ok(Viewer {
+        let viewer = Viewer {
             sub: ids::encode(Kind::ApiKey, &key.id).0,
             tenant: key.tenant,
             scopes: key.scopes,
             expires_at,
+        };
+        Ok(match &key.location {
+            Some(location) => viewer.confined_to(location),
+            None => viewer,
         })
     }
 

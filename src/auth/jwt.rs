@@ -72,6 +72,9 @@ pub struct Claims {
     pub iss: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aud: Option<serde_json::Value>,
+    /// The location (`loc_…`) the bearer is confined to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
 }
 
 /// The verification key (and, where known, the signing key) of the server.
@@ -212,12 +215,20 @@ impl Keys {
         if claims.sub.trim().is_empty() || claims.sub.len() > 255 {
             return Err(AppError::Unauthenticated);
         }
-        Ok(Viewer {
+        let viewer = Viewer {
             tenant,
             sub: claims.sub,
             scopes: ScopeSet::parse(&claims.scope),
             expires_at: claims.exp,
-        })
+        };
+        match claims.location {
+            None => Ok(viewer),
+            Some(id) => {
+                let location = crate::ids::decode(crate::ids::Kind::Location, &id)
+                    .ok_or(AppError::Unauthenticated)?;
+                Ok(viewer.confined_to(&location))
+            }
+        }
     }
 
     /// Signs a token for `tenant`, acting as `sub`, valid for `ttl`.
@@ -228,6 +239,24 @@ impl Keys {
         scopes: &str,
         ttl: Duration,
     ) -> anyhow::Result<String> {
+        self.mint_in(tenant, None, sub, scopes, ttl)
+    }
+
+    /// [`Keys::mint`] for a bearer confined to a location (`loc_…`), when
+    /// one is given.
+    pub fn mint_in(
+        &self,
+        tenant: &str,
+        location: Option<&str>,
+        sub: &str,
+        scopes: &str,
+        ttl: Duration,
+    ) -> anyhow::Result<String> {
+        if let Some(id) = location
+            && crate::ids::decode(crate::ids::Kind::Location, id).is_none()
+        {
+            bail!("{id:?} is not a location ID (loc_…)");
+        }
         let Some(key) = &self.encoding else {
             bail!(
                 "no signing key: {:?} needs --private-key to mint tokens",
@@ -252,6 +281,7 @@ impl Keys {
             nbf: None,
             iss: self.issuer.clone(),
             aud: self.audience.clone().map(serde_json::Value::String),
+            location: location.map(str::to_owned),
         };
         Ok(jsonwebtoken::encode(
             &Header::new(self.algorithm),

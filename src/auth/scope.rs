@@ -72,6 +72,21 @@ impl ScopeSet {
         self.0 & scope.bit() != 0
     }
 
+    /// The scopes a viewer confined to a location keeps: those of
+    /// customers, their data requests, and reading segments.
+    pub fn within_location(self) -> Self {
+        let kept = [
+            Scope::ReadCustomers,
+            Scope::WriteCustomers,
+            Scope::ReadSegments,
+            Scope::ReadDataRequests,
+            Scope::WriteDataRequests,
+        ]
+        .into_iter()
+        .fold(0, |acc, s| acc | s.bit());
+        ScopeSet(self.0 & kept)
+    }
+
     /// The set with `scope` added.
     pub fn with(self, scope: Scope) -> Self {
         ScopeSet(self.0 | scope.bit())

@@ -15,7 +15,7 @@ use crate::auth::Scope;
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult, conflict, not_found};
 use crate::graphql::pagination::{ListConnection, Page, TotalCount};
-use crate::graphql::{ContextExt, DeletePayload, ScopeGuard};
+use crate::graphql::{ContextExt, DeletePayload, ScopeGuard, TenantGuard};
 use crate::ids::{self, CompanyId};
 use crate::tenancy::TenantId;
 
@@ -106,7 +106,7 @@ pub struct CompanyMutation;
 #[Object]
 impl CompanyMutation {
     /// Creates a company. Needs `write:customers`.
-    #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
+    #[graphql(guard = "TenantGuard(Scope::WriteCustomers)")]
     async fn create_company(
         &self,
         ctx: &Context<'_>,
@@ -118,7 +118,7 @@ impl CompanyMutation {
 
     /// Changes a company; a new name becomes its customers' `companyName`.
     /// Needs `write:customers`.
-    #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
+    #[graphql(guard = "TenantGuard(Scope::WriteCustomers)")]
     async fn update_company(
         &self,
         ctx: &Context<'_>,
@@ -134,7 +134,7 @@ impl CompanyMutation {
 
     /// Deletes a company. Its customers stay, without a company, keeping
     /// the name as their `companyName`. Needs `write:customers`.
-    #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
+    #[graphql(guard = "TenantGuard(Scope::WriteCustomers)")]
     async fn delete_company(
         &self,
         ctx: &Context<'_>,

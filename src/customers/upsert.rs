@@ -13,7 +13,7 @@ use super::events;
 use crate::activity;
 use crate::companies::link;
 use crate::db::{Attempt, begin_write, retry_on_race, settle};
-use crate::error::{AppError, AppResult, conflict, not_found};
+use crate::error::{AppError, AppResult, bad_input, conflict, not_found};
 use crate::ids::{CustomerId, LocationId};
 use crate::locations::members;
 use crate::profiles::additional::{self, Kind};
@@ -66,8 +66,15 @@ async fn write_new_or(
         ATTEMPTS,
         move || async move {
             let txn = begin_write(db).await?;
-            let existing = match find_existing(&txn, tenant, patch).await? {
+            let location = written_in(&txn, tenant, patch.location.as_ref()).await?;
+            // Emails and phones are unique in the whole tenant: the customer
+            // holding one joins the location it is written in, if any.
+            let existing = match find_existing(&txn, &tenant.whole(), patch).await? {
                 Some(row) => {
+                    if let Some(location) = &location {
+                        members::join(&txn, tenant, location, std::slice::from_ref(&row.id))
+                            .await?;
+                    }
                     repo::find_for_update(&txn, tenant, &CustomerId::of_row(row.id)).await?
                 }
                 None => None,
@@ -80,7 +87,7 @@ async fn write_new_or(
                         .await
                         .map(Written::Existing)
                 }
-                (None, _) => insert(&txn, tenant, patch.clone())
+                (None, _) => insert(&txn, tenant, patch.clone(), location.as_deref())
                     .await
                     .map(Written::Created),
             };
@@ -169,19 +176,21 @@ async fn insert(
     db: &impl sea_orm::ConnectionTrait,
     tenant: &TenantId,
     patch: Patch,
+    location: Option<&str>,
 ) -> Result<customer::Model, Attempt> {
     let tags = final_tags(Vec::new(), &patch, PREFIX)?;
     let fields = Fields::of(db, tenant).await?;
     let company = patch.company.clone();
-    let location = patch.location.clone();
     let mut row = repo::blank(tenant);
     let blank = row.clone();
     patch.apply_new(&mut row, PREFIX, &fields)?;
     link::apply_one(db, tenant, &blank, &mut row, &company, PREFIX).await?;
     check_free(db, tenant, &row, PREFIX).await?;
     let row = repo::insert(db, row).await?;
+    if let Some(location) = location {
+        members::join(db, tenant, location, std::slice::from_ref(&row.id)).await?;
+    }
     additional::insert(db, &[&row]).await?;
-    join_location(db, tenant, &row, location).await?;
     if let Some(tags) = tags {
         repo::replace_tags(db, tenant, &row.id, &tags).await?;
     }
@@ -204,22 +213,20 @@ async fn apply_and_save(
     let before = row.clone();
     let fields = Fields::when(patch.writes_metadata(), db, tenant).await?;
     let company = patch.company.clone();
-    let location = patch.location.clone();
     patch.apply(&mut row, PREFIX, &fields)?;
     link::apply_one(db, tenant, &before, &mut row, &company, PREFIX).await?;
-    join_location(db, tenant, &row, location).await?;
     if before.default_address_id.is_some() && row.default_address_id.is_none() {
         addresses::promote_newest(db, tenant, &mut row).await?;
     }
     if let Some(email) = new_email
-        && repo::find_by_email(db, tenant, &email)
+        && repo::find_by_email(db, &tenant.whole(), &email)
             .await?
             .is_some_and(|other| other.id != row.id)
     {
         return Err(conflict(format!("{PREFIX}.email"), "another customer has this email").into());
     }
     if let Some(phone) = new_phone
-        && repo::find_by_phone(db, tenant, &phone)
+        && repo::find_by_phone(db, &tenant.whole(), &phone)
             .await?
             .is_some_and(|other| other.id != row.id)
     {
@@ -252,7 +259,7 @@ async fn check_free(
     prefix: &str,
 ) -> AppResult<()> {
     for email in additional::emails(row) {
-        if repo::find_by_email(db, tenant, &email)
+        if repo::find_by_email(db, &tenant.whole(), &email)
             .await?
             .is_some_and(|other| other.id != row.id)
         {
@@ -263,7 +270,7 @@ async fn check_free(
         }
     }
     for phone in additional::phones(row) {
-        if repo::find_by_phone(db, tenant, &phone)
+        if repo::find_by_phone(db, &tenant.whole(), &phone)
             .await?
             .is_some_and(|other| other.id != row.id)
         {
@@ -276,19 +283,30 @@ async fn check_free(
     Ok(())
 }
 
-/// Makes the customer a member of the location it is written in, if the
-/// input named one (`BAD_USER_INPUT` on `input.locationId` when the tenant
-/// has no such location).
-async fn join_location(
+/// The location (row key) a customer is written in: the input's
+/// `locationId`, else the location the viewer is confined to. A confined
+/// viewer cannot write in another one; an unknown location is
+/// `BAD_USER_INPUT` on `input.locationId`.
+async fn written_in(
     db: &impl sea_orm::ConnectionTrait,
     tenant: &TenantId,
-    row: &customer::Model,
-    location: Option<LocationId>,
-) -> AppResult<()> {
-    let Some(location) = location else {
-        return Ok(());
-    };
+    named: Option<&LocationId>,
+) -> AppResult<Option<String>> {
     let field = format!("{PREFIX}.locationId");
-    let key = members::require(db, tenant, &field, &location).await?;
-    members::join(db, tenant, &key, std::slice::from_ref(&row.id)).await
+    let Some(named) = named else {
+        return match tenant.location() {
+            // A location deleted since the credential was issued.
+            Some(own) => members::require(db, tenant, &field, &LocationId::of_row(own.to_owned()))
+                .await
+                .map(Some),
+            None => Ok(None),
+        };
+    };
+    if tenant.location().is_some_and(|own| own != named.as_str()) {
+        return Err(bad_input(
+            field,
+            "your credential is confined to another location",
+        ));
+    }
+    members::require(db, tenant, &field, named).await.map(Some)
 }

@@ -16,7 +16,10 @@ use crate::events::{Change, EventBus, Heard};
 use crate::tenancy::TenantId;
 
 /// The events of the viewer's tenant, with the database and the tenant to
-/// read what they name.
+/// read what they name. A viewer confined to a location hears only the
+/// events of its location's customers: each is checked against the
+/// location's members before anything it names is read (rows an event
+/// names are read once and shared by every subscriber that hears it).
 pub fn tenant_events(
     ctx: &Context<'_>,
 ) -> Result<(
@@ -30,6 +33,7 @@ pub fn tenant_events(
         .map_err(|_| AppError::Internal(anyhow::anyhow!("no event bus in the request")))?;
     let tenant = session.tenant().clone();
     let own = tenant.as_str().to_owned();
+    let (db, confined) = (session.db.clone(), tenant.clone());
     let stream = BroadcastStream::new(bus.subscribe()).filter_map(move |item| {
         let keep = match item {
             Ok(heard) if heard.event.tenant == own => Some(Ok(heard)),
@@ -37,9 +41,35 @@ pub fn tenant_events(
             Ok(_) => None,
             Err(BroadcastStreamRecvError::Lagged(n)) => Some(Err(dropped(n))),
         };
-        async move { keep }
+        let (db, confined) = (db.clone(), confined.clone());
+        async move {
+            match keep {
+                Some(Ok(heard)) if confined.location().is_some() => {
+                    match member(&db, &confined, &heard.event.customer).await {
+                        Ok(true) => Some(Ok(heard)),
+                        Ok(false) => None,
+                        Err(err) => Some(Err(err.into())),
+                    }
+                }
+                other => other,
+            }
+        }
     });
     Ok((session.db.clone(), tenant, stream))
+}
+
+/// Whether the customer (a row key) is one of the narrowed tenant's.
+async fn member(
+    db: &DatabaseConnection,
+    tenant: &TenantId,
+    customer: &str,
+) -> Result<bool, AppError> {
+    use sea_orm::{ColumnTrait as _, PaginatorTrait as _, QueryFilter as _};
+    let found = crate::tenancy::select::<entity::customer::Entity>(tenant)
+        .filter(entity::customer::Column::Id.eq(customer))
+        .count(db)
+        .await?;
+    Ok(found > 0)
 }
 
 /// The notice a subscriber gets when the instance may have missed events

@@ -21,3 +21,18 @@ impl Guard for ScopeGuard {
         }
     }
 }
+
+/// [`ScopeGuard`] for the tenant's shared setup (custom field definitions,
+/// companies, locations, delete rules): also refused with `FORBIDDEN` to a
+/// viewer confined to a location.
+pub struct TenantGuard(pub Scope);
+
+impl Guard for TenantGuard {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        ScopeGuard(self.0).check(ctx).await?;
+        if ctx.session()?.viewer.location().is_some() {
+            return Err(AppError::Confined.into());
+        }
+        Ok(())
+    }
+}

@@ -15,7 +15,7 @@ pub mod scalars;
 
 pub use context::{ContextExt, Session};
 pub use dispatch::Dispatch;
-pub use guard::ScopeGuard;
+pub use guard::{ScopeGuard, TenantGuard};
 pub(crate) use loaders::tenant_loaders;
 pub use loaders::{Loaders, TenantLoader};
 

@@ -35,6 +35,8 @@ pub enum Frame {
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct Key {
     tenant: String,
+    /// The location a confined viewer's subscription is kept to.
+    location: Option<String>,
     sub: String,
     scopes: ScopeSet,
     query: String,
@@ -83,6 +85,7 @@ impl Fanout {
     ) -> broadcast::Receiver<Arc<Frame>> {
         let key = Key {
             tenant: viewer.tenant.as_str().to_owned(),
+            location: viewer.location().map(str::to_owned),
             sub: viewer.sub.clone(),
             scopes: viewer.scopes,
             query: request.query.clone(),

@@ -14,7 +14,7 @@ use crate::auth::Scope;
 use crate::db::begin_write;
 use crate::error::{bad_input, not_found};
 use crate::graphql::pagination::{Page, TotalCount};
-use crate::graphql::{ContextExt, DeletePayload, ScopeGuard};
+use crate::graphql::{ContextExt, DeletePayload, ScopeGuard, TenantGuard};
 use crate::ids::{self, LocationId};
 
 /// Most locations a tenant may have.
@@ -75,7 +75,7 @@ pub struct LocationMutation;
 impl LocationMutation {
     /// Creates a location. A tenant has at most 1,000. Needs
     /// `write:customers`.
-    #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
+    #[graphql(guard = "TenantGuard(Scope::WriteCustomers)")]
     async fn create_location(
         &self,
         ctx: &Context<'_>,
@@ -114,7 +114,7 @@ impl LocationMutation {
     }
 
     /// Changes a location. Needs `write:customers`.
-    #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
+    #[graphql(guard = "TenantGuard(Scope::WriteCustomers)")]
     async fn update_location(
         &self,
         ctx: &Context<'_>,
@@ -139,7 +139,7 @@ impl LocationMutation {
 
     /// Deletes a location; its customers stay, no longer in it. Needs
     /// `write:customers`.
-    #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
+    #[graphql(guard = "TenantGuard(Scope::WriteCustomers)")]
     async fn delete_location(
         &self,
         ctx: &Context<'_>,

@@ -12,6 +12,7 @@ mod auth;
 mod bulk;
 mod cli;
 mod companies;
+mod confined;
 mod consent;
 mod contacts;
 mod crash;

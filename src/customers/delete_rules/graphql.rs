@@ -4,7 +4,7 @@ use async_graphql::{Context, Object, Result};
 
 use super::{DeleteRule, settings};
 use crate::auth::Scope;
-use crate::graphql::{ContextExt, ScopeGuard};
+use crate::graphql::{ContextExt, ScopeGuard, TenantGuard};
 
 #[derive(Default)]
 pub struct DeleteRuleQuery;
@@ -28,7 +28,7 @@ pub struct DeleteRuleMutation;
 impl DeleteRuleMutation {
     /// Sets the delete rules of your tenant (replacing them; an empty list
     /// turns them all off) and returns them. Needs `write:customers`.
-    #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
+    #[graphql(guard = "TenantGuard(Scope::WriteCustomers)")]
     async fn set_customer_delete_rules(
         &self,
         ctx: &Context<'_>,

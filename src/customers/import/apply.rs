@@ -58,7 +58,9 @@ pub(super) async fn attempt(
         })
         .cloned()
         .collect();
-    let existing = repo::lock_by_emails_or_phones(&txn, tenant, &emails, &phones).await?;
+    // Emails and phones are unique in the whole tenant: a customer holding
+    // one joins the location its row is written in, if any.
+    let existing = repo::lock_by_emails_or_phones(&txn, &tenant.whole(), &emails, &phones).await?;
     let locked = turn.lock().unwrap_or_else(|e| e.into_inner()).locked.take();
     if let Some(locked) = locked {
         let _ = locked.send(());
@@ -90,6 +92,7 @@ pub(super) async fn attempt(
     let named: Vec<String> = patches
         .iter()
         .filter_map(|(_, p)| p.location.as_ref().map(|l| l.as_str().to_owned()))
+        .chain(tenant.location().map(str::to_owned))
         .collect();
     let locations: HashSet<String> =
         tenancy::find_many::<entity::location::Entity>(&txn, tenant, &named)
@@ -101,6 +104,7 @@ pub(super) async fn attempt(
         fields: &fields,
         companies: &companies,
         locations: &locations,
+        confined: tenant.location(),
     };
     let mut payload = ImportPayload::default();
     for (index, patch) in patches {
@@ -162,10 +166,14 @@ pub(super) async fn attempt(
     let mut tag_sets = Vec::new();
     let mut new_tags = Vec::new();
     let mut entries = Vec::new();
-    let mut joining: HashMap<String, Vec<String>> = HashMap::new();
+    // Existing customers join their locations before anything of theirs is
+    // rewritten (a confined viewer's writes reach its members only); new
+    // ones once they are inserted.
+    let mut joining: [HashMap<String, Vec<String>>; 2] = Default::default();
     for slot in &slots {
+        let phase = usize::from(slot.original.is_none());
         for location in &slot.locations {
-            joining
+            joining[phase]
                 .entry(location.clone())
                 .or_default()
                 .push(slot.row.id.clone());
@@ -219,6 +227,10 @@ pub(super) async fn attempt(
             })
         })
         .collect();
+    let [existing_joining, new_joining] = joining;
+    for (location, customers) in existing_joining {
+        members::join(&txn, tenant, &location, &customers).await?;
+    }
     if !releasing.is_empty() {
         repo::write_many(&txn, releasing).await?;
     }
@@ -237,15 +249,15 @@ pub(super) async fn attempt(
         .collect();
     repo::write_many(&txn, rows).await?;
     repo::insert_many(&txn, &created).await?;
+    for (location, customers) in new_joining {
+        members::join(&txn, tenant, &location, &customers).await?;
+    }
     additional::replace(&txn, tenant, &changed.iter().collect::<Vec<_>>()).await?;
     let new: Vec<&customer::Model> = created.iter().filter(|r| additional::has_any(r)).collect();
     additional::insert(&txn, &new).await?;
     repo::replace_tags_many(&txn, tenant, &tag_sets).await?;
     repo::add_tags(&txn, tenant, &new_tags).await?;
     activity::repo::insert_many(&txn, tenant, entries).await?;
-    for (location, customers) in joining {
-        members::join(&txn, tenant, &location, &customers).await?;
-    }
     txn.commit().await?;
     Ok(payload)
 }

@@ -20,6 +20,9 @@ pub(super) struct Known<'a> {
     pub fields: &'a Fields,
     pub companies: &'a HashMap<String, entity::company::Model>,
     pub locations: &'a HashSet<String>,
+    /// The location the viewer is confined to, which every row is written
+    /// in.
+    pub confined: Option<&'a str>,
 }
 
 /// One customer the call touches: its row as it will be written, and
@@ -135,18 +138,28 @@ pub(super) fn new_slot(
     })
 }
 
-/// The location a row is written in, if it names one of the tenant's.
+/// The location a row is written in: the one it names, if one of the
+/// tenant's, else the one the viewer is confined to (a confined viewer
+/// cannot write in another).
 fn known_location(known: &Known<'_>, patch: &Patch) -> AppResult<Option<String>> {
-    let Some(location) = &patch.location else {
-        return Ok(None);
+    let location = match (&patch.location, known.confined) {
+        (None, None) => return Ok(None),
+        (None, Some(own)) => own,
+        (Some(named), Some(own)) if named.as_str() != own => {
+            return Err(bad_input(
+                "locationId",
+                "your credential is confined to another location",
+            ));
+        }
+        (Some(named), _) => named.as_str(),
     };
-    if !known.locations.contains(location.as_str()) {
+    if !known.locations.contains(location) {
         return Err(bad_input(
             "locationId",
             "no location of your tenant has this ID",
         ));
     }
-    Ok(Some(location.as_str().to_owned()))
+    Ok(Some(location.to_owned()))
 }
 
 pub(super) fn unregister(

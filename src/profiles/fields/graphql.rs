@@ -14,7 +14,7 @@ use super::{MAX_DEFINITIONS, index, repo};
 use crate::auth::Scope;
 use crate::db::begin_write;
 use crate::error::{AppResult, bad_input, conflict, not_found};
-use crate::graphql::{ContextExt, ScopeGuard};
+use crate::graphql::{ContextExt, ScopeGuard, TenantGuard};
 use crate::jobs;
 use crate::tenancy::TenantId;
 
@@ -48,7 +48,7 @@ impl CustomFieldMutation {
     /// in `metadata` are checked against its type (values written before
     /// stay as they are). At most 100 definitions a tenant. Needs
     /// `write:customers`.
-    #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
+    #[graphql(guard = "TenantGuard(Scope::WriteCustomers)")]
     async fn create_custom_field_definition(
         &self,
         ctx: &Context<'_>,
@@ -63,7 +63,7 @@ impl CustomFieldMutation {
     /// Changes a definition's label, options, required flag or
     /// description, or brings an archived one back. Needs
     /// `write:customers`.
-    #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
+    #[graphql(guard = "TenantGuard(Scope::WriteCustomers)")]
     async fn update_custom_field_definition(
         &self,
         ctx: &Context<'_>,
@@ -80,7 +80,7 @@ impl CustomFieldMutation {
     /// checks it, nothing filters or sorts on it), its values stay.
     /// `updateCustomFieldDefinition` with `archived: false` brings it back.
     /// Needs `write:customers`.
-    #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
+    #[graphql(guard = "TenantGuard(Scope::WriteCustomers)")]
     async fn archive_custom_field_definition(
         &self,
         ctx: &Context<'_>,

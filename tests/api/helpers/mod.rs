@@ -224,6 +224,20 @@ impl TestApp {
         self.token_for(tenant, scopes, Duration::from_secs(600))
     }
 
+    /// A token of `tenant` with every scope, confined to a location
+    /// (`loc_…`).
+    pub fn token_in(&self, tenant: &str, location: &str) -> String {
+        self.keys
+            .mint_in(
+                tenant,
+                Some(location),
+                "clerk",
+                &Scope::all_joined(),
+                Duration::from_secs(600),
+            )
+            .unwrap()
+    }
+
     /// A token that expires after `ttl`.
     pub fn token_for(&self, tenant: &str, scopes: &str, ttl: Duration) -> String {
         self.keys.mint(tenant, "tester", scopes, ttl).unwrap()
