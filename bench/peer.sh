@@ -11,7 +11,9 @@
 # Env: CRM (target/release/crm), ROUNDS (3), PEER (../shared/peer),
 # OUT (/tmp/crm-bench/peer-<timestamp>), KINDS ("a b c"), SERVERS
 # ("ours pgl"), CRM_QUERIES (queries-crm under PEER), EXTRA_ENV (more
-# variables for this server, e.g. "CRM_REDIS_URL=redis://127.0.0.1/").
+# variables for this server, e.g. "CRM_REDIS_URL=redis://127.0.0.1/"),
+# TOKENS ("tenant credential" per line for this server: load-crm.sh's
+# tokens, or bench/api-keys.sh's API keys).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CRM=$(realpath "${CRM:-$ROOT/target/release/crm}")
@@ -21,6 +23,7 @@ KINDS=${KINDS:-a b c}
 SERVERS=${SERVERS:-ours pgl}
 CRM_QUERIES=${CRM_QUERIES:-$PEER/queries-crm}
 OUT=${OUT:-/tmp/crm-bench/peer-$(date +%Y%m%d-%H%M%S)}
+TOKENS=${TOKENS:-/tmp/crm-ours/tokens.txt}
 PREFIXES=${PREFIXES:-nour.,ngozi.,meera.,fang.,layla.,sophia.,oluwaseun.,diego.,jonas.,sakura.,sofia.,haruto.,felix.,jose.,fatima.,aoi.,lei.,adaeze.,mei.,ethan.}
 CLUSTER=postgres://postgres@127.0.0.1:55432
 export CRM_JWT_SECRET=${CRM_JWT_SECRET:-bench-secret-0123456789abcdef0123456789}
@@ -42,7 +45,7 @@ ours() {
   local pid=$!
   wait_ready http://127.0.0.1:18080/readyz
   (cd "$PEER" && URL=http://127.0.0.1:18080/graphql QUERIES=$CRM_QUERIES KINDS="$KINDS" \
-    TOKENS_FILE=/tmp/crm-ours/tokens.txt IDS_FILE=/tmp/crm-ours/ids.txt PREFIXES=$PREFIXES \
+    TOKENS_FILE=$TOKENS IDS_FILE=/tmp/crm-ours/ids.txt PREFIXES=$PREFIXES \
     DATABASE_URL=$CLUSTER/crm_ours OUT="$OUT/ours-$1" SERVER_PID=$pid ./load/bench-graphql.sh) \
     | sed "s/^RESULT/RESULT round=$1 server=ours/" | grep '^RESULT' | tee -a "$OUT/summary.txt"
   kill "$pid"; wait "$pid" || true

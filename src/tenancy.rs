@@ -229,6 +229,15 @@ pub fn location_members(tenant: &TenantId, location: &str) -> SelectStatement {
         .to_owned()
 }
 
+/// `customers.id IN (…)`: the customers of a location, as `tenant` sees
+/// them (a tenant narrowed to another location sees none there).
+pub fn in_location(tenant: &TenantId, location: &str) -> sea_orm::sea_query::SimpleExpr {
+    let narrowed = tenant.narrowed_to(location);
+    let location = narrowed.location().unwrap_or_default();
+    Expr::col((entity::customer::Entity, entity::customer::Column::Id))
+        .in_subquery(location_members(&narrowed, location))
+}
+
 /// What keeps a narrowed tenant's query of `E` to its location (its
 /// customers' rows, or its own location's); `None` when the tenant is
 /// whole or `E` belongs to neither.

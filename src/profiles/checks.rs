@@ -11,7 +11,7 @@ use super::input::{
     MAX_URL_CHARS,
 };
 use crate::error::{AppResult, bad_input};
-use crate::ids::CompanyId;
+use crate::ids::{CompanyId, LocationId};
 
 /// What to do with one field.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -232,6 +232,12 @@ pub(super) fn replace_list<T>(
         MaybeUndefined::Null => Ok(Some(Vec::new())),
         MaybeUndefined::Value(v) => parse(v).map(Some),
     }
+}
+
+/// A location's key; another kind of ID is refused as one naming no
+/// location.
+pub(super) fn location(field: &str, id: &str) -> AppResult<LocationId> {
+    LocationId::decode(id).ok_or_else(|| bad_input(field, "no location of your tenant has this ID"))
 }
 
 /// A company's key; another kind of ID is refused as one naming no

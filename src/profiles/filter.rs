@@ -285,14 +285,7 @@ impl CustomerFilter {
             let key = crate::ids::decode(crate::ids::Kind::Location, id).ok_or_else(|| {
                 bad_input(format!("{FIELD}.locationId"), "not a location ID (`loc_…`)")
             })?;
-            // A viewer confined to another location finds none of its
-            // customers there.
-            let narrowed = tenant.narrowed_to(&key);
-            let location = narrowed.location().unwrap_or_default();
-            cond = cond.add(
-                Expr::col((customer::Entity, customer::Column::Id))
-                    .in_subquery(tenancy::location_members(&narrowed, location)),
-            );
+            cond = cond.add(tenancy::in_location(tenant, &key));
         }
         Ok(cond)
     }

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use super::additional;
 use super::checks::{
     Address, Change, address, avatar_url, change, check_metadata_size, company, currency, listed,
-    locale, metadata, opt, replace_list, tags, text,
+    locale, location, metadata, opt, replace_list, tags, text,
 };
 use super::consent::{Channel, ConsentChange};
 use super::contact::{Email, Phone};
@@ -99,11 +99,7 @@ impl Patch {
                 .transpose()?),
             location: input
                 .location_id
-                .map(|id| {
-                    LocationId::decode(&id).ok_or_else(|| {
-                        bad_input(f("locationId"), "no location of your tenant has this ID")
-                    })
-                })
+                .map(|id| location(&f("locationId"), &id))
                 .transpose()?,
             additional_emails: input
                 .additional_emails

@@ -6,6 +6,7 @@
 
 use serde_json::{Value, json};
 
+use crate::helpers::segments;
 use crate::helpers::ws::Ws;
 use crate::helpers::{Backend, SECRET, TestApp, crm_on, record_order, spawn_app};
 
@@ -86,6 +87,30 @@ async fn a_confined_token_sees_its_locations_customers_only(backend: Backend) {
         json!({ "totalCustomers": 1, "totalOrders": 1 })
     );
     assert_eq!(read["locations"]["nodes"], json!([{ "name": "North" }]));
+
+    // Segments: definitions are shared, members are the location's.
+    let segment = segments::create(&app, "acme", json!({ "name": "Buyers", "rules": [{ "field": "total_spent", "operator": "gte", "value": "1" }] })).await;
+    let members = app
+        .gql_as(
+            &clerk,
+            "query($s: ID!) { segment(id: $s) { memberCount members { nodes { email } } } }",
+            json!({ "s": segment }),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        members["segment"],
+        json!({ "memberCount": 1, "members": { "nodes": [{ "email": "ana@acme.example" }] } })
+    );
+    // Data requests of the other location's customers are out of reach.
+    let request = app
+        .gql_as(
+            &clerk,
+            "mutation($c: ID!) { createRemovalRequest(customerId: $c, input: { type: EXPORT }) { id } }",
+            json!({ "c": bo }),
+        )
+        .await;
+    assert_eq!(request.code(), "NOT_FOUND");
 
     // Nothing of the other location's customers can be written either.
     for (mutation, variables) in [

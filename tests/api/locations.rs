@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, record_order, spawn_app};
+use crate::helpers::{Backend, TestApp, record_order, segments, spawn_app};
 
 const CREATE: &str = "mutation($i: LocationInput!) { createLocation(input: $i) { id name timezone address { city country } metadata } }";
 const CREATE_CUSTOMER: &str = "mutation($i: CustomerInput!) { createCustomer(input: $i) { customer { id locations { id name } } } }";
@@ -303,15 +303,7 @@ async fn statistics_and_segment_members_narrow_to_a_location(backend: Backend) {
         json!({ "totalCustomers": 2, "totalOrders": 2, "revenue": "50.00", "activeCustomers": 1 })
     );
 
-    let segment = app
-        .gql(
-            "acme",
-            "mutation($i: SegmentInput!) { createSegment(input: $i) { id } }",
-            json!({ "i": { "name": "Buyers", "rules": [{ "field": "total_spent", "operator": "gte", "value": "1" }] } }),
-        )
-        .await
-        .ok();
-    let segment = segment["createSegment"]["id"].as_str().unwrap();
+    let segment = segments::create(&app, "acme", json!({ "name": "Buyers", "rules": [{ "field": "total_spent", "operator": "gte", "value": "1" }] })).await;
     let members = app
         .gql(
             "acme",
