@@ -5,7 +5,7 @@
 //! duplicate's (custom fields key by key), its order totals are recomputed
 //! from the orders it now holds, and the duplicate is deleted. Webhook
 //! events, export archives and pending data requests about the duplicate
-//! move to the kept customer. Everything
+//! move to the kept customer, which joins the duplicate's locations. Everything
 //! that points at a customer moves here, so nothing is left dangling (and
 //! segment memberships join this list when segments are stored).
 
@@ -89,6 +89,8 @@ pub async fn merge(
     // Static segments keep the survivor; the duplicate's rows cascade.
     segments::repo::copy_memberships(&txn, tenant, merge_key, keep_key, crate::db::now()).await?;
     addresses::move_all(&txn, tenant, merge_key, keep_key).await?;
+    // The survivor belongs to the duplicate's locations too.
+    crate::locations::members::carry_over(&txn, tenant, merge_key, keep_key).await?;
     if let Some(address) = merged_default {
         addresses::insert(&txn, address.into_row(tenant, keep_key)).await?;
     }

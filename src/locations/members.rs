@@ -6,7 +6,7 @@ use entity::customer_location;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait as _, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder,
+    QueryOrder, QuerySelect,
 };
 
 use crate::error::{AppResult, bad_input};
@@ -77,4 +77,27 @@ pub async fn of_customers(
             .push(row.location_id);
     }
     Ok(found)
+}
+
+/// Makes `to` a member of every location `from` is in, whatever location
+/// the tenant is narrowed to: a merge's survivor keeps the duplicate's
+/// locations.
+pub async fn carry_over(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    from: &str,
+    to: &str,
+) -> AppResult<()> {
+    let whole = tenant.whole();
+    let locations: Vec<String> = tenancy::select::<customer_location::Entity>(&whole)
+        .filter(customer_location::Column::CustomerId.eq(from))
+        .select_only()
+        .column(customer_location::Column::LocationId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    for location in locations {
+        join(db, &whole, &location, &[to.to_owned()]).await?;
+    }
+    Ok(())
 }

@@ -314,6 +314,20 @@ async fn statistics_and_segment_members_narrow_to_a_location(backend: Backend) {
         .ok();
     assert_eq!(members["segment"]["all"]["totalCount"], 2);
     assert_eq!(emails(&members["segment"]["south"]), ["bo@acme.example"]);
+
+    // A merge's survivor keeps the duplicate's locations.
+    let merged = app
+        .gql(
+            "acme",
+            "mutation($k: ID!, $m: ID!) { mergeCustomers(keepId: $k, mergeId: $m) { locations { name } } }",
+            json!({ "k": bo, "m": ana }),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        merged["mergeCustomers"]["locations"],
+        json!([{ "name": "South" }, { "name": "North" }])
+    );
 }
 
 backend_tests!(
