@@ -6,7 +6,7 @@ use async_graphql::{Context, ID, Object, Result};
 use crate::auth::Scope;
 use crate::error::bad_input;
 use crate::graphql::pagination::Page;
-use crate::graphql::{ContextExt, ScopeGuard};
+use crate::graphql::{ContextExt, Count, ScopeGuard};
 use crate::ids::CustomerId;
 use crate::profiles::contact::{Email, Phone};
 use crate::profiles::counts::{self, Counting};
@@ -16,6 +16,9 @@ use crate::profiles::{
     customer_page, repo,
 };
 use crate::segments::segment_scope;
+
+/// The highest `limit` of `customersCount`.
+const MAX_COUNT_LIMIT: u64 = 100_000;
 
 #[derive(Default)]
 pub struct CustomerQuery;
@@ -131,6 +134,45 @@ impl CustomerQuery {
         let scope = segment_scope(ctx, filter.as_ref()).await?;
         let (page, page_size) = (page.unwrap_or(1), page_size.unwrap_or(25));
         customer_page(ctx, page, page_size, filter, sort, scope).await
+    }
+
+    /// How many customers match the filter, counted no further than
+    /// `limit`: `EXACT` up to it, and `AT_LEAST` the limit above it, so a
+    /// count of a frequent term over many customers stays cheap. A count
+    /// the tenant keeps (no filter, or one status, country or tag) is
+    /// exact at any size. Needs `read:customers`.
+    #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
+    async fn customers_count(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Which customers to count; every customer when absent.")] filter: Option<
+            CustomerFilter,
+        >,
+        #[graphql(
+            desc = "Where counting stops: 1–100,000; 10,000 when null.",
+            default = 10000
+        )]
+        limit: Option<i32>,
+    ) -> Result<Count> {
+        let limit = u64::try_from(limit.unwrap_or(10_000))
+            .ok()
+            .filter(|n| (1..=MAX_COUNT_LIMIT).contains(n))
+            .ok_or_else(|| bad_input("limit", "between 1 and 100,000"))?;
+        let session = ctx.session()?;
+        let counting = Counting::of(filter.as_ref(), false);
+        let scope = segment_scope(ctx, filter.as_ref()).await?;
+        let counting = if scope.is_some() {
+            Counting::of(filter.as_ref(), true)
+        } else {
+            counting
+        };
+        let needs_fields = filter.as_ref().is_some_and(CustomerFilter::needs_fields);
+        let fields = Fields::when(needs_fields, &session.db, session.tenant()).await?;
+        let condition = filter
+            .unwrap_or_default()
+            .compile(session.db.get_database_backend(), session.tenant(), &fields)?
+            .add(scope.unwrap_or_else(sea_orm::Condition::all));
+        Ok(counts::count_up_to(&session.db, session.tenant(), &counting, condition, limit).await?)
     }
 
     /// How many customers match the filter. Needs `read:customers`.

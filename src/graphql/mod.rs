@@ -5,6 +5,7 @@
 
 pub mod children;
 mod context;
+mod count;
 mod dispatch;
 pub mod events;
 mod guard;
@@ -14,6 +15,7 @@ pub mod pagination;
 pub mod scalars;
 
 pub use context::{ContextExt, Session};
+pub use count::{Count, CountPrecision};
 pub use dispatch::Dispatch;
 pub use guard::{ScopeGuard, TenantGuard};
 pub(crate) use loaders::tenant_loaders;

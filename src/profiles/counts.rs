@@ -19,6 +19,7 @@ use super::filter::CustomerFilter;
 use super::repo;
 use crate::config::DatabaseArgs;
 use crate::error::AppResult;
+use crate::graphql::Count;
 use crate::tenancy::{self, TenantId};
 
 /// One key of `customer_counts`.
@@ -150,6 +151,29 @@ pub async fn count(
         }
     };
     repo::count(db, tenant, condition, by_matches).await
+}
+
+/// [`count`] that stops at `limit`: exact up to it, and `limit` as a lower
+/// bound above it. A count the tenant keeps is exact at any size.
+pub async fn count_up_to(
+    db: &impl sea_orm::ConnectionTrait,
+    tenant: &TenantId,
+    counting: &Counting,
+    condition: Condition,
+    limit: u64,
+) -> AppResult<Count> {
+    let by_matches = match counting {
+        Counting::Kept(facet) if tenant.location().is_none() => {
+            return Ok(Count::exact(kept(db, tenant, facet).await?));
+        }
+        Counting::Kept(_) | Counting::Rows => false,
+        Counting::Matches => {
+            db.get_database_backend() == DbBackend::Sqlite
+                && kept(db, tenant, &Facet::all()).await? >= MATCHES_FROM
+        }
+    };
+    let found = repo::count_up_to(db, tenant, condition, by_matches, limit + 1).await?;
+    Ok(Count::up_to(found, limit))
 }
 
 /// The tenant's count of `facet`: the sum of its key's rows.

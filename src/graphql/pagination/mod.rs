@@ -162,3 +162,27 @@ pub async fn count<E: EntityTrait>(
         .await?;
     Ok(u64::try_from(n.unwrap_or(0)).unwrap_or(0))
 }
+
+/// How many rows `query` selects, counting no further than `limit`:
+/// `SELECT COUNT(*) FROM (SELECT column … LIMIT limit)`, which stops
+/// reading at the limit.
+pub async fn count_up_to<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    query: Select<E>,
+    column: E::Column,
+    limit: u64,
+) -> AppResult<u64> {
+    use sea_orm::QueryTrait as _;
+    use sea_orm::sea_query::{Alias, Query};
+    let rows = query.select_only().column(column).limit(limit).into_query();
+    let counted = Query::select()
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+        .from_subquery(rows, Alias::new("rows"))
+        .to_owned();
+    let row = db.query_one(&counted).await?;
+    let n: i64 = match row {
+        Some(row) => row.try_get("", "n")?,
+        None => 0,
+    };
+    Ok(u64::try_from(n).unwrap_or(0))
+}

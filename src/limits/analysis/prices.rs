@@ -23,6 +23,7 @@ pub const FIELD_COSTS: &[(&str, &str, u64)] = &[
     // Tests every dynamic segment's rules on the customer.
     ("Customer", "segments", 10),
     ("Query", "customerCount", 5),
+    ("Query", "customersCount", 5),
     // Counts its list on every page.
     ("Query", "customersPage", 5),
     // Aggregates over the tenant's customers and orders.

@@ -260,6 +260,22 @@ pub async fn count(
     pagination::count(db, rows.filter(filter), customer::Column::Id).await
 }
 
+/// [`count`] reading no more than `limit` rows.
+pub async fn count_up_to(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    filter: Condition,
+    by_matches: bool,
+    limit: u64,
+) -> AppResult<u64> {
+    let rows = if by_matches {
+        tenancy::select_tested::<customer::Entity>(tenant)
+    } else {
+        tenancy::select::<customer::Entity>(tenant)
+    };
+    pagination::count_up_to(db, rows.filter(filter), customer::Column::Id, limit).await
+}
+
 /// Inserts a row built by [`blank`]; a unique violation is left to the
 /// caller (it means a concurrent writer won).
 pub async fn insert(
