@@ -64,6 +64,9 @@ impl Facet {
             sms_consent: None,
             custom_fields: None,
             location_id: None,
+            and: None,
+            or: None,
+            not: None,
         } = filter
         else {
             return None;

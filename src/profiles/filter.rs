@@ -65,6 +65,12 @@ pub struct CustomerFilter {
     /// Customers of this location (`loc_…`): those created or upserted in
     /// it.
     pub location_id: Option<ID>,
+    /// Every one of these filters holds too.
+    pub and: Option<Vec<CustomerFilter>>,
+    /// At least one of these filters holds too.
+    pub or: Option<Vec<CustomerFilter>>,
+    /// This filter does not hold.
+    pub not: Option<Box<CustomerFilter>>,
 }
 
 /// What a customer list is ordered by.
@@ -179,9 +185,22 @@ const MAX_SEARCH_CHARS: usize = 255;
 impl CustomerFilter {
     /// The SQL condition of the filter (the tenant is added by the caller's
     /// scoped query), `segmentId` aside: it needs the segment, which
-    /// `graphql::filter_condition` reads.
+    /// `segments::segment_scope` reads.
     pub fn compile(
         &self,
+        backend: DbBackend,
+        tenant: &TenantId,
+        fields: &Fields,
+    ) -> AppResult<Condition> {
+        self.compile_at(FIELD, 0, backend, tenant, fields)
+    }
+
+    /// [`CustomerFilter::compile`] of a filter at `path`, `depth` filters
+    /// deep in the tree.
+    pub(super) fn compile_at(
+        &self,
+        path: &str,
+        depth: usize,
         backend: DbBackend,
         tenant: &TenantId,
         fields: &Fields,
@@ -191,7 +210,7 @@ impl CustomerFilter {
         for (field, list) in [("tags", &self.tags), ("tagsAny", &self.tags_any)] {
             if list.as_ref().is_some_and(|l| l.len() > MAX_TAGS) {
                 return Err(bad_input(
-                    format!("{FIELD}.{field}"),
+                    format!("{path}.{field}"),
                     format!("at most {MAX_TAGS} tags"),
                 ));
             }
@@ -202,7 +221,7 @@ impl CustomerFilter {
             .is_some_and(|s| s.chars().count() > MAX_SEARCH_CHARS)
         {
             return Err(bad_input(
-                format!("{FIELD}.search"),
+                format!("{path}.search"),
                 format!("at most {MAX_SEARCH_CHARS} characters"),
             ));
         }
@@ -212,7 +231,7 @@ impl CustomerFilter {
         if let Some(prefix) = &self.email_starts_with {
             if prefix.chars().count() > MAX_SEARCH_CHARS {
                 return Err(bad_input(
-                    format!("{FIELD}.emailStartsWith"),
+                    format!("{path}.emailStartsWith"),
                     format!("at most {MAX_SEARCH_CHARS} characters"),
                 ));
             }
@@ -257,7 +276,7 @@ impl CustomerFilter {
             cond = cond.add(C::TotalSpentCents.lte(amount.cents()));
         }
         if let Some(code) = &self.country {
-            match country(&format!("{FIELD}.country"), code)? {
+            match country(&format!("{path}.country"), code)? {
                 Some(code) => cond = cond.add(C::Country.eq(code)),
                 None => cond = cond.add(C::Country.is_null()),
             }
@@ -274,25 +293,27 @@ impl CustomerFilter {
             }
         }
         if let Some(Json(metadata)) = &self.metadata {
-            let field = format!("{FIELD}.metadata");
+            let field = format!("{path}.metadata");
             cond = cond.add(metadata_condition(&field, metadata, backend)?);
         }
         for (i, filter) in self.custom_fields.iter().flatten().enumerate() {
-            let field = format!("{FIELD}.customFields[{i}]");
+            let field = format!("{path}.customFields[{i}]");
             cond = cond.add(filter.condition(&field, fields, backend)?);
         }
         if let Some(id) = &self.location_id {
             let key = crate::ids::decode(crate::ids::Kind::Location, id).ok_or_else(|| {
-                bad_input(format!("{FIELD}.locationId"), "not a location ID (`loc_…`)")
+                bad_input(format!("{path}.locationId"), "not a location ID (`loc_…`)")
             })?;
             cond = cond.add(tenancy::in_location(tenant, &key));
         }
+        cond = cond.add(self.tree(path, depth, backend, tenant, fields)?);
         Ok(cond)
     }
 
     /// Whether compiling the filter needs the tenant's field definitions.
     pub fn needs_fields(&self) -> bool {
         self.custom_fields.as_ref().is_some_and(|f| !f.is_empty())
+            || self.branches().any(CustomerFilter::needs_fields)
     }
 
     /// The search, trimmed, when there is one.

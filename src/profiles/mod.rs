@@ -21,6 +21,7 @@ pub mod contact;
 pub mod counts;
 pub mod fields;
 mod filter;
+mod filter_tree;
 pub mod input;
 pub mod json_path;
 mod listing;

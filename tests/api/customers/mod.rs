@@ -4,6 +4,7 @@
 mod count_precision;
 mod create;
 mod delete_rules;
+mod filter_tree;
 mod numbered;
 mod queries;
 mod update;

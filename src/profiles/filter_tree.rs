@@ -1,0 +1,89 @@
+//! The filter as a tree: `and`, `or` and `not` of filters, each compiled
+//! as a whole filter is, nested up to [`MAX_DEPTH`] deep.
+
+use entity::customer;
+use sea_orm::sea_query::{Expr, ExprTrait as _};
+use sea_orm::{Condition, DbBackend};
+
+use super::fields::Fields;
+use super::filter::CustomerFilter;
+use crate::error::{AppResult, bad_input};
+use crate::tenancy::{self, TenantId};
+
+/// How deep filters nest (the top filter is at depth 0).
+pub const MAX_DEPTH: usize = 4;
+/// Most filters one `and` or `or` lists.
+pub const MAX_BRANCHES: usize = 20;
+
+impl CustomerFilter {
+    /// The filters nested in this one, directly.
+    pub(super) fn branches(&self) -> impl Iterator<Item = &CustomerFilter> {
+        self.and
+            .iter()
+            .flatten()
+            .chain(self.or.iter().flatten())
+            .chain(self.not.as_deref())
+    }
+
+    /// The condition of the filter's `and`, `or` and `not` (all true when
+    /// it has none). Errors name the nested filter's path
+    /// (`filter.or[1].tags`).
+    pub(super) fn tree(
+        &self,
+        path: &str,
+        depth: usize,
+        backend: DbBackend,
+        tenant: &TenantId,
+        fields: &Fields,
+    ) -> AppResult<Condition> {
+        if depth > 0 && self.segment_id.is_some() {
+            return Err(bad_input(
+                format!("{path}.segmentId"),
+                "segmentId works at the top of a filter only",
+            ));
+        }
+        let nested = self.branches().next().is_some();
+        if nested && depth >= MAX_DEPTH {
+            return Err(bad_input(
+                path,
+                format!("filters nest at most {MAX_DEPTH} deep"),
+            ));
+        }
+        let compile = |filter: &CustomerFilter, at: String| {
+            filter.compile_at(&at, depth + 1, backend, tenant, fields)
+        };
+        let mut all = Condition::all();
+        for (name, list) in [("and", &self.and), ("or", &self.or)] {
+            let Some(list) = list else { continue };
+            if list.is_empty() || list.len() > MAX_BRANCHES {
+                return Err(bad_input(
+                    format!("{path}.{name}"),
+                    format!("give 1 to {MAX_BRANCHES} filters"),
+                ));
+            }
+            let mut joined = if name == "and" {
+                Condition::all()
+            } else {
+                Condition::any()
+            };
+            for (i, filter) in list.iter().enumerate() {
+                joined = joined.add(compile(filter, format!("{path}.{name}[{i}]"))?);
+            }
+            all = all.add(joined);
+        }
+        if let Some(filter) = &self.not {
+            // `NOT (condition)` would leave out the customers for which the
+            // condition is unknown (`NOT (country = 'DE')` drops those with
+            // no country): the customers that do not meet it are the ones
+            // outside the set that does.
+            let met = compile(filter, format!("{path}.not"))?;
+            let matching = tenancy::subquery::<customer::Entity>(tenant)
+                .column((customer::Entity, customer::Column::Id))
+                .cond_where(met)
+                .to_owned();
+            all = all
+                .add(Expr::col((customer::Entity, customer::Column::Id)).not_in_subquery(matching));
+        }
+        Ok(all)
+    }
+}
