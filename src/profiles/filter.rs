@@ -1,9 +1,6 @@
-//! `CustomerFilter` and `CustomerSort`, compiled to SQL with bound
-//! parameters only.
+//! `CustomerFilter`, compiled to SQL with bound parameters only.
 
-use std::borrow::Cow;
-
-use async_graphql::{Enum, ID, InputObject, Json};
+use async_graphql::{ID, InputObject, Json};
 use entity::{customer, customer_tag};
 use sea_orm::sea_query::{Expr, ExprTrait as _, Func, LikeExpr};
 use sea_orm::{ActiveEnum as _, ColumnTrait, Condition, DbBackend};
@@ -11,13 +8,11 @@ use serde_json::Value;
 
 use super::checks::country;
 use super::consent::ConsentState;
-use super::fields::filter::sort_key;
 use super::fields::{CustomFieldFilter, Fields};
 use super::input::{CustomerStatus, MAX_TAGS};
 use super::metadata_filter::metadata_condition;
 use super::row::fold;
 use crate::error::{AppResult, bad_input};
-use crate::graphql::pagination::{KeyColumn, KeyKind, KeyRead, KeyValue, SortKey};
 use crate::graphql::scalars::{DateTime, Decimal};
 use crate::tenancy::{self, TenantId};
 
@@ -43,6 +38,22 @@ pub struct CustomerFilter {
     pub last_order_after: Option<DateTime>,
     /// The last paid order was placed before this time (exclusive).
     pub last_order_before: Option<DateTime>,
+    /// Changed after this time (exclusive): what an incremental sync asks.
+    pub updated_after: Option<DateTime>,
+    /// Changed before this time (exclusive).
+    pub updated_before: Option<DateTime>,
+    /// The first paid order was placed after this time (exclusive).
+    pub first_order_after: Option<DateTime>,
+    /// The first paid order was placed before this time (exclusive).
+    pub first_order_before: Option<DateTime>,
+    /// At least this many paid orders.
+    pub min_orders: Option<i32>,
+    /// At most this many paid orders.
+    pub max_orders: Option<i32>,
+    /// The address's city is exactly this (as stored, trimmed).
+    pub city: Option<String>,
+    /// Came from this source exactly (`source`, as stored).
+    pub source: Option<String>,
     /// Has spent at least this much to date (the sum of paid orders).
     pub min_total_spent: Option<Decimal>,
     /// Has spent at most this much to date (the sum of paid orders).
@@ -71,112 +82,6 @@ pub struct CustomerFilter {
     pub or: Option<Vec<CustomerFilter>>,
     /// This filter does not hold.
     pub not: Option<Box<CustomerFilter>>,
-}
-
-/// What a customer list is ordered by.
-#[derive(Enum, Copy, Clone, Debug, Default, PartialEq, Eq)]
-pub enum CustomerSortField {
-    /// When the customer was created (the default).
-    #[default]
-    CreatedAt,
-    /// When the customer last changed.
-    UpdatedAt,
-    /// The display name, ignoring case and accents.
-    Name,
-    /// The email, ignoring case.
-    Email,
-    /// When the last paid order was placed.
-    LastOrderAt,
-    /// The sum of paid orders.
-    TotalSpent,
-    /// The number of paid orders.
-    TotalOrders,
-}
-
-/// Which way a list is sorted.
-#[derive(Enum, Copy, Clone, Debug, Default, PartialEq, Eq)]
-pub enum SortDirection {
-    /// Smallest, earliest or A first.
-    Asc,
-    /// Largest, latest or Z first (the default).
-    #[default]
-    Desc,
-}
-
-/// The order of a customer list; ties are broken by id. Customers without
-/// a value (no email, never ordered) come last descending, first ascending.
-#[derive(InputObject, Clone, Debug, Default)]
-pub struct CustomerSort {
-    /// What to sort by.
-    #[graphql(default)]
-    pub field: CustomerSortField,
-    /// Which way.
-    #[graphql(default)]
-    pub direction: SortDirection,
-    /// Sort by this defined custom field instead of `field` (any type but
-    /// MULTI_SELECT).
-    pub field_key: Option<String>,
-}
-
-impl CustomerSort {
-    /// Whether the sort needs the tenant's field definitions.
-    pub fn needs_fields(&self) -> bool {
-        self.field_key.is_some()
-    }
-
-    /// The sort key, a defined field's when `fieldKey` names one.
-    pub fn key(&self, fields: &Fields, backend: DbBackend) -> AppResult<SortKey<customer::Entity>> {
-        match &self.field_key {
-            Some(key) => {
-                let definition = fields.require("sort.fieldKey", key)?;
-                sort_key(definition, "sort.fieldKey", backend)
-            }
-            None => Ok(self.field.key()),
-        }
-    }
-}
-
-impl CustomerSortField {
-    pub fn key(self) -> SortKey<customer::Entity> {
-        use customer::Column as C;
-        let (name, column, kind, nullable, value): (_, _, _, _, fn(&customer::Model) -> KeyValue) =
-            match self {
-                Self::CreatedAt => ("CREATED_AT", C::CreatedAt, KeyKind::Time, false, |m| {
-                    KeyValue::time(&m.created_at)
-                }),
-                Self::UpdatedAt => ("UPDATED_AT", C::UpdatedAt, KeyKind::Time, false, |m| {
-                    KeyValue::time(&m.updated_at)
-                }),
-                Self::Name => ("NAME", C::SortName, KeyKind::Text, true, |m| {
-                    m.sort_name.clone().map_or(KeyValue::Null, KeyValue::Text)
-                }),
-                Self::Email => ("EMAIL", C::Email, KeyKind::Text, true, |m| {
-                    m.email.clone().map_or(KeyValue::Null, KeyValue::Text)
-                }),
-                Self::LastOrderAt => ("LAST_ORDER_AT", C::LastOrderAt, KeyKind::Time, true, |m| {
-                    m.last_order_at
-                        .as_ref()
-                        .map_or(KeyValue::Null, KeyValue::time)
-                }),
-                Self::TotalSpent => (
-                    "TOTAL_SPENT",
-                    C::TotalSpentCents,
-                    KeyKind::Int,
-                    false,
-                    |m| KeyValue::Int(m.total_spent_cents),
-                ),
-                Self::TotalOrders => ("TOTAL_ORDERS", C::TotalOrders, KeyKind::Int, false, |m| {
-                    KeyValue::Int(m.total_orders)
-                }),
-            };
-        SortKey {
-            name: Cow::Borrowed(name),
-            column: KeyColumn::Column(column),
-            kind,
-            nullable,
-            value: KeyRead::Row(value),
-        }
-    }
 }
 
 const FIELD: &str = "filter";
@@ -260,6 +165,12 @@ impl CustomerFilter {
                 self.last_order_after,
                 self.last_order_before,
             ),
+            (C::UpdatedAt, self.updated_after, self.updated_before),
+            (
+                C::FirstOrderAt,
+                self.first_order_after,
+                self.first_order_before,
+            ),
         ];
         for (column, after, before) in bounds {
             if let Some(DateTime(t)) = after {
@@ -267,6 +178,25 @@ impl CustomerFilter {
             }
             if let Some(DateTime(t)) = before {
                 cond = cond.add(column.lt(t));
+            }
+        }
+        for (field, bound) in [
+            ("minOrders", self.min_orders),
+            ("maxOrders", self.max_orders),
+        ] {
+            if bound.is_some_and(|n| n < 0) {
+                return Err(bad_input(format!("{path}.{field}"), "at least 0"));
+            }
+        }
+        if let Some(n) = self.min_orders {
+            cond = cond.add(C::TotalOrders.gte(n));
+        }
+        if let Some(n) = self.max_orders {
+            cond = cond.add(C::TotalOrders.lte(n));
+        }
+        for (column, value) in [(C::City, &self.city), (C::Source, &self.source)] {
+            if let Some(value) = value {
+                cond = cond.add(column.eq(value.trim()));
             }
         }
         if let Some(amount) = self.min_total_spent {

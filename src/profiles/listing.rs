@@ -9,8 +9,9 @@ use sea_orm::{Condition, DbBackend};
 use super::Customer;
 use super::counts::{self, Counting, TenantSizes};
 use super::fields::Fields;
-use super::filter::{CustomerFilter, CustomerSort, SortDirection};
+use super::filter::CustomerFilter;
 use super::repo;
+use super::sort::{CustomerSort, SortDirection};
 use crate::graphql::ContextExt;
 use crate::graphql::pagination::{Keyset, ListConnection, Page, TotalCount};
 

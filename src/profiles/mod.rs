@@ -31,10 +31,12 @@ mod numbered;
 pub mod patch;
 pub mod repo;
 pub mod row;
+mod sort;
 
-pub use filter::{CustomerFilter, CustomerSort, CustomerSortField, SortDirection};
+pub use filter::CustomerFilter;
 pub use listing::{CustomerConnection, customer_connection};
 pub use numbered::{CustomerPage, customer_page};
+pub use sort::{CustomerSort, CustomerSortField, SortDirection};
 
 use entity::customer;
 

@@ -16,6 +16,8 @@ struct Known {
     archived: bool,
     kestrel: bool,
     ordered: bool,
+    berliner: bool,
+    from_web: bool,
 }
 
 /// One condition of a leaf filter.
@@ -27,6 +29,9 @@ enum Atom {
     Kestrel,
     /// Has ordered: a range on a column that is NULL for the others.
     Ordered,
+    Berliner,
+    FromWeb,
+    TwoOrders,
 }
 
 impl Atom {
@@ -37,6 +42,9 @@ impl Atom {
             Atom::Archived => json!({ "status": "ARCHIVED" }),
             Atom::Kestrel => json!({ "search": "kestrel" }),
             Atom::Ordered => json!({ "lastOrderAfter": "2000-01-01T00:00:00Z" }),
+            Atom::Berliner => json!({ "city": "Berlin" }),
+            Atom::FromWeb => json!({ "source": "web" }),
+            Atom::TwoOrders => json!({ "minOrders": 2, "maxOrders": 5 }),
         }
     }
 
@@ -47,6 +55,9 @@ impl Atom {
             Atom::Archived => c.archived,
             Atom::Kestrel => c.kestrel,
             Atom::Ordered => c.ordered,
+            Atom::Berliner => c.berliner,
+            Atom::FromWeb => c.from_web,
+            Atom::TwoOrders => c.ordered && c.vip,
         }
     }
 }
@@ -97,10 +108,13 @@ impl Rng {
             Atom::Archived,
             Atom::Kestrel,
             Atom::Ordered,
+            Atom::Berliner,
+            Atom::FromWeb,
+            Atom::TwoOrders,
         ];
         let kind = if depth >= 3 { 0 } else { self.below(4) };
         match kind {
-            0 => Tree::Leaf(atoms[self.below(5) as usize]),
+            0 => Tree::Leaf(atoms[self.below(atoms.len() as u64) as usize]),
             1 | 2 => {
                 let list = (0..2 + self.below(2))
                     .map(|_| self.tree(depth + 1))
@@ -126,6 +140,8 @@ async fn seed(app: &TestApp) -> Vec<Known> {
             archived: i % 5 == 0,
             kestrel: i % 4 < 2,
             ordered: i % 3 == 1,
+            berliner: i % 3 == 0 && i % 2 == 1,
+            from_web: i % 7 < 3,
         };
         let name = if c.kestrel {
             format!("Kestrel {i}")
@@ -134,15 +150,27 @@ async fn seed(app: &TestApp) -> Vec<Known> {
         };
         let mut input = json!({ "email": c.email, "name": name, "tags": if c.vip { json!(["vip"]) } else { json!([]) } });
         if let Some(country) = c.country {
-            input["address"] = json!({ "country": country });
+            let city = if c.berliner { "Berlin" } else { "Hamburg" };
+            input["address"] = json!({ "country": country, "city": city });
+        }
+        if c.from_web {
+            input["source"] = json!("web");
         }
         let id = app.create_customer("acme", input).await;
-        if c.ordered {
+        // VIPs who ordered order twice.
+        let orders = if !c.ordered {
+            0
+        } else if c.vip {
+            2
+        } else {
+            1
+        };
+        for n in 0..orders {
             record_order(
                 app,
                 "acme",
                 &id,
-                json!({ "externalId": format!("o-{i}"), "amount": "5.00", "currency": "EUR" }),
+                json!({ "externalId": format!("o-{i}-{n}"), "amount": "5.00", "currency": "EUR" }),
             )
             .await;
         }
@@ -216,6 +244,60 @@ async fn trees_match_what_their_conditions_say(backend: Backend) {
     }
 }
 
+/// `updatedAfter` finds what changed since a moment, for an incremental
+/// sync; `firstOrderAfter` the customers whose first order came later.
+async fn changes_since_a_moment(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ana = app
+        .create_customer("acme", json!({ "email": "ana@acme.example" }))
+        .await;
+    // Since the last write before the one looked for.
+    let bo = app
+        .create_customer("acme", json!({ "email": "bo@acme.example" }))
+        .await;
+    let read = app
+        .gql(
+            "acme",
+            "query($c: ID!) { customer(id: $c) { updatedAt } }",
+            json!({ "c": bo }),
+        )
+        .await
+        .ok();
+    let since = read["customer"]["updatedAt"].clone();
+    app.gql(
+        "acme",
+        "mutation($c: ID!) { updateCustomer(id: $c, input: { firstName: \"Ana\" }) { id } }",
+        json!({ "c": ana }),
+    )
+    .await
+    .ok();
+    record_order(&app, "acme", &ana, json!({ "externalId": "o-1", "amount": "5.00", "currency": "EUR", "placedAt": "2026-03-01T00:00:00Z" })).await;
+    let changed = app
+        .gql(
+            "acme",
+            "query($s: DateTime!) { since: customers(filter: { updatedAfter: $s }) { nodes { email } } first: customers(filter: { firstOrderAfter: \"2026-02-01T00:00:00Z\", firstOrderBefore: \"2026-04-01T00:00:00Z\" }) { nodes { email } } }",
+            json!({ "s": since }),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        changed["since"]["nodes"],
+        json!([{ "email": "ana@acme.example" }])
+    );
+    assert_eq!(
+        changed["first"]["nodes"],
+        json!([{ "email": "ana@acme.example" }])
+    );
+    let refused = app
+        .gql(
+            "acme",
+            "{ customers(filter: { or: [{ minOrders: -1 }] }) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(refused.field(), "filter.or[0].minOrders");
+}
+
 async fn bad_trees_name_the_nested_filter(backend: Backend) {
     let app = spawn_app(backend).await;
     let deep = json!({ "not": { "not": { "not": { "not": { "not": { "tags": ["vip"] } } } } } });
@@ -245,5 +327,6 @@ async fn bad_trees_name_the_nested_filter(backend: Backend) {
 
 backend_tests!(
     trees_match_what_their_conditions_say,
-    bad_trees_name_the_nested_filter
+    changes_since_a_moment,
+    bad_trees_name_the_nested_filter,
 );
