@@ -12,13 +12,10 @@ use crate::profiles::contact::{Email, Phone};
 use crate::profiles::counts::{self, Counting};
 use crate::profiles::fields::Fields;
 use crate::profiles::{
-    Customer, CustomerConnection, CustomerFilter, CustomerPage, CustomerSort, customer_connection,
-    customer_page, repo,
+    Customer, CustomerConnection, CustomerFilter, CustomerPage, CustomerSort, count_limit,
+    customer_connection, customer_count_up_to, customer_page, repo,
 };
 use crate::segments::segment_scope;
-
-/// The highest `limit` of `customersCount`.
-const MAX_COUNT_LIMIT: u64 = 100_000;
 
 #[derive(Default)]
 pub struct CustomerQuery;
@@ -154,25 +151,9 @@ impl CustomerQuery {
         )]
         limit: Option<i32>,
     ) -> Result<Count> {
-        let limit = u64::try_from(limit.unwrap_or(10_000))
-            .ok()
-            .filter(|n| (1..=MAX_COUNT_LIMIT).contains(n))
-            .ok_or_else(|| bad_input("limit", "between 1 and 100,000"))?;
-        let session = ctx.session()?;
-        let counting = Counting::of(filter.as_ref(), false);
+        let limit = count_limit(limit)?;
         let scope = segment_scope(ctx, filter.as_ref()).await?;
-        let counting = if scope.is_some() {
-            Counting::of(filter.as_ref(), true)
-        } else {
-            counting
-        };
-        let needs_fields = filter.as_ref().is_some_and(CustomerFilter::needs_fields);
-        let fields = Fields::when(needs_fields, &session.db, session.tenant()).await?;
-        let condition = filter
-            .unwrap_or_default()
-            .compile(session.db.get_database_backend(), session.tenant(), &fields)?
-            .add(scope.unwrap_or_else(sea_orm::Condition::all));
-        Ok(counts::count_up_to(&session.db, session.tenant(), &counting, condition, limit).await?)
+        customer_count_up_to(ctx, filter.as_ref(), scope, limit).await
     }
 
     /// How many customers match the filter. Needs `read:customers`.

@@ -12,8 +12,9 @@ use super::fields::Fields;
 use super::filter::CustomerFilter;
 use super::repo;
 use super::sort::{CustomerSort, SortDirection};
-use crate::graphql::ContextExt;
+use crate::error::{AppResult, bad_input};
 use crate::graphql::pagination::{Keyset, ListConnection, Page, TotalCount};
+use crate::graphql::{ContextExt, Count};
 
 pub type CustomerConnection = ListConnection<Customer>;
 
@@ -74,4 +75,36 @@ pub async fn customer_connection(
         async move { Ok(counts::count(&db, &tenant, &counting, condition).await?) }.boxed()
     });
     Ok(keyset.connection(rows, Customer::from, total))
+}
+
+/// How many customers meet `scope` (all when `None`) and the filter,
+/// counted no further than `limit` ([`counts::count_up_to`]):
+/// `customersCount`, and a segment preview's count.
+pub async fn customer_count_up_to(
+    ctx: &Context<'_>,
+    filter: Option<&CustomerFilter>,
+    scope: Option<Condition>,
+    limit: u64,
+) -> Result<Count> {
+    let session = ctx.session()?;
+    let counting = Counting::of(filter, scope.is_some());
+    let needs_fields = filter.is_some_and(CustomerFilter::needs_fields);
+    let fields = Fields::when(needs_fields, &session.db, session.tenant()).await?;
+    let condition = filter
+        .cloned()
+        .unwrap_or_default()
+        .compile(session.db.get_database_backend(), session.tenant(), &fields)?
+        .add(scope.unwrap_or_else(Condition::all));
+    Ok(counts::count_up_to(&session.db, session.tenant(), &counting, condition, limit).await?)
+}
+
+/// The highest count limit.
+const MAX_COUNT_LIMIT: u64 = 100_000;
+
+/// A count's `limit` argument, checked: 1–100,000, 10,000 when null.
+pub fn count_limit(limit: Option<i32>) -> AppResult<u64> {
+    u64::try_from(limit.unwrap_or(10_000))
+        .ok()
+        .filter(|n| (1..=MAX_COUNT_LIMIT).contains(n))
+        .ok_or_else(|| bad_input("limit", "between 1 and 100,000"))
 }

@@ -34,7 +34,7 @@ pub mod row;
 mod sort;
 
 pub use filter::CustomerFilter;
-pub use listing::{CustomerConnection, customer_connection};
+pub use listing::{CustomerConnection, count_limit, customer_connection, customer_count_up_to};
 pub use numbered::{CustomerPage, customer_page};
 pub use sort::{CustomerSort, CustomerSortField, SortDirection};
 

@@ -10,7 +10,7 @@ use crate::customers::{CustomerQuery, DeleteRuleQuery};
 use crate::data_requests::DataRequestQuery;
 use crate::locations::LocationQuery;
 use crate::profiles::fields::CustomFieldQuery;
-use crate::segments::SegmentQuery;
+use crate::segments::{SegmentPreviewQuery, SegmentQuery};
 use crate::webhooks::WebhookQuery;
 
 /// What a token may read: every field is confined to the token's tenant
@@ -24,6 +24,7 @@ pub struct Query(
     LocationQuery,
     MetricsQuery,
     SegmentQuery,
+    SegmentPreviewQuery,
     DataRequestQuery,
     WebhookQuery,
     ApiKeyQuery,

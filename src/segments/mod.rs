@@ -20,6 +20,7 @@ pub mod loader;
 mod members;
 mod mutation;
 mod object;
+mod preview;
 pub mod repo;
 pub mod rule;
 mod terms;
@@ -33,6 +34,7 @@ pub use graphql::SegmentQuery;
 pub use members::segment_scope;
 pub use mutation::SegmentMutation;
 pub use object::{Segment, customer_segments};
+pub use preview::SegmentPreviewQuery;
 
 use entity::segment::SegmentKind;
 

@@ -85,6 +85,7 @@ pub fn analyze(
             memo: HashMap::new(),
             visiting: HashSet::new(),
             steps: 0,
+            pages: None,
         };
         let measured = walker.operation(operation);
         largest.depth = largest.depth.max(measured.depth);

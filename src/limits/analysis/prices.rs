@@ -24,6 +24,7 @@ pub const FIELD_COSTS: &[(&str, &str, u64)] = &[
     ("Customer", "segments", 10),
     ("Query", "customerCount", 5),
     ("Query", "customersCount", 5),
+    ("SegmentPreview", "count", 5),
     // Counts its list on every page.
     ("Query", "customersPage", 5),
     // Aggregates over the tenant's customers and orders.

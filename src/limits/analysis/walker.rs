@@ -24,6 +24,10 @@ pub(super) struct Walker<'a> {
     /// Fragments being measured (a cycle is left to validation to refuse).
     pub(super) visiting: HashSet<&'a str>,
     pub(super) steps: u32,
+    /// The `first` / `last` of an enclosing object that pages a connection
+    /// inside it (`segmentPreview(first:) { customers { … } }`), for a
+    /// connection that names no page size of its own.
+    pub(super) pages: Option<u64>,
 }
 
 impl<'a> Walker<'a> {
@@ -137,6 +141,8 @@ impl<'a> Walker<'a> {
             // `nodes` are paid for once per row asked for.
             Some(t) if t.ends_with("Connection") || t.ends_with("Page") => {
                 let page = self.page_size(field);
+                // The enclosing page sizes this connection only.
+                let enclosing = self.pages.take();
                 let mut children = Analysis::default();
                 let mut per_item = 0u64;
                 let mut once = 0u64;
@@ -158,13 +164,19 @@ impl<'a> Walker<'a> {
                         ..measured
                     });
                 }
+                self.pages = enclosing;
                 let cost = 2u64
                     .saturating_add(page.saturating_mul(per_item))
                     .saturating_add(once);
                 (children, cost)
             }
             _ => {
+                let enclosing = self.pages;
+                if let Some(size) = self.given_page_size(field) {
+                    self.pages = Some(size);
+                }
                 let children = self.selection_set(set, ty);
+                self.pages = enclosing;
                 let times = if shape.is_some_and(|s| s.list) {
                     self.list_argument_len(field).unwrap_or(1)
                 } else {
@@ -185,10 +197,19 @@ impl<'a> Walker<'a> {
         measured
     }
 
-    /// `first`, `last` or `pageSize` (the largest given), else the default
-    /// page, counted up to [`MAX_PAGE`].
+    /// `first`, `last` or `pageSize` (the largest given), else the page of
+    /// an enclosing object that pages it, else the default page, counted
+    /// up to [`MAX_PAGE`].
     pub(super) fn page_size(&self, field: &Field) -> u64 {
-        let size = ["first", "last", "pageSize"]
+        self.given_page_size(field)
+            .or(self.pages)
+            .unwrap_or(DEFAULT_PAGE)
+            .min(MAX_PAGE)
+    }
+
+    /// The largest of the field's `first`, `last` or `pageSize`, if given.
+    fn given_page_size(&self, field: &Field) -> Option<u64> {
+        ["first", "last", "pageSize"]
             .into_iter()
             .filter_map(|name| self.argument(field, name))
             .filter_map(|value| match value {
@@ -196,8 +217,6 @@ impl<'a> Walker<'a> {
                 _ => None,
             })
             .max()
-            .unwrap_or(DEFAULT_PAGE);
-        size.min(MAX_PAGE)
     }
 
     /// The length of the longest list argument (the IDs asked for).

@@ -2,5 +2,6 @@
 //! `Customer.segments`, the `segmentId` filter.
 
 mod membership;
+mod preview;
 mod tenancy;
 mod validation;

@@ -1,0 +1,58 @@
+//! `segmentPreview`: who a filter would hold as a segment, before it is
+//! saved, with the same pagination and count as a list.
+
+use async_graphql::{Context, Object, Result};
+
+use super::members::segment_scope;
+use crate::auth::Scope;
+use crate::graphql::pagination::Page;
+use crate::graphql::{Count, ScopeGuard};
+use crate::profiles::{
+    CustomerConnection, CustomerFilter, count_limit, customer_connection, customer_count_up_to,
+};
+
+/// A filter seen as a segment would be: its customers and their count.
+pub struct SegmentPreview {
+    filter: Option<CustomerFilter>,
+    page: Page,
+}
+
+/// The customers a filter holds, as a segment of it would, before it is
+/// saved.
+#[Object]
+impl SegmentPreview {
+    /// How many customers the filter holds: `EXACT` up to 10,000,
+    /// `AT_LEAST` 10,000 above.
+    async fn count(&self, ctx: &Context<'_>) -> Result<Count> {
+        let scope = segment_scope(ctx, self.filter.as_ref()).await?;
+        customer_count_up_to(ctx, self.filter.as_ref(), scope, count_limit(None)?).await
+    }
+
+    /// The customers, newest first, paged by the preview's `first` and
+    /// `after`.
+    async fn customers(&self, ctx: &Context<'_>) -> Result<CustomerConnection> {
+        let scope = segment_scope(ctx, self.filter.as_ref()).await?;
+        customer_connection(ctx, self.page.clone(), self.filter.clone(), None, scope).await
+    }
+}
+
+#[derive(Default)]
+pub struct SegmentPreviewQuery;
+
+#[Object]
+impl SegmentPreviewQuery {
+    /// The customers a filter would hold as a segment, and their count,
+    /// without saving anything. Needs `read:customers`.
+    #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
+    async fn segment_preview(
+        &self,
+        #[graphql(desc = "The filter; every customer when absent.")] filter: Option<CustomerFilter>,
+        #[graphql(desc = "Returns the first n customers (1–100; 25 by default).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Returns the customers after this cursor.")] after: Option<String>,
+    ) -> Result<SegmentPreview> {
+        let page = Page::from_params(first, after, None, None)?;
+        Ok(SegmentPreview { filter, page })
+    }
+}

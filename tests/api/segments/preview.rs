@@ -1,0 +1,80 @@
+//! `segmentPreview`: a filter's customers and count before any segment is
+//! saved, paged as lists are, priced by its page.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, spawn_app};
+
+const PREVIEW: &str = "query($f: CustomerFilter, $first: Int, $after: String) { segmentPreview(filter: $f, first: $first, after: $after) { count { count precision } customers { totalCount pageInfo { hasNextPage endCursor } nodes { email } } } }";
+
+async fn a_filter_is_previewed_without_saving(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for i in 0..5 {
+        let tags = if i < 3 { json!(["vip"]) } else { json!([]) };
+        app.create_customer(
+            "acme",
+            json!({ "email": format!("c{i}@acme.example"), "tags": tags }),
+        )
+        .await;
+    }
+    let filter = json!({ "tags": ["vip"], "not": { "emailStartsWith": "c0@" } });
+    let first = app
+        .gql("acme", PREVIEW, json!({ "f": filter, "first": 1 }))
+        .await
+        .ok();
+    let preview = &first["segmentPreview"];
+    assert_eq!(
+        preview["count"],
+        json!({ "count": 2, "precision": "EXACT" })
+    );
+    assert_eq!(preview["customers"]["totalCount"], 2);
+    assert_eq!(preview["customers"]["pageInfo"]["hasNextPage"], true);
+    let seen = preview["customers"]["nodes"][0]["email"].clone();
+    let next = app
+        .gql("acme", PREVIEW, json!({ "f": filter, "first": 1, "after": preview["customers"]["pageInfo"]["endCursor"] }))
+        .await
+        .ok();
+    let other = next["segmentPreview"]["customers"]["nodes"][0]["email"].clone();
+    let mut both = [seen.as_str().unwrap(), other.as_str().unwrap()];
+    both.sort();
+    assert_eq!(both, ["c1@acme.example", "c2@acme.example"]);
+    assert_eq!(
+        next["segmentPreview"]["customers"]["pageInfo"]["hasNextPage"],
+        false
+    );
+
+    let everyone = app.gql("acme", PREVIEW, json!({})).await.ok();
+    assert_eq!(everyone["segmentPreview"]["count"]["count"], 5);
+    let saved = app
+        .gql("acme", "{ segments { totalCount } }", json!({}))
+        .await
+        .ok();
+    assert_eq!(saved["segments"]["totalCount"], 0, "nothing is saved");
+    let bad = app.gql("acme", PREVIEW, json!({ "first": 101 })).await;
+    assert_eq!(bad.field(), "first");
+}
+
+/// The preview's `first` prices the customers it pages, as a list's does.
+async fn a_preview_costs_its_page(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let mut costs = Vec::new();
+    for query in [
+        "{ segmentPreview(first: 100) { customers { nodes { orders(first: 5) { nodes { id } } } } } }",
+        "{ customers(first: 100) { nodes { orders(first: 5) { nodes { id } } } } }",
+        "{ segmentPreview(first: 10) { customers { nodes { orders(first: 5) { nodes { id } } } } } }",
+    ] {
+        let response = app.gql("acme", query, json!({})).await;
+        let cost: &Value = &response.body["extensions"]["cost"]["requestedQueryCost"];
+        costs.push(cost.as_u64().unwrap());
+    }
+    let [preview, list, small] = costs[..] else {
+        unreachable!()
+    };
+    assert!(preview >= list, "{preview} {list}");
+    assert!(preview > 9 * small, "{preview} {small}");
+}
+
+backend_tests!(
+    a_filter_is_previewed_without_saving,
+    a_preview_costs_its_page
+);
