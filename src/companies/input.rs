@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{AppResult, bad_input};
 use crate::graphql::input::text;
-use crate::profiles::checks::{self, Address, check_metadata_size};
+use crate::profiles::checks::{self, Address};
 use crate::profiles::input::{AddressInput, MAX_TEXT_CHARS};
 use crate::profiles::row::fold;
 
@@ -99,14 +99,6 @@ fn size(field: &str, value: i32) -> AppResult<i32> {
     }
 }
 
-fn metadata(field: &str, value: Value) -> AppResult<Value> {
-    let Value::Object(map) = value else {
-        return Err(bad_input(field, "metadata must be a JSON object"));
-    };
-    check_metadata_size(field, &map)?;
-    Ok(Value::Object(map))
-}
-
 fn set_address(row: &mut company::Model, a: Address) {
     row.address_line1 = a.line1;
     row.address_line2 = a.line2;
@@ -149,7 +141,7 @@ impl CompanyInput {
             );
         }
         row.metadata = match self.metadata {
-            Some(Json(v)) => metadata("input.metadata", v)?,
+            Some(Json(v)) => Value::Object(checks::metadata("input.metadata", v)?),
             None => Value::Object(Map::new()),
         };
         derive(row);
@@ -191,7 +183,9 @@ impl CompanyUpdateInput {
         match self.metadata {
             MaybeUndefined::Undefined => {}
             MaybeUndefined::Null => row.metadata = Value::Object(Map::new()),
-            MaybeUndefined::Value(Json(v)) => row.metadata = metadata("input.metadata", v)?,
+            MaybeUndefined::Value(Json(v)) => {
+                row.metadata = Value::Object(checks::metadata("input.metadata", v)?);
+            }
         }
         derive(row);
         Ok(())

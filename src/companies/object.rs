@@ -29,6 +29,28 @@ pub struct PostalAddress {
     pub country: Option<String>,
 }
 
+impl PostalAddress {
+    /// The address of these stored parts; `None` when every part is empty.
+    pub fn of(
+        line1: &Option<String>,
+        line2: &Option<String>,
+        city: &Option<String>,
+        state: &Option<String>,
+        postal_code: &Option<String>,
+        country: &Option<String>,
+    ) -> Option<Self> {
+        let parts = [line1, line2, city, state, postal_code, country];
+        parts.iter().any(|p| p.is_some()).then(|| PostalAddress {
+            line1: line1.clone(),
+            line2: line2.clone(),
+            city: city.clone(),
+            state: state.clone(),
+            postal_code: postal_code.clone(),
+            country: country.clone(),
+        })
+    }
+}
+
 pub struct Company(pub company::Model);
 
 impl Company {
@@ -75,25 +97,14 @@ impl Company {
     /// Its postal address; null when it has none.
     async fn address(&self) -> Option<PostalAddress> {
         let r = &self.0;
-        let address = PostalAddress {
-            line1: r.address_line1.clone(),
-            line2: r.address_line2.clone(),
-            city: r.city.clone(),
-            state: r.state.clone(),
-            postal_code: r.postal_code.clone(),
-            country: r.country.clone(),
-        };
-        let any = [
-            &address.line1,
-            &address.line2,
-            &address.city,
-            &address.state,
-            &address.postal_code,
-            &address.country,
-        ]
-        .iter()
-        .any(|v| v.is_some());
-        any.then_some(address)
+        PostalAddress::of(
+            &r.address_line1,
+            &r.address_line2,
+            &r.city,
+            &r.state,
+            &r.postal_code,
+            &r.country,
+        )
     }
 
     /// Custom fields: a JSON object.

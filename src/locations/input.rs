@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{AppResult, bad_input};
 use crate::graphql::input::text;
-use crate::profiles::checks::{self, Address, check_metadata_size};
+use crate::profiles::checks::{self, Address};
 use crate::profiles::input::{AddressInput, MAX_TEXT_CHARS};
 
 /// A new location.
@@ -56,14 +56,7 @@ fn timezone(value: &str) -> AppResult<String> {
 }
 
 fn metadata(value: Value) -> AppResult<Value> {
-    let Value::Object(map) = value else {
-        return Err(bad_input(
-            "input.metadata",
-            "metadata must be a JSON object",
-        ));
-    };
-    check_metadata_size("input.metadata", &map)?;
-    Ok(Value::Object(map))
+    checks::metadata("input.metadata", value).map(Value::Object)
 }
 
 fn set_address(row: &mut location::Model, a: Address) {

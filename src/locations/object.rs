@@ -30,26 +30,15 @@ impl Location {
 
     /// Its postal address; null when none was given.
     async fn address(&self) -> Option<PostalAddress> {
-        let row = &self.0;
-        let address = PostalAddress {
-            line1: row.address_line1.clone(),
-            line2: row.address_line2.clone(),
-            city: row.city.clone(),
-            state: row.state.clone(),
-            postal_code: row.postal_code.clone(),
-            country: row.country.clone(),
-        };
-        let empty = [
-            &address.line1,
-            &address.line2,
-            &address.city,
-            &address.state,
-            &address.postal_code,
-            &address.country,
-        ]
-        .iter()
-        .all(|part| part.is_none());
-        (!empty).then_some(address)
+        let r = &self.0;
+        PostalAddress::of(
+            &r.address_line1,
+            &r.address_line2,
+            &r.city,
+            &r.state,
+            &r.postal_code,
+            &r.country,
+        )
     }
 
     /// Its IANA time zone (`Europe/Madrid`).

@@ -116,7 +116,8 @@ pub fn tags(field: &str, values: Vec<String>) -> AppResult<Vec<String>> {
     Ok(out)
 }
 
-pub(super) fn metadata(field: &str, value: Value) -> AppResult<Map<String, Value>> {
+/// A metadata object of at most 16 KiB, as every writer of one checks it.
+pub fn metadata(field: &str, value: Value) -> AppResult<Map<String, Value>> {
     let Value::Object(map) = value else {
         return Err(bad_input(field, "metadata must be a JSON object"));
     };
