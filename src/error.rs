@@ -61,6 +61,13 @@ pub enum AppError {
         field: String,
         message: String,
     },
+    /// `BAD_USER_INPUT` in a text query, at a character
+    /// (`extensions.position`, from 0).
+    BadQuery {
+        field: String,
+        message: String,
+        position: usize,
+    },
     /// `CONFLICT`: what stands in the way of the change, by name
     /// (`extensions.blockers`).
     Blocked {
@@ -101,7 +108,7 @@ impl AppError {
             AppError::Unauthenticated => code::UNAUTHENTICATED,
             AppError::Forbidden { .. } | AppError::Confined => code::FORBIDDEN,
             AppError::NotFound { .. } => code::NOT_FOUND,
-            AppError::BadUserInput { .. } => code::BAD_USER_INPUT,
+            AppError::BadUserInput { .. } | AppError::BadQuery { .. } => code::BAD_USER_INPUT,
             AppError::Conflict { .. } | AppError::Blocked { .. } => code::CONFLICT,
             AppError::Unavailable(_) => code::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => code::INTERNAL_SERVER_ERROR,
@@ -118,6 +125,7 @@ impl AppError {
             }
             AppError::NotFound { kind } => format!("{kind} not found"),
             AppError::BadUserInput { message, .. }
+            | AppError::BadQuery { message, .. }
             | AppError::Conflict { message, .. }
             | AppError::Blocked { message, .. } => message.clone(),
             AppError::Unavailable(_) => "the database is unavailable for now; retry shortly".into(),
@@ -199,6 +207,12 @@ impl From<AppError> for async_graphql::Error {
                 } => {
                     ext.set("field", field.as_str());
                     ext.set("blockers", blockers.clone());
+                }
+                AppError::BadQuery {
+                    field, position, ..
+                } => {
+                    ext.set("field", field.as_str());
+                    ext.set("position", *position as u64);
                 }
                 AppError::Forbidden { scope } => ext.set("scope", *scope),
                 _ => {}

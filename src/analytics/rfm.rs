@@ -9,10 +9,11 @@
 //!
 //! How the breakpoints are kept current is in [`super::breakpoints`].
 
-use async_graphql::Enum;
 use chrono::Utc;
 use entity::{customer, rfm_breakpoints};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, Func, SimpleExpr};
+
+pub use crate::profiles::metrics::RfmSegment;
 
 type Time = chrono::DateTime<Utc>;
 
@@ -78,54 +79,7 @@ impl Breakpoints {
     }
 }
 
-/// The marketing segment an RFM score names, read from the recency score R
-/// and FM, the mean of the frequency and monetary scores rounded up.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum RfmSegment {
-    /// Bought very recently, often and for much (R 5, FM 4–5).
-    Champions,
-    /// Bought fairly recently, often and for much (R 3–4, FM 4–5).
-    Loyal,
-    /// Bought recently, with middling frequency and spend (R 4–5, FM 2–3).
-    PotentialLoyalist,
-    /// Bought very recently, but little so far (R 5, FM 1).
-    NewCustomers,
-    /// Bought recently, but little so far (R 4, FM 1).
-    Promising,
-    /// Middling recency, frequency and spend (R 3, FM 3).
-    NeedAttention,
-    /// Middling recency, with low frequency and spend (R 3, FM 1–2).
-    AboutToSleep,
-    /// Used to buy often and for much, but not lately (R 1–2, FM 3–4).
-    AtRisk,
-    /// Among the most frequent and biggest spenders, but not lately
-    /// (R 1–2, FM 5).
-    CannotLose,
-    /// Not lately, and little (R 2 with FM 1–2, or R 1 with FM 2).
-    Hibernating,
-    /// The longest silent, with the fewest orders and least spend
-    /// (R 1, FM 1).
-    Lost,
-    /// No paid order.
-    None,
-}
-
 impl RfmSegment {
-    pub const ALL: [RfmSegment; 12] = [
-        RfmSegment::Champions,
-        RfmSegment::Loyal,
-        RfmSegment::PotentialLoyalist,
-        RfmSegment::NewCustomers,
-        RfmSegment::Promising,
-        RfmSegment::NeedAttention,
-        RfmSegment::AboutToSleep,
-        RfmSegment::AtRisk,
-        RfmSegment::CannotLose,
-        RfmSegment::Hibernating,
-        RfmSegment::Lost,
-        RfmSegment::None,
-    ];
-
     /// The segment of a recency score and the rounded-up mean of the
     /// frequency and monetary scores (`docs/api.md` §7 has the table).
     pub fn of(scores: Scores) -> Self {

@@ -10,7 +10,7 @@ use crate::graphql::ContextExt;
 use crate::graphql::pagination::Page;
 use crate::graphql::scalars::{DateTime, Decimal};
 use crate::ids::CompanyId;
-use crate::profiles::{CustomerConnection, CustomerSort, customer_connection};
+use crate::profiles::{CustomerConnection, CustomerSort, Scope, customer_connection};
 
 /// A postal address without an identity of its own (a company's).
 #[derive(SimpleObject, Clone, Debug)]
@@ -125,7 +125,7 @@ impl Company {
     ) -> Result<CustomerConnection> {
         let page = Page::from_params(first, after, last, before)?;
         let scope = Condition::all().add(customer::Column::CompanyId.eq(self.0.id.as_str()));
-        customer_connection(ctx, page, None, sort, Some(scope)).await
+        customer_connection(ctx, page, None, sort, Scope::members(scope)).await
     }
 
     /// How many customers belong to the company.

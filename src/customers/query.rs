@@ -9,13 +9,11 @@ use crate::graphql::pagination::Page;
 use crate::graphql::{ContextExt, Count, ScopeGuard};
 use crate::ids::CustomerId;
 use crate::profiles::contact::{Email, Phone};
-use crate::profiles::counts::{self, Counting};
-use crate::profiles::fields::Fields;
 use crate::profiles::{
     Customer, CustomerConnection, CustomerFilter, CustomerPage, CustomerSort, count_limit,
-    customer_connection, customer_count_up_to, customer_page, repo,
+    customer_connection, customer_count, customer_count_up_to, customer_page, query, repo,
 };
-use crate::segments::segment_scope;
+use crate::segments::filter_scope;
 
 #[derive(Default)]
 pub struct CustomerQuery;
@@ -102,11 +100,16 @@ impl CustomerQuery {
         #[graphql(desc = "Which customers to list; every customer when absent.")] filter: Option<
             CustomerFilter,
         >,
+        #[graphql(
+            desc = "The same in text, both holding when both are given: `tag:vip -status:archived total_spent:>100 email:ali*` (docs/query-language.md)."
+        )]
+        query: Option<String>,
         #[graphql(desc = "The order; newest first (`CREATED_AT`, `DESC`) when absent.")]
         sort: Option<CustomerSort>,
     ) -> Result<CustomerConnection> {
         let page = Page::from_params(first, after, last, before)?;
-        let scope = segment_scope(ctx, filter.as_ref()).await?;
+        let filter = queried(ctx, filter, query).await?;
+        let scope = filter_scope(ctx, filter.as_ref()).await?;
         customer_connection(ctx, page, filter, sort, scope).await
     }
 
@@ -125,10 +128,15 @@ impl CustomerQuery {
         #[graphql(desc = "Which customers to list; every customer when absent.")] filter: Option<
             CustomerFilter,
         >,
+        #[graphql(
+            desc = "The same in text, both holding when both are given: `tag:vip -status:archived total_spent:>100 email:ali*` (docs/query-language.md)."
+        )]
+        query: Option<String>,
         #[graphql(desc = "The order; newest first (`CREATED_AT`, `DESC`) when absent.")]
         sort: Option<CustomerSort>,
     ) -> Result<CustomerPage> {
-        let scope = segment_scope(ctx, filter.as_ref()).await?;
+        let filter = queried(ctx, filter, query).await?;
+        let scope = filter_scope(ctx, filter.as_ref()).await?;
         let (page, page_size) = (page.unwrap_or(1), page_size.unwrap_or(25));
         customer_page(ctx, page, page_size, filter, sort, scope).await
     }
@@ -146,13 +154,18 @@ impl CustomerQuery {
             CustomerFilter,
         >,
         #[graphql(
+            desc = "The same in text, both holding when both are given: `tag:vip -status:archived total_spent:>100 email:ali*` (docs/query-language.md)."
+        )]
+        query: Option<String>,
+        #[graphql(
             desc = "Where counting stops: 1–100,000; 10,000 when null.",
             default = 10000
         )]
         limit: Option<i32>,
     ) -> Result<Count> {
         let limit = count_limit(limit)?;
-        let scope = segment_scope(ctx, filter.as_ref()).await?;
+        let filter = queried(ctx, filter, query).await?;
+        let scope = filter_scope(ctx, filter.as_ref()).await?;
         customer_count_up_to(ctx, filter.as_ref(), scope, limit).await
     }
 
@@ -164,17 +177,24 @@ impl CustomerQuery {
         #[graphql(desc = "Which customers to count; every customer when absent.")] filter: Option<
             CustomerFilter,
         >,
+        #[graphql(
+            desc = "The same in text, both holding when both are given: `tag:vip -status:archived total_spent:>100 email:ali*` (docs/query-language.md)."
+        )]
+        query: Option<String>,
     ) -> Result<i64> {
-        let session = ctx.session()?;
-        let counting = Counting::of(filter.as_ref(), false);
-        let scope = segment_scope(ctx, filter.as_ref()).await?;
-        let needs_fields = filter.as_ref().is_some_and(CustomerFilter::needs_fields);
-        let fields = Fields::when(needs_fields, &session.db, session.tenant()).await?;
-        let condition = filter
-            .unwrap_or_default()
-            .compile(session.db.get_database_backend(), session.tenant(), &fields)?
-            .add(scope.unwrap_or_else(sea_orm::Condition::all));
-        let n = counts::count(&session.db, session.tenant(), &counting, condition).await?;
+        let filter = queried(ctx, filter, query).await?;
+        let scope = filter_scope(ctx, filter.as_ref()).await?;
+        let n = customer_count(ctx, filter.as_ref(), scope).await?;
         Ok(i64::try_from(n).unwrap_or(i64::MAX))
     }
+}
+
+/// The `filter` and `query` arguments as one filter.
+async fn queried(
+    ctx: &Context<'_>,
+    filter: Option<CustomerFilter>,
+    query: Option<String>,
+) -> Result<Option<CustomerFilter>> {
+    let session = ctx.session()?;
+    Ok(query::with_query(&session.db, session.tenant(), filter, query.as_deref()).await?)
 }

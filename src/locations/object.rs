@@ -5,11 +5,11 @@ use entity::location;
 use serde_json::Value;
 
 use crate::companies::PostalAddress;
-use crate::graphql::ContextExt;
 use crate::graphql::pagination::{ListConnection, Page};
 use crate::graphql::scalars::DateTime;
 use crate::ids::LocationId;
 use crate::profiles::{CustomerConnection, CustomerFilter, CustomerSort, customer_connection};
+use crate::segments::filter_scope;
 
 pub struct Location(pub location::Model);
 
@@ -80,10 +80,10 @@ impl Location {
         #[graphql(desc = "The order; newest first (`CREATED_AT`, `DESC`) when absent.")]
         sort: Option<CustomerSort>,
     ) -> Result<CustomerConnection> {
-        ctx.session()?;
         let page = Page::from_params(first, after, last, before)?;
         let mut filter = filter.unwrap_or_default();
         filter.location_id = Some(LocationId::of_row(self.0.id.clone()).id());
-        customer_connection(ctx, page, Some(filter), sort, None).await
+        let scope = filter_scope(ctx, Some(&filter)).await?;
+        customer_connection(ctx, page, Some(filter), sort, scope).await
     }
 }

@@ -47,6 +47,7 @@ impl Facet {
         };
         let CustomerFilter {
             search: _,
+            email: None,
             email_starts_with: None,
             tags,
             tags_any,
@@ -65,6 +66,11 @@ impl Facet {
             source: None,
             min_total_spent: None,
             max_total_spent: None,
+            min_average_order_value: None,
+            max_average_order_value: None,
+            rfm_segment: None,
+            churn_risk_above: None,
+            churn_risk_below: None,
             country: country_code,
             metadata: None,
             segment_id: None,

@@ -11,6 +11,7 @@ use super::consent::ConsentState;
 use super::fields::{CustomFieldFilter, Fields};
 use super::input::{CustomerStatus, MAX_TAGS};
 use super::metadata_filter::metadata_condition;
+use super::metrics::{Metrics, RfmSegment};
 use super::row::fold;
 use crate::error::{AppResult, bad_input};
 use crate::graphql::scalars::{DateTime, Decimal};
@@ -21,6 +22,8 @@ use crate::tenancy::{self, TenantId};
 pub struct CustomerFilter {
     /// Case- and accent-insensitive substring of name, email, phone or company.
     pub search: Option<String>,
+    /// The email is this one, ignoring case.
+    pub email: Option<String>,
     /// The email begins with this text (case-insensitive): a range of the
     /// email index, for type-ahead on addresses.
     pub email_starts_with: Option<String>,
@@ -58,6 +61,18 @@ pub struct CustomerFilter {
     pub min_total_spent: Option<Decimal>,
     /// Has spent at most this much to date (the sum of paid orders).
     pub max_total_spent: Option<Decimal>,
+    /// The average paid order is at least this much (customers without a
+    /// paid order have none).
+    pub min_average_order_value: Option<Decimal>,
+    /// The average paid order is at most this much.
+    pub max_average_order_value: Option<Decimal>,
+    /// The RFM segment is one of these (`NONE`: no paid order).
+    pub rfm_segment: Option<Vec<RfmSegment>>,
+    /// The churn risk is above this, 0–1 (exclusive; customers without a
+    /// paid order have none).
+    pub churn_risk_above: Option<f64>,
+    /// The churn risk is below this, 0–1 (exclusive).
+    pub churn_risk_below: Option<f64>,
     /// ISO 3166-1 alpha-2 country of the address.
     pub country: Option<String>,
     /// A JSON object the customer's metadata must contain (nested objects
@@ -84,6 +99,17 @@ pub struct CustomerFilter {
     pub not: Option<Box<CustomerFilter>>,
 }
 
+/// What compiling a filter reads besides the filter itself.
+pub struct FilterEnv<'a> {
+    pub backend: DbBackend,
+    pub tenant: &'a TenantId,
+    /// The tenant's custom field definitions, when the filter names one.
+    pub fields: &'a Fields,
+    /// The derived metrics in SQL; a filter naming one without them is an
+    /// internal error.
+    pub metrics: Option<&'a dyn Metrics>,
+}
+
 const FIELD: &str = "filter";
 const MAX_SEARCH_CHARS: usize = 255;
 
@@ -91,13 +117,8 @@ impl CustomerFilter {
     /// The SQL condition of the filter (the tenant is added by the caller's
     /// scoped query), `segmentId` aside: it needs the segment, which
     /// `segments::segment_scope` reads.
-    pub fn compile(
-        &self,
-        backend: DbBackend,
-        tenant: &TenantId,
-        fields: &Fields,
-    ) -> AppResult<Condition> {
-        self.compile_at(FIELD, 0, backend, tenant, fields)
+    pub fn compile(&self, env: &FilterEnv) -> AppResult<Condition> {
+        self.compile_at(FIELD, 0, env)
     }
 
     /// [`CustomerFilter::compile`] of a filter at `path`, `depth` filters
@@ -106,11 +127,10 @@ impl CustomerFilter {
         &self,
         path: &str,
         depth: usize,
-        backend: DbBackend,
-        tenant: &TenantId,
-        fields: &Fields,
+        env: &FilterEnv,
     ) -> AppResult<Condition> {
         use customer::Column as C;
+        let (backend, tenant) = (env.backend, env.tenant);
         let mut cond = Condition::all();
         for (field, list) in [("tags", &self.tags), ("tagsAny", &self.tags_any)] {
             if list.as_ref().is_some_and(|l| l.len() > MAX_TAGS) {
@@ -144,6 +164,12 @@ impl CustomerFilter {
             if !prefix.is_empty() {
                 cond = cond.add(email_prefix_condition(&prefix));
             }
+        }
+        if let Some(email) = &self.email {
+            cond = cond.add(
+                Expr::expr(Func::lower(Expr::col((customer::Entity, C::Email))))
+                    .eq(email.trim().to_lowercase()),
+            );
         }
         for tag in self.tags.iter().flatten() {
             cond = cond.add(has_tag(tenant, std::slice::from_ref(tag)));
@@ -180,31 +206,12 @@ impl CustomerFilter {
                 cond = cond.add(column.lt(t));
             }
         }
-        for (field, bound) in [
-            ("minOrders", self.min_orders),
-            ("maxOrders", self.max_orders),
-        ] {
-            if bound.is_some_and(|n| n < 0) {
-                return Err(bad_input(format!("{path}.{field}"), "at least 0"));
-            }
-        }
-        if let Some(n) = self.min_orders {
-            cond = cond.add(C::TotalOrders.gte(n));
-        }
-        if let Some(n) = self.max_orders {
-            cond = cond.add(C::TotalOrders.lte(n));
-        }
         for (column, value) in [(C::City, &self.city), (C::Source, &self.source)] {
             if let Some(value) = value {
                 cond = cond.add(column.eq(value.trim()));
             }
         }
-        if let Some(amount) = self.min_total_spent {
-            cond = cond.add(C::TotalSpentCents.gte(amount.cents()));
-        }
-        if let Some(amount) = self.max_total_spent {
-            cond = cond.add(C::TotalSpentCents.lte(amount.cents()));
-        }
+        cond = cond.add(self.metric_conditions(path, env)?);
         if let Some(code) = &self.country {
             match country(&format!("{path}.country"), code)? {
                 Some(code) => cond = cond.add(C::Country.eq(code)),
@@ -228,7 +235,7 @@ impl CustomerFilter {
         }
         for (i, filter) in self.custom_fields.iter().flatten().enumerate() {
             let field = format!("{path}.customFields[{i}]");
-            cond = cond.add(filter.condition(&field, fields, backend)?);
+            cond = cond.add(filter.condition(&field, env.fields, backend)?);
         }
         if let Some(id) = &self.location_id {
             let key = crate::ids::decode(crate::ids::Kind::Location, id).ok_or_else(|| {
@@ -236,8 +243,13 @@ impl CustomerFilter {
             })?;
             cond = cond.add(tenancy::in_location(tenant, &key));
         }
-        cond = cond.add(self.tree(path, depth, backend, tenant, fields)?);
+        cond = cond.add(self.tree(path, depth, env)?);
         Ok(cond)
+    }
+
+    /// Whether compiling the filter needs the tenant's RFM breakpoints.
+    pub fn needs_breakpoints(&self) -> bool {
+        self.rfm_segment.is_some() || self.branches().any(CustomerFilter::needs_breakpoints)
     }
 
     /// Whether compiling the filter needs the tenant's field definitions.

@@ -2,13 +2,12 @@
 //! as a whole filter is, nested up to [`MAX_DEPTH`] deep.
 
 use entity::customer;
+use sea_orm::Condition;
 use sea_orm::sea_query::{Expr, ExprTrait as _};
-use sea_orm::{Condition, DbBackend};
 
-use super::fields::Fields;
-use super::filter::CustomerFilter;
+use super::filter::{CustomerFilter, FilterEnv};
 use crate::error::{AppResult, bad_input};
-use crate::tenancy::{self, TenantId};
+use crate::tenancy;
 
 /// How deep filters nest (the top filter is at depth 0).
 pub const MAX_DEPTH: usize = 4;
@@ -28,14 +27,7 @@ impl CustomerFilter {
     /// The condition of the filter's `and`, `or` and `not` (all true when
     /// it has none). Errors name the nested filter's path
     /// (`filter.or[1].tags`).
-    pub(super) fn tree(
-        &self,
-        path: &str,
-        depth: usize,
-        backend: DbBackend,
-        tenant: &TenantId,
-        fields: &Fields,
-    ) -> AppResult<Condition> {
+    pub(super) fn tree(&self, path: &str, depth: usize, env: &FilterEnv) -> AppResult<Condition> {
         if depth > 0 && self.segment_id.is_some() {
             return Err(bad_input(
                 format!("{path}.segmentId"),
@@ -49,9 +41,7 @@ impl CustomerFilter {
                 format!("filters nest at most {MAX_DEPTH} deep"),
             ));
         }
-        let compile = |filter: &CustomerFilter, at: String| {
-            filter.compile_at(&at, depth + 1, backend, tenant, fields)
-        };
+        let compile = |filter: &CustomerFilter, at: String| filter.compile_at(&at, depth + 1, env);
         let mut all = Condition::all();
         for (name, list) in [("and", &self.and), ("or", &self.or)] {
             let Some(list) = list else { continue };
@@ -77,7 +67,7 @@ impl CustomerFilter {
             // no country): the customers that do not meet it are the ones
             // outside the set that does.
             let met = compile(filter, format!("{path}.not"))?;
-            let matching = tenancy::subquery::<customer::Entity>(tenant)
+            let matching = tenancy::subquery::<customer::Entity>(env.tenant)
                 .column((customer::Entity, customer::Column::Id))
                 .cond_where(met)
                 .to_owned();

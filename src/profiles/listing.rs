@@ -1,6 +1,8 @@
 //! The customer list: a page of customers by filter, sort and keyset
 //! cursor, with a total counted only when asked.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Result};
 use entity::customer;
 use futures_util::FutureExt as _;
@@ -9,14 +11,74 @@ use sea_orm::{Condition, DbBackend};
 use super::Customer;
 use super::counts::{self, Counting, TenantSizes};
 use super::fields::Fields;
-use super::filter::CustomerFilter;
+use super::filter::{CustomerFilter, FilterEnv};
+use super::metrics::Metrics;
 use super::repo;
 use super::sort::{CustomerSort, SortDirection};
 use crate::error::{AppResult, bad_input};
 use crate::graphql::pagination::{Keyset, ListConnection, Page, TotalCount};
-use crate::graphql::{ContextExt, Count};
+use crate::graphql::{ContextExt, Count, Session};
 
 pub type CustomerConnection = ListConnection<Customer>;
+
+/// What the features above this one bring to a filter: the customers it
+/// is confined to (the members of the segment it names in `segmentId`, or
+/// of the segment being listed), and the derived metrics in SQL.
+pub struct Scope {
+    pub members: Option<Condition>,
+    /// None where no filter is given that could name a metric.
+    pub metrics: Option<Arc<dyn Metrics>>,
+}
+
+impl Scope {
+    /// The customers meeting `members`, with no filter of their own.
+    pub fn members(members: Condition) -> Scope {
+        Scope {
+            members: Some(members),
+            metrics: None,
+        }
+    }
+}
+
+/// A filter compiled for a list or a count.
+pub(super) struct Compiled {
+    /// The filter's condition and the scope's.
+    pub condition: Condition,
+    pub counting: Counting,
+    /// The definitions the filter or the sort named.
+    pub fields: Fields,
+}
+
+/// Compiles `filter` within `scope`, reading the tenant's field
+/// definitions when the filter (or the sort, `sort_fields`) names one.
+pub(super) async fn compile(
+    session: &Session,
+    filter: Option<&CustomerFilter>,
+    scope: Scope,
+    sort_fields: bool,
+) -> AppResult<Compiled> {
+    let counting = Counting::of(filter, scope.members.is_some());
+    let needs_fields = sort_fields || filter.is_some_and(CustomerFilter::needs_fields);
+    let fields = Fields::when(needs_fields, &session.db, session.tenant()).await?;
+    let env = FilterEnv {
+        backend: session.db.get_database_backend(),
+        tenant: session.tenant(),
+        fields: &fields,
+        metrics: scope.metrics.as_deref(),
+    };
+    let own = match filter {
+        Some(filter) => filter.compile(&env)?,
+        None => Condition::all(),
+    };
+    let condition = Condition::all()
+        .add(scope.members.unwrap_or_else(Condition::all))
+        .add(own);
+    Ok(Compiled {
+        condition,
+        counting,
+        fields,
+    })
+}
 
 /// A page of the customers that meet `scope` (all of them when `None`) and
 /// the filter, in the sort's order: `customers`, and `Segment.members` with
@@ -27,23 +89,17 @@ pub async fn customer_connection(
     page: Page,
     filter: Option<CustomerFilter>,
     sort: Option<CustomerSort>,
-    scope: Option<Condition>,
+    scope: Scope,
 ) -> Result<CustomerConnection> {
     let session = ctx.session()?;
     let sort = sort.unwrap_or_default();
-    let counting = Counting::of(filter.as_ref(), scope.is_some());
     let searched = filter.as_ref().is_some_and(CustomerFilter::searches);
     let backend = session.db.get_database_backend();
-    let needs_fields =
-        filter.as_ref().is_some_and(CustomerFilter::needs_fields) || sort.needs_fields();
-    let fields = Fields::when(needs_fields, &session.db, session.tenant()).await?;
-    let condition = Condition::all()
-        .add(scope.unwrap_or_else(Condition::all))
-        .add(
-            filter
-                .unwrap_or_default()
-                .compile(backend, session.tenant(), &fields)?,
-        );
+    let Compiled {
+        condition,
+        counting,
+        fields,
+    } = compile(session, filter.as_ref(), scope, sort.needs_fields()).await?;
     let key = sort.key(&fields, backend)?;
     let keyset = Keyset {
         sort: &key,
@@ -83,19 +139,37 @@ pub async fn customer_connection(
 pub async fn customer_count_up_to(
     ctx: &Context<'_>,
     filter: Option<&CustomerFilter>,
-    scope: Option<Condition>,
+    scope: Scope,
     limit: u64,
 ) -> Result<Count> {
     let session = ctx.session()?;
-    let counting = Counting::of(filter, scope.is_some());
-    let needs_fields = filter.is_some_and(CustomerFilter::needs_fields);
-    let fields = Fields::when(needs_fields, &session.db, session.tenant()).await?;
-    let condition = filter
-        .cloned()
-        .unwrap_or_default()
-        .compile(session.db.get_database_backend(), session.tenant(), &fields)?
-        .add(scope.unwrap_or_else(Condition::all));
-    Ok(counts::count_up_to(&session.db, session.tenant(), &counting, condition, limit).await?)
+    let compiled = compile(session, filter, scope, false).await?;
+    Ok(counts::count_up_to(
+        &session.db,
+        session.tenant(),
+        &compiled.counting,
+        compiled.condition,
+        limit,
+    )
+    .await?)
+}
+
+/// How many customers meet `scope` and the filter, exactly:
+/// `customerCount`.
+pub async fn customer_count(
+    ctx: &Context<'_>,
+    filter: Option<&CustomerFilter>,
+    scope: Scope,
+) -> Result<u64> {
+    let session = ctx.session()?;
+    let compiled = compile(session, filter, scope, false).await?;
+    Ok(counts::count(
+        &session.db,
+        session.tenant(),
+        &compiled.counting,
+        compiled.condition,
+    )
+    .await?)
 }
 
 /// The highest count limit.

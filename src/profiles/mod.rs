@@ -21,20 +21,26 @@ pub mod contact;
 pub mod counts;
 pub mod fields;
 mod filter;
+mod filter_metrics;
 mod filter_tree;
 pub mod input;
 pub mod json_path;
 mod listing;
 pub mod loader;
 mod metadata_filter;
+pub mod metrics;
 mod numbered;
 pub mod patch;
+pub mod query;
 pub mod repo;
 pub mod row;
 mod sort;
 
-pub use filter::CustomerFilter;
-pub use listing::{CustomerConnection, count_limit, customer_connection, customer_count_up_to};
+pub use filter::{CustomerFilter, FilterEnv};
+pub use listing::{
+    CustomerConnection, Scope, count_limit, customer_connection, customer_count,
+    customer_count_up_to,
+};
 pub use numbered::{CustomerPage, customer_page};
 pub use sort::{CustomerSort, CustomerSortField, SortDirection};
 

@@ -5,12 +5,12 @@
 use async_graphql::{Context, Result, SimpleObject};
 use entity::customer;
 use sea_orm::sea_query::{NullOrdering, Order};
-use sea_orm::{Condition, QueryFilter as _, QueryOrder as _, QuerySelect as _};
+use sea_orm::{QueryFilter as _, QueryOrder as _, QuerySelect as _};
 
 use super::Customer;
-use super::counts::{self, Counting};
-use super::fields::Fields;
+use super::counts;
 use super::filter::CustomerFilter;
+use super::listing::{Compiled, Scope, compile};
 use super::sort::{CustomerSort, SortDirection};
 use crate::error::bad_input;
 use crate::graphql::ContextExt;
@@ -47,7 +47,7 @@ pub async fn customer_page(
     page_size: i32,
     filter: Option<CustomerFilter>,
     sort: Option<CustomerSort>,
-    scope: Option<Condition>,
+    scope: Scope,
 ) -> Result<CustomerPage> {
     let session = ctx.session()?;
     let size = u64::try_from(page_size)
@@ -70,17 +70,11 @@ pub async fn customer_page(
     }
     let sort = sort.unwrap_or_default();
     let backend = session.db.get_database_backend();
-    let needs_fields =
-        filter.as_ref().is_some_and(CustomerFilter::needs_fields) || sort.needs_fields();
-    let fields = Fields::when(needs_fields, &session.db, session.tenant()).await?;
-    let counting = Counting::of(filter.as_ref(), scope.is_some());
-    let condition = Condition::all()
-        .add(scope.unwrap_or_else(Condition::all))
-        .add(
-            filter
-                .unwrap_or_default()
-                .compile(backend, session.tenant(), &fields)?,
-        );
+    let Compiled {
+        condition,
+        counting,
+        fields,
+    } = compile(session, filter.as_ref(), scope, sort.needs_fields()).await?;
     let key = sort.key(&fields, backend)?;
     let (order, nulls) = match sort.direction {
         SortDirection::Asc => (Order::Asc, NullOrdering::First),

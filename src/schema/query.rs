@@ -10,6 +10,7 @@ use crate::customers::{CustomerQuery, DeleteRuleQuery};
 use crate::data_requests::DataRequestQuery;
 use crate::locations::LocationQuery;
 use crate::profiles::fields::CustomFieldQuery;
+use crate::profiles::query::FilterFieldQuery;
 use crate::segments::{SegmentPreviewQuery, SegmentQuery};
 use crate::webhooks::WebhookQuery;
 
@@ -20,6 +21,7 @@ pub struct Query(
     CustomerQuery,
     DeleteRuleQuery,
     CustomFieldQuery,
+    FilterFieldQuery,
     CompanyQuery,
     LocationQuery,
     MetricsQuery,

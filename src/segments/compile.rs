@@ -21,6 +21,7 @@ use crate::analytics::RfmSegment;
 use crate::analytics::churn::PRIOR_INTERVAL_DAYS;
 use crate::analytics::rfm::{Breakpoints, Scores, score_expr};
 use crate::profiles::json_path::JsonPath;
+use crate::profiles::metrics::Metrics;
 use crate::tenancy::{self, TenantId};
 
 type Time = chrono::DateTime<Utc>;
@@ -36,6 +37,18 @@ pub struct Env {
 
 /// How a segment's rules combine.
 pub use entity::segment::MatchMode as Match;
+
+/// The metrics of a [`crate::profiles::CustomerFilter`], by the formulas
+/// rules use.
+impl Metrics for Env {
+    fn rfm_segment_in(&self, wanted: &[RfmSegment]) -> Expr {
+        rfm_in(wanted.iter().copied(), self)
+    }
+
+    fn churn_risk(&self) -> Expr {
+        churn_risk(self)
+    }
+}
 
 /// True when a rule needs the tenant's RFM breakpoints.
 pub fn needs_breakpoints<'a>(rules: impl IntoIterator<Item = &'a Rule>) -> bool {
@@ -97,7 +110,7 @@ fn value(s: &Scalar, env: &Env) -> sea_orm::Value {
         Scalar::Text(t) => t.clone().into(),
         Scalar::Bool(b) => (*b).into(),
         Scalar::Time(w) => w.resolve(env.now).into(),
-        Scalar::Segment(s) => super::rule::rfm_name(*s).into(),
+        Scalar::Segment(s) => s.name().into(),
     }
 }
 

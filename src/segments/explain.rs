@@ -8,7 +8,7 @@ use sea_orm::ActiveEnum as _;
 use serde_json::{Value, json};
 
 use super::compile::Env;
-use super::rule::{Field, rfm_name};
+use super::rule::Field;
 use crate::analytics::RfmSegment;
 use crate::analytics::churn;
 use crate::graphql::scalars::Decimal;
@@ -42,7 +42,7 @@ pub fn actual(field: &Field, row: &customer::Model, tags: &[String], env: &Env) 
                 )),
                 _ => RfmSegment::None,
             };
-            json!(rfm_name(segment))
+            json!(segment.name())
         }
         Field::Tags => json!(tags),
         Field::Email => json!(row.email),

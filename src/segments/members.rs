@@ -1,6 +1,8 @@
 //! Who is in a segment: its membership condition, and the members of the
 //! segment a customer filter names in `segmentId`.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, Result};
 use entity::segment::{self};
 use sea_orm::Condition;
@@ -11,12 +13,18 @@ use crate::analytics::BreakpointLoader;
 use crate::error::{AppError, AppResult, not_found};
 use crate::graphql::{ContextExt, Session};
 use crate::ids::SegmentId;
-use crate::profiles::CustomerFilter;
+use crate::profiles::{CustomerFilter, Scope};
 
 /// The evaluation context of these segments, with the tenant's RFM
 /// breakpoints (read once per request) when a rule needs them.
 pub(super) async fn env(session: &Session, defs: &[Definition]) -> AppResult<Env> {
-    let breakpoints = if defs.iter().any(Definition::needs_breakpoints) {
+    env_with(session, defs.iter().any(Definition::needs_breakpoints)).await
+}
+
+/// The evaluation context, with the tenant's RFM breakpoints when
+/// `breakpoints` asks for them.
+async fn env_with(session: &Session, breakpoints: bool) -> AppResult<Env> {
+    let breakpoints = if breakpoints {
         let loaded = session.loaders.get::<BreakpointLoader>().load_one(()).await;
         Some(
             loaded
@@ -54,14 +62,18 @@ pub(super) async fn segment_filter(ctx: &Context<'_>, id: &ID) -> Result<Conditi
     Ok(membership(session, &row).await?)
 }
 
-/// The members of the segment a filter names in `segmentId`; none when it
-/// names none.
-pub async fn segment_scope(
-    ctx: &Context<'_>,
-    filter: Option<&CustomerFilter>,
-) -> Result<Option<Condition>> {
-    match filter.and_then(|f| f.segment_id.as_ref()) {
-        Some(id) => Ok(Some(segment_filter(ctx, id).await?)),
-        None => Ok(None),
-    }
+/// What a customer filter is compiled within: the members of the segment
+/// it names in `segmentId` (none when it names none), and the metrics in
+/// SQL, with the tenant's RFM breakpoints when the filter needs them.
+pub async fn filter_scope(ctx: &Context<'_>, filter: Option<&CustomerFilter>) -> Result<Scope> {
+    let session = ctx.session()?;
+    let members = match filter.and_then(|f| f.segment_id.as_ref()) {
+        Some(id) => Some(segment_filter(ctx, id).await?),
+        None => None,
+    };
+    let breakpoints = filter.is_some_and(CustomerFilter::needs_breakpoints);
+    Ok(Scope {
+        members,
+        metrics: Some(Arc::new(env_with(session, breakpoints).await?)),
+    })
 }

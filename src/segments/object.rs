@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::input::{MatchInput, SegmentType};
 use super::loader::{CustomerSegmentsLoader, MemberCountLoader};
-use super::members::{env, membership, segment_scope};
+use super::members::{env, filter_scope, membership};
 use super::rule::{self, RawRule};
 use super::{Definition, Match, explain, repo};
 use crate::auth::Scope;
@@ -159,12 +159,14 @@ impl Segment {
         sort: Option<CustomerSort>,
     ) -> Result<CustomerConnection> {
         let session = ctx.session()?;
-        let mut scope = membership(session, &self.0).await?;
-        if let Some(segment) = segment_scope(ctx, filter.as_ref()).await? {
-            scope = scope.add(segment);
-        }
+        let mut scope = filter_scope(ctx, filter.as_ref()).await?;
+        let members = membership(session, &self.0).await?;
+        scope.members = Some(match scope.members {
+            Some(named) => members.add(named),
+            None => members,
+        });
         let page = Page::from_params(first, after, last, before)?;
-        customer_connection(ctx, page, filter, sort, Some(scope)).await
+        customer_connection(ctx, page, filter, sort, scope).await
     }
 
     /// Rule by rule, whether the customer meets it and the customer's

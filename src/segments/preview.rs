@@ -3,12 +3,13 @@
 
 use async_graphql::{Context, Object, Result};
 
-use super::members::segment_scope;
+use super::members::filter_scope;
 use crate::auth::Scope;
 use crate::graphql::pagination::Page;
-use crate::graphql::{Count, ScopeGuard};
+use crate::graphql::{ContextExt, Count, ScopeGuard};
 use crate::profiles::{
     CustomerConnection, CustomerFilter, count_limit, customer_connection, customer_count_up_to,
+    query,
 };
 
 /// A filter seen as a segment would be: its customers and their count.
@@ -24,14 +25,14 @@ impl SegmentPreview {
     /// How many customers the filter holds: `EXACT` up to 10,000,
     /// `AT_LEAST` 10,000 above.
     async fn count(&self, ctx: &Context<'_>) -> Result<Count> {
-        let scope = segment_scope(ctx, self.filter.as_ref()).await?;
+        let scope = filter_scope(ctx, self.filter.as_ref()).await?;
         customer_count_up_to(ctx, self.filter.as_ref(), scope, count_limit(None)?).await
     }
 
     /// The customers, newest first, paged by the preview's `first` and
     /// `after`.
     async fn customers(&self, ctx: &Context<'_>) -> Result<CustomerConnection> {
-        let scope = segment_scope(ctx, self.filter.as_ref()).await?;
+        let scope = filter_scope(ctx, self.filter.as_ref()).await?;
         customer_connection(ctx, self.page.clone(), self.filter.clone(), None, scope).await
     }
 }
@@ -46,13 +47,21 @@ impl SegmentPreviewQuery {
     #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
     async fn segment_preview(
         &self,
+        ctx: &Context<'_>,
         #[graphql(desc = "The filter; every customer when absent.")] filter: Option<CustomerFilter>,
+        #[graphql(
+            desc = "The same in text, both holding when both are given: `tag:vip -status:archived total_spent:>100 email:ali*` (docs/query-language.md)."
+        )]
+        query: Option<String>,
         #[graphql(desc = "Returns the first n customers (1–100; 25 by default).")] first: Option<
             i32,
         >,
         #[graphql(desc = "Returns the customers after this cursor.")] after: Option<String>,
     ) -> Result<SegmentPreview> {
         let page = Page::from_params(first, after, None, None)?;
+        let session = ctx.session()?;
+        let filter =
+            query::with_query(&session.db, session.tenant(), filter, query.as_deref()).await?;
         Ok(SegmentPreview { filter, page })
     }
 }

@@ -165,7 +165,7 @@ fn scalar(field: &Field, op: Op, value: &Value, at: &str) -> AppResult<Scalar> {
             let name = value.as_str().map(str::to_ascii_uppercase);
             let segment = RfmSegment::ALL
                 .into_iter()
-                .find(|s| Some(rfm_name(*s)) == name.as_deref())
+                .find(|s| Some(s.name()) == name.as_deref())
                 .ok_or_else(|| wrong(at, "an RFM segment such as \"CHAMPIONS\""))?;
             Scalar::Segment(segment)
         }
@@ -222,24 +222,6 @@ fn scalar(field: &Field, op: Op, value: &Value, at: &str) -> AppResult<Scalar> {
             _ => return Err(wrong(at, "a text, a number or a boolean")),
         },
     })
-}
-
-/// The name of an RFM segment as rules and the API spell it.
-pub fn rfm_name(segment: RfmSegment) -> &'static str {
-    match segment {
-        RfmSegment::Champions => "CHAMPIONS",
-        RfmSegment::Loyal => "LOYAL",
-        RfmSegment::PotentialLoyalist => "POTENTIAL_LOYALIST",
-        RfmSegment::NewCustomers => "NEW_CUSTOMERS",
-        RfmSegment::Promising => "PROMISING",
-        RfmSegment::NeedAttention => "NEED_ATTENTION",
-        RfmSegment::AboutToSleep => "ABOUT_TO_SLEEP",
-        RfmSegment::AtRisk => "AT_RISK",
-        RfmSegment::CannotLose => "CANNOT_LOSE",
-        RfmSegment::Hibernating => "HIBERNATING",
-        RfmSegment::Lost => "LOST",
-        RfmSegment::None => "NONE",
-    }
 }
 
 #[cfg(test)]

@@ -62,6 +62,11 @@ impl Fields {
         }
     }
 
+    /// The definitions, in no order.
+    pub fn iter(&self) -> impl Iterator<Item = &custom_field::Model> {
+        self.0.values()
+    }
+
     pub fn get(&self, key: &str) -> Option<&custom_field::Model> {
         self.0.get(key)
     }

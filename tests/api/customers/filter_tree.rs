@@ -1,6 +1,7 @@
 //! The filter tree: `and`, `or` and `not` nested, checked against an
 //! oracle over generated trees (the rows each should match, computed here
-//! from the customers' known fields), on lists and counts alike.
+//! from the customers' known fields), on lists and counts alike, and each
+//! tree written as a text query, which must match the same rows.
 
 use std::collections::BTreeSet;
 
@@ -32,6 +33,14 @@ enum Atom {
     Berliner,
     FromWeb,
     TwoOrders,
+    /// No paid order: RFM segment NONE.
+    Unrated,
+    /// Low churn risk: those who ordered, all just now.
+    Loyal,
+    /// An average order of exactly 5.00: those who ordered.
+    AverageFive,
+    /// One email exactly, in another case.
+    Third,
 }
 
 impl Atom {
@@ -45,6 +54,30 @@ impl Atom {
             Atom::Berliner => json!({ "city": "Berlin" }),
             Atom::FromWeb => json!({ "source": "web" }),
             Atom::TwoOrders => json!({ "minOrders": 2, "maxOrders": 5 }),
+            Atom::Unrated => json!({ "rfmSegment": ["NONE"] }),
+            Atom::Loyal => json!({ "churnRiskBelow": 0.5 }),
+            Atom::AverageFive => {
+                json!({ "minAverageOrderValue": "5.00", "maxAverageOrderValue": "5.00" })
+            }
+            Atom::Third => json!({ "email": "C3@ACME.example" }),
+        }
+    }
+
+    /// The same condition in the query language.
+    fn text(self) -> &'static str {
+        match self {
+            Atom::Vip => "tag:vip",
+            Atom::German => "country:de",
+            Atom::Archived => "status:archived",
+            Atom::Kestrel => "kestrel",
+            Atom::Ordered => "last_order_at:>1999-12-31",
+            Atom::Berliner => "city:Berlin",
+            Atom::FromWeb => "source:\"web\"",
+            Atom::TwoOrders => "orders:2..5",
+            Atom::Unrated => "rfm_segment:none",
+            Atom::Loyal => "churn_risk:<0.5",
+            Atom::AverageFive => "aov:4.99..5",
+            Atom::Third => "email:C3@acme.EXAMPLE",
         }
     }
 
@@ -58,6 +91,9 @@ impl Atom {
             Atom::Berliner => c.berliner,
             Atom::FromWeb => c.from_web,
             Atom::TwoOrders => c.ordered && c.vip,
+            Atom::Unrated => !c.ordered,
+            Atom::Loyal | Atom::AverageFive => c.ordered,
+            Atom::Third => c.email == "c3@acme.example",
         }
     }
 }
@@ -76,6 +112,22 @@ impl Tree {
             Tree::And(list) => json!({ "and": list.iter().map(Tree::filter).collect::<Vec<_>>() }),
             Tree::Or(list) => json!({ "or": list.iter().map(Tree::filter).collect::<Vec<_>>() }),
             Tree::Not(tree) => json!({ "not": tree.filter() }),
+        }
+    }
+
+    /// The tree as a text query: groups in parentheses, `NOT` as `-` or
+    /// the word.
+    fn text(&self) -> String {
+        let list = |l: &[Tree], join: &str| {
+            let parts: Vec<String> = l.iter().map(|t| format!("({})", t.text())).collect();
+            parts.join(join)
+        };
+        match self {
+            Tree::Leaf(atom) => atom.text().to_owned(),
+            Tree::And(l) => list(l, " "),
+            Tree::Or(l) => list(l, " OR "),
+            Tree::Not(t) if matches!(**t, Tree::Leaf(_)) => format!("-{}", t.text()),
+            Tree::Not(t) => format!("NOT ({})", t.text()),
         }
     }
 
@@ -111,6 +163,10 @@ impl Rng {
             Atom::Berliner,
             Atom::FromWeb,
             Atom::TwoOrders,
+            Atom::Unrated,
+            Atom::Loyal,
+            Atom::AverageFive,
+            Atom::Third,
         ];
         let kind = if depth >= 3 { 0 } else { self.below(4) };
         match kind {
@@ -219,8 +275,8 @@ async fn trees_match_what_their_conditions_say(backend: Backend) {
         let found = app
             .gql(
                 "acme",
-                "query($f: CustomerFilter) { customers(first: 100, filter: $f) { totalCount nodes { email } } customerCount(filter: $f) customersCount(filter: $f) { count precision } }",
-                json!({ "f": filter }),
+                "query($f: CustomerFilter, $q: String) { customers(first: 100, filter: $f) { totalCount nodes { email } } customerCount(filter: $f) customersCount(filter: $f) { count precision } queried: customers(first: 100, query: $q) { nodes { email } } queriedCount: customersCount(query: $q) { count } }",
+                json!({ "f": filter, "q": tree.text() }),
             )
             .await
             .ok();
@@ -231,6 +287,14 @@ async fn trees_match_what_their_conditions_say(backend: Backend) {
             .map(|n| n["email"].as_str().unwrap())
             .collect();
         assert_eq!(listed, expected, "round {round}: {filter}");
+        let queried: BTreeSet<&str> = found["queried"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["email"].as_str().unwrap())
+            .collect();
+        assert_eq!(queried, expected, "round {round}: {}", tree.text());
+        assert_eq!(found["queriedCount"]["count"], expected.len());
         let n = expected.len();
         assert_eq!(
             found["customers"]["totalCount"], n,

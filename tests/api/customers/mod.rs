@@ -7,4 +7,5 @@ mod delete_rules;
 mod filter_tree;
 mod numbered;
 mod queries;
+mod query_language;
 mod update;

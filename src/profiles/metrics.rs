@@ -1,0 +1,90 @@
+//! A customer's derived metrics as filters see them: the RFM segment
+//! names, and [`Metrics`], the SQL of the metrics that the analytics
+//! layer above this one computes (RFM scores need the tenant's
+//! breakpoints, churn risk the clock), handed to a filter when it is
+//! compiled.
+
+use async_graphql::Enum;
+use sea_orm::sea_query::Expr;
+
+/// The marketing segment an RFM score names, read from the recency score R
+/// and FM, the mean of the frequency and monetary scores rounded up.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RfmSegment {
+    /// Bought very recently, often and for much (R 5, FM 4–5).
+    Champions,
+    /// Bought fairly recently, often and for much (R 3–4, FM 4–5).
+    Loyal,
+    /// Bought recently, with middling frequency and spend (R 4–5, FM 2–3).
+    PotentialLoyalist,
+    /// Bought very recently, but little so far (R 5, FM 1).
+    NewCustomers,
+    /// Bought recently, but little so far (R 4, FM 1).
+    Promising,
+    /// Middling recency, frequency and spend (R 3, FM 3).
+    NeedAttention,
+    /// Middling recency, with low frequency and spend (R 3, FM 1–2).
+    AboutToSleep,
+    /// Used to buy often and for much, but not lately (R 1–2, FM 3–4).
+    AtRisk,
+    /// Among the most frequent and biggest spenders, but not lately
+    /// (R 1–2, FM 5).
+    CannotLose,
+    /// Not lately, and little (R 2 with FM 1–2, or R 1 with FM 2).
+    Hibernating,
+    /// The longest silent, with the fewest orders and least spend
+    /// (R 1, FM 1).
+    Lost,
+    /// No paid order.
+    None,
+}
+
+impl RfmSegment {
+    pub const ALL: [RfmSegment; 12] = [
+        RfmSegment::Champions,
+        RfmSegment::Loyal,
+        RfmSegment::PotentialLoyalist,
+        RfmSegment::NewCustomers,
+        RfmSegment::Promising,
+        RfmSegment::NeedAttention,
+        RfmSegment::AboutToSleep,
+        RfmSegment::AtRisk,
+        RfmSegment::CannotLose,
+        RfmSegment::Hibernating,
+        RfmSegment::Lost,
+        RfmSegment::None,
+    ];
+
+    /// The name of an RFM segment as rules and the API spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RfmSegment::Champions => "CHAMPIONS",
+            RfmSegment::Loyal => "LOYAL",
+            RfmSegment::PotentialLoyalist => "POTENTIAL_LOYALIST",
+            RfmSegment::NewCustomers => "NEW_CUSTOMERS",
+            RfmSegment::Promising => "PROMISING",
+            RfmSegment::NeedAttention => "NEED_ATTENTION",
+            RfmSegment::AboutToSleep => "ABOUT_TO_SLEEP",
+            RfmSegment::AtRisk => "AT_RISK",
+            RfmSegment::CannotLose => "CANNOT_LOSE",
+            RfmSegment::Hibernating => "HIBERNATING",
+            RfmSegment::Lost => "LOST",
+            RfmSegment::None => "NONE",
+        }
+    }
+
+    /// The segment a name spells, in any case.
+    pub fn named(name: &str) -> Option<RfmSegment> {
+        RfmSegment::ALL
+            .into_iter()
+            .find(|s| s.name().eq_ignore_ascii_case(name))
+    }
+}
+
+/// The derived metrics in SQL, over `customers`.
+pub trait Metrics: Send + Sync {
+    /// True for the customers whose RFM segment is one of `wanted`.
+    fn rfm_segment_in(&self, wanted: &[RfmSegment]) -> Expr;
+    /// The churn risk, 0–1; NULL for a customer without a paid order.
+    fn churn_risk(&self) -> Expr;
+}
