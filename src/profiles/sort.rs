@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use async_graphql::{Enum, InputObject};
 use entity::customer;
 use sea_orm::DbBackend;
+use sea_orm::sea_query::{Expr, ExprTrait as _};
 
 use super::fields::Fields;
 use super::fields::filter::sort_key;
@@ -30,6 +31,10 @@ pub enum CustomerSortField {
     TotalSpent,
     /// The number of paid orders.
     TotalOrders,
+    /// When the first paid order was placed.
+    FirstOrderAt,
+    /// The average paid order, to the cent (none without a paid order).
+    AverageOrderValue,
 }
 
 /// Which way a list is sorted.
@@ -107,6 +112,32 @@ impl CustomerSortField {
                 Self::TotalOrders => ("TOTAL_ORDERS", C::TotalOrders, KeyKind::Int, false, |m| {
                     KeyValue::Int(m.total_orders)
                 }),
+                Self::FirstOrderAt => (
+                    "FIRST_ORDER_AT",
+                    C::FirstOrderAt,
+                    KeyKind::Time,
+                    true,
+                    |m| {
+                        m.first_order_at
+                            .as_ref()
+                            .map_or(KeyValue::Null, KeyValue::time)
+                    },
+                ),
+                Self::AverageOrderValue => {
+                    return SortKey {
+                        name: Cow::Borrowed("AVERAGE_ORDER_VALUE"),
+                        column: KeyColumn::Expr(average_order_cents()),
+                        kind: KeyKind::Int,
+                        nullable: true,
+                        value: KeyRead::Row(|m: &customer::Model| {
+                            if m.total_orders > 0 {
+                                KeyValue::Int(m.total_spent_cents / m.total_orders)
+                            } else {
+                                KeyValue::Null
+                            }
+                        }),
+                    };
+                }
             };
         SortKey {
             name: Cow::Borrowed(name),
@@ -116,4 +147,17 @@ impl CustomerSortField {
             value: KeyRead::Row(value),
         }
     }
+}
+
+/// The average paid order in whole cents, truncated as integer division
+/// truncates on both databases and in Rust (so a cursor's value compares
+/// equal to the row's); NULL without a paid order.
+fn average_order_cents() -> Expr {
+    use customer::Column as C;
+    let col = |c: C| Expr::col((customer::Entity, c));
+    Expr::case(
+        col(C::TotalOrders).gt(0),
+        col(C::TotalSpentCents).div(col(C::TotalOrders)),
+    )
+    .into()
 }

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, spawn_app_unlimited};
 
-const FIELDS: [&str; 7] = [
+const FIELDS: [&str; 9] = [
     "CREATED_AT",
     "UPDATED_AT",
     "NAME",
@@ -15,11 +15,13 @@ const FIELDS: [&str; 7] = [
     "LAST_ORDER_AT",
     "TOTAL_SPENT",
     "TOTAL_ORDERS",
+    "FIRST_ORDER_AT",
+    "AVERAGE_ORDER_VALUE",
 ];
 const PAGE: &str =
     "query($first: Int, $after: String, $last: Int, $before: String, $sort: CustomerSort) {
   customers(first: $first, after: $after, last: $last, before: $before, sort: $sort) {
-    edges { cursor node { id name email createdAt updatedAt lastOrderAt totalSpent totalOrders } }
+    edges { cursor node { id name email createdAt updatedAt lastOrderAt totalSpent totalOrders metrics { firstOrderAt } } }
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
   }
 }";
@@ -78,6 +80,10 @@ async fn seed_order_totals(app: &TestApp) {
                 Expr::val(((i % 23) * 1000 + i % 3) as i64),
             )
             .col_expr(Column::TotalOrders, Expr::val((i % 7) as i64))
+            .col_expr(
+                Column::FirstOrderAt,
+                Expr::val(base - chrono::Duration::days((i % 11) as i64)),
+            )
             .filter(Column::Id.eq(id.trim_start_matches("cus_")))
             .exec(&db)
             .await
@@ -97,7 +103,18 @@ async fn seed_order_totals(app: &TestApp) {
 
 /// The node's value of a sort field, comparable as text; NULL sorts first.
 fn key(node: &Value, field: &str) -> (bool, String) {
+    if field == "AVERAGE_ORDER_VALUE" {
+        // Whole cents, truncated.
+        let orders = node["totalOrders"].as_i64().unwrap();
+        let spent = node["totalSpent"].as_str().unwrap().replace('.', "");
+        let spent: i64 = spent.parse().unwrap();
+        return match orders {
+            0 => (false, String::new()),
+            n => (true, format!("{:0>20}", spent / n)),
+        };
+    }
     let value = match field {
+        "FIRST_ORDER_AT" => &node["metrics"]["firstOrderAt"],
         "CREATED_AT" => &node["createdAt"],
         "UPDATED_AT" => &node["updatedAt"],
         "NAME" => &node["name"],
