@@ -15,6 +15,13 @@ pub struct Model {
     pub match_mode: MatchMode,
     #[sea_orm(column_type = "JsonBinary")]
     pub rules: Json,
+    /// A dynamic segment's `CustomerFilter`, as given (a GraphQL input
+    /// value as JSON); none for one defined by rules.
+    #[sea_orm(column_type = "JsonBinary", nullable)]
+    pub filter: Option<Json>,
+    /// A dynamic segment's text query, as given.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub query: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

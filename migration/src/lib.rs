@@ -24,6 +24,7 @@ mod m20261206_000017_api_keys;
 mod m20261206_000018_tenant_settings;
 mod m20261206_000019_locations;
 mod m20261206_000020_api_key_locations;
+mod m20261206_000021_segment_filters;
 
 pub struct Migrator;
 
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000018_tenant_settings::Migration),
             Box::new(m20261206_000019_locations::Migration),
             Box::new(m20261206_000020_api_key_locations::Migration),
+            Box::new(m20261206_000021_segment_filters::Migration),
         ]
     }
 }

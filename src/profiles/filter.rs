@@ -121,6 +121,12 @@ impl CustomerFilter {
         self.compile_at(FIELD, 0, env)
     }
 
+    /// [`CustomerFilter::compile`], errors naming the filter `path`
+    /// (`input.filter`).
+    pub fn compile_named(&self, path: &str, env: &FilterEnv) -> AppResult<Condition> {
+        self.compile_at(path, 0, env)
+    }
+
     /// [`CustomerFilter::compile`] of a filter at `path`, `depth` filters
     /// deep in the tree.
     pub(super) fn compile_at(

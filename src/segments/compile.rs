@@ -20,6 +20,7 @@ use super::rule::{Field, Kind, Op, Operand, Rule, Scalar};
 use crate::analytics::RfmSegment;
 use crate::analytics::churn::PRIOR_INTERVAL_DAYS;
 use crate::analytics::rfm::{Breakpoints, Scores, score_expr};
+use crate::profiles::fields::Fields;
 use crate::profiles::json_path::JsonPath;
 use crate::profiles::metrics::Metrics;
 use crate::tenancy::{self, TenantId};
@@ -33,6 +34,9 @@ pub struct Env {
     pub tenant: TenantId,
     pub now: Time,
     pub breakpoints: Breakpoints,
+    /// The tenant's custom field definitions, when a segment's filter
+    /// names one.
+    pub fields: Fields,
 }
 
 /// How a segment's rules combine.

@@ -1,14 +1,16 @@
 //! What the segment mutations take: the inputs, checked.
 
-use async_graphql::{Enum, ID, InputObject, Json, MaybeUndefined};
+use async_graphql::{Enum, ID, InputObject, InputType as _, Json, MaybeUndefined};
 use serde_json::Value;
 
-use super::Match;
 use super::rule::{self, MAX_RULES, RawRule, Rule};
 use super::typed;
+use super::{Env, Match};
 use crate::error::{AppError, AppResult, bad_input};
 use crate::graphql::input;
 use crate::profiles::fields::Fields;
+use crate::profiles::query;
+use crate::profiles::{CustomerFilter, FilterEnv};
 
 pub(super) const MAX_NAME: usize = 255;
 /// Segments one tenant may have: each is evaluated by `segmentDistribution`
@@ -88,8 +90,14 @@ pub struct SegmentInput {
     /// How a dynamic segment's rules combine; `ALL` by default.
     #[graphql(default)]
     pub r#match: MatchInput,
-    /// Dynamic segments: 1 to 50 rules.
+    /// Dynamic segments: 1 to 50 rules; or `filter` or `query` instead.
     pub rules: Option<Vec<RuleInput>>,
+    /// Dynamic segments: the members are the customers this filter tree
+    /// holds (no `segmentId`), with `query` if given too.
+    pub filter: Option<CustomerFilter>,
+    /// Dynamic segments: the members are the customers this text query
+    /// holds (docs/query-language.md; no `segment:`).
+    pub query: Option<String>,
     /// Static segments: the first members (at most 250).
     pub customer_ids: Option<Vec<ID>>,
 }
@@ -103,8 +111,108 @@ pub struct SegmentUpdateInput {
     pub description: MaybeUndefined<String>,
     /// How the rules combine.
     pub r#match: Option<MatchInput>,
-    /// Replaces the rules of a dynamic segment.
+    /// Replaces the definition of a dynamic segment by these rules.
     pub rules: Option<Vec<RuleInput>>,
+    /// Replaces the definition of a dynamic segment by this filter (with
+    /// `query`, if given too).
+    pub filter: Option<CustomerFilter>,
+    /// Replaces the definition of a dynamic segment by this query (with
+    /// `filter`, if given too).
+    pub query: Option<String>,
+}
+
+/// What defines a dynamic segment, checked and as stored.
+pub(super) struct Defined {
+    pub rules: Value,
+    pub filter: Option<Value>,
+    pub query: Option<String>,
+}
+
+/// Checks a dynamic segment's definition: rules, or a filter and a query
+/// (either or both); errors name `input.rules`, `input.filter…` or
+/// `input.query`.
+pub(super) fn checked_definition(
+    rules: Option<Vec<RuleInput>>,
+    filter: Option<CustomerFilter>,
+    query: Option<String>,
+    env: &Env,
+) -> AppResult<Defined> {
+    if let Some(rules) = rules {
+        if filter.is_some() || query.is_some() {
+            return Err(bad_input(
+                "input.rules",
+                "give rules, or a filter and a query, not both",
+            ));
+        }
+        return Ok(Defined {
+            rules: checked_rules(rules, &env.fields)?.1,
+            filter: None,
+            query: None,
+        });
+    }
+    if filter.is_none() && query.is_none() {
+        return Err(bad_input(
+            "input.rules",
+            "a dynamic segment needs rules, a filter or a query",
+        ));
+    }
+    let compile = |f: &CustomerFilter, path: &str| {
+        if f.segment_id.is_some() {
+            return Err(bad_input(
+                format!("{path}.segmentId"),
+                "a segment is not defined by another segment's members",
+            ));
+        }
+        f.compile_named(
+            path,
+            &FilterEnv {
+                backend: env.backend,
+                tenant: &env.tenant,
+                fields: &env.fields,
+                metrics: Some(env),
+            },
+        )
+    };
+    if let Some(filter) = &filter {
+        compile(filter, "input.filter")?;
+    }
+    if let Some(text) = &query {
+        let queried = query::read(text, &env.fields, "input.query")?;
+        if queried.segment_id.is_some() {
+            return Err(bad_input(
+                "input.query",
+                "a segment is not defined by another segment's members",
+            ));
+        }
+        compile(&queried, "input.query")?;
+    }
+    let stored = filter
+        .map(|f| {
+            f.to_value()
+                .into_json()
+                .map(without_nulls)
+                .map_err(|e| AppError::Internal(e.into()))
+        })
+        .transpose()?;
+    Ok(Defined {
+        rules: Value::Array(Vec::new()),
+        filter: stored,
+        query,
+    })
+}
+
+/// A JSON value without its null members: the filter as it was written.
+fn without_nulls(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
+        other => other,
+    }
 }
 
 pub(super) fn name(value: String, field: &str) -> AppResult<String> {

@@ -11,6 +11,7 @@ use sea_orm::{Condition, DatabaseConnection};
 use super::{Definition, Env, repo};
 use crate::analytics::breakpoints;
 use crate::error::AppResult;
+use crate::profiles::fields::Fields;
 use crate::profiles::repo as customers;
 use crate::tenancy::{self, TenantId};
 
@@ -39,13 +40,19 @@ async fn env(db: &DatabaseConnection, tenant: &TenantId, defs: &[Definition]) ->
     } else {
         None
     };
-    Ok(Env::new(db.get_database_backend(), tenant, breakpoints))
+    let fields = Fields::when(defs.iter().any(Definition::needs_fields), db, tenant).await?;
+    Ok(Env::new(
+        db.get_database_backend(),
+        tenant,
+        breakpoints,
+        fields,
+    ))
 }
 
-fn dynamic_conditions(defs: &[Definition], env: &Env) -> Vec<(String, Condition)> {
+fn dynamic_conditions(defs: &[Definition], env: &Env) -> AppResult<Vec<(String, Condition)>> {
     defs.iter()
         .filter(|d| d.dynamic)
-        .map(|d| (d.key.clone(), d.condition(env)))
+        .map(|d| Ok((d.key.clone(), d.condition(env)?)))
         .collect()
 }
 
@@ -73,7 +80,7 @@ impl Loader<String> for MemberCountLoader {
             .map(|d| d.key.clone())
             .collect();
         let mut counts = repo::listed_counts(&self.db, &self.tenant, &listed).await?;
-        let mut dynamic = dynamic_conditions(&defs, &env(&self.db, &self.tenant, &defs).await?);
+        let mut dynamic = dynamic_conditions(&defs, &env(&self.db, &self.tenant, &defs).await?)?;
         if let [(key, condition)] = dynamic.as_mut_slice() {
             // One segment: a plain `WHERE`, which its indexes can serve.
             let n = customers::count(&self.db, &self.tenant, condition.clone(), false).await?;
@@ -112,7 +119,7 @@ impl Loader<String> for CustomerSegmentsLoader {
             .map(Definition::of)
             .collect::<AppResult<Vec<_>>>()?;
         let mut pairs = repo::listed_memberships(db, tenant, keys).await?;
-        let dynamic = dynamic_conditions(&defs, &env(db, tenant, &defs).await?);
+        let dynamic = dynamic_conditions(&defs, &env(db, tenant, &defs).await?)?;
         if !dynamic.is_empty() {
             pairs.extend(repo::matches(db, tenant, keys, &dynamic).await?);
         }

@@ -13,17 +13,24 @@ use crate::analytics::BreakpointLoader;
 use crate::error::{AppError, AppResult, not_found};
 use crate::graphql::{ContextExt, Session};
 use crate::ids::SegmentId;
+use crate::profiles::fields::Fields;
 use crate::profiles::{CustomerFilter, Scope};
 
 /// The evaluation context of these segments, with the tenant's RFM
 /// breakpoints (read once per request) when a rule needs them.
 pub(super) async fn env(session: &Session, defs: &[Definition]) -> AppResult<Env> {
-    env_with(session, defs.iter().any(Definition::needs_breakpoints)).await
+    env_with(
+        session,
+        defs.iter().any(Definition::needs_breakpoints),
+        defs.iter().any(Definition::needs_fields),
+    )
+    .await
 }
 
 /// The evaluation context, with the tenant's RFM breakpoints when
-/// `breakpoints` asks for them.
-async fn env_with(session: &Session, breakpoints: bool) -> AppResult<Env> {
+/// `breakpoints` asks for them and its custom field definitions when
+/// `fields` does.
+async fn env_with(session: &Session, breakpoints: bool, fields: bool) -> AppResult<Env> {
     let breakpoints = if breakpoints {
         let loaded = session.loaders.get::<BreakpointLoader>().load_one(()).await;
         Some(
@@ -34,10 +41,12 @@ async fn env_with(session: &Session, breakpoints: bool) -> AppResult<Env> {
     } else {
         None
     };
+    let fields = Fields::when(fields, &session.db, session.tenant()).await?;
     Ok(Env::new(
         session.db.get_database_backend(),
         session.tenant(),
         breakpoints,
+        fields,
     ))
 }
 
@@ -45,7 +54,7 @@ async fn env_with(session: &Session, breakpoints: bool) -> AppResult<Env> {
 pub(super) async fn membership(session: &Session, row: &segment::Model) -> AppResult<Condition> {
     let def = Definition::of(row)?;
     let env = env(session, std::slice::from_ref(&def)).await?;
-    Ok(def.condition(&env))
+    def.condition(&env)
 }
 
 /// The `segmentId` filter of `customers` and `customerCount`: the members
@@ -74,6 +83,6 @@ pub async fn filter_scope(ctx: &Context<'_>, filter: Option<&CustomerFilter>) ->
     let breakpoints = filter.is_some_and(CustomerFilter::needs_breakpoints);
     Ok(Scope {
         members,
-        metrics: Some(Arc::new(env_with(session, breakpoints).await?)),
+        metrics: Some(Arc::new(env_with(session, breakpoints, false).await?)),
     })
 }

@@ -14,6 +14,7 @@
 mod compile;
 mod distribution;
 mod explain;
+mod explain_filter;
 mod graphql;
 mod input;
 pub mod loader;
@@ -38,55 +39,126 @@ pub use preview::SegmentPreviewQuery;
 
 use entity::segment::SegmentKind;
 
+use async_graphql::InputType;
+
 use crate::analytics::rfm::Breakpoints;
 use crate::error::{AppError, AppResult};
+use crate::profiles::fields::Fields;
+use crate::profiles::query;
+use crate::profiles::{CustomerFilter, FilterEnv};
 use crate::tenancy::TenantId;
 use rule::{RawRule, Rule};
 
-/// A stored segment, its rules parsed.
+/// A stored segment, its definition read.
 pub struct Definition {
     pub key: String,
     pub dynamic: bool,
     pub mode: Match,
+    /// The rules of a segment defined by rules; empty otherwise.
     pub rules: Vec<Rule>,
+    /// The filter of a segment defined by a filter or a query.
+    pub filter: Option<StoredFilter>,
+}
+
+/// A segment's filter and query, as stored.
+pub struct StoredFilter {
+    pub filter: Option<CustomerFilter>,
+    pub query: Option<String>,
+}
+
+impl StoredFilter {
+    /// The one filter the two mean (`Env::fields` types the query).
+    pub(super) fn combined(&self, fields: &Fields) -> AppResult<CustomerFilter> {
+        match &self.query {
+            Some(text) => {
+                let queried = query::read(text, fields, "query")?;
+                query::combine(self.filter.clone(), queried, text, "query")
+            }
+            None => Ok(self.filter.clone().unwrap_or_default()),
+        }
+    }
 }
 
 impl Definition {
     pub fn of(row: &segment::Model) -> AppResult<Self> {
+        let stored = |what: &str, e: String| {
+            AppError::Internal(anyhow::anyhow!("stored {what} of {}: {e}", row.id))
+        };
         let raw: Vec<RawRule> = serde_json::from_value(row.rules.clone())
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("stored rules of {}: {e}", row.id)))?;
-        let rules = rule::parse_all(&raw, "rules").map_err(|e| {
-            AppError::Internal(anyhow::anyhow!("stored rules of {}: {e:?}", row.id))
-        })?;
+            .map_err(|e| stored("rules", e.to_string()))?;
+        let rules =
+            rule::parse_all(&raw, "rules").map_err(|e| stored("rules", format!("{e:?}")))?;
+        let filter = match &row.filter {
+            Some(json) => Some(
+                <CustomerFilter as InputType>::parse(Some(
+                    async_graphql::Value::from_json(json.clone())
+                        .map_err(|e| stored("filter", e.to_string()))?,
+                ))
+                .map_err(|e| stored("filter", e.into_server_error(Default::default()).message))?,
+            ),
+            None => None,
+        };
+        let defined = filter.is_some() || row.query.is_some();
         Ok(Definition {
             key: row.id.clone(),
             dynamic: row.kind == SegmentKind::Dynamic,
             mode: row.match_mode,
             rules,
+            filter: defined.then(|| StoredFilter {
+                filter,
+                query: row.query.clone(),
+            }),
         })
     }
 
     /// The condition a member meets.
-    pub fn condition(&self, env: &Env) -> Condition {
-        if self.dynamic {
-            compile::rules(&self.rules, self.mode, env)
-        } else {
-            compile::listed(&env.tenant, &self.key)
+    pub fn condition(&self, env: &Env) -> AppResult<Condition> {
+        if !self.dynamic {
+            return Ok(compile::listed(&env.tenant, &self.key));
+        }
+        match &self.filter {
+            Some(stored) => stored.combined(&env.fields)?.compile(&FilterEnv {
+                backend: env.backend,
+                tenant: &env.tenant,
+                fields: &env.fields,
+                metrics: Some(env),
+            }),
+            None => Ok(compile::rules(&self.rules, self.mode, env)),
         }
     }
 
     pub fn needs_breakpoints(&self) -> bool {
         compile::needs_breakpoints(&self.rules)
+            || self.filter.as_ref().is_some_and(|f| {
+                f.filter
+                    .as_ref()
+                    .is_some_and(CustomerFilter::needs_breakpoints)
+                    || f.query.as_deref().is_some_and(query::names_rfm)
+            })
+    }
+
+    /// Whether the condition needs the tenant's custom field definitions.
+    pub fn needs_fields(&self) -> bool {
+        self.filter.as_ref().is_some_and(|f| {
+            f.filter.as_ref().is_some_and(CustomerFilter::needs_fields)
+                || f.query.as_deref().is_some_and(query::names_fields)
+        })
     }
 }
 
 impl Env {
-    pub fn new(backend: DbBackend, tenant: &TenantId, breakpoints: Option<Breakpoints>) -> Self {
+    pub fn new(
+        backend: DbBackend,
+        tenant: &TenantId,
+        breakpoints: Option<Breakpoints>,
+        fields: Fields,
+    ) -> Self {
         Env {
             backend,
             tenant: tenant.clone(),
             now: crate::db::now(),
             breakpoints: breakpoints.unwrap_or_default(),
+            fields,
         }
     }
 }

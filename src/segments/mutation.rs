@@ -7,10 +7,11 @@ use sea_orm::{ConnectionTrait, DbErr, SqlErr};
 use serde_json::Value;
 
 use super::input::{
-    MAX_SEGMENTS, SegmentInput, SegmentType, SegmentUpdateInput, checked_rules, description, name,
+    Defined, MAX_SEGMENTS, SegmentInput, SegmentType, SegmentUpdateInput, checked_definition,
+    description, name,
 };
 use super::object::Segment;
-use super::{Match, repo};
+use super::{Env, Match, repo};
 use crate::auth::Scope;
 use crate::db::begin_write;
 use crate::error::{AppError, AppResult, bad_input, conflict, not_found};
@@ -46,6 +47,14 @@ pub(super) async fn customer_keys(
     Ok(keys)
 }
 
+/// What a new definition is checked in: the tenant's custom field
+/// definitions, with no breakpoints (a rule or filter on the RFM segment
+/// compiles the same with any).
+async fn checking_env(db: &impl ConnectionTrait, tenant: &TenantId) -> AppResult<Env> {
+    let fields = Fields::of(db, tenant).await?;
+    Ok(Env::new(db.get_database_backend(), tenant, None, fields))
+}
+
 /// A duplicate name is `CONFLICT` on `field`.
 pub(super) fn on_name_conflict(err: DbErr, field: &str) -> AppError {
     match err.sql_err() {
@@ -75,20 +84,25 @@ impl SegmentMutation {
         let name = name(input.name, "input.name")?;
         let description = input.description.map(description).transpose()?.flatten();
         let dynamic = input.kind == SegmentType::Dynamic;
-        let rules = match (dynamic, input.rules) {
-            (true, Some(rules)) => {
-                let fields = Fields::of(&session.db, tenant).await?;
-                checked_rules(rules, &fields)?.1
+        let defined = if dynamic {
+            let env = checking_env(&session.db, tenant).await?;
+            checked_definition(input.rules, input.filter, input.query, &env)?
+        } else {
+            if input.rules.as_ref().is_some_and(|r| !r.is_empty())
+                || input.filter.is_some()
+                || input.query.is_some()
+            {
+                return Err(bad_input(
+                    "input.rules",
+                    "a static segment has members, not rules, a filter or a query",
+                )
+                .into());
             }
-            (true, None) => {
-                return Err(bad_input("input.rules", "a dynamic segment needs rules").into());
+            Defined {
+                rules: Value::Array(Vec::new()),
+                filter: None,
+                query: None,
             }
-            (false, Some(rules)) if !rules.is_empty() => {
-                return Err(
-                    bad_input("input.rules", "a static segment has members, not rules").into(),
-                );
-            }
-            (false, _) => Value::Array(Vec::new()),
         };
         let ids = input.customer_ids.unwrap_or_default();
         if dynamic && !ids.is_empty() {
@@ -121,7 +135,9 @@ impl SegmentMutation {
                     SegmentKind::Static
                 },
                 match_mode: Match::from(input.r#match),
-                rules,
+                rules: defined.rules,
+                filter: defined.filter,
+                query: defined.query,
                 created_at: now,
                 updated_at: now,
             },
@@ -156,14 +172,19 @@ impl SegmentMutation {
             .await?
             .ok_or(not_found("segment"))?;
         let before = row.clone();
-        if let Some(rules) = input.rules {
+        if input.rules.is_some() || input.filter.is_some() || input.query.is_some() {
             if row.kind != SegmentKind::Dynamic {
-                return Err(
-                    bad_input("input.rules", "a static segment has members, not rules").into(),
-                );
+                return Err(bad_input(
+                    "input.rules",
+                    "a static segment has members, not rules, a filter or a query",
+                )
+                .into());
             }
-            let fields = Fields::of(&txn, session.tenant()).await?;
-            row.rules = checked_rules(rules, &fields)?.1;
+            let env = checking_env(&txn, session.tenant()).await?;
+            let defined = checked_definition(input.rules, input.filter, input.query, &env)?;
+            row.rules = defined.rules;
+            row.filter = defined.filter;
+            row.query = defined.query;
         }
         if let Some(name) = name {
             row.name = name;

@@ -8,7 +8,7 @@ use super::input::{MatchInput, SegmentType};
 use super::loader::{CustomerSegmentsLoader, MemberCountLoader};
 use super::members::{env, filter_scope, membership};
 use super::rule::{self, RawRule};
-use super::{Definition, Match, explain, repo};
+use super::{Definition, Match, explain, explain_filter, repo};
 use crate::auth::Scope;
 use crate::error::not_found;
 use crate::graphql::ContextExt;
@@ -122,9 +122,21 @@ impl Segment {
         }
     }
 
-    /// The rules, as given (empty for a static segment).
+    /// The rules, as given (empty for a static segment, or one defined by a
+    /// filter or query).
     async fn rules(&self) -> Vec<SegmentRule> {
         stored_rules(&self.0).into_iter().map(SegmentRule).collect()
+    }
+
+    /// The filter tree that defines a dynamic segment, as given (without
+    /// its empty fields); null for one defined by rules or a query alone.
+    async fn filter(&self) -> Option<Json<&Value>> {
+        self.0.filter.as_ref().map(Json)
+    }
+
+    /// The text query that defines a dynamic segment, as given.
+    async fn query(&self) -> Option<&str> {
+        self.0.query.as_deref()
     }
 
     /// How many customers are members now.
@@ -170,7 +182,11 @@ impl Segment {
     }
 
     /// Rule by rule, whether the customer meets it and the customer's
-    /// value (empty for a static segment). Needs `read:customers`.
+    /// value (empty for a static segment). A segment defined by a filter or
+    /// query is explained condition by condition through its tree: each
+    /// `rule.field` is the condition's path (`filter.or[1].country`),
+    /// `rule.operator` is `filter`, `rule.value` what it holds, and
+    /// `actual` null. Needs `read:customers`.
     #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
     async fn explain(
         &self,
@@ -182,6 +198,25 @@ impl Segment {
         let def = Definition::of(&self.0)?;
         let env = env(session, std::slice::from_ref(&def)).await?;
         let (db, tenant) = (&session.db, session.tenant());
+        if let Some(stored) = &def.filter {
+            let parts = explain_filter::explain(db, tenant, &key, stored, &env)
+                .await?
+                .ok_or(not_found("customer"))?;
+            return Ok(parts
+                .into_iter()
+                .enumerate()
+                .map(|(index, part)| RuleMatch {
+                    rule: RawRule {
+                        field: part.path,
+                        operator: "filter".into(),
+                        value: part.value,
+                    },
+                    index,
+                    matched: part.matched,
+                    actual: Value::Null,
+                })
+                .collect());
+        }
         let (row, matched) = repo::rule_matches(db, tenant, &key, &def.rules, &env)
             .await?
             .ok_or(not_found("customer"))?;

@@ -37,31 +37,66 @@ impl QueryError {
     }
 }
 
-impl From<QueryError> for AppError {
-    fn from(e: QueryError) -> Self {
+impl QueryError {
+    /// The error on the argument `field` (`query`, `input.query`).
+    pub fn on(self, field: &str) -> AppError {
         AppError::BadQuery {
-            field: "query".into(),
-            message: e.message,
-            position: e.position,
+            field: field.to_owned(),
+            message: self.message,
+            position: self.position,
         }
     }
 }
 
-/// The filter a query means, read with the tenant's custom field
-/// definitions when it names one (`field.<key>:`).
-pub async fn parse(
-    db: &impl ConnectionTrait,
-    tenant: &TenantId,
-    text: &str,
-) -> AppResult<CustomerFilter> {
-    let node = syntax::parse(text)?;
-    let fields = Fields::when(text.contains("field."), db, tenant).await?;
-    Ok(lower::lower(&node, &fields)?)
+/// Whether reading `text` needs the tenant's custom field definitions.
+pub fn names_fields(text: &str) -> bool {
+    text.contains("field.")
 }
 
-/// The `filter` and `query` arguments of a list or count as one filter:
-/// both hold. The query joins the filter's `and`; a `segment:` or search
-/// it holds at its top stays at the top where the filter has none.
+/// Whether `text` may name the RFM segment, which needs the tenant's
+/// breakpoints.
+pub fn names_rfm(text: &str) -> bool {
+    text.contains("rfm")
+}
+
+/// The filter a query means, its custom fields typed by `fields`; errors
+/// name `field`.
+pub fn read(text: &str, fields: &Fields, field: &str) -> AppResult<CustomerFilter> {
+    syntax::parse(text)
+        .and_then(|node| lower::lower(&node, fields))
+        .map_err(|e| e.on(field))
+}
+
+/// A `filter` and the filter a query means (`queried`, read from `text`)
+/// as one filter: both hold. The query joins the filter's `and`; a
+/// `segment:` or search at its top moves to the top where the filter has
+/// none.
+pub fn combine(
+    filter: Option<CustomerFilter>,
+    mut queried: CustomerFilter,
+    text: &str,
+    field: &str,
+) -> AppResult<CustomerFilter> {
+    let Some(mut filter) = filter else {
+        return Ok(queried);
+    };
+    if queried.segment_id.is_some() && filter.segment_id.is_some() {
+        let at = text.find("segment").unwrap_or(0);
+        return Err(QueryError::new(at, "the filter names a segment already").on(field));
+    }
+    if filter.segment_id.is_none() {
+        filter.segment_id = queried.segment_id.take();
+    }
+    if filter.search.is_none() {
+        filter.search = queried.search.take();
+    }
+    filter.and.get_or_insert_with(Vec::new).push(queried);
+    Ok(filter)
+}
+
+/// The `filter` and `query` arguments of a list or count as one filter,
+/// the query read with the tenant's custom field definitions when it
+/// names one (`field.<key>:`).
 pub async fn with_query(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
@@ -71,23 +106,7 @@ pub async fn with_query(
     let Some(text) = query else {
         return Ok(filter);
     };
-    let mut queried = parse(db, tenant, text).await?;
-    let Some(mut filter) = filter else {
-        return Ok(Some(queried));
-    };
-    if queried.segment_id.is_some() && filter.segment_id.is_some() {
-        return Err(AppError::BadQuery {
-            field: "query".into(),
-            message: "the filter names a segment already".into(),
-            position: text.find("segment").unwrap_or(0),
-        });
-    }
-    if filter.segment_id.is_none() {
-        filter.segment_id = queried.segment_id.take();
-    }
-    if filter.search.is_none() {
-        filter.search = queried.search.take();
-    }
-    filter.and.get_or_insert_with(Vec::new).push(queried);
-    Ok(Some(filter))
+    let fields = Fields::when(names_fields(text), db, tenant).await?;
+    let queried = read(text, &fields, "query")?;
+    combine(filter, queried, text, "query").map(Some)
 }

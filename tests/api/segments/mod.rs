@@ -1,6 +1,7 @@
 //! API.md §8: static and dynamic segments, `Segment.explain`,
 //! `Customer.segments`, the `segmentId` filter.
 
+mod filters;
 mod membership;
 mod preview;
 mod tenancy;
