@@ -34,10 +34,11 @@ pub enum Kind {
     Company,
     ApiKey,
     Location,
+    BulkOperation,
 }
 
 impl Kind {
-    const ALL: [Kind; 13] = [
+    const ALL: [Kind; 14] = [
         Kind::Customer,
         Kind::Order,
         Kind::Activity,
@@ -51,6 +52,7 @@ impl Kind {
         Kind::Company,
         Kind::ApiKey,
         Kind::Location,
+        Kind::BulkOperation,
     ];
 
     pub fn prefix(self) -> &'static str {
@@ -68,6 +70,7 @@ impl Kind {
             Kind::Company => "com_",
             Kind::ApiKey => "key_",
             Kind::Location => "loc_",
+            Kind::BulkOperation => "bop_",
         }
     }
 }
@@ -192,6 +195,7 @@ keyed! {
     Company => CompanyId, Company, "company";
     ApiKey => ApiKeyId, ApiKey, "API key";
     Location => LocationId, Location, "location";
+    BulkOperation => BulkOperationId, BulkOperation, "bulk operation";
 }
 
 /// A new time-ordered key for a row.

@@ -5,6 +5,7 @@ pub mod analytics;
 pub mod api_keys;
 pub mod app;
 pub mod auth;
+pub mod bulk;
 pub mod cli;
 pub mod commands;
 pub mod companies;

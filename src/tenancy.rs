@@ -162,6 +162,7 @@ macro_rules! tenant_tables {
 tenant_tables!(
     keyed: [
         api_key,
+        bulk_operation,
         company,
         customer => Id,
         customer_address => CustomerId,
@@ -176,6 +177,7 @@ tenant_tables!(
         webhook_delivery,
     ],
     unkeyed: [
+        bulk_export_chunk,
         custom_field,
         customer_contact => CustomerId,
         customer_tag => CustomerId,

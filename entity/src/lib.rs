@@ -8,6 +8,8 @@ pub mod prelude;
 
 pub mod activity;
 pub mod api_key;
+pub mod bulk_export_chunk;
+pub mod bulk_operation;
 pub mod company;
 pub mod custom_field;
 pub mod customer;

@@ -25,6 +25,7 @@ mod m20261206_000018_tenant_settings;
 mod m20261206_000019_locations;
 mod m20261206_000020_api_key_locations;
 mod m20261206_000021_segment_filters;
+mod m20261206_000022_bulk_operations;
 
 pub struct Migrator;
 
@@ -70,6 +71,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000019_locations::Migration),
             Box::new(m20261206_000020_api_key_locations::Migration),
             Box::new(m20261206_000021_segment_filters::Migration),
+            Box::new(m20261206_000022_bulk_operations::Migration),
         ]
     }
 }

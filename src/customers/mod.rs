@@ -13,9 +13,10 @@ mod merge;
 mod mutation;
 mod object;
 mod query;
+pub mod status;
 mod subscription;
-mod tagging;
-mod upsert;
+pub mod tagging;
+pub mod upsert;
 
 pub use addresses::AddressMutation;
 pub use delete_rules::graphql::{DeleteRuleMutation, DeleteRuleQuery};

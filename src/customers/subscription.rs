@@ -103,6 +103,7 @@ async fn committed_change(
         }
         Change::Activity { customer: None, .. }
         | Change::DataRequest { .. }
+        | Change::BulkOperation { .. }
         | Change::ApiKeyRevoked
         | Change::Interrupted => return Ok(None),
     };

@@ -2,7 +2,7 @@
 //! transaction, without replacing what else they carry.
 
 use entity::customer;
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::events;
 use crate::activity;
@@ -31,32 +31,7 @@ pub async fn tag(
     if rows.len() != unique.len() {
         return Err(not_found("customer"));
     }
-    let before = repo::tags(&txn, tenant, &unique).await?;
-    repo::remove_tags(&txn, tenant, &unique, remove).await?;
-    let additions: Vec<(String, Vec<String>)> = unique
-        .iter()
-        .map(|key| (key.clone(), add.to_vec()))
-        .collect();
-    if !add.is_empty() {
-        repo::add_tags(&txn, tenant, &additions).await?;
-    }
-    let after = repo::tags(&txn, tenant, &unique).await?;
-    if after.values().any(|t| t.len() > MAX_TAGS) {
-        return Err(bad_input(
-            "add",
-            format!("a customer has at most {MAX_TAGS} tags"),
-        ));
-    }
-    repo::touch(&txn, tenant, &unique).await?;
-    let updated = tenancy::find_many::<entity::customer::Entity>(&txn, tenant, &unique).await?;
-    let none = Vec::new();
-    let entries = updated.iter().filter_map(|row| {
-        let tags = |map: &std::collections::HashMap<String, Vec<String>>| {
-            map.get(&row.id).unwrap_or(&none).clone()
-        };
-        events::updated(row, row, &tags(&before), &tags(&after))
-    });
-    activity::repo::insert_many(&txn, tenant, entries.collect()).await?;
+    let updated = tag_in(&txn, tenant, &unique, add, remove).await?;
     txn.commit().await?;
     let by_key: std::collections::HashMap<&str, &customer::Model> =
         updated.iter().map(|row| (row.id.as_str(), row)).collect();
@@ -64,4 +39,44 @@ pub async fn tag(
         .iter()
         .filter_map(|key| by_key.get(key.as_str()).map(|row| (*row).clone()))
         .collect())
+}
+
+/// Adds `add` and removes `remove` on the customers `unique` (distinct
+/// keys, rows the caller holds locked), in the caller's transaction, with
+/// their timeline entries; the rows after.
+pub async fn tag_in(
+    txn: &impl ConnectionTrait,
+    tenant: &TenantId,
+    unique: &[String],
+    add: &[String],
+    remove: &[String],
+) -> AppResult<Vec<customer::Model>> {
+    let unique = unique.to_vec();
+    let before = repo::tags(txn, tenant, &unique).await?;
+    repo::remove_tags(txn, tenant, &unique, remove).await?;
+    let additions: Vec<(String, Vec<String>)> = unique
+        .iter()
+        .map(|key| (key.clone(), add.to_vec()))
+        .collect();
+    if !add.is_empty() {
+        repo::add_tags(txn, tenant, &additions).await?;
+    }
+    let after = repo::tags(txn, tenant, &unique).await?;
+    if after.values().any(|t| t.len() > MAX_TAGS) {
+        return Err(bad_input(
+            "add",
+            format!("a customer has at most {MAX_TAGS} tags"),
+        ));
+    }
+    repo::touch(txn, tenant, &unique).await?;
+    let updated = tenancy::find_many::<entity::customer::Entity>(txn, tenant, &unique).await?;
+    let none = Vec::new();
+    let entries = updated.iter().filter_map(|row| {
+        let tags = |map: &std::collections::HashMap<String, Vec<String>>| {
+            map.get(&row.id).unwrap_or(&none).clone()
+        };
+        events::updated(row, row, &tags(&before), &tags(&after))
+    });
+    activity::repo::insert_many(txn, tenant, entries.collect()).await?;
+    Ok(updated)
 }

@@ -131,28 +131,40 @@ fn concurrently() -> AppError {
 
 #[tracing::instrument(skip_all, fields(tenant = %tenant))]
 pub async fn delete(db: &DatabaseConnection, tenant: &TenantId, id: &CustomerId) -> AppResult<()> {
-    let key = id.as_str();
     let txn = begin_write(db).await?;
+    delete_in(&txn, tenant, id).await?;
+    txn.commit().await?;
+    crate::events::customer_deleted(tenant, id.as_str());
+    Ok(())
+}
+
+/// Deletes the tenant's customer `id` in the caller's transaction, unless
+/// a delete rule blocks it (`CONFLICT` with the blockers); the caller
+/// records [`crate::events::customer_deleted`] once it commits.
+pub async fn delete_in(
+    txn: &impl sea_orm::ConnectionTrait,
+    tenant: &TenantId,
+    id: &CustomerId,
+) -> AppResult<()> {
+    let key = id.as_str();
     // Locked first, so that no order or data request joins it between the
     // check of its blockers and its delete.
-    if tenancy::find_for_update::<customer::Entity>(&txn, tenant, key)
+    if tenancy::find_for_update::<customer::Entity>(txn, tenant, key)
         .await?
         .is_none()
     {
         return Err(not_found("customer"));
     }
-    let blockers = super::delete_rules::blockers(&txn, tenant, &[key.to_owned()]).await?;
+    let blockers = super::delete_rules::blockers(txn, tenant, &[key.to_owned()]).await?;
     super::delete_rules::refuse(blockers.get(key).map_or(&[], Vec::as_slice))?;
     // Orders outlive the customer, unlinked, for revenue statistics; its
     // tags, timeline and notes go with it.
-    crate::orders::repo::detach(&txn, tenant, key).await?;
-    if !repo::delete(&txn, tenant, id).await? {
+    crate::orders::repo::detach(txn, tenant, key).await?;
+    if !repo::delete(txn, tenant, id).await? {
         return Err(not_found("customer"));
     }
-    crate::data_requests::forget_copies(&txn, tenant, key).await?;
-    crate::webhooks::outbox::customer_deleted(&txn, tenant, key).await?;
-    txn.commit().await?;
-    crate::events::customer_deleted(tenant, key);
+    crate::data_requests::forget_copies(txn, tenant, key).await?;
+    crate::webhooks::outbox::customer_deleted(txn, tenant, key).await?;
     Ok(())
 }
 

@@ -253,6 +253,7 @@ impl RemovalRequest {
         let expires = (chrono::Utc::now() + ttl).min(archive_expires).timestamp();
         Ok(Some(download::link(
             settings.public_url.as_deref().unwrap_or_default(),
+            crate::ids::Kind::DataRequest,
             session.tenant(),
             &self.0.id,
             &link_key,

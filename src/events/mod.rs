@@ -52,6 +52,9 @@ pub enum Change {
     /// A data request about the customer was created or changed status
     /// (its row key and new status).
     DataRequest { id: String, status: String },
+    /// A bulk operation was started or moved on (its row key and status).
+    /// Names no customer (`customer` is empty).
+    BulkOperation { id: String, status: String },
     /// An API key of the tenant was revoked: every instance forgets the
     /// keys it has cached. Names no customer (`customer` is empty).
     ApiKeyRevoked,
@@ -126,6 +129,18 @@ pub fn customer_deleted(tenant: &crate::tenancy::TenantId, customer: &str) {
         tenant: tenant.as_str().to_owned(),
         customer: customer.to_owned(),
         change: Change::Deleted,
+    });
+}
+
+/// Notes that a bulk operation started or moved on.
+pub fn bulk_operation(tenant: &crate::tenancy::TenantId, id: &str, status: &str) {
+    record(Event {
+        tenant: tenant.as_str().to_owned(),
+        customer: String::new(),
+        change: Change::BulkOperation {
+            id: id.to_owned(),
+            status: status.to_owned(),
+        },
     });
 }
 

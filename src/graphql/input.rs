@@ -49,3 +49,19 @@ pub fn json(field: &str, value: Value) -> AppResult<Value> {
     }
     Ok(value)
 }
+
+/// A JSON value without its null members: an input object (a filter) as
+/// it was written, for storing.
+pub fn without_nulls(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
+        other => other,
+    }
+}

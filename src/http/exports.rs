@@ -2,6 +2,9 @@
 //! the archive's tenant with `read:data_requests` (otherwise 401, 403 or
 //! 404, exactly as for an archive that does not exist), or to a signed,
 //! unexpired link (otherwise 403, whatever is wrong with it).
+//!
+//! `GET /bulk-exports/{id}`: a completed bulk export's file, to a signed,
+//! unexpired link only (its `resultUrl`).
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -14,8 +17,9 @@ use super::state::AppState;
 use crate::auth::Scope;
 use crate::data_requests::{download, repo};
 use crate::error::{AppError, code};
-use crate::ids::{DataRequestId, Key};
-use crate::tenancy::TenantId;
+use crate::ids::{BulkOperationId, DataRequestId, Key, Kind};
+use crate::tenancy::{self, TenantId};
+use entity::bulk_operation::BulkStatus;
 
 #[derive(Deserialize)]
 pub struct Link {
@@ -67,7 +71,16 @@ async fn signed(app: &AppState, key: Option<String>, link: Link, id: &str) -> Re
         return bad_link();
     }
     match repo::find_export(&app.db, &tenant, &key).await {
-        Ok(Some(export)) if download::verify(&export.link_key, &tenant, &key, expires, &sig) => {
+        Ok(Some(export))
+            if download::verify(
+                &export.link_key,
+                Kind::DataRequest,
+                &tenant,
+                &key,
+                expires,
+                &sig,
+            ) =>
+        {
             archive(id, export.archive)
         }
         Ok(_) => bad_link(),
@@ -75,15 +88,54 @@ async fn signed(app: &AppState, key: Option<String>, link: Link, id: &str) -> Re
     }
 }
 
+pub async fn get_bulk(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    Query(link): Query<Link>,
+) -> Response {
+    let (Some(key), Some(tenant), Some(expires), Some(sig)) = (
+        BulkOperationId::decode(&id).map(Key::into_string),
+        link.tenant.as_deref().and_then(TenantId::parse),
+        link.expires,
+        link.sig,
+    ) else {
+        return bad_link();
+    };
+    if expires < chrono::Utc::now().timestamp() {
+        return bad_link();
+    }
+    let found = tenancy::find::<entity::bulk_operation::Entity>(&app.db, &tenant, &key).await;
+    let op = match found {
+        Ok(Some(op)) => op,
+        Ok(None) => return bad_link(),
+        Err(err) => return internal(err),
+    };
+    let signed = op.status == BulkStatus::Completed
+        && op.link_key.as_deref().is_some_and(|link_key| {
+            download::verify(link_key, Kind::BulkOperation, &tenant, &key, expires, &sig)
+        });
+    if !signed {
+        return bad_link();
+    }
+    let jsonl = op.params["format"] == "JSONL";
+    match crate::bulk::export_body(&app.db, &tenant, &key).await {
+        Ok(body) if jsonl => file(&id, "jsonl", "application/x-ndjson", body),
+        Ok(body) => file(&id, "csv", "text/csv; charset=utf-8", body),
+        Err(err) => internal(err),
+    }
+}
+
 fn archive(id: &str, body: String) -> Response {
-    let mut response = (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "application/json")],
-        body,
-    )
-        .into_response();
+    file(id, "json", "application/json", body)
+}
+
+/// A file to download, named `{id}.{extension}`, never cached.
+fn file(id: &str, extension: &str, content_type: &'static str, body: String) -> Response {
+    let mut response =
+        (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response();
     let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{id}.json\"")) {
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{id}.{extension}\""))
+    {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

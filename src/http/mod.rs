@@ -42,7 +42,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
-        .route("/exports/{id}", get(exports::get));
+        .route("/exports/{id}", get(exports::get))
+        .route("/bulk-exports/{id}", get(exports::get_bulk));
     if state.config.console {
         routes = routes.merge(console::routes(&state.config.console_dir));
     }

@@ -17,6 +17,7 @@ use async_graphql::{Schema, SchemaBuilder};
 
 use crate::activity::Activity;
 use crate::api_keys::ApiKey;
+use crate::bulk::BulkOperation;
 use crate::companies::Company;
 use crate::data_requests::RemovalRequest;
 use crate::graphql::Settings;
@@ -84,6 +85,7 @@ fn describe_connections(
         Company => "companies",
         Location => "locations",
         ApiKey => "API keys",
+        BulkOperation => "bulk operations",
     )
 }
 

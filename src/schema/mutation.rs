@@ -4,6 +4,7 @@ use async_graphql::MergedObject;
 
 use crate::activity::ActivityMutation;
 use crate::api_keys::ApiKeyMutation;
+use crate::bulk::BulkOperationMutation;
 use crate::companies::CompanyMutation;
 use crate::customers::{AddressMutation, CustomerMutation, DeleteRuleMutation};
 use crate::data_requests::DataRequestMutation;
@@ -29,6 +30,7 @@ pub struct Mutation(
     NoteMutation,
     SegmentMutation,
     DataRequestMutation,
+    BulkOperationMutation,
     WebhookMutation,
     ApiKeyMutation,
 );

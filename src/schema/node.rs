@@ -6,6 +6,7 @@ use async_graphql::{Context, ID, Interface, Object, Result};
 use crate::activity::Activity;
 use crate::activity::loader::Timeline;
 use crate::auth::Scope;
+use crate::bulk::BulkOperation;
 use crate::companies::Company;
 use crate::companies::loader::CompanyLoader;
 use crate::data_requests::RemovalRequest;
@@ -24,6 +25,7 @@ use crate::profiles::Customer;
 use crate::profiles::loader::CustomerLoader;
 use crate::segments::Segment;
 use crate::segments::loader::SegmentLoader;
+use crate::tenancy;
 use crate::webhooks::WebhookEndpoint;
 use crate::webhooks::loader::WebhookEndpointLoader;
 
@@ -44,6 +46,7 @@ pub enum Node {
     Segment(Segment),
     RemovalRequest(RemovalRequest),
     WebhookEndpoint(WebhookEndpoint),
+    BulkOperation(BulkOperation),
 }
 
 #[derive(Default)]
@@ -58,7 +61,7 @@ impl NodeQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(
-            desc = "The object's ID (`cus_…`, `com_…`, `loc_…`, `ord_…`, `act_…`, `note_…`, `seg_…`, `drr_…` or `whk_…`)."
+            desc = "The object's ID (`cus_…`, `com_…`, `loc_…`, `ord_…`, `act_…`, `note_…`, `seg_…`, `drr_…`, `whk_…` or `bop_…`)."
         )]
         id: ID,
     ) -> Result<Option<Node>> {
@@ -93,7 +96,8 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
         | Kind::Location
         | Kind::Order
         | Kind::Activity
-        | Kind::Note => Scope::ReadCustomers,
+        | Kind::Note
+        | Kind::BulkOperation => Scope::ReadCustomers,
         Kind::Segment => Scope::ReadSegments,
         Kind::DataRequest => Scope::ReadDataRequests,
         Kind::WebhookEndpoint => Scope::ReadWebhooks,
@@ -156,6 +160,11 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Option<Node>> {
             .load_one(key)
             .await?
             .map(|row| Node::WebhookEndpoint(WebhookEndpoint { row, secret: None })),
+        Kind::BulkOperation => {
+            tenancy::find::<entity::bulk_operation::Entity>(&session.db, session.tenant(), &key)
+                .await?
+                .map(|r| Node::BulkOperation(BulkOperation(r)))
+        }
         Kind::WebhookDelivery | Kind::WebhookEvent | Kind::Address | Kind::ApiKey => None,
     })
 }

@@ -5,6 +5,7 @@ use async_graphql::MergedObject;
 use super::node::NodeQuery;
 use crate::analytics::MetricsQuery;
 use crate::api_keys::ApiKeyQuery;
+use crate::bulk::BulkOperationQuery;
 use crate::companies::CompanyQuery;
 use crate::customers::{CustomerQuery, DeleteRuleQuery};
 use crate::data_requests::DataRequestQuery;
@@ -28,6 +29,7 @@ pub struct Query(
     SegmentQuery,
     SegmentPreviewQuery,
     DataRequestQuery,
+    BulkOperationQuery,
     WebhookQuery,
     ApiKeyQuery,
     NodeQuery,

@@ -3,6 +3,7 @@
 use async_graphql::MergedSubscription;
 
 use crate::activity::ActivitySubscription;
+use crate::bulk::BulkOperationSubscription;
 use crate::customers::CustomerSubscription;
 use crate::data_requests::DataRequestSubscription;
 
@@ -12,6 +13,7 @@ use crate::data_requests::DataRequestSubscription;
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(
     ActivitySubscription,
+    BulkOperationSubscription,
     CustomerSubscription,
     DataRequestSubscription,
 );

@@ -190,7 +190,7 @@ pub(super) fn checked_definition(
         .map(|f| {
             f.to_value()
                 .into_json()
-                .map(without_nulls)
+                .map(input::without_nulls)
                 .map_err(|e| AppError::Internal(e.into()))
         })
         .transpose()?;
@@ -199,20 +199,6 @@ pub(super) fn checked_definition(
         filter: stored,
         query,
     })
-}
-
-/// A JSON value without its null members: the filter as it was written.
-fn without_nulls(value: Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k, without_nulls(v)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
-        other => other,
-    }
 }
 
 pub(super) fn name(value: String, field: &str) -> AppResult<String> {

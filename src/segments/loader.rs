@@ -34,7 +34,11 @@ impl Loader<String> for SegmentLoader {
 
 /// The evaluation context of these segments: the tenant's breakpoints are
 /// read only when a rule needs them.
-async fn env(db: &DatabaseConnection, tenant: &TenantId, defs: &[Definition]) -> AppResult<Env> {
+pub(super) async fn env(
+    db: &DatabaseConnection,
+    tenant: &TenantId,
+    defs: &[Definition],
+) -> AppResult<Env> {
     let breakpoints = if defs.iter().any(Definition::needs_breakpoints) {
         Some(breakpoints::current(db, tenant).await?)
     } else {

@@ -5,16 +5,17 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ID, Result};
 use entity::segment::{self};
-use sea_orm::Condition;
+use sea_orm::{Condition, DatabaseConnection};
 
-use super::loader::SegmentLoader;
+use super::loader::{self, SegmentLoader};
 use super::{Definition, Env};
-use crate::analytics::BreakpointLoader;
+use crate::analytics::{BreakpointLoader, breakpoints};
 use crate::error::{AppError, AppResult, not_found};
 use crate::graphql::{ContextExt, Session};
 use crate::ids::SegmentId;
 use crate::profiles::fields::Fields;
-use crate::profiles::{CustomerFilter, Scope};
+use crate::profiles::{CustomerFilter, FilterEnv, Scope};
+use crate::tenancy::{self, TenantId};
 
 /// The evaluation context of these segments, with the tenant's RFM
 /// breakpoints (read once per request) when a rule needs them.
@@ -85,4 +86,52 @@ pub async fn filter_scope(ctx: &Context<'_>, filter: Option<&CustomerFilter>) ->
         members,
         metrics: Some(Arc::new(env_with(session, breakpoints, false).await?)),
     })
+}
+
+/// The members of the tenant's segment `key` outside a request (a bulk
+/// operation's job); `NOT_FOUND` when there is none.
+pub async fn segment_condition(
+    db: &DatabaseConnection,
+    tenant: &TenantId,
+    key: &str,
+) -> AppResult<Condition> {
+    let row = tenancy::find::<segment::Entity>(db, tenant, key)
+        .await?
+        .ok_or(not_found("segment"))?;
+    let def = Definition::of(&row)?;
+    let env = loader::env(db, tenant, std::slice::from_ref(&def)).await?;
+    def.condition(&env)
+}
+
+/// A customer filter's condition outside a request (a bulk operation's
+/// job): its own, with the members of the segment it names, its metrics
+/// computed with the tenant's current breakpoints; errors name `path`.
+pub async fn filter_condition(
+    db: &DatabaseConnection,
+    tenant: &TenantId,
+    filter: &CustomerFilter,
+    path: &str,
+) -> AppResult<Condition> {
+    let breakpoints = if filter.needs_breakpoints() {
+        Some(breakpoints::current(db, tenant).await?)
+    } else {
+        None
+    };
+    let fields = Fields::when(filter.needs_fields(), db, tenant).await?;
+    let env = Env::new(db.get_database_backend(), tenant, breakpoints, fields);
+    let own = filter.compile_named(
+        path,
+        &FilterEnv {
+            backend: env.backend,
+            tenant,
+            fields: &env.fields,
+            metrics: Some(&env),
+        },
+    )?;
+    let mut condition = Condition::all().add(own);
+    if let Some(id) = &filter.segment_id {
+        let key = SegmentId::require(id)?;
+        condition = condition.add(segment_condition(db, tenant, key.as_str()).await?);
+    }
+    Ok(condition)
 }

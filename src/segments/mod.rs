@@ -32,7 +32,7 @@ use sea_orm::{Condition, DbBackend};
 
 pub use compile::{Env, Match};
 pub use graphql::SegmentQuery;
-pub use members::filter_scope;
+pub use members::{filter_condition, filter_scope, segment_condition};
 pub use mutation::SegmentMutation;
 pub use object::{Segment, customer_segments};
 pub use preview::SegmentPreviewQuery;

@@ -10,6 +10,7 @@ mod activity;
 mod addresses;
 mod auth;
 mod bulk;
+mod bulk_operations;
 mod cli;
 mod companies;
 mod confined;
