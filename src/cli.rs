@@ -60,6 +60,9 @@ pub enum Command {
     Schema,
     /// Import customers from a CSV file of any size, with progress.
     Import(ImportArgs),
+    /// Export a tenant's customers (all, or those a query selects) as CSV
+    /// or JSON Lines, with progress.
+    Export(ExportArgs),
     /// Fill a tenant with realistic, deterministic demo customers.
     SeedDemo(SeedArgs),
 }
@@ -85,6 +88,43 @@ pub struct ImportArgs {
     /// `FILE.rejected.csv` beside the file).
     #[arg(long)]
     pub rejected: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+
+    /// The tenant to export from.
+    #[arg(long)]
+    pub tenant: String,
+
+    /// Which customers, in the query language (`docs/query-language.md`);
+    /// every customer when omitted.
+    #[arg(long)]
+    pub query: Option<String>,
+
+    /// The file's format.
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: ExportFormat,
+
+    /// Comma-separated columns by their API names (`email,name,tags`);
+    /// `id,email,name` when omitted.
+    #[arg(long, value_delimiter = ',')]
+    pub columns: Vec<String>,
+
+    /// Where the file goes; standard output when omitted.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+/// The format of `crm export`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum ExportFormat {
+    /// RFC 4180, with a header row.
+    Csv,
+    /// One JSON object a line.
+    Jsonl,
 }
 
 #[derive(clap::Args)]

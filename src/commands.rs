@@ -4,7 +4,7 @@ use anyhow::Context as _;
 
 use crate::app::Application;
 use crate::auth::Scope;
-use crate::cli::{ApiKeyArgs, ImportArgs, SeedArgs, TokenArgs};
+use crate::cli::{ApiKeyArgs, ExportArgs, ExportFormat, ImportArgs, SeedArgs, TokenArgs};
 use crate::config::{DatabaseArgs, ServeArgs};
 use crate::customers::csv;
 use crate::tenancy::TenantId;
@@ -77,6 +77,89 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
     let summary =
         csv::import_file(&conn, &tenant, &args.file, args.mode, &rejected, progress).await?;
     csv::print_summary(&summary, &rejected, &mut std::io::stdout())?;
+    Ok(())
+}
+
+/// `crm export`: a bulk export run here, batch by batch, with a progress
+/// bar on a terminal; the file is written once the run has ended.
+pub async fn export(args: ExportArgs) -> anyhow::Result<()> {
+    use crate::bulk::columns::Column;
+    use crate::bulk::input::{
+        BulkExportFormat, BulkOperationAction, BulkOperationInput, BulkSelectionInput, plan,
+    };
+    let tenant = tenant(&args.tenant)?;
+    let columns = args
+        .columns
+        .iter()
+        .map(|name| {
+            Column::named(name.trim()).with_context(|| format!("no column is named {name:?}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let input = BulkOperationInput {
+        action: BulkOperationAction::Export,
+        selection: BulkSelectionInput {
+            filter: args.query.is_none().then(Default::default),
+            query: args.query,
+            ..Default::default()
+        },
+        tags: None,
+        status: None,
+        segment_id: None,
+        format: Some(match args.format {
+            ExportFormat::Csv => BulkExportFormat::Csv,
+            ExportFormat::Jsonl => BulkExportFormat::Jsonl,
+        }),
+        columns: (!columns.is_empty()).then_some(columns),
+    };
+    let planned = plan(input).map_err(crate::error::AppError::into_anyhow)?;
+    let conn = crate::db::connect(&args.db).await?;
+    crate::db::migrate(&conn).await?;
+    crate::bulk::check(&conn, &tenant, &planned)
+        .await
+        .map_err(crate::error::AppError::into_anyhow)?;
+    let op = crate::bulk::start(&conn, &tenant, "cli", planned, false)
+        .await
+        .map_err(crate::error::AppError::into_anyhow)?;
+    let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        indicatif::ProgressBar::new(0)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} customers ({eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    crate::bulk::run_here(&conn, &tenant, &op.id, |done, total| {
+        bar.set_length(u64::try_from(total.max(done)).unwrap_or(0));
+        bar.set_position(u64::try_from(done).unwrap_or(0));
+    })
+    .await
+    .map_err(crate::error::AppError::into_anyhow)?;
+    bar.finish_and_clear();
+    let ended = crate::tenancy::find::<entity::bulk_operation::Entity>(&conn, &tenant, &op.id)
+        .await
+        .map_err(crate::error::AppError::into_anyhow)?
+        .context("the export's record is gone")?;
+    if ended.status != entity::bulk_operation::BulkStatus::Completed {
+        anyhow::bail!("the export ended {:?}: {}", ended.status, ended.errors);
+    }
+    let body = crate::bulk::export_body(&conn, &tenant, &op.id)
+        .await
+        .map_err(crate::error::AppError::into_anyhow)?;
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, &body).with_context(|| format!("writing {}", path.display()))?;
+            eprintln!(
+                "exported {} customers to {}",
+                ended.processed,
+                path.display()
+            );
+        }
+        None => {
+            use std::io::Write as _;
+            std::io::stdout().write_all(body.as_bytes())?;
+        }
+    }
     Ok(())
 }
 

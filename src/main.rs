@@ -20,6 +20,7 @@ async fn main() -> anyhow::Result<()> {
             crm::commands::create_api_key(args).await
         }
         Some(Command::Import(args)) => crm::commands::import(args).await,
+        Some(Command::Export(args)) => crm::commands::export(args).await,
         Some(Command::SeedDemo(args)) => crm::commands::seed_demo(args).await,
         Some(Command::Schema) => {
             print!("{}", crm::schema::sdl());

@@ -147,8 +147,15 @@ impl BulkOperationMutation {
         }
         // The selection must compile now: a bad filter, query or segment is
         // refused before anything is stored.
-        super::selection::condition(&session.db, session.tenant(), &planned.selection).await?;
-        let row = super::start(&session.db, session.tenant(), &session.viewer.sub, planned).await?;
+        super::check(&session.db, session.tenant(), &planned).await?;
+        let row = super::start(
+            &session.db,
+            session.tenant(),
+            &session.viewer.sub,
+            planned,
+            true,
+        )
+        .await?;
         Ok(BulkOperation(row))
     }
 

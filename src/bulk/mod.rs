@@ -28,7 +28,7 @@ mod subscription;
 
 pub use graphql::{BulkOperationMutation, BulkOperationQuery};
 pub use object::BulkOperation;
-pub use run::{BulkOperations, export_body};
+pub use run::{BulkOperations, export_body, run_here};
 pub use subscription::BulkOperationSubscription;
 
 use entity::bulk_operation::{self, BulkStatus};
@@ -49,12 +49,21 @@ pub const MAX_ERRORS: usize = 50;
 /// The kind of a bulk operation's job (`subject_id` is its key).
 const KIND: &str = "bulk_operation";
 
-/// Stores a planned operation `QUEUED` and enqueues its job.
+/// Refuses a planned operation whose selection does not compile (a bad
+/// filter or query, an unknown segment) before anything is stored.
+pub async fn check(db: &DatabaseConnection, tenant: &TenantId, planned: &Planned) -> AppResult<()> {
+    selection::condition(db, tenant, &planned.selection).await?;
+    Ok(())
+}
+
+/// Stores a planned operation `QUEUED` and, when `queued`, enqueues its
+/// job (otherwise the caller runs it: [`run_here`]).
 pub async fn start(
     db: &DatabaseConnection,
     tenant: &TenantId,
     actor: &str,
     planned: Planned,
+    queued: bool,
 ) -> AppResult<bulk_operation::Model> {
     let now = crate::db::now();
     let row = bulk_operation::Model {
@@ -77,7 +86,9 @@ pub async fn start(
     };
     let txn = begin_write(db).await?;
     let row = row.into_active_model().reset_all().insert(&txn).await?;
-    jobs::enqueue(&txn, vec![jobs::new_job(tenant, KIND, &row.id, now)]).await?;
+    if queued {
+        jobs::enqueue(&txn, vec![jobs::new_job(tenant, KIND, &row.id, now)]).await?;
+    }
     txn.commit().await?;
     crate::events::bulk_operation(tenant, &row.id, &row.status.to_value());
     Ok(row)

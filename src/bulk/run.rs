@@ -47,18 +47,56 @@ async fn turn(db: &DatabaseConnection, job: &job::Model) -> AppResult<()> {
         jobs::finish(db, job).await?;
         return Ok(());
     };
+    step(db, &tenant, &job.subject_id, Some(job)).await?;
+    Ok(())
+}
+
+/// Where an operation stands after a step.
+pub enum Step {
+    /// A batch was done: customers processed so far, and the total.
+    Batch { processed: i64, total: i64 },
+    /// It has ended (or there is no such operation).
+    Ended,
+}
+
+/// Runs operation `key` to its end here, without the worker (`crm
+/// export`), telling `progress` after each batch.
+pub async fn run_here(
+    db: &DatabaseConnection,
+    tenant: &TenantId,
+    key: &str,
+    mut progress: impl FnMut(i64, i64),
+) -> AppResult<()> {
+    while let Step::Batch { processed, total } = step(db, tenant, key, None).await? {
+        progress(processed, total);
+    }
+    Ok(())
+}
+
+/// One batch of operation `key`, or its end; `job`, when the worker runs
+/// it, is finished or given back in the batch's transaction.
+async fn step(
+    db: &DatabaseConnection,
+    tenant: &TenantId,
+    key: &str,
+    job: Option<&job::Model>,
+) -> AppResult<Step> {
+    let tenant = tenant.clone();
     let txn = begin_write(db).await?;
-    let Some(op) =
-        tenancy::find_for_update::<bulk_operation::Entity>(&txn, &tenant, &job.subject_id).await?
+    let Some(op) = tenancy::find_for_update::<bulk_operation::Entity>(&txn, &tenant, key).await?
     else {
-        jobs::finish(&txn, job).await?;
+        if let Some(job) = job {
+            jobs::finish(&txn, job).await?;
+        }
         txn.commit().await?;
-        return Ok(());
+        return Ok(Step::Ended);
     };
     if !matches!(op.status, BulkStatus::Queued | BulkStatus::Running) {
-        jobs::finish(&txn, job).await?;
+        if let Some(job) = job {
+            jobs::finish(&txn, job).await?;
+        }
         txn.commit().await?;
-        return Ok(());
+        return Ok(Step::Ended);
     }
     // The selection is compiled on the connection: its reads (definitions,
     // breakpoints, a segment) need no lock.
@@ -76,7 +114,7 @@ async fn turn(db: &DatabaseConnection, job: &job::Model) -> AppResult<()> {
             op.link_key = Set(Some(crate::data_requests::download::new_link_key()));
             let (format, columns) = export_params(op.params.as_ref());
             if format == BulkExportFormat::Csv {
-                chunk(&txn, &tenant, &job.subject_id, 0, columns::header(&columns)).await?;
+                chunk(&txn, &tenant, key, 0, columns::header(&columns)).await?;
             }
         }
     }
@@ -113,22 +151,27 @@ async fn turn(db: &DatabaseConnection, job: &job::Model) -> AppResult<()> {
     op.updated_at = Set(crate::db::now());
     let op = op.update(&txn).await?;
     // Given back at once: the next batch is the next turn.
-    if !jobs::reschedule(&txn, job, crate::db::now()).await? {
-        return Ok(());
+    if let Some(job) = job
+        && !jobs::reschedule(&txn, job, crate::db::now()).await?
+    {
+        return Ok(Step::Ended);
     }
     txn.commit().await?;
     crate::events::bulk_operation(&tenant, &op.id, &op.status.to_value());
-    Ok(())
+    Ok(Step::Batch {
+        processed: op.processed,
+        total: op.total,
+    })
 }
 
 /// Ends the operation with `status` and removes its job.
 async fn end(
     txn: DatabaseTransaction,
-    job: &job::Model,
+    job: Option<&job::Model>,
     op: bulk_operation::Model,
     status: BulkStatus,
     error: Option<String>,
-) -> AppResult<()> {
+) -> AppResult<Step> {
     let tenant = TenantId::parse(&op.tenant_id).ok_or(AppError::Internal(anyhow::anyhow!(
         "a bulk operation without a tenant"
     )))?;
@@ -148,12 +191,14 @@ async fn end(
     active.updated_at = Set(now);
     active.completed_at = Set(Some(now));
     let op = active.update(&txn).await?;
-    if !jobs::finish(&txn, job).await? {
-        return Ok(());
+    if let Some(job) = job
+        && !jobs::finish(&txn, job).await?
+    {
+        return Ok(Step::Ended);
     }
     txn.commit().await?;
     crate::events::bulk_operation(&tenant, &op.id, &op.status.to_value());
-    Ok(())
+    Ok(Step::Ended)
 }
 
 /// The action on one batch of customers (their keys, ascending); the
