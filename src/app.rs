@@ -156,6 +156,7 @@ impl Application {
             }),
             Arc::new(crate::profiles::fields::index::FieldIndexes { db: app.db.clone() }),
             Arc::new(crate::bulk::BulkOperations { db: app.db.clone() }),
+            Arc::new(crate::segments::MembershipRechecks { db: app.db.clone() }),
             Arc::new(crate::webhooks::Deliveries {
                 db: app.db.clone(),
                 client: webhook_client,

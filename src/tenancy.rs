@@ -184,6 +184,8 @@ tenant_tables!(
         customer_count,
         rfm_breakpoints,
         segment_member => CustomerId,
+        segment_membership => CustomerId,
+        segment_recheck => CustomerId,
         tenant_setting,
         erasure_audit,
         export => CustomerId,

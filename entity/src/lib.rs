@@ -28,6 +28,8 @@ pub mod order;
 pub mod rfm_breakpoints;
 pub mod segment;
 pub mod segment_member;
+pub mod segment_membership;
+pub mod segment_recheck;
 pub mod tenant_setting;
 pub mod webhook_attempt;
 pub mod webhook_delivery;

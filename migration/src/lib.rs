@@ -26,6 +26,7 @@ mod m20261206_000019_locations;
 mod m20261206_000020_api_key_locations;
 mod m20261206_000021_segment_filters;
 mod m20261206_000022_bulk_operations;
+mod m20261206_000023_segment_memberships;
 
 pub struct Migrator;
 
@@ -72,6 +73,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000020_api_key_locations::Migration),
             Box::new(m20261206_000021_segment_filters::Migration),
             Box::new(m20261206_000022_bulk_operations::Migration),
+            Box::new(m20261206_000023_segment_memberships::Migration),
         ]
     }
 }

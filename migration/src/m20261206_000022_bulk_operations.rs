@@ -3,6 +3,7 @@
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
+use sea_orm_migration::sea_orm::DbBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -84,7 +85,22 @@ impl MigrationTrait for Migration {
                     )
                     .to_owned(),
             )
-            .await
+            .await?;
+        if manager.get_database_backend() == DbBackend::Postgres {
+            // Keys compare byte by byte, as every other key does.
+            manager
+                .get_connection()
+                .execute_unprepared(
+                    "ALTER TABLE bulk_operations \
+                     ALTER COLUMN tenant_id TYPE varchar(64) COLLATE \"C\", \
+                     ALTER COLUMN id TYPE varchar(32) COLLATE \"C\"; \
+                     ALTER TABLE bulk_export_chunks \
+                     ALTER COLUMN tenant_id TYPE varchar(64) COLLATE \"C\", \
+                     ALTER COLUMN operation_id TYPE varchar(32) COLLATE \"C\"",
+                )
+                .await?;
+        }
+        Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

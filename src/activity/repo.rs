@@ -128,6 +128,16 @@ pub async fn insert_many(
         })
         .collect();
     outbox::customers_changed(db, tenant, &changed).await?;
+    // A change to the customer or its orders may move it into or out of
+    // a dynamic segment.
+    let moved: Vec<&str> = rows
+        .iter()
+        .filter(|row| {
+            row.kind == ActivityType::Customer.as_str() || row.kind == ActivityType::Order.as_str()
+        })
+        .map(|row| row.customer_id.as_str())
+        .collect();
+    crate::profiles::rechecks::mark(db, tenant, &moved).await?;
     for row in &rows {
         record_events(row);
     }

@@ -35,7 +35,7 @@ type Time = chrono::DateTime<Utc>;
 
 /// The tenant's current breakpoints (see the module's notes on freshness).
 #[tracing::instrument(skip_all, fields(tenant = %tenant))]
-pub async fn current(db: &DatabaseConnection, tenant: &TenantId) -> AppResult<Breakpoints> {
+pub async fn current(db: &impl ConnectionTrait, tenant: &TenantId) -> AppResult<Breakpoints> {
     let stored = tenancy::select::<rfm_breakpoints::Entity>(tenant)
         .one(db)
         .await?;

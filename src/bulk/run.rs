@@ -98,9 +98,9 @@ async fn step(
         txn.commit().await?;
         return Ok(Step::Ended);
     }
-    // The selection is compiled on the connection: its reads (definitions,
-    // breakpoints, a segment) need no lock.
-    let condition = match selection::condition(db, &tenant, &op.selection).await {
+    // Read in the transaction: on SQLite another connection could wait
+    // for a pool slot held by writers queued behind this one.
+    let condition = match selection::condition(&txn, &tenant, &op.selection).await {
         Ok(condition) => condition,
         Err(err @ (AppError::Internal(_) | AppError::Unavailable(_))) => return Err(err),
         Err(err) => return end(txn, job, op, BulkStatus::Failed, Some(err.message())).await,

@@ -4,7 +4,7 @@
 
 use async_graphql::InputType as _;
 use entity::customer;
-use sea_orm::{ColumnTrait as _, Condition, DatabaseConnection};
+use sea_orm::{ColumnTrait as _, Condition, ConnectionTrait};
 use serde_json::Value;
 
 use crate::error::{AppError, AppResult};
@@ -17,7 +17,7 @@ use crate::tenancy::TenantId;
 /// no longer holds (a segment deleted since) is an error that fails the
 /// operation.
 pub async fn condition(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     tenant: &TenantId,
     selection: &Value,
 ) -> AppResult<Condition> {
@@ -34,7 +34,7 @@ pub async fn condition(
 
 /// The one filter a stored `{ filter, query }` means.
 pub async fn filter_of(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     tenant: &TenantId,
     selection: &Value,
 ) -> AppResult<CustomerFilter> {

@@ -104,6 +104,7 @@ async fn committed_change(
         Change::Activity { customer: None, .. }
         | Change::DataRequest { .. }
         | Change::BulkOperation { .. }
+        | Change::SegmentMembership { .. }
         | Change::ApiKeyRevoked
         | Change::Interrupted => return Ok(None),
     };

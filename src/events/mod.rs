@@ -52,6 +52,8 @@ pub enum Change {
     /// A data request about the customer was created or changed status
     /// (its row key and new status).
     DataRequest { id: String, status: String },
+    /// The customer entered (or left) a dynamic segment (its row key).
+    SegmentMembership { segment: String, entered: bool },
     /// A bulk operation was started or moved on (its row key and status).
     /// Names no customer (`customer` is empty).
     BulkOperation { id: String, status: String },

@@ -32,6 +32,7 @@ pub mod metrics;
 mod numbered;
 pub mod patch;
 pub mod query;
+pub mod rechecks;
 pub mod repo;
 pub mod row;
 mod sort;

@@ -6,6 +6,7 @@ use crate::activity::ActivitySubscription;
 use crate::bulk::BulkOperationSubscription;
 use crate::customers::CustomerSubscription;
 use crate::data_requests::DataRequestSubscription;
+use crate::segments::SegmentSubscription;
 
 /// Changes as they are committed, over the WebSocket at `/graphql/ws`:
 /// every field is confined to the token's tenant and needs the read scope
@@ -16,4 +17,5 @@ pub struct Subscription(
     BulkOperationSubscription,
     CustomerSubscription,
     DataRequestSubscription,
+    SegmentSubscription,
 );

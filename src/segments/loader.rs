@@ -35,7 +35,7 @@ impl Loader<String> for SegmentLoader {
 /// The evaluation context of these segments: the tenant's breakpoints are
 /// read only when a rule needs them.
 pub(super) async fn env(
-    db: &DatabaseConnection,
+    db: &impl sea_orm::ConnectionTrait,
     tenant: &TenantId,
     defs: &[Definition],
 ) -> AppResult<Env> {
@@ -53,7 +53,10 @@ pub(super) async fn env(
     ))
 }
 
-fn dynamic_conditions(defs: &[Definition], env: &Env) -> AppResult<Vec<(String, Condition)>> {
+pub(super) fn dynamic_conditions(
+    defs: &[Definition],
+    env: &Env,
+) -> AppResult<Vec<(String, Condition)>> {
     defs.iter()
         .filter(|d| d.dynamic)
         .map(|d| Ok((d.key.clone(), d.condition(env)?)))

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ID, Result};
 use entity::segment::{self};
-use sea_orm::{Condition, DatabaseConnection};
+use sea_orm::{Condition, ConnectionTrait};
 
 use super::loader::{self, SegmentLoader};
 use super::{Definition, Env};
@@ -91,7 +91,7 @@ pub async fn filter_scope(ctx: &Context<'_>, filter: Option<&CustomerFilter>) ->
 /// The members of the tenant's segment `key` outside a request (a bulk
 /// operation's job); `NOT_FOUND` when there is none.
 pub async fn segment_condition(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     tenant: &TenantId,
     key: &str,
 ) -> AppResult<Condition> {
@@ -107,7 +107,7 @@ pub async fn segment_condition(
 /// job): its own, with the members of the segment it names, its metrics
 /// computed with the tenant's current breakpoints; errors name `path`.
 pub async fn filter_condition(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     tenant: &TenantId,
     filter: &CustomerFilter,
     path: &str,

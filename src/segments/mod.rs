@@ -11,6 +11,7 @@
 //!   type-checked before they are stored ([`rule`]);
 //! - names are unique per tenant.
 
+mod changes;
 mod compile;
 mod distribution;
 mod explain;
@@ -24,18 +25,21 @@ mod object;
 mod preview;
 pub mod repo;
 pub mod rule;
+mod subscription;
 mod terms;
 mod typed;
 
 use entity::segment;
 use sea_orm::{Condition, DbBackend};
 
+pub use changes::MembershipRechecks;
 pub use compile::{Env, Match};
 pub use graphql::SegmentQuery;
 pub use members::{filter_condition, filter_scope, segment_condition};
 pub use mutation::SegmentMutation;
 pub use object::{Segment, customer_segments};
 pub use preview::SegmentPreviewQuery;
+pub use subscription::SegmentSubscription;
 
 use entity::segment::SegmentKind;
 

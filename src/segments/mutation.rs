@@ -55,6 +55,18 @@ async fn checking_env(db: &impl ConnectionTrait, tenant: &TenantId) -> AppResult
     Ok(Env::new(db.get_database_backend(), tenant, None, fields))
 }
 
+/// A dynamic segment's memberships computed afresh, in the transaction of
+/// its (re)definition: its membership events tell changes from then on.
+async fn membership_baseline(
+    txn: &impl ConnectionTrait,
+    tenant: &TenantId,
+    row: &segment::Model,
+) -> AppResult<()> {
+    let def = super::Definition::of(row)?;
+    let env = super::loader::env(txn, tenant, std::slice::from_ref(&def)).await?;
+    super::changes::baseline(txn, tenant, row, &env).await
+}
+
 /// A duplicate name is `CONFLICT` on `field`.
 pub(super) fn on_name_conflict(err: DbErr, field: &str) -> AppError {
     match err.sql_err() {
@@ -146,6 +158,7 @@ impl SegmentMutation {
         .map_err(|e| on_name_conflict(e, "input.name"))?;
         let segment = SegmentId::of_row(row.id.clone());
         repo::add_members(&txn, tenant, &segment, &members, now).await?;
+        membership_baseline(&txn, tenant, &row).await?;
         txn.commit().await?;
         Ok(Segment(row))
     }
@@ -172,6 +185,7 @@ impl SegmentMutation {
             .await?
             .ok_or(not_found("segment"))?;
         let before = row.clone();
+        let mut redefined = false;
         if input.rules.is_some() || input.filter.is_some() || input.query.is_some() {
             if row.kind != SegmentKind::Dynamic {
                 return Err(bad_input(
@@ -182,6 +196,8 @@ impl SegmentMutation {
             }
             let env = checking_env(&txn, session.tenant()).await?;
             let defined = checked_definition(input.rules, input.filter, input.query, &env)?;
+            redefined = (&row.rules, &row.filter, &row.query)
+                != (&defined.rules, &defined.filter, &defined.query);
             row.rules = defined.rules;
             row.filter = defined.filter;
             row.query = defined.query;
@@ -200,6 +216,9 @@ impl SegmentMutation {
             row = repo::save(&txn, row)
                 .await
                 .map_err(|e| on_name_conflict(e, "input.name"))?;
+        }
+        if redefined || before.match_mode != row.match_mode {
+            membership_baseline(&txn, session.tenant(), &row).await?;
         }
         txn.commit().await?;
         Ok(Segment(row))

@@ -23,13 +23,17 @@ pub const CUSTOMER_CREATED: &str = "customer.created";
 pub const CUSTOMER_UPDATED: &str = "customer.updated";
 pub const CUSTOMER_DELETED: &str = "customer.deleted";
 pub const DATA_REQUEST_COMPLETED: &str = "data_request.completed";
+pub const SEGMENT_ENTERED: &str = "segment.entered";
+pub const SEGMENT_EXITED: &str = "segment.exited";
 
 /// Every event an endpoint can subscribe to.
-pub const EVENTS: [&str; 4] = [
+pub const EVENTS: [&str; 6] = [
     CUSTOMER_CREATED,
     CUSTOMER_UPDATED,
     CUSTOMER_DELETED,
     DATA_REQUEST_COMPLETED,
+    SEGMENT_ENTERED,
+    SEGMENT_EXITED,
 ];
 
 /// An event to write.
@@ -178,6 +182,34 @@ pub async fn customer_deleted(
         data: json!({ "id": ids::encode(Kind::Customer, key).0 }),
     };
     write(db, tenant, &endpoints, vec![pending]).await
+}
+
+/// `segment.entered` / `segment.exited` for each `(segment, customer,
+/// entered)` (row keys), in the transaction that computed them.
+pub async fn segment_memberships_changed<'a>(
+    db: &impl sea_orm::ConnectionTrait,
+    tenant: &TenantId,
+    changes: impl Iterator<Item = (&'a str, &'a str, bool)>,
+) -> AppResult<()> {
+    let pending: Vec<Pending> = changes
+        .map(|(segment, customer, entered)| Pending {
+            event: if entered {
+                SEGMENT_ENTERED
+            } else {
+                SEGMENT_EXITED
+            },
+            customer: Some(customer.to_owned()),
+            data: json!({
+                "segmentId": ids::encode(Kind::Segment, segment).0,
+                "customerId": ids::encode(Kind::Customer, customer).0,
+            }),
+        })
+        .collect();
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let endpoints = repo::active_endpoints(db, tenant).await?;
+    write(db, tenant, &endpoints, pending).await
 }
 
 /// `data_request.completed`: the request, without its free text.

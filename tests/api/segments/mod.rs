@@ -3,6 +3,7 @@
 
 mod filters;
 mod membership;
+mod membership_events;
 mod preview;
 mod tenancy;
 mod validation;

@@ -1,0 +1,43 @@
+//! Customers whose dynamic segment memberships may have changed: marked in
+//! the transaction of each change to them or their orders, with a job of
+//! [`KIND`] for the tenant when none waits; `segments` rechecks them and
+//! tells who entered and who left.
+
+use entity::{job, segment_recheck};
+use sea_orm::{ColumnTrait as _, ConnectionTrait, QueryFilter as _};
+
+use crate::db::{Taken, insert_rows};
+use crate::error::AppResult;
+use crate::jobs;
+use crate::tenancy::{self, TenantId};
+
+/// The kind of the tenant's recheck job.
+pub const KIND: &str = "segment_recheck";
+
+/// Marks `keys` for a recheck, in the caller's transaction.
+pub async fn mark(db: &impl ConnectionTrait, tenant: &TenantId, keys: &[&str]) -> AppResult<()> {
+    let mut keys = keys.to_vec();
+    keys.sort_unstable();
+    keys.dedup();
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<segment_recheck::Model> = keys
+        .iter()
+        .map(|key| segment_recheck::Model {
+            tenant_id: tenant.as_str().to_owned(),
+            customer_id: (*key).to_owned(),
+        })
+        .collect();
+    insert_rows::<segment_recheck::Entity>(db, &rows, 1000, Taken::Skip).await?;
+    // One waiting job is enough: it rechecks every marked customer.
+    let waiting = tenancy::select::<job::Entity>(tenant)
+        .filter(job::Column::Kind.eq(KIND))
+        .filter(job::Column::LeaseOwner.is_null())
+        .one(db)
+        .await?;
+    if waiting.is_none() {
+        jobs::enqueue(db, vec![jobs::new_job(tenant, KIND, "", crate::db::now())]).await?;
+    }
+    Ok(())
+}
