@@ -58,18 +58,24 @@ pub async fn get(
     }
 }
 
-async fn signed(app: &AppState, key: Option<String>, link: Link, id: &str) -> Response {
+/// A link's parts, when it has them all and has not expired: the row
+/// key, the tenant, the expiry and the signature.
+fn unexpired(key: Option<String>, link: Link) -> Option<(String, TenantId, i64, String)> {
     let (Some(key), Some(tenant), Some(expires), Some(sig)) = (
         key,
         link.tenant.as_deref().and_then(TenantId::parse),
         link.expires,
         link.sig,
     ) else {
+        return None;
+    };
+    (expires >= chrono::Utc::now().timestamp()).then_some((key, tenant, expires, sig))
+}
+
+async fn signed(app: &AppState, key: Option<String>, link: Link, id: &str) -> Response {
+    let Some((key, tenant, expires, sig)) = unexpired(key, link) else {
         return bad_link();
     };
-    if expires < chrono::Utc::now().timestamp() {
-        return bad_link();
-    }
     match repo::find_export(&app.db, &tenant, &key).await {
         Ok(Some(export))
             if download::verify(
@@ -93,17 +99,10 @@ pub async fn get_bulk(
     Path(id): Path<String>,
     Query(link): Query<Link>,
 ) -> Response {
-    let (Some(key), Some(tenant), Some(expires), Some(sig)) = (
-        BulkOperationId::decode(&id).map(Key::into_string),
-        link.tenant.as_deref().and_then(TenantId::parse),
-        link.expires,
-        link.sig,
-    ) else {
+    let key = BulkOperationId::decode(&id).map(Key::into_string);
+    let Some((key, tenant, expires, sig)) = unexpired(key, link) else {
         return bad_link();
     };
-    if expires < chrono::Utc::now().timestamp() {
-        return bad_link();
-    }
     let found = tenancy::find::<entity::bulk_operation::Entity>(&app.db, &tenant, &key).await;
     let op = match found {
         Ok(Some(op)) => op,

@@ -53,22 +53,7 @@ pub async fn finished(app: &TestApp, tenant: &str, id: &str) -> Value {
 }
 
 async fn emails(app: &TestApp, tenant: &str, filter: Value) -> Vec<String> {
-    let found = app
-        .gql(
-            tenant,
-            "query($f: CustomerFilter) { customers(first: 100, filter: $f) { nodes { email } } }",
-            json!({ "f": filter }),
-        )
-        .await
-        .ok();
-    let mut all: Vec<String> = found["customers"]["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["email"].as_str().unwrap().to_owned())
-        .collect();
-    all.sort();
-    all
+    app.emails_where(tenant, filter, None).await
 }
 
 /// `n` customers of `acme` (`c000@…`), every third a VIP; one look-alike

@@ -10,18 +10,7 @@ use crate::helpers::{Backend, TestApp, record_order, spawn_app};
 const LIST: &str = "query($q: String, $f: CustomerFilter) { customers(first: 100, query: $q, filter: $f) { nodes { email } } }";
 
 async fn emails(app: &TestApp, tenant: &str, query: &str, filter: Value) -> Vec<String> {
-    let found = app
-        .gql(tenant, LIST, json!({ "q": query, "f": filter }))
-        .await
-        .ok();
-    let mut all: Vec<String> = found["customers"]["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["email"].as_str().unwrap().to_owned())
-        .collect();
-    all.sort();
-    all
+    app.emails_where(tenant, filter, Some(query)).await
 }
 
 async fn seed(app: &TestApp) {

@@ -51,6 +51,32 @@ impl TestApp {
     }
 
     /// How many of `tenant`'s customers `filter` matches.
+    /// The emails of the customers a filter and a query (both optional)
+    /// hold, sorted; at most 100.
+    pub async fn emails_where(
+        &self,
+        tenant: &str,
+        filter: Value,
+        query: Option<&str>,
+    ) -> Vec<String> {
+        let found = self
+            .gql(
+                tenant,
+                "query($f: CustomerFilter, $q: String) { customers(first: 100, filter: $f, query: $q) { nodes { email } } }",
+                json!({ "f": filter, "q": query }),
+            )
+            .await
+            .ok();
+        let mut all: Vec<String> = found["customers"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["email"].as_str().unwrap().to_owned())
+            .collect();
+        all.sort();
+        all
+    }
+
     pub async fn count_where(&self, tenant: &str, filter: Value) -> i64 {
         self.gql(
             tenant,
