@@ -312,22 +312,22 @@ async fn reads(app: &crm::http::App, client: &reqwest::Client, url: &str, report
         ),
         (
             "the same, `seats` 10..20 (NUMBER range), newest first",
-            json!({ "customFields": [{ "key": "seats", "gte": 10, "lte": 20 }] }),
+            json!({ "fields": [{ "key": "seats", "gte": 10, "lte": 20 }] }),
             Value::Null,
         ),
         (
             "the same, `renewal_date` in one month (DATE range), by `renewal_date`",
-            json!({ "customFields": [{ "key": "renewal_date", "gte": "2026-03-01", "lt": "2026-04-01" }] }),
+            json!({ "fields": [{ "key": "renewal_date", "gte": "2026-03-01", "lt": "2026-04-01" }] }),
             json!({ "fieldKey": "renewal_date", "direction": "ASC" }),
         ),
         (
             "the same, `renewal_date` in one month (DATE range), newest first",
-            json!({ "customFields": [{ "key": "renewal_date", "gte": "2026-03-01", "lt": "2026-04-01" }] }),
+            json!({ "fields": [{ "key": "renewal_date", "gte": "2026-03-01", "lt": "2026-04-01" }] }),
             Value::Null,
         ),
         (
             "the same, `plan` = pro and `seats` > 40, newest first",
-            json!({ "customFields": [{ "key": "plan", "equals": "pro" }, { "key": "seats", "gt": 40 }] }),
+            json!({ "fields": [{ "key": "plan", "equals": "pro" }, { "key": "seats", "gt": 40 }] }),
             Value::Null,
         ),
     ] {

@@ -76,6 +76,7 @@ impl Facet {
             segment_id: None,
             email_consent: None,
             sms_consent: None,
+            fields: None,
             custom_fields: None,
             location_id: None,
             and: None,

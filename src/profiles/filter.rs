@@ -86,7 +86,10 @@ pub struct CustomerFilter {
     /// SMS consent is one of these states.
     pub sms_consent: Option<Vec<ConsentState>>,
     /// Conditions on defined custom fields, typed by their definitions
-    /// (a range of a DATE field, an option of a select).
+    /// (a range of a DATE field, an option of a select); all must hold.
+    pub fields: Option<Vec<CustomFieldFilter>>,
+    /// The same as `fields`, under its first name.
+    #[graphql(deprecation = "Use `fields`.")]
     pub custom_fields: Option<Vec<CustomFieldFilter>>,
     /// Customers of this location (`loc_…`): those created or upserted in
     /// it.
@@ -239,9 +242,14 @@ impl CustomerFilter {
             let field = format!("{path}.metadata");
             cond = cond.add(metadata_condition(&field, metadata, backend)?);
         }
-        for (i, filter) in self.custom_fields.iter().flatten().enumerate() {
-            let field = format!("{path}.customFields[{i}]");
-            cond = cond.add(filter.condition(&field, env.fields, backend)?);
+        for (name, list) in [
+            ("fields", &self.fields),
+            ("customFields", &self.custom_fields),
+        ] {
+            for (i, filter) in list.iter().flatten().enumerate() {
+                let field = format!("{path}.{name}[{i}]");
+                cond = cond.add(filter.condition(&field, env.fields, backend)?);
+            }
         }
         if let Some(id) = &self.location_id {
             let key = crate::ids::decode(crate::ids::Kind::Location, id).ok_or_else(|| {
@@ -260,7 +268,9 @@ impl CustomerFilter {
 
     /// Whether compiling the filter needs the tenant's field definitions.
     pub fn needs_fields(&self) -> bool {
-        self.custom_fields.as_ref().is_some_and(|f| !f.is_empty())
+        [&self.fields, &self.custom_fields]
+            .into_iter()
+            .any(|list| list.as_ref().is_some_and(|f| !f.is_empty()))
             || self.branches().any(CustomerFilter::needs_fields)
     }
 

@@ -452,7 +452,7 @@ async fn defined_fields_filter_with_ranges_and_sort(backend: Backend) {
         ),
     ];
     for (fields, expected) in cases {
-        let filter = json!({ "customFields": fields });
+        let filter = json!({ "fields": fields });
         let mut got: Vec<String> = emails(&app, filter.clone(), Value::Null).await;
         got.sort();
         let expected: Vec<String> = expected
@@ -470,26 +470,26 @@ async fn defined_fields_filter_with_ranges_and_sort(backend: Backend) {
     for (fields, field) in [
         (
             json!([{ "key": "nope", "equals": 1 }]),
-            "filter.customFields[0].key",
+            "filter.fields[0].key",
         ),
         (
             json!([{ "key": "plan", "gt": "free" }]),
-            "filter.customFields[0].gt",
+            "filter.fields[0].gt",
         ),
         (
             json!([{ "key": "plan", "equals": "gold" }]),
-            "filter.customFields[0].equals",
+            "filter.fields[0].equals",
         ),
         (
             json!([{ "key": "seats", "lt": "soon" }]),
-            "filter.customFields[0].lt",
+            "filter.fields[0].lt",
         ),
     ] {
         let r = app
             .gql(
                 "acme",
                 LIST_CUSTOMERS,
-                json!({ "filter": { "customFields": fields } }),
+                json!({ "filter": { "fields": fields } }),
             )
             .await;
         assert_eq!((r.code(), r.field()), ("BAD_USER_INPUT", field), "{fields}");
@@ -517,6 +517,7 @@ async fn defined_fields_filter_with_ranges_and_sort(backend: Backend) {
     let health = emails(&app, Value::Null, by("health", "DESC")).await;
     assert_eq!(&health[..2], ["a@acme.example", health[1].as_str()]);
     assert_eq!(health.len(), 6);
+    // `customFields`, the deprecated first name of `fields`, still works.
     let vip = emails(
         &app,
         json!({ "customFields": [{ "key": "vip", "exists": true }] }),

@@ -25,6 +25,7 @@ const MAX_LIST: usize = 100;
 
 /// A condition on one defined custom field; all given parts must hold.
 #[derive(InputObject, Clone, Debug)]
+#[graphql(name = "CustomFieldCondition")]
 pub struct CustomFieldFilter {
     /// The field's key.
     pub key: String,

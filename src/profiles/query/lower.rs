@@ -456,7 +456,7 @@ fn custom(t: &Term, key: &str, fields: &Fields) -> Lowered {
     c.condition("query", fields, sea_orm::DbBackend::Sqlite)
         .map_err(|e| QueryError::new(at, e.message()))?;
     Ok(CustomerFilter {
-        custom_fields: Some(vec![c]),
+        fields: Some(vec![c]),
         ..Default::default()
     })
 }
