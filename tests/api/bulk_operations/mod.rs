@@ -26,9 +26,14 @@ async fn start(app: &TestApp, tenant: &str, input: Value) -> String {
         .to_owned()
 }
 
-/// Follows the operation on `bulkOperationUpdated` until it ends, and
-/// returns it as `bulkOperation` reads it then.
+/// Follows the operation on `bulkOperationUpdated` until it ends (within
+/// two minutes), and returns it as `bulkOperation` reads it then.
 pub async fn finished(app: &TestApp, tenant: &str, id: &str) -> Value {
+    finished_within(app, tenant, id, Duration::from_secs(120)).await
+}
+
+/// [`finished`], waiting up to `wait`.
+pub async fn finished_within(app: &TestApp, tenant: &str, id: &str, wait: Duration) -> Value {
     let mut ws = Ws::ready(app, &app.token(tenant)).await;
     ws.subscribe(
         "b",
@@ -36,7 +41,7 @@ pub async fn finished(app: &TestApp, tenant: &str, id: &str) -> Value {
         json!({ "id": id }),
     )
     .await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let deadline = std::time::Instant::now() + wait;
     loop {
         let now = app.gql(tenant, READ, json!({ "id": id })).await.ok()["bulkOperation"].clone();
         if matches!(
