@@ -291,8 +291,7 @@ async fn apply(
         }
         BulkAction::Export => {
             let (format, columns) = export_params(params);
-            let rows = tenancy::find_many::<customer::Entity>(txn, tenant, keys).await?;
-            let mut rows = rows;
+            let mut rows = tenancy::find_many::<customer::Entity>(txn, tenant, keys).await?;
             rows.sort_by(|a, b| a.id.cmp(&b.id));
             let tags = if columns.contains(&Column::Tags) {
                 customers::tags(txn, tenant, keys).await?
