@@ -1,14 +1,11 @@
 //! The protocol's messages: parsing what a client sends, and writing what
 //! the server answers.
 
-use std::sync::Arc;
-
 use async_graphql::{Request, Variables};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
 use serde_json::Value;
-use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
-use crate::http::fanout::Frame;
+use crate::http::fanout::{Frame, Heard};
 
 pub(super) fn close(code: u16, reason: &'static str) -> Message {
     Message::Close(Some(CloseFrame {
@@ -47,37 +44,30 @@ pub(super) fn request(payload: &Value) -> Option<Request> {
     Some(request)
 }
 
-/// The message for one item of a shared subscription's stream, and whether
-/// it ends that subscription.
-pub(super) fn live_message(
-    id: &str,
-    item: Result<Arc<Frame>, BroadcastStreamRecvError>,
-) -> (String, bool) {
-    let mut ended = false;
+/// The messages for one frame a socket heard of a shared subscription:
+/// a notice of the events it missed just before (if any), then the
+/// frame's own; and whether the frame ends that subscription.
+pub(super) fn live_messages(id: &str, heard: &Heard) -> (Option<String>, String, bool) {
     let quoted = serde_json::to_string(id).unwrap_or_default();
-    let message = match item {
-        Ok(frame) => match &*frame {
-            Frame::Next(payload) => {
-                format!(r#"{{"id":{quoted},"type":"next","payload":{payload}}}"#)
-            }
-            Frame::Refused(errors) => {
-                ended = true;
-                format!(r#"{{"id":{quoted},"type":"error","payload":{errors}}}"#)
-            }
-            Frame::End => {
-                ended = true;
-                format!(r#"{{"id":{quoted},"type":"complete"}}"#)
-            }
-        },
-        Err(BroadcastStreamRecvError::Lagged(n)) => {
-            // The same notice a lagging execution yields.
-            let notice = crate::graphql::events::dropped(n);
-            let mut error = async_graphql::ServerError::new(notice.message, None);
-            error.extensions = notice.extensions;
-            let payload = async_graphql::Response::from_errors(vec![error]);
-            let payload = serde_json::to_string(&payload).unwrap_or_default();
-            format!(r#"{{"id":{quoted},"type":"next","payload":{payload}}}"#)
-        }
+    let notice = (heard.missed > 0).then(|| {
+        // The same notice a lagging execution yields.
+        let notice = crate::graphql::events::dropped(heard.missed);
+        let mut error = async_graphql::ServerError::new(notice.message, None);
+        error.extensions = notice.extensions;
+        let payload = async_graphql::Response::from_errors(vec![error]);
+        let payload = serde_json::to_string(&payload).unwrap_or_default();
+        format!(r#"{{"id":{quoted},"type":"next","payload":{payload}}}"#)
+    });
+    let (message, ended) = match &heard.sent.frame {
+        Frame::Next(payload) => (
+            format!(r#"{{"id":{quoted},"type":"next","payload":{payload}}}"#),
+            false,
+        ),
+        Frame::Refused(errors) => (
+            format!(r#"{{"id":{quoted},"type":"error","payload":{errors}}}"#),
+            true,
+        ),
+        Frame::End => (format!(r#"{{"id":{quoted},"type":"complete"}}"#), true),
     };
-    (message, ended)
+    (notice, message, ended)
 }

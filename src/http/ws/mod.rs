@@ -16,7 +16,6 @@ mod message;
 mod operation;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::parser::types::OperationType;
@@ -30,12 +29,11 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 use tokio_stream::StreamMap;
-use tokio_stream::wrappers::BroadcastStream;
 
 use self::handshake::{Authenticated, handshake, seconds_until};
-use self::message::{close, live_message, parse, request, text};
+use self::message::{close, live_messages, parse, request, text};
 use self::operation::{Operation, Out, run};
-use super::fanout::Frame;
+use super::fanout::Joined;
 use super::run::operation_type;
 use super::state::AppState;
 
@@ -107,7 +105,7 @@ async fn serve(mut socket: WebSocket, app: AppState) {
     // Queries and mutations run as tasks; subscriptions are streams of the
     // shared executions' results, written by this loop itself.
     let mut operations: HashMap<String, (u64, AbortHandle)> = HashMap::new();
-    let mut live: StreamMap<String, BroadcastStream<Arc<Frame>>> = StreamMap::new();
+    let mut live: StreamMap<String, Joined> = StreamMap::new();
     let mut generation = 0u64;
     // One timer for the keep-alive pings and the token's expiry.
     let now = Instant::now();
@@ -128,10 +126,15 @@ async fn serve(mut socket: WebSocket, app: AppState) {
     let closing = loop {
         tokio::select! {
             biased;
-            Some((id, item)) = live.next(), if !live.is_empty() => {
-                let (message, ended) = live_message(&id, item);
+            Some((id, heard)) = live.next(), if !live.is_empty() => {
+                let (notice, message, ended) = live_messages(&id, &heard);
                 if ended {
                     live.remove(&id);
+                }
+                if let Some(notice) = notice
+                    && socket.send(Message::Text(notice.into())).await.is_err()
+                {
+                    break None;
                 }
                 if socket.send(Message::Text(message.into())).await.is_err() {
                     break None;
@@ -232,7 +235,7 @@ async fn serve(mut socket: WebSocket, app: AppState) {
                         };
                         if operation_type(&mut request) == Some(OperationType::Subscription) {
                             let frames = app.fanout.join(&viewer, request);
-                            live.insert(id, BroadcastStream::new(frames));
+                            live.insert(id, frames);
                             continue;
                         }
                         generation += 1;
