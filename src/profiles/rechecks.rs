@@ -1,10 +1,12 @@
 //! Customers whose dynamic segment memberships may have changed: marked in
 //! the transaction of each change to them or their orders, with a job of
 //! [`KIND`] for the tenant when none waits; `segments` rechecks them and
-//! tells who entered and who left.
+//! tells who entered and who left. A tenant without a dynamic segment has
+//! nothing to recheck: its writes mark nothing.
 
-use entity::{job, segment_recheck};
-use sea_orm::{ColumnTrait as _, ConnectionTrait, QueryFilter as _};
+use entity::segment::SegmentKind;
+use entity::{job, segment, segment_recheck};
+use sea_orm::{ColumnTrait as _, ConnectionTrait, QueryFilter as _, QuerySelect as _};
 
 use crate::db::{Taken, insert_rows};
 use crate::error::AppResult;
@@ -20,6 +22,16 @@ pub async fn mark(db: &impl ConnectionTrait, tenant: &TenantId, keys: &[&str]) -
     keys.sort_unstable();
     keys.dedup();
     if keys.is_empty() {
+        return Ok(());
+    }
+    let dynamic: Option<String> = tenancy::select::<segment::Entity>(tenant)
+        .select_only()
+        .column(segment::Column::Id)
+        .filter(segment::Column::Kind.eq(SegmentKind::Dynamic))
+        .into_tuple()
+        .one(db)
+        .await?;
+    if dynamic.is_none() {
         return Ok(());
     }
     let rows: Vec<segment_recheck::Model> = keys

@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use sea_orm::{EntityTrait as _, PaginatorTrait as _};
 use serde_json::{Value, json};
 
 use crate::helpers::receiver::Receiver;
@@ -72,6 +73,13 @@ async fn entering_and_leaving_are_told(backend: Backend) {
             json!({ "email": "old@acme.example", "tags": ["vip"] }),
         )
         .await;
+    // With no dynamic segment yet, a change leaves nothing to recheck.
+    let conn = app.db.connect().await;
+    let marked = entity::segment_recheck::Entity::find()
+        .count(&conn)
+        .await
+        .unwrap();
+    assert_eq!(marked, 0, "no dynamic segment, no recheck marks");
     let vip = segment(&app, "VIP", "tag:vip").await;
     let big = segment(&app, "Big spenders", "total_spent:>100").await;
 
