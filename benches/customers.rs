@@ -36,8 +36,8 @@ struct Args {
     /// Rows imported through `importCustomers` and through `crm import`.
     #[arg(long, default_value_t = 100_000)]
     import_rows: usize,
-    /// Run only these parts: `import`, `reads`, `segments` (all when
-    /// absent).
+    /// Run only these parts: `import`, `reads`, `queries`, `segments`
+    /// (all when absent).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Passed by `cargo bench`.
@@ -133,6 +133,9 @@ async fn main() {
     }
     if args.runs("reads") {
         reads(&app, &client, &url, &mut report).await;
+    }
+    if args.runs("queries") {
+        queries(&app, &client, &url, &mut report).await;
     }
     if args.runs("segments") {
         segments(&app, &client, &url, &mut report).await;
@@ -383,6 +386,52 @@ async fn reads(app: &crm::http::App, client: &reqwest::Client, url: &str, report
                 format!("{} / {}", percentiles(&first), percentiles(&deep)),
             );
         }
+    }
+}
+
+/// The text query language: a three-clause query's first page, and
+/// `customersCount` (limit 10,000) of filters from narrow to the whole
+/// tenant.
+async fn queries(app: &crm::http::App, client: &reqwest::Client, url: &str, report: &mut Report) {
+    let token = app
+        .keys
+        .mint(BIG, "bench", "read:customers", Duration::from_secs(3600))
+        .unwrap();
+    let gql = client_for(client, url, token);
+    let page = "query($q: String) { customers(first: 25, query: $q) { nodes { id name email totalSpent } pageInfo { hasNextPage } } }";
+    for query in [
+        "tag:vip country:DE total_spent:>100",
+        "status:active orders:2..5 created_at:>=2025-01-01",
+        "(tag:vip OR tag:b2b) -status:archived email:a*",
+    ] {
+        let times = sample(|_| gql(page.to_owned(), json!({ "q": query }))).await;
+        report.row(&format!("first page of 25, `{query}`"), percentiles(&times));
+    }
+    let count = "query($q: String) { customersCount(query: $q) { count precision } }";
+    for query in [
+        "",
+        "status:archived",
+        "country:ES",
+        "tag:vip",
+        "garcia",
+        "tag:vip country:DE total_spent:>100",
+        "orders:2..5",
+        "total_spent:100..500",
+        "rfm_segment:champions",
+        "churn_risk:>0.7",
+        "tag:vip OR tag:b2b -status:archived",
+    ] {
+        let answer = gql(count.to_owned(), json!({ "q": query })).await;
+        let counted = &answer["data"]["customersCount"];
+        let times = sample(|_| gql(count.to_owned(), json!({ "q": query }))).await;
+        report.row(
+            &format!(
+                "`customersCount`, `{query}` ({} {})",
+                counted["count"],
+                counted["precision"].as_str().unwrap_or_default()
+            ),
+            percentiles(&times),
+        );
     }
 }
 

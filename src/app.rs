@@ -155,7 +155,10 @@ impl Application {
                 retention: app.config.exports.export_retention,
             }),
             Arc::new(crate::profiles::fields::index::FieldIndexes { db: app.db.clone() }),
-            Arc::new(crate::bulk::BulkOperations { db: app.db.clone() }),
+            Arc::new(crate::bulk::BulkOperations {
+                db: app.db.clone(),
+                retention: app.config.exports.export_retention,
+            }),
             Arc::new(crate::segments::MembershipRechecks { db: app.db.clone() }),
             Arc::new(crate::webhooks::Deliveries {
                 db: app.db.clone(),

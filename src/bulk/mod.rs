@@ -22,6 +22,7 @@ pub mod columns;
 mod graphql;
 pub mod input;
 mod object;
+mod retention;
 mod run;
 mod selection;
 mod subscription;

@@ -26,6 +26,8 @@ use crate::tenancy::{self, TenantId};
 /// Runs bulk operations: the worker's handler of their jobs.
 pub struct BulkOperations {
     pub db: DatabaseConnection,
+    /// How long an export's file is kept after its operation ended.
+    pub retention: std::time::Duration,
 }
 
 impl jobs::Handler for BulkOperations {
@@ -35,6 +37,14 @@ impl jobs::Handler for BulkOperations {
 
     fn run<'a>(&'a self, job: &'a job::Model) -> BoxFuture<'a, AppResult<()>> {
         Box::pin(turn(&self.db, job))
+    }
+
+    fn sweep(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {
+            if let Err(err) = super::retention::sweep(&self.db, self.retention).await {
+                tracing::warn!(error = ?err, "removing expired bulk export files failed");
+            }
+        })
     }
 }
 

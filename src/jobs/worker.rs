@@ -71,7 +71,10 @@ impl Worker {
             .collect();
         tracing::info!(worker = %owner, "background worker started");
         let mut running: JoinSet<()> = JoinSet::new();
-        let mut swept = tokio::time::Instant::now();
+        // Housekeeping first at start: a server started after a pause
+        // catches up at once.
+        let now = tokio::time::Instant::now();
+        let mut swept = now.checked_sub(SWEEP_EVERY).unwrap_or(now);
         loop {
             if *stop.borrow() {
                 break;

@@ -7,6 +7,7 @@ mod resume;
 
 use std::time::Duration;
 
+use sea_orm::{EntityTrait as _, PaginatorTrait as _};
 use serde_json::{Value, json};
 
 use crate::helpers::ws::Ws;
@@ -306,6 +307,63 @@ async fn exports_are_files_behind_signed_links(backend: Backend) {
     );
 }
 
+/// An export's file is kept `--export-retention` after the operation
+/// ended: then its link stops working and its lines are removed.
+async fn an_export_file_goes_after_its_retention(backend: Backend) {
+    let app = spawn_app(backend).await;
+    seed(&app, 3).await;
+    let id = start(
+        &app,
+        "acme",
+        json!({ "action": "EXPORT", "selection": { "filter": {} } }),
+    )
+    .await;
+    let done = finished(&app, "acme", &id).await;
+    let url = format!("{}{}", app.url, done["resultUrl"].as_str().unwrap());
+    assert_eq!(app.client.get(&url).send().await.unwrap().status(), 200);
+    let conn = app.db.connect().await;
+    let lines = || entity::bulk_export_chunk::Entity::find().count(&conn);
+    assert!(lines().await.unwrap() > 0);
+
+    // An instance kept to one second sweeps when its worker starts; the
+    // export must be that old first.
+    let ended: chrono::DateTime<chrono::Utc> =
+        done["completedAt"].as_str().unwrap().parse().unwrap();
+    let old = ended + chrono::Duration::milliseconds(1100) - chrono::Utc::now();
+    if let Ok(wait) = old.to_std() {
+        tokio::time::sleep(wait).await;
+    }
+    let swept = app
+        .another_instance_with(&["--export-retention", "1s"])
+        .await;
+    let since = std::time::Instant::now();
+    loop {
+        let now = swept
+            .gql(
+                "acme",
+                "query($id: ID!) { bulkOperation(id: $id) { status resultUrl } }",
+                json!({ "id": id }),
+            )
+            .await
+            .ok();
+        if now["bulkOperation"]["resultUrl"].is_null() {
+            assert_eq!(now["bulkOperation"]["status"], "COMPLETED");
+            break;
+        }
+        assert!(
+            since.elapsed() < Duration::from_secs(30),
+            "never swept: {now}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.client.get(&url).send().await.unwrap().status(), 403);
+    let since = std::time::Instant::now();
+    while lines().await.unwrap() > 0 {
+        assert!(since.elapsed() < Duration::from_secs(30), "lines kept");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn bad_inputs_start_nothing(backend: Backend) {
     let app = spawn_app(backend).await;
     seed(&app, 2).await;
@@ -416,6 +474,7 @@ async fn a_cancelled_operation_does_no_more(backend: Backend) {
 backend_tests!(
     each_action_changes_its_selection_only,
     exports_are_files_behind_signed_links,
+    an_export_file_goes_after_its_retention,
     bad_inputs_start_nothing,
     a_cancelled_operation_does_no_more,
 );
