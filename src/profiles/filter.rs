@@ -181,13 +181,13 @@ impl CustomerFilter {
             );
         }
         for tag in self.tags.iter().flatten() {
-            cond = cond.add(has_tag(tenant, std::slice::from_ref(tag)));
+            cond = cond.add(has_tag(tenant, std::slice::from_ref(tag), backend));
         }
         if let Some(tags) = &self.tags_any {
             cond = cond.add(if tags.is_empty() {
                 Expr::val(false)
             } else {
-                has_tag(tenant, tags)
+                has_tag(tenant, tags, backend)
             });
         }
         if let Some(status) = self.status {
@@ -287,6 +287,14 @@ impl CustomerFilter {
         self.search_term().is_some()
     }
 
+    /// Whether the filter nests an `or` or a `not`: PostgreSQL then plans
+    /// a page as if it tested every customer, and reads each tag subquery
+    /// whole into a hash, where the page is often found in a few hundred
+    /// rows.
+    pub fn branches_out(&self) -> bool {
+        self.or.is_some() || self.not.is_some() || self.and.iter().flatten().any(Self::branches_out)
+    }
+
     /// Whether the filter searches through SQLite's FTS5 index: a search
     /// term of three characters or more (after folding), whose matches can
     /// drive a count.
@@ -360,16 +368,27 @@ fn email_prefix_condition(prefix: &str) -> Condition {
     cond
 }
 
-/// `customers.id IN (SELECT customer_id FROM customer_tags WHERE tenant_id = ?
-/// AND tag IN (…))`: the tag index drives, even for a count.
-pub(crate) fn has_tag(tenant: &TenantId, tags: &[String]) -> Expr {
+/// Whether the customer has one of `tags`. On SQLite, `customers.id IN
+/// (SELECT customer_id FROM customer_tags WHERE tenant_id = ? AND tag IN
+/// (…))`: the tag index drives, even for a count. On PostgreSQL, `EXISTS`
+/// of the customer's own tag row: the planner turns it into the same join
+/// when it stands alone, and under `or` or `not` can test it row by row
+/// where an `IN` would read every tagged customer into a hash first.
+pub(crate) fn has_tag(tenant: &TenantId, tags: &[String], backend: DbBackend) -> Expr {
     use customer_tag::Column as T;
-    let ids = tenancy::subquery::<customer_tag::Entity>(tenant)
-        .column((customer_tag::Entity, T::CustomerId))
-        .and_where(
-            Expr::col((customer_tag::Entity, T::Tag))
-                .is_in(tags.iter().map(|t| t.trim().to_owned())),
-        )
-        .to_owned();
-    Expr::col((customer::Entity, customer::Column::Id)).in_subquery(ids)
+    let tags =
+        Expr::col((customer_tag::Entity, T::Tag)).is_in(tags.iter().map(|t| t.trim().to_owned()));
+    let mut rows = tenancy::subquery::<customer_tag::Entity>(tenant);
+    if backend == DbBackend::Postgres {
+        rows.expr(Expr::val(1))
+            .and_where(
+                Expr::col((customer_tag::Entity, T::CustomerId))
+                    .equals((customer::Entity, customer::Column::Id)),
+            )
+            .and_where(tags);
+        return Expr::exists(rows);
+    }
+    rows.column((customer_tag::Entity, T::CustomerId))
+        .and_where(tags);
+    Expr::col((customer::Entity, customer::Column::Id)).in_subquery(rows)
 }

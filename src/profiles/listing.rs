@@ -94,6 +94,7 @@ pub async fn customer_connection(
     let session = ctx.session()?;
     let sort = sort.unwrap_or_default();
     let searched = filter.as_ref().is_some_and(CustomerFilter::searches);
+    let branched = filter.as_ref().is_some_and(CustomerFilter::branches_out);
     let backend = session.db.get_database_backend();
     let Compiled {
         condition,
@@ -108,10 +109,11 @@ pub async fn customer_connection(
         page: &page,
         id_of: |m: &customer::Model| m.id.as_str(),
     };
-    let listing = if searched && session.db.get_database_backend() == DbBackend::Postgres {
+    let listing = if (searched || branched) && backend == DbBackend::Postgres {
         let sizes = ctx.data::<TenantSizes>()?;
         repo::Listing::Searched {
             tenant_size: sizes.of(&session.db, session.tenant()).await?,
+            rare_first: searched,
         }
     } else {
         repo::Listing::Filtered

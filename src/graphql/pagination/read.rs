@@ -99,21 +99,24 @@ where
     /// match. So on PostgreSQL each statement first looks for the page among
     /// the next rows in the sort's order ([`probe_window`] of `size`, the
     /// rows the list holds), and only when fewer match sorts the matches
-    /// that the search's index finds. In a list of up to
-    /// [`INDEX_FIRST_UP_TO`] rows, under a key without NULLs, the order is
-    /// the other way around (a search box's terms are mostly rare): the
-    /// index's matches are sorted when there are at most that window's
-    /// worth of them, in one statement; a common term then probes.
+    /// that the search's index finds. The same holds for a filter of `or`
+    /// and `not` branches, planned as if every row were tested. When
+    /// matches are `rare_first` (a search box's terms mostly are), in a
+    /// list of up to [`INDEX_FIRST_UP_TO`] rows, under a key without NULLs,
+    /// the order is the other way around: the index's matches are sorted
+    /// when there are at most that window's worth of them, in one
+    /// statement; a common term then probes.
     pub async fn fetch_searched(
         &self,
         db: &impl ConnectionTrait,
         query: Select<E>,
         filter: Condition,
         size: u64,
+        rare_first: bool,
     ) -> AppResult<Vec<E::Model>> {
         if db.get_database_backend() == DbBackend::Postgres {
             let window = probe_window(self.page.limit + 1, size);
-            let read = if size <= INDEX_FIRST_UP_TO && !self.sort.nullable {
+            let read = if rare_first && size <= INDEX_FIRST_UP_TO && !self.sort.nullable {
                 Read::IndexFirst(filter, window)
             } else {
                 Read::Probing(filter, window)

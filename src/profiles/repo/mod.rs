@@ -216,9 +216,11 @@ pub async fn find_by_phone(
 pub enum Listing {
     /// Through the sort's index, the filter tested on the way.
     Filtered,
-    /// The filter holds a search, whose matches PostgreSQL cannot foresee
-    /// ([`Keyset::fetch_searched`]), in a tenant of this many customers.
-    Searched { tenant_size: u64 },
+    /// The filter holds a search, or an `or` or `not`, whose matches
+    /// PostgreSQL cannot foresee ([`Keyset::fetch_searched`]), in a tenant
+    /// of this many customers; `rare_first` for a search, whose terms are
+    /// mostly rare.
+    Searched { tenant_size: u64, rare_first: bool },
 }
 
 /// One page of the customers matching `filter`.
@@ -232,9 +234,12 @@ pub async fn list(
 ) -> AppResult<Vec<customer::Model>> {
     let tenant_rows = tenancy::select::<customer::Entity>(tenant);
     match listing {
-        Listing::Searched { tenant_size } => {
+        Listing::Searched {
+            tenant_size,
+            rare_first,
+        } => {
             keyset
-                .fetch_searched(db, tenant_rows, filter, tenant_size)
+                .fetch_searched(db, tenant_rows, filter, tenant_size, rare_first)
                 .await
         }
         Listing::Filtered => keyset.fetch_deferred(db, tenant_rows.filter(filter)).await,
