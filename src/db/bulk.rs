@@ -9,6 +9,11 @@ pub enum Taken {
     Fail,
     /// The row is left out.
     Skip,
+    /// The row is left out, and the one already there is locked until the
+    /// transaction ends, as if it were written: a reader that takes it
+    /// `FOR UPDATE` waits for this transaction, and then sees its other
+    /// writes. SQLite, with one writer, needs no lock: it skips.
+    Lock,
 }
 
 /// How many write transactions a bulk load keeps in flight: two on
@@ -46,7 +51,7 @@ where
     if db.get_database_backend() != DbBackend::Postgres {
         for chunk in rows.chunks(per_statement) {
             let mut insert = E::insert_many(active_models::<E>(chunk));
-            if taken == Taken::Skip {
+            if taken != Taken::Fail {
                 insert = insert.on_conflict(OnConflict::new().do_nothing().to_owned());
             }
             insert.exec_without_returning(db).await?;
@@ -161,8 +166,22 @@ impl<E: sea_orm::EntityTrait> JsonInsert<E> {
         let mut sql = format!(
             "INSERT INTO \"{table}\" ({names}) SELECT {names} FROM json_populate_recordset(NULL::\"{table}\", $1::json)"
         );
-        if taken == Taken::Skip {
-            sql.push_str(" ON CONFLICT DO NOTHING");
+        match taken {
+            Taken::Fail => {}
+            Taken::Skip => sql.push_str(" ON CONFLICT DO NOTHING"),
+            Taken::Lock => {
+                use sea_orm::{Iterable as _, PrimaryKeyToColumn as _};
+                let key: Vec<String> = E::PrimaryKey::iter()
+                    .map(|k| format!("\"{}\"", k.into_column().to_string()))
+                    .collect();
+                // An update that changes nothing, for its row lock.
+                sql.push_str(&format!(
+                    " ON CONFLICT ({}) DO UPDATE SET {} = EXCLUDED.{}",
+                    key.join(", "),
+                    key[0],
+                    key[0]
+                ));
+            }
         }
         if let Some(key) = returning {
             sql.push_str(&format!(" RETURNING \"{}\"::text", key.to_string()));

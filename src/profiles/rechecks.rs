@@ -41,7 +41,10 @@ pub async fn mark(db: &impl ConnectionTrait, tenant: &TenantId, keys: &[&str]) -
             customer_id: (*key).to_owned(),
         })
         .collect();
-    insert_rows::<segment_recheck::Entity>(db, &rows, 1000, Taken::Skip).await?;
+    // A mark already there is locked, not skipped: a recheck taking it
+    // meanwhile waits for this change to commit, and so sees it. Skipped,
+    // the mark could be rechecked and removed before this change was seen.
+    insert_rows::<segment_recheck::Entity>(db, &rows, 1000, Taken::Lock).await?;
     // One waiting job is enough: it rechecks every marked customer.
     let waiting = tenancy::select::<job::Entity>(tenant)
         .filter(job::Column::Kind.eq(KIND))
