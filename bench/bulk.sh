@@ -4,6 +4,7 @@
 #
 #   bench/bulk.sh                     # both backends, 100,000 customers
 #   N=10000 BACKENDS=sqlite bench/bulk.sh
+#   SEGMENT=1 bench/bulk.sh           # with a dynamic segment in the tenant
 #
 # Seeds a tenant with `crm seed-demo`, serves it with the release binary,
 # starts a TAG of every customer and then an EXPORT (CSV, five columns),
@@ -13,6 +14,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CRM=$(realpath "${CRM:-$ROOT/target/release/crm}")
 N=${N:-100000}
+SEGMENT=${SEGMENT:-0}
 BACKENDS=${BACKENDS:-"sqlite postgres"}
 PORT=${PORT:-18081}
 SECRET=bench-secret-0123456789abcdef0123456789
@@ -62,10 +64,14 @@ for backend in $BACKENDS; do
   SERVER=$!
   until curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null; do sleep 0.1; done
   TOKEN=$(DATABASE_URL=$DB CRM_JWT_SECRET=$SECRET "$CRM" token --tenant bench --ttl 2h)
+  if [ "$SEGMENT" = 1 ]; then
+    # Every tagged customer is then marked for a membership recheck.
+    gql 'mutation { createSegment(input: { name: "Tagged", query: "tag:bulk-bench" }) { id } }' >/dev/null
+  fi
   tag=$(timed '{"action": "TAG", "selection": {"filter": {}}, "tags": ["bulk-bench"]}')
   export=$(timed '{"action": "EXPORT", "selection": {"filter": {}}, "format": "CSV", "columns": ["ID", "EMAIL", "NAME", "TAGS", "TOTAL_SPENT"]}')
   rows=$(($(wc -l < "$WORK/export.csv") - 1))
-  printf '%s: %d customers (seeded in %.1f s): bulk tag %.1f s, CSV export %.1f s (%d rows, %s bytes)\n' \
-    "$backend" "$N" "$seeded" "$tag" "$export" "$rows" "$(wc -c < "$WORK/export.csv")"
+  printf '%s%s: %d customers (seeded in %.1f s): bulk tag %.1f s, CSV export %.1f s (%d rows, %s bytes)\n' \
+    "$backend" "$([ "$SEGMENT" = 1 ] && echo ', with a dynamic segment')" "$N" "$seeded" "$tag" "$export" "$rows" "$(wc -c < "$WORK/export.csv")"
   kill $SERVER; wait $SERVER 2>/dev/null || true
 done

@@ -159,7 +159,7 @@ impl Application {
                 db: app.db.clone(),
                 retention: app.config.exports.export_retention,
             }),
-            Arc::new(crate::segments::MembershipRechecks { db: app.db.clone() }),
+            Arc::new(crate::segments::MembershipRechecks::new(app.db.clone())),
             Arc::new(crate::webhooks::Deliveries {
                 db: app.db.clone(),
                 client: webhook_client,

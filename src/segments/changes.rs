@@ -11,8 +11,15 @@
 //! then on. Conditions on the clock (`last_order_at before
 //! "90_days_ago"`) change without a write, and are told at the
 //! customer's next change.
+//!
+//! Marks are taken in key order from where the instance's last recheck of
+//! the tenant stopped, and from the first key again when none are left
+//! past it: the marks already rechecked are deleted rows, which a scan
+//! from the first key would step over, again and again, until the table
+//! is vacuumed.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
 
 use entity::{customer, job, segment, segment_membership, segment_recheck};
 use futures_util::future::BoxFuture;
@@ -37,7 +44,28 @@ const BATCH: u64 = 500;
 
 /// Rechecks marked customers: the worker's handler of their tenant's job.
 pub struct MembershipRechecks {
-    pub db: DatabaseConnection,
+    db: DatabaseConnection,
+    /// Per tenant, the last key this instance rechecked.
+    cursors: Mutex<HashMap<String, String>>,
+}
+
+impl MembershipRechecks {
+    pub fn new(db: DatabaseConnection) -> Self {
+        MembershipRechecks {
+            db,
+            cursors: Mutex::default(),
+        }
+    }
+
+    fn cursor(&self, tenant: &TenantId) -> Option<String> {
+        let cursors = self.cursors.lock().unwrap_or_else(|e| e.into_inner());
+        cursors.get(tenant.as_str()).cloned()
+    }
+
+    fn move_cursor(&self, tenant: &TenantId, last: &str) {
+        let mut cursors = self.cursors.lock().unwrap_or_else(|e| e.into_inner());
+        cursors.insert(tenant.as_str().to_owned(), last.to_owned());
+    }
 }
 
 impl jobs::Handler for MembershipRechecks {
@@ -46,7 +74,7 @@ impl jobs::Handler for MembershipRechecks {
     }
 
     fn run<'a>(&'a self, job: &'a job::Model) -> BoxFuture<'a, AppResult<()>> {
-        Box::pin(recheck(&self.db, job))
+        Box::pin(recheck(self, job))
     }
 }
 
@@ -57,21 +85,40 @@ pub struct Moved {
     pub entered: bool,
 }
 
-async fn recheck(db: &DatabaseConnection, job: &job::Model) -> AppResult<()> {
+/// Up to [`BATCH`] marked customers after `after` (from the first when
+/// `None`), locked until the transaction ends.
+async fn marked(
+    txn: &impl ConnectionTrait,
+    tenant: &TenantId,
+    after: Option<&str>,
+) -> AppResult<Vec<String>> {
+    let mut marks = tenancy::select::<segment_recheck::Entity>(tenant)
+        .select_only()
+        .column(segment_recheck::Column::CustomerId)
+        .order_by_asc(segment_recheck::Column::CustomerId)
+        .limit(BATCH)
+        .lock_exclusive();
+    if let Some(after) = after {
+        marks = marks.filter(segment_recheck::Column::CustomerId.gt(after));
+    }
+    Ok(marks.into_tuple().all(txn).await?)
+}
+
+async fn recheck(handler: &MembershipRechecks, job: &job::Model) -> AppResult<()> {
+    let db = &handler.db;
     let Some(tenant) = jobs::tenant_of(job) else {
         jobs::finish(db, job).await?;
         return Ok(());
     };
     let txn = begin_write(db).await?;
-    let keys: Vec<String> = tenancy::select::<segment_recheck::Entity>(&tenant)
-        .select_only()
-        .column(segment_recheck::Column::CustomerId)
-        .order_by_asc(segment_recheck::Column::CustomerId)
-        .limit(BATCH)
-        .lock_exclusive()
-        .into_tuple()
-        .all(&txn)
-        .await?;
+    let cursor = handler.cursor(&tenant);
+    let mut keys = marked(&txn, &tenant, cursor.as_deref()).await?;
+    // From the first key when none are left past the cursor: only a batch
+    // short of full from there says that no marks are left.
+    let from_first = cursor.is_none() || keys.is_empty();
+    if cursor.is_some() && keys.is_empty() {
+        keys = marked(&txn, &tenant, None).await?;
+    }
     if keys.is_empty() {
         if jobs::finish(&txn, job).await? {
             txn.commit().await?;
@@ -93,12 +140,13 @@ async fn recheck(db: &DatabaseConnection, job: &job::Model) -> AppResult<()> {
         .into_iter()
         .collect();
     let dynamic: HashSet<&str> = defs.iter().map(|d| d.key.as_str()).collect();
+    // By segment and customer: the memberships' key, in its order.
     let before: HashSet<(String, String)> = tenancy::select::<segment_membership::Entity>(&tenant)
+        .filter(segment_membership::Column::SegmentId.is_in(dynamic.iter().copied()))
         .filter(segment_membership::Column::CustomerId.is_in(keys.iter().cloned()))
         .all(&txn)
         .await?
         .into_iter()
-        .filter(|m| dynamic.contains(m.segment_id.as_str()))
         .map(|m| (m.customer_id, m.segment_id))
         .collect();
     let mut moved: Vec<Moved> = now
@@ -128,8 +176,9 @@ async fn recheck(db: &DatabaseConnection, job: &job::Model) -> AppResult<()> {
         .filter(segment_recheck::Column::CustomerId.is_in(keys.iter().cloned()))
         .exec(&txn)
         .await?;
-    // A full batch may leave more: the job's next turn takes them.
-    let held = if keys.len() as u64 == BATCH {
+    // A full batch, or one past the cursor, may leave more: the job's next
+    // turn takes them.
+    let held = if keys.len() as u64 == BATCH || !from_first {
         jobs::reschedule(&txn, job, crate::db::now()).await?
     } else {
         jobs::finish(&txn, job).await?
@@ -138,6 +187,9 @@ async fn recheck(db: &DatabaseConnection, job: &job::Model) -> AppResult<()> {
         return Ok(());
     }
     txn.commit().await?;
+    if let Some(last) = keys.last() {
+        handler.move_cursor(&tenant, last);
+    }
     for m in &moved {
         crate::events::record(Event {
             tenant: tenant.as_str().to_owned(),

@@ -174,4 +174,75 @@ async fn entering_and_leaving_are_told(backend: Backend) {
     );
 }
 
-backend_tests!(entering_and_leaving_are_told);
+/// More marked customers than one recheck takes (500), in three waves,
+/// the last below the keys already rechecked: every one is rechecked.
+async fn many_changes_are_all_rechecked(backend: Backend) {
+    let app = spawn_app_with(backend, &["--jwt-secret", SECRET, "--worker-poll", "10ms"]).await;
+    segment(&app, "Wave", "tag:wave").await;
+    let conn = app.db.connect().await;
+    let settled = |members: u64| {
+        let conn = &conn;
+        async move {
+            let since = std::time::Instant::now();
+            loop {
+                let now = entity::segment_membership::Entity::find()
+                    .count(conn)
+                    .await
+                    .unwrap();
+                let marks = entity::segment_recheck::Entity::find()
+                    .count(conn)
+                    .await
+                    .unwrap();
+                if now == members && marks == 0 {
+                    return;
+                }
+                assert!(
+                    since.elapsed() < Duration::from_secs(60),
+                    "{now} of {members} members, {marks} marks left"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    for (wave, n, members) in [("a", 900, 900), ("b", 700, 1_600)] {
+        let rows: Vec<Value> = (0..n)
+            .map(|i| json!({ "email": format!("{wave}{i}@acme.example"), "tags": ["wave"] }))
+            .collect();
+        app.gql(
+            "acme",
+            "mutation($c: [CustomerInput!]!) { importCustomers(customers: $c) { created } }",
+            json!({ "c": rows }),
+        )
+        .await
+        .ok();
+        settled(members).await;
+    }
+    // The first customers leave: their keys are the lowest.
+    let first = app
+        .gql(
+            "acme",
+            "{ customers(first: 100, sort: { field: CREATED_AT, direction: ASC }) { nodes { id } } }",
+            json!({}),
+        )
+        .await
+        .ok();
+    let ids: Vec<Value> = first["customers"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].clone())
+        .collect();
+    app.gql(
+        "acme",
+        "mutation($ids: [ID!]!) { tagCustomers(ids: $ids, remove: [\"wave\"]) { id } }",
+        json!({ "ids": ids }),
+    )
+    .await
+    .ok();
+    settled(1_500).await;
+}
+
+backend_tests!(
+    entering_and_leaving_are_told,
+    many_changes_are_all_rechecked
+);
