@@ -3,10 +3,12 @@
 //! race in their own files.
 
 mod bulk;
+mod locks;
 mod maintenance;
 mod race;
 
 pub use bulk::{Taken, batches_in_flight, insert_new_rows, insert_rows};
+pub use locks::{TenantWork, try_lock_tenant};
 pub use maintenance::{analyze, planned_customers, scrub_free_space};
 pub use race::{Attempt, retry_on_race, settle};
 

@@ -31,7 +31,7 @@ use sea_orm::{
 
 use super::loader;
 use super::{Definition, Env};
-use crate::db::begin_write;
+use crate::db::{TenantWork, begin_write, try_lock_tenant};
 use crate::error::AppResult;
 use crate::events::{Change, Event};
 use crate::jobs;
@@ -111,6 +111,15 @@ async fn recheck(handler: &MembershipRechecks, job: &job::Model) -> AppResult<()
         return Ok(());
     };
     let txn = begin_write(db).await?;
+    // One recheck of a tenant at a time: two would wait on each other's
+    // marks, each holding a worker. The other comes back shortly.
+    if !try_lock_tenant(&txn, TenantWork::MembershipRecheck, tenant.as_str()).await? {
+        let later = crate::db::now() + chrono::Duration::milliseconds(200);
+        if jobs::reschedule(&txn, job, later).await? {
+            txn.commit().await?;
+        }
+        return Ok(());
+    }
     let cursor = handler.cursor(&tenant);
     let mut keys = marked(&txn, &tenant, cursor.as_deref()).await?;
     // From the first key when none are left past the cursor: only a batch
