@@ -287,6 +287,16 @@ impl CustomerFilter {
         self.search_term().is_some()
     }
 
+    /// Whether the filter, or one nested in it, holds a search.
+    pub fn searches_anywhere(&self) -> bool {
+        self.searches() || self.branches().any(Self::searches_anywhere)
+    }
+
+    /// Whether the filter, or one nested in it, names tags.
+    pub fn names_tags(&self) -> bool {
+        self.tags.is_some() || self.tags_any.is_some() || self.branches().any(Self::names_tags)
+    }
+
     /// Whether the filter nests an `or` or a `not`: PostgreSQL then plans
     /// a page as if it tested every customer, and reads each tag subquery
     /// whole into a hash, where the page is often found in a few hundred

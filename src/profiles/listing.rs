@@ -109,7 +109,14 @@ pub async fn customer_connection(
         page: &page,
         id_of: |m: &customer::Model| m.id.as_str(),
     };
-    let listing = if (searched || branched) && backend == DbBackend::Postgres {
+    let unforeseen = match backend {
+        DbBackend::Postgres => searched || branched,
+        // A search reads through SQLite's FTS5 index, wherever it stands.
+        _ => filter
+            .as_ref()
+            .is_some_and(|f| !f.searches_anywhere() && (f.branches_out() || f.names_tags())),
+    };
+    let listing = if unforeseen {
         let sizes = ctx.data::<TenantSizes>()?;
         repo::Listing::Searched {
             tenant_size: sizes.of(&session.db, session.tenant()).await?,

@@ -3,7 +3,7 @@
 //! the search's matches.
 
 use sea_orm::sea_query::{
-    Alias, Expr, ExprTrait as _, Order, Query, SelectStatement, WindowStatement,
+    Alias, Asterisk, Expr, ExprTrait as _, Order, Query, SelectStatement, WindowStatement,
 };
 use sea_orm::{
     Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
@@ -51,6 +51,9 @@ pub(super) enum Read {
     /// when the search's index finds at most so many of them (else none,
     /// and the range is read as `Probing`).
     IndexFirst(Condition, u64),
+    /// The rows that meet the condition among the next so many rows, read
+    /// whole in one statement; when fewer meet it, `Direct`.
+    WindowFirst(Condition, u64),
 }
 
 impl<E: EntityTrait> Keyset<'_, E>
@@ -105,7 +108,8 @@ where
     /// list of up to [`INDEX_FIRST_UP_TO`] rows, under a key without NULLs,
     /// the order is the other way around: the index's matches are sorted
     /// when there are at most that window's worth of them, in one
-    /// statement; a common term then probes.
+    /// statement; a common term then probes. On SQLite a search is read
+    /// directly (its FTS5 index drives), other filters a window first.
     pub async fn fetch_searched(
         &self,
         db: &impl ConnectionTrait,
@@ -122,8 +126,17 @@ where
                 Read::Probing(filter, window)
             };
             self.read(db, query, read).await
-        } else {
+        } else if rare_first {
             self.read(db, query.filter(filter), Read::Direct).await
+        } else {
+            // SQLite plans without statistics: a filter of tags and ranges
+            // may be read through a range's index and its matches sorted,
+            // where the next rows in the sort's order hold the page. That
+            // plan is also what a window too small falls back to, so the
+            // window is the widest.
+            let window = Ord::clamp(size, 1, PROBE_WINDOW);
+            self.read(db, query, Read::WindowFirst(filter, window))
+                .await
         }
     }
 
@@ -203,6 +216,26 @@ where
                         .await?
                     } else {
                         found
+                    }
+                }
+                Read::WindowFirst(filter, window) => {
+                    let rows = range(query.clone(), KeyOrder::Index)
+                        .limit(*window)
+                        .into_query();
+                    let mut probe = self.probe(rows, filter, *segment, scan_ascending, need);
+                    probe.clear_selects().column((E::default(), Asterisk));
+                    let backend = db.get_database_backend();
+                    let found = E::find()
+                        .from_raw_sql(backend.build(&probe))
+                        .all(db)
+                        .await?;
+                    if found.len() as u64 >= need {
+                        found
+                    } else {
+                        range(query.clone().filter(filter.clone()), KeyOrder::Index)
+                            .limit(need)
+                            .all(db)
+                            .await?
                     }
                 }
                 Read::Probing(filter, window) => {

@@ -216,10 +216,11 @@ pub async fn find_by_phone(
 pub enum Listing {
     /// Through the sort's index, the filter tested on the way.
     Filtered,
-    /// The filter holds a search, or an `or` or `not`, whose matches
-    /// PostgreSQL cannot foresee ([`Keyset::fetch_searched`]), in a tenant
-    /// of this many customers; `rare_first` for a search, whose terms are
-    /// mostly rare.
+    /// The filter's matches are not foreseen by the planner (on
+    /// PostgreSQL a search, an `or` or a `not`; on SQLite, which plans
+    /// without statistics, tags or branches: [`Keyset::fetch_searched`]),
+    /// in a tenant of this many customers; `rare_first` for a search, whose
+    /// terms are mostly rare.
     Searched { tenant_size: u64, rare_first: bool },
 }
 
