@@ -225,7 +225,9 @@ where
                     let mut probe = self.probe(rows, filter, *segment, scan_ascending, need);
                     probe.clear_selects().column((E::default(), Asterisk));
                     let backend = db.get_database_backend();
-                    let found = E::find()
+                    // The rows of the probe, itself read from `query`'s range.
+                    let found = query
+                        .clone()
                         .from_raw_sql(backend.build(&probe))
                         .all(db)
                         .await?;
