@@ -29,8 +29,8 @@ use sea_orm::{
     QuerySelect as _, QueryTrait as _,
 };
 
+use super::Definition;
 use super::loader;
-use super::{Definition, Env};
 use crate::db::{TenantWork, begin_write, try_lock_tenant};
 use crate::error::AppResult;
 use crate::events::{Change, Event};
@@ -230,10 +230,15 @@ async fn store(db: &impl ConnectionTrait, tenant: &TenantId, moved: &[Moved]) ->
         crate::db::Taken::Skip,
     )
     .await?;
+    // The exits, one statement a segment.
+    let mut exited: HashMap<&str, Vec<&str>> = HashMap::new();
     for m in moved.iter().filter(|m| !m.entered) {
+        exited.entry(&m.segment).or_default().push(&m.customer);
+    }
+    for (segment, customers) in exited {
         tenancy::delete::<segment_membership::Entity>(tenant)
-            .filter(segment_membership::Column::SegmentId.eq(m.segment.as_str()))
-            .filter(segment_membership::Column::CustomerId.eq(m.customer.as_str()))
+            .filter(segment_membership::Column::SegmentId.eq(segment))
+            .filter(segment_membership::Column::CustomerId.is_in(customers))
             .exec(db)
             .await?;
     }
@@ -246,7 +251,6 @@ pub async fn baseline(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
     row: &segment::Model,
-    env: &Env,
 ) -> AppResult<()> {
     tenancy::delete::<segment_membership::Entity>(tenant)
         .filter(segment_membership::Column::SegmentId.eq(row.id.as_str()))
@@ -256,12 +260,13 @@ pub async fn baseline(
     if !def.dynamic {
         return Ok(());
     }
+    let env = loader::env(db, tenant, std::slice::from_ref(&def)).await?;
     let members = tenancy::select::<customer::Entity>(tenant)
         .select_only()
         .column_as(Expr::val(tenant.as_str()), "tenant_id")
         .column_as(Expr::val(row.id.as_str()), "segment_id")
         .column(customer::Column::Id)
-        .filter(def.condition(env)?)
+        .filter(def.condition(&env)?)
         .into_query();
     let insert = Query::insert()
         .into_table(segment_membership::Entity)

@@ -55,18 +55,6 @@ async fn checking_env(db: &impl ConnectionTrait, tenant: &TenantId) -> AppResult
     Ok(Env::new(db.get_database_backend(), tenant, None, fields))
 }
 
-/// A dynamic segment's memberships computed afresh, in the transaction of
-/// its (re)definition: its membership events tell changes from then on.
-async fn membership_baseline(
-    txn: &impl ConnectionTrait,
-    tenant: &TenantId,
-    row: &segment::Model,
-) -> AppResult<()> {
-    let def = super::Definition::of(row)?;
-    let env = super::loader::env(txn, tenant, std::slice::from_ref(&def)).await?;
-    super::changes::baseline(txn, tenant, row, &env).await
-}
-
 /// A duplicate name is `CONFLICT` on `field`.
 pub(super) fn on_name_conflict(err: DbErr, field: &str) -> AppError {
     match err.sql_err() {
@@ -158,7 +146,7 @@ impl SegmentMutation {
         .map_err(|e| on_name_conflict(e, "input.name"))?;
         let segment = SegmentId::of_row(row.id.clone());
         repo::add_members(&txn, tenant, &segment, &members, now).await?;
-        membership_baseline(&txn, tenant, &row).await?;
+        super::changes::baseline(&txn, tenant, &row).await?;
         txn.commit().await?;
         Ok(Segment(row))
     }
@@ -218,7 +206,7 @@ impl SegmentMutation {
                 .map_err(|e| on_name_conflict(e, "input.name"))?;
         }
         if redefined || before.match_mode != row.match_mode {
-            membership_baseline(&txn, session.tenant(), &row).await?;
+            super::changes::baseline(&txn, session.tenant(), &row).await?;
         }
         txn.commit().await?;
         Ok(Segment(row))
