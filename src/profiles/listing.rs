@@ -118,7 +118,7 @@ pub async fn customer_connection(
     };
     let listing = if unforeseen {
         let sizes = ctx.data::<TenantSizes>()?;
-        repo::Listing::Searched {
+        repo::Listing::Unforeseen {
             tenant_size: sizes.of(&session.db, session.tenant()).await?,
             rare_first: searched,
         }

@@ -221,7 +221,7 @@ pub enum Listing {
     /// without statistics, tags or branches: [`Keyset::fetch_searched`]),
     /// in a tenant of this many customers; `rare_first` for a search, whose
     /// terms are mostly rare.
-    Searched { tenant_size: u64, rare_first: bool },
+    Unforeseen { tenant_size: u64, rare_first: bool },
 }
 
 /// One page of the customers matching `filter`.
@@ -235,7 +235,7 @@ pub async fn list(
 ) -> AppResult<Vec<customer::Model>> {
     let tenant_rows = tenancy::select::<customer::Entity>(tenant);
     match listing {
-        Listing::Searched {
+        Listing::Unforeseen {
             tenant_size,
             rare_first,
         } => {
