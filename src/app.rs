@@ -103,6 +103,7 @@ impl Application {
             webhook_allow_private: config.webhooks.webhook_allow_private,
             export_link_ttl: config.exports.export_link_ttl,
             public_url: config.public_url.clone(),
+            merge_undo_window: config.merge_undo_window,
         });
         let gate = Gate::new(
             Limits {

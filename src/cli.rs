@@ -65,6 +65,19 @@ pub enum Command {
     Export(ExportArgs),
     /// Fill a tenant with realistic, deterministic demo customers.
     SeedDemo(SeedArgs),
+    /// Find a tenant's likely duplicate customers from scratch (the
+    /// writes keep them current after that), and print how many pairs.
+    FindDuplicates(FindDuplicatesArgs),
+}
+
+#[derive(clap::Args)]
+pub struct FindDuplicatesArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+
+    /// The tenant whose customers to compare.
+    #[arg(long)]
+    pub tenant: String,
 }
 
 #[derive(clap::Args)]

@@ -4,7 +4,9 @@ use anyhow::Context as _;
 
 use crate::app::Application;
 use crate::auth::Scope;
-use crate::cli::{ApiKeyArgs, ExportArgs, ExportFormat, ImportArgs, SeedArgs, TokenArgs};
+use crate::cli::{
+    ApiKeyArgs, ExportArgs, ExportFormat, FindDuplicatesArgs, ImportArgs, SeedArgs, TokenArgs,
+};
 use crate::config::{DatabaseArgs, ServeArgs};
 use crate::customers::csv;
 use crate::tenancy::TenantId;
@@ -169,10 +171,29 @@ pub async fn seed_demo(args: SeedArgs) -> anyhow::Result<()> {
     crate::db::migrate(&conn).await?;
     let seeded =
         crate::seed::seed(&conn, &tenant, args.customers, args.seed, args.activities).await?;
+    // Seeded rows bypass the writes that file them for the finder.
+    crate::duplicates::rebuild(&conn, &tenant)
+        .await
+        .map_err(crate::error::AppError::into_anyhow)?;
     println!(
         "seeded {} customers into tenant {tenant} in {:.1}s",
         seeded.customers,
         seeded.elapsed.as_secs_f64()
+    );
+    Ok(())
+}
+
+pub async fn find_duplicates(args: FindDuplicatesArgs) -> anyhow::Result<()> {
+    let tenant = tenant(&args.tenant)?;
+    let conn = crate::db::connect(&args.db).await?;
+    crate::db::migrate(&conn).await?;
+    let started = std::time::Instant::now();
+    let pairs = crate::duplicates::rebuild(&conn, &tenant)
+        .await
+        .map_err(crate::error::AppError::into_anyhow)?;
+    println!(
+        "found {pairs} likely duplicate pairs in tenant {tenant} in {:.1}s",
+        started.elapsed().as_secs_f64()
     );
     Ok(())
 }

@@ -212,6 +212,11 @@ pub struct ServeArgs {
     #[arg(long, env = "CRM_PUBLIC_URL")]
     pub public_url: Option<String>,
 
+    /// How long a merge can be undone (`undoMerge`); deleting or erasing
+    /// the customer kept ends it sooner.
+    #[arg(long, env = "CRM_MERGE_UNDO_WINDOW", default_value = "30d", value_parser = humantime::parse_duration)]
+    pub merge_undo_window: Duration,
+
     #[command(flatten)]
     pub jobs: JobArgs,
 

@@ -13,6 +13,7 @@ pub mod config;
 pub mod customers;
 pub mod data_requests;
 pub mod db;
+pub mod duplicates;
 pub mod error;
 pub mod events;
 pub mod graphql;

@@ -22,6 +22,7 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Import(args)) => crm::commands::import(args).await,
         Some(Command::Export(args)) => crm::commands::export(args).await,
         Some(Command::SeedDemo(args)) => crm::commands::seed_demo(args).await,
+        Some(Command::FindDuplicates(args)) => crm::commands::find_duplicates(args).await,
         Some(Command::Schema) => {
             print!("{}", crm::schema::sdl());
             Ok(())

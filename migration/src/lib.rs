@@ -27,6 +27,9 @@ mod m20261206_000020_api_key_locations;
 mod m20261206_000021_segment_filters;
 mod m20261206_000022_bulk_operations;
 mod m20261206_000023_segment_memberships;
+mod m20261207_000024_customer_field_changes;
+mod m20261207_000025_duplicates;
+mod m20261207_000026_customer_merges;
 
 pub struct Migrator;
 
@@ -74,6 +77,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000021_segment_filters::Migration),
             Box::new(m20261206_000022_bulk_operations::Migration),
             Box::new(m20261206_000023_segment_memberships::Migration),
+            Box::new(m20261207_000024_customer_field_changes::Migration),
+            Box::new(m20261207_000025_duplicates::Migration),
+            Box::new(m20261207_000026_customer_merges::Migration),
         ]
     }
 }

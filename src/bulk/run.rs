@@ -19,6 +19,7 @@ use crate::db::begin_write;
 use crate::error::{AppError, AppResult};
 use crate::ids::{CustomerId, SegmentId};
 use crate::jobs;
+use crate::profiles::history::{Actor, ChangeSource};
 use crate::profiles::input::{CustomerStatus, MAX_TAGS};
 use crate::profiles::repo as customers;
 use crate::tenancy::{self, TenantId};
@@ -235,6 +236,7 @@ async fn apply(
     let segment = || SegmentId::of_row(params["segmentId"].as_str().unwrap_or_default().to_owned());
     let ids = || -> Vec<CustomerId> { keys.iter().cloned().map(CustomerId::of_row).collect() };
     let mut failures = Failures::new();
+    let actor = Actor::new(op.created_by.as_ref().clone(), ChangeSource::BulkOperation);
     match op.action.as_ref() {
         BulkAction::Tag => {
             let tags = text_list("tags");
@@ -256,12 +258,12 @@ async fn apply(
                 }
             }
             if !fits.is_empty() {
-                tagging::tag_in(txn, tenant, &fits, &tags, &[]).await?;
+                tagging::tag_in(txn, tenant, &actor, &fits, &tags, &[]).await?;
             }
         }
         BulkAction::Untag => {
             customers::lock_many(txn, tenant, keys).await?;
-            tagging::tag_in(txn, tenant, keys, &[], &text_list("tags")).await?;
+            tagging::tag_in(txn, tenant, &actor, keys, &[], &text_list("tags")).await?;
         }
         BulkAction::SetStatus => {
             let status = if params["status"] == "ARCHIVED" {
@@ -270,7 +272,7 @@ async fn apply(
                 CustomerStatus::Active
             };
             let rows = customers::lock_many(txn, tenant, keys).await?;
-            status::set_status_in(txn, tenant, &rows, status).await?;
+            status::set_status_in(txn, tenant, &actor, &rows, status).await?;
         }
         BulkAction::AddToSegment => {
             crate::segments::repo::add_members(txn, tenant, &segment(), &ids(), crate::db::now())

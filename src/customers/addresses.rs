@@ -10,12 +10,14 @@ use serde_json::json;
 use crate::activity::{self, NewActivity};
 use crate::auth::Scope;
 use crate::db::begin_write;
+use crate::duplicates;
 use crate::error::{AppResult, bad_input, not_found};
 use crate::graphql::{ContextExt, ScopeGuard};
 use crate::ids::{self, AddressId, CustomerId};
 use crate::profiles::Customer;
 use crate::profiles::addresses::{self, CustomerAddress, MAX_ADDRESSES};
 use crate::profiles::checks::{self, Address};
+use crate::profiles::history::{self, Actor};
 use crate::profiles::input::AddressInput;
 use crate::profiles::repo;
 use crate::profiles::row::derive;
@@ -48,6 +50,7 @@ impl AddressMutation {
         Ok(add(
             &session.db,
             session.tenant(),
+            &Actor::api(&session.viewer.sub),
             &customer,
             value,
             make_default,
@@ -66,7 +69,14 @@ impl AddressMutation {
         let session = ctx.session()?;
         let key = AddressId::require(&id)?;
         let value = required(input)?;
-        Ok(update(&session.db, session.tenant(), &key, value).await?)
+        Ok(update(
+            &session.db,
+            session.tenant(),
+            &Actor::api(&session.viewer.sub),
+            &key,
+            value,
+        )
+        .await?)
     }
 
     /// Removes an address and returns its ID. When it was the default, the
@@ -79,7 +89,13 @@ impl AddressMutation {
     ) -> Result<ID> {
         let session = ctx.session()?;
         let key = AddressId::require(&id)?;
-        remove(&session.db, session.tenant(), &key).await?;
+        remove(
+            &session.db,
+            session.tenant(),
+            &Actor::api(&session.viewer.sub),
+            &key,
+        )
+        .await?;
         Ok(id)
     }
 
@@ -93,9 +109,14 @@ impl AddressMutation {
     ) -> Result<Customer> {
         let session = ctx.session()?;
         let key = AddressId::require(&id)?;
-        Ok(set_default(&session.db, session.tenant(), &key)
-            .await?
-            .into())
+        Ok(set_default(
+            &session.db,
+            session.tenant(),
+            &Actor::api(&session.viewer.sub),
+            &key,
+        )
+        .await?
+        .into())
     }
 }
 
@@ -146,14 +167,18 @@ async fn locate(
     }
 }
 
-/// Saves the customer row and records what changed on its timeline.
+/// Saves the customer row and records what changed: on its timeline, and
+/// the default address's fields in its history.
 async fn save(
     db: &impl sea_orm::ConnectionTrait,
     tenant: &TenantId,
+    actor: &Actor,
     mut row: customer::Model,
     default_changed: bool,
 ) -> AppResult<customer::Model> {
     derive(&mut row);
+    // The row as stored: the caller changed only its copy.
+    let before = repo::find(db, tenant, &CustomerId::of_row(row.id.clone())).await?;
     let row = repo::save(db, row).await?;
     let fields = if default_changed {
         json!(["address", "addresses"])
@@ -170,6 +195,13 @@ async fn save(
         ),
     )
     .await?;
+    if let Some(before) = before {
+        let changes = history::diff(&before, &row, &[], &[]);
+        history::repo::insert_many(db, tenant, actor, &[(row.id.clone(), changes)]).await?;
+    }
+    if default_changed {
+        duplicates::refresh(db, tenant, std::slice::from_ref(&row.id)).await?;
+    }
     Ok(row)
 }
 
@@ -177,6 +209,7 @@ async fn save(
 async fn add(
     db: &sea_orm::DatabaseConnection,
     tenant: &TenantId,
+    actor: &Actor,
     customer: &CustomerId,
     value: Address,
     as_default: bool,
@@ -207,7 +240,7 @@ async fn add(
     } else {
         addresses::insert(&txn, added.clone().into_row(tenant, &row.id)).await?;
     }
-    save(&txn, tenant, row, becomes_default).await?;
+    save(&txn, tenant, actor, row, becomes_default).await?;
     txn.commit().await?;
     Ok(added)
 }
@@ -216,6 +249,7 @@ async fn add(
 async fn update(
     db: &sea_orm::DatabaseConnection,
     tenant: &TenantId,
+    actor: &Actor,
     key: &AddressId,
     value: Address,
 ) -> AppResult<CustomerAddress> {
@@ -237,7 +271,7 @@ async fn update(
         }
     }
     let is_default = customer.default_address_id.as_deref() == Some(key.as_str());
-    save(&txn, tenant, customer, is_default).await?;
+    save(&txn, tenant, actor, customer, is_default).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -246,6 +280,7 @@ async fn update(
 async fn remove(
     db: &sea_orm::DatabaseConnection,
     tenant: &TenantId,
+    actor: &Actor,
     key: &AddressId,
 ) -> AppResult<()> {
     let txn = begin_write(db).await?;
@@ -260,7 +295,7 @@ async fn remove(
         addresses::clear_default(&mut customer);
         addresses::promote_newest(&txn, tenant, &mut customer).await?;
     }
-    save(&txn, tenant, customer, default_changed).await?;
+    save(&txn, tenant, actor, customer, default_changed).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -269,6 +304,7 @@ async fn remove(
 async fn set_default(
     db: &sea_orm::DatabaseConnection,
     tenant: &TenantId,
+    actor: &Actor,
     key: &AddressId,
 ) -> AppResult<customer::Model> {
     let txn = begin_write(db).await?;
@@ -284,7 +320,7 @@ async fn set_default(
     addresses::delete(&txn, tenant, &chosen.id).await?;
     addresses::demote_default(&txn, tenant, &mut customer).await?;
     CustomerAddress::other(chosen).make_default_of(&mut customer);
-    let saved = save(&txn, tenant, customer, true).await?;
+    let saved = save(&txn, tenant, actor, customer, true).await?;
     txn.commit().await?;
     Ok(saved)
 }

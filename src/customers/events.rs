@@ -6,9 +6,14 @@
 use entity::customer;
 use serde_json::{Value, json};
 
-use crate::activity::NewActivity;
+use sea_orm::ConnectionTrait;
+
+use crate::activity::{self, NewActivity};
+use crate::error::AppResult;
 use crate::ids::{self, Kind};
 use crate::profiles::consent::{Channel, Consent, ConsentState, OptInLevel};
+use crate::profiles::history::{self, Actor, ChangedField, diff};
+use crate::tenancy::TenantId;
 
 pub fn created(row: &customer::Model) -> NewActivity {
     let mut data = json!({ "action": "created" });
@@ -19,73 +24,69 @@ pub fn created(row: &customer::Model) -> NewActivity {
     NewActivity::customer(&row.id, "Customer created", data)
 }
 
-/// The entry for a change, or none when nothing the API shows changed.
-pub fn updated(
+/// What a write records of the customers it changed: their timeline
+/// entries, and each changed field's values in the field history.
+#[derive(Default)]
+pub struct Changes {
+    entries: Vec<NewActivity>,
+    history: Vec<(String, Vec<ChangedField>)>,
+}
+
+impl Changes {
+    /// A new customer: its timeline entry (the history starts at its first
+    /// change).
+    pub fn created(&mut self, row: &customer::Model) {
+        self.entries.push(created(row));
+    }
+
+    /// A customer's change from `before` to `after`; nothing when nothing
+    /// the API shows changed.
+    pub fn updated(
+        &mut self,
+        before: &customer::Model,
+        after: &customer::Model,
+        tags_before: &[String],
+        tags_after: &[String],
+    ) {
+        let fields = diff(before, after, tags_before, tags_after);
+        if fields.is_empty() {
+            return;
+        }
+        self.entries.push(updated(before, after, &fields));
+        self.history.push((after.id.clone(), fields));
+    }
+
+    /// Writes what was recorded, the history under `actor`'s name.
+    pub async fn write(
+        self,
+        db: &impl ConnectionTrait,
+        tenant: &TenantId,
+        actor: &Actor,
+    ) -> AppResult<()> {
+        activity::repo::insert_many(db, tenant, self.entries).await?;
+        history::repo::insert_many(db, tenant, actor, &self.history).await
+    }
+}
+
+/// The timeline entry of a change: the top-level names of the fields it
+/// changed, and the consent it changed with its states.
+fn updated(
     before: &customer::Model,
     after: &customer::Model,
-    tags_before: &[String],
-    tags_after: &[String],
-) -> Option<NewActivity> {
-    let mut fields = Vec::new();
-    let mut check = |name: &'static str, changed: bool| {
-        if changed {
-            fields.push(name);
+    changes: &[ChangedField],
+) -> NewActivity {
+    let mut fields: Vec<&str> = Vec::new();
+    for change in changes {
+        if fields.last() != Some(&change.top()) {
+            fields.push(change.top());
         }
-    };
-    check("name", before.name != after.name);
-    check("firstName", before.first_name != after.first_name);
-    check("lastName", before.last_name != after.last_name);
-    check("email", before.email != after.email);
-    check("phone", before.phone != after.phone);
-    check(
-        "additionalEmails",
-        before.additional_emails != after.additional_emails,
-    );
-    check(
-        "additionalPhones",
-        before.additional_phones != after.additional_phones,
-    );
-    check("companyName", before.company_name != after.company_name);
-    check("companyId", before.company_id != after.company_id);
-    check("avatarUrl", before.avatar_url != after.avatar_url);
-    check("status", before.status != after.status);
-    check("source", before.source != after.source);
-    check(
-        "address",
-        (
-            &before.address_line1,
-            &before.address_line2,
-            &before.city,
-            &before.state,
-            &before.postal_code,
-            &before.country,
-        ) != (
-            &after.address_line1,
-            &after.address_line2,
-            &after.city,
-            &after.state,
-            &after.postal_code,
-            &after.country,
-        ),
-    );
-    check("metadata", before.metadata != after.metadata);
-    check("locale", before.locale != after.locale);
-    check("currency", before.currency != after.currency);
-    check("tags", tags_before != tags_after);
-    let consent = consent_changes(Some(before), after);
-    for change in &consent {
-        fields.push(match change["channel"].as_str() {
-            Some("sms") => "smsConsent",
-            _ => "emailConsent",
-        });
     }
-    (!fields.is_empty()).then(|| {
-        let mut data = json!({ "action": "updated", "fields": fields });
-        if !consent.is_empty() {
-            data["consent"] = Value::Array(consent);
-        }
-        NewActivity::customer(&after.id, "Customer updated", data)
-    })
+    let mut data = json!({ "action": "updated", "fields": fields });
+    let consent = consent_changes(Some(before), after);
+    if !consent.is_empty() {
+        data["consent"] = Value::Array(consent);
+    }
+    NewActivity::customer(&after.id, "Customer updated", data)
 }
 
 /// Each channel whose consent changed from `before` (a new customer

@@ -1,8 +1,9 @@
 //! Customers in the API: the `Customer` object with its edges to every
 //! feature, the customer queries, and the writes that reach across
 //! features (create, upsert and update with their timeline entries and
-//! webhooks, import, tagging, merge, delete, the address book). The record itself, its
-//! validation and its reads are in `profiles`.
+//! webhooks, import, tagging, merge with its preview and undo, delete,
+//! the address book). The record itself, its validation and its reads are in
+//! `profiles`.
 
 mod addresses;
 pub mod csv;
@@ -10,6 +11,8 @@ mod delete_rules;
 mod events;
 pub mod import;
 mod merge;
+mod merge_overrides;
+mod merge_undo;
 mod mutation;
 mod object;
 mod query;

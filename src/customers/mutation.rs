@@ -5,15 +5,17 @@
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 
 use super::import::{self, ImportMode, ImportPayload};
+use super::merge_overrides::{MergeOverrides, MergeOverridesInput};
 use super::upsert::{self, Written};
-use super::{merge, tagging};
+use super::{merge, merge_undo, tagging};
 use crate::auth::Scope;
 use crate::error::bad_input;
-use crate::graphql::{ContextExt, DeletePayload, ScopeGuard};
+use crate::graphql::{ContextExt, DeletePayload, ScopeGuard, Session, Settings};
 use crate::ids::CustomerId;
 use crate::ids::MAX_IDS;
 use crate::profiles::Customer;
 use crate::profiles::checks;
+use crate::profiles::history::{Actor, ChangeSource};
 use crate::profiles::input::{CustomerField, CustomerInput, CustomerUpdateInput};
 use crate::profiles::patch::Patch;
 
@@ -67,9 +69,11 @@ impl CustomerMutation {
             )
             .into());
         }
-        Ok(upsert::create(&session.db, session.tenant(), patch)
-            .await?
-            .into())
+        Ok(
+            upsert::create(&session.db, session.tenant(), &actor(session), patch)
+                .await?
+                .into(),
+        )
     }
 
     /// Finds a customer by email, then phone, and updates it, or creates
@@ -90,9 +94,11 @@ impl CustomerMutation {
         let session = ctx.session()?;
         let patch = Patch::from_input(input, "input", true)?;
         let skip = do_not_update.unwrap_or_default();
-        Ok(upsert::upsert(&session.db, session.tenant(), patch, &skip)
-            .await?
-            .into())
+        Ok(
+            upsert::upsert(&session.db, session.tenant(), &actor(session), patch, &skip)
+                .await?
+                .into(),
+        )
     }
 
     /// Changes a customer: an absent field is unchanged, an explicit `null`
@@ -108,9 +114,11 @@ impl CustomerMutation {
         let session = ctx.session()?;
         let key = CustomerId::require(&id)?;
         let patch = Patch::from_update(input, "input")?;
-        Ok(upsert::update(&session.db, session.tenant(), &key, patch)
-            .await?
-            .into())
+        Ok(
+            upsert::update(&session.db, session.tenant(), &actor(session), &key, patch)
+                .await?
+                .into(),
+        )
     }
 
     /// Imports up to 1,000 customers in one transaction. `UPSERT` (the
@@ -133,7 +141,14 @@ impl CustomerMutation {
     ) -> Result<ImportPayload> {
         let session = ctx.session()?;
         let mode = mode.unwrap_or(ImportMode::Upsert);
-        Ok(import::import(&session.db, session.tenant(), customers, mode).await?)
+        Ok(import::import(
+            &session.db,
+            session.tenant(),
+            &actor_of(session, ChangeSource::Import),
+            customers,
+            mode,
+        )
+        .await?)
     }
 
     /// Adds and removes tags on up to 250 customers at once, keeping their
@@ -159,15 +174,25 @@ impl CustomerMutation {
             .collect::<Result<Vec<_>, _>>()?;
         let add = checks::tags("add", add.unwrap_or_default())?;
         let remove = checks::tags("remove", remove.unwrap_or_default())?;
-        let rows = tagging::tag(&session.db, session.tenant(), &keys, &add, &remove).await?;
+        let rows = tagging::tag(
+            &session.db,
+            session.tenant(),
+            &actor(session),
+            &keys,
+            &add,
+            &remove,
+        )
+        .await?;
         Ok(rows.into_iter().map(Customer::from).collect())
     }
 
     /// Merges `mergeId` into `keepId`, in one transaction: the kept customer
-    /// takes the other's tags, orders, timeline, notes and static segment
-    /// memberships, fills its empty fields and custom-field keys from it,
-    /// and its order totals are recomputed; then the other is deleted.
-    /// Needs `write:customers`.
+    /// takes the other's tags, orders, timeline, notes, addresses and
+    /// static segment memberships, fills its empty fields and custom-field
+    /// keys from it (or takes the other's values where `overrides` says
+    /// so), and its order totals are recomputed; then the other is
+    /// deleted. `mergePreview` shows the result first. Needs
+    /// `write:customers`.
     #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
     async fn merge_customers(
         &self,
@@ -175,13 +200,57 @@ impl CustomerMutation {
         #[graphql(desc = "The customer that stays (`cus_…`).")] keep_id: ID,
         #[graphql(desc = "The duplicate, deleted once merged (`cus_…`); not `keepId`.")]
         merge_id: ID,
+        #[graphql(
+            desc = "Fields and custom-field keys that take the duplicate's value; without them the kept customer's values win and its empty fields are filled from the duplicate's."
+        )]
+        overrides: Option<MergeOverridesInput>,
     ) -> Result<Customer> {
         let session = ctx.session()?;
         let keep = CustomerId::require(&keep_id)?;
         let merged = CustomerId::require(&merge_id)?;
-        Ok(merge::merge(&session.db, session.tenant(), &keep, &merged)
-            .await?
-            .into())
+        let overrides = MergeOverrides::parse(overrides)?;
+        Ok(merge::merge(
+            &session.db,
+            session.tenant(),
+            &actor_of(session, ChangeSource::Merge),
+            &keep,
+            &merged,
+            &overrides,
+            ctx.data::<Settings>()?.merge_undo_window,
+        )
+        .await?
+        .into())
+    }
+
+    /// Undoes a merge within `CRM_MERGE_UNDO_WINDOW` (30 days by default):
+    /// the duplicate comes back as it was, with its ID, tags, static
+    /// segments and locations, and everything that moved moves back
+    /// (orders, timeline, notes, addresses, field history); the kept
+    /// customer's fields the merge filled or changed are put back unless
+    /// changed since, and what was added to it since the merge stays with
+    /// it. Both customers, the kept one first. `NOT_FOUND` once the window
+    /// has ended, after an undo, or once either customer was deleted or
+    /// erased; `CONFLICT` when another customer has since taken the
+    /// duplicate's email or phone. Needs `write:customers`.
+    #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
+    async fn undo_merge(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The duplicate that was merged (its `cus_…` ID, `mergeId` of the merge)."
+        )]
+        merged_id: ID,
+    ) -> Result<Vec<Customer>> {
+        let session = ctx.session()?;
+        let merged = CustomerId::require(&merged_id)?;
+        let both = merge_undo::undo(
+            &session.db,
+            session.tenant(),
+            &actor_of(session, ChangeSource::UndoMerge),
+            &merged,
+        )
+        .await?;
+        Ok(both.into_iter().map(Customer::from).collect())
     }
 
     /// Deletes a customer with its tags, notes, timeline, segment
@@ -199,4 +268,14 @@ impl CustomerMutation {
         upsert::delete(&session.db, session.tenant(), &key).await?;
         Ok(DeletePayload { deleted_id: id })
     }
+}
+
+/// The caller, making a change through the API.
+fn actor(session: &Session) -> Actor {
+    Actor::api(&session.viewer.sub)
+}
+
+/// The caller, making a change through `source`.
+fn actor_of(session: &Session, source: ChangeSource) -> Actor {
+    Actor::new(session.viewer.sub.clone(), source)
 }

@@ -22,6 +22,7 @@ use crate::profiles::Customer;
 use crate::profiles::additional::{self, Kind as ContactKind};
 use crate::profiles::addresses::{AddressLoader, CustomerAddress};
 use crate::profiles::consent::{Channel, Consent};
+use crate::profiles::history::{FieldChangeConnection, customer_history};
 use crate::profiles::input::CustomerStatus;
 use crate::profiles::loader::TagLoader;
 use crate::profiles::row::display_name;
@@ -309,6 +310,23 @@ impl Customer {
             occurred_before,
         )
         .await
+    }
+
+    /// Every change to the customer's fields, newest first: each field's
+    /// value before and after, who changed it and through what. `field`
+    /// keeps one field and the fields under it (`address` keeps
+    /// `address.city`, `metadata` every custom field). A new customer's
+    /// history starts at its first change. Needs `read:customers`.
+    #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Returns the first n items (1–100; 25 by default).")] first: Option<i32>,
+        #[graphql(desc = "Returns the items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Only this field and the fields under it (`address`, `metadata`).")]
+        field: Option<String>,
+    ) -> Result<FieldChangeConnection> {
+        customer_history(ctx, &self.row.id, first, after, field).await
     }
 
     /// Notes, newest first. Needs `read:customers`.

@@ -1,8 +1,10 @@
-//! The customer queries: one by ID or by email or phone, the list, and
-//! the count.
+//! The customer queries: one by ID or by email or phone, the list, the
+//! count, and the preview of a merge.
 
 use async_graphql::{Context, ID, Object, Result};
 
+use super::merge;
+use super::merge_overrides::{MergeOverrides, MergeOverridesInput};
 use crate::auth::Scope;
 use crate::error::bad_input;
 use crate::graphql::pagination::Page;
@@ -81,6 +83,36 @@ impl CustomerQuery {
                 .map(Customer::from)),
             None => Ok(None),
         }
+    }
+
+    /// The customer `mergeCustomers` with the same arguments would leave,
+    /// computed and not saved: its fields (the kept customer's, its empty
+    /// ones filled from the duplicate's, `overrides` applied), its tags
+    /// (both customers') and its order totals and metrics (both customers'
+    /// orders together) are the merged record's, its default address
+    /// included; the lists hanging off it (orders, notes, activity,
+    /// history, segments, locations, and addresses besides the default)
+    /// are the kept customer's until the merge runs. Refuses what the
+    /// merge would refuse, with the same errors. Needs `read:customers`.
+    #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
+    async fn merge_preview(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The customer that would stay (`cus_…`).")] keep_id: ID,
+        #[graphql(desc = "The duplicate that would be merged into it (`cus_…`); not `keepId`.")]
+        merge_id: ID,
+        #[graphql(
+            desc = "Fields and custom-field keys that take the duplicate's value, as in `mergeCustomers`."
+        )]
+        overrides: Option<MergeOverridesInput>,
+    ) -> Result<Customer> {
+        let session = ctx.session()?;
+        let keep = CustomerId::require(&keep_id)?;
+        let merged = CustomerId::require(&merge_id)?;
+        let overrides = MergeOverrides::parse(overrides)?;
+        let (row, tags) =
+            merge::preview(&session.db, session.tenant(), &keep, &merged, &overrides).await?;
+        Ok(Customer::with_tags(row, tags))
     }
 
     /// Customers, filtered and sorted (newest first by default), with keyset

@@ -7,8 +7,8 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait as _, QueryFilter as _};
 
 use super::events;
-use crate::activity;
 use crate::error::AppResult;
+use crate::profiles::history::Actor;
 use crate::profiles::input::CustomerStatus;
 use crate::profiles::repo;
 use crate::tenancy::{self, TenantId};
@@ -18,6 +18,7 @@ use crate::tenancy::{self, TenantId};
 pub async fn set_status_in(
     txn: &impl ConnectionTrait,
     tenant: &TenantId,
+    actor: &Actor,
     rows: &[customer::Model],
     status: CustomerStatus,
 ) -> AppResult<usize> {
@@ -38,13 +39,14 @@ pub async fn set_status_in(
         .await?;
     let tags = repo::tags(txn, tenant, &keys).await?;
     let none = Vec::new();
-    let entries = changing.iter().filter_map(|before| {
-        let mut after = (*before).clone();
+    let mut changes = events::Changes::default();
+    for before in changing {
+        let mut after = before.clone();
         after.status = status.as_str().to_owned();
         after.updated_at = now;
         let tags = tags.get(&before.id).unwrap_or(&none);
-        events::updated(before, &after, tags, tags)
-    });
-    activity::repo::insert_many(txn, tenant, entries.collect()).await?;
+        changes.updated(before, &after, tags, tags);
+    }
+    changes.write(txn, tenant, actor).await?;
     Ok(keys.len())
 }

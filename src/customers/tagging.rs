@@ -5,10 +5,10 @@ use entity::customer;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::events;
-use crate::activity;
 use crate::db::begin_write;
 use crate::error::{AppResult, bad_input, not_found};
 use crate::ids::CustomerId;
+use crate::profiles::history::Actor;
 use crate::profiles::input::MAX_TAGS;
 use crate::profiles::repo;
 use crate::tenancy::{self, TenantId};
@@ -19,6 +19,7 @@ use crate::tenancy::{self, TenantId};
 pub async fn tag(
     db: &DatabaseConnection,
     tenant: &TenantId,
+    actor: &Actor,
     ids: &[CustomerId],
     add: &[String],
     remove: &[String],
@@ -31,7 +32,7 @@ pub async fn tag(
     if rows.len() != unique.len() {
         return Err(not_found("customer"));
     }
-    let updated = tag_in(&txn, tenant, &unique, add, remove).await?;
+    let updated = tag_in(&txn, tenant, actor, &unique, add, remove).await?;
     txn.commit().await?;
     let by_key: std::collections::HashMap<&str, &customer::Model> =
         updated.iter().map(|row| (row.id.as_str(), row)).collect();
@@ -47,6 +48,7 @@ pub async fn tag(
 pub async fn tag_in(
     txn: &impl ConnectionTrait,
     tenant: &TenantId,
+    actor: &Actor,
     unique: &[String],
     add: &[String],
     remove: &[String],
@@ -71,12 +73,13 @@ pub async fn tag_in(
     repo::touch(txn, tenant, &unique).await?;
     let updated = tenancy::find_many::<entity::customer::Entity>(txn, tenant, &unique).await?;
     let none = Vec::new();
-    let entries = updated.iter().filter_map(|row| {
+    let mut changes = events::Changes::default();
+    for row in &updated {
         let tags = |map: &std::collections::HashMap<String, Vec<String>>| {
             map.get(&row.id).unwrap_or(&none).clone()
         };
-        events::updated(row, row, &tags(&before), &tags(&after))
-    });
-    activity::repo::insert_many(txn, tenant, entries.collect()).await?;
+        changes.updated(row, row, &tags(&before), &tags(&after));
+    }
+    changes.write(txn, tenant, actor).await?;
     Ok(updated)
 }

@@ -13,11 +13,13 @@ use super::events;
 use crate::activity;
 use crate::companies::link;
 use crate::db::{Attempt, begin_write, retry_on_race, settle};
+use crate::duplicates;
 use crate::error::{AppError, AppResult, bad_input, conflict, not_found};
 use crate::ids::{CustomerId, LocationId};
 use crate::locations::members;
 use crate::profiles::additional::{self, Kind};
 use crate::profiles::fields::Fields;
+use crate::profiles::history::Actor;
 use crate::profiles::input::CustomerField;
 use crate::profiles::patch::{Patch, final_tags};
 use crate::profiles::{addresses, repo};
@@ -38,9 +40,10 @@ pub enum Written {
 pub async fn create(
     db: &DatabaseConnection,
     tenant: &TenantId,
+    actor: &Actor,
     patch: Patch,
 ) -> AppResult<Written> {
-    write_new_or(db, tenant, patch, None).await
+    write_new_or(db, tenant, actor, patch, None).await
 }
 
 /// Creates a customer, or updates the one found by email, then phone,
@@ -49,15 +52,17 @@ pub async fn create(
 pub async fn upsert(
     db: &DatabaseConnection,
     tenant: &TenantId,
+    actor: &Actor,
     patch: Patch,
     do_not_update: &[CustomerField],
 ) -> AppResult<Written> {
-    write_new_or(db, tenant, patch, Some(do_not_update)).await
+    write_new_or(db, tenant, actor, patch, Some(do_not_update)).await
 }
 
 async fn write_new_or(
     db: &DatabaseConnection,
     tenant: &TenantId,
+    actor: &Actor,
     patch: Patch,
     update_existing: Option<&[CustomerField]>,
 ) -> AppResult<Written> {
@@ -83,7 +88,7 @@ async fn write_new_or(
                 (Some(row), None) => Ok(Written::Existing(row)),
                 (Some(row), Some(skip)) => {
                     let patch = patch.clone().without(skip).matched(&row);
-                    apply_and_save(&txn, tenant, row, patch)
+                    apply_and_save(&txn, tenant, actor, row, patch)
                         .await
                         .map(Written::Existing)
                 }
@@ -103,6 +108,7 @@ async fn write_new_or(
 pub async fn update(
     db: &DatabaseConnection,
     tenant: &TenantId,
+    actor: &Actor,
     key: &CustomerId,
     patch: Patch,
 ) -> AppResult<customer::Model> {
@@ -114,7 +120,7 @@ pub async fn update(
             let row = repo::find_for_update(&txn, tenant, key)
                 .await?
                 .ok_or(not_found("customer"))?;
-            let result = apply_and_save(&txn, tenant, row, patch.clone()).await;
+            let result = apply_and_save(&txn, tenant, actor, row, patch.clone()).await;
             settle(txn, result).await
         },
         concurrently,
@@ -207,12 +213,14 @@ async fn insert(
         repo::replace_tags(db, tenant, &row.id, &tags).await?;
     }
     activity::repo::insert(db, tenant, events::created(&row)).await?;
+    duplicates::refresh(db, tenant, std::slice::from_ref(&row.id)).await?;
     Ok(row)
 }
 
 async fn apply_and_save(
     db: &impl sea_orm::ConnectionTrait,
     tenant: &TenantId,
+    actor: &Actor,
     mut row: customer::Model,
     patch: Patch,
 ) -> Result<customer::Model, Attempt> {
@@ -255,8 +263,11 @@ async fn apply_and_save(
         repo::replace_tags(db, tenant, &row.id, tags).await?;
     }
     let tags_after = tags.as_deref().unwrap_or(&existing_tags);
-    if let Some(entry) = events::updated(&before, &row, &existing_tags, tags_after) {
-        activity::repo::insert(db, tenant, entry).await?;
+    let mut changes = events::Changes::default();
+    changes.updated(&before, &row, &existing_tags, tags_after);
+    changes.write(db, tenant, actor).await?;
+    if row != before {
+        duplicates::refresh(db, tenant, std::slice::from_ref(&row.id)).await?;
     }
     Ok(row)
 }

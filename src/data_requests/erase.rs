@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppResult;
 use crate::ids::CustomerId;
+use crate::profiles::history;
 use crate::tenancy::{self, TenantId};
 
 /// What an erasure removed: counts only, as the audit record keeps them.
@@ -37,6 +38,10 @@ pub struct Removed {
     /// before there were several).
     #[serde(default)]
     pub addresses: u64,
+    /// Field history entries whose values were removed (the entries stay:
+    /// who changed which field when); absent from older audits.
+    #[serde(default)]
+    pub field_history: u64,
 }
 
 /// Removes the customer and everything that names them, keeping the
@@ -93,14 +98,15 @@ pub async fn erase(
             .await?
             .rows_affected,
         exports: super::repo::delete_exports_of(db, tenant, key).await?,
+        field_history: history::repo::erase_values(db, tenant, &[key.to_owned()]).await?,
         customers: u64::from(crate::profiles::repo::delete(db, tenant, customer).await?),
     };
     Ok(removed)
 }
 
-/// What deleting a customer (`deleteCustomer`, or the duplicate of a
-/// merge) removes beyond the rows that cascade: the webhook events about
-/// them (profile snapshots) and their export archives.
+/// What deleting a customer (`deleteCustomer`) removes beyond the rows
+/// that cascade: the webhook events about them (profile snapshots), their
+/// export archives and their field history.
 pub async fn forget_copies(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
@@ -111,6 +117,7 @@ pub async fn forget_copies(
         .exec(db)
         .await?;
     super::repo::delete_exports_of(db, tenant, key).await?;
+    history::repo::delete(db, tenant, &[key.to_owned()]).await?;
     Ok(())
 }
 

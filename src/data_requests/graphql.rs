@@ -129,6 +129,9 @@ pub struct ErasureCounts {
     pub exports: u64,
     /// Addresses removed, the default one included.
     pub addresses: u64,
+    /// Field history entries whose values were removed; the entries stay,
+    /// saying who changed which field when.
+    pub field_history: u64,
 }
 
 /// The audit record of an erasure: when, by whom, and how much was
@@ -289,6 +292,7 @@ impl RemovalRequest {
                 webhook_events: removed.webhook_events,
                 exports: removed.exports,
                 addresses: removed.addresses,
+                field_history: removed.field_history,
             },
         }))
     }

@@ -130,6 +130,11 @@ impl jobs::Handler for DataRequests {
             if let Err(err) = sweep_expired_exports(&self.db).await {
                 tracing::warn!(error = ?err, "removing expired exports failed");
             }
+            // Copies of merged customers, kept for an undo, go when it
+            // can no longer be.
+            if let Err(err) = crate::profiles::merges::sweep_expired(&self.db).await {
+                tracing::warn!(error = ?err, "removing ended merge windows failed");
+            }
         })
     }
 }

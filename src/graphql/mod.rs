@@ -40,4 +40,6 @@ pub struct Settings {
     pub export_link_ttl: std::time::Duration,
     /// The base of absolute links (`downloadUrl`); relative without it.
     pub public_url: Option<String>,
+    /// How long a merge can be undone.
+    pub merge_undo_window: std::time::Duration,
 }

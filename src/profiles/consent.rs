@@ -109,6 +109,34 @@ impl Channel {
         }
     }
 
+    /// Gives `to` the consent of `from` on this channel: state, level,
+    /// time and source.
+    pub fn copy(self, to: &mut customer::Model, from: &customer::Model) {
+        match self {
+            Channel::Email => {
+                to.email_consent = from.email_consent;
+                to.email_consent_level = from.email_consent_level;
+                to.email_consent_at = from.email_consent_at;
+                to.email_consent_source
+                    .clone_from(&from.email_consent_source);
+            }
+            Channel::Sms => {
+                to.sms_consent = from.sms_consent;
+                to.sms_consent_level = from.sms_consent_level;
+                to.sms_consent_at = from.sms_consent_at;
+                to.sms_consent_source.clone_from(&from.sms_consent_source);
+            }
+        }
+    }
+
+    /// When the row's consent on this channel last changed.
+    pub fn changed_at(self, row: &customer::Model) -> Option<chrono::DateTime<chrono::Utc>> {
+        match self {
+            Channel::Email => row.email_consent_at,
+            Channel::Sms => row.sms_consent_at,
+        }
+    }
+
     /// The row's consent on this channel.
     pub fn of(self, row: &customer::Model) -> Consent {
         let (state, level, at, source) = match self {

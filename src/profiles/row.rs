@@ -43,6 +43,17 @@ pub fn set_address(row: &mut customer::Model, a: Address) {
     row.country = a.country;
 }
 
+/// Gives `to` the default address of `from` (its key included).
+pub fn copy_address(to: &mut customer::Model, from: &customer::Model) {
+    to.address_line1.clone_from(&from.address_line1);
+    to.address_line2.clone_from(&from.address_line2);
+    to.city.clone_from(&from.city);
+    to.state.clone_from(&from.state);
+    to.postal_code.clone_from(&from.postal_code);
+    to.country.clone_from(&from.country);
+    to.default_address_id.clone_from(&from.default_address_id);
+}
+
 /// The display name: `name`, or "first last".
 pub fn display_name(row: &customer::Model) -> Option<String> {
     row.name.clone().or_else(|| {

@@ -20,6 +20,7 @@ use crate::api_keys::ApiKey;
 use crate::bulk::BulkOperation;
 use crate::companies::Company;
 use crate::data_requests::RemovalRequest;
+use crate::duplicates::Duplicate;
 use crate::graphql::Settings;
 use crate::graphql::pagination::ListConnection;
 use crate::locations::Location;
@@ -27,6 +28,7 @@ use crate::notes::Note;
 use crate::orders::Order;
 use crate::profiles::Customer;
 use crate::profiles::addresses::CustomerAddress;
+use crate::profiles::history::FieldChange;
 use crate::segments::Segment;
 use crate::webhooks::{WebhookDelivery, WebhookEndpoint};
 
@@ -86,6 +88,8 @@ fn describe_connections(
         Location => "locations",
         ApiKey => "API keys",
         BulkOperation => "bulk operations",
+        FieldChange => "field changes",
+        Duplicate => "likely duplicates",
     )
 }
 

@@ -8,6 +8,7 @@ use crate::bulk::BulkOperationMutation;
 use crate::companies::CompanyMutation;
 use crate::customers::{AddressMutation, CustomerMutation, DeleteRuleMutation};
 use crate::data_requests::DataRequestMutation;
+use crate::duplicates::DuplicateMutation;
 use crate::locations::LocationMutation;
 use crate::notes::NoteMutation;
 use crate::orders::OrderMutation;
@@ -20,6 +21,7 @@ use crate::webhooks::WebhookMutation;
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     CustomerMutation,
+    DuplicateMutation,
     DeleteRuleMutation,
     AddressMutation,
     CustomFieldMutation,

@@ -9,6 +9,7 @@ use crate::bulk::BulkOperationQuery;
 use crate::companies::CompanyQuery;
 use crate::customers::{CustomerQuery, DeleteRuleQuery};
 use crate::data_requests::DataRequestQuery;
+use crate::duplicates::DuplicateQuery;
 use crate::locations::LocationQuery;
 use crate::profiles::fields::CustomFieldQuery;
 use crate::profiles::query::FilterFieldQuery;
@@ -20,6 +21,7 @@ use crate::webhooks::WebhookQuery;
 #[derive(MergedObject, Default)]
 pub struct Query(
     CustomerQuery,
+    DuplicateQuery,
     DeleteRuleQuery,
     CustomFieldQuery,
     FilterFieldQuery,

@@ -21,6 +21,7 @@ mod custom_fields;
 mod customers;
 mod data_requests;
 mod docs;
+mod duplicates;
 mod fairness;
 mod house;
 mod http;

@@ -27,6 +27,7 @@ use tokio::sync::oneshot;
 use super::import::{self, ImportMode, ImportPayload, MAX_ROWS, Turn};
 use crate::error::AppResult;
 use crate::profiles::contact::{Email, Phone};
+use crate::profiles::history::{Actor, ChangeSource};
 use crate::profiles::input::CustomerInput;
 use crate::tenancy::TenantId;
 
@@ -129,7 +130,15 @@ pub async fn import_file(
                 batch.iter().map(|(_, _, input)| input.clone()).collect();
             let (db, tenant, taken) = (db.clone(), tenant.clone(), std::mem::take(&mut batch));
             in_flight.push_back(async move {
-                let payload = import::import_in_turn(&db, &tenant, rows, mode, turn).await;
+                let payload = import::import_in_turn(
+                    &db,
+                    &tenant,
+                    &Actor::new(None, ChangeSource::Import),
+                    rows,
+                    mode,
+                    turn,
+                )
+                .await;
                 (taken, payload)
             });
         }

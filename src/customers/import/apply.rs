@@ -10,14 +10,15 @@ use sea_orm::DatabaseConnection;
 
 use super::rows::{Known, Slot, new_slot, register, unregister, update_slot};
 use super::{ImportFailure, ImportMode, ImportPayload, Turn};
-use crate::activity;
 use crate::companies::link;
 use crate::customers::events;
 use crate::db::{Attempt, begin_write};
+use crate::duplicates;
 use crate::locations::members;
 use crate::profiles::additional;
 use crate::profiles::contact::{Email, Phone};
 use crate::profiles::fields::Fields;
+use crate::profiles::history::Actor;
 use crate::profiles::patch::Patch;
 use crate::profiles::repo;
 use crate::tenancy::{self, TenantId};
@@ -25,6 +26,7 @@ use crate::tenancy::{self, TenantId};
 pub(super) async fn attempt(
     db: &DatabaseConnection,
     tenant: &TenantId,
+    actor: &Actor,
     patches: &[(usize, Patch)],
     mode: ImportMode,
     turn: &Mutex<Turn>,
@@ -165,7 +167,7 @@ pub(super) async fn attempt(
     let mut created = Vec::new();
     let mut tag_sets = Vec::new();
     let mut new_tags = Vec::new();
-    let mut entries = Vec::new();
+    let mut changes = events::Changes::default();
     // Existing customers join their locations before anything of theirs is
     // rewritten (a confined viewer's writes reach its members only); new
     // ones once they are inserted.
@@ -179,13 +181,10 @@ pub(super) async fn attempt(
                 .push(slot.row.id.clone());
         }
         match &slot.original {
-            None => entries.push(events::created(&slot.row)),
-            Some(original) => entries.extend(events::updated(
-                original,
-                &slot.row,
-                &slot.original_tags,
-                &slot.tags,
-            )),
+            None => changes.created(&slot.row),
+            Some(original) => {
+                changes.updated(original, &slot.row, &slot.original_tags, &slot.tags);
+            }
         }
     }
     for slot in slots {
@@ -227,6 +226,13 @@ pub(super) async fn attempt(
             })
         })
         .collect();
+    // The customers whose profile the import wrote, filed again for the
+    // duplicate finder.
+    let refiled: Vec<String> = rows
+        .iter()
+        .chain(&created)
+        .map(|row| row.id.clone())
+        .collect();
     let [existing_joining, new_joining] = joining;
     for (location, customers) in existing_joining {
         members::join(&txn, tenant, &location, &customers).await?;
@@ -257,7 +263,8 @@ pub(super) async fn attempt(
     additional::insert(&txn, &new).await?;
     repo::replace_tags_many(&txn, tenant, &tag_sets).await?;
     repo::add_tags(&txn, tenant, &new_tags).await?;
-    activity::repo::insert_many(&txn, tenant, entries).await?;
+    changes.write(&txn, tenant, actor).await?;
+    duplicates::refresh(&txn, tenant, &refiled).await?;
     txn.commit().await?;
     Ok(payload)
 }

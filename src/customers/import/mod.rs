@@ -18,6 +18,7 @@ use tokio::sync::oneshot;
 use crate::db::retry_on_race;
 use crate::error::{AppError, AppResult, bad_input, conflict};
 use crate::profiles::counts;
+use crate::profiles::history::Actor;
 use crate::profiles::input::CustomerInput;
 use crate::profiles::patch::Patch;
 use crate::tenancy::TenantId;
@@ -99,10 +100,11 @@ pub struct Turn {
 pub async fn import(
     db: &DatabaseConnection,
     tenant: &TenantId,
+    actor: &Actor,
     rows: Vec<CustomerInput>,
     mode: ImportMode,
 ) -> AppResult<ImportPayload> {
-    import_in_turn(db, tenant, rows, mode, Turn::default()).await
+    import_in_turn(db, tenant, actor, rows, mode, Turn::default()).await
 }
 
 /// [`import`], taking its turn among imports of one file that run at once.
@@ -110,6 +112,7 @@ pub async fn import(
 pub async fn import_in_turn(
     db: &DatabaseConnection,
     tenant: &TenantId,
+    actor: &Actor,
     rows: Vec<CustomerInput>,
     mode: ImportMode,
     turn: Turn,
@@ -138,7 +141,7 @@ pub async fn import_in_turn(
     let turn = Mutex::new(turn);
     let mut payload = retry_on_race(
         ATTEMPTS,
-        || apply::attempt(db, tenant, &patches, mode, &turn),
+        || apply::attempt(db, tenant, actor, &patches, mode, &turn),
         || {
             conflict(
                 "customers",
