@@ -182,6 +182,7 @@ tenant_tables!(
         bulk_export_chunk,
         custom_field,
         customer_contact => CustomerId,
+        common_match_key,
         customer_match_key => CustomerId,
         customer_merge => KeepId,
         dismissed_duplicate => CustomerId,

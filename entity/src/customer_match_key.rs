@@ -13,6 +13,11 @@ pub struct Model {
     pub match_key: String,
     #[sea_orm(primary_key, auto_increment = false)]
     pub customer_id: String,
+    /// The name as the finder compares it, beside an `s:` key: the
+    /// members of a sound-alike block that cannot make a pair are left
+    /// unread.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub name: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -10,6 +10,7 @@ pub mod activity;
 pub mod api_key;
 pub mod bulk_export_chunk;
 pub mod bulk_operation;
+pub mod common_match_key;
 pub mod company;
 pub mod custom_field;
 pub mod customer;

@@ -1,5 +1,6 @@
-//! The duplicate finder: each customer's blocking keys, the pairs found
-//! likely to be one person, and the pairs a user dismissed.
+//! The duplicate finder: each customer's blocking keys, the keys too
+//! common to compare by, the pairs found likely to be one person, and the
+//! pairs a user dismissed.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -14,6 +15,14 @@ enum CustomerMatchKeys {
     TenantId,
     MatchKey,
     CustomerId,
+    Name,
+}
+
+#[derive(DeriveIden)]
+enum CommonMatchKeys {
+    Table,
+    TenantId,
+    MatchKey,
 }
 
 #[derive(DeriveIden)]
@@ -67,6 +76,8 @@ impl MigrationTrait for Migration {
                     .col(string_len(CustomerMatchKeys::TenantId, 64))
                     .col(string_len(CustomerMatchKeys::MatchKey, 255))
                     .col(string_len(CustomerMatchKeys::CustomerId, 32))
+                    // The compared name, beside a sound-alike (`s:`) key.
+                    .col(text_null(CustomerMatchKeys::Name))
                     .primary_key(
                         Index::create()
                             .col(CustomerMatchKeys::TenantId)
@@ -89,6 +100,21 @@ impl MigrationTrait for Migration {
                     .table(CustomerMatchKeys::Table)
                     .col(CustomerMatchKeys::TenantId)
                     .col(CustomerMatchKeys::CustomerId)
+                    .to_owned(),
+            )
+            .await?;
+        // Keys found shared by too many customers: never read again.
+        manager
+            .create_table(
+                Table::create()
+                    .table(CommonMatchKeys::Table)
+                    .col(string_len(CommonMatchKeys::TenantId, 64))
+                    .col(string_len(CommonMatchKeys::MatchKey, 255))
+                    .primary_key(
+                        Index::create()
+                            .col(CommonMatchKeys::TenantId)
+                            .col(CommonMatchKeys::MatchKey),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -185,6 +211,9 @@ impl MigrationTrait for Migration {
                      ALTER COLUMN tenant_id TYPE varchar(64) COLLATE \"C\", \
                      ALTER COLUMN match_key TYPE varchar(255) COLLATE \"C\", \
                      ALTER COLUMN customer_id TYPE varchar(32) COLLATE \"C\"; \
+                     ALTER TABLE common_match_keys \
+                     ALTER COLUMN tenant_id TYPE varchar(64) COLLATE \"C\", \
+                     ALTER COLUMN match_key TYPE varchar(255) COLLATE \"C\"; \
                      ALTER TABLE duplicate_pairs \
                      ALTER COLUMN tenant_id TYPE varchar(64) COLLATE \"C\", \
                      ALTER COLUMN id TYPE varchar(64) COLLATE \"C\", \
@@ -204,6 +233,7 @@ impl MigrationTrait for Migration {
         for table in [
             DismissedDuplicates::Table.into_iden(),
             DuplicatePairs::Table.into_iden(),
+            CommonMatchKeys::Table.into_iden(),
             CustomerMatchKeys::Table.into_iden(),
         ] {
             manager

@@ -27,7 +27,7 @@ pub async fn analyze(db: &DatabaseConnection) -> Result<bool, DbErr> {
         .ok_or_else(|| DbErr::RecordNotFound("pg_try_advisory_xact_lock".into()))?;
     let ours: bool = row.try_get("", "ours")?;
     if ours {
-        txn.execute_unprepared("ANALYZE customers, customer_tags")
+        txn.execute_unprepared("ANALYZE customers, customer_tags, customer_match_keys")
             .await?;
     }
     txn.commit().await?;

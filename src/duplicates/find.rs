@@ -7,7 +7,8 @@ use entity::{customer, duplicate_pair as pair};
 use sea_orm::{ConnectionTrait, DatabaseConnection, QueryOrder as _, QuerySelect as _};
 
 use super::likeness::{self, Person};
-use super::{person, repo};
+use super::person;
+use super::repo::{self, Filed};
 use crate::db::begin_write;
 use crate::error::AppResult;
 use crate::tenancy::{self, TenantId};
@@ -37,25 +38,26 @@ pub async fn refresh(
         .iter()
         .map(|row| (row.id.clone(), person::of(row)))
         .collect();
-    let mut filed = Vec::new();
-    for (key, person) in &people {
-        filed.extend(
-            likeness::blocking_keys(person)
-                .into_iter()
-                .map(|k| (key.clone(), k)),
-        );
-    }
-    let mut wanted: Vec<String> = filed.iter().map(|(_, k)| k.clone()).collect();
+    let filed: Vec<Filed> = people
+        .iter()
+        .flat_map(|(key, person)| filing(key, person))
+        .collect();
+    let mut wanted: Vec<String> = filed.iter().map(|f| f.key.clone()).collect();
     wanted.sort_unstable();
     wanted.dedup();
     repo::replace_keys(db, tenant, keys, filed.clone()).await?;
-    let members = repo::block_members(db, tenant, &wanted, BLOCK_LIMIT).await?;
-    let blocks = small_blocks(members);
+    // Blocks known to be too large are not read; one found so now is
+    // marked, and not read again.
+    let common = repo::common_of(db, tenant, &wanted).await?;
+    wanted.retain(|key| !common.contains(key));
+    let members = repo::block_members(db, tenant, &wanted, BLOCK_LIMIT + 1).await?;
+    let (blocks, large) = split_blocks(members);
+    repo::mark_common(db, tenant, large).await?;
     let mut candidates: HashSet<(String, String)> = HashSet::new();
-    for (key, match_key) in &filed {
-        for other in blocks.get(match_key).into_iter().flatten() {
-            if other != key {
-                candidates.insert(ordered(key, other));
+    for ours in &filed {
+        for theirs in blocks.get(&ours.key).into_iter().flatten() {
+            if theirs.customer != ours.customer && may_pair(ours, theirs) {
+                candidates.insert(ordered(&ours.customer, &theirs.customer));
             }
         }
     }
@@ -102,14 +104,22 @@ pub async fn rebuild(db: &DatabaseConnection, tenant: &TenantId) -> AppResult<u6
         let mut filed = Vec::new();
         for row in rows {
             let person = person::of(&row);
-            for key in likeness::blocking_keys(&person) {
-                blocks.entry(key.clone()).or_default().push(row.id.clone());
-                filed.push((row.id.clone(), key));
+            for entry in filing(&row.id, &person) {
+                blocks
+                    .entry(entry.key.clone())
+                    .or_default()
+                    .push(row.id.clone());
+                filed.push(entry);
             }
             people.insert(row.id, person);
         }
         repo::insert_keys(&txn, tenant, filed).await?;
     }
+    let large = blocks
+        .iter()
+        .filter(|(_, members)| members.len() > BLOCK_LIMIT)
+        .map(|(key, _)| key.clone());
+    repo::mark_common(&txn, tenant, large).await?;
     let mut candidates = HashSet::new();
     for members in blocks
         .values()
@@ -128,14 +138,45 @@ pub async fn rebuild(db: &DatabaseConnection, tenant: &TenantId) -> AppResult<u6
     Ok(pairs.len() as u64)
 }
 
-/// The members of each block of at most [`BLOCK_LIMIT`] customers.
-fn small_blocks(members: Vec<(String, String)>) -> HashMap<String, Vec<String>> {
-    let mut blocks: HashMap<String, Vec<String>> = HashMap::new();
-    for (key, customer) in members {
-        blocks.entry(key).or_default().push(customer);
+/// A customer's blocking keys, its compared name beside the `s:` one.
+fn filing(customer: &str, person: &Person) -> Vec<Filed> {
+    let signature = likeness::name_signature(person);
+    likeness::blocking_keys(person)
+        .into_iter()
+        .map(|key| Filed {
+            customer: customer.to_owned(),
+            name: key.starts_with("s:").then(|| signature.clone()).flatten(),
+            key,
+        })
+        .collect()
+}
+
+/// Whether two customers filed under one key can make a pair: in a
+/// sound-alike block only those whose names are the same or similar (the
+/// others are never read), under any other key all.
+fn may_pair(ours: &Filed, theirs: &Filed) -> bool {
+    match (&ours.name, &theirs.name) {
+        (Some(a), Some(b)) => likeness::close_signatures(a, b),
+        _ => true,
     }
-    blocks.retain(|_, members| members.len() <= BLOCK_LIMIT);
-    blocks
+}
+
+/// The members of each block of at most [`BLOCK_LIMIT`] customers, and
+/// the keys of the larger blocks.
+fn split_blocks(members: Vec<Filed>) -> (HashMap<String, Vec<Filed>>, Vec<String>) {
+    let mut blocks: HashMap<String, Vec<Filed>> = HashMap::new();
+    for member in members {
+        blocks.entry(member.key.clone()).or_default().push(member);
+    }
+    let large: Vec<String> = blocks
+        .iter()
+        .filter(|(_, members)| members.len() > BLOCK_LIMIT)
+        .map(|(key, _)| key.clone())
+        .collect();
+    for key in &large {
+        blocks.remove(key);
+    }
+    (blocks, large)
 }
 
 fn ordered(a: &str, b: &str) -> (String, String) {

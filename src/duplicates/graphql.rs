@@ -37,9 +37,9 @@ impl Duplicate {
         either(ctx, &self.0.other_id).await
     }
 
-    /// How likely they are one person, from 0 to 1: 0.95 and more for a
-    /// shared email or phone with a matching name, about 0.85 for the same
-    /// name with a second signal, 0.5 for the same name alone.
+    /// How likely they are one person, from 0.6 to 1: 0.95 and more for a
+    /// shared email or phone with a matching name, 0.85 for the same name
+    /// with a second signal, 0.75 for a similar name with one.
     async fn score(&self) -> f64 {
         self.0.score
     }
@@ -123,7 +123,7 @@ impl DuplicateQuery {
         #[graphql(desc = "Returns the first n items (1–100; 25 by default).")] first: Option<i32>,
         #[graphql(desc = "Returns the items after this cursor.")] after: Option<String>,
         #[graphql(
-            desc = "Only pairs scoring at least this (0–1); every pair proposed (0.4 and up) by default."
+            desc = "Only pairs scoring at least this (0–1); every pair proposed (0.6 and up) by default."
         )]
         min_score: Option<f64>,
     ) -> Result<DuplicateConnection> {

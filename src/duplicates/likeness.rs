@@ -7,8 +7,8 @@
 //! - `p:<phone>`: every phone, as stored (E.164);
 //! - `n:<first> <last>`: the canonical first name (nicknames folded, "Bill"
 //!   → "william") and the folded last name;
-//! - `s:<soundex>:<initial>`: the Soundex code of the last name and the
-//!   initial of the canonical first name, so that typos ("Smyth"/"Smith",
+//! - `s:<soundex>:<start>`: the Soundex code of the last name and the
+//!   first two letters of the canonical first name, so that typos ("Smyth"/"Smith",
 //!   "Jonathon"/"Jonathan") still meet.
 //!
 //! These keys are enough: [`score`] proposes a pair only when it shares an
@@ -79,7 +79,7 @@ pub const SAME_ADDRESS: &str = "SAME_ADDRESS";
 pub const SAME_COMPANY: &str = "SAME_COMPANY";
 
 /// Pairs scoring below this are not proposed.
-pub const MIN_SCORE: f64 = 0.4;
+pub const MIN_SCORE: f64 = 0.6;
 
 const JARO_WINKLER_MIN: f64 = 0.88;
 const SHORT_FORM_MIN_LEN: usize = 3;
@@ -135,6 +135,31 @@ pub fn blocking_keys(p: &Person) -> Vec<String> {
     keys.into_iter().collect()
 }
 
+/// The name as the finder compares it (`first|canonical first|last`,
+/// folded), kept beside a customer's `s:` key so that the members of a
+/// sound-alike block can be told apart without reading their rows.
+pub fn name_signature(p: &Person) -> Option<String> {
+    let name = Name::of(p)?;
+    Some(format!("{}|{}|{}", name.first, name.canonical, name.last))
+}
+
+/// Whether two [`name_signature`]s are the same or similar names: the
+/// only members of a sound-alike block that can make a pair.
+pub fn close_signatures(a: &str, b: &str) -> bool {
+    let parse = |s: &str| {
+        let mut parts = s.splitn(3, '|');
+        Some(Name {
+            first: parts.next()?.to_owned(),
+            canonical: parts.next()?.to_owned(),
+            last: parts.next()?.to_owned(),
+        })
+    };
+    matches!(
+        NameMatch::of(parse(a).as_ref(), parse(b).as_ref()),
+        NameMatch::Same | NameMatch::Similar
+    )
+}
+
 /// Scores two customers, or `None` when they are not worth proposing.
 ///
 /// | signals                                                     | score |
@@ -146,8 +171,8 @@ pub fn blocking_keys(p: &Person) -> Vec<String> {
 /// | same phone, different first names (a family landline)       | 0.6   |
 /// | same name and a second signal                               | 0.85  |
 /// | similar name and a second signal                            | 0.75  |
-/// | same name alone                                             | 0.5   |
-/// | similar name alone                                          | 0.4   |
+/// | same name alone (below [`MIN_SCORE`]: not proposed)         | 0.5   |
+/// | similar name alone (below [`MIN_SCORE`]: not proposed)      | 0.4   |
 /// | anything else                                               | None  |
 ///
 /// A second signal is a shared email domain, email local part, address or
@@ -265,10 +290,13 @@ impl Name {
         })
     }
 
-    /// Soundex of the last name and initial of the canonical first name.
+    /// Soundex of the last name and the first two letters of the
+    /// canonical first name: narrow enough that a block stays small in a
+    /// large customer base.
     fn phonetic_key(&self) -> Option<String> {
-        let initial = self.canonical.chars().next()?;
-        Some(format!("{}:{initial}", soundex(&self.last)?))
+        let start: String = self.canonical.chars().take(2).collect();
+        (!start.is_empty()).then_some(())?;
+        Some(format!("{}:{start}", soundex(&self.last)?))
     }
 }
 
@@ -543,7 +571,7 @@ mod tests {
             "e:bill.smith@example.com",
             "n:william smith",
             "p:+4915112345678",
-            "s:S530:w",
+            "s:S530:wi",
         ];
         assert_eq!(blocking_keys(&p), expected);
         let display = Person {
@@ -574,7 +602,14 @@ mod tests {
         let b = person("Jose", "Garcia", "", "");
         assert!(blocking_keys(&a).contains(&"n:jose garcia".to_owned()));
         assert_eq!(blocking_keys(&a), blocking_keys(&b));
-        assert_eq!(score(&a, &b), likeness(0.5, &[SAME_NAME]));
+        // A name alone is not enough to propose them.
+        assert_eq!(score(&a, &b), None);
+        let (mut a, mut b) = (a, b);
+        for p in [&mut a, &mut b] {
+            p.address_line1 = Some("Calle Mayor 1".into());
+            p.postal_code = Some("28013".into());
+        }
+        assert_eq!(score(&a, &b), likeness(0.85, &[SAME_NAME, SAME_ADDRESS]));
     }
 
     #[test]
@@ -608,9 +643,14 @@ mod tests {
         assert_eq!(soundex("tymczak").as_deref(), Some("T522"));
         let a = person("Jonathan", "Smith", "", "");
         let b = person("Jonathon", "Smyth", "", "");
-        assert!(blocking_keys(&a).contains(&"s:S530:j".to_owned()));
-        assert!(blocking_keys(&b).contains(&"s:S530:j".to_owned()));
-        assert_eq!(score(&a, &b), likeness(0.4, &[SIMILAR_NAME]));
+        assert!(blocking_keys(&a).contains(&"s:S530:jo".to_owned()));
+        assert!(blocking_keys(&b).contains(&"s:S530:jo".to_owned()));
+        assert_eq!(score(&a, &b), None);
+        let (mut a, mut b) = (a, b);
+        for p in [&mut a, &mut b] {
+            p.company = Some("Initech".into());
+        }
+        assert_eq!(score(&a, &b), likeness(0.75, &[SIMILAR_NAME, SAME_COMPANY]));
     }
 
     #[test]

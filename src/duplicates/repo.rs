@@ -4,14 +4,12 @@
 use std::collections::HashSet;
 
 use entity::{
-    customer_match_key as match_key, dismissed_duplicate as dismissed, duplicate_pair as pair,
+    common_match_key as common, customer_match_key as match_key, dismissed_duplicate as dismissed,
+    duplicate_pair as pair,
 };
-use sea_orm::sea_query::{
-    Alias, Asterisk, Expr, ExprTrait as _, Func, Order, Query, WindowStatement,
-};
+use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::{
-    ColumnTrait as _, Condition, ConnectionTrait, FromQueryResult, QueryFilter as _,
-    QueryTrait as _,
+    ColumnTrait as _, Condition, ConnectionTrait, DbBackend, QueryFilter as _, Statement,
 };
 
 use crate::db::Taken;
@@ -23,13 +21,21 @@ const ROWS_PER_STATEMENT: usize = 1_000;
 /// Keys an `IN` list holds.
 const KEYS_PER_STATEMENT: usize = 1_000;
 
-/// Replaces the blocking keys of the customers `customers` with `keys`
-/// (customer, key).
+/// A customer filed under a key, with its compared name beside an `s:`
+/// key.
+#[derive(Clone, Debug)]
+pub struct Filed {
+    pub customer: String,
+    pub key: String,
+    pub name: Option<String>,
+}
+
+/// Replaces the blocking keys of the customers `customers` with `keys`.
 pub async fn replace_keys(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
     customers: &[String],
-    keys: Vec<(String, String)>,
+    keys: Vec<Filed>,
 ) -> AppResult<()> {
     for chunk in customers.chunks(KEYS_PER_STATEMENT) {
         tenancy::delete::<match_key::Entity>(tenant)
@@ -40,60 +46,107 @@ pub async fn replace_keys(
     insert_keys(db, tenant, keys).await
 }
 
-/// Adds blocking keys (customer, key).
+/// Adds blocking keys.
 pub async fn insert_keys(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
-    keys: Vec<(String, String)>,
+    keys: Vec<Filed>,
 ) -> AppResult<()> {
     let rows: Vec<match_key::Model> = keys
         .into_iter()
-        .map(|(customer_id, match_key)| match_key::Model {
+        .map(|filed| match_key::Model {
             tenant_id: tenant.as_str().to_owned(),
-            match_key,
-            customer_id,
+            match_key: filed.key,
+            customer_id: filed.customer,
+            name: filed.name,
         })
         .collect();
     crate::db::insert_rows::<match_key::Entity>(db, &rows, ROWS_PER_STATEMENT, Taken::Skip).await?;
     Ok(())
 }
 
-#[derive(FromQueryResult)]
-struct Member {
-    match_key: String,
-    customer_id: String,
-}
-
-/// The customers filed under each of `keys` (key, customer), at most
-/// `limit` + 1 a key: enough to tell a block that is too large.
+/// The customers filed under each of `keys`, at most
+/// `limit` a key on PostgreSQL (SQLite reads whole blocks, which the
+/// caller keeps small by leaving out the keys marked common).
 pub async fn block_members(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
     keys: &[String],
     limit: usize,
-) -> AppResult<Vec<(String, String)>> {
+) -> AppResult<Vec<Filed>> {
     let mut out = Vec::new();
+    if db.get_database_backend() == DbBackend::Postgres {
+        // One index probe a key, whatever the planner's statistics say
+        // about the table (a tenant's keys grow from nothing in an import).
+        for chunk in keys.chunks(KEYS_PER_STATEMENT) {
+            let statement = Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT k.match_key, m.customer_id, m.name \
+                 FROM json_array_elements_text($2::json) AS k(match_key) \
+                 CROSS JOIN LATERAL (SELECT customer_id, name FROM customer_match_keys \
+                   WHERE tenant_id = $1 AND match_key = k.match_key LIMIT $3) m",
+                [
+                    tenant.as_str().into(),
+                    serde_json::Value::from(chunk.to_vec()).to_string().into(),
+                    i64::try_from(limit).unwrap_or(i64::MAX).into(),
+                ],
+            );
+            for row in db.query_all_raw(statement).await? {
+                out.push(Filed {
+                    key: row.try_get("", "match_key")?,
+                    customer: row.try_get("", "customer_id")?,
+                    name: row.try_get("", "name")?,
+                });
+            }
+        }
+        return Ok(out);
+    }
     for chunk in keys.chunks(KEYS_PER_STATEMENT) {
-        let mut inner = tenancy::select::<match_key::Entity>(tenant)
+        let rows = tenancy::select::<match_key::Entity>(tenant)
             .filter(match_key::Column::MatchKey.is_in(chunk.iter().cloned()))
-            .into_query();
-        inner.expr_window_as(
-            Func::cust("ROW_NUMBER"),
-            WindowStatement::partition_by(match_key::Column::MatchKey.as_column_ref())
-                .order_by(match_key::Column::CustomerId.as_column_ref(), Order::Asc)
-                .to_owned(),
-            "block_row",
-        );
-        let outer = Query::select()
-            .column(Asterisk)
-            .from_subquery(inner, "blocks")
-            .and_where(Expr::col(Alias::new("block_row")).lte(limit as u64 + 1))
-            .to_owned();
-        let statement = db.get_database_backend().build(&outer);
-        let rows = Member::find_by_statement(statement).all(db).await?;
-        out.extend(rows.into_iter().map(|m| (m.match_key, m.customer_id)));
+            .all(db)
+            .await?;
+        out.extend(rows.into_iter().map(|m| Filed {
+            key: m.match_key,
+            customer: m.customer_id,
+            name: m.name,
+        }));
     }
     Ok(out)
+}
+
+/// Which of `keys` were found too common to compare by.
+pub async fn common_of(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    keys: &[String],
+) -> AppResult<HashSet<String>> {
+    let mut out = HashSet::new();
+    for chunk in keys.chunks(KEYS_PER_STATEMENT) {
+        let rows = tenancy::select::<common::Entity>(tenant)
+            .filter(common::Column::MatchKey.is_in(chunk.iter().cloned()))
+            .all(db)
+            .await?;
+        out.extend(rows.into_iter().map(|row| row.match_key));
+    }
+    Ok(out)
+}
+
+/// Marks keys too common to compare by: their blocks are not read again.
+pub async fn mark_common(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    keys: impl IntoIterator<Item = String>,
+) -> AppResult<()> {
+    let rows: Vec<common::Model> = keys
+        .into_iter()
+        .map(|match_key| common::Model {
+            tenant_id: tenant.as_str().to_owned(),
+            match_key,
+        })
+        .collect();
+    crate::db::insert_rows::<common::Entity>(db, &rows, ROWS_PER_STATEMENT, Taken::Skip).await?;
+    Ok(())
 }
 
 /// The pairs among `customers` and anyone that were dismissed, as
@@ -172,7 +225,7 @@ pub async fn delete_pairs_of(
     Ok(())
 }
 
-/// Deletes every key and pair of the tenant (a rebuild).
+/// Deletes every key, mark and pair of the tenant (a rebuild).
 pub async fn clear(db: &impl ConnectionTrait, tenant: &TenantId) -> AppResult<()> {
     tenancy::delete::<pair::Entity>(tenant).exec(db).await?;
     tenancy::delete::<match_key::Entity>(tenant)
