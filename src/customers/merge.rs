@@ -251,11 +251,12 @@ pub async fn merge(
     let saved = repo::find(&txn, tenant, keep_id)
         .await?
         .ok_or(not_found("customer"))?;
-    let mut changes = events::Changes::default();
+    // The timeline has its "Customer merged" entry; the history gets each
+    // field the merge changed.
     let mut tags_after = all.clone();
     tags_after.sort_unstable();
-    changes.updated(&keep_before, &saved, &keep_tags, &tags_after);
-    changes.write(&txn, tenant, actor).await?;
+    let changed = history::diff(&keep_before, &saved, &keep_tags, &tags_after);
+    history::repo::insert_many(&txn, tenant, actor, &[(saved.id.clone(), changed)]).await?;
     duplicates::refresh(&txn, tenant, std::slice::from_ref(&saved.id)).await?;
     let ends = merge_undo::Ends {
         keep_before,
