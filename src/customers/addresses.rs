@@ -17,7 +17,7 @@ use crate::ids::{self, AddressId, CustomerId};
 use crate::profiles::Customer;
 use crate::profiles::addresses::{self, CustomerAddress, MAX_ADDRESSES};
 use crate::profiles::checks::{self, Address};
-use crate::profiles::history::{self, Actor};
+use crate::profiles::history::{self, Actor, ChangeSource};
 use crate::profiles::input::AddressInput;
 use crate::profiles::repo;
 use crate::profiles::row::derive;
@@ -50,7 +50,7 @@ impl AddressMutation {
         Ok(add(
             &session.db,
             session.tenant(),
-            &Actor::api(&session.viewer.sub),
+            &Actor::of(session, ChangeSource::Api),
             &customer,
             value,
             make_default,
@@ -72,7 +72,7 @@ impl AddressMutation {
         Ok(update(
             &session.db,
             session.tenant(),
-            &Actor::api(&session.viewer.sub),
+            &Actor::of(session, ChangeSource::Api),
             &key,
             value,
         )
@@ -92,7 +92,7 @@ impl AddressMutation {
         remove(
             &session.db,
             session.tenant(),
-            &Actor::api(&session.viewer.sub),
+            &Actor::of(session, ChangeSource::Api),
             &key,
         )
         .await?;
@@ -112,7 +112,7 @@ impl AddressMutation {
         Ok(set_default(
             &session.db,
             session.tenant(),
-            &Actor::api(&session.viewer.sub),
+            &Actor::of(session, ChangeSource::Api),
             &key,
         )
         .await?
@@ -167,18 +167,18 @@ async fn locate(
     }
 }
 
-/// Saves the customer row and records what changed: on its timeline, and
-/// the default address's fields in its history.
+/// Saves the customer row (`before` as it was read) and records what
+/// changed: on its timeline, and the default address's fields in its
+/// history.
 async fn save(
     db: &impl sea_orm::ConnectionTrait,
     tenant: &TenantId,
     actor: &Actor,
+    before: &customer::Model,
     mut row: customer::Model,
     default_changed: bool,
 ) -> AppResult<customer::Model> {
     derive(&mut row);
-    // The row as stored: the caller changed only its copy.
-    let before = repo::find(db, tenant, &CustomerId::of_row(row.id.clone())).await?;
     let row = repo::save(db, row).await?;
     let fields = if default_changed {
         json!(["address", "addresses"])
@@ -195,10 +195,8 @@ async fn save(
         ),
     )
     .await?;
-    if let Some(before) = before {
-        let changes = history::diff(&before, &row, &[], &[]);
-        history::repo::insert_many(db, tenant, actor, &[(row.id.clone(), changes)]).await?;
-    }
+    let changes = history::diff(before, &row, &[], &[]);
+    history::repo::insert_many(db, tenant, actor, &[(row.id.clone(), changes)]).await?;
     if default_changed {
         duplicates::refresh(db, tenant, std::slice::from_ref(&row.id)).await?;
     }
@@ -218,6 +216,7 @@ async fn add(
     let mut row = repo::find_for_update(&txn, tenant, customer)
         .await?
         .ok_or(not_found("customer"))?;
+    let before = row.clone();
     let others = addresses::others_of(&txn, tenant, std::slice::from_ref(&row.id))
         .await?
         .remove(&row.id)
@@ -240,7 +239,7 @@ async fn add(
     } else {
         addresses::insert(&txn, added.clone().into_row(tenant, &row.id)).await?;
     }
-    save(&txn, tenant, actor, row, becomes_default).await?;
+    save(&txn, tenant, actor, &before, row, becomes_default).await?;
     txn.commit().await?;
     Ok(added)
 }
@@ -258,6 +257,7 @@ async fn update(
         mut customer,
         apart,
     } = locate(&txn, tenant, key).await?;
+    let before = customer.clone();
     let updated = CustomerAddress {
         key: key.as_str().to_owned(),
         value,
@@ -271,7 +271,7 @@ async fn update(
         }
     }
     let is_default = customer.default_address_id.as_deref() == Some(key.as_str());
-    save(&txn, tenant, actor, customer, is_default).await?;
+    save(&txn, tenant, actor, &before, customer, is_default).await?;
     txn.commit().await?;
     Ok(updated)
 }
@@ -288,6 +288,7 @@ async fn remove(
         mut customer,
         apart,
     } = locate(&txn, tenant, key).await?;
+    let before = customer.clone();
     let default_changed = apart.is_none();
     if apart.is_some() {
         addresses::delete(&txn, tenant, key.as_str()).await?;
@@ -295,7 +296,7 @@ async fn remove(
         addresses::clear_default(&mut customer);
         addresses::promote_newest(&txn, tenant, &mut customer).await?;
     }
-    save(&txn, tenant, actor, customer, default_changed).await?;
+    save(&txn, tenant, actor, &before, customer, default_changed).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -312,6 +313,7 @@ async fn set_default(
         mut customer,
         apart,
     } = locate(&txn, tenant, key).await?;
+    let before = customer.clone();
     let Some(chosen) = apart else {
         // Already the default.
         txn.commit().await?;
@@ -320,7 +322,7 @@ async fn set_default(
     addresses::delete(&txn, tenant, &chosen.id).await?;
     addresses::demote_default(&txn, tenant, &mut customer).await?;
     CustomerAddress::other(chosen).make_default_of(&mut customer);
-    let saved = save(&txn, tenant, actor, customer, true).await?;
+    let saved = save(&txn, tenant, actor, &before, customer, true).await?;
     txn.commit().await?;
     Ok(saved)
 }

@@ -2,11 +2,12 @@
 //! what changed (API field names), never the values, so the timeline holds
 //! no second copy of the profile; a consent change is the exception, kept
 //! with its state before and after as the record of what was agreed.
+//! The values themselves go to the field history, which [`Changes`]
+//! writes beside the entries, from the same diff.
 
 use entity::customer;
-use serde_json::{Value, json};
-
 use sea_orm::ConnectionTrait;
+use serde_json::{Value, json};
 
 use crate::activity::{self, NewActivity};
 use crate::error::AppResult;

@@ -12,9 +12,10 @@
 //! recomputed from the orders it now holds, and the duplicate is deleted.
 //! Webhook events, export archives and pending data requests about the
 //! duplicate move to the kept customer, which joins the duplicate's
-//! locations. Everything that points at a customer moves here, so nothing
-//! is left dangling (and segment memberships join this list when segments
-//! are stored).
+//! locations, and static segments. Everything that points at a customer
+//! moves here, so nothing is left dangling. What the merge moved, and
+//! both customers as they were, are kept for `undoMerge` (`merge_undo`);
+//! the field history records what the kept customer's fields became.
 
 use std::collections::HashMap;
 

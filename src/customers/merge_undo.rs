@@ -219,7 +219,9 @@ pub async fn keep(
     merges::insert(db, tenant, &snapshot, expires_at).await
 }
 
-/// Undoes the merge of the duplicate `merged_id`: both customers as saved.
+/// Undoes the merge of the duplicate `merged_id`, the kept customer's
+/// history recording it under `actor` (`UNDO_MERGE`): both customers as
+/// saved, the kept one first.
 #[tracing::instrument(skip_all, fields(tenant = %tenant))]
 pub async fn undo(
     db: &DatabaseConnection,
@@ -368,8 +370,7 @@ pub async fn undo(
         repo::set_totals(&txn, tenant, key, &totals).await?;
     }
     let changes = history::diff(&current, &restored, &tags_now, &tags_kept);
-    let undoing = Actor::new(actor.sub.clone(), history::ChangeSource::UndoMerge);
-    history::repo::insert_many(&txn, tenant, &undoing, &[(keep_key.clone(), changes)]).await?;
+    history::repo::insert_many(&txn, tenant, actor, &[(keep_key.clone(), changes)]).await?;
     let keys = [keep_key.clone(), merged_key.clone()];
     rechecks::mark(&txn, tenant, &[&keep_key, &merged_key]).await?;
     duplicates::refresh(&txn, tenant, &keys).await?;

@@ -10,7 +10,7 @@ use super::upsert::{self, Written};
 use super::{merge, merge_undo, tagging};
 use crate::auth::Scope;
 use crate::error::bad_input;
-use crate::graphql::{ContextExt, DeletePayload, ScopeGuard, Session, Settings};
+use crate::graphql::{ContextExt, DeletePayload, ScopeGuard, Settings};
 use crate::ids::CustomerId;
 use crate::ids::MAX_IDS;
 use crate::profiles::Customer;
@@ -69,11 +69,14 @@ impl CustomerMutation {
             )
             .into());
         }
-        Ok(
-            upsert::create(&session.db, session.tenant(), &actor(session), patch)
-                .await?
-                .into(),
+        Ok(upsert::create(
+            &session.db,
+            session.tenant(),
+            &Actor::of(session, ChangeSource::Api),
+            patch,
         )
+        .await?
+        .into())
     }
 
     /// Finds a customer by email, then phone, and updates it, or creates
@@ -94,11 +97,15 @@ impl CustomerMutation {
         let session = ctx.session()?;
         let patch = Patch::from_input(input, "input", true)?;
         let skip = do_not_update.unwrap_or_default();
-        Ok(
-            upsert::upsert(&session.db, session.tenant(), &actor(session), patch, &skip)
-                .await?
-                .into(),
+        Ok(upsert::upsert(
+            &session.db,
+            session.tenant(),
+            &Actor::of(session, ChangeSource::Api),
+            patch,
+            &skip,
         )
+        .await?
+        .into())
     }
 
     /// Changes a customer: an absent field is unchanged, an explicit `null`
@@ -114,11 +121,15 @@ impl CustomerMutation {
         let session = ctx.session()?;
         let key = CustomerId::require(&id)?;
         let patch = Patch::from_update(input, "input")?;
-        Ok(
-            upsert::update(&session.db, session.tenant(), &actor(session), &key, patch)
-                .await?
-                .into(),
+        Ok(upsert::update(
+            &session.db,
+            session.tenant(),
+            &Actor::of(session, ChangeSource::Api),
+            &key,
+            patch,
         )
+        .await?
+        .into())
     }
 
     /// Imports up to 1,000 customers in one transaction. `UPSERT` (the
@@ -144,7 +155,7 @@ impl CustomerMutation {
         Ok(import::import(
             &session.db,
             session.tenant(),
-            &actor_of(session, ChangeSource::Import),
+            &Actor::of(session, ChangeSource::Import),
             customers,
             mode,
         )
@@ -177,7 +188,7 @@ impl CustomerMutation {
         let rows = tagging::tag(
             &session.db,
             session.tenant(),
-            &actor(session),
+            &Actor::of(session, ChangeSource::Api),
             &keys,
             &add,
             &remove,
@@ -191,8 +202,8 @@ impl CustomerMutation {
     /// static segment memberships, fills its empty fields and custom-field
     /// keys from it (or takes the other's values where `overrides` says
     /// so), and its order totals are recomputed; then the other is
-    /// deleted. `mergePreview` shows the result first. Needs
-    /// `write:customers`.
+    /// deleted. `mergePreview` shows the result first; `undoMerge` takes it
+    /// back within `CRM_MERGE_UNDO_WINDOW`. Needs `write:customers`.
     #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
     async fn merge_customers(
         &self,
@@ -212,7 +223,7 @@ impl CustomerMutation {
         Ok(merge::merge(
             &session.db,
             session.tenant(),
-            &actor_of(session, ChangeSource::Merge),
+            &Actor::of(session, ChangeSource::Merge),
             &keep,
             &merged,
             &overrides,
@@ -246,7 +257,7 @@ impl CustomerMutation {
         let both = merge_undo::undo(
             &session.db,
             session.tenant(),
-            &actor_of(session, ChangeSource::UndoMerge),
+            &Actor::of(session, ChangeSource::UndoMerge),
             &merged,
         )
         .await?;
@@ -268,14 +279,4 @@ impl CustomerMutation {
         upsert::delete(&session.db, session.tenant(), &key).await?;
         Ok(DeletePayload { deleted_id: id })
     }
-}
-
-/// The caller, making a change through the API.
-fn actor(session: &Session) -> Actor {
-    Actor::api(&session.viewer.sub)
-}
-
-/// The caller, making a change through `source`.
-fn actor_of(session: &Session, source: ChangeSource) -> Actor {
-    Actor::new(session.viewer.sub.clone(), source)
 }

@@ -25,8 +25,6 @@ pub enum ChangeSource {
     UndoMerge,
     /// A bulk operation (tags, status).
     BulkOperation,
-    /// An erasure (the values of every entry are removed with it).
-    Erasure,
 }
 
 impl ChangeSource {
@@ -37,7 +35,6 @@ impl ChangeSource {
             ChangeSource::Merge => "MERGE",
             ChangeSource::UndoMerge => "UNDO_MERGE",
             ChangeSource::BulkOperation => "BULK_OPERATION",
-            ChangeSource::Erasure => "ERASURE",
         }
     }
 
@@ -47,7 +44,6 @@ impl ChangeSource {
             "MERGE" => ChangeSource::Merge,
             "UNDO_MERGE" => ChangeSource::UndoMerge,
             "BULK_OPERATION" => ChangeSource::BulkOperation,
-            "ERASURE" => ChangeSource::Erasure,
             _ => ChangeSource::Api,
         }
     }

@@ -1,6 +1,8 @@
 //! Field history: every change a write makes to a customer's fields, with
 //! the values before and after, the actor (the token's `sub`) and the
-//! source (the API, an import, a merge, a bulk operation, an erasure).
+//! source (the API, an import, a merge or its undo, a bulk operation).
+//! An erasure changes no field of a customer that stays: it removes the
+//! values of every entry instead.
 //!
 //! A write computes the change once ([`diff`]); the timeline entry names
 //! the fields it changed (`customers::events`), the history keeps their
@@ -15,6 +17,8 @@ pub mod repo;
 
 pub use diff::{ChangedField, diff};
 pub use graphql::{ChangeSource, FieldChange, FieldChangeConnection, customer_history};
+
+use crate::graphql::Session;
 
 /// Who makes a change, and through what.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,8 +36,8 @@ impl Actor {
         }
     }
 
-    /// A caller through the API's mutations.
-    pub fn api(sub: &str) -> Self {
-        Actor::new(sub.to_owned(), ChangeSource::Api)
+    /// The request's caller, changing through `source`.
+    pub fn of(session: &Session, source: ChangeSource) -> Self {
+        Actor::new(session.viewer.sub.clone(), source)
     }
 }
