@@ -161,6 +161,7 @@ impl Application {
                 retention: app.config.exports.export_retention,
             }),
             Arc::new(crate::segments::MembershipRechecks::new(app.db.clone())),
+            Arc::new(crate::duplicates::Refreshes::new(app.db.clone())),
             Arc::new(crate::webhooks::Deliveries {
                 db: app.db.clone(),
                 client: webhook_client,

@@ -186,6 +186,7 @@ tenant_tables!(
         customer_match_key => CustomerId,
         customer_merge => KeepId,
         dismissed_duplicate => CustomerId,
+        duplicate_refresh => CustomerId,
         customer_tag => CustomerId,
         customer_count,
         rfm_breakpoints,

@@ -25,6 +25,7 @@ pub mod customer_tag;
 pub mod data_request;
 pub mod dismissed_duplicate;
 pub mod duplicate_pair;
+pub mod duplicate_refresh;
 pub mod erasure_audit;
 pub mod export;
 pub mod job;

@@ -30,6 +30,7 @@ mod m20261206_000023_segment_memberships;
 mod m20261207_000024_customer_field_changes;
 mod m20261207_000025_duplicates;
 mod m20261207_000026_customer_merges;
+mod m20261208_000027_duplicate_refreshes;
 
 pub struct Migrator;
 
@@ -80,6 +81,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000024_customer_field_changes::Migration),
             Box::new(m20261207_000025_duplicates::Migration),
             Box::new(m20261207_000026_customer_merges::Migration),
+            Box::new(m20261208_000027_duplicate_refreshes::Migration),
         ]
     }
 }

@@ -7,6 +7,8 @@ use sea_orm::{ConnectionTrait, DbBackend, DbErr};
 pub enum TenantWork {
     /// Rechecking segment memberships.
     MembershipRecheck = 7270130,
+    /// Filing marked customers for the duplicate finder.
+    DuplicateRefresh = 7270131,
 }
 
 /// Takes the tenant's lock for `work` until the transaction ends, unless

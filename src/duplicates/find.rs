@@ -83,6 +83,9 @@ pub async fn refresh(
 /// what was there. One transaction: readers see the old pairs or the new.
 pub async fn rebuild(db: &DatabaseConnection, tenant: &TenantId) -> AppResult<u64> {
     let tenant = &tenant.whole();
+    // The marks of changes committed by now: the reads below see them. A
+    // change after this marks its customer again.
+    repo::forget_pending(db, tenant).await?;
     let txn = begin_write(db).await?;
     repo::clear(&txn, tenant).await?;
     let mut people: HashMap<String, Person> = HashMap::new();

@@ -145,6 +145,17 @@ impl DuplicateQuery {
         });
         Ok(keyset.connection(rows, Duplicate, total))
     }
+
+    /// How many customers written by an import the finder has yet to
+    /// compare (it does so in the background, usually within seconds):
+    /// until this is 0, pairs involving them may be missing from
+    /// `duplicateCustomers` or stale. Needs `read:customers`.
+    #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
+    async fn duplicate_customers_pending(&self, ctx: &Context<'_>) -> Result<i64> {
+        let session = ctx.session()?;
+        let pending = repo::pending(&session.db, session.tenant()).await?;
+        Ok(i64::try_from(pending).unwrap_or(i64::MAX))
+    }
 }
 
 #[derive(Default)]

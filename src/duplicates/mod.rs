@@ -9,14 +9,18 @@
 //! than [`find::BLOCK_LIMIT`] customers (a very common name) compares none
 //! of them by that key: such a name alone says nothing.
 //!
-//! A write that changes customers calls [`refresh`] in its transaction;
-//! [`rebuild`] files a whole tenant from scratch (`crm find-duplicates`).
+//! A write that changes a customer calls [`refresh`] in its transaction;
+//! an import marks the customers it wrote ([`queue::mark`]) and the job
+//! worker files them in batches ([`Refreshes`]); [`rebuild`] files a
+//! whole tenant from scratch (`crm find-duplicates`).
 
 mod find;
 mod graphql;
 pub mod likeness;
 mod person;
+pub mod queue;
 mod repo;
 
 pub use find::{rebuild, refresh};
 pub use graphql::{Duplicate, DuplicateConnection, DuplicateMutation, DuplicateQuery};
+pub use queue::Refreshes;

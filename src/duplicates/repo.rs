@@ -5,11 +5,12 @@ use std::collections::HashSet;
 
 use entity::{
     common_match_key as common, customer_match_key as match_key, dismissed_duplicate as dismissed,
-    duplicate_pair as pair,
+    duplicate_pair as pair, duplicate_refresh as refresh_mark,
 };
 use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::{
-    ColumnTrait as _, Condition, ConnectionTrait, DbBackend, QueryFilter as _, Statement,
+    ColumnTrait as _, Condition, ConnectionTrait, DbBackend, PaginatorTrait as _, QueryFilter as _,
+    Statement,
 };
 
 use crate::db::Taken;
@@ -243,4 +244,20 @@ pub async fn insert_pairs(db: &impl ConnectionTrait, rows: &[pair::Model]) -> Ap
 /// Keeps pairs with a score of at least `min`.
 pub fn at_least(min: f64) -> Condition {
     Condition::all().add(Expr::col(pair::Column::Score).gte(min))
+}
+
+/// How many of the tenant's customers wait to be filed by the worker.
+pub async fn pending(db: &impl ConnectionTrait, tenant: &TenantId) -> AppResult<u64> {
+    Ok(tenancy::select::<refresh_mark::Entity>(tenant)
+        .count(db)
+        .await?)
+}
+
+/// Forgets the customers waiting to be filed (a rebuild that reads every
+/// customer after this files them).
+pub async fn forget_pending(db: &impl ConnectionTrait, tenant: &TenantId) -> AppResult<()> {
+    tenancy::delete::<refresh_mark::Entity>(tenant)
+        .exec(db)
+        .await?;
+    Ok(())
 }

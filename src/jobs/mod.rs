@@ -12,6 +12,7 @@
 //! - Jobs are enqueued in the transaction of the change that needs them, so
 //!   a job exists exactly when its change committed.
 
+pub mod marks;
 pub mod worker;
 
 pub use worker::{Handler, Worker};

@@ -5,10 +5,9 @@
 //! nothing to recheck: its writes mark nothing.
 
 use entity::segment::SegmentKind;
-use entity::{job, segment, segment_recheck};
+use entity::{segment, segment_recheck};
 use sea_orm::{ColumnTrait as _, ConnectionTrait, QueryFilter as _, QuerySelect as _};
 
-use crate::db::{Taken, insert_rows};
 use crate::error::AppResult;
 use crate::jobs;
 use crate::tenancy::{self, TenantId};
@@ -41,18 +40,5 @@ pub async fn mark(db: &impl ConnectionTrait, tenant: &TenantId, keys: &[&str]) -
             customer_id: (*key).to_owned(),
         })
         .collect();
-    // A mark already there is locked, not skipped: a recheck taking it
-    // meanwhile waits for this change to commit, and so sees it. Skipped,
-    // the mark could be rechecked and removed before this change was seen.
-    insert_rows::<segment_recheck::Entity>(db, &rows, 1000, Taken::Lock).await?;
-    // One waiting job is enough: it rechecks every marked customer.
-    let waiting = tenancy::select::<job::Entity>(tenant)
-        .filter(job::Column::Kind.eq(KIND))
-        .filter(job::Column::LeaseOwner.is_null())
-        .one(db)
-        .await?;
-    if waiting.is_none() {
-        jobs::enqueue(db, vec![jobs::new_job(tenant, KIND, "", crate::db::now())]).await?;
-    }
-    Ok(())
+    jobs::marks::mark::<segment_recheck::Entity>(db, tenant, KIND, &rows).await
 }

@@ -11,30 +11,26 @@
 //! then on. Conditions on the clock (`last_order_at before
 //! "90_days_ago"`) change without a write, and are told at the
 //! customer's next change.
-//!
-//! Marks are taken in key order from where the instance's last recheck of
-//! the tenant stopped, and from the first key again when none are left
-//! past it: the marks already rechecked are deleted rows, which a scan
-//! from the first key would step over, again and again, until the table
-//! is vacuumed.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
 
 use entity::{customer, job, segment, segment_membership, segment_recheck};
 use futures_util::future::BoxFuture;
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ColumnTrait as _, ConnectionTrait, DatabaseConnection, QueryFilter as _, QueryOrder as _,
-    QuerySelect as _, QueryTrait as _,
+    ColumnTrait as _, ConnectionTrait, DatabaseConnection, QueryFilter as _, QuerySelect as _,
+    QueryTrait as _,
 };
 
 use super::Definition;
 use super::loader;
-use crate::db::{TenantWork, begin_write, try_lock_tenant};
+use crate::db::{TenantWork, begin_write};
 use crate::error::AppResult;
 use crate::events::{Change, Event};
-use crate::jobs;
+use crate::jobs::{
+    self,
+    marks::{self, Marks},
+};
 use crate::profiles::rechecks;
 use crate::tenancy::{self, TenantId};
 use crate::webhooks::outbox;
@@ -45,26 +41,15 @@ const BATCH: u64 = 500;
 /// Rechecks marked customers: the worker's handler of their tenant's job.
 pub struct MembershipRechecks {
     db: DatabaseConnection,
-    /// Per tenant, the last key this instance rechecked.
-    cursors: Mutex<HashMap<String, String>>,
+    marks: Marks<segment_recheck::Entity>,
 }
 
 impl MembershipRechecks {
     pub fn new(db: DatabaseConnection) -> Self {
         MembershipRechecks {
             db,
-            cursors: Mutex::default(),
+            marks: Marks::new(segment_recheck::Column::CustomerId, BATCH),
         }
-    }
-
-    fn cursor(&self, tenant: &TenantId) -> Option<String> {
-        let cursors = self.cursors.lock().unwrap_or_else(|e| e.into_inner());
-        cursors.get(tenant.as_str()).cloned()
-    }
-
-    fn move_cursor(&self, tenant: &TenantId, last: &str) {
-        let mut cursors = self.cursors.lock().unwrap_or_else(|e| e.into_inner());
-        cursors.insert(tenant.as_str().to_owned(), last.to_owned());
     }
 }
 
@@ -85,25 +70,6 @@ pub struct Moved {
     pub entered: bool,
 }
 
-/// Up to [`BATCH`] marked customers after `after` (from the first when
-/// `None`), locked until the transaction ends.
-async fn marked(
-    txn: &impl ConnectionTrait,
-    tenant: &TenantId,
-    after: Option<&str>,
-) -> AppResult<Vec<String>> {
-    let mut marks = tenancy::select::<segment_recheck::Entity>(tenant)
-        .select_only()
-        .column(segment_recheck::Column::CustomerId)
-        .order_by_asc(segment_recheck::Column::CustomerId)
-        .limit(BATCH)
-        .lock_exclusive();
-    if let Some(after) = after {
-        marks = marks.filter(segment_recheck::Column::CustomerId.gt(after));
-    }
-    Ok(marks.into_tuple().all(txn).await?)
-}
-
 async fn recheck(handler: &MembershipRechecks, job: &job::Model) -> AppResult<()> {
     let db = &handler.db;
     let Some(tenant) = jobs::tenant_of(job) else {
@@ -111,23 +77,12 @@ async fn recheck(handler: &MembershipRechecks, job: &job::Model) -> AppResult<()
         return Ok(());
     };
     let txn = begin_write(db).await?;
-    // One recheck of a tenant at a time: two would wait on each other's
-    // marks, each holding a worker. The other comes back shortly.
-    if !try_lock_tenant(&txn, TenantWork::MembershipRecheck, tenant.as_str()).await? {
-        let later = crate::db::now() + chrono::Duration::milliseconds(200);
-        if jobs::reschedule(&txn, job, later).await? {
-            txn.commit().await?;
-        }
+    let Some(txn) = marks::one_at_a_time(txn, job, TenantWork::MembershipRecheck, &tenant).await?
+    else {
         return Ok(());
-    }
-    let cursor = handler.cursor(&tenant);
-    let mut keys = marked(&txn, &tenant, cursor.as_deref()).await?;
-    // From the first key when none are left past the cursor: only a batch
-    // short of full from there says that no marks are left.
-    let from_first = cursor.is_none() || keys.is_empty();
-    if cursor.is_some() && keys.is_empty() {
-        keys = marked(&txn, &tenant, None).await?;
-    }
+    };
+    let batch = handler.marks.take(&txn, &tenant).await?;
+    let keys = &batch.keys;
     if keys.is_empty() {
         if jobs::finish(&txn, job).await? {
             txn.commit().await?;
@@ -144,7 +99,7 @@ async fn recheck(handler: &MembershipRechecks, job: &job::Model) -> AppResult<()
         .collect();
     let env = loader::env(&txn, &tenant, &defs).await?;
     let conditions = loader::dynamic_conditions(&defs, &env)?;
-    let now: HashSet<(String, String)> = super::repo::matches(&txn, &tenant, &keys, &conditions)
+    let now: HashSet<(String, String)> = super::repo::matches(&txn, &tenant, keys, &conditions)
         .await?
         .into_iter()
         .collect();
@@ -181,24 +136,12 @@ async fn recheck(handler: &MembershipRechecks, job: &job::Model) -> AppResult<()
             .map(|m| (m.segment.as_str(), m.customer.as_str(), m.entered)),
     )
     .await?;
-    tenancy::delete::<segment_recheck::Entity>(&tenant)
-        .filter(segment_recheck::Column::CustomerId.is_in(keys.iter().cloned()))
-        .exec(&txn)
-        .await?;
-    // A full batch, or one past the cursor, may leave more: the job's next
-    // turn takes them.
-    let held = if keys.len() as u64 == BATCH || !from_first {
-        jobs::reschedule(&txn, job, crate::db::now()).await?
-    } else {
-        jobs::finish(&txn, job).await?
-    };
-    if !held {
+    handler.marks.remove(&txn, &tenant, &batch).await?;
+    if !jobs::marks::end(&txn, job, &batch).await? {
         return Ok(());
     }
     txn.commit().await?;
-    if let Some(last) = keys.last() {
-        handler.move_cursor(&tenant, last);
-    }
+    handler.marks.advance(&tenant, &batch);
     for m in &moved {
         crate::events::record(Event {
             tenant: tenant.as_str().to_owned(),

@@ -226,8 +226,9 @@ pub(super) async fn attempt(
             })
         })
         .collect();
-    // The customers whose profile the import wrote, filed again for the
-    // duplicate finder.
+    // The customers whose profile the import wrote, filed again by the
+    // duplicate finder's worker (filing them here would cost more than the
+    // import itself).
     let refiled: Vec<String> = rows
         .iter()
         .chain(&created)
@@ -264,7 +265,7 @@ pub(super) async fn attempt(
     repo::replace_tags_many(&txn, tenant, &tag_sets).await?;
     repo::add_tags(&txn, tenant, &new_tags).await?;
     changes.write(&txn, tenant, actor).await?;
-    duplicates::refresh(&txn, tenant, &refiled).await?;
+    duplicates::queue::mark(&txn, tenant, &refiled).await?;
     txn.commit().await?;
     Ok(payload)
 }

@@ -6,10 +6,11 @@
 mod labelled;
 
 use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, crm_on, spawn_app};
+use crate::helpers::{Backend, SECRET, TestApp, crm_on, spawn_app, spawn_app_with};
 
 const PAIRS: &str = "query($first: Int, $after: String, $min: Float) { duplicateCustomers(first: $first, after: $after, minScore: $min) { totalCount pageInfo { hasNextPage endCursor } nodes { customer { id email } other { id email } score reasons } } }";
 const DISMISS: &str =
@@ -39,6 +40,44 @@ async fn all_pairs(app: &TestApp, tenant: &str, min: f64) -> Vec<Value> {
     }
 }
 
+/// How many customers the finder has yet to file.
+async fn pending(app: &TestApp, tenant: &str) -> i64 {
+    app.gql(tenant, "{ duplicateCustomersPending }", json!({}))
+        .await
+        .ok()["duplicateCustomersPending"]
+        .as_i64()
+        .unwrap()
+}
+
+/// Waits until the finder has filed every customer an import wrote.
+pub async fn filed(app: &TestApp, tenant: &str) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let left = pending(app, tenant).await;
+        if left == 0 {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{left} customers still to file");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn import(app: &TestApp, tenant: &str, rows: &[Value]) {
+    let imported = app
+        .gql(
+            tenant,
+            "mutation($c: [CustomerInput!]!) { importCustomers(customers: $c) { created failed { index message } } }",
+            json!({ "c": rows }),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        imported["importCustomers"]["failed"],
+        json!([]),
+        "{imported}"
+    );
+}
+
 /// The pairs as sets of the two customers' emails.
 fn by_email(pairs: &[Value]) -> BTreeSet<(String, String)> {
     pairs
@@ -58,20 +97,9 @@ async fn a_labelled_set_is_found_with_high_precision_and_recall(backend: Backend
     let set = labelled::generate(7);
     assert!(set.rows.len() >= 1_000, "{}", set.rows.len());
     for chunk in set.rows.chunks(1_000) {
-        let imported = app
-            .gql(
-                "acme",
-                "mutation($c: [CustomerInput!]!) { importCustomers(customers: $c) { created failed { index message } } }",
-                json!({ "c": chunk }),
-            )
-            .await
-            .ok();
-        assert_eq!(
-            imported["importCustomers"]["failed"],
-            json!([]),
-            "{imported}"
-        );
+        import(&app, "acme", chunk).await;
     }
+    filed(&app, "acme").await;
     let pairs = all_pairs(&app, "acme", labelled::THRESHOLD).await;
     // Best first.
     let scores: Vec<f64> = pairs.iter().map(|p| p["score"].as_f64().unwrap()).collect();
@@ -205,7 +233,57 @@ async fn pairs_follow_changes_and_dismissed_pairs_stay_away(backend: Backend) {
     assert!(all_pairs(&app, "acme", 0.0).await.is_empty());
 }
 
+async fn an_import_is_filed_in_the_background(backend: Backend) {
+    // No worker here: the import's customers wait to be filed.
+    let app = spawn_app_with(backend, &["--jwt-secret", SECRET, "--worker", "false"]).await;
+    import(
+        &app,
+        "acme",
+        &[
+            json!({ "firstName": "Jonathan", "lastName": "Smith", "email": "jsmith@initech.example" }),
+            json!({ "firstName": "Jon", "lastName": "Smith", "email": "jon@initech.example" }),
+            json!({ "firstName": "Maria", "lastName": "Garcia", "email": "maria@initech.example" }),
+        ],
+    )
+    .await;
+    assert_eq!(pending(&app, "acme").await, 3);
+    assert_eq!(pending(&app, "globex").await, 0);
+    assert!(all_pairs(&app, "acme", 0.0).await.is_empty());
+
+    // A search from scratch files them all.
+    crm_on(&app, &["find-duplicates", "--tenant", "acme"]);
+    assert_eq!(pending(&app, "acme").await, 0);
+    assert_eq!(all_pairs(&app, "acme", 0.0).await.len(), 1);
+
+    // So does a worker, of any instance, and the new pair joins the old.
+    import(
+        &app,
+        "acme",
+        &[json!({ "firstName": "Maria", "lastName": "Garcia", "email": "m.garcia@initech.example" })],
+    )
+    .await;
+    assert_eq!(pending(&app, "acme").await, 1);
+    let worker = app.another_instance().await;
+    filed(&worker, "acme").await;
+    let pairs = by_email(&all_pairs(&app, "acme", 0.0).await);
+    assert_eq!(
+        pairs,
+        BTreeSet::from([
+            (
+                "jon@initech.example".to_owned(),
+                "jsmith@initech.example".to_owned()
+            ),
+            (
+                "m.garcia@initech.example".to_owned(),
+                "maria@initech.example".to_owned()
+            ),
+        ])
+    );
+    assert!(all_pairs(&app, "globex", 0.0).await.is_empty());
+}
+
 backend_tests!(
     a_labelled_set_is_found_with_high_precision_and_recall,
+    an_import_is_filed_in_the_background,
     pairs_follow_changes_and_dismissed_pairs_stay_away,
 );
