@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::checks::country;
 use super::consent::ConsentState;
 use super::fields::{CustomFieldFilter, Fields};
+use super::filter_text::{MetadataPathCondition, TextCondition};
 use super::input::{CustomerStatus, MAX_TAGS};
 use super::metadata_filter::metadata_condition;
 use super::metrics::{Metrics, RfmSegment};
@@ -31,6 +32,8 @@ pub struct CustomerFilter {
     pub tags: Option<Vec<String>>,
     /// Has at least one of these tags.
     pub tags_any: Option<Vec<String>>,
+    /// Has at least one tag (`true`) or none (`false`).
+    pub has_tags: Option<bool>,
     /// Has this status.
     pub status: Option<CustomerStatus>,
     /// Created after this time (exclusive).
@@ -88,6 +91,14 @@ pub struct CustomerFilter {
     /// Conditions on defined custom fields, typed by their definitions
     /// (a range of a DATE field, an option of a select); all must hold.
     pub fields: Option<Vec<CustomFieldFilter>>,
+    /// Conditions on text fields (name, email, source, city, country,
+    /// locale, currency): equal, one of, contains, starts with, set; all
+    /// must hold.
+    pub text: Option<Vec<TextCondition>>,
+    /// Conditions on paths of the metadata, defined as custom fields or
+    /// not (`plan.tier`): equal, one of, ranges, contains, starts with,
+    /// set; all must hold.
+    pub metadata_paths: Option<Vec<MetadataPathCondition>>,
     /// The same as `fields`, under its first name.
     #[graphql(deprecation = "Use `fields`.")]
     pub custom_fields: Option<Vec<CustomFieldFilter>>,
@@ -111,6 +122,10 @@ pub struct FilterEnv<'a> {
     /// The derived metrics in SQL; a filter naming one without them is an
     /// internal error.
     pub metrics: Option<&'a dyn Metrics>,
+    /// How deep filters may nest: [`super::filter_tree::MAX_DEPTH`] for
+    /// filters as given; deeper for those built from segment rules, whose
+    /// shape the server chose.
+    pub max_depth: usize,
 }
 
 const FIELD: &str = "filter";
@@ -189,6 +204,17 @@ impl CustomerFilter {
             } else {
                 has_tag(tenant, tags, backend)
             });
+        }
+        if let Some(has) = self.has_tags {
+            let tagged = has_any_tag(tenant);
+            cond = cond.add(if has { tagged } else { tagged.not() });
+        }
+        for (i, condition) in self.text.iter().flatten().enumerate() {
+            cond = cond.add(condition.condition(&format!("{path}.text[{i}]"), backend)?);
+        }
+        for (i, condition) in self.metadata_paths.iter().flatten().enumerate() {
+            let at = format!("{path}.metadataPaths[{i}]");
+            cond = cond.add(condition.condition(&at, backend)?);
         }
         if let Some(status) = self.status {
             cond = cond.add(C::Status.eq(status.as_str()));
@@ -294,7 +320,10 @@ impl CustomerFilter {
 
     /// Whether the filter, or one nested in it, names tags.
     pub fn names_tags(&self) -> bool {
-        self.tags.is_some() || self.tags_any.is_some() || self.branches().any(Self::names_tags)
+        self.tags.is_some()
+            || self.tags_any.is_some()
+            || self.has_tags.is_some()
+            || self.branches().any(Self::names_tags)
     }
 
     /// Whether the filter nests an `or` or a `not`: PostgreSQL then plans
@@ -401,4 +430,14 @@ pub(crate) fn has_tag(tenant: &TenantId, tags: &[String], backend: DbBackend) ->
     rows.column((customer_tag::Entity, T::CustomerId))
         .and_where(tags);
     Expr::col((customer::Entity, customer::Column::Id)).in_subquery(rows)
+}
+
+/// Whether the customer has any tag: `customers.id IN (SELECT customer_id
+/// FROM customer_tags WHERE tenant_id = ?)`, the primary key's tenant
+/// range, read once per statement.
+fn has_any_tag(tenant: &TenantId) -> Expr {
+    let tagged = tenancy::subquery::<customer_tag::Entity>(tenant)
+        .column((customer_tag::Entity, customer_tag::Column::CustomerId))
+        .to_owned();
+    Expr::col((customer::Entity, customer::Column::Id)).in_subquery(tagged)
 }

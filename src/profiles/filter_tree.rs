@@ -33,10 +33,10 @@ impl CustomerFilter {
             ));
         }
         let nested = self.branches().next().is_some();
-        if nested && depth >= MAX_DEPTH {
+        if nested && depth >= env.max_depth {
             return Err(bad_input(
                 path,
-                format!("filters nest at most {MAX_DEPTH} deep"),
+                format!("filters nest at most {} deep", env.max_depth),
             ));
         }
         let compile = |filter: &CustomerFilter, at: String| filter.compile_at(&at, depth + 1, env);

@@ -11,7 +11,25 @@ pub struct JsonPath<'a> {
     pub backend: DbBackend,
 }
 
+/// Most keys of a path.
+const MAX_PATH: usize = 5;
+
 impl JsonPath<'_> {
+    /// The keys of a dot-separated path (`plan.tier`): up to 5, each of
+    /// 1–64 letters, digits, `_` and `-`. An all-digit key would index an
+    /// array on PostgreSQL but name an object key on SQLite: refused on
+    /// both.
+    pub fn keys(raw: &str) -> Option<Vec<String>> {
+        let keys: Vec<String> = raw.split('.').map(str::to_owned).collect();
+        let plain = |k: &String| {
+            (1..=64).contains(&k.len())
+                && k.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                && !k.bytes().all(|b| b.is_ascii_digit())
+        };
+        (keys.len() <= MAX_PATH && keys.iter().all(plain)).then_some(keys)
+    }
+
     fn call(&self, function: &str) -> Expr {
         let mut call = Func::cust(function.to_owned());
         call = call.arg(Expr::col((customer::Entity, customer::Column::Metadata)));

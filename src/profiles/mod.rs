@@ -22,6 +22,7 @@ pub mod counts;
 pub mod fields;
 mod filter;
 mod filter_metrics;
+pub mod filter_text;
 mod filter_tree;
 pub mod history;
 pub mod input;
@@ -40,6 +41,7 @@ pub mod row;
 mod sort;
 
 pub use filter::{CustomerFilter, FilterEnv};
+pub use filter_tree::MAX_DEPTH as MAX_FILTER_DEPTH;
 pub use listing::{
     CustomerConnection, Scope, count_limit, customer_connection, customer_count,
     customer_count_up_to,

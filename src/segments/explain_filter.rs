@@ -11,7 +11,7 @@ use super::compile::Env;
 use super::repo;
 use crate::error::{AppError, AppResult};
 use crate::ids::CustomerId;
-use crate::profiles::{CustomerFilter, FilterEnv};
+use crate::profiles::CustomerFilter;
 use crate::tenancy::TenantId;
 
 /// One condition of a tree and whether the customer meets it.
@@ -49,12 +49,7 @@ pub async fn explain(
     };
     let mut parts = Vec::new();
     walk(&json, root, &mut parts);
-    let filter_env = FilterEnv {
-        backend: env.backend,
-        tenant: &env.tenant,
-        fields: &env.fields,
-        metrics: Some(env),
-    };
+    let filter_env = env.filter_env();
     let mut conditions = Vec::new();
     for (i, (path, key, value)) in parts.iter().enumerate() {
         let one = serde_json::json!({ key.as_str(): value });

@@ -8,9 +8,9 @@ use super::typed;
 use super::{Env, Match};
 use crate::error::{AppError, AppResult, bad_input};
 use crate::graphql::input;
+use crate::profiles::CustomerFilter;
 use crate::profiles::fields::Fields;
 use crate::profiles::query;
-use crate::profiles::{CustomerFilter, FilterEnv};
 
 pub(super) const MAX_NAME: usize = 255;
 /// Segments one tenant may have: each is evaluated by `segmentDistribution`
@@ -163,15 +163,7 @@ pub(super) fn checked_definition(
                 "a segment is not defined by another segment's members",
             ));
         }
-        f.compile_named(
-            path,
-            &FilterEnv {
-                backend: env.backend,
-                tenant: &env.tenant,
-                fields: &env.fields,
-                metrics: Some(env),
-            },
-        )
+        f.compile_named(path, &env.filter_env())
     };
     if let Some(filter) = &filter {
         compile(filter, "input.filter")?;

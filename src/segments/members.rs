@@ -126,6 +126,7 @@ pub async fn filter_condition(
             tenant,
             fields: &env.fields,
             metrics: Some(&env),
+            max_depth: crate::profiles::MAX_FILTER_DEPTH,
         },
     )?;
     let mut condition = Condition::all().add(own);

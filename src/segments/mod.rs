@@ -25,6 +25,7 @@ mod object;
 mod preview;
 pub mod repo;
 pub mod rule;
+mod rule_filter;
 mod subscription;
 mod terms;
 mod typed;
@@ -121,13 +122,8 @@ impl Definition {
             return Ok(compile::listed(&env.tenant, &self.key));
         }
         match &self.filter {
-            Some(stored) => stored.combined(&env.fields)?.compile(&FilterEnv {
-                backend: env.backend,
-                tenant: &env.tenant,
-                fields: &env.fields,
-                metrics: Some(env),
-            }),
-            None => Ok(compile::rules(&self.rules, self.mode, env)),
+            Some(stored) => stored.combined(&env.fields)?.compile(&env.filter_env()),
+            None => rule_filter::condition(&self.rules, self.mode, env),
         }
     }
 
@@ -151,6 +147,17 @@ impl Definition {
 }
 
 impl Env {
+    /// What a filter compiles against here.
+    pub fn filter_env(&self) -> FilterEnv<'_> {
+        FilterEnv {
+            backend: self.backend,
+            tenant: &self.tenant,
+            fields: &self.fields,
+            metrics: Some(self),
+            max_depth: crate::profiles::MAX_FILTER_DEPTH,
+        }
+    }
+
     pub fn new(
         backend: DbBackend,
         tenant: &TenantId,

@@ -15,7 +15,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 
-use super::compile::{self, Env};
+use super::compile::Env;
 use super::rule::Rule;
 use crate::error::AppResult;
 use crate::graphql::pagination::{
@@ -330,11 +330,11 @@ pub async fn rule_matches(
     let Some(row) = crate::profiles::repo::find(db, tenant, customer).await? else {
         return Ok(None);
     };
-    let conditions: Vec<(String, Condition)> = rules
+    let conditions = rules
         .iter()
         .enumerate()
-        .map(|(i, r)| (i.to_string(), Condition::all().add(compile::rule(r, env))))
-        .collect();
+        .map(|(i, r)| Ok((i.to_string(), super::rule_filter::rule_condition(r, env)?)))
+        .collect::<AppResult<Vec<(String, Condition)>>>()?;
     let hits = matches(db, tenant, &[customer.as_str().to_owned()], &conditions).await?;
     let matched = (0..rules.len())
         .map(|i| hits.iter().any(|(_, k)| *k == i.to_string()))

@@ -3,10 +3,9 @@
 
 use chrono::{Duration, Utc};
 
-type Time = chrono::DateTime<Utc>;
+use crate::profiles::json_path::JsonPath;
 
-/// Most levels of a `metadata.a.b` path.
-const MAX_PATH: usize = 5;
+type Time = chrono::DateTime<Utc>;
 
 /// What a rule looks at.
 #[derive(Clone, Debug, PartialEq)]
@@ -68,22 +67,7 @@ impl Field {
             "sms_consent" => Field::SmsConsent,
             "locale" => Field::Locale,
             "currency" => Field::Currency,
-            _ => {
-                let path = raw.strip_prefix("metadata.")?;
-                let keys: Vec<String> = path.split('.').map(str::to_owned).collect();
-                // An all-digit key would index an array on PostgreSQL but
-                // name an object key on SQLite: refused on both.
-                let plain = |k: &String| {
-                    (1..=64).contains(&k.len())
-                        && k.bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-                        && !k.bytes().all(|b| b.is_ascii_digit())
-                };
-                if keys.len() > MAX_PATH || !keys.iter().all(plain) {
-                    return None;
-                }
-                Field::Metadata(keys)
-            }
+            _ => Field::Metadata(JsonPath::keys(raw.strip_prefix("metadata.")?)?),
         })
     }
 

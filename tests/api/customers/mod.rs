@@ -1,6 +1,7 @@
 //! API.md §5: creating, upserting, patching, merging and deleting
 //! customers, with validation naming the field; finding them again.
 
+mod conditions;
 mod count_precision;
 mod create;
 mod delete_rules;
