@@ -5,14 +5,31 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Transaction
 
 use super::lift_statement_timeout;
 
+/// Tables whose statistics bulk writes leave behind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Analyzed {
+    /// Customers, their tags and their blocking keys (after an import).
+    Customers,
+    /// The duplicate finder's blocking keys (while the worker files).
+    MatchKeys,
+}
+
+impl Analyzed {
+    fn statement(self) -> &'static str {
+        match self {
+            Analyzed::Customers => "ANALYZE customers, customer_tags, customer_match_keys",
+            Analyzed::MatchKeys => "ANALYZE customer_match_keys",
+        }
+    }
+}
+
 /// Refreshes the planner's statistics after a bulk load (PostgreSQL; SQLite
 /// plans without them). Without it, a table that grew from nothing in one
 /// session still looks empty to the planner, which then picks scans. When
-/// another session is refreshing the same tables at that moment (two
-/// import batches that finished together), this one leaves it to that one
-/// and returns false: `ANALYZE` samples the whole table, whatever the
-/// tenant.
-pub async fn analyze(db: &DatabaseConnection) -> Result<bool, DbErr> {
+/// another session is refreshing statistics at that moment (two import
+/// batches that finished together), this one leaves it to that one and
+/// returns false: `ANALYZE` samples the whole table, whatever the tenant.
+pub async fn analyze(db: &DatabaseConnection, tables: Analyzed) -> Result<bool, DbErr> {
     if db.get_database_backend() != DbBackend::Postgres {
         return Ok(false);
     }
@@ -27,8 +44,7 @@ pub async fn analyze(db: &DatabaseConnection) -> Result<bool, DbErr> {
         .ok_or_else(|| DbErr::RecordNotFound("pg_try_advisory_xact_lock".into()))?;
     let ours: bool = row.try_get("", "ours")?;
     if ours {
-        txn.execute_unprepared("ANALYZE customers, customer_tags, customer_match_keys")
-            .await?;
+        txn.execute_unprepared(tables.statement()).await?;
     }
     txn.commit().await?;
     Ok(ours)
@@ -40,13 +56,29 @@ pub async fn planned_customers(
     db: &impl ConnectionTrait,
     tenant: &str,
 ) -> Result<Option<f64>, DbErr> {
+    planned(db, "customers", tenant).await
+}
+
+/// How many of a tenant's blocking keys PostgreSQL's planner expects.
+pub async fn planned_match_keys(
+    db: &impl ConnectionTrait,
+    tenant: &str,
+) -> Result<Option<f64>, DbErr> {
+    planned(db, "customer_match_keys", tenant).await
+}
+
+async fn planned(
+    db: &impl ConnectionTrait,
+    table: &'static str,
+    tenant: &str,
+) -> Result<Option<f64>, DbErr> {
     if db.get_database_backend() != DbBackend::Postgres {
         return Ok(None);
     }
     let row = db
         .query_one_raw(sea_orm::Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "EXPLAIN (FORMAT JSON) SELECT 1 FROM customers WHERE tenant_id = $1",
+            format!("EXPLAIN (FORMAT JSON) SELECT 1 FROM {table} WHERE tenant_id = $1"),
             [tenant.into()],
         ))
         .await?

@@ -9,7 +9,7 @@ mod race;
 
 pub use bulk::{Taken, batches_in_flight, insert_new_rows, insert_rows};
 pub use locks::{TenantWork, try_lock_tenant};
-pub use maintenance::{analyze, planned_customers, scrub_free_space};
+pub use maintenance::{Analyzed, analyze, planned_customers, planned_match_keys, scrub_free_space};
 pub use race::{Attempt, retry_on_race, settle};
 
 use std::future::Future;

@@ -5,6 +5,8 @@
 //! commits. Writes of one customer file it in their own transaction
 //! ([`super::refresh`]).
 
+use std::time::Duration;
+
 use entity::{duplicate_refresh as refresh_mark, job};
 use futures_util::future::BoxFuture;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
@@ -13,7 +15,7 @@ use crate::db::{TenantWork, begin_write};
 use crate::error::AppResult;
 use crate::jobs::{
     self,
-    marks::{self, Marks},
+    marks::{self, Delay, Marks},
 };
 use crate::tenancy::TenantId;
 
@@ -22,6 +24,13 @@ pub const KIND: &str = "duplicate_refresh";
 
 /// Customers a run files at once.
 const BATCH: u64 = 2_000;
+
+/// Filing starts once an import has written no batch for 2 s (so it does
+/// not slow the import down), and at most a minute after its first.
+const DELAY: Delay = Delay {
+    settle: Duration::from_secs(2),
+    at_most: Duration::from_secs(60),
+};
 
 /// Marks `keys` to be filed by the worker, in the caller's transaction.
 pub async fn mark(db: &impl ConnectionTrait, tenant: &TenantId, keys: &[String]) -> AppResult<()> {
@@ -33,7 +42,7 @@ pub async fn mark(db: &impl ConnectionTrait, tenant: &TenantId, keys: &[String])
             customer_id: key.clone(),
         })
         .collect();
-    marks::mark::<refresh_mark::Entity>(db, tenant, KIND, &rows).await
+    marks::mark::<refresh_mark::Entity>(db, tenant, KIND, &rows, DELAY).await
 }
 
 /// Files marked customers: the worker's handler of their tenant's job.
@@ -80,5 +89,36 @@ async fn file(handler: &Refreshes, job: &job::Model) -> AppResult<()> {
     }
     txn.commit().await?;
     handler.marks.advance(&tenant, &batch);
+    if batch.more {
+        keep_statistics(db, &tenant).await;
+    }
     Ok(())
+}
+
+/// Keeps PostgreSQL's statistics of the blocking keys in step while the
+/// worker files a backlog (an import's customers arrive with none): once
+/// filed, every customer has a key, so a planner expecting fewer keys than
+/// customers is working from a table that has since grown, and may plan
+/// the replacement of a customer's keys as a scan of every key of the
+/// tenant. Gathered again then; a failure only costs speed.
+async fn keep_statistics(db: &DatabaseConnection, tenant: &TenantId) {
+    let refreshed = async {
+        let (Some(keys), Some(customers)) = (
+            crate::db::planned_match_keys(db, tenant.as_str()).await?,
+            crate::db::planned_customers(db, tenant.as_str()).await?,
+        ) else {
+            return Ok::<bool, sea_orm::DbErr>(false);
+        };
+        if keys >= customers {
+            return Ok(false);
+        }
+        crate::db::analyze(db, crate::db::Analyzed::MatchKeys).await
+    };
+    match refreshed.await {
+        Ok(true) => tracing::info!(tenant = %tenant, "refreshed blocking key statistics"),
+        Ok(false) => {}
+        Err(err) => {
+            tracing::warn!(tenant = %tenant, error = %err, "checking blocking key statistics failed")
+        }
+    }
 }

@@ -10,24 +10,47 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use entity::job;
+use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
     ColumnTrait as _, ConnectionTrait, DatabaseTransaction, QueryFilter as _, QueryOrder as _,
-    QuerySelect as _,
+    QuerySelect as _, QueryTrait as _,
 };
 
 use crate::db::{Taken, TenantWork, insert_rows, try_lock_tenant};
 use crate::error::AppResult;
 use crate::tenancy::{self, TenantId, TenantOwned};
 
+/// When the job runs after a change marks customers.
+#[derive(Clone, Copy, Debug)]
+pub struct Delay {
+    /// The job waits until no change has marked customers for this long
+    /// (a bulk write marks them batch by batch: the job runs once it is
+    /// over, instead of competing with it).
+    pub settle: Duration,
+    /// But waits no longer than this after its first mark.
+    pub at_most: Duration,
+}
+
+impl Delay {
+    /// At once.
+    pub const NONE: Delay = Delay {
+        settle: Duration::ZERO,
+        at_most: Duration::ZERO,
+    };
+}
+
 /// Marks `rows` (built by the caller from the keys) and enqueues the
-/// tenant's job of `kind` unless one waits, in the caller's transaction.
+/// tenant's job of `kind` unless one waits, due after `delay`, in the
+/// caller's transaction.
 pub async fn mark<E>(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
     kind: &'static str,
     rows: &[E::Model],
+    delay: Delay,
 ) -> AppResult<()>
 where
     E: TenantOwned,
@@ -47,8 +70,33 @@ where
         .filter(job::Column::LeaseOwner.is_null())
         .one(db)
         .await?;
-    if waiting.is_none() {
-        super::enqueue(db, vec![super::new_job(tenant, kind, "", crate::db::now())]).await?;
+    let now = crate::db::now();
+    let later = |d: Duration| chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX);
+    match waiting {
+        None => {
+            let job = super::new_job(tenant, kind, "", now + later(delay.settle));
+            super::enqueue(db, vec![job]).await?;
+        }
+        Some(job) => {
+            let due = (now + later(delay.settle)).min(job.created_at + later(delay.at_most));
+            if due > job.run_at {
+                // Unless another change holds the job's row: it is
+                // putting the job off itself, and waiting for it could
+                // close a circle of waits with the marks.
+                let free = tenancy::select::<job::Entity>(tenant)
+                    .select_only()
+                    .column(job::Column::Id)
+                    .filter(job::Column::Id.eq(job.id.as_str()))
+                    .filter(job::Column::LeaseOwner.is_null())
+                    .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+                    .into_query();
+                tenancy::update::<job::Entity>(tenant)
+                    .col_expr(job::Column::RunAt, Expr::val(due))
+                    .filter(job::Column::Id.in_subquery(free))
+                    .exec(db)
+                    .await?;
+            }
+        }
     }
     Ok(())
 }

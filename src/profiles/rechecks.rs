@@ -40,5 +40,6 @@ pub async fn mark(db: &impl ConnectionTrait, tenant: &TenantId, keys: &[&str]) -
             customer_id: (*key).to_owned(),
         })
         .collect();
-    jobs::marks::mark::<segment_recheck::Entity>(db, tenant, KIND, &rows).await
+    jobs::marks::mark::<segment_recheck::Entity>(db, tenant, KIND, &rows, jobs::marks::Delay::NONE)
+        .await
 }

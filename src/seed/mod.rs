@@ -98,7 +98,7 @@ pub async fn seed(
     }
     catalog::index_fields(db, tenant).await?;
     // Fresh statistics for the planner after a bulk load.
-    crate::db::analyze(db).await?;
+    crate::db::analyze(db, crate::db::Analyzed::Customers).await?;
     Ok(Seeded {
         customers: count,
         elapsed: started.elapsed(),

@@ -183,7 +183,7 @@ async fn keep_statistics(db: &DatabaseConnection, tenant: &TenantId) {
             reason = "a row count, compared by order of magnitude"
         )]
         let stale = actual >= STATISTICS_FROM && planned * 10.0 < actual as f64;
-        Ok(stale && crate::db::analyze(db).await?)
+        Ok(stale && crate::db::analyze(db, crate::db::Analyzed::Customers).await?)
     };
     match refreshed.await {
         Ok(true) => {
