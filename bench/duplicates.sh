@@ -6,6 +6,12 @@
 #   bench/duplicates.sh                          # both backends
 #   N=10000 BACKENDS=sqlite bench/duplicates.sh
 #   CRM=/tmp/before/crm bench/duplicates.sh      # a build without the finder
+#   BEFORE=/tmp/before/crm ROUNDS=3 bench/duplicates.sh
+#
+# With BEFORE (a build from before the finder), only the import is timed,
+# in ROUNDS interleaved rounds of three: BEFORE alone, this build alone,
+# this build beside a running server (whose worker files once the import
+# has ended).
 #
 # For each backend, with the CSV that bench/duplicates_csv.py writes (N
 # rows, one in ten a duplicate):
@@ -38,7 +44,7 @@ fresh() {
       psql -q "$PG/postgres" -c 'DROP DATABASE IF EXISTS crm_dups' -c 'CREATE DATABASE crm_dups'
       url="$PG/crm_dups" ;;
   esac
-  DATABASE_URL=$url "$CRM" migrate >/dev/null 2>&1
+  DATABASE_URL=$url "${1:-$CRM}" migrate >/dev/null 2>&1
 }
 
 # Customers waiting to be filed (none when the table does not exist).
@@ -65,7 +71,7 @@ stop() {
 import() {
   local started ended
   started=$(date +%s.%N)
-  DATABASE_URL=$url "$CRM" import "$WORK/customers.csv" --tenant dups \
+  DATABASE_URL=$url "${CRM}" import "$WORK/customers.csv" --tenant dups \
     --rejected "$WORK/rejected.csv" >/dev/null 2>&1
   ended=$(date +%s.%N)
   echo "$N / ($ended - $started)" | bc
@@ -79,6 +85,19 @@ drained() {
   ended=$(date +%s.%N)
   echo "$ended - $started" | bc
 }
+
+if [ -n "${BEFORE:-}" ]; then
+  BEFORE=$(realpath "$BEFORE")
+  for backend in $BACKENDS; do
+    for round in $(seq "${ROUNDS:-3}"); do
+      fresh "$BEFORE"; before=$(CRM=$BEFORE import)
+      fresh; alone=$(import)
+      fresh; serve; beside=$(import); stop
+      echo "$backend round $round: crm import of $N rows: before $before, alone $alone, beside a running server $beside rows/s"
+    done
+  done
+  exit 0
+fi
 
 for backend in $BACKENDS; do
   fresh
