@@ -10,6 +10,7 @@ use super::checks::country;
 use super::consent::ConsentState;
 use super::fields::{CustomFieldFilter, Fields};
 use super::filter_text::{MetadataPathCondition, TextCondition};
+use super::filter_tree::TreeLimits;
 use super::input::{CustomerStatus, MAX_TAGS};
 use super::metadata_filter::metadata_condition;
 use super::metrics::{Metrics, RfmSegment};
@@ -122,10 +123,10 @@ pub struct FilterEnv<'a> {
     /// The derived metrics in SQL; a filter naming one without them is an
     /// internal error.
     pub metrics: Option<&'a dyn Metrics>,
-    /// How deep filters may nest: [`super::filter_tree::MAX_DEPTH`] for
-    /// filters as given; deeper for those built from segment rules, whose
+    /// How deep and wide the tree may grow: [`TreeLimits::GIVEN`] for
+    /// filters as given; more for those built from segment rules, whose
     /// shape the server chose.
-    pub max_depth: usize,
+    pub limits: TreeLimits,
 }
 
 const FIELD: &str = "filter";

@@ -12,6 +12,21 @@ pub const MAX_DEPTH: usize = 4;
 /// Most filters one `and` or `or` lists.
 pub const MAX_BRANCHES: usize = 20;
 
+/// How deep a tree nests and how many filters one `and` or `or` lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TreeLimits {
+    pub depth: usize,
+    pub branches: usize,
+}
+
+impl TreeLimits {
+    /// Filters as clients give them.
+    pub const GIVEN: TreeLimits = TreeLimits {
+        depth: MAX_DEPTH,
+        branches: MAX_BRANCHES,
+    };
+}
+
 impl CustomerFilter {
     /// The filters nested in this one, directly.
     pub(super) fn branches(&self) -> impl Iterator<Item = &CustomerFilter> {
@@ -33,20 +48,21 @@ impl CustomerFilter {
             ));
         }
         let nested = self.branches().next().is_some();
-        if nested && depth >= env.max_depth {
+        let limits = env.limits;
+        if nested && depth >= limits.depth {
             return Err(bad_input(
                 path,
-                format!("filters nest at most {} deep", env.max_depth),
+                format!("filters nest at most {} deep", limits.depth),
             ));
         }
         let compile = |filter: &CustomerFilter, at: String| filter.compile_at(&at, depth + 1, env);
         let mut all = Condition::all();
         for (name, list) in [("and", &self.and), ("or", &self.or)] {
             let Some(list) = list else { continue };
-            if list.is_empty() || list.len() > MAX_BRANCHES {
+            if list.is_empty() || list.len() > limits.branches {
                 return Err(bad_input(
                     format!("{path}.{name}"),
-                    format!("give 1 to {MAX_BRANCHES} filters"),
+                    format!("give 1 to {} filters", limits.branches),
                 ));
             }
             let mut joined = if name == "and" {

@@ -65,7 +65,7 @@ pub(super) async fn compile(
         tenant: session.tenant(),
         fields: &fields,
         metrics: scope.metrics.as_deref(),
-        max_depth: crate::profiles::MAX_FILTER_DEPTH,
+        limits: crate::profiles::TreeLimits::GIVEN,
     };
     let own = match filter {
         Some(filter) => filter.compile(&env)?,

@@ -41,7 +41,7 @@ pub mod row;
 mod sort;
 
 pub use filter::{CustomerFilter, FilterEnv};
-pub use filter_tree::MAX_DEPTH as MAX_FILTER_DEPTH;
+pub use filter_tree::TreeLimits;
 pub use listing::{
     CustomerConnection, Scope, count_limit, customer_connection, customer_count,
     customer_count_up_to,

@@ -126,7 +126,7 @@ pub async fn filter_condition(
             tenant,
             fields: &env.fields,
             metrics: Some(&env),
-            max_depth: crate::profiles::MAX_FILTER_DEPTH,
+            limits: crate::profiles::TreeLimits::GIVEN,
         },
     )?;
     let mut condition = Condition::all().add(own);

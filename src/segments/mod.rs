@@ -154,7 +154,7 @@ impl Env {
             tenant: &self.tenant,
             fields: &self.fields,
             metrics: Some(self),
-            max_depth: crate::profiles::MAX_FILTER_DEPTH,
+            limits: crate::profiles::TreeLimits::GIVEN,
         }
     }
 

@@ -12,19 +12,23 @@
 use sea_orm::Condition;
 
 use super::compile::{Env, Match};
-use super::rule::{Field, Kind, Op, Operand, Rule, Scalar, When};
+use super::rule::{Field, Kind, MAX_RULES, Op, Operand, Rule, Scalar, When};
 use crate::error::AppResult;
 use crate::graphql::scalars::{DateTime, Decimal};
 use crate::profiles::consent::ConsentState;
 use crate::profiles::filter_text::{MetadataPathCondition, TextCondition, TextField};
 use crate::profiles::input::CustomerStatus;
-use crate::profiles::{CustomerFilter, FilterEnv};
+use crate::profiles::{CustomerFilter, FilterEnv, TreeLimits};
 
 type Time = chrono::DateTime<chrono::Utc>;
 
-/// How deep a filter read from rules nests: the rules' `and` or `or`, a
-/// complement's `not`, a list's `or`, a churn risk's `not` and its `or`.
-const MAX_DEPTH: usize = 6;
+/// How deep a filter read from rules nests (the rules' `and` or `or`, a
+/// complement's `not`, a list's `or`, a churn risk's `not` and its `or`)
+/// and how wide (a segment's rules, all in one `and` or `or`).
+const LIMITS: TreeLimits = TreeLimits {
+    depth: 6,
+    branches: MAX_RULES,
+};
 
 /// The condition of a segment's rules.
 pub fn condition(rules: &[Rule], mode: Match, env: &Env) -> AppResult<Condition> {
@@ -38,7 +42,7 @@ pub fn rule_condition(rule: &Rule, env: &Env) -> AppResult<Condition> {
 
 fn compile(filter: &CustomerFilter, env: &Env) -> AppResult<Condition> {
     filter.compile(&FilterEnv {
-        max_depth: MAX_DEPTH,
+        limits: LIMITS,
         ..env.filter_env()
     })
 }

@@ -224,7 +224,7 @@ async fn membership_equals_the_rules_evaluated_in_rust(backend: Backend) {
         let (field, ops) = FIELDS[f];
         make_rule(field, ops[o % ops.len()], pick % 1000, now)
     });
-    let sets = (vec(rule, 1..=4), any::<bool>());
+    let sets = (vec(rule.clone(), 1..=4), any::<bool>());
     let mut runner = TestRunner::new_with_rng(
         Config::default(),
         TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]),
@@ -242,6 +242,16 @@ async fn membership_equals_the_rules_evaluated_in_rust(backend: Backend) {
         delete_segment(&app, &id).await;
     }
     assert_eq!(explained, 4);
+    // The most rules a segment holds (50), ALL and ANY.
+    for any in [false, true] {
+        let rules = vec(rule.clone(), 50..=50)
+            .new_tree(&mut runner)
+            .unwrap()
+            .current();
+        n += 1;
+        let (id, _) = check(&app, n, &rules, any, &snaps, now).await;
+        delete_segment(&app, &id).await;
+    }
     assert!(
         telling * 2 > n,
         "only {telling} of {n} cases split the fixture"
