@@ -15,8 +15,10 @@ use crate::ids::{self, Kind};
 use crate::profiles::consent::ConsentState;
 use crate::profiles::fields::{CustomFieldFilter, Fields};
 use crate::profiles::filter::CustomerFilter;
+use crate::profiles::filter_text::{MetadataPathCondition, TextCondition, TextField};
 use crate::profiles::filter_tree::MAX_BRANCHES;
 use crate::profiles::input::CustomerStatus;
+use crate::profiles::json_path::JsonPath;
 use crate::profiles::metrics::RfmSegment;
 
 /// How deep groups, `OR` and `NOT` nest in a query: one less than a
@@ -230,6 +232,9 @@ fn term(t: &Term, fields: &Fields) -> Lowered {
     if let Some(key) = name.strip_prefix("field.") {
         return custom(t, key, fields);
     }
+    if let Some(path) = name.strip_prefix("metadata.") {
+        return metadata(t, path);
+    }
     let field = fields::builtin(name).ok_or_else(|| {
         QueryError::new(
             t.at,
@@ -254,7 +259,31 @@ fn term(t: &Term, fields: &Fields) -> Lowered {
             Cmp::StartsWith(prefix) => f.email_starts_with = Some(prefix.clone()),
             _ => f.email = Some(text()),
         },
-        Builtin::Tag => f.tags = Some(vec![text()]),
+        Builtin::Tag => match &cmp {
+            Cmp::Exists => f.has_tags = Some(true),
+            _ => f.tags = Some(vec![text()]),
+        },
+        Builtin::Name | Builtin::Locale | Builtin::Currency => {
+            let field = match field {
+                Builtin::Name => TextField::Name,
+                Builtin::Locale => TextField::Locale,
+                _ => TextField::Currency,
+            };
+            let mut condition = TextCondition {
+                field,
+                equals: None,
+                one_of: None,
+                contains: None,
+                starts_with: None,
+                exists: None,
+            };
+            match &cmp {
+                Cmp::StartsWith(prefix) => condition.starts_with = Some(prefix.clone()),
+                Cmp::Exists => condition.exists = Some(true),
+                _ => condition.equals = Some(text()),
+            }
+            f.text = Some(vec![condition]);
+        }
         Builtin::Status => {
             f.status = Some(named(
                 t,
@@ -457,6 +486,67 @@ fn custom(t: &Term, key: &str, fields: &Fields) -> Lowered {
         .map_err(|e| QueryError::new(at, e.message()))?;
     Ok(CustomerFilter {
         fields: Some(vec![c]),
+        ..Default::default()
+    })
+}
+
+/// `metadata.<path>:value`: a number or `true`/`false` as written
+/// compares as one, anything else (or a quoted value) as text.
+fn metadata(t: &Term, path: &str) -> Lowered {
+    if JsonPath::keys(path).is_none() {
+        return Err(QueryError::new(
+            t.at,
+            "a metadata path is up to 5 dot-separated keys of letters, digits, _ and -, not all digits",
+        ));
+    }
+    let value = |v: &str| -> Json<Value> {
+        if t.quoted {
+            return Json(Value::from(v));
+        }
+        Json(match v {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            _ => v
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .and_then(serde_json::Number::from_f64)
+                .map_or_else(|| Value::from(v), Value::Number),
+        })
+    };
+    let mut condition = MetadataPathCondition {
+        path: path.to_owned(),
+        equals: None,
+        one_of: None,
+        gt: None,
+        gte: None,
+        lt: None,
+        lte: None,
+        contains: None,
+        starts_with: None,
+        exists: None,
+    };
+    match Cmp::read(t) {
+        Cmp::Equals(v) => condition.equals = Some(value(&v)),
+        Cmp::Greater(v) => condition.gt = Some(value(&v)),
+        Cmp::GreaterOrEqual(v) => condition.gte = Some(value(&v)),
+        Cmp::Less(v) => condition.lt = Some(value(&v)),
+        Cmp::LessOrEqual(v) => condition.lte = Some(value(&v)),
+        Cmp::Between(None, None) => {
+            return Err(QueryError::new(
+                t.value_at,
+                "give at least one end of the range",
+            ));
+        }
+        Cmp::Between(low, high) => {
+            condition.gte = low.as_deref().map(value);
+            condition.lte = high.as_deref().map(value);
+        }
+        Cmp::StartsWith(prefix) => condition.starts_with = Some(prefix),
+        Cmp::Exists => condition.exists = Some(true),
+    }
+    Ok(CustomerFilter {
+        metadata_paths: Some(vec![condition]),
         ..Default::default()
     })
 }

@@ -230,7 +230,45 @@ async fn bad_conditions_name_their_part(backend: Backend) {
     }
 }
 
+async fn the_query_language_names_them_too(backend: Backend) {
+    let app = spawn_app(backend).await;
+    seed(&app).await;
+    let cases = [
+        ("name:\"jose alvarez\"", vec![JOSE]),
+        ("name:an*", vec![ANA]),
+        ("locale:de*", vec![JOSE]),
+        ("currency:EUR", vec![JOSE]),
+        ("-currency:*", vec![ZOE]),
+        ("tag:*", vec![JOSE]),
+        ("-tag:*", vec![ANA, ZOE]),
+        ("metadata.plan.tier:gold", vec![JOSE]),
+        ("metadata.plan.seats:>5", vec![JOSE]),
+        ("metadata.plan.seats:3..12", vec![ANA, JOSE]),
+        ("metadata.plan.seats:\"12\"", vec![]),
+        ("metadata.since:<2025-01-01", vec![JOSE]),
+        ("metadata.plan.tier:si*", vec![ANA]),
+        ("metadata.plan:* -metadata.plan.tier:gold", vec![ANA]),
+    ];
+    for (query, expected) in cases {
+        assert_eq!(
+            app.emails_where("acme", Value::Null, Some(query)).await,
+            expected,
+            "{query}"
+        );
+    }
+    let bad = app
+        .gql(
+            "acme",
+            "query($q: String) { customers(first: 5, query: $q) { nodes { id } } }",
+            json!({ "q": "status:active metadata.items.0:1" }),
+        )
+        .await;
+    assert_eq!(bad.code(), "BAD_USER_INPUT");
+    assert_eq!(bad.field(), "query");
+}
+
 backend_tests!(
+    the_query_language_names_them_too,
     text_fields_compare_as_rules_do,
     metadata_paths_compare_by_value_range_and_presence,
     bad_conditions_name_their_part,
