@@ -10,7 +10,6 @@ use super::checks::country;
 use super::consent::ConsentState;
 use super::fields::{CustomFieldFilter, Fields};
 use super::filter_text::{MetadataPathCondition, TextCondition};
-use super::filter_tree::TreeLimits;
 use super::input::{CustomerStatus, MAX_TAGS};
 use super::metadata_filter::metadata_condition;
 use super::metrics::{Metrics, RfmSegment};
@@ -127,6 +126,26 @@ pub struct FilterEnv<'a> {
     /// filters as given; more for those built from segment rules, whose
     /// shape the server chose.
     pub limits: TreeLimits,
+}
+
+/// How deep filters as given nest (the top filter is at depth 0).
+pub const MAX_DEPTH: usize = 4;
+/// Most filters one `and` or `or` as given lists.
+pub const MAX_BRANCHES: usize = 20;
+
+/// How deep a tree nests and how many filters one `and` or `or` lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TreeLimits {
+    pub depth: usize,
+    pub branches: usize,
+}
+
+impl TreeLimits {
+    /// Filters as clients give them.
+    pub const GIVEN: TreeLimits = TreeLimits {
+        depth: MAX_DEPTH,
+        branches: MAX_BRANCHES,
+    };
 }
 
 const FIELD: &str = "filter";

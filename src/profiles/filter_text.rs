@@ -95,6 +95,18 @@ pub struct TextCondition {
 }
 
 impl TextCondition {
+    /// A condition on `field` with no part given yet.
+    pub fn on(field: TextField) -> Self {
+        TextCondition {
+            field,
+            equals: None,
+            one_of: None,
+            contains: None,
+            starts_with: None,
+            exists: None,
+        }
+    }
+
     /// The condition; errors name the part at `path`.
     pub(super) fn condition(&self, path: &str, backend: DbBackend) -> AppResult<Condition> {
         let subject = || Expr::col((customer::Entity, self.field.column()));
@@ -158,6 +170,22 @@ pub struct MetadataPathCondition {
 }
 
 impl MetadataPathCondition {
+    /// A condition on `path` with no part given yet.
+    pub fn at(path: String) -> Self {
+        MetadataPathCondition {
+            path,
+            equals: None,
+            one_of: None,
+            gt: None,
+            gte: None,
+            lt: None,
+            lte: None,
+            contains: None,
+            starts_with: None,
+            exists: None,
+        }
+    }
+
     /// The condition; errors name the part at `path`.
     pub(super) fn condition(&self, path: &str, backend: DbBackend) -> AppResult<Condition> {
         let keys = JsonPath::keys(&self.path).ok_or_else(|| {

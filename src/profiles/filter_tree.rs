@@ -1,31 +1,13 @@
 //! The filter as a tree: `and`, `or` and `not` of filters, each compiled
-//! as a whole filter is, nested up to [`MAX_DEPTH`] deep.
+//! as a whole filter is, nested as deep and wide as [`super::filter::TreeLimits`] allow.
 
 use sea_orm::Condition;
 use sea_orm::sea_query::{Expr, ExprTrait as _, Func};
 
+#[cfg(doc)]
+use super::filter::TreeLimits;
 use super::filter::{CustomerFilter, FilterEnv};
 use crate::error::{AppResult, bad_input};
-
-/// How deep filters nest (the top filter is at depth 0).
-pub const MAX_DEPTH: usize = 4;
-/// Most filters one `and` or `or` lists.
-pub const MAX_BRANCHES: usize = 20;
-
-/// How deep a tree nests and how many filters one `and` or `or` lists.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TreeLimits {
-    pub depth: usize,
-    pub branches: usize,
-}
-
-impl TreeLimits {
-    /// Filters as clients give them.
-    pub const GIVEN: TreeLimits = TreeLimits {
-        depth: MAX_DEPTH,
-        branches: MAX_BRANCHES,
-    };
-}
 
 impl CustomerFilter {
     /// The filters nested in this one, directly.

@@ -40,8 +40,7 @@ pub mod repo;
 pub mod row;
 mod sort;
 
-pub use filter::{CustomerFilter, FilterEnv};
-pub use filter_tree::TreeLimits;
+pub use filter::{CustomerFilter, FilterEnv, TreeLimits};
 pub use listing::{
     CustomerConnection, Scope, count_limit, customer_connection, customer_count,
     customer_count_up_to,

@@ -179,7 +179,7 @@ fn one_of(field: &Field, items: &[Scalar], now: Time) -> CustomerFilter {
         (_, Some(text_field)) => CustomerFilter {
             text: Some(vec![TextCondition {
                 one_of: Some(texts()),
-                ..text_condition(text_field)
+                ..TextCondition::on(text_field)
             }]),
             ..Default::default()
         },
@@ -202,7 +202,7 @@ fn is_set(field: &Field) -> CustomerFilter {
         Field::Metadata(path) => CustomerFilter {
             metadata_paths: Some(vec![MetadataPathCondition {
                 exists: Some(true),
-                ..path_condition(path)
+                ..MetadataPathCondition::at(path.join("."))
             }]),
             ..Default::default()
         },
@@ -210,7 +210,7 @@ fn is_set(field: &Field) -> CustomerFilter {
             Some(text_field) => CustomerFilter {
                 text: Some(vec![TextCondition {
                     exists: Some(true),
-                    ..text_condition(text_field)
+                    ..TextCondition::on(text_field)
                 }]),
                 ..Default::default()
             },
@@ -380,17 +380,6 @@ fn text_field(field: &Field) -> Option<TextField> {
     })
 }
 
-fn text_condition(field: TextField) -> TextCondition {
-    TextCondition {
-        field,
-        equals: None,
-        one_of: None,
-        contains: None,
-        starts_with: None,
-        exists: None,
-    }
-}
-
 fn text(field: &Field, op: Op, value: &Scalar) -> CustomerFilter {
     let (Some(text_field), Scalar::Text(value)) = (text_field(field), value) else {
         return never();
@@ -399,36 +388,21 @@ fn text(field: &Field, op: Op, value: &Scalar) -> CustomerFilter {
     let condition = match op {
         Op::Eq => TextCondition {
             equals: value,
-            ..text_condition(text_field)
+            ..TextCondition::on(text_field)
         },
         Op::Contains => TextCondition {
             contains: value,
-            ..text_condition(text_field)
+            ..TextCondition::on(text_field)
         },
         Op::StartsWith => TextCondition {
             starts_with: value,
-            ..text_condition(text_field)
+            ..TextCondition::on(text_field)
         },
         _ => return never(),
     };
     CustomerFilter {
         text: Some(vec![condition]),
         ..Default::default()
-    }
-}
-
-fn path_condition(path: &[String]) -> MetadataPathCondition {
-    MetadataPathCondition {
-        path: path.join("."),
-        equals: None,
-        one_of: None,
-        gt: None,
-        gte: None,
-        lt: None,
-        lte: None,
-        contains: None,
-        starts_with: None,
-        exists: None,
     }
 }
 
@@ -448,7 +422,7 @@ fn metadata(field: &Field, op: Op, value: &Scalar) -> CustomerFilter {
         Scalar::Text(t) => Some(t.clone()),
         _ => None,
     };
-    let base = path_condition(path);
+    let base = MetadataPathCondition::at(path.join("."));
     let condition = match op {
         Op::Eq => MetadataPathCondition {
             equals: some,

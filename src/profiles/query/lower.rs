@@ -15,15 +15,15 @@ use crate::ids::{self, Kind};
 use crate::profiles::consent::ConsentState;
 use crate::profiles::fields::{CustomFieldFilter, Fields};
 use crate::profiles::filter::CustomerFilter;
+use crate::profiles::filter::MAX_BRANCHES;
 use crate::profiles::filter_text::{MetadataPathCondition, TextCondition, TextField};
-use crate::profiles::filter_tree::MAX_BRANCHES;
 use crate::profiles::input::CustomerStatus;
 use crate::profiles::json_path::JsonPath;
 use crate::profiles::metrics::RfmSegment;
 
 /// How deep groups, `OR` and `NOT` nest in a query: one less than a
 /// filter's, so that a query fits beside a `filter` argument.
-pub const MAX_NESTING: usize = crate::profiles::filter_tree::MAX_DEPTH - 1;
+pub const MAX_NESTING: usize = crate::profiles::filter::MAX_DEPTH - 1;
 
 type Lowered = Result<CustomerFilter, QueryError>;
 
@@ -269,14 +269,7 @@ fn term(t: &Term, fields: &Fields) -> Lowered {
                 Builtin::Locale => TextField::Locale,
                 _ => TextField::Currency,
             };
-            let mut condition = TextCondition {
-                field,
-                equals: None,
-                one_of: None,
-                contains: None,
-                starts_with: None,
-                exists: None,
-            };
+            let mut condition = TextCondition::on(field);
             match &cmp {
                 Cmp::StartsWith(prefix) => condition.starts_with = Some(prefix.clone()),
                 Cmp::Exists => condition.exists = Some(true),
@@ -514,18 +507,7 @@ fn metadata(t: &Term, path: &str) -> Lowered {
                 .map_or_else(|| Value::from(v), Value::Number),
         })
     };
-    let mut condition = MetadataPathCondition {
-        path: path.to_owned(),
-        equals: None,
-        one_of: None,
-        gt: None,
-        gte: None,
-        lt: None,
-        lte: None,
-        contains: None,
-        starts_with: None,
-        exists: None,
-    };
+    let mut condition = MetadataPathCondition::at(path.to_owned());
     match Cmp::read(t) {
         Cmp::Equals(v) => condition.equals = Some(value(&v)),
         Cmp::Greater(v) => condition.gt = Some(value(&v)),
