@@ -1,9 +1,9 @@
 //! Customers the finder files in the background: an import marks the
 //! customers it wrote ([`mark`], one small row each, in its transaction)
 //! instead of filing them there, and the job worker files them in
-//! batches ([`Refreshes`]), their pairs current shortly after the import
-//! commits. Writes of one customer file it in their own transaction
-//! ([`super::refresh`]).
+//! batches ([`Refreshes`]) once the import has paused ([`DELAY`]), their
+//! pairs current seconds after it ends. Writes of one customer file it
+//! in their own transaction ([`super::refresh`]).
 
 use std::time::Duration;
 
