@@ -31,6 +31,7 @@ mod m20261207_000024_customer_field_changes;
 mod m20261207_000025_duplicates;
 mod m20261207_000026_customer_merges;
 mod m20261208_000027_duplicate_refreshes;
+mod m20261209_000028_phone_key;
 
 pub struct Migrator;
 
@@ -82,6 +83,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000025_duplicates::Migration),
             Box::new(m20261207_000026_customer_merges::Migration),
             Box::new(m20261208_000027_duplicate_refreshes::Migration),
+            Box::new(m20261209_000028_phone_key::Migration),
         ]
     }
 }

@@ -100,7 +100,7 @@ async fn plan(
     let keys = [keep_key.to_owned(), merge_key.to_owned()];
     let (rows, mut tags) = match read {
         Read::Locked => {
-            let rows = repo::lock_many(db, tenant, &keys).await?;
+            let rows = repo::lock_many_to_delete(db, tenant, &keys).await?;
             (rows, repo::tags(db, tenant, &keys).await?)
         }
         Read::Plain => {

@@ -54,7 +54,9 @@ pub async fn erase(
     customer: &CustomerId,
 ) -> AppResult<Removed> {
     let key = customer.as_str();
-    let row = crate::profiles::repo::find_for_update(db, tenant, customer).await?;
+    let row = crate::profiles::repo::lock_many_to_delete(db, tenant, &[key.to_owned()])
+        .await?
+        .pop();
     let default_address = row.is_some_and(|row| row.default_address_id.is_some());
     tenancy::update::<data_request::Entity>(tenant)
         .col_expr(

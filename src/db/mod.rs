@@ -134,6 +134,7 @@ fn writes(sql: &str) -> bool {
         .iter()
         .any(|w| verb.eq_ignore_ascii_case(w))
         || sql.contains(" FOR UPDATE")
+        || sql.contains(" FOR NO KEY UPDATE")
 }
 
 /// [`connect`], counting the statements the pool runs. On PostgreSQL,
@@ -293,6 +294,7 @@ mod tests {
             "  update t SET a = 1",
             "DELETE FROM t",
             r#"SELECT "t"."id" FROM "t" WHERE "t"."id" = $1 FOR UPDATE"#,
+            r#"SELECT "t"."id" FROM "t" WHERE "t"."id" = $1 FOR NO KEY UPDATE"#,
         ] {
             assert!(writes(sql), "{sql}");
         }

@@ -16,19 +16,31 @@ pub enum Attempt {
 }
 
 impl From<AppError> for Attempt {
+    /// A database error a called function passed up as an [`AppError`]
+    /// loses a race as it would have unwrapped.
     fn from(err: AppError) -> Self {
-        Attempt::Fail(err)
+        match &err {
+            AppError::Internal(inner) if inner.downcast_ref::<DbErr>().is_some_and(lost) => {
+                Attempt::Race
+            }
+            _ => Attempt::Fail(err),
+        }
     }
 }
 
 impl From<DbErr> for Attempt {
     fn from(err: DbErr) -> Self {
-        if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) || transient(&err) {
+        if lost(&err) {
             Attempt::Race
         } else {
             Attempt::Fail(err.into())
         }
     }
+}
+
+/// Whether a statement failed because a concurrent writer won.
+fn lost(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) || transient(err)
 }
 
 /// PostgreSQL's SQLSTATE for a deadlock broken (40P01) or a serialization

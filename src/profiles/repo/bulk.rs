@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use entity::{customer, customer_tag};
 use sea_orm::Iterable as _;
-use sea_orm::sea_query::{Expr, ExprTrait as _, Func, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait as _, Func, LockType, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, IntoActiveModel,
     QueryFilter, QueryOrder, QuerySelect, Statement,
@@ -22,16 +22,41 @@ const ROWS_PER_STATEMENT: usize = 800;
 const TAGS_PER_STATEMENT: usize = 5000;
 
 /// The tenant's customers with these keys, locked for the transaction on
-/// PostgreSQL (in key order, so two writers never deadlock).
+/// PostgreSQL (in key order, so two writers never deadlock) for a write
+/// that keeps them (`FOR NO KEY UPDATE`). Rows that only refer to them
+/// (notes, orders, blocking keys, whose foreign key checks take
+/// `FOR KEY SHARE`) are written beside it without waiting: a writer that
+/// locked a customer first and those rows second would otherwise wait in
+/// a circle with the duplicate finder's worker, which writes them the
+/// other way round.
 pub async fn lock_many(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
     keys: &[String],
 ) -> AppResult<Vec<customer::Model>> {
+    locked(db, tenant, keys, LockType::NoKeyUpdate).await
+}
+
+/// [`lock_many`] for a write that deletes some of them (`FOR UPDATE`):
+/// rows referring to them wait until it commits, and then see them gone.
+pub async fn lock_many_to_delete(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    keys: &[String],
+) -> AppResult<Vec<customer::Model>> {
+    locked(db, tenant, keys, LockType::Update).await
+}
+
+async fn locked(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    keys: &[String],
+    lock: LockType,
+) -> AppResult<Vec<customer::Model>> {
     Ok(tenancy::select::<customer::Entity>(tenant)
         .filter(customer::Column::Id.is_in(keys.iter().cloned()))
         .order_by_asc(customer::Column::Id)
-        .lock_exclusive()
+        .lock(lock)
         .all(db)
         .await?)
 }

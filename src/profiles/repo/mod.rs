@@ -20,8 +20,8 @@ use crate::tenancy::{self, TenantId};
 mod bulk;
 
 pub use bulk::{
-    add_tags, insert_many, insert_new_many, lock_by_emails_or_phones, lock_many, replace_tags_many,
-    write_many,
+    add_tags, insert_many, insert_new_many, lock_by_emails_or_phones, lock_many,
+    lock_many_to_delete, replace_tags_many, write_many,
 };
 
 /// A new, empty customer row of the tenant.
@@ -79,10 +79,10 @@ pub async fn find(
     tenancy::find::<customer::Entity>(db, tenant, key.as_str()).await
 }
 
-/// Like [`find`], locking the row until the transaction ends (PostgreSQL
-/// `FOR UPDATE`; SQLite write transactions already hold the database lock),
-/// so concurrent read-modify-writes of one customer queue up instead of
-/// losing each other's changes.
+/// Like [`find`], locking the row until the transaction ends for a write
+/// that keeps it ([`lock_many`]; SQLite write transactions already hold
+/// the database lock), so concurrent read-modify-writes of one customer
+/// queue up instead of losing each other's changes.
 pub async fn find_for_update(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
