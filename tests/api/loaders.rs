@@ -264,7 +264,112 @@ async fn the_benchmark_reads_run_a_fixed_number_of_statements_and_write_nothing(
     }
 }
 
+/// A nested page read for many parents at once is each parent's own page,
+/// forward, backward and after a cursor: newest order first, ties on
+/// `placedAt` broken by ID.
+async fn each_parent_gets_its_own_page_of_a_nested_list(backend: Backend) {
+    let app = spawn_app_with(backend, QUIET).await;
+    let mut expected: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    for c in 0..6 {
+        let customer = app
+            .gql(
+                "acme",
+                "mutation($e: String!) { createCustomer(input: { email: $e }) { customer { id } } }",
+                json!({ "e": format!("p{c}@acme.example") }),
+            )
+            .await
+            .ok()["createCustomer"]["customer"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut orders = Vec::new();
+        // Customer c has c orders; two of each share a placedAt.
+        for o in 0..c {
+            let placed = format!("2026-0{}-01T00:00:00Z", 1 + o / 2);
+            let order = record_order(
+                &app,
+                "acme",
+                &customer,
+                json!({ "externalId": format!("{c}-{o}"), "amount": "1.00", "currency": "EUR", "placedAt": placed }),
+            )
+            .await;
+            orders.push((placed, order["id"].as_str().unwrap().to_owned()));
+        }
+        orders.sort();
+        orders.reverse();
+        expected.push((customer, orders));
+    }
+    let page = |args: &str| {
+        format!(
+            "query{} {{ customers(first: 10, sort: {{ field: CREATED_AT, direction: ASC }}) {{ nodes {{ id orders({args}) {{ nodes {{ id }} }} }} }} }}",
+            if args.contains("$a") {
+                "($a: String)"
+            } else {
+                ""
+            }
+        )
+    };
+    let read = |data: &Value| -> Vec<Vec<String>> {
+        data["customers"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| {
+                n["orders"]["nodes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|o| o["id"].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .collect()
+    };
+    let ids = |pick: &dyn Fn(&[(String, String)]) -> Vec<(String, String)>| -> Vec<Vec<String>> {
+        expected
+            .iter()
+            .map(|(_, orders)| pick(orders).into_iter().map(|(_, id)| id).collect())
+            .collect()
+    };
+
+    let first = app.gql("acme", &page("first: 3"), json!({})).await.ok();
+    assert_eq!(read(&first), ids(&|o| o.iter().take(3).cloned().collect()));
+    let last = app.gql("acme", &page("last: 2"), json!({})).await.ok();
+    assert_eq!(
+        read(&last),
+        ids(&|o| o[o.len().saturating_sub(2)..].to_vec())
+    );
+    // One cursor for every parent: the position of the fifth customer's
+    // second newest order, after which each parent's older orders follow.
+    let (fifth, _) = &expected[5];
+    let cursor = app
+        .gql(
+            "acme",
+            "query($c: ID!) { customer(id: $c) { orders(first: 2) { edges { cursor } } } }",
+            json!({ "c": fifth }),
+        )
+        .await
+        .ok()["customer"]["orders"]["edges"][1]["cursor"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let position = expected[5].1[1].clone();
+    let after = app
+        .gql("acme", &page("first: 2, after: $a"), json!({ "a": cursor }))
+        .await
+        .ok();
+    assert_eq!(
+        read(&after),
+        ids(&|o| o
+            .iter()
+            .filter(|x| **x < position)
+            .take(2)
+            .cloned()
+            .collect())
+    );
+}
+
 backend_tests!(
     nested_lists_cost_one_statement_per_level,
     the_benchmark_reads_run_a_fixed_number_of_statements_and_write_nothing,
+    each_parent_gets_its_own_page_of_a_nested_list,
 );

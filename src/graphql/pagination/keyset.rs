@@ -6,11 +6,12 @@ use std::borrow::Cow;
 use async_graphql::OutputType;
 use async_graphql::connection::{Connection, Edge};
 use sea_orm::sea_query::{
-    Alias, Asterisk, Expr, ExprTrait as _, Func, NullOrdering, Order, Query, WindowStatement,
+    Alias, Asterisk, Expr, ExprTrait as _, Func, JoinType, NullOrdering, Order, Query, ValueTuple,
+    WindowStatement,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QueryTrait, Select,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect as _, QueryTrait, Select,
 };
 
 use super::cursor::{Cursor, KeyValue};
@@ -119,10 +120,15 @@ where
     E::Model: Send + Sync,
 {
     /// Reads the page of each of many parents in one statement: the rows of
-    /// `query` whose `parent` column is one of `parents`, numbered per
-    /// parent in scan order (`ROW_NUMBER() OVER (PARTITION BY parent …)`),
-    /// keeping `limit + 1` per parent. Rows come grouped by parent, each
-    /// group in scan order. For lists with a NOT NULL sort key.
+    /// `query` whose `parent` column is one of `parents`, `limit + 1` per
+    /// parent, each parent's in scan order (numbered `page_row`). For lists
+    /// with a NOT NULL sort key.
+    ///
+    /// On PostgreSQL each parent's rows are read by a lateral subquery that
+    /// walks the list's `(tenant, parent, key, id)` index and stops after
+    /// `limit + 1`; SQLite, which has no lateral joins, numbers every row of
+    /// the parents (`ROW_NUMBER() OVER (PARTITION BY parent …)`) and keeps
+    /// the first `limit + 1` of each.
     pub async fn fetch_per_parent(
         &self,
         db: &impl ConnectionTrait,
@@ -139,7 +145,7 @@ where
         let ascending = self.ascending == (self.page.direction == Direction::Forward);
         let order = if ascending { Order::Asc } else { Order::Desc };
         let (key, id) = (self.sort.expr(), self.id);
-        let mut query = query.filter(parent.is_in(parents.iter().cloned()));
+        let mut query = query;
         if let Some((value, after)) = self.position()? {
             let value = value.ok_or_else(|| {
                 bad_input(
@@ -155,23 +161,64 @@ where
                 row.lt(bound)
             });
         }
-        let mut inner = query.into_query();
-        inner.expr_window_as(
-            Func::cust("ROW_NUMBER"),
-            WindowStatement::partition_by(parent.as_column_ref())
-                .order_by_expr(key, order.clone())
-                .order_by(id.as_column_ref(), order)
-                .to_owned(),
-            "page_row",
-        );
-        let outer = Query::select()
-            .column(Asterisk)
-            .from_subquery(inner, "paged")
-            .and_where(Expr::col(Alias::new("page_row")).lte(self.page.limit + 1))
-            .order_by(Alias::new("page_row"), Order::Asc)
-            .to_owned();
-        let statement = db.get_database_backend().build(&outer);
-        Ok(E::Model::find_by_statement(statement).all(db).await?)
+        let backend = db.get_database_backend();
+        let statement = if backend == DbBackend::Postgres {
+            let parents_table = Alias::new("parents");
+            // A VALUES list's one column is `column1`.
+            let each = query
+                .filter(
+                    Expr::col(parent.as_column_ref())
+                        .equals((parents_table.clone(), Alias::new("column1"))),
+                )
+                .order_by(key.clone(), order.clone())
+                .order_by(id, order.clone())
+                .limit(self.page.limit + 1)
+                .into_query();
+            let mut numbered = each;
+            numbered.expr_window_as(
+                Func::cust("ROW_NUMBER"),
+                WindowStatement::new()
+                    .order_by_expr(key, order.clone())
+                    .order_by(id.as_column_ref(), order)
+                    .to_owned(),
+                "page_row",
+            );
+            Query::select()
+                .column((Alias::new("page"), Asterisk))
+                .from_values(
+                    parents.iter().map(|p| ValueTuple::One(p.clone().into())),
+                    parents_table,
+                )
+                .join_lateral(
+                    JoinType::InnerJoin,
+                    numbered,
+                    Alias::new("page"),
+                    Expr::cust("TRUE"),
+                )
+                .order_by((Alias::new("page"), Alias::new("page_row")), Order::Asc)
+                .to_owned()
+        } else {
+            let mut inner = query
+                .filter(parent.is_in(parents.iter().cloned()))
+                .into_query();
+            inner.expr_window_as(
+                Func::cust("ROW_NUMBER"),
+                WindowStatement::partition_by(parent.as_column_ref())
+                    .order_by_expr(key, order.clone())
+                    .order_by(id.as_column_ref(), order)
+                    .to_owned(),
+                "page_row",
+            );
+            Query::select()
+                .column(Asterisk)
+                .from_subquery(inner, "paged")
+                .and_where(Expr::col(Alias::new("page_row")).lte(self.page.limit + 1))
+                .order_by(Alias::new("page_row"), Order::Asc)
+                .to_owned()
+        };
+        Ok(E::Model::find_by_statement(backend.build(&statement))
+            .all(db)
+            .await?)
     }
 
     pub(super) fn segment(
