@@ -268,8 +268,10 @@ async fn the_benchmark_reads_run_a_fixed_number_of_statements_and_write_nothing(
 /// forward, backward and after a cursor: newest order first, ties on
 /// `placedAt` broken by ID.
 async fn each_parent_gets_its_own_page_of_a_nested_list(backend: Backend) {
+    /// An order's `placedAt` and ID, which order it.
+    type Placed = (String, String);
     let app = spawn_app_with(backend, QUIET).await;
-    let mut expected: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    let mut expected: Vec<(String, Vec<Placed>)> = Vec::new();
     for c in 0..6 {
         let customer = app
             .gql(
@@ -324,7 +326,7 @@ async fn each_parent_gets_its_own_page_of_a_nested_list(backend: Backend) {
             })
             .collect()
     };
-    let ids = |pick: &dyn Fn(&[(String, String)]) -> Vec<(String, String)>| -> Vec<Vec<String>> {
+    let ids = |pick: &dyn Fn(&[Placed]) -> Vec<Placed>| -> Vec<Vec<String>> {
         expected
             .iter()
             .map(|(_, orders)| pick(orders).into_iter().map(|(_, id)| id).collect())
