@@ -132,7 +132,7 @@ where
     pub async fn fetch_per_parent(
         &self,
         db: &impl ConnectionTrait,
-        query: Select<E>,
+        mut query: Select<E>,
         parent: E::Column,
         parents: &[String],
     ) -> AppResult<Vec<E::Model>>
@@ -145,7 +145,6 @@ where
         let ascending = self.ascending == (self.page.direction == Direction::Forward);
         let order = if ascending { Order::Asc } else { Order::Desc };
         let (key, id) = (self.sort.expr(), self.id);
-        let mut query = query;
         if let Some((value, after)) = self.position()? {
             let value = value.ok_or_else(|| {
                 bad_input(
@@ -165,7 +164,7 @@ where
         let statement = if backend == DbBackend::Postgres {
             let parents_table = Alias::new("parents");
             // A VALUES list's one column is `column1`.
-            let each = query
+            let mut each = query
                 .filter(
                     Expr::col(parent.as_column_ref())
                         .equals((parents_table.clone(), Alias::new("column1"))),
@@ -174,8 +173,7 @@ where
                 .order_by(id, order.clone())
                 .limit(self.page.limit + 1)
                 .into_query();
-            let mut numbered = each;
-            numbered.expr_window_as(
+            each.expr_window_as(
                 Func::cust("ROW_NUMBER"),
                 WindowStatement::new()
                     .order_by_expr(key, order.clone())
@@ -191,7 +189,7 @@ where
                 )
                 .join_lateral(
                     JoinType::InnerJoin,
-                    numbered,
+                    each,
                     Alias::new("page"),
                     Expr::cust("TRUE"),
                 )
