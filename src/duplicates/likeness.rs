@@ -197,7 +197,7 @@ pub fn score(a: &Person, b: &Person) -> Option<Likeness> {
             let domain = email_domain(x);
             domain == email_domain(y) && !is_free_mail(domain)
         });
-    let same_local = any_pair(&emails_a, &emails_b, |x, y| {
+    let same_local = any_pair(&written_emails(a), &written_emails(b), |x, y| {
         email_local(x) == email_local(y) && email_domain(x) != email_domain(y)
     });
     let countries_agree = match (&a.country, &b.country) {
@@ -476,6 +476,31 @@ fn normalised_emails(p: &Person) -> Vec<String> {
         .collect()
 }
 
+/// The emails as written, lower-cased, a `+tag` dropped: the part before
+/// `@` is compared as the customer typed it (Gmail's dots count there).
+fn written_emails(p: &Person) -> Vec<String> {
+    p.emails
+        .iter()
+        .map(|e| e.trim().to_lowercase())
+        .filter(|e| !e.is_empty())
+        .map(|e| match e.rsplit_once('@') {
+            Some((local, domain)) => {
+                let local = match local.split_once('+') {
+                    Some((head, _)) if !head.is_empty() => head,
+                    _ => local,
+                };
+                let domain = if domain == "googlemail.com" {
+                    "gmail.com"
+                } else {
+                    domain
+                };
+                format!("{local}@{domain}")
+            }
+            None => e,
+        })
+        .collect()
+}
+
 fn email_local(email: &str) -> &str {
     email.rsplit_once('@').map_or(email, |(local, _)| local)
 }
@@ -635,6 +660,18 @@ mod tests {
         same.company = Some("Acme".into());
         let reasons = [SAME_NAME, SAME_EMAIL_LOCAL, SAME_COMPANY];
         assert_eq!(score(&a, &same), likeness(0.85, &reasons));
+    }
+
+    #[test]
+    fn the_local_part_is_compared_as_written() {
+        let gmail = person("Ida", "Wells", "Ida.Wells+shop@gmail.com", "");
+        let web = person("Ida", "Wells", "ida.wells@web.de", "");
+        let posteo = person("Ida", "Wells", "idawells@posteo.de", "");
+        let reasons = [SAME_NAME, SAME_EMAIL_LOCAL];
+        assert_eq!(score(&gmail, &web), likeness(0.85, &reasons));
+        // Gmail ignores the dots, but the part before `@` differs.
+        assert_eq!(score(&gmail, &posteo), None);
+        assert_eq!(score(&web, &posteo), None);
     }
 
     #[test]
