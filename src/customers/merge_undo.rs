@@ -9,7 +9,8 @@
 //! kept customer's fields that still holds what the merge wrote: a field
 //! changed since keeps its newer value. What was added to the kept
 //! customer since the merge stays with it. The timeline entries the merge
-//! wrote go; the field history keeps the merge and records the undo.
+//! wrote go; the field history keeps the merge and records the undo. The
+//! pairs with the duplicate that users dismissed are dismissed again.
 
 use std::collections::HashSet;
 
@@ -28,7 +29,7 @@ use crate::ids::CustomerId;
 use crate::orders;
 use crate::profiles::additional;
 use crate::profiles::history::{self, Actor};
-use crate::profiles::merges::{self, Moved, Snapshot};
+use crate::profiles::merges::{self, Dismissal, Moved, Snapshot};
 use crate::profiles::row::derive;
 use crate::profiles::{rechecks, repo};
 use crate::tenancy::{self, Keyed, TenantId};
@@ -78,6 +79,7 @@ pub struct Before {
     merged_locations: Vec<(String, chrono::DateTime<chrono::Utc>)>,
     keep_locations: Vec<String>,
     keep_timeline: HashSet<String>,
+    dismissals: Vec<Dismissal>,
 }
 
 /// Reads, in the merge's transaction, what [`Before`] holds.
@@ -165,6 +167,7 @@ pub async fn before_moves(
             .await?
             .into_iter()
             .collect(),
+        dismissals: duplicates::dismissals_with(db, tenant, merged).await?,
     })
 }
 
@@ -211,6 +214,7 @@ pub async fn keep(
         keep_segments: before.keep_segments,
         merged_locations: before.merged_locations,
         keep_locations: before.keep_locations,
+        merged_dismissals: before.dismissals,
     };
     let window = chrono::Duration::from_std(window).unwrap_or(chrono::Duration::MAX);
     let expires_at = crate::db::now()
@@ -373,6 +377,7 @@ pub async fn undo(
     history::repo::insert_many(&txn, tenant, actor, &[(keep_key.clone(), changes)]).await?;
     let keys = [keep_key.clone(), merged_key.clone()];
     rechecks::mark(&txn, tenant, &[&keep_key, &merged_key]).await?;
+    duplicates::restore_dismissals(&txn, tenant, &snapshot.merged_dismissals).await?;
     duplicates::refresh(&txn, tenant, &keys).await?;
     outbox::customers_changed(
         &txn,

@@ -24,3 +24,4 @@ mod repo;
 pub use find::{rebuild, refresh};
 pub use graphql::{Duplicate, DuplicateConnection, DuplicateMutation, DuplicateQuery};
 pub use queue::Refreshes;
+pub use repo::{dismissals_with, restore_dismissals};

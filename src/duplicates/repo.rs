@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 
 use entity::{
-    common_match_key as common, customer_match_key as match_key, dismissed_duplicate as dismissed,
-    duplicate_pair as pair, duplicate_refresh as refresh_mark,
+    common_match_key as common, customer, customer_match_key as match_key,
+    dismissed_duplicate as dismissed, duplicate_pair as pair, duplicate_refresh as refresh_mark,
 };
 use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::{
@@ -15,6 +15,7 @@ use sea_orm::{
 
 use crate::db::Taken;
 use crate::error::AppResult;
+use crate::profiles::merges::Dismissal;
 use crate::tenancy::{self, TenantId};
 
 /// Rows a multi-row insert writes.
@@ -170,6 +171,70 @@ pub async fn dismissed_of(
         out.extend(rows.into_iter().map(|r| (r.customer_id, r.other_id)));
     }
     Ok(out)
+}
+
+/// The dismissals of pairs with `customer`, as they were recorded.
+pub async fn dismissals_with(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    customer: &str,
+) -> AppResult<Vec<Dismissal>> {
+    let rows = tenancy::select::<dismissed::Entity>(tenant)
+        .filter(
+            Condition::any()
+                .add(dismissed::Column::CustomerId.eq(customer))
+                .add(dismissed::Column::OtherId.eq(customer)),
+        )
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Dismissal {
+            customer_id: r.customer_id,
+            other_id: r.other_id,
+            dismissed_at: r.dismissed_at,
+        })
+        .collect())
+}
+
+/// Records `dismissals` again, as they were, but those of a customer that
+/// is gone, and forgets their pairs.
+pub async fn restore_dismissals(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    dismissals: &[Dismissal],
+) -> AppResult<()> {
+    let named: Vec<String> = dismissals
+        .iter()
+        .flat_map(|d| [d.customer_id.clone(), d.other_id.clone()])
+        .collect();
+    let present: HashSet<String> = tenancy::find_many::<customer::Entity>(db, tenant, &named)
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    let rows: Vec<dismissed::Model> = dismissals
+        .iter()
+        .filter(|d| present.contains(&d.customer_id) && present.contains(&d.other_id))
+        .map(|d| dismissed::Model {
+            tenant_id: tenant.as_str().to_owned(),
+            customer_id: d.customer_id.clone(),
+            other_id: d.other_id.clone(),
+            dismissed_at: d.dismissed_at,
+        })
+        .collect();
+    crate::db::insert_rows::<dismissed::Entity>(db, &rows, 1, Taken::Skip).await?;
+    let pairs: Vec<String> = rows
+        .iter()
+        .map(|r| pair_key(&r.customer_id, &r.other_id))
+        .collect();
+    for chunk in pairs.chunks(KEYS_PER_STATEMENT) {
+        tenancy::delete::<pair::Entity>(tenant)
+            .filter(pair::Column::Id.is_in(chunk.iter().cloned()))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Every dismissed pair of the tenant.

@@ -36,6 +36,19 @@ pub struct Snapshot {
     pub keep_segments: Vec<String>,
     pub merged_locations: Vec<(String, DateTime<Utc>)>,
     pub keep_locations: Vec<String>,
+    /// The pairs with the duplicate that users dismissed (deleted with
+    /// it), dismissed again when it comes back. Absent from snapshots kept
+    /// before they were recorded.
+    #[serde(default)]
+    pub merged_dismissals: Vec<Dismissal>,
+}
+
+/// A pair of customers a user said are not one person.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dismissal {
+    pub customer_id: String,
+    pub other_id: String,
+    pub dismissed_at: DateTime<Utc>,
 }
 
 /// Keys of the duplicate's rows, by table, that a merge moved.

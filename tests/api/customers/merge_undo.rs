@@ -1,11 +1,12 @@
 //! `undoMerge`: both customers back as they were before the merge, field
 //! by field, with everything that moved; what was added since stays with
 //! the customer it was added to; the window, an erasure and another
-//! customer taking the duplicate's email end or refuse it.
+//! customer taking the duplicate's email end or refuse it; pairs the
+//! users dismissed stay dismissed.
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, SECRET, TestApp, record_order, spawn_app, spawn_app_with};
+use crate::helpers::{Backend, SECRET, TestApp, crm_on, record_order, spawn_app, spawn_app_with};
 
 /// Everything a client sees of a customer.
 const STATE: &str = "query($id: ID!) { customer(id: $id) { id name firstName lastName email phone emails phones companyName avatarUrl status source locale currency tags metadata totalOrders totalSpent lastOrderAt createdAt address { id line1 city postalCode country } addresses(first: 50) { nodes { id line1 city country } } emailConsent { state optInLevel updatedAt source } smsConsent { state optInLevel updatedAt source } orders(first: 50) { nodes { id externalId amount } } notes(first: 50) { nodes { id body } } activity(first: 100) { nodes { id type title } } segments { id } locations { id } } }";
@@ -223,7 +224,58 @@ async fn the_window_an_erasure_and_a_taken_email_end_an_undo(backend: Backend) {
     );
 }
 
+/// How many pairs the duplicate finder proposes.
+async fn pairs(app: &TestApp) -> usize {
+    let found = app
+        .gql(
+            "acme",
+            "{ duplicateCustomers(first: 10) { nodes { score } } }",
+            json!({}),
+        )
+        .await
+        .ok();
+    found["duplicateCustomers"]["nodes"]
+        .as_array()
+        .unwrap()
+        .len()
+}
+
+async fn a_dismissed_pair_stays_dismissed_after_an_undo(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let anna = app
+        .create_customer(
+            "acme",
+            json!({ "firstName": "Anna", "lastName": "Keller", "email": "anna.keller@gmail.com" }),
+        )
+        .await;
+    let shop = app
+        .create_customer(
+            "acme",
+            json!({ "firstName": "Anna", "lastName": "Keller", "email": "annakeller+shop@gmail.com" }),
+        )
+        .await;
+    assert_eq!(pairs(&app).await, 1);
+    app.gql(
+        "acme",
+        "mutation($c: ID!, $o: ID!) { dismissDuplicate(customerId: $c, otherId: $o) }",
+        json!({ "c": anna, "o": shop }),
+    )
+    .await
+    .ok();
+    assert_eq!(pairs(&app).await, 0);
+
+    app.gql("acme", MERGE, json!({ "k": anna, "m": shop }))
+        .await
+        .ok();
+    app.gql("acme", UNDO, json!({ "id": shop })).await.ok();
+    assert_eq!(pairs(&app).await, 0);
+    // Nor does a search from scratch propose it.
+    crm_on(&app, &["find-duplicates", "--tenant", "acme"]);
+    assert_eq!(pairs(&app).await, 0);
+}
+
 backend_tests!(
+    a_dismissed_pair_stays_dismissed_after_an_undo,
     an_undo_puts_both_customers_back_as_they_were,
     the_window_an_erasure_and_a_taken_email_end_an_undo,
 );
