@@ -40,8 +40,8 @@ use crate::profiles::checks::check_metadata_size;
 use crate::profiles::consent::Channel;
 use crate::profiles::history::{self, Actor};
 use crate::profiles::input::MAX_TAGS;
-use crate::profiles::repo;
 use crate::profiles::row::{copy_address, derive, has_address};
+use crate::profiles::{Customer, repo};
 use crate::segments;
 use crate::tenancy::TenantId;
 
@@ -175,12 +175,13 @@ pub async fn preview(
     keep_id: &CustomerId,
     merge_id: &CustomerId,
     overrides: &MergeOverrides,
-) -> AppResult<(customer::Model, Vec<String>)> {
+) -> AppResult<Customer> {
     let Plan {
         keep,
         merged,
         mut tags,
         mut combined,
+        demoted,
         ..
     } = plan(db, tenant, keep_id, merge_id, overrides, Read::Plain).await?;
     combined.total_orders = keep.total_orders.saturating_add(merged.total_orders);
@@ -194,7 +195,15 @@ pub async fn preview(
     // `None` orders before any time.
     combined.last_order_at = keep.last_order_at.max(merged.last_order_at);
     tags.sort_unstable();
-    Ok((combined, tags))
+    // The kept customer's default, when the duplicate's takes its place,
+    // is still one of its addresses; the duplicate's are listed once they
+    // move.
+    let demoted_address =
+        demoted.filter(|address| keep.default_address_id.as_ref() == Some(&address.key));
+    Ok(Customer {
+        demoted_address,
+        ..Customer::with_tags(combined, tags)
+    })
 }
 
 /// Merges `merge_id` into `keep_id` in one transaction and returns the

@@ -229,6 +229,7 @@ impl Customer {
         let mut all: Vec<CustomerAddress> =
             others.into_iter().map(CustomerAddress::other).collect();
         all.extend(CustomerAddress::default_of(&self.row));
+        all.extend(self.demoted_address.clone());
         all.sort_by(|a, b| a.key.cmp(&b.key));
         let items = all.into_iter().map(|a| (a.key.clone(), a)).collect();
         Ok(memory::connection(&page, items)?)

@@ -92,8 +92,10 @@ impl CustomerQuery {
     /// orders together) are the merged record's, its default address
     /// included; the lists hanging off it (orders, notes, activity,
     /// history, segments, locations, and addresses besides the default)
-    /// are the kept customer's until the merge runs. Refuses what the
-    /// merge would refuse, with the same errors. Needs `read:customers`.
+    /// are the kept customer's until the merge runs (its former default
+    /// among the addresses when the duplicate's takes its place). Refuses
+    /// what the merge would refuse, with the same errors. Needs
+    /// `read:customers`.
     #[graphql(guard = "ScopeGuard(Scope::ReadCustomers)")]
     async fn merge_preview(
         &self,
@@ -110,9 +112,7 @@ impl CustomerQuery {
         let keep = CustomerId::require(&keep_id)?;
         let merged = CustomerId::require(&merge_id)?;
         let overrides = MergeOverrides::parse(overrides)?;
-        let (row, tags) =
-            merge::preview(&session.db, session.tenant(), &keep, &merged, &overrides).await?;
-        Ok(Customer::with_tags(row, tags))
+        Ok(merge::preview(&session.db, session.tenant(), &keep, &merged, &overrides).await?)
     }
 
     /// Customers, filtered and sorted (newest first by default), with keyset

@@ -56,11 +56,18 @@ pub struct Customer {
     pub row: customer::Model,
     /// The tags, when they were read with the row.
     pub tags: Option<Vec<String>>,
+    /// In a merge's preview, the kept customer's default address that the
+    /// merge would make one of its other addresses (none is saved yet).
+    pub demoted_address: Option<addresses::CustomerAddress>,
 }
 
 impl From<customer::Model> for Customer {
     fn from(row: customer::Model) -> Self {
-        Customer { row, tags: None }
+        Customer {
+            row,
+            tags: None,
+            demoted_address: None,
+        }
     }
 }
 
@@ -70,6 +77,7 @@ impl Customer {
         Customer {
             row,
             tags: Some(tags),
+            demoted_address: None,
         }
     }
 }

@@ -205,6 +205,12 @@ async fn the_address_taken_moves_the_kept_default_among_the_others(backend: Back
         previewed["defaultAddress"],
         json!({ "id": lisbon, "city": "Lisbon" })
     );
+    // The kept customer's former default stays among its addresses; the
+    // duplicate's others join them once the merge runs.
+    assert_eq!(cities(&previewed), ["Berlin", "Lisbon"]);
+    assert_eq!(previewed["addresses"]["totalCount"], 2);
+    let unchanged = preview(&app, &keep, &dup, json!({})).await;
+    assert_eq!(cities(&unchanged), ["Berlin"]);
 
     let merged = merge(&app, &keep, &dup, overrides.clone()).await;
     assert_eq!(
