@@ -240,9 +240,9 @@ impl CustomerMutation {
     /// customer's fields the merge filled or changed are put back unless
     /// changed since, and what was added to it since the merge stays with
     /// it. Both customers, the kept one first. `NOT_FOUND` once the window
-    /// has ended, after an undo, or once either customer was deleted or
-    /// erased; `CONFLICT` when another customer has since taken the
-    /// duplicate's email or phone. Needs `write:customers`.
+    /// has ended, after an undo, or once the kept customer was deleted,
+    /// erased or merged into another; `CONFLICT` when another customer has
+    /// since taken the duplicate's email or phone. Needs `write:customers`.
     #[graphql(guard = "ScopeGuard(Scope::WriteCustomers)")]
     async fn undo_merge(
         &self,
