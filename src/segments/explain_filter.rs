@@ -11,7 +11,7 @@ use super::compile::Env;
 use super::repo;
 use crate::error::{AppError, AppResult};
 use crate::ids::CustomerId;
-use crate::profiles::CustomerFilter;
+use crate::profiles::{CustomerFilter, query};
 use crate::tenancy::TenantId;
 
 /// One condition of a tree and whether the customer meets it.
@@ -37,18 +37,21 @@ pub async fn explain(
     {
         return Ok(None);
     }
-    let tree = stored.combined(&env.fields)?;
-    let json = tree
-        .to_value()
-        .into_json()
-        .map_err(|e| AppError::Internal(e.into()))?;
-    let root = if stored.filter.is_some() {
-        "filter"
-    } else {
-        "query"
+    // The filter and the query both hold: each is explained on its own,
+    // under its own name.
+    let queried = match &stored.query {
+        Some(text) => Some(query::read(text, &env.fields, "query")?),
+        None => None,
     };
     let mut parts = Vec::new();
-    walk(&json, root, &mut parts);
+    for (root, tree) in [("filter", &stored.filter), ("query", &queried)] {
+        let Some(tree) = tree else { continue };
+        let json = tree
+            .to_value()
+            .into_json()
+            .map_err(|e| AppError::Internal(e.into()))?;
+        walk(&json, root, &mut parts);
+    }
     let filter_env = env.filter_env();
     let mut conditions = Vec::new();
     for (i, (path, key, value)) in parts.iter().enumerate() {
@@ -84,7 +87,7 @@ fn walk(node: &Value, path: &str, out: &mut Vec<(String, String, Value)>) {
             continue;
         }
         let at = format!("{path}.{key}");
-        out.push((at.clone(), key.clone(), value.clone()));
+        out.push((at.clone(), key.clone(), without_nulls(value.clone())));
         match (key.as_str(), value) {
             ("and" | "or", Value::Array(list)) => {
                 for (i, nested) in list.iter().enumerate() {
@@ -94,5 +97,21 @@ fn walk(node: &Value, path: &str, out: &mut Vec<(String, String, Value)>) {
             ("not", nested) => walk(nested, &at, out),
             _ => {}
         }
+    }
+}
+
+/// A value as a client would write it: the fields left null dropped, at
+/// every depth.
+fn without_nulls(value: Value) -> Value {
+    match value {
+        Value::Object(fields) => Value::Object(
+            fields
+                .into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
+        other => other,
     }
 }

@@ -31,7 +31,7 @@ pub(super) async fn env(session: &Session, defs: &[Definition]) -> AppResult<Env
 /// The evaluation context, with the tenant's RFM breakpoints when
 /// `breakpoints` asks for them and its custom field definitions when
 /// `fields` does.
-async fn env_with(session: &Session, breakpoints: bool, fields: bool) -> AppResult<Env> {
+pub(super) async fn env_with(session: &Session, breakpoints: bool, fields: bool) -> AppResult<Env> {
     let breakpoints = if breakpoints {
         let loaded = session.loaders.get::<BreakpointLoader>().load_one(()).await;
         Some(

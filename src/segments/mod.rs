@@ -82,6 +82,22 @@ impl StoredFilter {
             None => Ok(self.filter.clone().unwrap_or_default()),
         }
     }
+
+    /// Whether the filter or the query names an RFM segment.
+    pub fn needs_breakpoints(&self) -> bool {
+        self.filter
+            .as_ref()
+            .is_some_and(CustomerFilter::needs_breakpoints)
+            || self.query.as_deref().is_some_and(query::names_rfm)
+    }
+
+    /// Whether the filter or the query names a custom field.
+    pub fn needs_fields(&self) -> bool {
+        self.filter
+            .as_ref()
+            .is_some_and(CustomerFilter::needs_fields)
+            || self.query.as_deref().is_some_and(query::names_fields)
+    }
 }
 
 impl Definition {
@@ -129,20 +145,15 @@ impl Definition {
 
     pub fn needs_breakpoints(&self) -> bool {
         compile::needs_breakpoints(&self.rules)
-            || self.filter.as_ref().is_some_and(|f| {
-                f.filter
-                    .as_ref()
-                    .is_some_and(CustomerFilter::needs_breakpoints)
-                    || f.query.as_deref().is_some_and(query::names_rfm)
-            })
+            || self
+                .filter
+                .as_ref()
+                .is_some_and(StoredFilter::needs_breakpoints)
     }
 
     /// Whether the condition needs the tenant's custom field definitions.
     pub fn needs_fields(&self) -> bool {
-        self.filter.as_ref().is_some_and(|f| {
-            f.filter.as_ref().is_some_and(CustomerFilter::needs_fields)
-                || f.query.as_deref().is_some_and(query::names_fields)
-        })
+        self.filter.as_ref().is_some_and(StoredFilter::needs_fields)
     }
 }
 

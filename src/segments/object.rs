@@ -8,7 +8,7 @@ use super::input::{MatchInput, SegmentType};
 use super::loader::{CustomerSegmentsLoader, MemberCountLoader};
 use super::members::{env, filter_scope, membership};
 use super::rule::{self, RawRule};
-use super::{Definition, Match, explain, explain_filter, repo};
+use super::{Definition, Env, Match, StoredFilter, explain, explain_filter, repo};
 use crate::auth::Scope;
 use crate::error::not_found;
 use crate::graphql::ContextExt;
@@ -20,6 +20,7 @@ use crate::ids::{self, Kind};
 use crate::profiles::{
     CustomerConnection, CustomerFilter, CustomerSort, customer_connection, repo as customers,
 };
+use crate::tenancy::TenantId;
 
 /// A stored rule, as given.
 pub struct SegmentRule(RawRule);
@@ -51,6 +52,34 @@ pub struct RuleMatch {
     index: usize,
     matched: bool,
     actual: Value,
+}
+
+/// Each condition of a filter and query tree, as `explain` answers it;
+/// `NOT_FOUND` when the tenant has no such customer.
+pub(super) async fn explained(
+    db: &impl sea_orm::ConnectionTrait,
+    tenant: &TenantId,
+    customer: &CustomerId,
+    stored: &StoredFilter,
+    env: &Env,
+) -> Result<Vec<RuleMatch>> {
+    let parts = explain_filter::explain(db, tenant, customer, stored, env)
+        .await?
+        .ok_or(not_found("customer"))?;
+    Ok(parts
+        .into_iter()
+        .enumerate()
+        .map(|(index, part)| RuleMatch {
+            rule: RawRule {
+                field: part.path,
+                operator: "filter".into(),
+                value: part.value,
+            },
+            index,
+            matched: part.matched,
+            actual: Value::Null,
+        })
+        .collect())
 }
 
 /// Whether a customer meets one rule of a segment, and the customer's
@@ -199,23 +228,7 @@ impl Segment {
         let env = env(session, std::slice::from_ref(&def)).await?;
         let (db, tenant) = (&session.db, session.tenant());
         if let Some(stored) = &def.filter {
-            let parts = explain_filter::explain(db, tenant, &key, stored, &env)
-                .await?
-                .ok_or(not_found("customer"))?;
-            return Ok(parts
-                .into_iter()
-                .enumerate()
-                .map(|(index, part)| RuleMatch {
-                    rule: RawRule {
-                        field: part.path,
-                        operator: "filter".into(),
-                        value: part.value,
-                    },
-                    index,
-                    matched: part.matched,
-                    actual: Value::Null,
-                })
-                .collect());
+            return explained(db, tenant, &key, stored, &env).await;
         }
         let (row, matched) = repo::rule_matches(db, tenant, &key, &def.rules, &env)
             .await?

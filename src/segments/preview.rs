@@ -1,12 +1,16 @@
 //! `segmentPreview`: who a filter would hold as a segment, before it is
-//! saved, with the same pagination and count as a list.
+//! saved, with the same pagination and count as a list, and `explain`
+//! for one customer.
 
-use async_graphql::{Context, Object, Result};
+use async_graphql::{Context, ID, Object, Result};
 
-use super::members::filter_scope;
+use super::StoredFilter;
+use super::members::{env_with, filter_scope};
+use super::object::{RuleMatch, explained};
 use crate::auth::Scope;
 use crate::graphql::pagination::Page;
 use crate::graphql::{ContextExt, Count, ScopeGuard};
+use crate::ids::CustomerId;
 use crate::profiles::{
     CustomerConnection, CustomerFilter, count_limit, customer_connection, customer_count_up_to,
     query,
@@ -14,6 +18,9 @@ use crate::profiles::{
 
 /// A filter seen as a segment would be: its customers and their count.
 pub struct SegmentPreview {
+    /// The filter and query as given, for `explain`.
+    given: StoredFilter,
+    /// The one filter they mean.
     filter: Option<CustomerFilter>,
     page: Page,
 }
@@ -34,6 +41,24 @@ impl SegmentPreview {
     async fn customers(&self, ctx: &Context<'_>) -> Result<CustomerConnection> {
         let scope = filter_scope(ctx, self.filter.as_ref()).await?;
         customer_connection(ctx, self.page.clone(), self.filter.clone(), None, scope).await
+    }
+
+    /// Condition by condition, whether the customer meets the filter and
+    /// the query, as `Segment.explain` answers for a saved segment: each
+    /// `rule.field` is the condition's path (`filter.or[1].country`,
+    /// `query.and[0].tags`), `rule.operator` is `filter`, `rule.value`
+    /// what it holds, and `actual` null. `NOT_FOUND` for a customer your
+    /// tenant does not have.
+    async fn explain(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The customer's ID (`cus_…`).")] customer_id: ID,
+    ) -> Result<Vec<RuleMatch>> {
+        let session = ctx.session()?;
+        let key = CustomerId::require(&customer_id)?;
+        let given = &self.given;
+        let env = env_with(session, given.needs_breakpoints(), given.needs_fields()).await?;
+        explained(&session.db, session.tenant(), &key, given, &env).await
     }
 }
 
@@ -60,8 +85,16 @@ impl SegmentPreviewQuery {
     ) -> Result<SegmentPreview> {
         let page = Page::from_params(first, after, None, None)?;
         let session = ctx.session()?;
+        let given = StoredFilter {
+            filter: filter.clone(),
+            query: query.clone(),
+        };
         let filter =
             query::with_query(&session.db, session.tenant(), filter, query.as_deref()).await?;
-        Ok(SegmentPreview { filter, page })
+        Ok(SegmentPreview {
+            given,
+            filter,
+            page,
+        })
     }
 }

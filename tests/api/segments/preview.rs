@@ -1,5 +1,5 @@
 //! `segmentPreview`: a filter's customers and count before any segment is
-//! saved, paged as lists are, priced by its page.
+//! saved, paged as lists are, priced by its page; `explain` of a customer.
 
 use serde_json::{Value, json};
 
@@ -74,7 +74,67 @@ async fn a_preview_costs_its_page(backend: Backend) {
     assert!(preview > 9 * small, "{preview} {small}");
 }
 
+/// `explain` of a preview: the filter's conditions under `filter`, the
+/// query's under `query`, each as written.
+async fn a_preview_explains_a_customer(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let vip = app
+        .create_customer(
+            "acme",
+            json!({ "email": "vip@acme.example", "tags": ["vip"], "address": { "country": "DE" } }),
+        )
+        .await;
+    const EXPLAIN: &str = "query($f: CustomerFilter, $q: String, $c: ID!) { segmentPreview(filter: $f, query: $q) { explain(customerId: $c) { rule { field operator value } matched } } }";
+    let filter = json!({ "or": [{ "tags": ["vip"] }, { "country": "FR" }] });
+    let explained = app
+        .gql(
+            "acme",
+            EXPLAIN,
+            json!({ "f": filter, "q": "-country:DE", "c": vip }),
+        )
+        .await
+        .ok();
+    let parts: Vec<(String, Value, bool)> = explained["segmentPreview"]["explain"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            assert_eq!(p["rule"]["operator"], "filter");
+            (
+                p["rule"]["field"].as_str().unwrap().to_owned(),
+                p["rule"]["value"].clone(),
+                p["matched"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        parts,
+        [
+            (
+                "filter.or".to_owned(),
+                json!([{ "tags": ["vip"] }, { "country": "FR" }]),
+                true
+            ),
+            ("filter.or[0].tags".to_owned(), json!(["vip"]), true),
+            ("filter.or[1].country".to_owned(), json!("FR"), false),
+            ("query.not".to_owned(), json!({ "country": "DE" }), false),
+            ("query.not.country".to_owned(), json!("DE"), true),
+        ]
+    );
+
+    // Another tenant's customer is not found.
+    let theirs = app
+        .gql(
+            "other",
+            EXPLAIN,
+            json!({ "f": filter, "q": "-country:DE", "c": vip }),
+        )
+        .await;
+    assert_eq!(theirs.code(), "NOT_FOUND");
+}
+
 backend_tests!(
     a_filter_is_previewed_without_saving,
-    a_preview_costs_its_page
+    a_preview_costs_its_page,
+    a_preview_explains_a_customer,
 );
