@@ -205,12 +205,14 @@ fn bounds<T: Copy>(
     })
 }
 
+/// Most characters of a term's text, as the filters take it.
+const MAX_TEXT: usize = 255;
+
 fn search(t: &Term) -> Result<String, QueryError> {
-    const MAX: usize = 255;
-    if t.value.chars().count() > MAX {
+    if t.value.chars().count() > MAX_TEXT {
         return Err(QueryError::new(
             t.at,
-            format!("a search is at most {MAX} characters"),
+            format!("a search is at most {MAX_TEXT} characters"),
         ));
     }
     Ok(t.value.clone())
@@ -246,6 +248,14 @@ fn term(t: &Term, fields: &Fields) -> Lowered {
         return Err(QueryError::new(
             t.value_at,
             format!("`{name}` cannot be compared with {:?}", cmp.operator()),
+        ));
+    }
+    if let Cmp::Equals(v) | Cmp::StartsWith(v) = &cmp
+        && v.chars().count() > MAX_TEXT
+    {
+        return Err(QueryError::new(
+            t.value_at,
+            format!("a value is at most {MAX_TEXT} characters"),
         ));
     }
     let text = || match &cmp {

@@ -122,6 +122,8 @@ fn tokens(text: &str) -> Result<Vec<(Token, usize)>, QueryError> {
             // (`2024-01-01`) it is part of the word.
             out.push((Token::Minus, i));
             i += 1;
+        } else if c == '-' {
+            return Err(QueryError::new(i, "`-` needs a term right after it"));
         } else if c == '"' {
             let (phrase, next) = phrase(&chars, i)?;
             out.push((Token::Phrase(phrase), i));
@@ -163,6 +165,7 @@ fn tokens(text: &str) -> Result<Vec<(Token, usize)>, QueryError> {
 }
 
 /// The phrase opened by the quote at `open`, and the character after it.
+/// A phrase of nothing but spaces would match every customer: refused.
 fn phrase(chars: &[char], open: usize) -> Result<(String, usize), QueryError> {
     let mut text = String::new();
     let mut i = open + 1;
@@ -171,6 +174,9 @@ fn phrase(chars: &[char], open: usize) -> Result<(String, usize), QueryError> {
             '\\' if matches!(chars.get(i + 1), Some('"' | '\\')) => {
                 text.push(chars[i + 1]);
                 i += 2;
+            }
+            '"' if text.trim().is_empty() => {
+                return Err(QueryError::new(open, "an empty phrase"));
             }
             '"' => return Ok((text, i + 1)),
             c => {
@@ -355,6 +361,22 @@ mod tests {
         ] {
             assert_eq!(shape(&parse(query).unwrap()), tree, "{query}");
         }
+    }
+
+    #[test]
+    fn a_lone_minus_and_an_empty_phrase_are_refused_where_they_stand() {
+        for (query, at) in [
+            ("tag:vip -", 8),
+            ("-", 0),
+            ("(tag:a - ) b", 7),
+            ("\"\"", 0),
+            ("tag:vip \" \"", 8),
+            ("name:\"\"", 5),
+        ] {
+            let refused = parse(query).expect_err(query);
+            assert_eq!(refused.position, at, "{query}: {refused:?}");
+        }
+        assert!(parse("created:2024-01-01 -tag:a").is_ok());
     }
 
     #[test]
