@@ -72,3 +72,13 @@ pub enum BulkStatus {
     #[sea_orm(string_value = "CANCELLED")]
     Cancelled,
 }
+
+impl BulkStatus {
+    /// Whether the operation has ended (it never moves on again).
+    pub fn ended(self) -> bool {
+        matches!(
+            self,
+            BulkStatus::Completed | BulkStatus::Failed | BulkStatus::Cancelled
+        )
+    }
+}

@@ -471,7 +471,42 @@ async fn a_cancelled_operation_does_no_more(backend: Backend) {
     );
 }
 
+async fn a_subscription_starts_with_the_state_and_completes_at_the_end(backend: Backend) {
+    let app = spawn_app(backend).await;
+    seed(&app, 4).await;
+    let tag = start(&app, "acme", json!({ "action": "TAG", "selection": { "filter": { "country": "DE" } }, "tags": ["late"] })).await;
+    let done = finished(&app, "acme", &tag).await;
+    assert_eq!(done["status"], "COMPLETED", "{done}");
+
+    // Subscribed after the end: the state at once, then complete.
+    const UPDATED: &str =
+        "subscription($id: ID!) { bulkOperationUpdated(id: $id) { id status processed } }";
+    let mut ws = Ws::ready(&app, &app.token("acme")).await;
+    ws.subscribe("late", UPDATED, json!({ "id": tag })).await;
+    let first = ws.recv().await.expect("the state");
+    assert_eq!(first["type"], "next", "{first}");
+    assert_eq!(
+        first["payload"]["data"]["bulkOperationUpdated"],
+        json!({ "id": tag, "status": "COMPLETED", "processed": 2 })
+    );
+    let last = ws.recv().await.expect("the end");
+    assert_eq!(last, json!({ "type": "complete", "id": "late" }));
+
+    // Another tenant's operation is not found, like one that never was.
+    let mut theirs = Ws::ready(&app, &app.token("other")).await;
+    theirs
+        .subscribe("foreign", UPDATED, json!({ "id": tag }))
+        .await;
+    let refused = theirs.recv().await.expect("an error");
+    assert_eq!(refused["type"], "error", "{refused}");
+    assert_eq!(
+        refused["payload"][0]["extensions"]["code"], "NOT_FOUND",
+        "{refused}"
+    );
+}
+
 backend_tests!(
+    a_subscription_starts_with_the_state_and_completes_at_the_end,
     each_action_changes_its_selection_only,
     exports_are_files_behind_signed_links,
     an_export_file_goes_after_its_retention,
