@@ -73,7 +73,8 @@ pub struct WebhookMutation;
 #[Object]
 impl WebhookMutation {
     /// Registers a URL for events (`customer.created`, `customer.updated`,
-    /// `customer.deleted`, `data_request.completed`). The response carries
+    /// `customer.deleted`, `data_request.completed`, `segment.entered`,
+    /// `segment.exited`). The response carries
     /// the signing secret, shown this once. URLs on loopback, private or
     /// link-local addresses are refused (unless the server allows them). A
     /// tenant has at most 20 endpoints. Needs `write:webhooks`.
@@ -83,7 +84,7 @@ impl WebhookMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "An http(s) URL of a public host; at most 2,048 characters.")] url: String,
         #[graphql(
-            desc = "The events to send there, at least one: `customer.created`, `customer.updated`, `customer.deleted`, `data_request.completed`."
+            desc = "The events to send there, at least one: `customer.created`, `customer.updated`, `customer.deleted`, `data_request.completed`, `segment.entered`, `segment.exited`."
         )]
         events: Vec<String>,
         #[graphql(desc = "What the endpoint is for; up to 500 characters.")] description: Option<
