@@ -255,7 +255,15 @@ async fn bad_queries_point_at_the_character(backend: Backend) {
             "nest at most",
         ),
         ("", 0, "empty"),
-    ] {
+        ("tag:vip -", 8, "needs a term"),
+        ("name:\"\"", 5, "empty phrase"),
+        ("tag:vip \" \"", 8, "empty phrase"),
+    ]
+    .into_iter()
+    .map(|(q, at, says)| (q.to_owned(), at, says))
+    .chain([(format!("city:{}", "x".repeat(256)), 5, "at most 255")])
+    {
+        let query = query.as_str();
         let refused = app.gql("acme", LIST, json!({ "q": query })).await;
         assert_eq!(refused.code(), "BAD_USER_INPUT", "{query}");
         assert_eq!(refused.field(), "query", "{query}");
