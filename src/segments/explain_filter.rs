@@ -10,6 +10,7 @@ use super::StoredFilter;
 use super::compile::Env;
 use super::repo;
 use crate::error::{AppError, AppResult};
+use crate::graphql::input;
 use crate::ids::CustomerId;
 use crate::profiles::{CustomerFilter, query};
 use crate::tenancy::TenantId;
@@ -87,7 +88,7 @@ fn walk(node: &Value, path: &str, out: &mut Vec<(String, String, Value)>) {
             continue;
         }
         let at = format!("{path}.{key}");
-        out.push((at.clone(), key.clone(), without_nulls(value.clone())));
+        out.push((at.clone(), key.clone(), input::without_nulls(value.clone())));
         match (key.as_str(), value) {
             ("and" | "or", Value::Array(list)) => {
                 for (i, nested) in list.iter().enumerate() {
@@ -97,21 +98,5 @@ fn walk(node: &Value, path: &str, out: &mut Vec<(String, String, Value)>) {
             ("not", nested) => walk(nested, &at, out),
             _ => {}
         }
-    }
-}
-
-/// A value as a client would write it: the fields left null dropped, at
-/// every depth.
-fn without_nulls(value: Value) -> Value {
-    match value {
-        Value::Object(fields) => Value::Object(
-            fields
-                .into_iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k, without_nulls(v)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
-        other => other,
     }
 }
