@@ -112,10 +112,10 @@ impl BulkOperation {
         &self.0.created_by
     }
 
-    /// The selection as given (`filter`, `query`, `segment` or `ids`, with
-    /// row keys).
-    async fn selection(&self) -> Json<&Value> {
-        Json(&self.0.selection)
+    /// The selection as given: `filter`, `query`, `segmentId` or `ids`
+    /// (`cus_…`), as the input took them.
+    async fn selection(&self) -> Json<Value> {
+        Json(as_given(&self.0.selection))
     }
 
     /// When it was started.
@@ -127,4 +127,26 @@ impl BulkOperation {
     async fn completed_at(&self) -> Option<DateTime> {
         self.0.completed_at.map(DateTime)
     }
+}
+
+/// A stored selection in the input's terms: its row keys as IDs.
+fn as_given(stored: &Value) -> Value {
+    let mut given = stored.clone();
+    let Some(fields) = given.as_object_mut() else {
+        return given;
+    };
+    if let Some(segment) = fields.remove("segment") {
+        let id = segment.as_str().map_or(Value::Null, |key| {
+            Value::String(ids::encode(Kind::Segment, key).0)
+        });
+        fields.insert("segmentId".to_owned(), id);
+    }
+    if let Some(Value::Array(keys)) = fields.get_mut("ids") {
+        for key in keys.iter_mut() {
+            if let Some(row) = key.as_str() {
+                *key = Value::String(ids::encode(Kind::Customer, row).0);
+            }
+        }
+    }
+    given
 }
