@@ -151,11 +151,18 @@ impl Column {
 /// One customer as a line of the file (with its newline).
 pub fn line(csv: bool, columns: &[Column], row: &customer::Model, tags: &[String]) -> String {
     if !csv {
-        let object: serde_json::Map<String, Value> = columns
-            .iter()
-            .map(|c| (c.name().to_owned(), c.value(row, tags)))
-            .collect();
-        return format!("{}\n", Value::Object(object));
+        // Written key by key: the object keeps the columns' order.
+        let mut line = String::from("{");
+        for (i, c) in columns.iter().enumerate() {
+            if i > 0 {
+                line.push(',');
+            }
+            line.push_str(&Value::String(c.name().to_owned()).to_string());
+            line.push(':');
+            line.push_str(&c.value(row, tags).to_string());
+        }
+        line.push_str("}\n");
+        return line;
     }
     let cells: Vec<String> = columns
         .iter()

@@ -159,6 +159,16 @@ pub fn plan(input: BulkOperationInput) -> AppResult<Planned> {
                 "columns",
                 "give 1 to 50 columns",
             )?;
+            if let Some(twice) = columns
+                .iter()
+                .enumerate()
+                .find_map(|(i, c)| columns[..i].contains(c).then_some(c))
+            {
+                return Err(bad_input(
+                    "input.columns",
+                    format!("{} is given twice", twice.name()),
+                ));
+            }
             params.insert("format".into(), json!(format.name()));
             params.insert(
                 "columns".into(),
