@@ -64,9 +64,11 @@ impl BulkOperationQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Returns the first n items (1–100; 25 by default).")] first: Option<i32>,
         #[graphql(desc = "Returns the items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Returns the last n items (1–100; 25 by default).")] last: Option<i32>,
+        #[graphql(desc = "Returns the items before this cursor.")] before: Option<String>,
     ) -> Result<ListConnection<BulkOperation>> {
         let session = ctx.session()?;
-        let page = Page::from_params(first, after, None, None)?;
+        let page = Page::from_params(first, after, last, before)?;
         let keyset = Keyset {
             sort: &CREATED_AT,
             id: bulk_operation::Column::Id,
