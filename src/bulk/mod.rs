@@ -51,10 +51,11 @@ pub const MAX_ERRORS: usize = 50;
 const KIND: &str = "bulk_operation";
 
 /// Refuses a planned operation whose selection does not compile (a bad
-/// filter or query, an unknown segment) before anything is stored.
+/// filter or query, an unknown segment) or names an unknown customer,
+/// before anything is stored.
 pub async fn check(db: &DatabaseConnection, tenant: &TenantId, planned: &Planned) -> AppResult<()> {
     selection::condition(db, tenant, &planned.selection).await?;
-    Ok(())
+    selection::check_ids(db, tenant, &planned.selection).await
 }
 
 /// Stores a planned operation `QUEUED` and, when `queued`, enqueues its
