@@ -88,12 +88,17 @@ impl SegmentMutation {
             let env = checking_env(&session.db, tenant).await?;
             checked_definition(input.rules, input.filter, input.query, &env)?
         } else {
-            if input.rules.as_ref().is_some_and(|r| !r.is_empty())
-                || input.filter.is_some()
-                || input.query.is_some()
-            {
-                return Err(bad_input(
+            let given = [
+                (
                     "input.rules",
+                    input.rules.as_ref().is_some_and(|r| !r.is_empty()),
+                ),
+                ("input.filter", input.filter.is_some()),
+                ("input.query", input.query.is_some()),
+            ];
+            if let Some((field, _)) = given.into_iter().find(|(_, given)| *given) {
+                return Err(bad_input(
+                    field,
                     "a static segment has members, not rules, a filter or a query",
                 )
                 .into());
@@ -174,10 +179,15 @@ impl SegmentMutation {
             .ok_or(not_found("segment"))?;
         let before = row.clone();
         let mut redefined = false;
-        if input.rules.is_some() || input.filter.is_some() || input.query.is_some() {
+        let given = [
+            ("input.rules", input.rules.is_some()),
+            ("input.filter", input.filter.is_some()),
+            ("input.query", input.query.is_some()),
+        ];
+        if let Some((field, _)) = given.into_iter().find(|(_, given)| *given) {
             if row.kind != SegmentKind::Dynamic {
                 return Err(bad_input(
-                    "input.rules",
+                    field,
                     "a static segment has members, not rules, a filter or a query",
                 )
                 .into());

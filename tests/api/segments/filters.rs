@@ -242,7 +242,11 @@ async fn bad_definitions_are_refused_and_save_nothing(backend: Backend) {
         ),
         (
             json!({ "name": "F", "type": "STATIC", "query": "tag:vip" }),
-            "input.rules",
+            "input.query",
+        ),
+        (
+            json!({ "name": "F", "type": "STATIC", "filter": { "tags": ["vip"] } }),
+            "input.filter",
         ),
         (json!({ "name": "G" }), "input.rules"),
     ] {
