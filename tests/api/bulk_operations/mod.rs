@@ -11,7 +11,9 @@ use sea_orm::{EntityTrait as _, PaginatorTrait as _};
 use serde_json::{Value, json};
 
 use crate::helpers::ws::Ws;
-use crate::helpers::{Backend, SECRET, TestApp, record_order, spawn_app, spawn_app_with};
+use crate::helpers::{
+    Backend, SECRET, TestApp, record_order, spawn_app, spawn_app_with, unknown_customer_id,
+};
 
 const START: &str =
     "mutation($i: BulkOperationInput!) { startBulkOperation(input: $i) { id status action } }";
@@ -144,6 +146,19 @@ async fn each_action_changes_its_selection_only(backend: Backend) {
         emails(&app, "acme", json!({ "status": "ARCHIVED" })).await,
         ["c000@acme.example", "c001@acme.example"]
     );
+    // The selection reads back as it was given, IDs and all.
+    let given = app
+        .gql(
+            "acme",
+            "query($id: ID!) { bulkOperation(id: $id) { selection } }",
+            json!({ "id": archive }),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        given["bulkOperation"]["selection"],
+        json!({ "ids": [ids[0], ids[1]] })
+    );
 
     // ADD_TO_SEGMENT, then REMOVE_FROM_SEGMENT by the segment itself.
     let segment = app
@@ -232,9 +247,29 @@ async fn each_action_changes_its_selection_only(backend: Backend) {
         )
         .await
         .ok();
+    let actions: Vec<&str> = listed["bulkOperations"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions.len(), 6);
+    // Backward from the end: the oldest, the first one started.
+    let oldest = app
+        .gql(
+            "acme",
+            "{ bulkOperations(last: 2) { nodes { action } pageInfo { hasPreviousPage } } }",
+            json!({}),
+        )
+        .await
+        .ok();
     assert_eq!(
-        listed["bulkOperations"]["nodes"].as_array().unwrap().len(),
-        6
+        oldest["bulkOperations"]["nodes"],
+        json!([{ "action": actions[4] }, { "action": actions[5] }])
+    );
+    assert_eq!(
+        oldest["bulkOperations"]["pageInfo"]["hasPreviousPage"],
+        true
     );
 }
 
@@ -305,6 +340,12 @@ async fn exports_are_files_behind_signed_links(backend: Backend) {
             json!({ "id": first, "email": "c000@acme.example", "totalSpent": "0.00", "metadata": {} })
         ]
     );
+    // Each line keeps the columns' order.
+    let keys: Vec<usize> = ["\"id\":", "\"email\":", "\"totalSpent\":", "\"metadata\":"]
+        .iter()
+        .map(|key| body.find(key).unwrap())
+        .collect();
+    assert!(keys.is_sorted(), "{body}");
 }
 
 /// An export's file is kept `--export-retention` after the operation
@@ -366,7 +407,27 @@ async fn an_export_file_goes_after_its_retention(backend: Backend) {
 
 async fn bad_inputs_start_nothing(backend: Backend) {
     let app = spawn_app(backend).await;
-    seed(&app, 2).await;
+    let ours = seed(&app, 2).await;
+    // IDs of no customer of the tenant: unknown, or another tenant's.
+    let theirs = app
+        .gql(
+            "other",
+            "{ customers(first: 1) { nodes { id } } }",
+            json!({}),
+        )
+        .await
+        .ok()["customers"]["nodes"][0]["id"]
+        .clone();
+    for ids in [json!([ours[0], unknown_customer_id()]), json!([theirs])] {
+        let refused = app
+            .gql(
+                "acme",
+                START,
+                json!({ "i": { "action": "TAG", "selection": { "ids": ids }, "tags": ["a"] } }),
+            )
+            .await;
+        assert_eq!(refused.code(), "NOT_FOUND", "{ids}");
+    }
     for (input, field) in [
         (
             json!({ "action": "TAG", "selection": {}, "tags": ["a"] }),
@@ -399,6 +460,10 @@ async fn bad_inputs_start_nothing(backend: Backend) {
         (
             json!({ "action": "TAG", "selection": { "ids": [] }, "tags": ["a"] }),
             "input.selection.ids",
+        ),
+        (
+            json!({ "action": "EXPORT", "selection": { "query": "tag:a" }, "columns": ["ID", "EMAIL", "ID"] }),
+            "input.columns",
         ),
     ] {
         let refused = app.gql("acme", START, json!({ "i": input })).await;
