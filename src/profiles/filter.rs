@@ -64,10 +64,11 @@ pub struct CustomerFilter {
     pub min_total_spent: Option<Decimal>,
     /// Has spent at most this much to date (the sum of paid orders).
     pub max_total_spent: Option<Decimal>,
-    /// The average paid order is at least this much (customers without a
-    /// paid order have none).
+    /// The average paid order, as `averageOrderValue` shows it (whole
+    /// cents, rounded half up), is at least this much (customers without
+    /// a paid order have none).
     pub min_average_order_value: Option<Decimal>,
-    /// The average paid order is at most this much.
+    /// The average paid order, as shown, is at most this much.
     pub max_average_order_value: Option<Decimal>,
     /// The RFM segment is one of these (`NONE`: no paid order).
     pub rfm_segment: Option<Vec<RfmSegment>>,

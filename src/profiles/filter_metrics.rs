@@ -6,6 +6,7 @@ use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::{ColumnTrait as _, Condition};
 
 use super::filter::{CustomerFilter, FilterEnv};
+use super::metrics::average_order_cents_sql;
 use crate::error::{AppError, AppResult, bad_input};
 
 /// The largest average order value a filter compares with, in cents: its
@@ -48,19 +49,17 @@ impl CustomerFilter {
                 ));
             }
         }
-        // The average is `spent / orders`; compared as `spent ≥ x · orders`
-        // it stays in whole cents, with no division and no rounding.
-        let spent = || Expr::col((customer::Entity, C::TotalSpentCents));
-        let times_orders = |cents: i64| Expr::col((customer::Entity, C::TotalOrders)).mul(cents);
+        // The average as shown (whole cents, rounded half up), so that a
+        // customer shown at 74.21 is found by 74.21.
         if let Some(amount) = self.min_average_order_value {
             cond = cond
                 .add(C::TotalOrders.gt(0))
-                .add(spent().gte(times_orders(amount.cents())));
+                .add(average_order_cents_sql().gte(amount.cents()));
         }
         if let Some(amount) = self.max_average_order_value {
             cond = cond
                 .add(C::TotalOrders.gt(0))
-                .add(spent().lte(times_orders(amount.cents())));
+                .add(average_order_cents_sql().lte(amount.cents()));
         }
         let metrics = || {
             env.metrics.ok_or_else(|| {

@@ -88,3 +88,44 @@ pub trait Metrics: Send + Sync {
     /// The churn risk, 0–1; NULL for a customer without a paid order.
     fn churn_risk(&self) -> Expr;
 }
+
+/// A customer's average paid order in whole cents, rounded half up as
+/// `averageOrderValue` shows it: `(2 · spent + orders) / (2 · orders)`,
+/// whose integer division truncates toward zero here and on both
+/// databases alike ([`average_order_cents_sql`]); none without a paid
+/// order.
+pub fn average_order_cents(spent_cents: i64, orders: i64) -> Option<i64> {
+    (orders > 0).then(|| {
+        let (spent, orders) = (i128::from(spent_cents), i128::from(orders));
+        i64::try_from((2 * spent + orders) / (2 * orders)).unwrap_or(i64::MAX)
+    })
+}
+
+/// [`average_order_cents`] in SQL over `customers`: NULL without a paid
+/// order. Sorts and filters by it, so that both agree with what is shown.
+pub fn average_order_cents_sql() -> Expr {
+    use entity::customer::{Column as C, Entity};
+    use sea_orm::sea_query::ExprTrait as _;
+    let col = |c: C| Expr::col((Entity, c));
+    Expr::case(
+        col(C::TotalOrders).gt(0),
+        col(C::TotalSpentCents)
+            .mul(2)
+            .add(col(C::TotalOrders))
+            .div(col(C::TotalOrders).mul(2)),
+    )
+    .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_average_rounds_half_up_to_the_cent() {
+        assert_eq!(average_order_cents(14_841, 2), Some(7_421));
+        assert_eq!(average_order_cents(1_000, 3), Some(333));
+        assert_eq!(average_order_cents(1_001, 2), Some(501));
+        assert_eq!(average_order_cents(500, 0), None);
+    }
+}

@@ -6,10 +6,10 @@ use std::borrow::Cow;
 use async_graphql::{Enum, InputObject};
 use entity::customer;
 use sea_orm::DbBackend;
-use sea_orm::sea_query::{Expr, ExprTrait as _};
 
 use super::fields::Fields;
 use super::fields::filter::sort_key;
+use super::metrics::{average_order_cents, average_order_cents_sql};
 use crate::error::AppResult;
 use crate::graphql::pagination::{KeyColumn, KeyKind, KeyRead, KeyValue, SortKey};
 
@@ -33,7 +33,8 @@ pub enum CustomerSortField {
     TotalOrders,
     /// When the first paid order was placed.
     FirstOrderAt,
-    /// The average paid order, to the cent (none without a paid order).
+    /// The average paid order as `averageOrderValue` shows it, to the cent
+    /// rounded half up (none without a paid order).
     AverageOrderValue,
 }
 
@@ -126,15 +127,12 @@ impl CustomerSortField {
                 Self::AverageOrderValue => {
                     return SortKey {
                         name: Cow::Borrowed("AVERAGE_ORDER_VALUE"),
-                        column: KeyColumn::Expr(average_order_cents()),
+                        column: KeyColumn::Expr(average_order_cents_sql()),
                         kind: KeyKind::Int,
                         nullable: true,
                         value: KeyRead::Row(|m: &customer::Model| {
-                            if m.total_orders > 0 {
-                                KeyValue::Int(m.total_spent_cents / m.total_orders)
-                            } else {
-                                KeyValue::Null
-                            }
+                            average_order_cents(m.total_spent_cents, m.total_orders)
+                                .map_or(KeyValue::Null, KeyValue::Int)
                         }),
                     };
                 }
@@ -147,17 +145,4 @@ impl CustomerSortField {
             value: KeyRead::Row(value),
         }
     }
-}
-
-/// The average paid order in whole cents, truncated as integer division
-/// truncates on both databases and in Rust (so a cursor's value compares
-/// equal to the row's); NULL without a paid order.
-fn average_order_cents() -> Expr {
-    use customer::Column as C;
-    let col = |c: C| Expr::col((customer::Entity, c));
-    Expr::case(
-        col(C::TotalOrders).gt(0),
-        col(C::TotalSpentCents).div(col(C::TotalOrders)),
-    )
-    .into()
 }

@@ -254,7 +254,58 @@ async fn churn_risk_follows_the_documented_properties(backend: Backend) {
     assert!(loyal < once, "{loyal} < {once}");
 }
 
+/// The customers a filter and query find, by average order value.
+async fn by_average(app: &TestApp, filter: Value, query: Option<&str>) -> Value {
+    app.gql(
+        "shop",
+        "query($f: CustomerFilter, $q: String) { customers(filter: $f, query: $q, sort: { field: AVERAGE_ORDER_VALUE, direction: ASC }) { nodes { email } } }",
+        json!({ "f": filter, "q": query }),
+    )
+    .await
+    .ok()["customers"]["nodes"]
+        .clone()
+}
+
+/// The average order value is one number wherever it shows: shown rounded
+/// half up to the cent, filtered and sorted by that same cent.
+async fn the_average_order_value_filters_and_sorts_as_shown(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let half = app
+        .create_customer("shop", json!({ "email": "half@shop.example" }))
+        .await;
+    let even = app
+        .create_customer("shop", json!({ "email": "even@shop.example" }))
+        .await;
+    for (customer, amount, n) in [
+        (&half, "74.20", 1),
+        (&half, "74.21", 2),
+        (&even, "74.20", 3),
+    ] {
+        record_order(
+            &app,
+            "shop",
+            customer,
+            json!({ "externalId": format!("o-{n}"), "amount": amount, "currency": "EUR" }),
+        )
+        .await;
+    }
+    // 148.41 over two orders is 74.205: shown as 74.21.
+    assert_eq!(metrics(&app, &half).await["averageOrderValue"], "74.21");
+    let half_only = json!([{ "email": "half@shop.example" }]);
+    assert_eq!(
+        by_average(&app, Value::Null, Some("aov:74.21")).await,
+        half_only
+    );
+    let exact = json!({ "minAverageOrderValue": "74.21", "maxAverageOrderValue": "74.21" });
+    assert_eq!(by_average(&app, exact, None).await, half_only);
+    assert_eq!(
+        by_average(&app, Value::Null, Some("aov:74.20..74.21")).await,
+        json!([{ "email": "even@shop.example" }, { "email": "half@shop.example" }])
+    );
+}
+
 backend_tests!(
+    the_average_order_value_filters_and_sorts_as_shown,
     metrics_match_the_hand_computed_fixture,
     churn_risk_follows_the_documented_properties,
 );

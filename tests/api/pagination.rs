@@ -104,13 +104,13 @@ async fn seed_order_totals(app: &TestApp) {
 /// The node's value of a sort field, comparable as text; NULL sorts first.
 fn key(node: &Value, field: &str) -> (bool, String) {
     if field == "AVERAGE_ORDER_VALUE" {
-        // Whole cents, truncated.
+        // Whole cents, rounded half up, as `averageOrderValue` shows it.
         let orders = node["totalOrders"].as_i64().unwrap();
         let spent = node["totalSpent"].as_str().unwrap().replace('.', "");
         let spent: i64 = spent.parse().unwrap();
         return match orders {
             0 => (false, String::new()),
-            n => (true, format!("{:0>20}", spent / n)),
+            n => (true, format!("{:0>20}", (2 * spent + n) / (2 * n))),
         };
     }
     let value = match field {
