@@ -172,7 +172,7 @@ impl Cmp {
 type Span<T> = (T, T);
 
 /// Lower and upper bounds, both included, of a comparison over spans.
-fn bounds<T: Copy>(
+fn bounds<T: Copy + PartialOrd>(
     cmp: &Cmp,
     span: impl Fn(&str, usize) -> Result<Span<T>, QueryError>,
     t: &Term,
@@ -198,6 +198,14 @@ fn bounds<T: Copy>(
                 .transpose()?;
             if low.is_none() && high.is_none() {
                 return Err(QueryError::new(at, "give at least one end of the range"));
+            }
+            if let (Some(low), Some(high)) = (low, high)
+                && low.0 >= high.1
+            {
+                return Err(QueryError::new(
+                    at + low_len + 2,
+                    "the range ends before it starts",
+                ));
             }
             (low.map(|l| l.0), high.map(|h| before_end(h.1)).transpose()?)
         }

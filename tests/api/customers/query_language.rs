@@ -256,6 +256,12 @@ async fn bad_queries_point_at_the_character(backend: Backend) {
         ),
         ("", 0, "empty"),
         ("tag:vip -", 8, "needs a term"),
+        ("total_spent:10..5", 16, "ends before it starts"),
+        (
+            "created_at:2024-01-01..2023-01-01",
+            23,
+            "ends before it starts",
+        ),
         ("name:\"\"", 5, "empty phrase"),
         ("tag:vip \" \"", 8, "empty phrase"),
     ]
