@@ -121,8 +121,9 @@ pub struct ExportArgs {
     #[arg(long, value_enum, default_value = "csv")]
     pub format: ExportFormat,
 
-    /// Comma-separated columns by their API names (`email,name,tags`);
-    /// `id,email,name` when omitted.
+    /// Comma-separated columns by their API names (`email,name,tags`,
+    /// or `EMAIL,TOTAL_SPENT`, or `total_spent`); `id,email,name` when
+    /// omitted.
     #[arg(long, value_delimiter = ',')]
     pub columns: Vec<String>,
 

@@ -94,7 +94,12 @@ pub async fn export(args: ExportArgs) -> anyhow::Result<()> {
         .columns
         .iter()
         .map(|name| {
-            Column::named(name.trim()).with_context(|| format!("no column is named {name:?}"))
+            Column::named(name.trim()).with_context(|| {
+                format!(
+                    "no column is named {name:?}; the columns: {}",
+                    Column::names().join(", ")
+                )
+            })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let input = BulkOperationInput {

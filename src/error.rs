@@ -139,6 +139,11 @@ impl AppError {
     pub fn into_anyhow(self) -> anyhow::Error {
         match self {
             AppError::Internal(inner) | AppError::Unavailable(inner) => inner,
+            AppError::BadQuery { position, .. } => anyhow::anyhow!(
+                "{}: {} (at character {position}, from 0)",
+                self.code(),
+                self.message()
+            ),
             other => anyhow::anyhow!("{}: {}", other.code(), other.message()),
         }
     }

@@ -112,7 +112,14 @@ impl Column {
 
     /// The column a stored name names.
     pub fn named(name: &str) -> Option<Column> {
-        ALL.into_iter().find(|c| c.name() == name)
+        // `firstOrderAt`, `FIRST_ORDER_AT` and `first_order_at` alike.
+        let folded = |name: &str| name.replace('_', "").to_lowercase();
+        ALL.into_iter().find(|c| folded(c.name()) == folded(name))
+    }
+
+    /// Every column's name, as [`Column::named`] reads them.
+    pub fn names() -> Vec<&'static str> {
+        ALL.into_iter().map(Column::name).collect()
     }
 
     /// The customer's value, as JSON.

@@ -31,7 +31,7 @@ async fn exports_a_query_as_csv_and_json_lines(backend: Backend) {
             "--query",
             "tag:vip",
             "--columns",
-            "email,tags",
+            "email,TAGS",
             "--output",
             file.to_str().unwrap(),
         ],
@@ -63,7 +63,19 @@ async fn exports_a_query_as_csv_and_json_lines(backend: Backend) {
         .output()
         .unwrap();
     assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("a whole number"));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("a whole number"), "{said}");
+    assert!(said.contains("at character 8"), "{said}");
+
+    let unknown = crate::helpers::crm()
+        .args(["export", "--tenant", "acme", "--columns", "email,shoe_size"])
+        .env("DATABASE_URL", &app.db.url)
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+    let said = String::from_utf8_lossy(&unknown.stderr);
+    assert!(said.contains("\"shoe_size\""), "{said}");
+    assert!(said.contains("firstOrderAt"), "{said}");
 }
 
 backend_tests!(exports_a_query_as_csv_and_json_lines);
