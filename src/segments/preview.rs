@@ -91,6 +91,12 @@ impl SegmentPreviewQuery {
         };
         let filter =
             query::with_query(&session.db, session.tenant(), filter, query.as_deref()).await?;
+        // Checked once here: `count` and `customers` both compile it, and
+        // would each report the same error.
+        if let Some(filter) = &filter {
+            let env = env_with(session, filter.needs_breakpoints(), filter.needs_fields()).await?;
+            filter.compile_named("filter", &env.filter_env())?;
+        }
         Ok(SegmentPreview {
             given,
             filter,

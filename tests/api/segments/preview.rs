@@ -52,6 +52,22 @@ async fn a_filter_is_previewed_without_saving(backend: Backend) {
     assert_eq!(saved["segments"]["totalCount"], 0, "nothing is saved");
     let bad = app.gql("acme", PREVIEW, json!({ "first": 101 })).await;
     assert_eq!(bad.field(), "first");
+    // A bad filter is one error, on the filter.
+    let bad = app
+        .gql(
+            "acme",
+            PREVIEW,
+            json!({ "f": { "or": [{ "country": "XX1" }] } }),
+        )
+        .await;
+    assert_eq!(bad.code(), "BAD_USER_INPUT");
+    assert_eq!(bad.field(), "filter.or[0].country");
+    assert_eq!(
+        bad.body["errors"].as_array().unwrap().len(),
+        1,
+        "{:#}",
+        bad.body
+    );
 }
 
 /// The preview's `first` prices the customers it pages, as a list's does.
