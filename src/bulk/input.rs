@@ -214,6 +214,7 @@ fn selection(s: BulkSelectionInput) -> AppResult<Value> {
     }
     let mut stored = serde_json::Map::new();
     if let Some(filter) = s.filter {
+        filter.check_given("input.selection.filter")?;
         let json = filter
             .to_value()
             .into_json()

@@ -107,6 +107,15 @@ impl TextCondition {
         }
     }
 
+    /// Whether any comparison is given.
+    pub(super) fn compares(&self) -> bool {
+        self.equals.is_some()
+            || self.one_of.is_some()
+            || self.contains.is_some()
+            || self.starts_with.is_some()
+            || self.exists.is_some()
+    }
+
     /// The condition; errors name the part at `path`.
     pub(super) fn condition(&self, path: &str, backend: DbBackend) -> AppResult<Condition> {
         let subject = || Expr::col((customer::Entity, self.field.column()));
@@ -184,6 +193,17 @@ impl MetadataPathCondition {
             starts_with: None,
             exists: None,
         }
+    }
+
+    /// Whether any comparison is given.
+    pub(super) fn compares(&self) -> bool {
+        [&self.equals, &self.gt, &self.gte, &self.lt, &self.lte]
+            .iter()
+            .any(|v| v.is_some())
+            || self.one_of.is_some()
+            || self.contains.is_some()
+            || self.starts_with.is_some()
+            || self.exists.is_some()
     }
 
     /// The condition; errors name the part at `path`.

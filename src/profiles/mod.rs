@@ -21,6 +21,7 @@ pub mod contact;
 pub mod counts;
 pub mod fields;
 mod filter;
+mod filter_given;
 mod filter_metrics;
 pub mod filter_text;
 mod filter_tree;

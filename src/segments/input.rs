@@ -150,6 +150,9 @@ pub(super) fn checked_definition(
             query: None,
         });
     }
+    if let Some(given) = &filter {
+        given.check_given("input.filter")?;
+    }
     if filter.is_none() && query.is_none() {
         return Err(bad_input(
             "input.rules",

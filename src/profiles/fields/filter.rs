@@ -77,6 +77,15 @@ pub fn class_of(kind: FieldType) -> Option<Class> {
 }
 
 impl CustomFieldFilter {
+    /// Whether any comparison is given.
+    pub fn compares(&self) -> bool {
+        [&self.equals, &self.gt, &self.gte, &self.lt, &self.lte]
+            .iter()
+            .any(|v| v.is_some())
+            || self.one_of.is_some()
+            || self.exists.is_some()
+    }
+
     /// The condition; `field` names this filter in errors
     /// (`filter.customFields[0]`).
     pub fn condition(

@@ -465,6 +465,10 @@ async fn bad_inputs_start_nothing(backend: Backend) {
             json!({ "action": "EXPORT", "selection": { "query": "tag:a" }, "columns": ["ID", "EMAIL", "ID"] }),
             "input.columns",
         ),
+        (
+            json!({ "action": "DELETE", "selection": { "filter": { "text": [{ "field": "CITY" }] } } }),
+            "input.selection.filter.text[0]",
+        ),
     ] {
         let refused = app.gql("acme", START, json!({ "i": input })).await;
         assert_eq!(refused.code(), "BAD_USER_INPUT", "{input}");

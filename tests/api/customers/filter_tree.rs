@@ -376,6 +376,19 @@ async fn bad_trees_name_the_nested_filter(backend: Backend) {
             "filter.and[1].not.segmentId",
         ),
         (deep, "filter.not.not.not.not"),
+        // A typed condition that compares nothing would hold for everyone.
+        (
+            json!({ "fields": [{ "key": "seats" }] }),
+            "filter.fields[0]",
+        ),
+        (
+            json!({ "or": [{ "tags": ["a"] }, { "text": [{ "field": "CITY" }] }] }),
+            "filter.or[1].text[0]",
+        ),
+        (
+            json!({ "not": { "metadataPaths": [{ "path": "plan" }] } }),
+            "filter.not.metadataPaths[0]",
+        ),
     ] {
         let refused = app
             .gql(

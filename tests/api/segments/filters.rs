@@ -249,6 +249,10 @@ async fn bad_definitions_are_refused_and_save_nothing(backend: Backend) {
             "input.filter",
         ),
         (json!({ "name": "G" }), "input.rules"),
+        (
+            json!({ "name": "H", "filter": { "fields": [{ "key": "seats" }] } }),
+            "input.filter.fields[0]",
+        ),
     ] {
         let refused = app.gql("acme", CREATE, json!({ "i": input })).await;
         assert_eq!(refused.code(), "BAD_USER_INPUT", "{input}");
