@@ -92,27 +92,33 @@ const LEGAL_FORMS: &[&str] = &[
 /// Canonical first names that are short forms of each other.
 const SHORT_FORM_PAIRS: &[(&str, &str)] = &[("john", "jonathan")];
 
-/// Normalises an email for comparison: trimmed and lower-cased, a
-/// `+suffix` dropped from the local part; for Gmail also the dots in the
-/// local part dropped and googlemail.com read as gmail.com.
+/// Normalises an email for comparison: [`written_email`], and for Gmail
+/// the dots in the local part dropped too.
 pub fn normalise_email(email: &str) -> String {
+    let mut written = written_email(email);
+    if let Some((local, "gmail.com")) = written.rsplit_once('@') {
+        written = format!("{}@gmail.com", local.replace('.', ""));
+    }
+    written
+}
+
+/// An email as written, for comparing its parts: trimmed and lower-cased,
+/// a `+suffix` dropped from the local part, googlemail.com read as
+/// gmail.com.
+fn written_email(email: &str) -> String {
     let email = email.trim().to_lowercase();
-    let Some(at) = email.rfind('@') else {
+    let Some((local, domain)) = email.rsplit_once('@') else {
         return email;
     };
-    let (local, domain) = (&email[..at], &email[at + 1..]);
     let domain = if domain == "googlemail.com" {
         "gmail.com"
     } else {
         domain
     };
-    let mut local = match local.split_once('+') {
-        Some((head, _)) if !head.is_empty() => head.to_owned(),
-        _ => local.to_owned(),
+    let local = match local.split_once('+') {
+        Some((head, _)) if !head.is_empty() => head,
+        _ => local,
     };
-    if domain == "gmail.com" {
-        local.retain(|c| c != '.');
-    }
     format!("{local}@{domain}")
 }
 
@@ -476,28 +482,13 @@ fn normalised_emails(p: &Person) -> Vec<String> {
         .collect()
 }
 
-/// The emails as written, lower-cased, a `+tag` dropped: the part before
-/// `@` is compared as the customer typed it (Gmail's dots count there).
+/// The emails as written ([`written_email`]): the part before `@` is
+/// compared as the customer typed it (Gmail's dots count there).
 fn written_emails(p: &Person) -> Vec<String> {
     p.emails
         .iter()
-        .map(|e| e.trim().to_lowercase())
-        .filter(|e| !e.is_empty())
-        .map(|e| match e.rsplit_once('@') {
-            Some((local, domain)) => {
-                let local = match local.split_once('+') {
-                    Some((head, _)) if !head.is_empty() => head,
-                    _ => local,
-                };
-                let domain = if domain == "googlemail.com" {
-                    "gmail.com"
-                } else {
-                    domain
-                };
-                format!("{local}@{domain}")
-            }
-            None => e,
-        })
+        .filter(|e| !e.trim().is_empty())
+        .map(|e| written_email(e))
         .collect()
 }
 
