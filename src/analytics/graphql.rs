@@ -12,6 +12,7 @@ use crate::graphql::ContextExt;
 use crate::graphql::ScopeGuard;
 use crate::graphql::scalars::{DateTime, Decimal};
 use crate::ids;
+use crate::profiles::metrics::rounded_average;
 
 /// RFM scores: quintiles within the tenant's paying customers, 5 best;
 /// null without a paid order.
@@ -54,14 +55,9 @@ pub struct CustomerMetrics {
     pub computed_at: DateTime,
 }
 
-/// Half-up division of cents.
+/// Half-up division of cents; 0 for no `n`.
 fn average(total_cents: impl Into<i128>, n: i64) -> Decimal {
-    let (total, n) = (total_cents.into(), i128::from(n));
-    if n <= 0 {
-        Decimal(0)
-    } else {
-        Decimal((2 * total + n) / (2 * n))
-    }
+    Decimal(rounded_average(total_cents.into(), n).unwrap_or(0))
 }
 
 /// `Customer.metrics`, from the row and the tenant's breakpoints (loaded

@@ -89,16 +89,20 @@ pub trait Metrics: Send + Sync {
     fn churn_risk(&self) -> Expr;
 }
 
-/// A customer's average paid order in whole cents, rounded half up as
-/// `averageOrderValue` shows it: `(2 · spent + orders) / (2 · orders)`,
-/// whose integer division truncates toward zero here and on both
-/// databases alike ([`average_order_cents_sql`]); none without a paid
-/// order.
+/// `total` cents over `n`, in whole cents rounded half up: `(2 · total +
+/// n) / (2 · n)`, whose integer division truncates toward zero here and
+/// on both databases alike ([`average_order_cents_sql`]); none for no `n`.
+/// Every average order value the API shows is this.
+pub fn rounded_average(total_cents: i128, n: i64) -> Option<i128> {
+    let n = i128::from(n);
+    (n > 0).then(|| (2 * total_cents + n) / (2 * n))
+}
+
+/// A customer's average paid order in whole cents, as `averageOrderValue`
+/// shows it ([`rounded_average`]); none without a paid order.
 pub fn average_order_cents(spent_cents: i64, orders: i64) -> Option<i64> {
-    (orders > 0).then(|| {
-        let (spent, orders) = (i128::from(spent_cents), i128::from(orders));
-        i64::try_from((2 * spent + orders) / (2 * orders)).unwrap_or(i64::MAX)
-    })
+    rounded_average(i128::from(spent_cents), orders)
+        .map(|cents| i64::try_from(cents).unwrap_or(i64::MAX))
 }
 
 /// [`average_order_cents`] in SQL over `customers`: NULL without a paid
