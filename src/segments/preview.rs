@@ -89,9 +89,6 @@ impl SegmentPreviewQuery {
             filter: filter.clone(),
             query: query.clone(),
         };
-        if let Some(given) = &filter {
-            given.check_given("filter")?;
-        }
         let filter =
             query::with_query(&session.db, session.tenant(), filter, query.as_deref()).await?;
         // Checked once here: `count` and `customers` both compile it, and

@@ -95,14 +95,18 @@ pub fn combine(
 }
 
 /// The `filter` and `query` arguments of a list or count as one filter,
-/// the query read with the tenant's custom field definitions when it
-/// names one (`field.<key>:`).
+/// the filter checked as given ([`CustomerFilter::check_given`]) and the
+/// query read with the tenant's custom field definitions when it names
+/// one (`field.<key>:`).
 pub async fn with_query(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
     filter: Option<CustomerFilter>,
     query: Option<&str>,
 ) -> AppResult<Option<CustomerFilter>> {
+    if let Some(given) = &filter {
+        given.check_given("filter")?;
+    }
     let Some(text) = query else {
         return Ok(filter);
     };
