@@ -94,6 +94,7 @@ pub async fn customer_connection(
 ) -> Result<CustomerConnection> {
     let session = ctx.session()?;
     let sort = sort.unwrap_or_default();
+    let everyone = filter.is_none() && scope.members.is_none();
     let searched = filter.as_ref().is_some_and(CustomerFilter::searches);
     let branched = filter.as_ref().is_some_and(CustomerFilter::branches_out);
     let backend = session.db.get_database_backend();
@@ -123,6 +124,8 @@ pub async fn customer_connection(
             tenant_size: sizes.of(&session.db, session.tenant()).await?,
             rare_first: searched,
         }
+    } else if everyone {
+        repo::Listing::All
     } else {
         repo::Listing::Filtered
     };

@@ -7,7 +7,7 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{
     Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
-    Select,
+    Select, Statement, Value,
 };
 
 use super::Direction;
@@ -44,6 +44,11 @@ pub(super) enum Read {
     Direct,
     /// The page's ids in a subquery, then their rows.
     Deferred,
+    /// As `Deferred`, for a list narrowed by nothing but its tenant, whose
+    /// plan is the same for every tenant and cursor: the page's size is
+    /// written into the statement ([`written_limit`]), so that PostgreSQL
+    /// keeps one plan for it instead of planning each execution.
+    Unfiltered,
     /// As `Deferred`, the ids of the rows that meet the condition: among the
     /// next so many rows first, then among all.
     Probing(Condition, u64),
@@ -88,6 +93,21 @@ where
     ) -> AppResult<Vec<E::Model>> {
         let read = if db.get_database_backend() == DbBackend::Postgres {
             Read::Deferred
+        } else {
+            Read::Direct
+        };
+        self.read(db, query, read).await
+    }
+
+    /// [`Keyset::fetch_deferred`] for `query`, a list of the tenant's rows
+    /// with no other condition (on PostgreSQL, [`Read::Unfiltered`]).
+    pub async fn fetch_unfiltered(
+        &self,
+        db: &impl ConnectionTrait,
+        query: Select<E>,
+    ) -> AppResult<Vec<E::Model>> {
+        let read = if db.get_database_backend() == DbBackend::Postgres {
+            Read::Unfiltered
         } else {
             Read::Direct
         };
@@ -190,6 +210,22 @@ where
                 Read::Deferred => {
                     let select = range(query.clone(), KeyOrder::Index);
                     rows_among(select.clone(), ids(select)).await?
+                }
+                Read::Unfiltered => {
+                    let select = range(query.clone(), KeyOrder::Index);
+                    let page = select
+                        .clone()
+                        .filter(Expr::col(self.id).in_subquery(ids(select)))
+                        .build(db.get_database_backend());
+                    // A range after the first needs what the first left
+                    // over: any number, each a statement of its own if
+                    // written, so only a whole page's size is.
+                    let page = if need == limit {
+                        written_limit(page, need)
+                    } else {
+                        page
+                    };
+                    query.clone().from_raw_sql(page).all(db).await?
                 }
                 Read::IndexFirst(filter, cap) => {
                     let select = range(query.clone().filter(filter.clone()), KeyOrder::Index);
@@ -350,5 +386,81 @@ where
         ids.order_by((E::default(), self.id), order)
             .limit(need)
             .to_owned()
+    }
+}
+
+/// `statement` with its `LIMIT rows` written into its text when that is its
+/// last bound value (else as it is). PostgreSQL costs a generic plan as if
+/// a bound `LIMIT` kept a tenth of the rows, so a statement with one is
+/// planned anew at each execution, even where nothing else it is given
+/// could change its plan (planning is most of a page of customers' cost).
+/// With the number written, it keeps one plan per connection after its
+/// fifth execution, as it does for statements without a `LIMIT`. Each
+/// page size is then a statement of its own, and clients ask for few.
+fn written_limit(mut statement: Statement, rows: u64) -> Statement {
+    let Some(values) = statement.values.as_mut() else {
+        return statement;
+    };
+    // The highest placeholder: no other begins with it.
+    let bound = format!(" LIMIT ${}", values.0.len());
+    if values.0.last() == Some(&Value::BigUnsigned(Some(rows)))
+        && let Some(at) = statement.sql.rfind(&bound)
+    {
+        values.0.pop();
+        statement
+            .sql
+            .replace_range(at..at + bound.len(), &format!(" LIMIT {rows}"));
+    }
+    statement
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::sea_query::{Alias, PostgresQueryBuilder, Query};
+
+    use super::*;
+
+    fn built(query: &SelectStatement) -> Statement {
+        let (sql, values) = query.build(PostgresQueryBuilder);
+        Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
+    }
+
+    #[test]
+    fn the_last_bound_limit_is_written_into_the_statement() {
+        let t = Alias::new("t");
+        let mut ids = Query::select();
+        ids.column(Alias::new("id"))
+            .from(t.clone())
+            .and_where(Expr::col(Alias::new("tenant")).eq("a"))
+            .limit(26);
+        let mut page = Query::select();
+        page.column(Asterisk)
+            .from(t)
+            .and_where(Expr::col(Alias::new("tenant")).eq("a"))
+            .and_where(Expr::col(Alias::new("id")).in_subquery(ids));
+        let written = written_limit(built(&page), 26);
+        assert!(written.sql.ends_with("LIMIT 26)"), "{}", written.sql);
+        assert_eq!(written.values.map(|v| v.0.len()), Some(2));
+    }
+
+    #[test]
+    fn a_limit_that_is_not_the_last_value_stays_bound() {
+        let mut query = Query::select();
+        query
+            .column(Asterisk)
+            .from(Alias::new("t"))
+            .and_where(
+                Expr::col(Alias::new("id")).in_subquery(
+                    Query::select()
+                        .column(Alias::new("id"))
+                        .from(Alias::new("u"))
+                        .limit(26)
+                        .to_owned(),
+                ),
+            )
+            .and_where(Expr::col(Alias::new("tenant")).eq("a"));
+        let kept = written_limit(built(&query), 26);
+        assert!(kept.sql.contains("LIMIT $1"), "{}", kept.sql);
+        assert_eq!(kept.values.map(|v| v.0.len()), Some(2));
     }
 }
