@@ -91,12 +91,7 @@ where
         db: &impl ConnectionTrait,
         query: Select<E>,
     ) -> AppResult<Vec<E::Model>> {
-        let read = if db.get_database_backend() == DbBackend::Postgres {
-            Read::Deferred
-        } else {
-            Read::Direct
-        };
-        self.read(db, query, read).await
+        self.read(db, query, on_postgres(db, Read::Deferred)).await
     }
 
     /// [`Keyset::fetch_deferred`] for `query`, a list of the tenant's rows
@@ -106,12 +101,8 @@ where
         db: &impl ConnectionTrait,
         query: Select<E>,
     ) -> AppResult<Vec<E::Model>> {
-        let read = if db.get_database_backend() == DbBackend::Postgres {
-            Read::Unfiltered
-        } else {
-            Read::Direct
-        };
-        self.read(db, query, read).await
+        self.read(db, query, on_postgres(db, Read::Unfiltered))
+            .await
     }
 
     /// [`Keyset::fetch_deferred`] for a list narrowed by `filter`, a search
@@ -386,6 +377,16 @@ where
         ids.order_by((E::default(), self.id), order)
             .limit(need)
             .to_owned()
+    }
+}
+
+/// `read` on PostgreSQL; on SQLite, which plans without statistics, a
+/// page is read directly.
+fn on_postgres(db: &impl ConnectionTrait, read: Read) -> Read {
+    if db.get_database_backend() == DbBackend::Postgres {
+        read
+    } else {
+        Read::Direct
     }
 }
 
