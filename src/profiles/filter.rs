@@ -347,6 +347,13 @@ impl CustomerFilter {
             || self.branches().any(Self::names_tags)
     }
 
+    /// Whether the filter, or one nested in it, asks for an email prefix:
+    /// the email index's range finds such a page's rows, so no index of
+    /// the sort's can spare the reading of them.
+    pub fn names_email_prefix(&self) -> bool {
+        self.email_starts_with.is_some() || self.branches().any(Self::names_email_prefix)
+    }
+
     /// Whether the filter nests an `or` or a `not`: PostgreSQL then plans
     /// a page as if it tested every customer, and reads each tag subquery
     /// whole into a hash, where the page is often found in a few hundred

@@ -126,6 +126,11 @@ pub async fn customer_connection(
         }
     } else if everyone {
         repo::Listing::All
+    } else if filter
+        .as_ref()
+        .is_some_and(CustomerFilter::names_email_prefix)
+    {
+        repo::Listing::Direct
     } else {
         repo::Listing::Filtered
     };

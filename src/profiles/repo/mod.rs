@@ -218,6 +218,11 @@ pub enum Listing {
     All,
     /// Through the sort's index, the filter tested on the way.
     Filtered,
+    /// As `Filtered`, whole rows in one statement: for a filter an index
+    /// other than the sort's answers (an email prefix), whose rows are
+    /// read anyway, so that reading the page's ids first would read them
+    /// twice.
+    Direct,
     /// The filter's matches are not foreseen by the planner (on
     /// PostgreSQL a search, an `or` or a `not`; on SQLite, which plans
     /// without statistics, tags or branches: [`Keyset::fetch_searched`]),
@@ -247,6 +252,7 @@ pub async fn list(
         }
         Listing::All => keyset.fetch_unfiltered(db, tenant_rows).await,
         Listing::Filtered => keyset.fetch_deferred(db, tenant_rows.filter(filter)).await,
+        Listing::Direct => keyset.fetch(db, tenant_rows.filter(filter)).await,
     }
 }
 
