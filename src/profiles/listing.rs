@@ -134,21 +134,40 @@ pub async fn customer_connection(
     } else {
         repo::Listing::Filtered
     };
-    let rows = repo::list(
-        &session.db,
-        session.tenant(),
-        condition.clone(),
-        listing,
-        &keyset,
-    )
-    .await?;
+    let rows: Vec<Customer> = if everyone && selects_tags(ctx) {
+        repo::list_all_with_tags(&session.db, session.tenant(), &keyset)
+            .await?
+            .into_iter()
+            .map(|(row, tags)| Customer::with_tags(row, tags))
+            .collect()
+    } else {
+        repo::list(
+            &session.db,
+            session.tenant(),
+            condition.clone(),
+            listing,
+            &keyset,
+        )
+        .await?
+        .into_iter()
+        .map(Customer::from)
+        .collect()
+    };
     let (db, tenant) = (session.db.clone(), session.tenant().clone());
     let total = TotalCount::new(move || {
         let (db, tenant, condition) = (db.clone(), tenant.clone(), condition.clone());
         let counting = counting.clone();
         async move { Ok(counts::count(&db, &tenant, &counting, condition).await?) }.boxed()
     });
-    Ok(keyset.connection(rows, Customer::from, total))
+    Ok(keyset.connection_of(rows, |c| &c.row, |c| c, total))
+}
+
+/// Whether the list's nodes ask for their tags: a page of every customer
+/// then reads them in its own statement instead of a second one.
+fn selects_tags(ctx: &Context<'_>) -> bool {
+    let list = ctx.look_ahead();
+    list.field("nodes").field("tags").exists()
+        || list.field("edges").field("node").field("tags").exists()
 }
 
 /// How many customers meet `scope` (all when `None`) and the filter,

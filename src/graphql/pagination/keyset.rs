@@ -333,8 +333,20 @@ where
     /// Turns the fetched rows (`limit + 1` at most) into a connection.
     pub fn connection<N: OutputType>(
         &self,
-        mut rows: Vec<E::Model>,
+        rows: Vec<E::Model>,
         node: impl Fn(E::Model) -> N,
+        total: TotalCount,
+    ) -> ListConnection<N> {
+        self.connection_of(rows, |row| row, node, total)
+    }
+
+    /// [`Keyset::connection`] of rows that hold more than the entity's
+    /// model (`model` finds it in a row, for the row's cursor).
+    pub fn connection_of<R, N: OutputType>(
+        &self,
+        mut rows: Vec<R>,
+        model: impl Fn(&R) -> &E::Model,
+        node: impl Fn(R) -> N,
         total: TotalCount,
     ) -> ListConnection<N> {
         let more = rows.len() as u64 > self.page.limit;
@@ -351,7 +363,8 @@ where
         connection.edges = rows
             .into_iter()
             .map(|row| {
-                let cursor = Cursor::of(self.sort, &row, (self.id_of)(&row));
+                let row_model = model(&row);
+                let cursor = Cursor::of(self.sort, row_model, (self.id_of)(row_model));
                 Edge::new(cursor, node(row))
             })
             .collect();

@@ -6,8 +6,8 @@ use sea_orm::sea_query::{
     Alias, Asterisk, Expr, ExprTrait as _, Order, Query, SelectStatement, WindowStatement,
 };
 use sea_orm::{
-    Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
-    Select, Statement, Value,
+    Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
+    QueryTrait, Select, Statement, Value,
 };
 
 use super::Direction;
@@ -95,12 +95,17 @@ where
     }
 
     /// [`Keyset::fetch_deferred`] for `query`, a list of the tenant's rows
-    /// with no other condition (on PostgreSQL, [`Read::Unfiltered`]).
-    pub async fn fetch_unfiltered(
+    /// with no other condition (on PostgreSQL, [`Read::Unfiltered`]), each
+    /// row read as `M`: the entity's model, or a model with the values of
+    /// expressions `query` selects beside its columns.
+    pub async fn fetch_unfiltered<M>(
         &self,
         db: &impl ConnectionTrait,
         query: Select<E>,
-    ) -> AppResult<Vec<E::Model>> {
+    ) -> AppResult<Vec<M>>
+    where
+        M: FromQueryResult + Send + Sync,
+    {
         self.read(db, query, on_postgres(db, Read::Unfiltered))
             .await
     }
@@ -151,12 +156,15 @@ where
         }
     }
 
-    pub(super) async fn read(
+    pub(super) async fn read<M>(
         &self,
         db: &impl ConnectionTrait,
         query: Select<E>,
         read: Read,
-    ) -> AppResult<Vec<E::Model>> {
+    ) -> AppResult<Vec<M>>
+    where
+        M: FromQueryResult + Send + Sync,
+    {
         let scan_ascending = self.ascending == (self.page.direction == Direction::Forward);
         let position = self.position()?;
         let segments: &[Range] = match (self.sort.nullable, scan_ascending) {
@@ -189,12 +197,16 @@ where
                     .into_query()
             };
             let rows_among = |select: Select<E>, ids: SelectStatement| {
-                select.filter(Expr::col(self.id).in_subquery(ids)).all(db)
+                select
+                    .filter(Expr::col(self.id).in_subquery(ids))
+                    .into_model::<M>()
+                    .all(db)
             };
             let page = match &read {
                 Read::Direct => {
                     range(query.clone(), KeyOrder::Index)
                         .limit(need)
+                        .into_model::<M>()
                         .all(db)
                         .await?
                 }
@@ -216,7 +228,12 @@ where
                     } else {
                         page
                     };
-                    query.clone().from_raw_sql(page).all(db).await?
+                    query
+                        .clone()
+                        .from_raw_sql(page)
+                        .into_model::<M>()
+                        .all(db)
+                        .await?
                 }
                 Read::IndexFirst(filter, cap) => {
                     let select = range(query.clone().filter(filter.clone()), KeyOrder::Index);
@@ -256,6 +273,7 @@ where
                     let found = query
                         .clone()
                         .from_raw_sql(backend.build(&probe))
+                        .into_model::<M>()
                         .all(db)
                         .await?;
                     if found.len() as u64 >= need {
@@ -263,6 +281,7 @@ where
                     } else {
                         range(query.clone().filter(filter.clone()), KeyOrder::Index)
                             .limit(need)
+                            .into_model::<M>()
                             .all(db)
                             .await?
                     }
@@ -293,7 +312,7 @@ where
     /// `window` rows in scan order, or when fewer are there, the first
     /// `need` of all the index's matches, sorted.
     #[expect(clippy::too_many_arguments, reason = "one range of one read")]
-    pub(super) async fn probing(
+    pub(super) async fn probing<M>(
         &self,
         db: &impl ConnectionTrait,
         query: Select<E>,
@@ -303,12 +322,18 @@ where
         from: &Option<Position>,
         ascending: bool,
         need: u64,
-    ) -> AppResult<Vec<E::Model>> {
+    ) -> AppResult<Vec<M>>
+    where
+        M: FromQueryResult + Send + Sync,
+    {
         let range = |query: Select<E>, order: KeyOrder| {
             self.segment(query, segment, from.clone(), ascending, order)
         };
         let rows_among = |select: Select<E>, ids: SelectStatement| {
-            select.filter(Expr::col(self.id).in_subquery(ids)).all(db)
+            select
+                .filter(Expr::col(self.id).in_subquery(ids))
+                .into_model::<M>()
+                .all(db)
         };
         let select = range(query.clone().filter(filter.clone()), KeyOrder::Index);
         let window = range(query.clone(), KeyOrder::Index)
