@@ -65,13 +65,7 @@ async fn nested_lists_cost_one_statement_per_level(backend: Backend) {
     let rows: Vec<Value> = (0..120)
         .map(|i| json!({ "email": format!("c{i}@acme.example"), "tags": ["t"] }))
         .collect();
-    app.gql(
-        "acme",
-        "mutation($c: [CustomerInput!]!) { importCustomers(customers: $c) { created } }",
-        json!({ "c": rows }),
-    )
-    .await
-    .ok();
+    app.import_customers("acme", rows).await;
     let ids: Vec<String> = app
         .gql(
             "acme",
@@ -193,13 +187,7 @@ async fn the_benchmark_reads_run_a_fixed_number_of_statements_and_write_nothing(
         .map(|i| json!({ "email": format!("ana.{i}@acme.example"), "firstName": "Ana", "tags": ["t"], "metadata": { "n": i } }))
         .chain((0..20).map(|i| json!({ "email": format!("li.{i}@acme.example") })))
         .collect();
-    app.gql(
-        "acme",
-        "mutation($c: [CustomerInput!]!) { importCustomers(customers: $c) { created } }",
-        json!({ "c": rows }),
-    )
-    .await
-    .ok();
+    app.import_customers("acme", rows).await;
     let page = app
         .gql("acme", PAGE_WITH_CHILDREN, json!({ "n": 100 }))
         .await
@@ -386,13 +374,7 @@ async fn a_page_of_every_customer_reads_its_tags_with_it(backend: Backend) {
             json!({ "email": format!("c{i}@acme.example"), "tags": tags })
         })
         .collect();
-    app.gql(
-        "acme",
-        "mutation($c: [CustomerInput!]!) { importCustomers(customers: $c) { created } }",
-        json!({ "c": rows }),
-    )
-    .await
-    .ok();
+    app.import_customers("acme", rows).await;
     let by_edges = "query($after: String) { customers(first: 2, after: $after, sort: { field: CREATED_AT, direction: ASC }) { edges { cursor node { id email tags } } } }";
     let by_nodes = "{ customers(first: 10, sort: { field: CREATED_AT, direction: ASC }) { nodes { id email tags } } }";
     app.gql("acme", by_nodes, json!({})).await.ok();

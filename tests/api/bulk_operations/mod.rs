@@ -73,13 +73,7 @@ async fn seed(app: &TestApp, n: usize) -> Vec<String> {
             json!({ "email": format!("c{i:03}@acme.example"), "tags": tags, "address": { "country": if i % 2 == 0 { "DE" } else { "FR" } } })
         })
         .collect();
-    app.gql(
-        "acme",
-        "mutation($c: [CustomerInput!]!) { importCustomers(customers: $c) { created } }",
-        json!({ "c": rows }),
-    )
-    .await
-    .ok();
+    app.import_customers("acme", rows).await;
     app.create_customer(
         "other",
         json!({ "email": "c000@acme.example", "tags": ["vip"], "address": { "country": "DE" } }),

@@ -303,13 +303,7 @@ async fn small_pages_of_a_filter_walk_every_match_in_order(backend: Backend) {
             json!({ "email": format!("c{i:02}@acme.example"), "tags": tags, "status": status })
         })
         .collect();
-    app.gql(
-        "acme",
-        "mutation($c: [CustomerInput!]!) { importCustomers(customers: $c) { created } }",
-        json!({ "c": rows }),
-    )
-    .await
-    .ok();
+    app.import_customers("acme", rows).await;
     let page = "query($q: String, $after: String, $before: String, $first: Int, $last: Int) { customers(query: $q, first: $first, after: $after, last: $last, before: $before, sort: { field: EMAIL, direction: DESC }) { nodes { email } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }";
     for query in [
         "tag:vip",

@@ -22,6 +22,18 @@ impl TestApp {
         ids.try_into().unwrap()
     }
 
+    /// Imports these customer inputs into `tenant` in one
+    /// `importCustomers` call, which must succeed.
+    pub async fn import_customers(&self, tenant: &str, rows: Vec<Value>) {
+        self.gql(
+            tenant,
+            "mutation($c: [CustomerInput!]!) { importCustomers(customers: $c) { created } }",
+            json!({ "c": rows }),
+        )
+        .await
+        .ok();
+    }
+
     /// Deletes a customer, which must exist.
     pub async fn delete_customer(&self, tenant: &str, id: &str) {
         self.gql(

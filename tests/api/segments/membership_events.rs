@@ -208,13 +208,7 @@ async fn many_changes_are_all_rechecked(backend: Backend) {
         let rows: Vec<Value> = (0..n)
             .map(|i| json!({ "email": format!("{wave}{i}@acme.example"), "tags": ["wave"] }))
             .collect();
-        app.gql(
-            "acme",
-            "mutation($c: [CustomerInput!]!) { importCustomers(customers: $c) { created } }",
-            json!({ "c": rows }),
-        )
-        .await
-        .ok();
+        app.import_customers("acme", rows).await;
         settled(members).await;
     }
     // The first customers leave: their keys are the lowest.
