@@ -134,14 +134,15 @@ pub async fn customer_connection(
     } else {
         repo::Listing::Filtered
     };
-    let rows: Vec<Customer> = if everyone && selects_tags(ctx) {
-        repo::list_all_with_tags(&session.db, session.tenant(), &keyset)
-            .await?
-            .into_iter()
-            .map(|(row, tags)| Customer::with_tags(row, tags))
-            .collect()
-    } else {
-        repo::list(
+    let rows: Vec<Customer> = match listing {
+        repo::Listing::All if selects_tags(ctx) => {
+            repo::list_all_with_tags(&session.db, session.tenant(), &keyset)
+                .await?
+                .into_iter()
+                .map(|(row, tags)| Customer::with_tags(row, tags))
+                .collect()
+        }
+        listing => repo::list(
             &session.db,
             session.tenant(),
             condition.clone(),
@@ -151,7 +152,7 @@ pub async fn customer_connection(
         .await?
         .into_iter()
         .map(Customer::from)
-        .collect()
+        .collect(),
     };
     let (db, tenant) = (session.db.clone(), session.tenant().clone());
     let total = TotalCount::new(move || {

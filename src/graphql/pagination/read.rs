@@ -262,6 +262,9 @@ where
                         found
                     }
                 }
+                // The probe selects the table's columns alone: `M` is the
+                // model here (a search or a filtered list), never a model
+                // with more values (`fetch_unfiltered` reads no window).
                 Read::WindowFirst(filter, window) => {
                     let rows = range(query.clone(), KeyOrder::Index)
                         .limit(*window)
