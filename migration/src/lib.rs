@@ -32,6 +32,7 @@ mod m20261207_000025_duplicates;
 mod m20261207_000026_customer_merges;
 mod m20261208_000027_duplicate_refreshes;
 mod m20261209_000028_phone_key;
+mod m20261210_000029_last_order_facts;
 
 pub struct Migrator;
 
@@ -84,6 +85,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000026_customer_merges::Migration),
             Box::new(m20261208_000027_duplicate_refreshes::Migration),
             Box::new(m20261209_000028_phone_key::Migration),
+            Box::new(m20261210_000029_last_order_facts::Migration),
         ]
     }
 }

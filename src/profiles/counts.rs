@@ -16,7 +16,7 @@ use sea_orm::{
 
 use super::checks::country;
 use super::filter::CustomerFilter;
-use super::repo;
+use super::repo::{self, CountFirst};
 use crate::config::DatabaseArgs;
 use crate::error::AppResult;
 use crate::graphql::Count;
@@ -123,6 +123,14 @@ pub enum Counting {
     Kept(Facet),
     /// Counted row by row.
     Rows,
+    /// Counted row by row; up to a limit, from the oldest last orders
+    /// ([`CountFirst::OldestOrders`]): the filter keeps only a churn risk
+    /// above a threshold.
+    Overdue,
+    /// Counted row by row; up to a limit, from the newest last orders
+    /// ([`CountFirst::NewestOrders`]): the filter keeps only a churn risk
+    /// below a threshold.
+    Recent,
     /// Counted row by row; on SQLite, once the tenant has
     /// [`MATCHES_FROM`] customers, from the search index's matches.
     Matches,
@@ -138,6 +146,10 @@ impl Counting {
         }
         if filter.is_some_and(CustomerFilter::searches_fts) {
             Counting::Matches
+        } else if filter.is_some_and(CustomerFilter::requires_churn_risk_above) {
+            Counting::Overdue
+        } else if filter.is_some_and(CustomerFilter::requires_churn_risk_below) {
+            Counting::Recent
         } else {
             Counting::Rows
         }
@@ -164,8 +176,7 @@ pub async fn count(
         Counting::Kept(facet) if tenant.location().is_none() => {
             return kept(db, tenant, facet).await;
         }
-        Counting::Kept(_) => false,
-        Counting::Rows => false,
+        Counting::Kept(_) | Counting::Rows | Counting::Overdue | Counting::Recent => false,
         Counting::Matches => {
             db.get_database_backend() == DbBackend::Sqlite
                 && kept(db, tenant, &Facet::all()).await? >= MATCHES_FROM
@@ -183,17 +194,24 @@ pub async fn count_up_to(
     condition: Condition,
     limit: u64,
 ) -> AppResult<Count> {
-    let by_matches = match counting {
+    let first = match counting {
         Counting::Kept(facet) if tenant.location().is_none() => {
             return Ok(Count::exact(kept(db, tenant, facet).await?));
         }
-        Counting::Kept(_) | Counting::Rows => false,
+        Counting::Kept(_) | Counting::Rows => CountFirst::Any,
+        Counting::Overdue => CountFirst::OldestOrders,
+        Counting::Recent => CountFirst::NewestOrders,
         Counting::Matches => {
-            db.get_database_backend() == DbBackend::Sqlite
+            if db.get_database_backend() == DbBackend::Sqlite
                 && kept(db, tenant, &Facet::all()).await? >= MATCHES_FROM
+            {
+                CountFirst::SearchMatches
+            } else {
+                CountFirst::Any
+            }
         }
     };
-    let found = repo::count_up_to(db, tenant, condition, by_matches, limit + 1).await?;
+    let found = repo::count_up_to(db, tenant, condition, first, limit + 1).await?;
     Ok(Count::up_to(found, limit))
 }
 

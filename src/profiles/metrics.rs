@@ -85,8 +85,12 @@ impl RfmSegment {
 pub trait Metrics: Send + Sync {
     /// True for the customers whose RFM segment is one of `wanted`.
     fn rfm_segment_in(&self, wanted: &[RfmSegment]) -> Expr;
-    /// The churn risk, 0–1; NULL for a customer without a paid order.
-    fn churn_risk(&self) -> Expr;
+    /// True for the customers with a paid order whose churn risk is above
+    /// `threshold` (0–1).
+    fn churn_risk_above(&self, threshold: f64) -> Expr;
+    /// True for the customers with a paid order whose churn risk is below
+    /// `threshold` (0–1).
+    fn churn_risk_below(&self, threshold: f64) -> Expr;
 }
 
 /// `total` cents over `n`, in whole cents rounded half up: `(2 · total +

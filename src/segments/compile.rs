@@ -1,9 +1,9 @@
 //! What a segment's condition is compiled against ([`Env`]: the
 //! backend, the tenant, the clock, the RFM breakpoints and the custom
-//! fields), the two metrics in SQL that filters name (`churn_risk` and
-//! the RFM segment, by the formulas of [`crate::analytics`], with the
-//! clock and the tenant's breakpoints bound), and a static segment's
-//! condition. Rules and filters alike compile through
+//! fields), the two metrics in SQL that filters name (churn-risk
+//! thresholds and the RFM segment, by the formulas of
+//! [`crate::analytics`], with the clock and the tenant's breakpoints
+//! bound), and a static segment's condition. Rules and filters alike compile through
 //! [`crate::profiles::CustomerFilter::compile`] (rules read as filters by
 //! [`super::rule_filter`]).
 
@@ -44,8 +44,12 @@ impl Metrics for Env {
         rfm_in(wanted.iter().copied(), self)
     }
 
-    fn churn_risk(&self) -> Expr {
-        churn_risk(self)
+    fn churn_risk_above(&self, threshold: f64) -> Expr {
+        churn_beyond(self, threshold, Side::Above)
+    }
+
+    fn churn_risk_below(&self, threshold: f64) -> Expr {
+        churn_beyond(self, threshold, Side::Below)
     }
 }
 
@@ -84,30 +88,52 @@ fn epoch_days(c: customer::Column, backend: DbBackend) -> Expr {
     }
 }
 
+/// `e`, or 0 where it is negative.
 fn non_negative(e: Expr) -> Expr {
-    Expr::case(e.clone().gt(0.0), e).finally(0.0).into()
+    Func::greatest([e, Expr::val(0.0)]).into()
 }
 
-/// [`crate::analytics::churn::churn_risk`] in SQL: NULL without a paid order.
-fn churn_risk(env: &Env) -> Expr {
+/// Which side of a churn-risk threshold a filter keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Side {
+    Above,
+    Below,
+}
+
+/// The paying customers whose churn risk
+/// ([`crate::analytics::churn::churn_risk`]) is above or below `threshold`,
+/// tested without computing the risk: with `x = t·n / (span + P)` and
+/// `w = 2 − 1/n`, the risk `x² / (x² + w²)` is above `c` exactly when
+/// `x > k·w` for `k = √(c / (1 − c))`, that is when
+/// `t·n² > k·(2n − 1)·(span + P)`. The same test in a few operations a
+/// row, and one the oldest last orders meet first.
+fn churn_beyond(env: &Env, threshold: f64, side: Side) -> Expr {
     use customer::Column as C;
+    let paying = column(C::TotalOrders)
+        .gt(0)
+        .and(column(C::FirstOrderAt).is_not_null())
+        .and(column(C::LastOrderAt).is_not_null());
+    // The risk is in [0, 1): none is above 1 or below 0, all are below 1.
+    let k = match side {
+        Side::Above if threshold >= 1.0 => return Expr::val(false),
+        Side::Below if threshold <= 0.0 => return Expr::val(false),
+        Side::Below if threshold >= 1.0 => return paying,
+        _ => (threshold.max(0.0) / (1.0 - threshold)).sqrt(),
+    };
     let now_days = env.now.timestamp_micros() as f64 / 86_400e6;
     let last = epoch_days(C::LastOrderAt, env.backend);
     let first = epoch_days(C::FirstOrderAt, env.backend);
     let n: Expr = Func::cast_as(column(C::TotalOrders), Alias::new("DOUBLE PRECISION")).into();
     let silence = non_negative(Expr::val(now_days).sub(last.clone()));
     let span = non_negative(last.sub(first));
-    // x = t / e with e = (span + P) / n; w = 2 − 1/n.
-    let x = silence.mul(n.clone()).div(span.add(PRIOR_INTERVAL_DAYS));
-    let w = Expr::val(2.0).sub(Expr::val(1.0).div(n));
-    let x2 = x.clone().mul(x);
-    let w2 = w.clone().mul(w);
-    let risk = x2.clone().div(x2.add(w2));
-    let paying = column(C::TotalOrders)
-        .gt(0)
-        .and(column(C::FirstOrderAt).is_not_null())
-        .and(column(C::LastOrderAt).is_not_null());
-    Expr::case(paying, risk).into()
+    let overdue = silence.mul(n.clone()).mul(n.clone());
+    let allowed = Expr::val(k)
+        .mul(n.mul(2.0).sub(1.0))
+        .mul(span.add(PRIOR_INTERVAL_DAYS));
+    paying.and(match side {
+        Side::Above => overdue.gt(allowed),
+        Side::Below => overdue.lt(allowed),
+    })
 }
 
 /// The customers whose RFM segment is one of `wanted`: the segment is a
@@ -137,15 +163,39 @@ fn rfm_in(wanted: impl IntoIterator<Item = RfmSegment>, env: &Env) -> Expr {
         .gt(0)
         .and(column(C::LastOrderAt).is_not_null());
     let mut tests = Vec::new();
-    if !codes.is_empty() {
+    let recencies = codes.iter().map(|code| (code / 10) as u8);
+    if let (Some(low), Some(high)) = (recencies.clone().min(), recencies.max()) {
         let r = score_expr(C::LastOrderAt, &bp.recency);
         let f = score_expr(C::TotalOrders, &bp.frequency);
         let m = score_expr(C::TotalSpentCents, &bp.monetary);
         let code = r.mul(10).add(f.add(m).add(1).div(2));
-        tests.push(paying.clone().and(code.is_in(codes)));
+        let recent = recency_between(low, high, &bp.recency);
+        tests.push(paying.clone().and(recent).and(code.is_in(codes)));
     }
     if wanted.contains(&RfmSegment::None) {
         tests.push(paying.not());
     }
     any_of(tests)
+}
+
+/// The last orders whose recency score is from `low` to `high`, as a range
+/// of `last_order_at` an index reads (the score alone is computed a row at
+/// a time). A score is 1 plus the number of breakpoints a value exceeds,
+/// so it is at least `r` past the `(r − 1)`th smallest breakpoint and at
+/// most `r` up to the `r`th.
+fn recency_between(low: u8, high: u8, breakpoints: &[Option<Time>; 4]) -> Expr {
+    let mut sorted: Vec<Time> = breakpoints.iter().flatten().copied().collect();
+    sorted.sort();
+    let last = || column(customer::Column::LastOrderAt);
+    let mut range = last().is_not_null();
+    if low >= 2 {
+        match sorted.get(usize::from(low) - 2) {
+            Some(after) => range = range.and(last().gt(*after)),
+            None => return Expr::val(false),
+        }
+    }
+    if let Some(until) = sorted.get(usize::from(high) - 1) {
+        range = range.and(last().lte(*until));
+    }
+    range
 }

@@ -304,7 +304,118 @@ async fn the_average_order_value_filters_and_sorts_as_shown(backend: Backend) {
     );
 }
 
+/// The ids of the customers a filter finds, and its count up to `limit`.
+async fn found(app: &TestApp, filter: Value, limit: usize) -> (Vec<String>, Value) {
+    let data = app
+        .gql(
+            "shop",
+            "query($f: CustomerFilter, $l: Int) { customers(first: 100, filter: $f) { nodes { id } } customersCount(filter: $f, limit: $l) { count precision } }",
+            json!({ "f": filter, "l": limit }),
+        )
+        .await
+        .ok();
+    let mut ids: Vec<String> = data["customers"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    (ids, data["customersCount"].clone())
+}
+
+/// A filter on churn risk or RFM segment finds exactly the customers whose
+/// metrics show it, and counts them exactly up to a limit and as a lower
+/// bound above it, at every threshold and for every segment.
+async fn metric_filters_find_what_the_metrics_show(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ids = fixture(&app).await;
+    app.create_customer("shop", json!({ "email": "never@shop.example" }))
+        .await;
+    let mut shown = Vec::new();
+    for id in &ids {
+        let m = metrics(&app, id).await;
+        let risk = m["churnRisk"].as_f64().unwrap();
+        shown.push((
+            id.clone(),
+            risk,
+            m["rfm"]["segment"].as_str().unwrap().to_owned(),
+        ));
+    }
+    let expect = |keep: &dyn Fn(f64, &str) -> bool| {
+        let mut kept: Vec<String> = shown
+            .iter()
+            .filter(|(_, risk, segment)| keep(*risk, segment))
+            .map(|(id, _, _)| id.clone())
+            .collect();
+        kept.sort();
+        kept
+    };
+    let counts = |n: usize| {
+        let at_least = (n > 1).then(|| (n - 1, json!({ "count": n - 1, "precision": "AT_LEAST" })));
+        [(n.max(1), json!({ "count": n, "precision": "EXACT" }))]
+            .into_iter()
+            .chain(at_least)
+    };
+    let mut risks: Vec<f64> = shown.iter().map(|(_, risk, _)| *risk).collect();
+    risks.sort_by(f64::total_cmp);
+    // Each threshold between two shown risks (apart by more than the clock
+    // moves them during the test), and the ends.
+    let mut thresholds = vec![0.0, 1.0];
+    thresholds.extend(
+        risks
+            .windows(2)
+            .filter(|w| w[1] - w[0] > 1e-6)
+            .map(|w| (w[0] + w[1]) / 2.0),
+    );
+    for c in thresholds {
+        let above = expect(&|risk, _| risk > c);
+        let (found_ids, _) = found(&app, json!({ "churnRiskAbove": c }), 100).await;
+        assert_eq!(found_ids, above, "above {c}");
+        for (limit, count) in counts(above.len()) {
+            let (_, counted) = found(&app, json!({ "churnRiskAbove": c }), limit).await;
+            assert_eq!(counted, count, "above {c}, limit {limit}");
+        }
+        let below = expect(&|risk, _| risk < c);
+        let (found_ids, _) = found(&app, json!({ "churnRiskBelow": c }), 100).await;
+        assert_eq!(found_ids, below, "below {c}");
+        for (limit, count) in counts(below.len()) {
+            let (_, counted) = found(&app, json!({ "churnRiskBelow": c }), limit).await;
+            assert_eq!(counted, count, "below {c}, limit {limit}");
+        }
+    }
+    for segment in [
+        "CHAMPIONS",
+        "LOYAL",
+        "POTENTIAL_LOYALIST",
+        "PROMISING",
+        "NEED_ATTENTION",
+        "ABOUT_TO_SLEEP",
+        "AT_RISK",
+        "CANNOT_LOSE",
+        "HIBERNATING",
+    ] {
+        let members = expect(&|_, shown| shown == segment);
+        let filter = json!({ "rfmSegment": [segment] });
+        let (found_ids, _) = found(&app, filter.clone(), 100).await;
+        assert_eq!(found_ids, members, "{segment}");
+        for (limit, count) in counts(members.len()) {
+            let (_, counted) = found(&app, filter.clone(), limit).await;
+            assert_eq!(counted, count, "{segment}, limit {limit}");
+        }
+    }
+    let recent = expect(&|_, shown| matches!(shown, "CHAMPIONS" | "PROMISING"));
+    let (found_ids, _) = found(
+        &app,
+        json!({ "rfmSegment": ["CHAMPIONS", "PROMISING"] }),
+        100,
+    )
+    .await;
+    assert_eq!(found_ids, recent);
+}
+
 backend_tests!(
+    metric_filters_find_what_the_metrics_show,
     the_average_order_value_filters_and_sorts_as_shown,
     metrics_match_the_hand_computed_fixture,
     churn_risk_follows_the_documented_properties,

@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 
 use entity::{customer, customer_tag};
-use sea_orm::sea_query::{Expr, ExprTrait as _, Func};
+use sea_orm::sea_query::{Expr, ExprTrait as _, Func, NullOrdering, Order};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, FromQueryResult,
-    IntoActiveModel, QueryFilter, QuerySelect,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::error::AppResult;
@@ -294,18 +294,48 @@ pub async fn count(
     pagination::count(db, rows.filter(filter), customer::Column::Id).await
 }
 
-/// [`count`] reading no more than `limit` rows.
+/// Which rows a count that stops at a limit reads first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CountFirst {
+    /// Whichever the plan finds cheapest.
+    Any,
+    /// The search index's matches, testing the tenant on each (`by_matches`
+    /// of [`count`]).
+    SearchMatches,
+    /// The oldest last orders: where a churn risk above a threshold is met
+    /// most, so that the count reaches its limit in few rows.
+    OldestOrders,
+    /// The newest last orders: where a churn risk below a threshold is met
+    /// most.
+    NewestOrders,
+}
+
+/// [`count`] reading no more than `limit` rows, `first` where it begins.
 pub async fn count_up_to(
     db: &impl ConnectionTrait,
     tenant: &TenantId,
     filter: Condition,
-    by_matches: bool,
+    first: CountFirst,
     limit: u64,
 ) -> AppResult<u64> {
-    let rows = if by_matches {
-        tenancy::select_tested::<customer::Entity>(tenant)
-    } else {
-        tenancy::select::<customer::Entity>(tenant)
+    let rows = match first {
+        CountFirst::Any => tenancy::select::<customer::Entity>(tenant),
+        CountFirst::SearchMatches => tenancy::select_tested::<customer::Entity>(tenant),
+        // The `last_order_at` index's order (NULL first) or its reverse, so
+        // that the index is read in place; customers without an order fail
+        // the churn test anyway.
+        CountFirst::OldestOrders => tenancy::select::<customer::Entity>(tenant)
+            .order_by_with_nulls(
+                customer::Column::LastOrderAt,
+                Order::Asc,
+                NullOrdering::First,
+            ),
+        CountFirst::NewestOrders => tenancy::select::<customer::Entity>(tenant)
+            .order_by_with_nulls(
+                customer::Column::LastOrderAt,
+                Order::Desc,
+                NullOrdering::Last,
+            ),
     };
     pagination::count_up_to(db, rows.filter(filter), customer::Column::Id, limit).await
 }
