@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+use crate::helpers::segments::RFM_SEGMENTS;
 use crate::helpers::{Backend, TestApp, spawn_app};
 use crate::helpers::{days_ago, record_order};
 
@@ -384,17 +385,8 @@ async fn metric_filters_find_what_the_metrics_show(backend: Backend) {
             assert_eq!(counted, count, "below {c}, limit {limit}");
         }
     }
-    for segment in [
-        "CHAMPIONS",
-        "LOYAL",
-        "POTENTIAL_LOYALIST",
-        "PROMISING",
-        "NEED_ATTENTION",
-        "ABOUT_TO_SLEEP",
-        "AT_RISK",
-        "CANNOT_LOSE",
-        "HIBERNATING",
-    ] {
+    // NONE is the customer without an order, not among the fixture's.
+    for segment in RFM_SEGMENTS.into_iter().filter(|s| *s != "NONE") {
         let members = expect(&|_, shown| shown == segment);
         let filter = json!({ "rfmSegment": [segment] });
         let (found_ids, _) = found(&app, filter.clone(), 100).await;

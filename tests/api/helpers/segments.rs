@@ -1,9 +1,26 @@
 //! Segments made and read through the API: [`CREATE`], [`create`], and
-//! [`members`] (every member, checked against the segment's counts).
+//! [`members`] (every member, checked against the segment's counts); the
+//! RFM segments' names ([`RFM_SEGMENTS`]).
 
 use serde_json::{Value, json};
 
 use super::TestApp;
+
+/// Every RFM segment's name, as `RfmSegment` spells it.
+pub const RFM_SEGMENTS: [&str; 12] = [
+    "CHAMPIONS",
+    "LOYAL",
+    "POTENTIAL_LOYALIST",
+    "NEW_CUSTOMERS",
+    "PROMISING",
+    "NEED_ATTENTION",
+    "ABOUT_TO_SLEEP",
+    "AT_RISK",
+    "CANNOT_LOSE",
+    "HIBERNATING",
+    "LOST",
+    "NONE",
+];
 
 /// `createSegment`, returning every field of the segment.
 pub const CREATE: &str = "mutation($i: SegmentInput!) { createSegment(input: $i) { id name description type match rules { field operator value } memberCount createdAt updatedAt } }";

@@ -5,21 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
 use super::fixture::TAGS;
-
-const RFM: [&str; 12] = [
-    "CHAMPIONS",
-    "LOYAL",
-    "POTENTIAL_LOYALIST",
-    "NEW_CUSTOMERS",
-    "PROMISING",
-    "NEED_ATTENTION",
-    "ABOUT_TO_SLEEP",
-    "AT_RISK",
-    "CANNOT_LOSE",
-    "HIBERNATING",
-    "LOST",
-    "NONE",
-];
+use crate::helpers::segments::RFM_SEGMENTS as RFM;
 
 const NUMBER_OPS: &[&str] = &[
     "eq",
