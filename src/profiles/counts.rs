@@ -1,8 +1,9 @@
 //! `customerCount` (and `totalCount`) for the filters answered by the
 //! maintained counts (`customer_counts`, kept by triggers): no filter, one
-//! status, one country or one tag. Any other filter counts the matching
-//! rows; on SQLite a search in a large tenant counts from the search
-//! index's matches.
+//! status, one country or one tag; a count that stops at a limit knows an
+//! `or` of such filters passes it when one of them does. Any other filter
+//! counts the matching rows; on SQLite a search in a large tenant counts
+//! from the search index's matches.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -116,6 +117,19 @@ impl Facet {
     }
 }
 
+impl Facet {
+    /// The keys that count the branches of `filter`'s `or`, when that `or`
+    /// is all the filter says: the customers it matches are at least as
+    /// many as any one branch's. Only the branches a key counts exactly.
+    pub fn of_branches(filter: &CustomerFilter) -> Option<Vec<Facet>> {
+        let mut rest = filter.clone();
+        let branches = rest.or.take()?;
+        Facet::of(Some(&rest)).filter(|facet| facet.facet == "all")?;
+        let facets: Vec<Facet> = branches.iter().filter_map(|b| Facet::of(Some(b))).collect();
+        (!facets.is_empty()).then_some(facets)
+    }
+}
+
 /// How a count of customers is answered.
 #[derive(Clone, Debug)]
 pub enum Counting {
@@ -123,6 +137,10 @@ pub enum Counting {
     Kept(Facet),
     /// Counted row by row.
     Rows,
+    /// Counted row by row; up to a limit, once no branch of the filter's
+    /// `or` has more customers than the limit by the maintained counts
+    /// ([`Facet::of_branches`]): a count past it is known without a row.
+    AnyOf(Vec<Facet>),
     /// Counted row by row; up to a limit, from the oldest last orders
     /// ([`CountFirst::OldestOrders`]): the filter keeps only a churn risk
     /// above a threshold.
@@ -143,6 +161,9 @@ impl Counting {
     pub fn of(filter: Option<&CustomerFilter>, scoped: bool) -> Counting {
         if !scoped && let Some(facet) = Facet::of(filter) {
             return Counting::Kept(facet);
+        }
+        if !scoped && let Some(facets) = filter.and_then(Facet::of_branches) {
+            return Counting::AnyOf(facets);
         }
         if filter.is_some_and(CustomerFilter::searches_fts) {
             Counting::Matches
@@ -176,7 +197,11 @@ pub async fn count(
         Counting::Kept(facet) if tenant.location().is_none() => {
             return kept(db, tenant, facet).await;
         }
-        Counting::Kept(_) | Counting::Rows | Counting::Overdue | Counting::Recent => false,
+        Counting::Kept(_)
+        | Counting::Rows
+        | Counting::AnyOf(_)
+        | Counting::Overdue
+        | Counting::Recent => false,
         Counting::Matches => {
             db.get_database_backend() == DbBackend::Sqlite
                 && kept(db, tenant, &Facet::all()).await? >= MATCHES_FROM
@@ -199,6 +224,16 @@ pub async fn count_up_to(
             return Ok(Count::exact(kept(db, tenant, facet).await?));
         }
         Counting::Kept(_) | Counting::Rows => CountFirst::Any,
+        // The kept counts are the whole tenant's.
+        Counting::AnyOf(facets) if tenant.location().is_none() => {
+            for facet in facets {
+                if kept(db, tenant, facet).await? > limit {
+                    return Ok(Count::up_to(limit + 1, limit));
+                }
+            }
+            CountFirst::Any
+        }
+        Counting::AnyOf(_) => CountFirst::Any,
         Counting::Overdue => CountFirst::OldestOrders,
         Counting::Recent => CountFirst::NewestOrders,
         Counting::Matches => {

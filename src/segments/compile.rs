@@ -165,12 +165,24 @@ fn rfm_in(wanted: impl IntoIterator<Item = RfmSegment>, env: &Env) -> Expr {
     let mut tests = Vec::new();
     let recencies = codes.iter().map(|code| (code / 10) as u8);
     if let (Some(low), Some(high)) = (recencies.clone().min(), recencies.max()) {
-        let r = score_expr(C::LastOrderAt, &bp.recency);
-        let f = score_expr(C::TotalOrders, &bp.frequency);
-        let m = score_expr(C::TotalSpentCents, &bp.monetary);
-        let code = r.mul(10).add(f.add(m).add(1).div(2));
+        // Each recency score is a range of `last_order_at`: the codes of one
+        // score test only `⌈(F + M) / 2⌉` within it, and all of them lie
+        // within the range of the lowest to the highest score.
+        let fm = || {
+            let f = score_expr(C::TotalOrders, &bp.frequency);
+            let m = score_expr(C::TotalSpentCents, &bp.monetary);
+            f.add(m).add(1).div(2)
+        };
+        let by_recency = (low..=high).filter_map(|r| {
+            let fms: Vec<i64> = codes
+                .iter()
+                .filter(|code| *code / 10 == i64::from(r))
+                .map(|code| code % 10)
+                .collect();
+            (!fms.is_empty()).then(|| recency_between(r, r, &bp.recency).and(fm().is_in(fms)))
+        });
         let recent = recency_between(low, high, &bp.recency);
-        tests.push(paying.clone().and(recent).and(code.is_in(codes)));
+        tests.push(paying.clone().and(recent).and(any_of(by_recency)));
     }
     if wanted.contains(&RfmSegment::None) {
         tests.push(paying.not());
