@@ -115,9 +115,7 @@ impl Facet {
         let (facet, value) = given.next().unwrap_or(("all", String::new()));
         given.next().is_none().then_some(Facet { facet, value })
     }
-}
 
-impl Facet {
     /// The keys that count the branches of `filter`'s `or`, when that `or`
     /// is all the filter says: the customers it matches are at least as
     /// many as any one branch's. Only the branches a key counts exactly.
@@ -142,12 +140,12 @@ pub enum Counting {
     /// ([`Facet::of_branches`]): a count past it is known without a row.
     AnyOf(Vec<Facet>),
     /// Counted row by row; up to a limit, from the oldest last orders
-    /// ([`CountFirst::OldestOrders`]): the filter keeps only a churn risk
-    /// above a threshold.
+    /// ([`CountFirst::OldestOrders`]): the filter is a churn risk above a
+    /// threshold.
     Overdue,
     /// Counted row by row; up to a limit, from the newest last orders
-    /// ([`CountFirst::NewestOrders`]): the filter keeps only a churn risk
-    /// below a threshold.
+    /// ([`CountFirst::NewestOrders`]): the filter is a churn risk below a
+    /// threshold.
     Recent,
     /// Counted row by row; on SQLite, once the tenant has
     /// [`MATCHES_FROM`] customers, from the search index's matches.
@@ -167,12 +165,25 @@ impl Counting {
         }
         if filter.is_some_and(CustomerFilter::searches_fts) {
             Counting::Matches
-        } else if filter.is_some_and(CustomerFilter::requires_churn_risk_above) {
-            Counting::Overdue
-        } else if filter.is_some_and(CustomerFilter::requires_churn_risk_below) {
-            Counting::Recent
         } else {
-            Counting::Rows
+            filter
+                .and_then(Counting::churn_only)
+                .unwrap_or(Counting::Rows)
+        }
+    }
+
+    /// Whether `filter` says nothing but a churn-risk threshold (or two):
+    /// such a count reads the last orders where its matches are. Beside
+    /// another condition (a rare tag) that condition's index may find them
+    /// sooner, and the plan is left to choose.
+    fn churn_only(filter: &CustomerFilter) -> Option<Counting> {
+        let mut rest = filter.clone();
+        let (above, below) = (rest.churn_risk_above.take(), rest.churn_risk_below.take());
+        Facet::of(Some(&rest)).filter(|facet| facet.facet == "all")?;
+        match (above, below) {
+            (Some(_), _) => Some(Counting::Overdue),
+            (None, Some(_)) => Some(Counting::Recent),
+            (None, None) => None,
         }
     }
 }

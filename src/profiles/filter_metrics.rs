@@ -14,28 +14,6 @@ use crate::error::{AppError, AppResult, bad_input};
 const MAX_AVERAGE_CENTS: i64 = 100_000_000_000;
 
 impl CustomerFilter {
-    /// Whether every customer this filter matches has a churn risk above a
-    /// threshold (the filter's own or an `and` branch's).
-    pub fn requires_churn_risk_above(&self) -> bool {
-        self.churn_risk_above.is_some()
-            || self
-                .and
-                .iter()
-                .flatten()
-                .any(CustomerFilter::requires_churn_risk_above)
-    }
-
-    /// Whether every customer this filter matches has a churn risk below a
-    /// threshold (the filter's own or an `and` branch's).
-    pub fn requires_churn_risk_below(&self) -> bool {
-        self.churn_risk_below.is_some()
-            || self
-                .and
-                .iter()
-                .flatten()
-                .any(CustomerFilter::requires_churn_risk_below)
-    }
-
     /// The metric conditions of this filter (not of its branches).
     pub(super) fn metric_conditions(&self, path: &str, env: &FilterEnv) -> AppResult<Condition> {
         use customer::Column as C;
