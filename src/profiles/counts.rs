@@ -122,10 +122,15 @@ impl Facet {
     pub fn of_branches(filter: &CustomerFilter) -> Option<Vec<Facet>> {
         let mut rest = filter.clone();
         let branches = rest.or.take()?;
-        Facet::of(Some(&rest)).filter(|facet| facet.facet == "all")?;
+        says_nothing(&rest).then_some(())?;
         let facets: Vec<Facet> = branches.iter().filter_map(|b| Facet::of(Some(b))).collect();
         (!facets.is_empty()).then_some(facets)
     }
+}
+
+/// Whether `filter` matches every customer: the key of all of them counts it.
+fn says_nothing(filter: &CustomerFilter) -> bool {
+    Facet::of(Some(filter)).is_some_and(|facet| facet.facet == "all")
 }
 
 /// How a count of customers is answered.
@@ -179,7 +184,7 @@ impl Counting {
     fn churn_only(filter: &CustomerFilter) -> Option<Counting> {
         let mut rest = filter.clone();
         let (above, below) = (rest.churn_risk_above.take(), rest.churn_risk_below.take());
-        Facet::of(Some(&rest)).filter(|facet| facet.facet == "all")?;
+        says_nothing(&rest).then_some(())?;
         match (above, below) {
             (Some(_), _) => Some(Counting::Overdue),
             (None, Some(_)) => Some(Counting::Recent),

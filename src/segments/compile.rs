@@ -3,9 +3,9 @@
 //! fields), the two metrics in SQL that filters name (churn-risk
 //! thresholds and the RFM segment, by the formulas of
 //! [`crate::analytics`], with the clock and the tenant's breakpoints
-//! bound), and a static segment's condition. Rules and filters alike compile through
-//! [`crate::profiles::CustomerFilter::compile`] (rules read as filters by
-//! [`super::rule_filter`]).
+//! bound), and a static segment's condition. Rules and filters alike
+//! compile through [`crate::profiles::CustomerFilter::compile`] (rules read
+//! as filters by [`super::rule_filter`]).
 
 use chrono::Utc;
 use entity::{customer, segment_member};

@@ -317,6 +317,23 @@ async fn counted(app: &TestApp, filter: &Value, limit: usize) -> Value {
         .clone()
 }
 
+/// `filter` finds exactly the customers `expected` holds (emails, sorted),
+/// and counts them exactly at a limit of as many and as at least one fewer
+/// below it.
+async fn finds_and_counts(app: &TestApp, filter: Value, expected: &[String]) {
+    let found = app.emails_where("shop", filter.clone(), None).await;
+    assert_eq!(found, expected, "{filter}");
+    let n = expected.len();
+    let mut limits = vec![(n.max(1), json!({ "count": n, "precision": "EXACT" }))];
+    if n > 1 {
+        limits.push((n - 1, json!({ "count": n - 1, "precision": "AT_LEAST" })));
+    }
+    for (limit, count) in limits {
+        let said = counted(app, &filter, limit).await;
+        assert_eq!(said, count, "{filter}, limit {limit}");
+    }
+}
+
 /// A filter on churn risk or RFM segment finds exactly the customers whose
 /// metrics show it, and counts them exactly up to a limit and as a lower
 /// bound above it, at every threshold and for every segment.
@@ -341,12 +358,6 @@ async fn metric_filters_find_what_the_metrics_show(backend: Backend) {
         kept.sort();
         kept
     };
-    let counts = |n: usize| {
-        let at_least = (n > 1).then(|| (n - 1, json!({ "count": n - 1, "precision": "AT_LEAST" })));
-        [(n.max(1), json!({ "count": n, "precision": "EXACT" }))]
-            .into_iter()
-            .chain(at_least)
-    };
     let mut risks: Vec<f64> = shown.iter().map(|(_, risk, _)| *risk).collect();
     risks.sort_by(f64::total_cmp);
     // Each threshold between two shown risks (apart by more than the clock
@@ -360,36 +371,18 @@ async fn metric_filters_find_what_the_metrics_show(backend: Backend) {
     );
     for c in thresholds {
         let above = expect(&|risk, _| risk > c);
-        let filter = json!({ "churnRiskAbove": c });
-        let found = app.emails_where("shop", filter.clone(), None).await;
-        assert_eq!(found, above, "above {c}");
-        for (limit, count) in counts(above.len()) {
-            let said = counted(&app, &filter, limit).await;
-            assert_eq!(said, count, "above {c}, limit {limit}");
-        }
+        finds_and_counts(&app, json!({ "churnRiskAbove": c }), &above).await;
         let below = expect(&|risk, _| risk < c);
-        let filter = json!({ "churnRiskBelow": c });
-        let found = app.emails_where("shop", filter.clone(), None).await;
-        assert_eq!(found, below, "below {c}");
-        for (limit, count) in counts(below.len()) {
-            let said = counted(&app, &filter, limit).await;
-            assert_eq!(said, count, "below {c}, limit {limit}");
-        }
+        finds_and_counts(&app, json!({ "churnRiskBelow": c }), &below).await;
     }
     // NONE is the customer without an order, not among the fixture's.
     for segment in RFM_SEGMENTS.into_iter().filter(|s| *s != "NONE") {
         let members = expect(&|_, shown| shown == segment);
-        let filter = json!({ "rfmSegment": [segment] });
-        let found = app.emails_where("shop", filter.clone(), None).await;
-        assert_eq!(found, members, "{segment}");
-        for (limit, count) in counts(members.len()) {
-            let said = counted(&app, &filter, limit).await;
-            assert_eq!(said, count, "{segment}, limit {limit}");
-        }
+        finds_and_counts(&app, json!({ "rfmSegment": [segment] }), &members).await;
     }
     let recent = expect(&|_, shown| matches!(shown, "CHAMPIONS" | "PROMISING"));
     let either = json!({ "rfmSegment": ["CHAMPIONS", "PROMISING"] });
-    assert_eq!(app.emails_where("shop", either, None).await, recent);
+    finds_and_counts(&app, either, &recent).await;
 }
 
 backend_tests!(
