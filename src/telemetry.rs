@@ -98,6 +98,11 @@ pub struct CodeLabels {
     pub code: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ListLabels {
+    pub list: String,
+}
+
 /// The process's metrics.
 pub struct Metrics {
     registry: Registry,
@@ -105,6 +110,8 @@ pub struct Metrics {
     pub latency: Family<OperationLabels, Histogram>,
     pub errors: Family<CodeLabels, Counter>,
     pub rate_limited: Counter,
+    /// List fields answered with a value built ahead (`graphql::ready`).
+    pub built_ahead: Family<ListLabels, Counter>,
     /// Set at each scrape.
     pub db_connections_in_use: Gauge,
     pub db_connections_idle: Gauge,
@@ -132,6 +139,7 @@ impl Metrics {
             latency,
             errors: Family::default(),
             rate_limited: Counter::default(),
+            built_ahead: Family::default(),
             db_connections_in_use: Gauge::default(),
             db_connections_idle: Gauge::default(),
             websockets_open: Gauge::default(),
@@ -158,6 +166,11 @@ impl Metrics {
             "rate_limited",
             "Requests refused by a tenant's cost budget",
             m.rate_limited.clone(),
+        );
+        registry.register(
+            "graphql_built_ahead",
+            "List fields whose whole value was built from their rows at once, by list",
+            m.built_ahead.clone(),
         );
         registry.register(
             "db_connections_in_use",
@@ -188,6 +201,13 @@ impl Metrics {
             registry,
             ..metrics
         }
+    }
+
+    /// Counts a list field answered with a value built ahead.
+    pub fn count_built_ahead(&self, list: &str) {
+        self.built_ahead
+            .get_or_create(&ListLabels { list: list.into() })
+            .inc();
     }
 
     /// The Prometheus text exposition.

@@ -16,6 +16,7 @@ mod merge_undo;
 mod mutation;
 mod object;
 mod query;
+mod ready;
 pub mod status;
 mod subscription;
 pub mod tagging;

@@ -5,9 +5,11 @@ use async_graphql::{Context, ID, Object, Result};
 
 use super::merge;
 use super::merge_overrides::{MergeOverrides, MergeOverridesInput};
+use super::ready;
 use crate::auth::Scope;
 use crate::error::bad_input;
 use crate::graphql::pagination::Page;
+use crate::graphql::ready::Ready;
 use crate::graphql::{ContextExt, Count, ScopeGuard};
 use crate::ids::CustomerId;
 use crate::profiles::contact::{Email, Phone};
@@ -29,19 +31,20 @@ impl CustomerQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The customer's ID (`cus_…`).")] id: ID,
-    ) -> Result<Option<Customer>> {
+    ) -> Result<Ready<Option<Customer>>> {
         let Some(key) = CustomerId::decode(&id) else {
-            return Ok(None);
+            return Ok(Ready::deferred(None));
         };
         // Read at once rather than through the loader: a root field has no
         // siblings of its level to wait for but its own aliases.
         let session = ctx.session()?;
         let found =
             repo::find_many_with_tags(&session.db, session.tenant(), &[key.into_string()]).await?;
-        Ok(found
+        let found = found
             .into_iter()
             .next()
-            .map(|(row, tags)| Customer::with_tags(row, tags)))
+            .map(|(row, tags)| Customer::with_tags(row, tags));
+        ready::one(ctx, found).await
     }
 
     /// A customer by email (case-insensitive), else by phone; one of them
@@ -138,11 +141,12 @@ impl CustomerQuery {
         query: Option<String>,
         #[graphql(desc = "The order; newest first (`CREATED_AT`, `DESC`) when absent.")]
         sort: Option<CustomerSort>,
-    ) -> Result<CustomerConnection> {
+    ) -> Result<Ready<CustomerConnection>> {
         let page = Page::from_params(first, after, last, before)?;
         let filter = queried(ctx, filter, query).await?;
         let scope = filter_scope(ctx, filter.as_ref()).await?;
-        customer_connection(ctx, page, filter, sort, scope).await
+        let connection = customer_connection(ctx, page, filter, sort, scope).await?;
+        ready::connection(ctx, connection).await
     }
 
     /// Customers by page number, for numbered tables: the same filter and

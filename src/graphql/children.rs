@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
 use async_graphql::{Context, OutputType};
@@ -22,7 +23,7 @@ use super::pagination::{
     ChildCount, ChildPage, Keyset, ListConnection, Page, TotalCount, count_per_parent,
     load_child_counts, load_child_pages,
 };
-use super::{ContextExt, TenantLoader};
+use super::{ContextExt, Loaders, TenantLoader};
 use crate::error::{AppError, AppResult};
 use crate::tenancy::{self, TenantId, TenantOwned};
 
@@ -146,20 +147,61 @@ pub async fn connection<C: ChildList, N: OutputType>(
         .load_one(key)
         .await?
         .unwrap_or_default();
-    let loaders = session.loaders.clone();
-    let count_key = ChildCount {
+    let total = total::<C>(&session.loaders, parent, filter);
+    Ok(C::keyset(&page).connection(rows, node, total))
+}
+
+/// The same page of many parents' lists, in one batch: the connections a
+/// value built ahead (`ready`) is made of, by parent.
+pub async fn connections<C: ChildList, N: OutputType>(
+    ctx: &Context<'_>,
+    parents: &[&str],
+    page: &Page,
+    filter: C::Filter,
+    node: impl Fn(Row<C>) -> N,
+) -> async_graphql::Result<HashMap<String, ListConnection<N>>> {
+    let session = ctx.session()?;
+    let keys = parents.iter().map(|parent| ChildPage {
+        parent: (*parent).to_owned(),
+        page: page.clone(),
+        filter: filter.clone(),
+    });
+    let mut rows = session
+        .loaders
+        .get::<ChildLoader<C>>()
+        .load_many(keys)
+        .await?;
+    Ok(parents
+        .iter()
+        .map(|parent| {
+            let key = ChildPage {
+                parent: (*parent).to_owned(),
+                page: page.clone(),
+                filter: filter.clone(),
+            };
+            let found = rows.remove(&key).unwrap_or_default();
+            let total = total::<C>(&session.loaders, parent, filter.clone());
+            let connection = C::keyset(page).connection(found, &node, total);
+            ((*parent).to_owned(), connection)
+        })
+        .collect())
+}
+
+/// A parent's `totalCount`, counted with the other parents' when selected.
+fn total<C: ChildList>(loaders: &Arc<Loaders>, parent: &str, filter: C::Filter) -> TotalCount {
+    let loaders = loaders.clone();
+    let key = ChildCount {
         parent: parent.to_owned(),
         filter,
     };
-    let total = TotalCount::new(move || {
-        let (loaders, key) = (loaders.clone(), count_key.clone());
+    TotalCount::new(move || {
+        let (loaders, key) = (loaders.clone(), key.clone());
         async move {
             let loader = loaders.get::<ChildLoader<C>>();
             Ok(loader.load_one(key).await?.unwrap_or_default())
         }
         .boxed()
-    });
-    Ok(C::keyset(&page).connection(rows, node, total))
+    })
 }
 
 /// Moves every row of the list from one customer to another (merge).

@@ -12,6 +12,7 @@ mod guard;
 pub mod input;
 mod loaders;
 pub mod pagination;
+pub mod ready;
 pub mod scalars;
 
 pub use context::{ContextExt, Session};

@@ -1,6 +1,8 @@
 //! The note part of the schema: `Note`, `Customer.notes`, `addNote`,
 //! `updateNote` and `deleteNote`.
 
+use std::collections::HashMap;
+
 use async_graphql::{Context, ID, Object, Result};
 use entity::note;
 use serde_json::json;
@@ -76,6 +78,16 @@ pub async fn customer_notes(
 ) -> Result<NoteConnection> {
     let page = Page::from_params(first, after, last, before)?;
     children::connection::<Notes, _>(ctx, customer_key, page, (), Note).await
+}
+
+/// `Customer.notes` of many customers at once, by customer key: the pages
+/// a customer value built ahead is made of.
+pub async fn notes_of_customers(
+    ctx: &Context<'_>,
+    customer_keys: &[&str],
+    page: &Page,
+) -> Result<HashMap<String, NoteConnection>> {
+    children::connections::<Notes, _>(ctx, customer_keys, page, (), Note).await
 }
 
 fn body(value: String) -> AppResult<String> {

@@ -6,6 +6,7 @@
 
 mod graphql;
 pub mod loader;
+mod ready;
 pub mod repo;
 
-pub use graphql::{Note, NoteConnection, NoteMutation, customer_notes};
+pub use graphql::{Note, NoteConnection, NoteMutation, customer_notes, notes_of_customers};

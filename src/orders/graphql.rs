@@ -1,6 +1,8 @@
 //! The order part of the schema: `Order`, `Customer.orders` and
 //! `recordOrder`.
 
+use std::collections::HashMap;
+
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use entity::order;
 
@@ -43,7 +45,7 @@ impl OrderStatus {
         }
     }
 
-    fn from_db(s: &str) -> Self {
+    pub(super) fn from_db(s: &str) -> Self {
         match s {
             repo::PAID => OrderStatus::Paid,
             "REFUNDED" => OrderStatus::Refunded,
@@ -113,6 +115,16 @@ pub async fn customer_orders(
 ) -> Result<OrderConnection> {
     let page = Page::from_params(first, after, last, before)?;
     children::connection::<Orders, _>(ctx, customer_key, page, (), Order).await
+}
+
+/// `Customer.orders` of many customers at once, by customer key: the pages
+/// a customer value built ahead is made of.
+pub async fn orders_of_customers(
+    ctx: &Context<'_>,
+    customer_keys: &[&str],
+    page: &Page,
+) -> Result<HashMap<String, OrderConnection>> {
+    children::connections::<Orders, _>(ctx, customer_keys, page, (), Order).await
 }
 
 /// An order for `recordOrder`.

@@ -14,6 +14,7 @@
 
 mod graphql;
 pub mod loader;
+mod ready;
 mod record;
 pub mod repo;
 
@@ -23,4 +24,6 @@ pub const MAX_ORDER_CENTS: i64 = 100_000_000_000_000;
 /// 100,000,000,000,000.00.
 pub const MAX_PAID_CENTS: i64 = 10_000_000_000_000_000;
 
-pub use graphql::{Order, OrderConnection, OrderMutation, OrderStatus, customer_orders};
+pub use graphql::{
+    Order, OrderConnection, OrderMutation, OrderStatus, customer_orders, orders_of_customers,
+};

@@ -9,6 +9,7 @@ mod helpers;
 mod activity;
 mod addresses;
 mod auth;
+mod built_ahead;
 mod bulk;
 mod bulk_operations;
 mod cli;
