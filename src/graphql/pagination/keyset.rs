@@ -10,11 +10,14 @@ use sea_orm::sea_query::{
     WindowStatement,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect as _, QueryTrait, Select,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, IdenStatic as _,
+    QueryFilter, QueryOrder, QuerySelect as _, QueryTrait, Select,
 };
 
 use super::cursor::{Cursor, KeyValue};
+
+/// The sort key's name in the lateral subquery of a parent's page.
+const PAGE_KEY: &str = "page_key";
 use super::{Direction, ListConnection, Page, TotalCount};
 use crate::error::{AppResult, bad_input};
 
@@ -121,8 +124,8 @@ where
 {
     /// Reads the page of each of many parents in one statement: the rows of
     /// `query` whose `parent` column is one of `parents`, `limit + 1` per
-    /// parent, each parent's in scan order (numbered `page_row`). For lists
-    /// with a NOT NULL sort key.
+    /// parent, each parent's together and in scan order. For lists with a
+    /// NOT NULL sort key.
     ///
     /// On PostgreSQL each parent's rows are read by a lateral subquery that
     /// walks the list's `(tenant, parent, key, id)` index and stops after
@@ -163,6 +166,7 @@ where
         let backend = db.get_database_backend();
         let statement = if backend == DbBackend::Postgres {
             let parents_table = Alias::new("parents");
+            let page_table = Alias::new("page");
             // A VALUES list's one column is `column1`.
             let mut each = query
                 .filter(
@@ -173,27 +177,25 @@ where
                 .order_by(id, order.clone())
                 .limit(self.page.limit + 1)
                 .into_query();
-            each.expr_window_as(
-                Func::cust("ROW_NUMBER"),
-                WindowStatement::new()
-                    .order_by_expr(key, order.clone())
-                    .order_by(id.as_column_ref(), order)
-                    .to_owned(),
-                "page_row",
-            );
+            each.expr_as(key, PAGE_KEY);
+            // Each parent's rows together, in the subquery's order: a sort
+            // of the few rows read, where numbering them in a window (as
+            // SQLite does) would cost more than reading them.
             Query::select()
-                .column((Alias::new("page"), Asterisk))
+                .column((page_table.clone(), Asterisk))
                 .from_values(
                     parents.iter().map(|p| ValueTuple::One(p.clone().into())),
-                    parents_table,
+                    parents_table.clone(),
                 )
                 .join_lateral(
                     JoinType::InnerJoin,
                     each,
-                    Alias::new("page"),
+                    page_table.clone(),
                     Expr::cust("TRUE"),
                 )
-                .order_by((Alias::new("page"), Alias::new("page_row")), Order::Asc)
+                .order_by((parents_table, Alias::new("column1")), Order::Asc)
+                .order_by((page_table.clone(), Alias::new(PAGE_KEY)), order.clone())
+                .order_by((page_table, Alias::new(id.as_str())), order)
                 .to_owned()
         } else {
             let mut inner = query
