@@ -161,28 +161,25 @@ pub async fn connections<C: ChildList, N: OutputType>(
     node: impl Fn(Row<C>) -> N,
 ) -> async_graphql::Result<HashMap<String, ListConnection<N>>> {
     let session = ctx.session()?;
-    let keys = parents.iter().map(|parent| ChildPage {
-        parent: (*parent).to_owned(),
-        page: page.clone(),
-        filter: filter.clone(),
-    });
+    let keys: Vec<ChildPage<C::Filter>> = parents
+        .iter()
+        .map(|parent| ChildPage {
+            parent: (*parent).to_owned(),
+            page: page.clone(),
+            filter: filter.clone(),
+        })
+        .collect();
     let mut rows = session
         .loaders
         .get::<ChildLoader<C>>()
-        .load_many(keys)
+        .load_many(keys.iter().cloned())
         .await?;
-    Ok(parents
-        .iter()
-        .map(|parent| {
-            let key = ChildPage {
-                parent: (*parent).to_owned(),
-                page: page.clone(),
-                filter: filter.clone(),
-            };
+    Ok(keys
+        .into_iter()
+        .map(|key| {
             let found = rows.remove(&key).unwrap_or_default();
-            let total = total::<C>(&session.loaders, parent, filter.clone());
-            let connection = C::keyset(page).connection(found, &node, total);
-            ((*parent).to_owned(), connection)
+            let total = total::<C>(&session.loaders, &key.parent, key.filter);
+            (key.parent, C::keyset(page).connection(found, &node, total))
         })
         .collect())
 }
