@@ -159,23 +159,32 @@ pub async fn find_many_with_tags(
 }
 
 /// The customer's tags as a JSON array in tag order, for the row of the
-/// outer query.
+/// outer query. PostgreSQL collects them with `ARRAY(…)` in the order of
+/// their primary key, which costs less than aggregating them as JSON.
 fn tag_list(tenant: &TenantId, backend: DbBackend) -> Expr {
     use customer_tag::Column as T;
-    let aggregate = match backend {
-        DbBackend::Postgres => {
-            r#"COALESCE(json_agg("customer_tags"."tag" ORDER BY "customer_tags"."tag"), '[]')::text"#
-        }
-        _ => r#"json_group_array("customer_tags"."tag" ORDER BY "customer_tags"."tag")"#,
-    };
-    let tags = tenancy::subquery::<customer_tag::Entity>(tenant)
-        .expr(Expr::cust(aggregate))
+    let mut tags = tenancy::subquery::<customer_tag::Entity>(tenant)
         .and_where(
             Expr::col((customer_tag::Entity, T::CustomerId))
                 .equals((customer::Entity, customer::Column::Id)),
         )
         .to_owned();
-    Expr::SubQuery(None, Box::new(tags.into()))
+    match backend {
+        DbBackend::Postgres => {
+            tags.column((customer_tag::Entity, T::Tag))
+                .order_by((customer_tag::Entity, T::Tag), Order::Asc);
+            Expr::cust_with_expr(
+                "array_to_json(ARRAY $1)::text",
+                Expr::SubQuery(None, Box::new(tags.into())),
+            )
+        }
+        _ => {
+            tags.expr(Expr::cust(
+                r#"json_group_array("customer_tags"."tag" ORDER BY "customer_tags"."tag")"#,
+            ));
+            Expr::SubQuery(None, Box::new(tags.into()))
+        }
+    }
 }
 
 /// By email, case-insensitively (served by the `lower(email)` unique index),
