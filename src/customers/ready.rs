@@ -251,11 +251,7 @@ pub async fn connection(
     ctx: &Context<'_>,
     connection: CustomerConnection,
 ) -> Result<Ready<CustomerConnection>> {
-    let plan = match ready::plain(ctx) {
-        true => ConnectionPlan::of(ctx.field(), CustomerPlan::of),
-        false => None,
-    };
-    let Some(plan) = plan else {
+    let Some(plan) = ConnectionPlan::of(ctx.field(), CustomerPlan::of) else {
         return Ok(Ready::deferred(connection));
     };
     let customers: Vec<&Customer> = connection.edges.iter().map(|e| &e.node).collect();
@@ -267,11 +263,7 @@ pub async fn connection(
 
 /// `customer`: the customer's value built ahead when its selection allows.
 pub async fn one(ctx: &Context<'_>, customer: Option<Customer>) -> Result<Ready<Option<Customer>>> {
-    let plan = match ready::plain(ctx) {
-        true => CustomerPlan::of(ctx.field()),
-        false => None,
-    };
-    let (Some(plan), Some(found)) = (plan, &customer) else {
+    let (Some(plan), Some(found)) = (CustomerPlan::of(ctx.field()), &customer) else {
         return Ok(Ready::deferred(customer));
     };
     let loaded = Loaded::of(ctx, &[found], &[&plan]).await?;

@@ -3,11 +3,13 @@
 //! the lists below them loaded in one batch each) builds the response's
 //! value itself, instead of the executor calling a resolver for each field
 //! of every object of the page. Anything else in the selection (a field
-//! the plan does not know, a directive, a response key asked for twice)
-//! leaves the value to the executor, as before: the same rows, the same
-//! value.
+//! the plan does not know, a response key asked for twice) leaves the
+//! value to the executor, as before: the same rows, the same value.
+//! async-graphql applies `@skip` and `@include` before any resolver runs
+//! (what they skip is gone, and so are they), and the schema defines no
+//! other directive, so a plan sees the selection as it is executed.
 //!
-//! A plan is read from the selection first ([`plain`], [`fields`],
+//! A plan is read from the selection first ([`fields`],
 //! [`ConnectionPlan::of`]); the resolver reads its rows as it always does,
 //! and returns [`Ready::built`] with the plan's value, or
 //! [`Ready::deferred`] without a plan.
@@ -16,10 +18,10 @@ use std::borrow::Cow;
 use std::sync::{Mutex, PoisonError};
 
 use async_graphql::connection::{CursorType as _, Edge, EmptyFields};
-use async_graphql::parser::types::{Field, Selection, SelectionSet};
+use async_graphql::parser::types::Field;
 use async_graphql::registry::Registry;
 use async_graphql::{
-    Context, ContextSelectionSet, Name, OutputType, Positioned, SelectionField, ServerResult, Value,
+    ContextSelectionSet, Name, OutputType, Positioned, SelectionField, ServerResult, Value,
 };
 
 use super::pagination::{Cursor, ListConnection};
@@ -81,38 +83,6 @@ impl<T: OutputType> OutputType for Ready<T> {
             Inner::Deferred(value) => value.resolve(ctx, field).await,
         }
     }
-}
-
-/// Whether the field's selection, fragments included, holds no directive.
-/// async-graphql applies `@skip` and `@include` before any resolver runs
-/// (what they skip is gone, and so are they); any directive left is one a
-/// plan would not apply.
-pub fn plain(ctx: &Context<'_>) -> bool {
-    fn set(ctx: &Context<'_>, selections: &SelectionSet, depth: usize) -> bool {
-        // A fragment spread within itself is refused by validation; the
-        // bound keeps this walk finite whatever reaches it.
-        depth < 32
-            && selections.items.iter().all(|item| match &item.node {
-                Selection::Field(f) => {
-                    f.node.directives.is_empty() && set(ctx, &f.node.selection_set.node, depth + 1)
-                }
-                Selection::InlineFragment(f) => {
-                    f.node.directives.is_empty() && set(ctx, &f.node.selection_set.node, depth + 1)
-                }
-                Selection::FragmentSpread(spread) => {
-                    spread.node.directives.is_empty()
-                        && ctx
-                            .query_env
-                            .fragments
-                            .get(&spread.node.fragment_name.node)
-                            .is_some_and(|f| {
-                                f.node.directives.is_empty()
-                                    && set(ctx, &f.node.selection_set.node, depth + 1)
-                            })
-                }
-            })
-    }
-    set(ctx, &ctx.item.node.selection_set.node, 0)
 }
 
 /// One object's fields by response key, each read by `field`; `None` when

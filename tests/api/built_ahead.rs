@@ -34,15 +34,7 @@ fn without_executor_only(value: Value) -> Value {
 /// How many list fields the server built ahead so far (every test's: a
 /// rise shows that one of them was).
 async fn built_ahead(app: &TestApp, list: &str) -> u64 {
-    let text = app
-        .client
-        .get(format!("{}/metrics", app.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.get_text("/metrics").await;
     let series = format!("crm_graphql_built_ahead_total{{list=\"{list}\"}} ");
     text.lines()
         .find_map(|line| line.strip_prefix(series.as_str()))

@@ -179,15 +179,7 @@ async fn probes_and_graphiql_are_served(backend: Backend) {
             "{path}"
         );
     }
-    let page = app
-        .client
-        .get(format!("{}/", app.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.get_text("/").await;
     assert!(page.contains("graphiql") && page.contains("/graphql"));
     assert!(
         !page.contains("Authorization"),

@@ -314,16 +314,7 @@ async fn exports_are_files_behind_signed_links(backend: Backend) {
         .as_str()
         .unwrap()
         .to_owned();
-    let url = format!("{}{link}", app.url);
-    let body = app
-        .client
-        .get(&url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = app.get_text(&link).await;
     let lines: Vec<Value> = body
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())

@@ -243,6 +243,18 @@ impl TestApp {
         self.keys.mint(tenant, "tester", scopes, ttl).unwrap()
     }
 
+    /// The body of a GET of `path`, from the server's root (`/metrics`).
+    pub async fn get_text(&self, path: &str) -> String {
+        self.client
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// POSTs a query with variables as `tenant` (every scope).
     pub async fn gql(&self, tenant: &str, query: &str, variables: Value) -> Gql {
         self.gql_as(&self.token(tenant), query, variables).await
