@@ -44,7 +44,7 @@ pub(super) enum Read {
     Direct,
     /// The page's ids in a subquery, then their rows.
     Deferred,
-    /// As `Deferred`, for a list narrowed by nothing but its tenant, whose
+    /// As `Direct`, for a list narrowed by nothing but its tenant, whose
     /// plan is the same for every tenant and cursor: the page's size is
     /// written into the statement ([`written_limit`]), so that PostgreSQL
     /// keeps one plan for it instead of planning each execution.
@@ -94,10 +94,13 @@ where
         self.read(db, query, on_postgres(db, Read::Deferred)).await
     }
 
-    /// [`Keyset::fetch_deferred`] for `query`, a list of the tenant's rows
-    /// with no other condition (on PostgreSQL, [`Read::Unfiltered`]), each
-    /// row read as `M`: the entity's model, or a model with the values of
-    /// expressions `query` selects beside its columns.
+    /// The page of `query`, a list of the tenant's rows with no other
+    /// condition (on PostgreSQL, [`Read::Unfiltered`]), each row read as
+    /// `M`: the entity's model, or a model with the values of expressions
+    /// `query` selects beside its columns. Every row of the range is on the
+    /// page, so the rows are read in the index's order directly: finding
+    /// their ids first ([`Keyset::fetch_deferred`]) would skip none and
+    /// look each row up once more.
     pub async fn fetch_unfiltered<M>(
         &self,
         db: &impl ConnectionTrait,
@@ -215,10 +218,8 @@ where
                     rows_among(select.clone(), ids(select)).await?
                 }
                 Read::Unfiltered => {
-                    let select = range(query.clone(), KeyOrder::Index);
-                    let page = select
-                        .clone()
-                        .filter(Expr::col(self.id).in_subquery(ids(select)))
+                    let page = range(query.clone(), KeyOrder::Index)
+                        .limit(need)
                         .build(db.get_database_backend());
                     // A range after the first needs what the first left
                     // over: any number, each a statement of its own if
