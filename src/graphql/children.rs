@@ -152,7 +152,10 @@ pub async fn connection<C: ChildList, N: OutputType>(
 }
 
 /// The same page of many parents' lists, in one batch: the connections a
-/// value built ahead (`ready`) is made of, by parent.
+/// value built ahead (`ready`) is made of, by parent. The batch is the
+/// whole of the page's parents already, so it is read at once through the
+/// loader's own batch: not queued for the level's dispatch, nor its rows
+/// copied out of the request's cache.
 pub async fn connections<C: ChildList, N: OutputType>(
     ctx: &Context<'_>,
     parents: &[&str],
@@ -169,11 +172,8 @@ pub async fn connections<C: ChildList, N: OutputType>(
             filter: filter.clone(),
         })
         .collect();
-    let mut rows = session
-        .loaders
-        .get::<ChildLoader<C>>()
-        .load_many(keys.iter().cloned())
-        .await?;
+    let loader = session.loaders.get::<ChildLoader<C>>();
+    let mut rows = Loader::load(loader.loader(), &keys).await?;
     Ok(keys
         .into_iter()
         .map(|key| {
