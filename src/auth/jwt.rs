@@ -12,6 +12,7 @@ use anyhow::{Context as _, bail};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+use super::verified::Verified;
 use super::{ScopeSet, Viewer};
 use crate::error::AppError;
 use crate::tenancy::TenantId;
@@ -87,6 +88,7 @@ pub struct Keys {
     audience: Option<String>,
     /// Tokens whose `exp` lies further ahead are refused.
     max_ttl: Duration,
+    verified: Verified,
 }
 
 impl Keys {
@@ -186,11 +188,24 @@ impl Keys {
             issuer,
             audience,
             max_ttl: DEFAULT_MAX_TTL,
+            verified: Verified::new(LEEWAY_SECONDS),
         }
     }
 
-    /// Verifies a bearer token into the viewer it speaks for.
+    /// Verifies a bearer token into the viewer it speaks for: once, then
+    /// from the tokens kept verified until it expires.
     pub fn verify(&self, token: &str) -> Result<Viewer, AppError> {
+        let now = jsonwebtoken::get_current_timestamp();
+        if let Some(viewer) = self.verified.get(token, now) {
+            return Ok(viewer);
+        }
+        let viewer = self.check(token)?;
+        self.verified.keep(token, &viewer);
+        Ok(viewer)
+    }
+
+    /// The signature and claims of a token, checked.
+    fn check(&self, token: &str) -> Result<Viewer, AppError> {
         let well_formed = token.len() <= MAX_TOKEN_BYTES
             && token.bytes().filter(|b| *b == b'.').count() == 2
             && token

@@ -3,6 +3,7 @@
 
 mod jwt;
 mod scope;
+mod verified;
 
 pub use jwt::{Claims, JwtAlgorithm, Keys, MAX_TOKEN_BYTES};
 pub use scope::{Scope, ScopeSet};
