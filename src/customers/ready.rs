@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use async_graphql::dataloader::Loader;
 use async_graphql::{Context, InputType as _, Name, Result, SelectionField, Value};
 use futures_util::future::{try_join_all, try_join3};
 
@@ -148,12 +149,14 @@ impl Loaded {
         } else {
             Vec::new()
         };
-        let loaders = &ctx.session()?.loaders;
+        // The page's rows are the whole batch: read at once, as the child
+        // pages are (`children::connections`).
+        let tag_loader = ctx.session()?.loaders.get::<TagLoader>();
         let tags = async {
             if untagged.is_empty() {
                 return Ok(HashMap::new());
             }
-            loaders.get::<TagLoader>().load_many(untagged).await
+            Loader::load(tag_loader.loader(), &untagged).await
         };
         let notes = try_join_all(note_pages.iter().map(|page| async {
             Ok::<_, async_graphql::Error>((
