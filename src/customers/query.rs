@@ -15,7 +15,7 @@ use crate::ids::CustomerId;
 use crate::profiles::contact::{Email, Phone};
 use crate::profiles::{
     Customer, CustomerConnection, CustomerFilter, CustomerPage, CustomerSort, count_limit,
-    customer_connection, customer_count, customer_count_up_to, customer_page, query, repo,
+    customer_count, customer_count_up_to, customer_page, query, repo,
 };
 use crate::segments::filter_scope;
 
@@ -35,6 +35,9 @@ impl CustomerQuery {
         let Some(key) = CustomerId::decode(&id) else {
             return Ok(Ready::deferred(None));
         };
+        if let Some(built) = ready::one(ctx, key.as_str()).await? {
+            return Ok(built);
+        }
         // Read at once rather than through the loader: a root field has no
         // siblings of its level to wait for but its own aliases.
         let session = ctx.session()?;
@@ -44,7 +47,7 @@ impl CustomerQuery {
             .into_iter()
             .next()
             .map(|(row, tags)| Customer::with_tags(row, tags));
-        ready::one(ctx, found).await
+        Ok(Ready::deferred(found))
     }
 
     /// A customer by email (case-insensitive), else by phone; one of them
@@ -145,8 +148,7 @@ impl CustomerQuery {
         let page = Page::from_params(first, after, last, before)?;
         let filter = queried(ctx, filter, query).await?;
         let scope = filter_scope(ctx, filter.as_ref()).await?;
-        let connection = customer_connection(ctx, page, filter, sort, scope).await?;
-        ready::connection(ctx, connection).await
+        ready::connection(ctx, page, filter, sort, scope).await
     }
 
     /// Customers by page number, for numbered tables: the same filter and

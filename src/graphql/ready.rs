@@ -24,7 +24,7 @@ use async_graphql::{
     ContextSelectionSet, Name, OutputType, Positioned, SelectionField, ServerResult, Value,
 };
 
-use super::pagination::{Cursor, ListConnection};
+use super::pagination::{Cursor, KeyedPage, ListConnection};
 use crate::telemetry;
 
 /// A field's value: built ahead, or `T` for the executor to resolve. Either
@@ -192,39 +192,64 @@ impl<P> ConnectionPlan<P> {
     pub fn value<N: OutputType>(
         &self,
         connection: &ConnectionOf<N>,
-        mut node: impl FnMut(&N, &P) -> Value,
+        node: impl FnMut(&N, &P) -> Value,
+    ) -> Value {
+        let edges = connection.edges.iter().map(|e| (&e.cursor, &e.node));
+        self.value_of::<N, N>(
+            edges,
+            (connection.has_previous_page, connection.has_next_page),
+            node,
+        )
+    }
+
+    /// The value of a connection of `N` whose nodes `page` holds as rows of
+    /// `R`, each node's by `node`.
+    pub fn keyed_value<N: OutputType, R>(
+        &self,
+        page: &KeyedPage<R>,
+        node: impl FnMut(&R, &P) -> Value,
+    ) -> Value {
+        let edges = page.edges.iter().map(|(cursor, row)| (cursor, row));
+        self.value_of::<N, R>(edges, (page.has_previous_page, page.has_next_page), node)
+    }
+
+    /// The value of a connection of `N`: its edges' cursors and rows, and
+    /// whether pages come before and after it.
+    fn value_of<'e, N: OutputType, R: 'e>(
+        &self,
+        edges: impl DoubleEndedIterator<Item = (&'e Cursor, &'e R)> + Clone,
+        (has_previous, has_next): (bool, bool),
+        mut node: impl FnMut(&R, &P) -> Value,
     ) -> Value {
         let cursor = |c: &Cursor| Value::String(c.encode_cursor());
         object(&self.fields, |f| match f {
             ConnectionField::Typename => Value::String(ConnectionOf::<N>::type_name().into()),
             ConnectionField::Nodes(p) => {
-                Value::List(connection.edges.iter().map(|e| node(&e.node, p)).collect())
+                Value::List(edges.clone().map(|(_, row)| node(row, p)).collect())
             }
             ConnectionField::Edges(fields) => Value::List(
-                connection
-                    .edges
-                    .iter()
-                    .map(|e| {
+                edges
+                    .clone()
+                    .map(|(c, row)| {
                         object(fields, |f| match f {
                             EdgeField::Typename => Value::String(EdgeOf::<N>::type_name().into()),
-                            EdgeField::Cursor => cursor(&e.cursor),
-                            EdgeField::Node(p) => node(&e.node, p),
+                            EdgeField::Cursor => cursor(c),
+                            EdgeField::Node(p) => node(row, p),
                         })
                     })
                     .collect(),
             ),
             ConnectionField::PageInfo(fields) => object(fields, |f| match f {
                 PageInfoField::Typename => Value::String("PageInfo".into()),
-                PageInfoField::HasPreviousPage => Value::Boolean(connection.has_previous_page),
-                PageInfoField::HasNextPage => Value::Boolean(connection.has_next_page),
-                PageInfoField::StartCursor => connection
-                    .edges
-                    .first()
-                    .map_or(Value::Null, |e| cursor(&e.cursor)),
-                PageInfoField::EndCursor => connection
-                    .edges
-                    .last()
-                    .map_or(Value::Null, |e| cursor(&e.cursor)),
+                PageInfoField::HasPreviousPage => Value::Boolean(has_previous),
+                PageInfoField::HasNextPage => Value::Boolean(has_next),
+                PageInfoField::StartCursor => {
+                    edges.clone().next().map_or(Value::Null, |(c, _)| cursor(c))
+                }
+                PageInfoField::EndCursor => edges
+                    .clone()
+                    .next_back()
+                    .map_or(Value::Null, |(c, _)| cursor(c)),
             }),
         })
     }

@@ -39,8 +39,13 @@ pub fn list(row: &customer::Model, kind: Kind) -> Vec<String> {
         Kind::Email => &row.additional_emails,
         Kind::Phone => &row.additional_phones,
     };
-    value
-        .as_array()
+    values(value)
+}
+
+/// The strings of one of a row's lists, as its column holds them (a JSON
+/// array of strings).
+pub fn values(list: &Value) -> Vec<String> {
+    list.as_array()
         .into_iter()
         .flatten()
         .filter_map(Value::as_str)

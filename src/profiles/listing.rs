@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_graphql::{Context, Result};
 use entity::customer;
 use futures_util::FutureExt as _;
-use sea_orm::{Condition, DbBackend};
+use sea_orm::{Condition, DbBackend, IdenStatic as _, QueryResult};
 
 use super::Customer;
 use super::counts::{self, Counting, TenantSizes};
@@ -15,8 +15,10 @@ use super::filter::{CustomerFilter, FilterEnv};
 use super::metrics::Metrics;
 use super::repo;
 use super::sort::{CustomerSort, SortDirection};
-use crate::error::{AppResult, bad_input};
-use crate::graphql::pagination::{Keyset, ListConnection, Page, TotalCount};
+use crate::error::{AppError, AppResult, bad_input};
+use crate::graphql::pagination::{
+    Decode, KeyedPage, Keyset, ListConnection, Page, SortKey, TotalCount,
+};
 use crate::graphql::{ContextExt, Count, Session};
 
 pub type CustomerConnection = ListConnection<Customer>;
@@ -94,46 +96,13 @@ pub async fn customer_connection(
 ) -> Result<CustomerConnection> {
     let session = ctx.session()?;
     let sort = sort.unwrap_or_default();
-    let everyone = filter.is_none() && scope.members.is_none();
-    let searched = filter.as_ref().is_some_and(CustomerFilter::searches);
-    let branched = filter.as_ref().is_some_and(CustomerFilter::branches_out);
-    let backend = session.db.get_database_backend();
-    let Compiled {
+    let Planned {
         condition,
         counting,
-        fields,
-    } = compile(session, filter.as_ref(), scope, sort.needs_fields()).await?;
-    let key = sort.key(&fields, backend)?;
-    let keyset = Keyset {
-        sort: &key,
-        id: customer::Column::Id,
-        ascending: sort.direction == SortDirection::Asc,
-        page: &page,
-        id_of: |m: &customer::Model| m.id.as_str(),
-    };
-    let unforeseen = match backend {
-        DbBackend::Postgres => searched || branched,
-        // A search reads through SQLite's FTS5 index, wherever it stands.
-        _ => filter
-            .as_ref()
-            .is_some_and(|f| !f.searches_anywhere() && (f.branches_out() || f.names_tags())),
-    };
-    let listing = if unforeseen {
-        let sizes = ctx.data::<TenantSizes>()?;
-        repo::Listing::Unforeseen {
-            tenant_size: sizes.of(&session.db, session.tenant()).await?,
-            rare_first: searched,
-        }
-    } else if everyone {
-        repo::Listing::All
-    } else if filter
-        .as_ref()
-        .is_some_and(CustomerFilter::names_email_prefix)
-    {
-        repo::Listing::Direct
-    } else {
-        repo::Listing::Filtered
-    };
+        key,
+        listing,
+    } = plan(ctx, filter, &sort, scope).await?;
+    let keyset = keyset_of(&key, &sort, &page);
     let rows: Vec<Customer> = match listing {
         repo::Listing::All if selects_tags(ctx) => {
             repo::list_all_with_tags(&session.db, session.tenant(), &keyset)
@@ -161,6 +130,146 @@ pub async fn customer_connection(
         async move { Ok(counts::count(&db, &tenant, &counting, condition).await?) }.boxed()
     });
     Ok(keyset.connection_of(rows, |c| &c.row, |c| c, total))
+}
+
+/// A customer of a page read with only some of its columns
+/// ([`customer_rows`]).
+pub struct ListedRow<R> {
+    pub id: String,
+    /// The tags, when they were read with the row.
+    pub tags: Option<Vec<String>>,
+    /// What the caller made of the row's columns.
+    pub row: R,
+}
+
+/// The page [`customer_connection`] reads, each customer with only
+/// `columns` (the id and the sort's key are read besides), made by
+/// `decode`, and on a page of every customer with its tags when `tags`: for
+/// a value built from the rows, where whole rows would be read for a
+/// third of their columns. For a sort whose key is a column
+/// ([`CustomerSort::plain`]).
+pub async fn customer_rows<R: Send + Sync>(
+    ctx: &Context<'_>,
+    (page, filter, sort, scope): (Page, Option<CustomerFilter>, CustomerSort, Scope),
+    (columns, tags): (&[customer::Column], bool),
+    decode: Decode<'_, R>,
+) -> Result<KeyedPage<ListedRow<R>>> {
+    let session = ctx.session()?;
+    let planned = plan(ctx, filter, &sort, scope).await?;
+    let keyset = keyset_of(&planned.key, &sort, &page);
+    let Some(key_column) = planned.key.plain_column() else {
+        let sort = &planned.key.name;
+        return Err(AppError::Internal(anyhow::anyhow!("sort {sort} is not a column")).into());
+    };
+    let mut read = vec![customer::Column::Id];
+    for column in std::iter::once(&key_column).chain(columns) {
+        if !read.iter().any(|c| c.as_str() == column.as_str()) {
+            read.push(*column);
+        }
+    }
+    let with_tags = tags && matches!(planned.listing, repo::Listing::All);
+    let keyed = |row: &QueryResult| {
+        Ok((
+            planned.key.of_result(row)?,
+            ListedRow {
+                id: row.try_get::<String>("", customer::Column::Id.as_str())?,
+                tags: with_tags.then(|| repo::tags_of(row)).transpose()?,
+                row: decode(row)?,
+            },
+        ))
+    };
+    let rows = repo::list_as(
+        &session.db,
+        session.tenant(),
+        (planned.condition, planned.listing),
+        &keyset,
+        (&read, with_tags),
+        &keyed,
+    )
+    .await?;
+    let page = keyset.keyed(rows, |(key, row)| (key.clone(), row.id.as_str()));
+    Ok(KeyedPage {
+        edges: page
+            .edges
+            .into_iter()
+            .map(|(cursor, (_, row))| (cursor, row))
+            .collect(),
+        has_previous_page: page.has_previous_page,
+        has_next_page: page.has_next_page,
+    })
+}
+
+/// How a page of customers is read: the filter compiled, the sort's key,
+/// and the read that suits them.
+struct Planned {
+    condition: Condition,
+    counting: Counting,
+    key: SortKey<customer::Entity>,
+    listing: repo::Listing,
+}
+
+/// The keyset of a page under `sort`, whose key is `key`.
+fn keyset_of<'a>(
+    key: &'a SortKey<customer::Entity>,
+    sort: &CustomerSort,
+    page: &'a Page,
+) -> Keyset<'a, customer::Entity> {
+    Keyset {
+        sort: key,
+        id: customer::Column::Id,
+        ascending: sort.direction == SortDirection::Asc,
+        page,
+        id_of: |m: &customer::Model| m.id.as_str(),
+    }
+}
+
+/// Plans the page of `filter` (within `scope`) under `sort`.
+async fn plan(
+    ctx: &Context<'_>,
+    filter: Option<CustomerFilter>,
+    sort: &CustomerSort,
+    scope: Scope,
+) -> Result<Planned> {
+    let session = ctx.session()?;
+    let everyone = filter.is_none() && scope.members.is_none();
+    let searched = filter.as_ref().is_some_and(CustomerFilter::searches);
+    let branched = filter.as_ref().is_some_and(CustomerFilter::branches_out);
+    let backend = session.db.get_database_backend();
+    let Compiled {
+        condition,
+        counting,
+        fields,
+    } = compile(session, filter.as_ref(), scope, sort.needs_fields()).await?;
+    let key = sort.key(&fields, backend)?;
+    let unforeseen = match backend {
+        DbBackend::Postgres => searched || branched,
+        // A search reads through SQLite's FTS5 index, wherever it stands.
+        _ => filter
+            .as_ref()
+            .is_some_and(|f| !f.searches_anywhere() && (f.branches_out() || f.names_tags())),
+    };
+    let listing = if unforeseen {
+        let sizes = ctx.data::<TenantSizes>()?;
+        repo::Listing::Unforeseen {
+            tenant_size: sizes.of(&session.db, session.tenant()).await?,
+            rare_first: searched,
+        }
+    } else if everyone {
+        repo::Listing::All
+    } else if filter
+        .as_ref()
+        .is_some_and(CustomerFilter::names_email_prefix)
+    {
+        repo::Listing::Direct
+    } else {
+        repo::Listing::Filtered
+    };
+    Ok(Planned {
+        condition,
+        counting,
+        key,
+        listing,
+    })
 }
 
 /// Whether the list's nodes ask for their tags: a page of every customer

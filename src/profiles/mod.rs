@@ -43,8 +43,8 @@ mod sort;
 
 pub use filter::{CustomerFilter, FilterEnv, TreeLimits};
 pub use listing::{
-    CustomerConnection, Scope, count_limit, customer_connection, customer_count,
-    customer_count_up_to,
+    CustomerConnection, ListedRow, Scope, count_limit, customer_connection, customer_count,
+    customer_count_up_to, customer_rows,
 };
 pub use numbered::{CustomerPage, customer_page};
 pub use sort::{CustomerSort, CustomerSortField, SortDirection};

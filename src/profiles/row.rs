@@ -56,8 +56,17 @@ pub fn copy_address(to: &mut customer::Model, from: &customer::Model) {
 
 /// The display name: `name`, or "first last".
 pub fn display_name(row: &customer::Model) -> Option<String> {
-    row.name.clone().or_else(|| {
-        let joined = [row.first_name.as_deref(), row.last_name.as_deref()]
+    name_of(
+        row.name.clone(),
+        row.first_name.as_deref(),
+        row.last_name.as_deref(),
+    )
+}
+
+/// [`display_name`] of a row's `name`, `first_name` and `last_name`.
+pub fn name_of(name: Option<String>, first: Option<&str>, last: Option<&str>) -> Option<String> {
+    name.or_else(|| {
+        let joined = [first, last]
             .into_iter()
             .flatten()
             .collect::<Vec<_>>()

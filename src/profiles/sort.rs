@@ -69,6 +69,12 @@ impl CustomerSort {
         self.field_key.is_some()
     }
 
+    /// Whether the sort's key is a column of the customer's row (not a
+    /// defined field's, nor a value computed from the row).
+    pub fn plain(&self) -> bool {
+        self.field_key.is_none() && self.field.key().plain_column().is_some()
+    }
+
     /// The sort key, a defined field's when `fieldKey` names one.
     pub fn key(&self, fields: &Fields, backend: DbBackend) -> AppResult<SortKey<customer::Entity>> {
         match &self.field_key {

@@ -66,9 +66,14 @@ impl CursorType for Cursor {
 impl Cursor {
     /// The cursor of a row of a list sorted by `sort`.
     pub fn of<E: EntityTrait>(sort: &SortKey<E>, row: &E::Model, id: &str) -> Self {
+        Cursor::keyed(sort, sort.of(row), id)
+    }
+
+    /// The cursor of a row whose key under `sort` is `key`.
+    pub fn keyed<E: EntityTrait>(sort: &SortKey<E>, key: KeyValue, id: &str) -> Self {
         Cursor {
             s: sort.name.clone(),
-            k: sort.of(row),
+            k: key,
             i: id.to_owned(),
         }
     }

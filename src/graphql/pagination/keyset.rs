@@ -10,8 +10,8 @@ use sea_orm::sea_query::{
     WindowStatement,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, IdenStatic as _,
-    QueryFilter, QueryOrder, QuerySelect as _, QueryTrait, Select,
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, IdenStatic as _,
+    QueryFilter, QueryOrder, QueryResult, QuerySelect as _, QueryTrait, Select,
 };
 
 use super::cursor::{Cursor, KeyValue};
@@ -83,6 +83,50 @@ impl<E: EntityTrait> SortKey<E> {
             },
         }
     }
+
+    /// The table's column the key is, when it is one (not an expression):
+    /// a page that reads fewer columns than the model's selects it for its
+    /// cursors ([`SortKey::of_result`]).
+    pub fn plain_column(&self) -> Option<E::Column> {
+        match (&self.column, &self.value) {
+            (KeyColumn::Column(c), KeyRead::Row(_)) => Some(*c),
+            _ => None,
+        }
+    }
+
+    /// The key of a row read by its columns' names, from its
+    /// [`SortKey::plain_column`]: the value [`SortKey::of`] gives for the
+    /// row's model.
+    pub fn of_result(&self, row: &QueryResult) -> Result<KeyValue, DbErr> {
+        let Some(column) = self.plain_column() else {
+            return Err(DbErr::Type(format!("sort {} is not a column", self.name)));
+        };
+        let name = column.as_str();
+        Ok(match self.kind {
+            KeyKind::Int => row
+                .try_get::<Option<i64>>("", name)?
+                .map_or(KeyValue::Null, KeyValue::Int),
+            KeyKind::Float => row
+                .try_get::<Option<f64>>("", name)?
+                .and_then(serde_json::Number::from_f64)
+                .map_or(KeyValue::Null, KeyValue::Number),
+            KeyKind::Text => row
+                .try_get::<Option<String>>("", name)?
+                .map_or(KeyValue::Null, KeyValue::Text),
+            KeyKind::Time => row
+                .try_get::<Option<chrono::DateTime<chrono::Utc>>>("", name)?
+                .as_ref()
+                .map_or(KeyValue::Null, KeyValue::time),
+        })
+    }
+}
+
+/// A page of rows with their cursors, for a value built from rows that are
+/// not the list's nodes (`graphql::ready`).
+pub struct KeyedPage<R> {
+    pub edges: Vec<(Cursor, R)>,
+    pub has_previous_page: bool,
+    pub has_next_page: bool,
 }
 
 /// A list query positioned on a page: keyset condition, order and limit.
@@ -346,30 +390,53 @@ where
     /// model (`model` finds it in a row, for the row's cursor).
     pub fn connection_of<R, N: OutputType>(
         &self,
-        mut rows: Vec<R>,
+        rows: Vec<R>,
         model: impl Fn(&R) -> &E::Model,
         node: impl Fn(R) -> N,
         total: TotalCount,
     ) -> ListConnection<N> {
+        let page = self.keyed(rows, |row| {
+            let row_model = model(row);
+            (self.sort.of(row_model), (self.id_of)(row_model))
+        });
+        let mut connection =
+            Connection::with_additional_fields(page.has_previous_page, page.has_next_page, total);
+        connection.edges = page
+            .edges
+            .into_iter()
+            .map(|(cursor, row)| Edge::new(cursor, node(row)))
+            .collect();
+        connection
+    }
+
+    /// The fetched rows (`limit + 1` at most) as a page, each with the
+    /// cursor of its key and id (`key_of`).
+    pub fn keyed<R>(
+        &self,
+        mut rows: Vec<R>,
+        key_of: impl Fn(&R) -> (KeyValue, &str),
+    ) -> KeyedPage<R> {
         let more = rows.len() as u64 > self.page.limit;
         rows.truncate(self.page.limit as usize);
         let from_cursor = self.page.cursor.is_some();
-        let (has_previous, has_next) = match self.page.direction {
+        let (has_previous_page, has_next_page) = match self.page.direction {
             Direction::Forward => (from_cursor, more),
             Direction::Backward => {
                 rows.reverse();
                 (more, from_cursor)
             }
         };
-        let mut connection = Connection::with_additional_fields(has_previous, has_next, total);
-        connection.edges = rows
+        let edges = rows
             .into_iter()
             .map(|row| {
-                let row_model = model(&row);
-                let cursor = Cursor::of(self.sort, row_model, (self.id_of)(row_model));
-                Edge::new(cursor, node(row))
+                let (key, id) = key_of(&row);
+                (Cursor::keyed(self.sort, key, id), row)
             })
             .collect();
-        connection
+        KeyedPage {
+            edges,
+            has_previous_page,
+            has_next_page,
+        }
     }
 }

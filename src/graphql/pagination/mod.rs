@@ -16,11 +16,11 @@ mod per_parent;
 mod read;
 
 pub use cursor::{Cursor, KeyValue};
-pub use keyset::{KeyColumn, KeyKind, KeyRead, Keyset, SortKey};
+pub use keyset::{KeyColumn, KeyKind, KeyRead, KeyedPage, Keyset, SortKey};
 pub use per_parent::{
     ChildCount, ChildPage, count_per_parent, load_child_counts, load_child_pages,
 };
-pub use read::{INDEX_FIRST_UP_TO, PROBE_WINDOW, probe_window};
+pub use read::{Decode, INDEX_FIRST_UP_TO, PROBE_WINDOW, Reading, model, probe_window};
 
 use std::hash::Hash;
 

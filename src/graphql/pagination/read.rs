@@ -6,8 +6,8 @@ use sea_orm::sea_query::{
     Alias, Asterisk, Expr, ExprTrait as _, Order, Query, SelectStatement, WindowStatement,
 };
 use sea_orm::{
-    Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
-    QueryTrait, Select, Statement, Value,
+    Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, Iterable as _,
+    QueryFilter, QueryResult, QuerySelect, QueryTrait, Select, Statement, Value,
 };
 
 use super::Direction;
@@ -34,6 +34,28 @@ pub fn probe_window(need: u64, size: u64) -> u64 {
 /// Up to this many rows in a list, a searched page on PostgreSQL looks at
 /// the search index's matches first ([`Keyset::fetch_searched`]).
 pub const INDEX_FIRST_UP_TO: u64 = 100_000;
+
+/// How a page's rows are made from a statement's: by name as the model's
+/// columns ([`model`]), or by a caller that selected fewer columns.
+pub type Decode<'a, M> = &'a (dyn Fn(&QueryResult) -> Result<M, DbErr> + Send + Sync);
+
+/// A row read as `M` by its columns' names.
+pub fn model<M: FromQueryResult>(row: &QueryResult) -> Result<M, DbErr> {
+    M::from_query_result(row, "")
+}
+
+/// Which read a list takes ([`Keyset::fetch_as`]); each is
+/// [`Keyset`]'s `fetch…` method of that name.
+pub enum Reading {
+    Direct,
+    Deferred,
+    Unfiltered,
+    Searched {
+        filter: Condition,
+        size: u64,
+        rare_first: bool,
+    },
+}
 
 /// The sort key's name in a subquery of ids and keys.
 const SORT_KEY: &str = "sort_key";
@@ -76,7 +98,7 @@ where
         db: &impl ConnectionTrait,
         query: Select<E>,
     ) -> AppResult<Vec<E::Model>> {
-        self.read(db, query, Read::Direct).await
+        self.fetch_as(db, query, Reading::Direct, &model).await
     }
 
     /// [`Keyset::fetch`] for a filtered list of wide rows: on PostgreSQL,
@@ -91,7 +113,7 @@ where
         db: &impl ConnectionTrait,
         query: Select<E>,
     ) -> AppResult<Vec<E::Model>> {
-        self.read(db, query, on_postgres(db, Read::Deferred)).await
+        self.fetch_as(db, query, Reading::Deferred, &model).await
     }
 
     /// The page of `query`, a list of the tenant's rows with no other
@@ -109,8 +131,7 @@ where
     where
         M: FromQueryResult + Send + Sync,
     {
-        self.read(db, query, on_postgres(db, Read::Unfiltered))
-            .await
+        self.fetch_as(db, query, Reading::Unfiltered, &model).await
     }
 
     /// [`Keyset::fetch_deferred`] for a list narrowed by `filter`, a search
@@ -137,37 +158,65 @@ where
         size: u64,
         rare_first: bool,
     ) -> AppResult<Vec<E::Model>> {
-        if db.get_database_backend() == DbBackend::Postgres {
-            let window = probe_window(self.page.limit + 1, size);
-            let read = if rare_first && size <= INDEX_FIRST_UP_TO && !self.sort.nullable {
-                Read::IndexFirst(filter, window)
-            } else {
-                Read::Probing(filter, window)
-            };
-            self.read(db, query, read).await
-        } else if rare_first {
-            self.read(db, query.filter(filter), Read::Direct).await
-        } else {
-            // SQLite plans without statistics: a filter of tags and ranges
-            // may be read through a range's index and its matches sorted,
-            // where the next rows in the sort's order hold the page. That
-            // plan is also what a window too small falls back to, so the
-            // window is the widest.
-            let window = Ord::clamp(size, 1, PROBE_WINDOW);
-            self.read(db, query, Read::WindowFirst(filter, window))
-                .await
-        }
+        let reading = Reading::Searched {
+            filter,
+            size,
+            rare_first,
+        };
+        self.fetch_as(db, query, reading, &model).await
     }
 
-    pub(super) async fn read<M>(
+    /// The page of `query` read as `reading` says, each row made by
+    /// `decode`. `query` may select fewer columns than the entity's, so
+    /// long as they hold the sort key and what `decode` reads: a filter is
+    /// tested where its columns are.
+    pub async fn fetch_as<M: Send + Sync>(
+        &self,
+        db: &impl ConnectionTrait,
+        query: Select<E>,
+        reading: Reading,
+        decode: Decode<'_, M>,
+    ) -> AppResult<Vec<M>> {
+        let read = match reading {
+            Reading::Direct => Read::Direct,
+            Reading::Deferred => on_postgres(db, Read::Deferred),
+            Reading::Unfiltered => on_postgres(db, Read::Unfiltered),
+            Reading::Searched {
+                filter,
+                size,
+                rare_first,
+            } => {
+                if db.get_database_backend() == DbBackend::Postgres {
+                    let window = probe_window(self.page.limit + 1, size);
+                    if rare_first && size <= INDEX_FIRST_UP_TO && !self.sort.nullable {
+                        Read::IndexFirst(filter, window)
+                    } else {
+                        Read::Probing(filter, window)
+                    }
+                } else if rare_first {
+                    return self
+                        .read(db, query.filter(filter), Read::Direct, decode)
+                        .await;
+                } else {
+                    // SQLite plans without statistics: a filter of tags and
+                    // ranges may be read through a range's index and its
+                    // matches sorted, where the next rows in the sort's order
+                    // hold the page. That plan is also what a window too
+                    // small falls back to, so the window is the widest.
+                    Read::WindowFirst(filter, Ord::clamp(size, 1, PROBE_WINDOW))
+                }
+            }
+        };
+        self.read(db, query, read, decode).await
+    }
+
+    pub(super) async fn read<M: Send + Sync>(
         &self,
         db: &impl ConnectionTrait,
         query: Select<E>,
         read: Read,
-    ) -> AppResult<Vec<M>>
-    where
-        M: FromQueryResult + Send + Sync,
-    {
+        decode: Decode<'_, M>,
+    ) -> AppResult<Vec<M>> {
         let scan_ascending = self.ascending == (self.page.direction == Direction::Forward);
         let position = self.position()?;
         let segments: &[Range] = match (self.sort.nullable, scan_ascending) {
@@ -200,18 +249,20 @@ where
                     .into_query()
             };
             let rows_among = |select: Select<E>, ids: SelectStatement| {
-                select
-                    .filter(Expr::col(self.id).in_subquery(ids))
-                    .into_model::<M>()
-                    .all(db)
+                read_all(
+                    db,
+                    select.filter(Expr::col(self.id).in_subquery(ids)),
+                    decode,
+                )
             };
             let page = match &read {
                 Read::Direct => {
-                    range(query.clone(), KeyOrder::Index)
-                        .limit(need)
-                        .into_model::<M>()
-                        .all(db)
-                        .await?
+                    read_all(
+                        db,
+                        range(query.clone(), KeyOrder::Index).limit(need),
+                        decode,
+                    )
+                    .await?
                 }
                 Read::Deferred => {
                     let select = range(query.clone(), KeyOrder::Index);
@@ -229,12 +280,7 @@ where
                     } else {
                         page
                     };
-                    query
-                        .clone()
-                        .from_raw_sql(page)
-                        .into_model::<M>()
-                        .all(db)
-                        .await?
+                    read_rows(db, page, decode).await?
                 }
                 Read::IndexFirst(filter, cap) => {
                     let select = range(query.clone().filter(filter.clone()), KeyOrder::Index);
@@ -253,41 +299,31 @@ where
                             query.clone(),
                             filter,
                             *cap,
-                            *segment,
-                            &from,
-                            scan_ascending,
-                            need,
+                            (*segment, &from, scan_ascending, need),
+                            decode,
                         )
                         .await?
                     } else {
                         found
                     }
                 }
-                // The probe selects the table's columns alone: `M` is the
-                // model here (a search or a filtered list), never a model
-                // with more values (`fetch_unfiltered` reads no window).
+                // The probe selects the table's columns alone: `M` is read
+                // from them (a search or a filtered list), never from more
+                // values (`fetch_unfiltered` reads no window).
                 Read::WindowFirst(filter, window) => {
-                    let rows = range(query.clone(), KeyOrder::Index)
+                    let rows = range(whole(query.clone()), KeyOrder::Index)
                         .limit(*window)
                         .into_query();
                     let mut probe = self.probe(rows, filter, *segment, scan_ascending, need);
                     probe.clear_selects().column((E::default(), Asterisk));
-                    let backend = db.get_database_backend();
                     // The rows of the probe, itself read from `query`'s range.
-                    let found = query
-                        .clone()
-                        .from_raw_sql(backend.build(&probe))
-                        .into_model::<M>()
-                        .all(db)
-                        .await?;
+                    let found =
+                        read_rows(db, db.get_database_backend().build(&probe), decode).await?;
                     if found.len() as u64 >= need {
                         found
                     } else {
-                        range(query.clone().filter(filter.clone()), KeyOrder::Index)
-                            .limit(need)
-                            .into_model::<M>()
-                            .all(db)
-                            .await?
+                        let direct = range(query.clone().filter(filter.clone()), KeyOrder::Index);
+                        read_all(db, direct.limit(need), decode).await?
                     }
                 }
                 Read::Probing(filter, window) => {
@@ -296,10 +332,8 @@ where
                         query.clone(),
                         filter,
                         *window,
-                        *segment,
-                        &from,
-                        scan_ascending,
-                        need,
+                        (*segment, &from, scan_ascending, need),
+                        decode,
                     )
                     .await?
                 }
@@ -315,32 +349,27 @@ where
     /// A range's ids that meet `filter`: the first `need` among the next
     /// `window` rows in scan order, or when fewer are there, the first
     /// `need` of all the index's matches, sorted.
-    #[expect(clippy::too_many_arguments, reason = "one range of one read")]
-    pub(super) async fn probing<M>(
+    pub(super) async fn probing<M: Send + Sync>(
         &self,
         db: &impl ConnectionTrait,
         query: Select<E>,
         filter: &Condition,
         window: u64,
-        segment: Range,
-        from: &Option<Position>,
-        ascending: bool,
-        need: u64,
-    ) -> AppResult<Vec<M>>
-    where
-        M: FromQueryResult + Send + Sync,
-    {
+        (segment, from, ascending, need): (Range, &Option<Position>, bool, u64),
+        decode: Decode<'_, M>,
+    ) -> AppResult<Vec<M>> {
         let range = |query: Select<E>, order: KeyOrder| {
             self.segment(query, segment, from.clone(), ascending, order)
         };
         let rows_among = |select: Select<E>, ids: SelectStatement| {
-            select
-                .filter(Expr::col(self.id).in_subquery(ids))
-                .into_model::<M>()
-                .all(db)
+            read_all(
+                db,
+                select.filter(Expr::col(self.id).in_subquery(ids)),
+                decode,
+            )
         };
         let select = range(query.clone().filter(filter.clone()), KeyOrder::Index);
-        let window = range(query.clone(), KeyOrder::Index)
+        let window = range(whole(query.clone()), KeyOrder::Index)
             .limit(window)
             .into_query();
         let probe = self.probe(window, filter, segment, ascending, need);
@@ -353,7 +382,7 @@ where
             .column(self.id)
             .limit(need)
             .into_query();
-        Ok(rows_among(select, sorted).await?)
+        rows_among(select, sorted).await
     }
 
     /// The ids of the first `need` of `matches` (some rows of a range, as a
@@ -407,6 +436,31 @@ where
             .limit(need)
             .to_owned()
     }
+}
+
+/// The rows of `select`, each made by `decode`.
+async fn read_all<E: EntityTrait, M>(
+    db: &impl ConnectionTrait,
+    select: Select<E>,
+    decode: Decode<'_, M>,
+) -> AppResult<Vec<M>> {
+    read_rows(db, select.build(db.get_database_backend()), decode).await
+}
+
+/// The rows of `statement`, each made by `decode`.
+async fn read_rows<M>(
+    db: &impl ConnectionTrait,
+    statement: Statement,
+    decode: Decode<'_, M>,
+) -> AppResult<Vec<M>> {
+    let found = db.query_all_raw(statement).await?;
+    Ok(found.iter().map(decode).collect::<Result<_, DbErr>>()?)
+}
+
+/// `query` selecting every column of its table: a window that a filter is
+/// tested on holds the columns the filter names, whichever a page reads.
+fn whole<E: EntityTrait>(query: Select<E>) -> Select<E> {
+    query.select_only().columns(E::Column::iter())
 }
 
 /// `read` on PostgreSQL; on SQLite, which plans without statistics, a

@@ -7,11 +7,11 @@ use entity::{customer, customer_tag};
 use sea_orm::sea_query::{Expr, ExprTrait as _, Func, NullOrdering, Order};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, FromQueryResult,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    IntoActiveModel, QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait as _, Select,
 };
 
 use crate::error::AppResult;
-use crate::graphql::pagination::{self, Keyset};
+use crate::graphql::pagination::{self, Keyset, Reading};
 use crate::ids::{self, CustomerId};
 use crate::profiles::additional;
 use crate::profiles::contact::{Email, Phone};
@@ -133,10 +133,40 @@ struct WithTags {
 impl WithTags {
     /// The row and its tags, alphabetically.
     fn split(self) -> AppResult<(customer::Model, Vec<String>)> {
-        let tags = serde_json::from_str(&self.tag_list)
-            .map_err(|e| DbErr::Type(format!("tag_list: {e}")))?;
-        Ok((self.row, tags))
+        Ok((self.row, parse_tag_list(&self.tag_list)?))
     }
+}
+
+/// The tags of a row read with them ([`tag_list`]), alphabetically.
+pub fn tags_of(row: &QueryResult) -> Result<Vec<String>, DbErr> {
+    parse_tag_list(&row.try_get::<String>("", TAG_LIST)?)
+}
+
+fn parse_tag_list(list: &str) -> Result<Vec<String>, DbErr> {
+    serde_json::from_str(list).map_err(|e| DbErr::Type(format!("{TAG_LIST}: {e}")))
+}
+
+/// The name of the tags' column beside a row's ([`tag_list`]).
+const TAG_LIST: &str = "tag_list";
+
+/// The customer `key` read with only `columns` (and its tags when
+/// `tags`, [`tags_of`]), made by `decode`; `None` when there is none.
+pub async fn find_as<M>(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    key: &str,
+    (columns, tags): (&[customer::Column], bool),
+    decode: pagination::Decode<'_, M>,
+) -> AppResult<Option<M>> {
+    let mut select = tenancy::select::<customer::Entity>(tenant)
+        .select_only()
+        .columns(columns.iter().copied())
+        .filter(customer::Column::Id.eq(key));
+    if tags {
+        select = select.expr_as(tag_list(tenant, db.get_database_backend()), TAG_LIST);
+    }
+    let row = db.query_one(&select.into_query()).await?;
+    Ok(row.as_ref().map(decode).transpose()?)
 }
 
 /// [`find_many`], each row with its tags (alphabetically) in the same
@@ -151,7 +181,7 @@ pub async fn find_many_with_tags(
     }
     let rows = tenancy::select::<customer::Entity>(tenant)
         .filter(customer::Column::Id.is_in(keys.iter().cloned()))
-        .expr_as(tag_list(tenant, db.get_database_backend()), "tag_list")
+        .expr_as(tag_list(tenant, db.get_database_backend()), TAG_LIST)
         .into_model::<WithTags>()
         .all(db)
         .await?;
@@ -245,6 +275,33 @@ pub enum Listing {
     Unforeseen { tenant_size: u64, rare_first: bool },
 }
 
+impl Listing {
+    /// The rows of a page (the tenant's `rows` narrowed by `filter`) and
+    /// how they are read.
+    fn reading(
+        self,
+        rows: Select<customer::Entity>,
+        filter: Condition,
+    ) -> (Select<customer::Entity>, Reading) {
+        match self {
+            Listing::Unforeseen {
+                tenant_size,
+                rare_first,
+            } => (
+                rows,
+                Reading::Searched {
+                    filter,
+                    size: tenant_size,
+                    rare_first,
+                },
+            ),
+            Listing::All => (rows, Reading::Unfiltered),
+            Listing::Filtered => (rows.filter(filter), Reading::Deferred),
+            Listing::Direct => (rows.filter(filter), Reading::Direct),
+        }
+    }
+}
+
 /// One page of every customer of the tenant ([`Listing::All`]), each row
 /// with its tags (alphabetically) in the same statement.
 #[tracing::instrument(skip_all, fields(tenant = %tenant))]
@@ -254,7 +311,7 @@ pub async fn list_all_with_tags(
     keyset: &Keyset<'_, customer::Entity>,
 ) -> AppResult<Vec<(customer::Model, Vec<String>)>> {
     let tenant_rows = tenancy::select::<customer::Entity>(tenant)
-        .expr_as(tag_list(tenant, db.get_database_backend()), "tag_list");
+        .expr_as(tag_list(tenant, db.get_database_backend()), TAG_LIST);
     let rows: Vec<WithTags> = keyset.fetch_unfiltered(db, tenant_rows).await?;
     rows.into_iter().map(WithTags::split).collect()
 }
@@ -268,20 +325,30 @@ pub async fn list(
     listing: Listing,
     keyset: &Keyset<'_, customer::Entity>,
 ) -> AppResult<Vec<customer::Model>> {
-    let tenant_rows = tenancy::select::<customer::Entity>(tenant);
-    match listing {
-        Listing::Unforeseen {
-            tenant_size,
-            rare_first,
-        } => {
-            keyset
-                .fetch_searched(db, tenant_rows, filter, tenant_size, rare_first)
-                .await
-        }
-        Listing::All => keyset.fetch_unfiltered(db, tenant_rows).await,
-        Listing::Filtered => keyset.fetch_deferred(db, tenant_rows.filter(filter)).await,
-        Listing::Direct => keyset.fetch(db, tenant_rows.filter(filter)).await,
+    let (rows, reading) = listing.reading(tenancy::select::<customer::Entity>(tenant), filter);
+    keyset.fetch_as(db, rows, reading, &pagination::model).await
+}
+
+/// [`list`] reading only `columns` (with the sort's key among them), each
+/// row made by `decode`; on a page of every customer ([`Listing::All`]),
+/// with its tags when `tags` ([`tags_of`]).
+#[tracing::instrument(skip_all, fields(tenant = %tenant))]
+pub async fn list_as<M: Send + Sync>(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    (filter, listing): (Condition, Listing),
+    keyset: &Keyset<'_, customer::Entity>,
+    (columns, tags): (&[customer::Column], bool),
+    decode: pagination::Decode<'_, M>,
+) -> AppResult<Vec<M>> {
+    let mut rows = tenancy::select::<customer::Entity>(tenant)
+        .select_only()
+        .columns(columns.iter().copied());
+    if tags && matches!(listing, Listing::All) {
+        rows = rows.expr_as(tag_list(tenant, db.get_database_backend()), TAG_LIST);
     }
+    let (rows, reading) = listing.reading(rows, filter);
+    keyset.fetch_as(db, rows, reading, decode).await
 }
 
 /// How many of the tenant's customers meet `filter`. `by_matches` on SQLite,
