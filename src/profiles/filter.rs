@@ -127,6 +127,9 @@ pub struct FilterEnv<'a> {
     /// filters as given; more for those built from segment rules, whose
     /// shape the server chose.
     pub limits: TreeLimits,
+    /// Whether an email prefix is written on PostgreSQL as the range of the
+    /// email index it reads, rather than as `LIKE` ([`email_prefix_condition`]).
+    pub prefix_range: bool,
 }
 
 /// How deep filters as given nest (the top filter is at depth 0).
@@ -207,7 +210,7 @@ impl CustomerFilter {
             }
             let prefix = prefix.trim().to_lowercase();
             if !prefix.is_empty() {
-                cond = cond.add(email_prefix_condition(&prefix, backend));
+                cond = cond.add(email_prefix_condition(&prefix, backend, env.prefix_range));
             }
         }
         if let Some(email) = &self.email {
@@ -354,6 +357,18 @@ impl CustomerFilter {
         self.email_starts_with.is_some() || self.branches().any(Self::names_email_prefix)
     }
 
+    /// The characters of the shortest email prefix the filter, or one
+    /// nested in it, asks for (as it is matched: trimmed).
+    pub fn shortest_email_prefix(&self) -> Option<usize> {
+        let own = self
+            .email_starts_with
+            .as_deref()
+            .map(|p| p.trim().chars().count());
+        own.into_iter()
+            .chain(self.branches().filter_map(Self::shortest_email_prefix))
+            .min()
+    }
+
     /// Whether the filter nests an `or` or a `not`: PostgreSQL then plans
     /// a page as if it tested every customer, and reads each tag subquery
     /// whole into a hash, where the page is often found in a few hundred
@@ -409,13 +424,15 @@ fn search_condition(search: &str, backend: DbBackend) -> Condition {
 /// `lower(email) LIKE 'prefix%'`: a range of the `(tenant_id,
 /// lower(email))` index on both backends (which compare text byte by byte
 /// there, and UTF-8 keeps code point order). PostgreSQL finds the range in
-/// the pattern itself, and estimates the rows from it; the same range
-/// written out beside it would be counted twice (a hundredth of the rows
-/// taken as a ten-thousandth), which planned a page of a common prefix as
-/// a nested loop over every match. SQLite's `LIKE` ignores case and reads
-/// no index, so the range is written out there, from `prefix` up to the
-/// next prefix.
-fn email_prefix_condition(prefix: &str, backend: DbBackend) -> Condition {
+/// the pattern only when it plans the statement for its values, which it
+/// then does at each execution; written out as the range alone (`range`,
+/// for a tenant small enough that any prefix's matches are few to sort), it
+/// keeps one plan, which reads the range. Not both: the range written out
+/// beside the pattern would be counted twice (a hundredth of the rows taken
+/// as a ten-thousandth), which planned a page of a common prefix as a
+/// nested loop over every match. SQLite's `LIKE` ignores case and reads no
+/// index, so the range is written out there beside it.
+fn email_prefix_condition(prefix: &str, backend: DbBackend, range: bool) -> Condition {
     let email = || {
         Expr::expr(Func::lower(Expr::col((
             customer::Entity,
@@ -427,19 +444,27 @@ fn email_prefix_condition(prefix: &str, backend: DbBackend) -> Condition {
         .replace('%', "\\%")
         .replace('_', "\\_");
     let like = email().like(LikeExpr::new(format!("{escaped}%")).escape('\\'));
-    if backend == DbBackend::Postgres {
-        return Condition::all().add(like);
-    }
-    let mut cond = Condition::all().add(email().gte(prefix)).add(like);
     let mut chars: Vec<char> = prefix.chars().collect();
-    if let Some(next) = chars
+    let next = chars
         .pop()
         .and_then(|last| char::from_u32(u32::from(last) + 1))
-    {
-        chars.push(next);
-        cond = cond.add(email().lt(chars.into_iter().collect::<String>()));
+        .map(|next| {
+            chars.push(next);
+            chars.into_iter().collect::<String>()
+        });
+    match (backend, next) {
+        (DbBackend::Postgres, Some(next)) if range => Condition::all()
+            .add(email().gte(prefix))
+            .add(email().lt(next)),
+        (DbBackend::Postgres, _) => Condition::all().add(like),
+        (_, next) => {
+            let cond = Condition::all().add(email().gte(prefix)).add(like);
+            match next {
+                Some(next) => cond.add(email().lt(next)),
+                None => cond,
+            }
+        }
     }
-    cond
 }
 
 /// Whether the customer has one of `tags`. On SQLite, `customers.id IN

@@ -17,7 +17,7 @@ use super::repo;
 use super::sort::{CustomerSort, SortDirection};
 use crate::error::{AppError, AppResult, bad_input};
 use crate::graphql::pagination::{
-    Decode, KeyedPage, Keyset, ListConnection, Page, SortKey, TotalCount,
+    Decode, INDEX_FIRST_UP_TO, KeyedPage, Keyset, ListConnection, Page, SortKey, TotalCount,
 };
 use crate::graphql::{ContextExt, Count, Session};
 
@@ -52,12 +52,13 @@ pub(super) struct Compiled {
 }
 
 /// Compiles `filter` within `scope`, reading the tenant's field
-/// definitions when the filter (or the sort, `sort_fields`) names one.
+/// definitions when the filter (or the sort, `sort_fields`) names one; an
+/// email prefix as an index range when `prefix_range` ([`FilterEnv`]).
 pub(super) async fn compile(
     session: &Session,
     filter: Option<&CustomerFilter>,
     scope: Scope,
-    sort_fields: bool,
+    (sort_fields, prefix_range): (bool, bool),
 ) -> AppResult<Compiled> {
     let counting = Counting::of(filter, scope.members.is_some());
     let needs_fields = sort_fields || filter.is_some_and(CustomerFilter::needs_fields);
@@ -68,6 +69,7 @@ pub(super) async fn compile(
         fields: &fields,
         metrics: scope.metrics.as_deref(),
         limits: crate::profiles::TreeLimits::GIVEN,
+        prefix_range,
     };
     let own = match filter {
         Some(filter) => filter.compile(&env)?,
@@ -223,6 +225,10 @@ fn keyset_of<'a>(
     }
 }
 
+/// The fewest characters of an email prefix read as its index's range
+/// ([`FilterEnv`]'s `prefix_range`).
+const RANGED_PREFIX_CHARS: usize = 3;
+
 /// Plans the page of `filter` (within `scope`) under `sort`.
 async fn plan(
     ctx: &Context<'_>,
@@ -235,12 +241,9 @@ async fn plan(
     let searched = filter.as_ref().is_some_and(CustomerFilter::searches);
     let branched = filter.as_ref().is_some_and(CustomerFilter::branches_out);
     let backend = session.db.get_database_backend();
-    let Compiled {
-        condition,
-        counting,
-        fields,
-    } = compile(session, filter.as_ref(), scope, sort.needs_fields()).await?;
-    let key = sort.key(&fields, backend)?;
+    let prefixed = filter
+        .as_ref()
+        .is_some_and(CustomerFilter::names_email_prefix);
     let unforeseen = match backend {
         DbBackend::Postgres => searched || branched,
         // A search reads through SQLite's FTS5 index, wherever it stands.
@@ -248,18 +251,41 @@ async fn plan(
             .as_ref()
             .is_some_and(|f| !f.searches_anywhere() && (f.branches_out() || f.names_tags())),
     };
+    let sizes = ctx.data::<TenantSizes>()?;
+    // A prefix of a few characters matches few enough customers of a
+    // tenant that size for all of them to be read and sorted, whatever the
+    // prefix: one plan then serves every prefix. A shorter one, or a larger
+    // tenant, is planned for its prefix, which may walk the sort's index.
+    let prefix_range = backend == DbBackend::Postgres
+        && prefixed
+        && !unforeseen
+        && filter
+            .as_ref()
+            .and_then(CustomerFilter::shortest_email_prefix)
+            .is_some_and(|n| n >= RANGED_PREFIX_CHARS)
+        && sizes.of(&session.db, session.tenant()).await? <= INDEX_FIRST_UP_TO;
+    let Compiled {
+        condition,
+        counting,
+        fields,
+    } = compile(
+        session,
+        filter.as_ref(),
+        scope,
+        (sort.needs_fields(), prefix_range),
+    )
+    .await?;
+    let key = sort.key(&fields, backend)?;
     let listing = if unforeseen {
-        let sizes = ctx.data::<TenantSizes>()?;
         repo::Listing::Unforeseen {
             tenant_size: sizes.of(&session.db, session.tenant()).await?,
             rare_first: searched,
         }
     } else if everyone {
         repo::Listing::All
-    } else if filter
-        .as_ref()
-        .is_some_and(CustomerFilter::names_email_prefix)
-    {
+    } else if prefix_range {
+        repo::Listing::Range
+    } else if prefixed {
         repo::Listing::Direct
     } else {
         repo::Listing::Filtered
@@ -290,7 +316,7 @@ pub async fn customer_count_up_to(
     limit: u64,
 ) -> Result<Count> {
     let session = ctx.session()?;
-    let compiled = compile(session, filter, scope, false).await?;
+    let compiled = compile(session, filter, scope, (false, false)).await?;
     Ok(counts::count_up_to(
         &session.db,
         session.tenant(),
@@ -309,7 +335,7 @@ pub async fn customer_count(
     scope: Scope,
 ) -> Result<u64> {
     let session = ctx.session()?;
-    let compiled = compile(session, filter, scope, false).await?;
+    let compiled = compile(session, filter, scope, (false, false)).await?;
     Ok(counts::count(
         &session.db,
         session.tenant(),

@@ -74,7 +74,13 @@ pub async fn customer_page(
         condition,
         counting,
         fields,
-    } = compile(session, filter.as_ref(), scope, sort.needs_fields()).await?;
+    } = compile(
+        session,
+        filter.as_ref(),
+        scope,
+        (sort.needs_fields(), false),
+    )
+    .await?;
     let key = sort.key(&fields, backend)?;
     let (order, nulls) = match sort.direction {
         SortDirection::Asc => (Order::Asc, NullOrdering::First),

@@ -127,6 +127,7 @@ pub async fn filter_condition(
             fields: &env.fields,
             metrics: Some(&env),
             limits: crate::profiles::TreeLimits::GIVEN,
+            prefix_range: false,
         },
     )?;
     let mut condition = Condition::all().add(own);

@@ -166,6 +166,7 @@ impl Env {
             fields: &self.fields,
             metrics: Some(self),
             limits: crate::profiles::TreeLimits::GIVEN,
+            prefix_range: false,
         }
     }
 

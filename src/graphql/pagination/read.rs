@@ -44,12 +44,16 @@ pub fn model<M: FromQueryResult>(row: &QueryResult) -> Result<M, DbErr> {
     M::from_query_result(row, "")
 }
 
-/// Which read a list takes ([`Keyset::fetch_as`]); each is
+/// Which read a list takes ([`Keyset::fetch_as`]); each but `OnePlan` is
 /// [`Keyset`]'s `fetch…` method of that name.
 pub enum Reading {
     Direct,
     Deferred,
     Unfiltered,
+    /// As `Unfiltered`, for a list narrowed by conditions whose plan does not
+    /// depend on their values (an index range): written so that PostgreSQL
+    /// keeps one plan for them.
+    OnePlan,
     Searched {
         filter: Condition,
         size: u64,
@@ -66,11 +70,12 @@ pub(super) enum Read {
     Direct,
     /// The page's ids in a subquery, then their rows.
     Deferred,
-    /// As `Direct`, for a list narrowed by nothing but its tenant, whose
-    /// plan is the same for every tenant and cursor: the page's size is
-    /// written into the statement ([`written_limit`]), so that PostgreSQL
-    /// keeps one plan for it instead of planning each execution.
-    Unfiltered,
+    /// As `Direct`, for a list whose plan is the same for every tenant,
+    /// cursor and value (narrowed by nothing but its tenant, or by an index
+    /// range): the page's size is written into the statement
+    /// ([`written_limit`]), so that PostgreSQL keeps one plan for it
+    /// instead of planning each execution.
+    OnePlan,
     /// As `Deferred`, the ids of the rows that meet the condition: among the
     /// next so many rows first, then among all.
     Probing(Condition, u64),
@@ -117,7 +122,7 @@ where
     }
 
     /// The page of `query`, a list of the tenant's rows with no other
-    /// condition (on PostgreSQL, [`Read::Unfiltered`]), each row read as
+    /// condition (on PostgreSQL, [`Read::OnePlan`]), each row read as
     /// `M`: the entity's model, or a model with the values of expressions
     /// `query` selects beside its columns. Every row of the range is on the
     /// page, so the rows are read in the index's order directly: finding
@@ -180,7 +185,7 @@ where
         let read = match reading {
             Reading::Direct => Read::Direct,
             Reading::Deferred => on_postgres(db, Read::Deferred),
-            Reading::Unfiltered => on_postgres(db, Read::Unfiltered),
+            Reading::Unfiltered | Reading::OnePlan => on_postgres(db, Read::OnePlan),
             Reading::Searched {
                 filter,
                 size,
@@ -268,7 +273,7 @@ where
                     let select = range(query.clone(), KeyOrder::Index);
                     rows_among(select.clone(), ids(select)).await?
                 }
-                Read::Unfiltered => {
+                Read::OnePlan => {
                     let page = range(query.clone(), KeyOrder::Index)
                         .limit(need)
                         .build(db.get_database_backend());

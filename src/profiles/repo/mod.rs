@@ -267,6 +267,11 @@ pub enum Listing {
     /// read anyway, so that reading the page's ids first would read them
     /// twice.
     Direct,
+    /// As `Direct`, for a filter PostgreSQL plans without its values: an
+    /// email prefix written as the range of the email index
+    /// ([`crate::profiles::FilterEnv`]'s `prefix_range`), so that one plan
+    /// is kept for every prefix.
+    Range,
     /// The filter's matches are not foreseen by the planner (on
     /// PostgreSQL a search, an `or` or a `not`; on SQLite, which plans
     /// without statistics, tags or branches: [`Keyset::fetch_searched`]),
@@ -298,6 +303,7 @@ impl Listing {
             Listing::All => (rows, Reading::Unfiltered),
             Listing::Filtered => (rows.filter(filter), Reading::Deferred),
             Listing::Direct => (rows.filter(filter), Reading::Direct),
+            Listing::Range => (rows.filter(filter), Reading::OnePlan),
         }
     }
 }

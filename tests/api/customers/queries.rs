@@ -74,6 +74,10 @@ async fn filters_select_the_right_customers(backend: Backend) {
         (json!({ "emailStartsWith": "olu@example.comx" }), vec![]),
         (json!({ "emailStartsWith": "%" }), vec![]),
         (json!({ "emailStartsWith": "o_u" }), vec![]),
+        // Three characters or more: read as the email index's range.
+        (json!({ "emailStartsWith": "OLU" }), vec!["olu"]),
+        (json!({ "emailStartsWith": "ol%" }), vec![]),
+        (json!({ "emailStartsWith": "mj.\u{10ffff}" }), vec![]),
         (
             json!({ "emailStartsWith": " " }),
             vec!["maria", "li", "olu", "sql"],
