@@ -405,13 +405,8 @@ pub async fn one(ctx: &Context<'_>, key: &str) -> Result<Option<Ready<Option<Cus
     };
     let session = ctx.session()?;
     let asked = Asked::of(&[&plan]);
-    let read = |row: &QueryResult| {
-        Ok(ListedRow {
-            id: row.try_get::<String>("", C::Id.as_str())?,
-            tags: asked.tags.then(|| repo::tags_of(row)).transpose()?,
-            row: asked.read(row)?,
-        })
-    };
+    let own = |row: &QueryResult| asked.read(row);
+    let read = |row: &QueryResult| ListedRow::read(row, asked.tags, &own);
     let mut columns = vec![C::Id];
     columns.extend(asked.columns());
     let found = repo::find_as(

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_graphql::{Context, Result};
 use entity::customer;
 use futures_util::FutureExt as _;
-use sea_orm::{Condition, DbBackend, IdenStatic as _, QueryResult};
+use sea_orm::{Condition, DbBackend, DbErr, IdenStatic as _, QueryResult};
 
 use super::Customer;
 use super::counts::{self, Counting, TenantSizes};
@@ -144,6 +144,18 @@ pub struct ListedRow<R> {
     pub row: R,
 }
 
+impl<R> ListedRow<R> {
+    /// A customer read with its id (and its tags when `tags`), the rest
+    /// of its row made by `decode`.
+    pub fn read(row: &QueryResult, tags: bool, decode: Decode<'_, R>) -> Result<Self, DbErr> {
+        Ok(ListedRow {
+            id: row.try_get::<String>("", customer::Column::Id.as_str())?,
+            tags: tags.then(|| repo::tags_of(row)).transpose()?,
+            row: decode(row)?,
+        })
+    }
+}
+
 /// The page [`customer_connection`] reads, each customer with only
 /// `columns` (the id and the sort's key are read besides), made by
 /// `decode`, and on a page of every customer with its tags when `tags`: for
@@ -173,11 +185,7 @@ pub async fn customer_rows<R: Send + Sync>(
     let keyed = |row: &QueryResult| {
         Ok((
             planned.key.of_result(row)?,
-            ListedRow {
-                id: row.try_get::<String>("", customer::Column::Id.as_str())?,
-                tags: with_tags.then(|| repo::tags_of(row)).transpose()?,
-                row: decode(row)?,
-            },
+            ListedRow::read(row, with_tags, decode)?,
         ))
     };
     let rows = repo::list_as(
