@@ -377,6 +377,17 @@ impl CustomerFilter {
         self.or.is_some() || self.not.is_some() || self.and.iter().flatten().any(Self::branches_out)
     }
 
+    /// Whether each search the filter (or one nested in it) holds is one a
+    /// trigram index answers ([`fts_answers`]), whose matches are mostly
+    /// few. A shorter term matches many customers and has no trigram to
+    /// look up: read through the search index, it reads the whole tenant's
+    /// part of it, which PostgreSQL does once it keeps one plan for a
+    /// page's statement, whatever the term.
+    pub fn searches_by_trigrams(&self) -> bool {
+        self.search_term().is_none_or(|s| fts_answers(&fold(s)))
+            && self.branches().all(Self::searches_by_trigrams)
+    }
+
     /// Whether the filter searches through SQLite's FTS5 index: a search
     /// term of three characters or more (after folding), whose matches can
     /// drive a count.
@@ -385,8 +396,8 @@ impl CustomerFilter {
     }
 }
 
-/// Whether SQLite's FTS5 trigram index can answer `term`: it needs three
-/// characters.
+/// Whether a trigram index (SQLite's FTS5 trigram index, PostgreSQL's
+/// `pg_trgm`) can answer `term`: it needs three characters.
 fn fts_answers(term: &str) -> bool {
     term.chars().count() >= 3
 }

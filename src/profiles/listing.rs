@@ -287,7 +287,10 @@ async fn plan(
     let listing = if unforeseen {
         repo::Listing::Unforeseen {
             tenant_size: sizes.of(&session.db, session.tenant()).await?,
-            rare_first: searched,
+            rare_first: searched
+                && filter
+                    .as_ref()
+                    .is_some_and(CustomerFilter::searches_by_trigrams),
         }
     } else if everyone {
         repo::Listing::All

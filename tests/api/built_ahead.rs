@@ -217,6 +217,39 @@ async fn a_page_built_ahead_is_what_the_executor_answers(backend: Backend) {
     assert_eq!(one["customer"]["id"], ids[4]);
     assert_eq!(one["customer"]["tags"], json!(["b2b", "vip"]));
     assert_eq!(one["customer"]["notes"]["pageInfo"]["hasNextPage"], true);
+
+    // A child page's cursors (made from the key column read for them) lead
+    // to the next child page, for both lists and both directions.
+    for list in [
+        "notes(first: 2, after: $after)",
+        "orders(last: 2, before: $after)",
+    ] {
+        let query = format!(
+            "query($id: ID!, $after: String) {{ customer(id: $id) {{ id {{D}}
+                page: {list} {{ edges {{ cursor node {{ id }} }}
+                    pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }} }} }} }}"
+        );
+        let page = |after: Value| json!({ "id": ids[4], "after": after });
+        let first = same_both_ways(&app, "customer", &query, page(Value::Null)).await;
+        let info = &first["customer"]["page"]["pageInfo"];
+        let cursor = if list.starts_with("notes") {
+            info["endCursor"].clone()
+        } else {
+            info["startCursor"].clone()
+        };
+        assert!(cursor.is_string(), "{list}: {first}");
+        let next = same_both_ways(&app, "customer", &query, page(cursor)).await;
+        let ids_of = |answer: &Value| -> Vec<Value> {
+            let edges = answer["customer"]["page"]["edges"].as_array().unwrap();
+            edges.iter().map(|e| e["node"]["id"].clone()).collect()
+        };
+        let (before, after) = (ids_of(&first), ids_of(&next));
+        assert!(!after.is_empty(), "{list}: {next}");
+        assert!(
+            after.iter().all(|id| !before.contains(id)),
+            "{list}: {first} {next}"
+        );
+    }
 }
 
 backend_tests!(a_page_built_ahead_is_what_the_executor_answers);

@@ -275,8 +275,8 @@ pub enum Listing {
     /// The filter's matches are not foreseen by the planner (on
     /// PostgreSQL a search, an `or` or a `not`; on SQLite, which plans
     /// without statistics, tags or branches: [`Keyset::fetch_searched`]),
-    /// in a tenant of this many customers; `rare_first` for a search, whose
-    /// terms are mostly rare.
+    /// in a tenant of this many customers; `rare_first` for a search whose
+    /// terms a trigram index answers, which are mostly rare.
     Unforeseen { tenant_size: u64, rare_first: bool },
 }
 

@@ -285,8 +285,74 @@ async fn a_search_in_a_large_tenant_pages_through_every_match_in_order(backend: 
     }
 }
 
+/// A term of two characters (which no trigram index answers) in a large
+/// tenant, asked after rare terms have been, as a search box sends them:
+/// its first pages are its first matches in the sort's order.
+async fn a_short_search_after_rare_ones_reads_its_first_matches(backend: Backend) {
+    use sea_orm::ConnectionTrait as _;
+    let app = spawn_app(backend).await;
+    seed_large_tenant(&app);
+    let query = "query($f: CustomerFilter, $s: CustomerSort, $at: String) { customers(first: 25, after: $at, filter: $f, sort: $s) { nodes { id } pageInfo { next: endCursor } } }";
+    for term in [
+        "garcia", "1234", "garcia", "1234", "garcia", "1234", "garcia",
+    ] {
+        app.gql("demo", query, json!({ "f": { "search": term } }))
+            .await
+            .ok();
+    }
+    for (field, direction, order) in [
+        ("CREATED_AT", "ASC", "created_at ASC, id ASC"),
+        (
+            "LAST_ORDER_AT",
+            "DESC",
+            "last_order_at DESC NULLS LAST, id DESC",
+        ),
+    ] {
+        let rows = app
+            .app
+            .db
+            .query_all_raw(sea_orm::Statement::from_string(
+                app.app.db.get_database_backend(),
+                format!(
+                    "SELECT id FROM customers WHERE tenant_id = 'demo' AND search_text LIKE '%an%' ORDER BY {order} LIMIT 50"
+                ),
+            ))
+            .await
+            .unwrap();
+        let expected: Vec<String> = rows
+            .iter()
+            .map(|r| r.try_get::<String>("", "id").unwrap())
+            .collect();
+        assert_eq!(expected.len(), 50, "\"an\" matches");
+        let mut got = Vec::new();
+        let mut at = serde_json::Value::Null;
+        for _ in 0..2 {
+            let data = app
+                .gql(
+                    "demo",
+                    query,
+                    json!({
+                        "f": { "search": "AN" },
+                        "s": { "field": field, "direction": direction },
+                        "at": at,
+                    }),
+                )
+                .await
+                .ok();
+            let page = &data["customers"];
+            for node in page["nodes"].as_array().unwrap() {
+                let id = node["id"].as_str().unwrap();
+                got.push(crm::ids::decode(crm::ids::Kind::Customer, id).unwrap());
+            }
+            at = page["pageInfo"]["next"].clone();
+        }
+        assert_eq!(got, expected, "\"AN\" by {field} {direction}");
+    }
+}
+
 backend_tests!(
     search_is_substring_case_and_accent_insensitive,
     a_search_in_a_large_tenant_counts_only_its_own_matches,
     a_search_in_a_large_tenant_pages_through_every_match_in_order,
+    a_short_search_after_rare_ones_reads_its_first_matches,
 );
