@@ -187,12 +187,37 @@ async fn a_search_in_a_large_tenant_counts_only_its_own_matches(backend: Backend
     }
 }
 
+/// The keys of the (first `limit`) customers of tenant `demo` whose search
+/// text holds `term` (as folded), in `order`: the oracle of a search.
+async fn matching_ids(
+    app: &crate::helpers::TestApp,
+    term: &str,
+    order: &str,
+    limit: Option<u64>,
+) -> Vec<String> {
+    use sea_orm::ConnectionTrait as _;
+    let limit = limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
+    let rows = app
+        .app
+        .db
+        .query_all_raw(sea_orm::Statement::from_string(
+            app.app.db.get_database_backend(),
+            format!(
+                "SELECT id FROM customers WHERE tenant_id = 'demo' AND search_text LIKE '%{term}%' ORDER BY {order}{limit}"
+            ),
+        ))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|r| r.try_get::<String>("", "id").unwrap())
+        .collect()
+}
+
 /// Pages of a search, common or rare, in a tenant larger than the window
 /// PostgreSQL probes before it turns to the search's index: every match
 /// once, in the sort's order, under a NOT NULL and a nullable key, paged
 /// forward and backward.
 async fn a_search_in_a_large_tenant_pages_through_every_match_in_order(backend: Backend) {
-    use sea_orm::ConnectionTrait as _;
     let app = spawn_app(backend).await;
     seed_large_tenant(&app);
     // The tenant is larger than the window.
@@ -220,21 +245,7 @@ async fn a_search_in_a_large_tenant_pages_through_every_match_in_order(backend: 
     // this size, so the page is probed for).
     for term in ["garcia", ".12", "1234", "an."] {
         for (field, direction, order) in sorts {
-            let rows = app
-                .app
-                .db
-                .query_all_raw(sea_orm::Statement::from_string(
-                    app.app.db.get_database_backend(),
-                    format!(
-                        "SELECT id FROM customers WHERE tenant_id = 'demo' AND search_text LIKE '%{term}%' ORDER BY {order}"
-                    ),
-                ))
-                .await
-                .unwrap();
-            let expected: Vec<String> = rows
-                .iter()
-                .map(|r| r.try_get::<String>("", "id").unwrap())
-                .collect();
+            let expected = matching_ids(&app, term, order, None).await;
             assert!(!expected.is_empty(), "{term:?} matches");
             for query in [forward, backward] {
                 let mut pages = Vec::new();
@@ -289,7 +300,6 @@ async fn a_search_in_a_large_tenant_pages_through_every_match_in_order(backend: 
 /// tenant, asked after rare terms have been, as a search box sends them:
 /// its first pages are its first matches in the sort's order.
 async fn a_short_search_after_rare_ones_reads_its_first_matches(backend: Backend) {
-    use sea_orm::ConnectionTrait as _;
     let app = spawn_app(backend).await;
     seed_large_tenant(&app);
     let query = "query($f: CustomerFilter, $s: CustomerSort, $at: String) { customers(first: 25, after: $at, filter: $f, sort: $s) { nodes { id } pageInfo { next: endCursor } } }";
@@ -308,21 +318,7 @@ async fn a_short_search_after_rare_ones_reads_its_first_matches(backend: Backend
             "last_order_at DESC NULLS LAST, id DESC",
         ),
     ] {
-        let rows = app
-            .app
-            .db
-            .query_all_raw(sea_orm::Statement::from_string(
-                app.app.db.get_database_backend(),
-                format!(
-                    "SELECT id FROM customers WHERE tenant_id = 'demo' AND search_text LIKE '%an%' ORDER BY {order} LIMIT 50"
-                ),
-            ))
-            .await
-            .unwrap();
-        let expected: Vec<String> = rows
-            .iter()
-            .map(|r| r.try_get::<String>("", "id").unwrap())
-            .collect();
+        let expected = matching_ids(&app, "an", order, Some(50)).await;
         assert_eq!(expected.len(), 50, "\"an\" matches");
         let mut got = Vec::new();
         let mut at = serde_json::Value::Null;
