@@ -78,6 +78,7 @@ impl Application {
         let (db, statements) =
             crate::db::connect_counted(&config.db, Some(statement_timeout)).await?;
         crate::db::migrate(&db).await?;
+        let reads = crate::db::Reads::open(&config.db, &db, Some(statement_timeout), &statements)?;
         let buffer = usize::from(config.subscription_buffer);
         let bus: Arc<dyn EventBus> = if config.db.is_sqlite() {
             Arc::new(LocalBus::new(buffer))
@@ -129,6 +130,7 @@ impl Application {
         api_keys.clone().forget_on_revocation(bus.as_ref());
         let app = Arc::new(App {
             db,
+            reads,
             keys,
             api_keys,
             schema,

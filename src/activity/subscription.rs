@@ -9,6 +9,7 @@ use futures_util::{Stream, StreamExt as _};
 use super::graphql::Activity;
 use super::loader::Timeline;
 use crate::auth::Scope;
+use crate::db::Reads;
 use crate::events::{Change, Heard};
 use crate::graphql::ScopeGuard;
 use crate::graphql::children::ChildLoader;
@@ -34,7 +35,10 @@ impl ActivitySubscription {
             None => None,
         };
         let (db, tenant, events) = tenant_events(ctx)?;
-        let entries = Arc::new(ChildLoader::<Timeline>::new(&db, &tenant));
+        let entries = Arc::new(ChildLoader::<Timeline>::new(
+            &Reads::Main(db.clone()),
+            &tenant,
+        ));
         Ok(events.filter_map(move |heard| {
             let (entries, customer) = (entries.clone(), customer.clone());
             async move {

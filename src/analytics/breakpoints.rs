@@ -223,7 +223,7 @@ async fn refresh_large_tenants(db: &DatabaseConnection) -> AppResult<()> {
 
 /// The request's tenant breakpoints, loaded once per request.
 pub struct BreakpointLoader {
-    pub db: DatabaseConnection,
+    pub db: crate::db::Reads,
     pub tenant: TenantId,
 }
 

@@ -4,14 +4,13 @@ use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
 use entity::company;
-use sea_orm::DatabaseConnection;
 
 use super::repo::{self, Totals};
 use crate::tenancy::TenantId;
 
 /// Companies by key.
 pub struct CompanyLoader {
-    pub db: DatabaseConnection,
+    pub db: crate::db::Reads,
     pub tenant: TenantId,
 }
 
@@ -28,7 +27,7 @@ impl Loader<String> for CompanyLoader {
 /// What each company's customers add up to, by company key (none for a
 /// company without customers).
 pub struct CompanyTotalsLoader {
-    pub db: DatabaseConnection,
+    pub db: crate::db::Reads,
     pub tenant: TenantId,
 }
 

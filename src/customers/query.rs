@@ -42,7 +42,8 @@ impl CustomerQuery {
         // siblings of its level to wait for but its own aliases.
         let session = ctx.session()?;
         let found =
-            repo::find_many_with_tags(&session.db, session.tenant(), &[key.into_string()]).await?;
+            repo::find_many_with_tags(&session.reads, session.tenant(), &[key.into_string()])
+                .await?;
         let found = found
             .into_iter()
             .next()

@@ -410,7 +410,7 @@ pub async fn one(ctx: &Context<'_>, key: &str) -> Result<Option<Ready<Option<Cus
     let mut columns = vec![C::Id];
     columns.extend(asked.columns());
     let found = repo::find_as(
-        &session.db,
+        &session.reads,
         session.tenant(),
         key,
         (&columns, asked.tags),

@@ -10,6 +10,7 @@ use sea_orm::DatabaseConnection;
 use crate::activity::entry;
 use crate::activity::loader::Timeline;
 use crate::auth::Scope;
+use crate::db::Reads;
 use crate::events::{Change, Heard};
 use crate::graphql::ScopeGuard;
 use crate::graphql::children::ChildLoader;
@@ -59,7 +60,10 @@ impl CustomerSubscription {
         ctx: &Context<'_>,
     ) -> Result<impl Stream<Item = Result<CustomerChange>> + use<>> {
         let (db, tenant, events) = tenant_events(ctx)?;
-        let entries = Arc::new(ChildLoader::<Timeline>::new(&db, &tenant));
+        let entries = Arc::new(ChildLoader::<Timeline>::new(
+            &Reads::Main(db.clone()),
+            &tenant,
+        ));
         Ok(events.filter_map(move |heard| {
             let (db, tenant, entries) = (db.clone(), tenant.clone(), entries.clone());
             async move {

@@ -5,13 +5,12 @@ use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
 use entity::{data_request, erasure_audit};
-use sea_orm::DatabaseConnection;
 
 use super::repo;
 use crate::tenancy::{self, TenantId};
 
 pub struct DataRequestLoader {
-    pub db: DatabaseConnection,
+    pub db: crate::db::Reads,
     pub tenant: TenantId,
 }
 
@@ -27,7 +26,7 @@ impl Loader<String> for DataRequestLoader {
 }
 
 pub struct AuditLoader {
-    pub db: DatabaseConnection,
+    pub db: crate::db::Reads,
     pub tenant: TenantId,
 }
 
@@ -46,7 +45,7 @@ impl Loader<String> for AuditLoader {
 
 /// An unexpired archive's link key and expiry, by request key.
 pub struct ExportLinkLoader {
-    pub db: DatabaseConnection,
+    pub db: crate::db::Reads,
     pub tenant: TenantId,
 }
 

@@ -6,11 +6,13 @@ mod bulk;
 mod locks;
 mod maintenance;
 mod race;
+mod reads;
 
 pub use bulk::{Taken, batches_in_flight, insert_new_rows, insert_rows};
 pub use locks::{TenantWork, try_lock_tenant};
 pub use maintenance::{Analyzed, analyze, planned_customers, planned_match_keys, scrub_free_space};
 pub use race::{Attempt, retry_on_race, settle};
+pub use reads::Reads;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -18,7 +20,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::sqlx::postgres::PgSslMode;
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgSslMode};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
@@ -154,31 +156,8 @@ pub async fn connect_counted(
         .max_connections(args.pool_size())
         .min_connections(1)
         .acquire_timeout(ACQUIRE_TIMEOUT)
-        .test_before_acquire_if_idle_for(Duration::from_secs(30))
+        .test_before_acquire_if_idle_for(IDLE_BEFORE_TEST)
         .sqlx_logging(false);
-    if !args.is_sqlite() {
-        // Statements are prepared once per connection, and PostgreSQL's
-        // own choice (`plan_cache_mode = auto`) plans each of the first
-        // five executions with its values, then keeps a generic plan only
-        // where that plan's estimate is no worse than theirs: lookups by
-        // key stop paying for planning (most of their cost), while a plan
-        // that depends on its values (a bound `LIMIT`, a search pattern)
-        // goes on being made for them.
-        // JIT compilation pays off for long analytical queries only; a
-        // segment count would spend longer compiling than running.
-        // Without a timeout of ours, the role's or server's own applies.
-        let timeout = statement_timeout.map(|t| ("statement_timeout", t.as_millis()));
-        let tls_asked = tls_asked(&args.database_url, std::env::var_os("PGSSLMODE").is_some());
-        options.map_sqlx_postgres_opts(move |o| {
-            let o = if !tls_asked && o.get_socket().is_none() && is_loopback(o.get_host()) {
-                o.ssl_mode(PgSslMode::Disable)
-            } else {
-                o
-            };
-            o.options([("plan_cache_mode", "auto"), ("jit", "off")])
-                .options(timeout)
-        });
-    }
     if args.is_sqlite() {
         options
             .map_sqlx_sqlite_before_acquire(|conn, _| {
@@ -192,11 +171,41 @@ pub async fn connect_counted(
                 .foreign_keys(true)
                 .pragma("secure_delete", "on")
         });
+    } else {
+        options.map_sqlx_postgres_opts(pg_options(&args.database_url, statement_timeout));
     }
     let mut db = Database::connect(options).await?;
     let count = StatementCount::default();
     count_into(&mut db, &count);
     Ok((db, count))
+}
+
+/// How a PostgreSQL connection is set up, for the main pool and the reads'.
+fn pg_options(
+    database_url: &str,
+    statement_timeout: Option<Duration>,
+) -> impl Fn(PgConnectOptions) -> PgConnectOptions + Send + Sync + 'static {
+    // Statements are prepared once per connection, and PostgreSQL's
+    // own choice (`plan_cache_mode = auto`) plans each of the first
+    // five executions with its values, then keeps a generic plan only
+    // where that plan's estimate is no worse than theirs: lookups by
+    // key stop paying for planning (most of their cost), while a plan
+    // that depends on its values (a bound `LIMIT`, a search pattern)
+    // goes on being made for them.
+    // JIT compilation pays off for long analytical queries only; a
+    // segment count would spend longer compiling than running.
+    // Without a timeout of ours, the role's or server's own applies.
+    let timeout = statement_timeout.map(|t| ("statement_timeout", t.as_millis()));
+    let tls_asked = tls_asked(database_url, std::env::var_os("PGSSLMODE").is_some());
+    move |o| {
+        let o = if !tls_asked && o.get_socket().is_none() && is_loopback(o.get_host()) {
+            o.ssl_mode(PgSslMode::Disable)
+        } else {
+            o
+        };
+        o.options([("plan_cache_mode", "auto"), ("jit", "off")])
+            .options(timeout)
+    }
 }
 
 /// Whether the database URL or `PGSSLMODE` says how to use TLS. Where
@@ -247,6 +256,9 @@ pub async fn lift_statement_timeout(txn: &DatabaseTransaction) -> Result<(), DbE
 /// is answered 503 (`SERVICE_UNAVAILABLE`): all connections busy, or the
 /// database out of reach.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A pooled connection idle this long is tested before it is used again.
+const IDLE_BEFORE_TEST: Duration = Duration::from_secs(30);
 
 /// True when the database answers within two seconds and every migration
 /// is applied.

@@ -15,15 +15,14 @@ use async_graphql::dataloader::Loader;
 use async_graphql::{Context, OutputType};
 use futures_util::FutureExt as _;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::pagination::{
     ChildCount, ChildPage, Keyset, ListConnection, Page, TotalCount, count_per_parent,
     load_child_counts, load_child_pages,
 };
 use super::{ContextExt, Loaders, TenantLoader};
+use crate::db::Reads;
 use crate::error::{AppError, AppResult};
 use crate::tenancy::{self, TenantId, TenantOwned};
 
@@ -50,13 +49,13 @@ type Row<C> = <<C as ChildList>::Entity as EntityTrait>::Model;
 
 /// The loader of one [`ChildList`] within one request's tenant.
 pub struct ChildLoader<C> {
-    db: DatabaseConnection,
+    db: Reads,
     tenant: TenantId,
     list: PhantomData<C>,
 }
 
 impl<C> ChildLoader<C> {
-    pub fn new(db: &DatabaseConnection, tenant: &TenantId) -> Self {
+    pub fn new(db: &Reads, tenant: &TenantId) -> Self {
         Self {
             db: db.clone(),
             tenant: tenant.clone(),
@@ -66,7 +65,7 @@ impl<C> ChildLoader<C> {
 }
 
 impl<C: ChildList> TenantLoader for ChildLoader<C> {
-    fn for_tenant(db: DatabaseConnection, tenant: TenantId) -> Self {
+    fn for_tenant(db: Reads, tenant: TenantId) -> Self {
         Self::new(&db, &tenant)
     }
 }

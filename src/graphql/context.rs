@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 
 use super::Loaders;
 use crate::auth::Viewer;
+use crate::db::Reads;
 use crate::error::AppError;
 use crate::tenancy::TenantId;
 
@@ -14,16 +15,19 @@ use crate::tenancy::TenantId;
 /// that batch within this request only.
 pub struct Session {
     pub db: DatabaseConnection,
+    /// Where the request's reads outside a transaction run.
+    pub reads: Reads,
     pub viewer: Viewer,
     /// Shared with lazily counted `totalCount`s.
     pub loaders: Arc<Loaders>,
 }
 
 impl Session {
-    pub fn new(db: DatabaseConnection, viewer: Viewer) -> Self {
-        let loaders = Arc::new(Loaders::new(&db, &viewer.tenant));
+    pub fn new(db: DatabaseConnection, reads: Reads, viewer: Viewer) -> Self {
+        let loaders = Arc::new(Loaders::new(&reads, &viewer.tenant));
         Self {
             db,
+            reads,
             viewer,
             loaders,
         }

@@ -12,22 +12,22 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use sea_orm::DatabaseConnection;
 
 use super::dispatch::Dispatch;
+use crate::db::Reads;
 use crate::ids::Key;
 use crate::tenancy::TenantId;
 
 /// A batch loader of one tenant's rows.
 pub trait TenantLoader: Send + Sync + 'static {
-    fn for_tenant(db: DatabaseConnection, tenant: TenantId) -> Self;
+    fn for_tenant(db: Reads, tenant: TenantId) -> Self;
 }
 
 /// Implements [`TenantLoader`] for loaders that are a `db` and a `tenant`.
 macro_rules! tenant_loaders {
     ($($loader:ty),+ $(,)?) => {
         $(impl crate::graphql::TenantLoader for $loader {
-            fn for_tenant(db: sea_orm::DatabaseConnection, tenant: crate::tenancy::TenantId) -> Self {
+            fn for_tenant(db: crate::db::Reads, tenant: crate::tenancy::TenantId) -> Self {
                 Self { db, tenant }
             }
         })+
@@ -39,7 +39,7 @@ pub(crate) use tenant_loaders;
 type Made = Vec<(TypeId, Arc<dyn Any + Send + Sync>)>;
 
 pub struct Loaders {
-    db: DatabaseConnection,
+    db: Reads,
     tenant: TenantId,
     dispatch: Arc<Dispatch>,
     /// The loaders made so far: a request uses a handful.
@@ -48,7 +48,7 @@ pub struct Loaders {
 
 impl Loaders {
     /// Loaders of `tenant`.
-    pub fn new(db: &DatabaseConnection, tenant: &TenantId) -> Self {
+    pub fn new(db: &Reads, tenant: &TenantId) -> Self {
         Self {
             db: db.clone(),
             tenant: tenant.clone(),

@@ -224,7 +224,7 @@ type Refused = Box<dyn FnOnce(Format) -> axum::response::Response>;
 /// every reason).
 fn authenticate(app: &AppState, viewer: Result<Viewer, AppError>) -> Result<Session, Refused> {
     match viewer {
-        Ok(viewer) => Ok(Session::new(app.db.clone(), viewer)),
+        Ok(viewer) => Ok(Session::new(app.db.clone(), app.reads.clone(), viewer)),
         Err(err) => {
             telemetry::metrics()
                 .requests

@@ -15,6 +15,8 @@ use crate::schema::AppSchema;
 /// Everything a request needs, shared by all requests.
 pub struct App {
     pub db: DatabaseConnection,
+    /// Where requests' reads outside a transaction run.
+    pub reads: crate::db::Reads,
     pub keys: Keys,
     /// Tenants' API keys, cached.
     pub api_keys: Arc<crate::api_keys::ApiKeys>,

@@ -4,13 +4,12 @@ use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
 use entity::location;
-use sea_orm::DatabaseConnection;
 
 use crate::tenancy::{self, TenantId};
 
 /// Locations by key.
 pub struct LocationLoader {
-    pub db: DatabaseConnection,
+    pub db: crate::db::Reads,
     pub tenant: TenantId,
 }
 
@@ -26,7 +25,7 @@ impl Loader<String> for LocationLoader {
 
 /// The keys of each customer's locations, in the order it joined them.
 pub struct CustomerLocationsLoader {
-    pub db: DatabaseConnection,
+    pub db: crate::db::Reads,
     pub tenant: TenantId,
 }
 

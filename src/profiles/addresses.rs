@@ -9,8 +9,8 @@ use async_graphql::dataloader::Loader;
 use async_graphql::{ID, Object};
 use entity::{customer, customer_address};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
 use super::checks::Address;
@@ -240,7 +240,7 @@ pub async fn customer_with_default(
 
 /// The addresses kept apart from each customer's row.
 pub struct AddressLoader {
-    pub db: DatabaseConnection,
+    pub db: crate::db::Reads,
     pub tenant: TenantId,
 }
 

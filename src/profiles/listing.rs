@@ -62,7 +62,7 @@ pub(super) async fn compile(
 ) -> AppResult<Compiled> {
     let counting = Counting::of(filter, scope.members.is_some());
     let needs_fields = sort_fields || filter.is_some_and(CustomerFilter::needs_fields);
-    let fields = Fields::when(needs_fields, &session.db, session.tenant()).await?;
+    let fields = Fields::when(needs_fields, &session.reads, session.tenant()).await?;
     let env = FilterEnv {
         backend: session.db.get_database_backend(),
         tenant: session.tenant(),
@@ -107,14 +107,14 @@ pub async fn customer_connection(
     let keyset = keyset_of(&key, &sort, &page);
     let rows: Vec<Customer> = match listing {
         repo::Listing::All if selects_tags(ctx) => {
-            repo::list_all_with_tags(&session.db, session.tenant(), &keyset)
+            repo::list_all_with_tags(&session.reads, session.tenant(), &keyset)
                 .await?
                 .into_iter()
                 .map(|(row, tags)| Customer::with_tags(row, tags))
                 .collect()
         }
         listing => repo::list(
-            &session.db,
+            &session.reads,
             session.tenant(),
             condition.clone(),
             listing,
@@ -125,7 +125,7 @@ pub async fn customer_connection(
         .map(Customer::from)
         .collect(),
     };
-    let (db, tenant) = (session.db.clone(), session.tenant().clone());
+    let (db, tenant) = (session.reads.clone(), session.tenant().clone());
     let total = TotalCount::new(move || {
         let (db, tenant, condition) = (db.clone(), tenant.clone(), condition.clone());
         let counting = counting.clone();
@@ -189,7 +189,7 @@ pub async fn customer_rows<R: Send + Sync>(
         ))
     };
     let rows = repo::list_as(
-        &session.db,
+        &session.reads,
         session.tenant(),
         (planned.condition, planned.listing),
         &keyset,
@@ -271,7 +271,7 @@ async fn plan(
             .as_ref()
             .and_then(CustomerFilter::shortest_email_prefix)
             .is_some_and(|n| n >= RANGED_PREFIX_CHARS)
-        && sizes.of(&session.db, session.tenant()).await? <= INDEX_FIRST_UP_TO;
+        && sizes.of(&session.reads, session.tenant()).await? <= INDEX_FIRST_UP_TO;
     let Compiled {
         condition,
         counting,
@@ -286,7 +286,7 @@ async fn plan(
     let key = sort.key(&fields, backend)?;
     let listing = if unforeseen {
         repo::Listing::Unforeseen {
-            tenant_size: sizes.of(&session.db, session.tenant()).await?,
+            tenant_size: sizes.of(&session.reads, session.tenant()).await?,
             rare_first: searched
                 && filter
                     .as_ref()
@@ -329,7 +329,7 @@ pub async fn customer_count_up_to(
     let session = ctx.session()?;
     let compiled = compile(session, filter, scope, (false, false)).await?;
     Ok(counts::count_up_to(
-        &session.db,
+        &session.reads,
         session.tenant(),
         &compiled.counting,
         compiled.condition,
@@ -348,7 +348,7 @@ pub async fn customer_count(
     let session = ctx.session()?;
     let compiled = compile(session, filter, scope, (false, false)).await?;
     Ok(counts::count(
-        &session.db,
+        &session.reads,
         session.tenant(),
         &compiled.counting,
         compiled.condition,

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use async_graphql::Context;
 use async_graphql::dataloader::Loader;
-use sea_orm::DatabaseConnection;
 
 use super::Customer;
 use super::repo;
@@ -14,7 +13,7 @@ use crate::tenancy::TenantId;
 
 /// Customers by key, with their tags.
 pub struct CustomerLoader {
-    pub db: DatabaseConnection,
+    pub db: crate::db::Reads,
     pub tenant: TenantId,
 }
 
@@ -43,7 +42,7 @@ pub async fn customer(ctx: &Context<'_>, key: &str) -> async_graphql::Result<Opt
 
 /// A customer's tags by customer key.
 pub struct TagLoader {
-    pub db: DatabaseConnection,
+    pub db: crate::db::Reads,
     pub tenant: TenantId,
 }
 

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
 use entity::segment;
-use sea_orm::{Condition, DatabaseConnection};
+use sea_orm::Condition;
 
 use super::{Definition, Env, repo};
 use crate::analytics::breakpoints;
@@ -17,7 +17,7 @@ use crate::tenancy::{self, TenantId};
 
 /// Segments by key.
 pub struct SegmentLoader {
-    pub db: DatabaseConnection,
+    pub db: crate::db::Reads,
     pub tenant: TenantId,
 }
 
@@ -66,7 +66,7 @@ pub(super) fn dynamic_conditions(
 /// Members of each segment: one `GROUP BY` for the static ones, one pass
 /// over the tenant's customers for the dynamic ones.
 pub struct MemberCountLoader {
-    pub db: DatabaseConnection,
+    pub db: crate::db::Reads,
     pub tenant: TenantId,
 }
 
@@ -106,7 +106,7 @@ impl Loader<String> for MemberCountLoader {
 /// the static memberships of the customers, and one statement that
 /// evaluates every dynamic segment for all of them.
 pub struct CustomerSegmentsLoader {
-    pub db: DatabaseConnection,
+    pub db: crate::db::Reads,
     pub tenant: TenantId,
 }
 

@@ -5,13 +5,12 @@ use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
 use entity::{webhook_attempt, webhook_endpoint, webhook_event};
-use sea_orm::DatabaseConnection;
 
 use super::repo;
 use crate::tenancy::{self, TenantId};
 
 pub struct WebhookEndpointLoader {
-    pub db: DatabaseConnection,
+    pub db: crate::db::Reads,
     pub tenant: TenantId,
 }
 
@@ -28,7 +27,7 @@ impl Loader<String> for WebhookEndpointLoader {
 }
 
 pub struct WebhookEventLoader {
-    pub db: DatabaseConnection,
+    pub db: crate::db::Reads,
     pub tenant: TenantId,
 }
 
@@ -46,7 +45,7 @@ impl Loader<String> for WebhookEventLoader {
 
 /// The attempts of each delivery, oldest first.
 pub struct WebhookAttemptLoader {
-    pub db: DatabaseConnection,
+    pub db: crate::db::Reads,
     pub tenant: TenantId,
 }
 

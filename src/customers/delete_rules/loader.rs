@@ -3,14 +3,13 @@
 use std::collections::HashMap;
 
 use async_graphql::dataloader::Loader;
-use sea_orm::DatabaseConnection;
 
 use super::Blocker;
 use crate::tenancy::TenantId;
 
 /// Blockers by customer key (none for a customer nothing blocks).
 pub struct DeleteBlockersLoader {
-    pub db: DatabaseConnection,
+    pub db: crate::db::Reads,
     pub tenant: TenantId,
 }
 

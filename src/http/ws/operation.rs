@@ -60,7 +60,7 @@ pub(super) async fn run(
             return;
         }
     };
-    let session = Session::new(app.db.clone(), viewer);
+    let session = Session::new(app.db.clone(), app.reads.clone(), viewer);
     let request = request.data(app.bus.clone());
     let send = |value: Value, last: bool| {
         out.send(Out {

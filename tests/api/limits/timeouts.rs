@@ -94,4 +94,49 @@ async fn a_cut_off_request_stops_its_sqlite_statement_and_frees_its_connection()
     );
 }
 
+/// On PostgreSQL a request's reads run on a pool of their own, whose
+/// connections go back without a test; a read cut off mid-reply leaves its
+/// connection with the rest of that reply unread. On a pool of one
+/// connection, the read after it gets its own answer, and both are counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_cut_off_mid_reply_leaves_its_connection_ready_for_the_next() {
+    use sea_orm::{ConnectionTrait as _, DbBackend, Statement};
+    let Some(backend) = Backend::postgres() else {
+        return;
+    };
+    let app = spawn_app(backend).await;
+    let args = crm::config::DatabaseArgs {
+        database_url: app.db.url.clone(),
+        db_pool: Some(1),
+    };
+    let db = crm::db::connect(&args).await.unwrap();
+    let count = crm::db::StatementCount::default();
+    let reads = crm::db::Reads::open(&args, &db, None, &count).unwrap();
+    assert!(matches!(reads, crm::db::Reads::Own(_)));
+    // A hundred rows, one every 10 ms: cut off after the first few.
+    let slow = reads.query_all_raw(Statement::from_string(
+        DbBackend::Postgres,
+        "SELECT n, pg_sleep(0.01) FROM generate_series(1, 100) n",
+    ));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), slow)
+            .await
+            .is_err()
+    );
+    let next = reads
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT 42 AS answer UNION ALL SELECT 43",
+        ))
+        .await
+        .unwrap();
+    let answers: Vec<i32> = next
+        .iter()
+        .map(|row| row.try_get::<i32>("", "answer").unwrap())
+        .collect();
+    assert_eq!(answers, [42, 43]);
+    assert_eq!(count.get(), 2);
+    assert_eq!(count.writes(), 0);
+}
+
 backend_tests!(a_request_past_its_timeout_is_cut_off_and_changes_nothing);
