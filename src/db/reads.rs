@@ -34,9 +34,10 @@ use crate::config::DatabaseArgs;
 /// loaders.
 #[derive(Clone, Debug)]
 pub enum Reads {
-    /// The main pool (SQLite).
+    /// The main pool: on SQLite, and for sessions outside a request (a
+    /// job's export, a subscription shared by several sockets).
     Main(DatabaseConnection),
-    /// A pool of its own (PostgreSQL).
+    /// A pool of its own: a request's reads on PostgreSQL.
     Own(Arc<OwnPool>),
 }
 
