@@ -9,11 +9,10 @@ use futures_util::{Stream, StreamExt as _};
 use super::graphql::Activity;
 use super::loader::Timeline;
 use crate::auth::Scope;
-use crate::db::Reads;
 use crate::events::{Change, Heard};
-use crate::graphql::ScopeGuard;
 use crate::graphql::children::ChildLoader;
 use crate::graphql::events::tenant_events;
+use crate::graphql::{ContextExt as _, ScopeGuard};
 use crate::ids::CustomerId;
 
 #[derive(Default)]
@@ -34,11 +33,8 @@ impl ActivitySubscription {
             Some(id) => Some(CustomerId::require(&id)?),
             None => None,
         };
-        let (db, tenant, events) = tenant_events(ctx)?;
-        let entries = Arc::new(ChildLoader::<Timeline>::new(
-            &Reads::Main(db.clone()),
-            &tenant,
-        ));
+        let (_, tenant, events) = tenant_events(ctx)?;
+        let entries = Arc::new(ChildLoader::<Timeline>::new(&ctx.session()?.reads, &tenant));
         Ok(events.filter_map(move |heard| {
             let (entries, customer) = (entries.clone(), customer.clone());
             async move {

@@ -10,11 +10,10 @@ use sea_orm::DatabaseConnection;
 use crate::activity::entry;
 use crate::activity::loader::Timeline;
 use crate::auth::Scope;
-use crate::db::Reads;
 use crate::events::{Change, Heard};
-use crate::graphql::ScopeGuard;
 use crate::graphql::children::ChildLoader;
 use crate::graphql::events::tenant_events;
+use crate::graphql::{ContextExt as _, ScopeGuard};
 use crate::ids::{self, CustomerId, Kind};
 use crate::profiles::Customer;
 use crate::profiles::repo;
@@ -60,10 +59,7 @@ impl CustomerSubscription {
         ctx: &Context<'_>,
     ) -> Result<impl Stream<Item = Result<CustomerChange>> + use<>> {
         let (db, tenant, events) = tenant_events(ctx)?;
-        let entries = Arc::new(ChildLoader::<Timeline>::new(
-            &Reads::Main(db.clone()),
-            &tenant,
-        ));
+        let entries = Arc::new(ChildLoader::<Timeline>::new(&ctx.session()?.reads, &tenant));
         Ok(events.filter_map(move |heard| {
             let (db, tenant, entries) = (db.clone(), tenant.clone(), entries.clone());
             async move {

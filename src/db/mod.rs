@@ -1,6 +1,6 @@
 //! Connecting to SQLite or PostgreSQL, migrations, readiness and write
-//! transactions; bulk inserts, planner statistics and writes that lost a
-//! race in their own files.
+//! transactions; the requests' reads, bulk inserts, planner statistics and
+//! writes that lost a race in their own files.
 
 mod bulk;
 mod locks;

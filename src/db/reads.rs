@@ -146,12 +146,12 @@ fn exec_err(err: sqlx::Error) -> DbErr {
     DbErr::Exec(RuntimeErr::SqlxError(Arc::new(err)))
 }
 
-/// Runs `$run` on a connection of `$own`, marking the connection cut off
+/// Runs `$run` on a connection of `$own` (counting `$sql`), marking the connection cut off
 /// until `$run` has finished: a future dropped mid-statement leaves the
 /// mark, and the connection is tested before its next use.
 macro_rules! on_own {
-    ($own:expr, $stmt:expr, |$conn:ident| $run:expr) => {{
-        $own.count.count(&$stmt.sql);
+    ($own:expr, $sql:expr, |$conn:ident| $run:expr) => {{
+        $own.count.count($sql);
         let mut held = $own.take().await?;
         held.cut_off = true;
         let $conn = &mut held.conn;
@@ -173,7 +173,7 @@ impl ConnectionTrait for Reads {
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
         match self {
             Reads::Main(db) => db.execute_raw(stmt).await,
-            Reads::Own(own) => on_own!(own, stmt, |conn| query(&stmt).execute(conn))
+            Reads::Own(own) => on_own!(own, &stmt.sql, |conn| query(&stmt).execute(conn))
                 .map(ExecResult::from)
                 .map_err(exec_err),
         }
@@ -182,20 +182,17 @@ impl ConnectionTrait for Reads {
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
         match self {
             Reads::Main(db) => db.execute_unprepared(sql).await,
-            Reads::Own(own) => {
-                let stmt = Statement::from_string(DbBackend::Postgres, sql);
-                on_own!(own, stmt, |conn| conn
-                    .execute(sqlx::AssertSqlSafe(stmt.sql.clone())))
-                .map(ExecResult::from)
-                .map_err(exec_err)
-            }
+            Reads::Own(own) => on_own!(own, sql, |conn| conn
+                .execute(sqlx::AssertSqlSafe(sql.to_owned())))
+            .map(ExecResult::from)
+            .map_err(exec_err),
         }
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
         match self {
             Reads::Main(db) => db.query_one_raw(stmt).await,
-            Reads::Own(own) => on_own!(own, stmt, |conn| query(&stmt).fetch_optional(conn))
+            Reads::Own(own) => on_own!(own, &stmt.sql, |conn| query(&stmt).fetch_optional(conn))
                 .map(|row| row.map(QueryResult::from))
                 .map_err(query_err),
         }
@@ -204,7 +201,7 @@ impl ConnectionTrait for Reads {
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
         match self {
             Reads::Main(db) => db.query_all_raw(stmt).await,
-            Reads::Own(own) => on_own!(own, stmt, |conn| query(&stmt).fetch_all(conn))
+            Reads::Own(own) => on_own!(own, &stmt.sql, |conn| query(&stmt).fetch_all(conn))
                 .map(|rows| rows.into_iter().map(QueryResult::from).collect())
                 .map_err(query_err),
         }

@@ -33,6 +33,12 @@ impl Session {
         }
     }
 
+    /// A session outside any request (a job's export, a subscription
+    /// shared by several sockets): its reads run on the main pool.
+    pub fn outside_request(db: DatabaseConnection, viewer: Viewer) -> Self {
+        Self::new(db.clone(), Reads::Main(db), viewer)
+    }
+
     pub fn tenant(&self) -> &TenantId {
         &self.viewer.tenant
     }

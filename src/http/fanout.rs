@@ -27,7 +27,6 @@ use tokio_stream::wrappers::BroadcastStream;
 
 use super::errors::normalize_errors;
 use crate::auth::{ScopeSet, Viewer};
-use crate::db::Reads;
 use crate::error::code;
 use crate::events::EventBus;
 use crate::graphql::Session;
@@ -210,7 +209,7 @@ impl Group {
 
 async fn produce(fanout: Arc<Fanout>, key: Key, group: Group, viewer: Viewer, request: Request) {
     let frames = &group.frames;
-    let session = Session::new(fanout.db.clone(), Reads::Main(fanout.db.clone()), viewer);
+    let session = Session::outside_request(fanout.db.clone(), viewer);
     let request = request.data(session).data(fanout.bus.clone());
     let mut responses = fanout.schema.execute_stream(request);
     let mut idle_check = tokio::time::interval(IDLE_CHECK);

@@ -9,7 +9,6 @@ use serde_json::Value;
 use super::AppSchema;
 use crate::auth::Viewer;
 use crate::data_requests::Queries;
-use crate::db::Reads;
 use crate::error::{AppError, AppResult};
 use crate::graphql::Session;
 
@@ -27,11 +26,7 @@ impl Queries for SchemaQueries {
         variables: Value,
     ) -> BoxFuture<'a, AppResult<Value>> {
         Box::pin(async move {
-            let session = Session::new(
-                self.db.clone(),
-                Reads::Main(self.db.clone()),
-                viewer.clone(),
-            );
+            let session = Session::outside_request(self.db.clone(), viewer.clone());
             let dispatch = session.loaders.dispatch().clone();
             let request = Request::new(query)
                 .variables(Variables::from_json(variables))
