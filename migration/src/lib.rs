@@ -33,6 +33,7 @@ mod m20261207_000026_customer_merges;
 mod m20261208_000027_duplicate_refreshes;
 mod m20261209_000028_phone_key;
 mod m20261210_000029_last_order_facts;
+mod m20261211_000030_email_index_covers_lookups;
 
 pub struct Migrator;
 
@@ -86,6 +87,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000027_duplicate_refreshes::Migration),
             Box::new(m20261209_000028_phone_key::Migration),
             Box::new(m20261210_000029_last_order_facts::Migration),
+            Box::new(m20261211_000030_email_index_covers_lookups::Migration),
         ]
     }
 }

@@ -6,8 +6,10 @@ use std::fmt;
 
 use crate::error::{AppResult, bad_input};
 
-/// Longest email address (RFC 5321's path limit).
-const MAX_EMAIL_CHARS: usize = 254;
+/// Longest email address in bytes, as stored (lower-cased): RFC 5321's
+/// path limit. It also bounds the entries of the email index, which
+/// carries the address twice beside the names (see migration 30).
+const MAX_EMAIL_BYTES: usize = 254;
 /// Longest phone number text looked at before parsing.
 const MAX_PHONE_CHARS: usize = 32;
 
@@ -23,7 +25,9 @@ impl Email {
         if value.is_empty() {
             return Ok(None);
         }
-        let valid = value.len() <= MAX_EMAIL_CHARS
+        // Lower-casing can lengthen text (`İ` is two bytes, `i̇` three).
+        let lower = value.to_lowercase();
+        let valid = lower.len() <= MAX_EMAIL_BYTES
             && email_address::EmailAddress::parse_with_options(
                 value,
                 email_address::Options::default(),
@@ -35,7 +39,7 @@ impl Email {
                 format!("{value:?} is not a valid email address"),
             ));
         }
-        Ok(Some(Email(value.to_lowercase())))
+        Ok(Some(Email(lower)))
     }
 
     /// An address read back from a row, where only checked ones are
@@ -131,9 +135,36 @@ mod tests {
             "ana@localhost",
             "ana@[127.0.0.1]",
             "a b@example.com",
+            &longest_email(1),
         ] {
             assert!(Email::parse("f", bad).is_err(), "{bad}");
         }
+        let longest = longest_email(0);
+        assert_eq!(longest.len(), MAX_EMAIL_BYTES);
+        assert!(Email::parse("f", &longest).is_ok_and(|e| e.is_some()));
+    }
+
+    /// An address of `MAX_EMAIL_BYTES + extra` bytes (a local part of 64,
+    /// the most there is, and labels of at most 63).
+    fn longest_email(extra: usize) -> String {
+        let label = |c: &str, n: usize| c.repeat(n);
+        format!(
+            "{}@{}.{}.{}.com",
+            label("a", 64),
+            label("b", 61 + extra),
+            label("c", 61),
+            label("d", 61)
+        )
+    }
+
+    #[test]
+    fn an_email_is_measured_lower_cased() {
+        // 254 bytes as given, 286 lower-cased (`İ` is two bytes, `i̇` three).
+        let growing = format!("{}@{}", "İ".repeat(32), &longest_email(0)[65..]);
+        assert_eq!(growing.len(), MAX_EMAIL_BYTES);
+        assert!(Email::parse("f", &growing).is_err());
+        let fits = format!("{}@example.com", "İ".repeat(20));
+        assert!(Email::parse("f", &fits).is_ok_and(|e| e.is_some()));
     }
 
     #[test]

@@ -97,6 +97,65 @@ async fn every_validation_error_names_its_field(backend: Backend) {
     assert_eq!(app.count("acme").await, 0, "no bad input wrote anything");
 }
 
+/// The longest values each field takes, together: on PostgreSQL the email
+/// index carries the address and both names, and an entry must stay
+/// under the index's size limit. The names are characters of four bytes
+/// that repeat nothing, so the entry cannot be compressed.
+async fn the_longest_names_and_address_fit_together(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let tenant = "t".repeat(64);
+    let mut code = 0x10000_u32;
+    let mut name = || -> String {
+        (0..255)
+            .map(|_| {
+                code = 0x10000 + (code * 7919 + 104_729) % 0x10_0000;
+                char::from_u32(code).unwrap()
+            })
+            .collect()
+    };
+    let (first, last) = (name(), name());
+    // 254 bytes: a local part of 64, the most there is, and labels of at
+    // most 63.
+    let email = format!(
+        "{}@{}.{}.{}.com",
+        "a".repeat(64),
+        "b".repeat(61),
+        "c".repeat(61),
+        "d".repeat(61)
+    );
+    let created = app
+        .gql(
+            &tenant,
+            CREATE,
+            json!({ "input": { "firstName": first, "lastName": last, "email": email } }),
+        )
+        .await
+        .ok();
+    assert_eq!(created["createCustomer"]["created"], true, "{created}");
+    let found = app
+        .gql(
+            &tenant,
+            "{ customers(first: 5, filter: { emailStartsWith: \"aaaa\" }) { nodes { email firstName lastName } } }",
+            json!({}),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        found["customers"]["nodes"],
+        json!([{ "email": email, "firstName": first, "lastName": last }])
+    );
+    let longer = email.replacen("@b", "@bb", 1);
+    let refused = app
+        .gql(
+            &tenant,
+            CREATE,
+            json!({ "input": { "firstName": first, "email": longer } }),
+        )
+        .await;
+    assert_eq!(refused.code(), "BAD_USER_INPUT", "{}", refused.body);
+    assert_eq!(refused.field(), "input.email");
+}
+
 async fn upsert_creates_then_updates_respecting_do_not_update(backend: Backend) {
     let app = spawn_app(backend).await;
     let created = app
@@ -179,6 +238,7 @@ async fn concurrent_upserts_of_one_email_make_one_customer(backend: Backend) {
 backend_tests!(
     create_returns_the_existing_customer_for_a_known_email_or_phone,
     every_validation_error_names_its_field,
+    the_longest_names_and_address_fit_together,
     upsert_creates_then_updates_respecting_do_not_update,
     concurrent_upserts_of_one_email_make_one_customer,
 );
