@@ -122,8 +122,14 @@ fn written_email(email: &str) -> String {
     format!("{local}@{domain}")
 }
 
+/// Longest blocking key, in characters: the width of the tables' key
+/// column. A longer key (a long name, or an address near its 254 bytes)
+/// is cut; customers it then groups are still scored on whole values.
+const MAX_KEY_CHARS: usize = 255;
+
 /// The keys under which a customer is compared with others, prefixed
-/// (`e:`, `p:`, `n:`, `s:`; see the module doc), deduplicated and sorted.
+/// (`e:`, `p:`, `n:`, `s:`; see the module doc), cut to
+/// [`MAX_KEY_CHARS`], deduplicated and sorted.
 pub fn blocking_keys(p: &Person) -> Vec<String> {
     let mut keys = BTreeSet::new();
     for email in p.emails.iter().filter(|e| !e.trim().is_empty()) {
@@ -138,7 +144,12 @@ pub fn blocking_keys(p: &Person) -> Vec<String> {
             keys.insert(format!("s:{key}"));
         }
     }
-    keys.into_iter().collect()
+    let cut = |key: String| match key.char_indices().nth(MAX_KEY_CHARS) {
+        Some((end, _)) => key[..end].to_owned(),
+        None => key,
+    };
+    let cut: BTreeSet<String> = keys.into_iter().map(cut).collect();
+    cut.into_iter().collect()
 }
 
 /// The name as the finder compares it (`first|canonical first|last`,
@@ -600,6 +611,27 @@ mod tests {
             ..Person::default()
         };
         assert!(blocking_keys(&single).is_empty());
+    }
+
+    #[test]
+    fn long_keys_are_cut_to_the_key_column() {
+        let email = format!("{}@{}.com", "a".repeat(64), "b".repeat(61));
+        let p = person(&"é".repeat(255), &"ß".repeat(255), &email, "");
+        let keys = blocking_keys(&p);
+        assert!(
+            keys.iter().all(|k| k.chars().count() <= MAX_KEY_CHARS),
+            "{keys:?}"
+        );
+        assert!(
+            keys.iter()
+                .any(|k| k.starts_with("n:") && k.chars().count() == MAX_KEY_CHARS),
+            "{keys:?}"
+        );
+        let other = person(&"é".repeat(255), &"ß".repeat(254), &email, "");
+        assert!(
+            blocking_keys(&other).iter().any(|k| keys.contains(k)),
+            "names alike up to the cut share a block"
+        );
     }
 
     #[test]

@@ -104,12 +104,12 @@ async fn every_validation_error_names_its_field(backend: Backend) {
 async fn the_longest_names_and_address_fit_together(backend: Backend) {
     let app = spawn_app(backend).await;
     let tenant = "t".repeat(64);
-    let mut code = 0x10000_u32;
+    let mut code = 0x10000_u64;
     let mut name = || -> String {
         (0..255)
             .map(|_| {
                 code = 0x10000 + (code * 7919 + 104_729) % 0x10_0000;
-                char::from_u32(code).unwrap()
+                char::from_u32(u32::try_from(code).unwrap()).unwrap()
             })
             .collect()
     };
