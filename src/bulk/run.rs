@@ -258,7 +258,7 @@ async fn apply(
                 }
             }
             if !fits.is_empty() {
-                tagging::tag_in(txn, tenant, &actor, &fits, &tags, &[]).await?;
+                tagging::tag_held(txn, tenant, &actor, &fits, &held, &tags, &[]).await?;
             }
         }
         BulkAction::Untag => {

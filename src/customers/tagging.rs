@@ -1,6 +1,8 @@
 //! `tagCustomers`: add and remove tags on many customers in one
 //! transaction, without replacing what else they carry.
 
+use std::collections::HashMap;
+
 use entity::customer;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
@@ -11,7 +13,7 @@ use crate::ids::CustomerId;
 use crate::profiles::history::Actor;
 use crate::profiles::input::MAX_TAGS;
 use crate::profiles::repo;
-use crate::tenancy::{self, TenantId};
+use crate::tenancy::TenantId;
 
 /// Adds `add` and removes `remove` on the customers `ids` (all of the
 /// tenant's, or nothing changes), returning them in the order asked.
@@ -53,32 +55,58 @@ pub async fn tag_in(
     add: &[String],
     remove: &[String],
 ) -> AppResult<Vec<customer::Model>> {
-    let unique = unique.to_vec();
-    let before = repo::tags(txn, tenant, &unique).await?;
-    repo::remove_tags(txn, tenant, &unique, remove).await?;
-    let additions: Vec<(String, Vec<String>)> = unique
+    let before = repo::tags(txn, tenant, unique).await?;
+    tag_held(txn, tenant, actor, unique, &before, add, remove).await
+}
+
+/// [`tag_in`] for a caller that has read the tags the customers hold
+/// (`before`, by key; none for a customer without tags). The rows are
+/// locked, so the tags after are worked out rather than read back.
+pub async fn tag_held(
+    txn: &impl ConnectionTrait,
+    tenant: &TenantId,
+    actor: &Actor,
+    unique: &[String],
+    before: &HashMap<String, Vec<String>>,
+    add: &[String],
+    remove: &[String],
+) -> AppResult<Vec<customer::Model>> {
+    let none = Vec::new();
+    let held = |key: &str| before.get(key).unwrap_or(&none);
+    let after: HashMap<&str, Vec<String>> = unique
         .iter()
-        .map(|key| (key.clone(), add.to_vec()))
+        .map(|key| {
+            let mut tags: Vec<String> = held(key)
+                .iter()
+                .filter(|tag| !remove.contains(tag))
+                .chain(add)
+                .cloned()
+                .collect();
+            tags.sort_unstable();
+            tags.dedup();
+            (key.as_str(), tags)
+        })
         .collect();
-    if !add.is_empty() {
-        repo::add_tags(txn, tenant, &additions).await?;
-    }
-    let after = repo::tags(txn, tenant, &unique).await?;
     if after.values().any(|t| t.len() > MAX_TAGS) {
         return Err(bad_input(
             "add",
             format!("a customer has at most {MAX_TAGS} tags"),
         ));
     }
-    repo::touch(txn, tenant, &unique).await?;
-    let updated = tenancy::find_many::<entity::customer::Entity>(txn, tenant, &unique).await?;
-    let none = Vec::new();
+    repo::remove_tags(txn, tenant, unique, remove).await?;
+    if !add.is_empty() {
+        let additions: Vec<(String, Vec<String>)> = unique
+            .iter()
+            .map(|key| (key.clone(), add.to_vec()))
+            .collect();
+        repo::add_tags(txn, tenant, &additions).await?;
+    }
+    let mut updated = repo::touch(txn, tenant, unique).await?;
+    updated.sort_unstable_by(|a, b| a.id.cmp(&b.id));
     let mut changes = events::Changes::default();
     for row in &updated {
-        let tags = |map: &std::collections::HashMap<String, Vec<String>>| {
-            map.get(&row.id).unwrap_or(&none).clone()
-        };
-        changes.updated(row, row, &tags(&before), &tags(&after));
+        let now = after.get(row.id.as_str()).unwrap_or(&none);
+        changes.updated(row, row, held(&row.id), now);
     }
     changes.write(txn, tenant, actor).await?;
     Ok(updated)

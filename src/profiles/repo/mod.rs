@@ -93,14 +93,17 @@ pub async fn find_for_update(
         .pop())
 }
 
-/// Sets `updated_at` of these customers.
-pub async fn touch(db: &impl ConnectionTrait, tenant: &TenantId, keys: &[String]) -> AppResult<()> {
-    tenancy::update::<customer::Entity>(tenant)
+/// Sets `updated_at` of these customers; their rows after.
+pub async fn touch(
+    db: &impl ConnectionTrait,
+    tenant: &TenantId,
+    keys: &[String],
+) -> AppResult<Vec<customer::Model>> {
+    Ok(tenancy::update::<customer::Entity>(tenant)
         .col_expr(customer::Column::UpdatedAt, Expr::val(crate::db::now()))
         .filter(customer::Column::Id.is_in(keys.iter().cloned()))
-        .exec(db)
-        .await?;
-    Ok(())
+        .exec_with_returning(db)
+        .await?)
 }
 
 /// Removes these tags from these customers.
