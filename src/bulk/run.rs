@@ -244,11 +244,8 @@ async fn apply(
             let held = customers::tags(txn, tenant, keys).await?;
             let mut fits = Vec::new();
             for row in &rows {
-                let mut after = held.get(&row.id).cloned().unwrap_or_default();
-                after.extend(tags.iter().cloned());
-                after.sort();
-                after.dedup();
-                if after.len() > MAX_TAGS {
+                let holds = held.get(&row.id).map_or(&[][..], Vec::as_slice);
+                if tagging::tags_after(holds, &tags, &[]).len() > MAX_TAGS {
                     failures.push((
                         row.id.clone(),
                         format!("a customer has at most {MAX_TAGS} tags"),

@@ -59,6 +59,20 @@ pub async fn tag_in(
     tag_held(txn, tenant, actor, unique, &before, add, remove).await
 }
 
+/// The tags a customer holding `held` carries after `add` and `remove`
+/// (a tag in both is kept), sorted.
+pub fn tags_after(held: &[String], add: &[String], remove: &[String]) -> Vec<String> {
+    let mut tags: Vec<String> = held
+        .iter()
+        .filter(|tag| !remove.contains(tag))
+        .chain(add)
+        .cloned()
+        .collect();
+    tags.sort_unstable();
+    tags.dedup();
+    tags
+}
+
 /// [`tag_in`] for a caller that has read the tags the customers hold
 /// (`before`, by key; none for a customer without tags). The rows are
 /// locked, so the tags after are worked out rather than read back.
@@ -75,17 +89,7 @@ pub async fn tag_held(
     let held = |key: &str| before.get(key).unwrap_or(&none);
     let after: HashMap<&str, Vec<String>> = unique
         .iter()
-        .map(|key| {
-            let mut tags: Vec<String> = held(key)
-                .iter()
-                .filter(|tag| !remove.contains(tag))
-                .chain(add)
-                .cloned()
-                .collect();
-            tags.sort_unstable();
-            tags.dedup();
-            (key.as_str(), tags)
-        })
+        .map(|key| (key.as_str(), tags_after(held(key), add, remove)))
         .collect();
     if after.values().any(|t| t.len() > MAX_TAGS) {
         return Err(bad_input(

@@ -95,6 +95,54 @@ async fn seed(app: &TestApp, n: usize) -> Vec<String> {
         .collect()
 }
 
+/// A TAG that would take a customer past 100 tags fails that customer
+/// alone: the others are tagged, it keeps what it had.
+async fn a_tag_past_the_limit_fails_that_customer_only(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let full: Vec<String> = (0..100).map(|i| format!("t{i:03}")).collect();
+    let crowded = app
+        .create_customer(
+            "acme",
+            json!({ "email": "full@acme.example", "tags": full }),
+        )
+        .await;
+    let roomy = app
+        .create_customer(
+            "acme",
+            json!({ "email": "room@acme.example", "tags": ["t000"] }),
+        )
+        .await;
+    let tag = start(
+        &app,
+        "acme",
+        json!({ "action": "TAG", "selection": { "ids": [crowded, roomy] }, "tags": ["t000", "new"] }),
+    )
+    .await;
+    let done = finished(&app, "acme", &tag).await;
+    assert_eq!(done["status"], "COMPLETED", "{done}");
+    assert_eq!(
+        (done["processed"].as_i64(), done["failed"].as_i64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(done["errors"][0]["customerId"], crowded.as_str());
+    let tags_of = |id: &str| {
+        let app = &app;
+        let id = id.to_owned();
+        async move {
+            app.gql(
+                "acme",
+                "query($id: ID!) { customer(id: $id) { tags } }",
+                json!({ "id": id }),
+            )
+            .await
+            .ok()["customer"]["tags"]
+                .clone()
+        }
+    };
+    assert_eq!(tags_of(&roomy).await, json!(["new", "t000"]));
+    assert_eq!(tags_of(&crowded).await, json!(full));
+}
+
 async fn each_action_changes_its_selection_only(backend: Backend) {
     let app = spawn_app(backend).await;
     let ids = seed(&app, 12).await;
@@ -561,6 +609,7 @@ async fn a_subscription_starts_with_the_state_and_completes_at_the_end(backend: 
 
 backend_tests!(
     a_subscription_starts_with_the_state_and_completes_at_the_end,
+    a_tag_past_the_limit_fails_that_customer_only,
     each_action_changes_its_selection_only,
     exports_are_files_behind_signed_links,
     an_export_file_goes_after_its_retention,
